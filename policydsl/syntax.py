@@ -1,0 +1,190 @@
+"""Stage 1, parse: policy text in, Lark syntax tree out (or diagnostics).
+
+Only `build` imports this module: the Lark tree never travels further than the stage that
+turns it into the AST. This is the one place where Lark's exceptions become diagnostics;
+common mistakes are recognised by example (`match_examples`) and named.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from importlib import resources
+from pathlib import Path
+
+import lark
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .diagnostics import Diagnostic, SourceFile, Span, error
+
+DECLARATION_KEYWORDS = ("policy", "import", "type", "entity", "parameter", "table", "value",
+                        "outcome", "ladder", "highest", "rule")
+_DECLARATION_START = re.compile(r"^[ \t]*(" + "|".join(DECLARATION_KEYWORDS) + r")\b", re.MULTILINE)
+_MAX_SYNTAX_ERRORS = 20
+
+# Small programs that each fail the way a common mistake does; an error that fails in the same
+# parser state gets the message of its example.
+COMMON_MISTAKES: dict[tuple[str, str, str | None], list[str]] = {
+    ("E102", "`==` is not an operator: equality is a single `=`", None): [
+        "rule r for e when a == 1 then o",
+        "value v for e = a == 1",
+    ],
+    ("E103", "`:=` is not used: a declaration's value follows a plain `=`", None): [
+        "value v for e := 1",
+        "parameter p := 1",
+    ],
+    ("E104", "a rule's `when` condition must be followed by `then` and an outcome",
+     "write `then OUTCOME` after the condition"): [
+        "rule r for e when a = 1 o",
+        "rule r for e when a = 1 rule",
+    ],
+    ("E105", "a fact needs `:` and a type after its name",
+     "write e.g. `yearly score: decimal`"): [
+        "entity e yearly x integer",
+        "entity e static x text",
+    ],
+    ("E106", "unclosed parenthesis", "add the missing `)`"): [
+        "value v for e = (1 + 2",
+        "value v for e = f(1, 2",
+        "value v for e = (1 + 2 rule",
+    ],
+    ("E107", "`&&`, `||` and `!` are written `and`, `or` and `not`", None): [
+        "value v for e = a && b",
+        "value v for e = a || b",
+        "value v for e = !a",
+    ],
+    ("E108", "text is written in double quotes", 'write "…" rather than \'…\''): [
+        "policy p title 'x'",
+        "value v for e = 'x'",
+    ],
+    ("E109", "a value declaration names its entity kind: `value NAME for ENTITY = …`", None): [
+        "value v = 1",
+        "value v \"l\" = 1",
+    ],
+}
+
+
+def _grammar_text() -> str:
+    packaged = resources.files("policydsl") / "grammar" / "policy.lark"
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    checkout = Path(__file__).resolve().parent.parent / "grammar" / "policy.lark"
+    return checkout.read_text(encoding="utf-8")
+
+
+@functools.cache
+def parser() -> lark.Lark:
+    """The Lark parser, built once per process (it holds no per-parse state)."""
+    return lark.Lark(_grammar_text(), parser="lalr", propagate_positions=True,
+                     maybe_placeholders=False, cache=False)
+
+
+def normalise(text: str) -> str:
+    """Chinese names and labels compare equal however they were typed: NFC throughout."""
+    return unicodedata.normalize("NFC", text)
+
+
+def _describe_expected(expected: set[str]) -> str:
+    names = []
+    for terminal in sorted(expected):
+        pattern = parser().get_terminal(terminal).pattern if terminal != "$END" else None
+        if terminal == "$END":
+            names.append("end of file")
+        elif pattern is not None and pattern.type == "str":
+            names.append(f"`{pattern.value}`")
+        else:
+            names.append(terminal.lower())
+    if len(names) > 8:
+        names = names[:8] + ["…"]
+    return ", ".join(names)
+
+
+def _token_text(err: UnexpectedInput, text: str) -> str:
+    if isinstance(err, UnexpectedToken):
+        if err.token.type == "$END":
+            return "end of file"
+        return f"`{err.token}`"
+    if isinstance(err, UnexpectedCharacters):
+        return f"`{text[err.pos_in_stream]}`"
+    return "end of file"
+
+
+def _diagnostic_for(err: UnexpectedInput, source: SourceFile, text: str, end: int) -> Diagnostic:
+    line = getattr(err, "line", None) or 0
+    column = getattr(err, "column", None) or 0
+    if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
+        # The declaration ran out: point just after its last written character.
+        before = text[:end].rstrip()
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+    width = 1
+    if isinstance(err, UnexpectedToken) and err.token.type != "$END":
+        width = max(len(str(err.token)), 1)
+    span = Span(path=source.path, line=line, column=column, end_line=line, end_column=column + width)
+    known = err.match_examples(parser().parse, COMMON_MISTAKES, use_accepts=True)
+    if known is not None:
+        code, message, hint = known
+        return error(code, message, span, hint=hint)
+    expected = getattr(err, "expected", None) or getattr(err, "allowed", None) or set()
+    message = f"unexpected {_token_text(err, text)}"
+    hint = f"expected {_describe_expected(set(expected))}" if expected else None
+    return error("E101", message, span, hint=hint)
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    """Replace text[start:end] by spaces, keeping line breaks so positions stay true."""
+    return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    lines = text.split("\n")
+    return sum(len(item) + 1 for item in lines[: max(line - 1, 0)]) + max(column - 1, 0)
+
+
+def parse_tree(source: SourceFile) -> tuple[lark.Tree | None, list[Diagnostic]]:
+    """Parse a whole file, reporting every declaration that fails rather than only the first.
+
+    After an error the failing declaration is blanked out up to the next line that starts a
+    declaration, and parsing starts again, so each broken declaration gets its own diagnostic.
+    """
+    text = normalise(source.text)
+    diagnostics: list[Diagnostic] = []
+    for _ in range(_MAX_SYNTAX_ERRORS):
+        try:
+            tree = parser().parse(text)
+        except UnexpectedInput as err:
+            begin, end = _failing_declaration(err, text)
+            diagnostics.append(_diagnostic_for(_isolated_error(err, text, begin, end), source, text, end))
+            if end <= begin or not text[begin:end].strip():
+                break
+            text = _blank(text, begin, end)
+            continue
+        return (tree if not diagnostics else None), diagnostics
+    return None, diagnostics
+
+
+def _failing_declaration(err: UnexpectedInput, text: str) -> tuple[int, int]:
+    """The text range of the declaration in which a parse error was found."""
+    failed_at = _offset(text, getattr(err, "line", 1) or 1, getattr(err, "column", 1) or 1)
+    if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
+        failed_at = len(text)
+    starts = [m.start(1) for m in _DECLARATION_START.finditer(text)]
+    # An error found at a declaration keyword belongs to the declaration before it.
+    previous = [s for s in starts if s < failed_at]
+    following = [s for s in starts if s >= failed_at]
+    return (previous[-1] if previous else 0), (following[0] if following else len(text))
+
+
+def _isolated_error(err: UnexpectedInput, text: str, begin: int, end: int) -> UnexpectedInput:
+    """The same error, found again with the failing declaration alone in the file.
+
+    Recognising a common mistake compares parser states, and a parser's stack also holds the
+    declarations before the broken one; parsing the declaration alone makes the stack match.
+    """
+    alone = _blank(_blank(text, end, len(text)), 0, begin)
+    try:
+        parser().parse(alone)
+    except UnexpectedInput as again:
+        return again
+    return err

@@ -1,0 +1,183 @@
+"""Run-time values: periods, exact numbers, and the unknown value that missing data produces.
+
+An expression over a missing fact evaluates to `Unknown`, which remembers which fact of which
+entity and period was missing, so that an explanation can say so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from fractions import Fraction
+
+import attrs
+
+Number = int | Fraction
+
+_PERIOD_RE = re.compile(r"^(\d{4})(?:-Q([1-4]))?$")
+
+
+@attrs.frozen(order=True)
+class Period:
+    """A year (`2017`) or a quarter (`2017-Q3`)."""
+
+    year: int
+    quarter: int = 0  # 0 for a yearly period
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        match = _PERIOD_RE.match(str(text).strip())
+        if not match:
+            raise ValueError(f"`{text}` is not a period: write a year (2017) or a quarter (2017-Q3)")
+        return cls(int(match.group(1)), int(match.group(2) or 0))
+
+    @property
+    def kind(self) -> str:
+        return "quarter" if self.quarter else "year"
+
+    def shift(self, periods: int) -> Period:
+        if not self.quarter:
+            return Period(self.year + periods)
+        index = self.year * 4 + (self.quarter - 1) + periods
+        return Period(index // 4, index % 4 + 1)
+
+    @property
+    def start(self) -> dt.date:
+        month = 1 if not self.quarter else 3 * (self.quarter - 1) + 1
+        return dt.date(self.year, month, 1)
+
+    @property
+    def end(self) -> dt.date:
+        if not self.quarter:
+            return dt.date(self.year, 12, 31)
+        nxt = self.shift(1).start
+        return nxt - dt.timedelta(days=1)
+
+    def __str__(self) -> str:
+        return f"{self.year}-Q{self.quarter}" if self.quarter else str(self.year)
+
+
+@attrs.frozen(order=True)
+class MissingFact:
+    """One fact that an expression needed and the data did not have."""
+
+    entity_kind: str
+    entity: str
+    fact: str
+    period: str  # "" for a static attribute
+
+    def __str__(self) -> str:
+        at = f" in {self.period}" if self.period else ""
+        return f"{self.fact} of {self.entity}{at}"
+
+
+@attrs.frozen
+class Unknown:
+    """The value of an expression that needed a missing fact."""
+
+    missing: frozenset[MissingFact] = frozenset()
+
+    def __bool__(self) -> bool:  # an unknown is never silently taken as true or false
+        raise TypeError("Unknown has no truth value")
+
+    def __str__(self) -> str:
+        return "unknown"
+
+
+def unknown_of(*values: object) -> Unknown:
+    """Merge the reasons of every unknown among values."""
+    missing: set[MissingFact] = set()
+    for value in values:
+        if isinstance(value, Unknown):
+            missing |= value.missing
+    return Unknown(frozenset(missing))
+
+
+def is_unknown(value: object) -> bool:
+    return isinstance(value, Unknown)
+
+
+@attrs.frozen(order=True)
+class Duration:
+    """A calendar duration written in a policy: `1 year`, `12 months`, `30 days`."""
+
+    months: int = 0
+    days: int = 0
+
+    def __str__(self) -> str:
+        parts = []
+        if self.months:
+            years, months = divmod(self.months, 12)
+            if years and not months:
+                parts.append(f"{years} year{'s' if years != 1 else ''}")
+            else:
+                parts.append(f"{self.months} month{'s' if self.months != 1 else ''}")
+        if self.days or not parts:
+            parts.append(f"{self.days} day{'s' if self.days != 1 else ''}")
+        return " ".join(parts)
+
+
+def to_number(value: int | Decimal | Fraction | str) -> Number:
+    """An exact number from an int, a Decimal, or a decimal string (never from a float)."""
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    fraction = Fraction(value) if not isinstance(value, Fraction) else value
+    return fraction.numerator if fraction.denominator == 1 else fraction
+
+
+def normalise_number(value: Fraction | int) -> Number:
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return value.numerator
+    return value
+
+
+def format_number(value: Number, digits: int = 6) -> str:
+    """Exact decimal text when the number has one, else rounded to `digits` places with ≈."""
+    if isinstance(value, int):
+        return str(value)
+    denominator = value.denominator
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    if denominator == 1:
+        text = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    rounded = round(Decimal(value.numerator) / Decimal(value.denominator), digits)
+    text = format(rounded, "f").rstrip("0").rstrip(".")
+    return f"≈{text}"
+
+
+def json_number(value: Number) -> int | float:
+    """A JSON number for an exact value (the one place numbers become floats: output)."""
+    if isinstance(value, int):
+        return value
+    return float(value)
+
+
+def format_value(value: object) -> str:
+    if isinstance(value, Unknown):
+        return "unknown"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, Fraction)):
+        return format_number(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def json_value(value: object) -> object:
+    if isinstance(value, Unknown):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, Fraction)):
+        return json_number(value)
+    if isinstance(value, (dt.date, Duration, Period)):
+        return str(value) if not isinstance(value, dt.date) else value.isoformat()
+    return value
