@@ -338,6 +338,10 @@ class _Builder:
             value = Duration(days=amount)
         return ast.DurationLit(value=value, span=span)
 
+    def x_paren(self, tree, span):
+        # The parentheses belong to the expression's text, so that explanations quote it whole.
+        return attrs.evolve(self.expr(tree.children[0]), span=span)
+
     def x_name(self, tree, span):
         return ast.Name(name=str(tree.children[0]), span=span)
 

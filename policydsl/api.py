@@ -1,0 +1,110 @@
+"""The Python API: the whole pipeline behind `load` and `PolicySet.evaluate`.
+
+    policies = policydsl.load("policies/zhoukou2017")
+    result = policies.evaluate({"enterprise": [{"id": "E1", "period": "2019", ...}]})
+    result.decisions, result.explain("E1", "enterprise_yellow_card_warning", "2019")
+
+A loaded `PolicySet` is immutable and holds no per-evaluation state, so one can serve many
+threads; each `evaluate` call gets its own `Run`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import attrs
+import networkx as nx
+
+from importlib import import_module
+from .build import build
+from .diagnostics import Diagnostic, PolicyError, SourceFile
+from .evaluate import Decision, Evaluation, evaluate
+from .explain import Explanation, explain_decision, explain_why_not
+from .graph import build_graph, cycle_diagnostics
+from .ir import Program
+from .plan import Plan, make_plan
+from .resolve import resolve
+from .schema import Dataset
+from .values import Period
+
+
+@attrs.frozen(kw_only=True)
+class Compiled:
+    """Everything the front end produced, whether or not it succeeded."""
+
+    program: Program | None
+    graph: nx.DiGraph | None
+    diagnostics: tuple[Diagnostic, ...]
+    sources: dict[str, SourceFile]
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def compile_paths(paths: Iterable[str | Path]) -> Compiled:
+    """Run build, resolve and graph; stop after the first stage that reports an error."""
+    built = build(paths)
+    if any(d.is_error for d in built.diagnostics):
+        return Compiled(program=None, graph=None, diagnostics=built.diagnostics, sources=built.sources)
+    program, found = resolve(built.modules, built.sources)
+    diagnostics = list(built.diagnostics) + found
+    graph = build_graph(program)
+    diagnostics += cycle_diagnostics(graph, program)
+    return Compiled(program=program, graph=graph, diagnostics=tuple(diagnostics), sources=built.sources)
+
+
+@attrs.frozen(kw_only=True)
+class Result:
+    """The decisions of one evaluation, with the means to explain them."""
+
+    evaluation: Evaluation
+
+    @property
+    def decisions(self) -> tuple[Decision, ...]:
+        return self.evaluation.decisions
+
+    def explain(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
+        return explain_decision(self.evaluation, entity, outcome, _period(period))
+
+    def why_not(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
+        return explain_why_not(self.evaluation, entity, outcome, _period(period))
+
+
+def _period(period: str | Period | None) -> Period | None:
+    if period is None or isinstance(period, Period):
+        return period
+    return Period.parse(str(period))
+
+
+@attrs.frozen(kw_only=True)
+class PolicySet:
+    program: Program
+    plan: Plan
+    sources: Mapping[str, SourceFile] = attrs.field(repr=False)
+    warnings: tuple[Diagnostic, ...] = ()
+
+    def load_data(self, path: str | Path) -> Dataset:
+        return import_module("policydsl.data").load_data(path, self.program.entities)
+
+    def evaluate(self, facts: Mapping | Dataset, *, period: str | Period | None = None,
+                 entities: Iterable[str] | None = None) -> Result:
+        """Evaluate every rule over the facts: a Dataset, or the JSON mapping of `--data`."""
+        dataset = facts if isinstance(facts, Dataset) else import_module("policydsl.data").dataset_from_mapping(
+            facts, self.program.entities)
+        return Result(evaluation=evaluate(self.plan, dataset, period=_period(period), entities=entities))
+
+
+def load(*paths: str | Path) -> PolicySet:
+    """Compile policy files or folders; raise `PolicyError` carrying every diagnostic on error."""
+    return policy_set(compile_paths(paths))
+
+
+def policy_set(compiled: Compiled) -> PolicySet:
+    """Plan a compiled program, or raise `PolicyError` if the front end reported errors."""
+    if not compiled.ok:
+        raise PolicyError(compiled.diagnostics, compiled.sources)
+    plan = make_plan(compiled.program, compiled.graph)
+    return PolicySet(program=compiled.program, plan=plan, sources=compiled.sources,
+                     warnings=tuple(d for d in compiled.diagnostics if not d.is_error))

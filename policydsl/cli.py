@@ -1,0 +1,256 @@
+"""The `policydsl` command line: check, eval, explain, graph, dump.
+
+Exit codes: 0 ok; 1 findings (policy diagnostics, failed tests); 2 usage or input errors (a
+wrong flag, a missing file, bad data). Bad input never produces a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from . import api, render
+from . import graph as graph_stage
+from .build import build, parse_tree_text
+from .diagnostics import DataError, PolicyError, SourceFile, render_all
+from .explain import ExplainError
+from .values import Period
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+STAGES = ("parse", "ast", "ir", "graph", "plan")
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own exit code for usage errors is 2, as is ours
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT)
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="policydsl", description="Check, run and explain assessment policies written as .pol files.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    check = commands.add_parser("check", help="report the diagnostics of policy files")
+    check.add_argument("policy", nargs="+", help=".pol file or folder")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+
+    evaluate = commands.add_parser("eval", help="evaluate policies over a data set")
+    evaluate.add_argument("policy", nargs="+")
+    evaluate.add_argument("--data", required=True, help="JSON file, or a folder of tables per entity kind")
+    evaluate.add_argument("--period", type=_period, help="only this period (2019 or 2019-Q3)")
+    evaluate.add_argument("--entity", action="append", help="only this entity id (repeatable)")
+    evaluate.add_argument("--format", choices=("table", "json"), default="table")
+    evaluate.add_argument("--all", action="store_true", help="also list superseded decisions (table format)")
+
+    explain = commands.add_parser("explain", help="explain why an entity got an outcome, or why not")
+    explain.add_argument("policy", nargs="+")
+    explain.add_argument("--data", required=True)
+    explain.add_argument("--entity", required=True)
+    explain.add_argument("--period", type=_period)
+    which = explain.add_mutually_exclusive_group()
+    which.add_argument("--outcome", help="the outcome to explain")
+    which.add_argument("--why-not", dest="why_not", metavar="OUTCOME", help="explain why this outcome did not happen")
+    explain.add_argument("--lang", choices=("zh", "en"), default="en")
+    explain.add_argument("--format", choices=("text", "json", "dot"), default="text")
+
+    graph = commands.add_parser("graph", help="write the dependency graph")
+    graph.add_argument("policy", nargs="+")
+    graph.add_argument("--format", choices=("dot", "json", "svg"), default="dot")
+    graph.add_argument("-o", "--output", help="file to write (default: standard output)")
+
+    dump = commands.add_parser("dump", help="print an intermediate form")
+    dump.add_argument("policy", nargs="+")
+    dump.add_argument("--stage", choices=STAGES, required=True)
+    return parser
+
+
+def _compile(paths: Sequence[str]) -> api.Compiled:
+    return api.compile_paths(paths)
+
+
+def _report(compiled: api.Compiled, *, as_json: bool = False) -> None:
+    if as_json:
+        print(json.dumps({"diagnostics": [d.to_json() for d in compiled.diagnostics]}, ensure_ascii=False,
+                         indent=2))
+    elif compiled.diagnostics:
+        print(render_all(compiled.diagnostics, compiled.sources), file=sys.stderr)
+
+
+def _input_error(compiled: api.Compiled) -> bool:
+    """Missing or unreadable policy files are input errors, not findings."""
+    return any(d.code in ("E001", "E002") for d in compiled.diagnostics)
+
+
+def cmd_check(args) -> int:
+    compiled = _compile(args.policy)
+    _report(compiled, as_json=args.format == "json")
+    if not compiled.ok:
+        return EXIT_INPUT if _input_error(compiled) else EXIT_FINDINGS
+    if args.format == "text":
+        rules = len(compiled.program.rules)
+        print(f"ok: {len(compiled.program.policies)} polic{'ies' if len(compiled.program.policies) != 1 else 'y'}, "
+              f"{rules} rule{'s' if rules != 1 else ''}")
+    return EXIT_OK
+
+
+def _load(paths: Sequence[str]) -> api.PolicySet:
+    compiled = _compile(paths)
+    if not compiled.ok:
+        raise PolicyError(compiled.diagnostics, compiled.sources)
+    _report(compiled)  # warnings
+    return api.policy_set(compiled)
+
+
+def cmd_eval(args) -> int:
+    policies = _load(args.policy)
+    dataset = policies.load_data(args.data)
+    result = policies.evaluate(dataset, period=args.period, entities=args.entity)
+    if args.format == "json":
+        print(render.decisions_json(result.decisions))
+    else:
+        shown = result.decisions if args.all else tuple(d for d in result.decisions if d.status == "active")
+        print(render.decisions_table(shown))
+    return EXIT_OK
+
+
+def cmd_explain(args) -> int:
+    policies = _load(args.policy)
+    dataset = policies.load_data(args.data)
+    result = policies.evaluate(dataset, entities=[args.entity])
+    if not any(args.entity in dataset.entities(kind) for kind in dataset.kinds):
+        raise UsageError(f"no entity `{args.entity}` in {args.data}")
+    if args.why_not:
+        explanations = [result.why_not(args.entity, args.why_not, args.period)]
+    elif args.outcome:
+        explanations = [result.explain(args.entity, args.outcome, args.period)]
+    else:
+        mine = [d for d in result.decisions if d.entity == args.entity and d.status == "active"]
+        period = args.period or (max(d.period for d in mine) if mine else None)
+        chosen = [d for d in mine if d.period == period]
+        if not chosen:
+            print(f"{args.entity}: no decisions" + (f" in {period}" if period else ""))
+            return EXIT_OK
+        explanations = [result.explain(args.entity, d.outcome, d.period) for d in chosen]
+    if args.format == "json":
+        payload = [render.explanation_json(e) for e in explanations]
+        print(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=2))
+    elif args.format == "dot":
+        print("".join(render.explanation_dot(e) for e in explanations), end="")
+    else:
+        print("\n\n".join(render.explanation_text(e, args.lang) for e in explanations))
+    return EXIT_OK
+
+
+def cmd_graph(args) -> int:
+    compiled = _compile(args.policy)
+    if not compiled.ok:
+        raise PolicyError(compiled.diagnostics, compiled.sources)
+    if args.format == "json":
+        text = graph_stage.to_json(compiled.graph) + "\n"
+    else:
+        text = graph_stage.to_dot(compiled.graph)
+    if args.format == "svg":
+        dot = shutil.which("dot")
+        if dot is None:
+            raise UsageError("SVG needs Graphviz's `dot` program; install Graphviz or use --format dot")
+        text = subprocess.run([dot, "-Tsvg"], input=text, capture_output=True, text=True, check=True).stdout
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        print(text, end="")
+    return EXIT_OK
+
+
+def cmd_dump(args) -> int:
+    if args.stage == "parse":
+        built = build(args.policy)
+        for path, source in built.sources.items():
+            tree, _ = parse_tree_text(SourceFile(path=path, text=source.text))
+            print(f"# {path}\n{tree or ''}")
+        if built.diagnostics:
+            print(render_all(built.diagnostics, built.sources), file=sys.stderr)
+            return EXIT_FINDINGS
+        return EXIT_OK
+    if args.stage == "ast":
+        built = build(args.policy)
+        for module in built.modules:
+            print(f"# {module.path}")
+            for declaration in module.declarations:
+                print(declaration)
+        if built.diagnostics:
+            print(render_all(built.diagnostics, built.sources), file=sys.stderr)
+            return EXIT_FINDINGS
+        return EXIT_OK
+    compiled = _compile(args.policy)
+    if not compiled.ok:
+        raise PolicyError(compiled.diagnostics, compiled.sources)
+    if args.stage == "ir":
+        program = compiled.program
+        for group in (program.policies, program.entities, program.parameters, program.tables, program.values,
+                      program.outcomes):
+            for item in group.values():
+                print(item)
+        for item in (*program.combinations, *program.rules):
+            print(item)
+    elif args.stage == "graph":
+        print(graph_stage.to_json(compiled.graph))
+    else:
+        plan = api.policy_set(compiled).plan
+        print("parameters:")
+        for name, value in plan.parameters.items():
+            print(f"  {name} = {value}")
+        print("derived values, in evaluation order:")
+        for kind, name in plan.value_order:
+            print(f"  {kind}.{name}")
+        print("rules:")
+        for compiled_rule in plan.rules:
+            rule = compiled_rule.rule
+            print(f"  {rule.implements} ({rule.name}) for {rule.entity} per {rule.period_kind or 'any period'}")
+    return EXIT_OK
+
+
+COMMANDS = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except PolicyError as err:
+        print(render_all(err.diagnostics, err.sources), file=sys.stderr)
+        return EXIT_FINDINGS
+    except DataError as err:
+        print("error: bad data:\n" + "\n".join(f"  {p}" for p in err.problems), file=sys.stderr)
+        return EXIT_INPUT
+    except (UsageError, ExplainError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except BrokenPipeError:
+        return EXIT_OK
+    except OSError as err:
+        print(f"error: {err.strerror or err}: {getattr(err, 'filename', '') or ''}", file=sys.stderr)
+        return EXIT_INPUT
+    except subprocess.CalledProcessError as err:
+        print(f"error: Graphviz failed: {err.stderr.strip()}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

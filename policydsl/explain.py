@@ -1,0 +1,299 @@
+"""Stage 7, explain: an `Evaluation` and a question in, an `Explanation` (plain data) out.
+
+A trace is a tree of `TraceNode`s: each sub-expression of a rule's condition with its value,
+each derived value down to the facts it read (with their periods), each history function with
+the periods it walked, each aggregate with its group. Values are computed by the same compiled
+code as the evaluation (derived values are read from the run's store), so the trace of a
+decision always re-evaluates to that decision. `render` turns explanations into text (zh/en),
+JSON and DOT.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from . import ir
+from .evaluate import Decision, Evaluation, RuleResult
+from .plan import _compile
+from .values import MissingFact, Period, Unknown, format_value
+
+
+@attrs.frozen(kw_only=True)
+class TraceNode:
+    kind: str  # condition, compare, logic, fact, value, parameter, lookup, history, aggregate, expr, const
+    text: str  # the policy text of the expression, or the name read
+    value: object
+    entity: str
+    period: str
+    label: str | None = None
+    op: str | None = None  # the operator of a compare, logic or arithmetic node
+    detail: tuple[str, ...] = ()
+    children: tuple[TraceNode, ...] = ()
+    span: str | None = None
+
+    @property
+    def missing(self) -> frozenset[MissingFact]:
+        return self.value.missing if isinstance(self.value, Unknown) else frozenset()
+
+
+@attrs.frozen(kw_only=True)
+class RuleTrace:
+    rule: str
+    implements: str
+    policy: str
+    clause: str
+    quote: str | None
+    span: str
+    fired: bool
+    condition: TraceNode | None
+    failed: tuple[TraceNode, ...]  # the parts of the condition that were false or unknown
+    payload: tuple[TraceNode, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Explanation:
+    question: str  # "why" or "why_not"
+    entity_kind: str
+    entity: str
+    period: str | None
+    outcome: str
+    outcome_label: str | None
+    outcome_kind: str | None
+    status: str  # active, superseded, not_fired, not_evaluable, no_record, no_rule
+    decision: Decision | None = None
+    superseded_by: tuple[Decision, ...] = ()
+    rules: tuple[RuleTrace, ...] = ()
+    facts: tuple[TraceNode, ...] = ()  # every fact read, once, in entity/period order
+    missing: tuple[MissingFact, ...] = ()
+
+
+class ExplainError(Exception):
+    """The question cannot be asked of this evaluation (unknown entity or outcome)."""
+
+
+class _Tracer:
+    def __init__(self, evaluation: Evaluation):
+        self.evaluation = evaluation
+        self.program = evaluation.plan.program
+        self.run = evaluation.run
+        self.compiled: dict[int, object] = {}
+
+    def value(self, expr: ir.Expr, kind: str, entity: str, period: Period) -> object:
+        fn = self.compiled.get(id(expr))
+        if fn is None:
+            fn = _compile(expr, kind, self.evaluation.plan.parameters, self.evaluation.plan.tables)
+            self.compiled[id(expr)] = fn
+        return fn(self.run, entity, period)
+
+    def text(self, expr: ir.Expr) -> str:
+        return self.program.source_text(expr.span) or type(expr).__name__
+
+    def trace(self, expr: ir.Expr, kind: str, entity: str, period: Period, depth: int = 0) -> TraceNode:
+        value = self.value(expr, kind, entity, period)
+        base = dict(text=self.text(expr), value=value, entity=entity, period=str(period),
+                    span=str(expr.span))
+        if depth > 12:  # deep chains of derived values are cut; the value is still shown
+            return TraceNode(kind="expr", detail=("…",), **base)
+        sub = depth + 1
+        match expr:
+            case ir.Const():
+                return TraceNode(kind="const", **base)
+            case ir.Fact(name=name, period_kind=period_kind, entity=fact_kind):
+                schema = self.program.entities[fact_kind].facts[name]
+                return TraceNode(kind="fact", label=schema.label,
+                                 **{**base, "text": name, "period": str(period) if period_kind else ""})
+            case ir.Param(name=name):
+                return TraceNode(kind="parameter", label=self.program.parameters[name].label, **base)
+            case ir.Derived(entity=value_kind, name=name):
+                definition = self.program.values[(value_kind, name)]
+                inner = self.trace(definition.expr, value_kind, entity, period, sub)
+                return TraceNode(kind="value", label=definition.label, children=(inner,),
+                                 **{**base, "text": name})
+            case ir.History():
+                return self._history(expr, kind, entity, period, base, sub)
+            case ir.Aggregate():
+                return self._aggregate(expr, kind, entity, period, base, sub)
+            case ir.Compare():
+                kind_name = "compare"
+            case ir.Logic():
+                kind_name = "logic"
+            case ir.Lookup():
+                kind_name = "lookup"
+            case _:
+                kind_name = "expr"
+        children = tuple(self.trace(c, kind, entity, period, sub) for c in ir.children(expr))
+        return TraceNode(kind=kind_name, children=children, op=getattr(expr, "op", None), **base)
+
+    def _history(self, expr: ir.History, kind, entity, period: Period, base, sub) -> TraceNode:
+        n = expr.periods
+        if expr.function in ("previous", "change"):
+            shifted = period.shift(-n)
+            at = [period, shifted] if expr.function == "change" else [shifted]
+            children = tuple(self.trace(expr.operand, kind, entity, p, sub) for p in at)
+            detail = tuple(f"{p}: {format_value(c.value)}" for p, c in zip(at, children))
+            return TraceNode(kind="history", detail=detail, children=children, **base)
+        if expr.function == "count_periods":
+            at = [period.shift(-back) for back in range(n)]
+        elif expr.function == "streak":
+            at, cursor = [], period
+            while True:
+                at.append(cursor)
+                if not self.run.has_record(kind, entity, cursor) or \
+                        self.value(expr.operand, kind, entity, cursor) is not True:
+                    break
+                cursor = cursor.shift(-1)
+        else:  # first_time: every earlier period back to the entity's first
+            earliest = self.run.earliest(kind, entity, period.kind) or period
+            at = [period.shift(-back) for back in range(0, _distance(earliest, period) + 1)]
+        children, detail = [], []
+        for p in at:
+            if not self.run.has_record(kind, entity, p):
+                detail.append(f"{p}: no record")
+                continue
+            child = self.trace(expr.operand, kind, entity, p, sub)
+            children.append(child)
+            detail.append(f"{p}: {format_value(child.value)}")
+        return TraceNode(kind="history", detail=tuple(detail), children=tuple(children), **base)
+
+    def _aggregate(self, expr: ir.Aggregate, kind, entity, period: Period, base, sub) -> TraceNode:
+        members = self.run.members(kind, expr.group, entity, period)
+        own = self.trace(expr.operand, kind, entity, period, sub)
+        if isinstance(members, Unknown):
+            return TraceNode(kind="aggregate", children=(own,), **base)
+        values = [self.value(expr.operand, kind, m, period) for m in members]
+        known = [v for v in values if not isinstance(v, Unknown)]
+        record = self.evaluation.run.dataset.entities(kind).get(entity)
+        group = f"{expr.group} = {record.static.get(expr.group)}" if expr.group and record else f"all {kind}"
+        detail = [f"group {group}: {len(members)} members in {period}"
+                  + (f", {len(values) - len(known)} without a value" if len(known) < len(values) else "")]
+        if expr.function in ("rank", "top", "bottom"):
+            order = "descending" if expr.descending else "ascending"
+            ranked = sorted(zip(members, values), key=lambda mv: (isinstance(mv[1], Unknown),
+                            _sort_key(mv[1], expr.descending), mv[0]))
+            shown = ", ".join(f"{m} {format_value(v)}" for m, v in ranked[:12])
+            detail.append(f"ordered {order}: {shown}" + (" …" if len(ranked) > 12 else ""))
+        return TraceNode(kind="aggregate", detail=tuple(detail), children=(own,), **base)
+
+
+def _sort_key(value, descending: bool):
+    if isinstance(value, Unknown):
+        return 0
+    return -value if descending else value
+
+
+def _distance(earlier: Period, later: Period) -> int:
+    if later.kind == "quarter":
+        return (later.year - earlier.year) * 4 + later.quarter - earlier.quarter
+    return later.year - earlier.year
+
+
+def _failed_parts(node: TraceNode) -> tuple[TraceNode, ...]:
+    """The smallest parts of a condition that made it false or unknown.
+
+    Each failing operand of an `and` is reported on its own; an `or` or a `not` that failed
+    is reported whole, since no single part of it is to blame.
+    """
+    if node.value is True:
+        return ()
+    if node.kind == "logic" and node.op == "and":
+        return tuple(part for child in node.children for part in _failed_parts(child))
+    return (node,)
+
+
+def _facts(nodes: tuple[TraceNode, ...]) -> tuple[TraceNode, ...]:
+    seen: dict[tuple[str, str, str], TraceNode] = {}
+
+    def visit(node: TraceNode) -> None:
+        if node.kind == "fact":
+            seen.setdefault((node.entity, node.text, node.period), node)
+        for child in node.children:
+            visit(child)
+    for node in nodes:
+        visit(node)
+    return tuple(seen[k] for k in sorted(seen))
+
+
+def _rule_trace(tracer: _Tracer, rule: ir.Rule, entity: str, period: Period, outcome: str | None,
+                ) -> RuleTrace:
+    condition = tracer.trace(rule.condition, rule.entity, entity, period) if rule.condition else None
+    fired = condition is None or condition.value is True
+    payload = []
+    if fired:
+        for consequence in rule.consequences:
+            if outcome is not None and consequence.outcome != outcome:
+                continue
+            for expr in (consequence.amount, consequence.value):
+                if expr is not None:
+                    payload.append(tracer.trace(expr, rule.entity, entity, period))
+    return RuleTrace(rule=rule.name, implements=rule.implements, policy=rule.policy, clause=rule.clause,
+                     quote=rule.quote, span=str(rule.span), fired=fired, condition=condition,
+                     failed=_failed_parts(condition) if condition is not None else (),
+                     payload=tuple(payload))
+
+
+def _resolve_case(evaluation: Evaluation, entity: str, outcome: str, period: Period | None,
+                  ) -> tuple[str, list[ir.Rule], Period | None]:
+    program = evaluation.plan.program
+    if outcome not in program.outcomes:
+        from .diagnostics import did_you_mean
+
+        hint = did_you_mean(outcome, program.outcomes)
+        raise ExplainError(f"unknown outcome `{outcome}`" + (f"; {hint}" if hint else ""))
+    rules = [r for r in program.rules if any(c.outcome == outcome for c in r.consequences)]
+    kinds = [k for k in sorted(program.entities) if entity in evaluation.run.dataset.entities(k)]
+    rule_kinds = {r.entity for r in rules}
+    kind = next((k for k in kinds if k in rule_kinds), kinds[0] if kinds else None)
+    if kind is None:
+        raise ExplainError(f"no entity `{entity}` in the data")
+    rules = [r for r in rules if r.entity == kind]
+    if period is None:
+        record = evaluation.run.dataset.entities(kind)[entity]
+        decided = [d.period for d in evaluation.decisions if d.entity == entity and d.outcome == outcome]
+        period_kinds = {r.period_kind for r in rules}
+        candidates = decided or [p for p in record.periods if None in period_kinds or p.kind in period_kinds]
+        period = max(candidates) if candidates else None
+    return kind, rules, period
+
+
+def explain_decision(evaluation: Evaluation, entity: str, outcome: str, period: Period | None) -> Explanation:
+    """Why the entity got the outcome; when it did not, the why-not explanation instead."""
+    return _explain(evaluation, entity, outcome, period, "why")
+
+
+def explain_why_not(evaluation: Evaluation, entity: str, outcome: str, period: Period | None) -> Explanation:
+    return _explain(evaluation, entity, outcome, period, "why_not")
+
+
+def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period | None,
+             question: str) -> Explanation:
+    kind, rules, period = _resolve_case(evaluation, entity, outcome, period)
+    declared = evaluation.plan.program.outcomes[outcome]
+    common = dict(question=question, entity_kind=kind, entity=entity, outcome=outcome,
+                  outcome_label=declared.label, outcome_kind=declared.kind)
+    if not rules:
+        return Explanation(period=str(period) if period else None, status="no_rule", **common)
+    if period is None or not evaluation.run.has_record(kind, entity, period):
+        return Explanation(period=str(period) if period else None, status="no_record", **common)
+    tracer = _Tracer(evaluation)
+    case = [d for d in evaluation.decisions if d.entity_kind == kind and d.entity == entity and d.period == period]
+    mine = [d for d in case if d.outcome == outcome]
+    traces = tuple(_rule_trace(tracer, r, entity, period, outcome) for r in rules
+                   if r.period_kind in (None, period.kind))
+    facts = _facts(tuple(t.condition for t in traces if t.condition) + tuple(p for t in traces for p in t.payload))
+    if mine:
+        decision = next((d for d in mine if d.status == "active"), mine[0])
+        winners = tuple(d for d in case if d.status == "active" and d.rule_id == decision.superseded_by)
+        fired = tuple(t for t in traces if t.rule == decision.rule)
+        return Explanation(period=str(period), status=decision.status, decision=decision,
+                           superseded_by=winners, rules=fired, facts=_facts(
+                               tuple(t.condition for t in fired if t.condition)
+                               + tuple(p for t in fired for p in t.payload)), **common)
+    missing = sorted({m for t in traces for f in t.failed for m in f.missing})
+    status = "not_evaluable" if traces and all(
+        isinstance(t.condition.value, Unknown) for t in traces if t.condition) else "not_fired"
+    return Explanation(period=str(period), status=status, rules=traces, facts=facts, missing=tuple(missing),
+                       **common)
+
+
+def results_for(evaluation: Evaluation, entity: str) -> list[RuleResult]:
+    return [r for r in evaluation.results if r.entity == entity]

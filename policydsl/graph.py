@@ -1,0 +1,178 @@
+"""Stage 4, graph: a checked `ir.Program` in, its dependency graph (networkx) out.
+
+Nodes are facts, parameters, tables, derived values, rules and outcomes; an edge runs from what
+is read to what reads it and carries the spans of the references that made it. The graph orders
+evaluation (`plan`), finds cycles among derived values (reported edge by edge, with the source
+line of each reference) and answers "what does this outcome depend on" for explanations.
+"""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+
+from . import ir
+from .diagnostics import Diagnostic, Note, Span, error
+
+
+def fact_node(entity: str, name: str) -> str:
+    return f"fact:{entity}.{name}"
+
+
+def value_node(entity: str, name: str) -> str:
+    return f"value:{entity}.{name}"
+
+
+def param_node(name: str) -> str:
+    return f"param:{name}"
+
+
+def table_node(name: str) -> str:
+    return f"table:{name}"
+
+
+def rule_node(name: str) -> str:
+    return f"rule:{name}"
+
+
+def outcome_node(name: str) -> str:
+    return f"outcome:{name}"
+
+
+def _references(expr: ir.Expr) -> list[tuple[str, Span]]:
+    found = []
+    for item in ir.walk(expr):
+        match item:
+            case ir.Fact(entity=entity, name=name):
+                found.append((fact_node(entity, name), item.span))
+            case ir.Derived(entity=entity, name=name):
+                found.append((value_node(entity, name), item.span))
+            case ir.Param(name=name):
+                found.append((param_node(name), item.span))
+            case ir.Lookup(table=name):
+                found.append((table_node(name), item.span))
+    return found
+
+
+def _link(graph: nx.DiGraph, source: str, target: str, span: Span) -> None:
+    if graph.has_edge(source, target):
+        graph.edges[source, target]["spans"].append(span)
+    else:
+        graph.add_edge(source, target, spans=[span])
+
+
+def build_graph(program: ir.Program) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    for kind, schema in program.entities.items():
+        for name, fact in schema.facts.items():
+            graph.add_node(fact_node(kind, name), kind="fact", entity=kind, name=name,
+                           label=fact.label, period_kind=fact.period_kind)
+    for name, parameter in program.parameters.items():
+        graph.add_node(param_node(name), kind="parameter", name=name, label=parameter.label,
+                       span=parameter.span)
+    for name, table in program.tables.items():
+        graph.add_node(table_node(name), kind="table", name=name, label=table.label, span=table.span)
+        for _, value in table.rows:
+            for source, span in _references(value):
+                _link(graph, source, table_node(name), span)
+    for name, parameter in program.parameters.items():
+        for source, span in _references(parameter.expr):
+            _link(graph, source, param_node(name), span)
+    for (kind, name), value in program.values.items():
+        graph.add_node(value_node(kind, name), kind="value", entity=kind, name=name, label=value.label,
+                       span=value.span)
+    for (kind, name), value in program.values.items():
+        for source, span in _references(value.expr):
+            _link(graph, source, value_node(kind, name), span)
+    for name, outcome in program.outcomes.items():
+        graph.add_node(outcome_node(name), kind="outcome", name=name, label=outcome.label,
+                       outcome_kind=outcome.kind, span=outcome.span)
+    for rule in program.rules:
+        node = rule_node(rule.name)
+        graph.add_node(node, kind="rule", name=rule.name, label=rule.label, implements=rule.implements,
+                       clause=rule.clause, policy=rule.policy, span=rule.span)
+        exprs = [rule.condition] if rule.condition else []
+        exprs += [e for c in rule.consequences for e in (c.amount, c.value) if e is not None]
+        for expr in exprs:
+            for source, span in _references(expr):
+                _link(graph, source, node, span)
+        for consequence in rule.consequences:
+            _link(graph, node, outcome_node(consequence.outcome), consequence.span)
+    return graph
+
+
+def cycle_diagnostics(graph: nx.DiGraph, program: ir.Program) -> list[Diagnostic]:
+    """One diagnostic per cycle among derived values and parameters, each edge as a note."""
+    computed = graph.subgraph(n for n, d in graph.nodes(data=True) if d["kind"] in ("value", "parameter", "table"))
+    diagnostics = []
+    for component in sorted(nx.strongly_connected_components(computed), key=lambda c: sorted(c)):
+        if len(component) == 1:
+            node = next(iter(component))
+            if not computed.has_edge(node, node):
+                continue
+        # edges run from what is read to its reader; reversed, the cycle reads "a reads b reads …"
+        cycle = [(b, a) for a, b in reversed(nx.find_cycle(computed.subgraph(component), source=min(component)))]
+        names = [computed.nodes[reader]["name"] for reader, _ in cycle] + [computed.nodes[cycle[0][0]]["name"]]
+        notes = tuple(
+            Note(message=f"`{computed.nodes[reader]['name']}` reads `{computed.nodes[read]['name']}` here",
+                 span=computed.edges[read, reader]["spans"][0])
+            for reader, read in cycle)
+        first = computed.nodes[cycle[0][0]]
+        diagnostics.append(error(
+            "E401", "these values are defined in terms of each other: " + " reads ".join(f"`{n}`" for n in names),
+            first.get("span") or notes[0].span, notes=notes,
+            hint="a value may read earlier periods of itself only through a fact; break the cycle"))
+    return diagnostics
+
+
+def node_order(graph: nx.DiGraph) -> list[str]:
+    """A deterministic topological order (ties broken by node name)."""
+    return list(nx.lexicographical_topological_sort(graph))
+
+
+def ancestors(graph: nx.DiGraph, node: str) -> set[str]:
+    return nx.ancestors(graph, node)
+
+
+def to_json(graph: nx.DiGraph) -> str:
+    def clean(data: dict) -> dict:
+        out = {}
+        for key, value in data.items():
+            if key == "span":
+                out[key] = str(value)
+            elif key == "spans":
+                out[key] = [str(s) for s in value]
+            else:
+                out[key] = value
+        return out
+
+    payload = {
+        "nodes": [{"id": n, **clean(d)} for n, d in sorted(graph.nodes(data=True))],
+        "edges": [{"source": a, "target": b, **clean(d)} for a, b, d in sorted(graph.edges(data=True))],
+    }
+    return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+_SHAPES = {"fact": "box", "parameter": "note", "table": "note", "value": "ellipse", "rule": "hexagon",
+           "outcome": "doubleoctagon"}
+
+
+def _dot_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def to_dot(graph: nx.DiGraph) -> str:
+    lines = ["digraph policy {", "  rankdir=LR;", '  node [fontname="Noto Sans CJK SC,sans-serif"];']
+    for node, data in sorted(graph.nodes(data=True)):
+        caption = data.get("name", node)
+        if data["kind"] == "rule" and data.get("implements"):
+            caption = f"{caption}\\n{data['implements']}"
+        if data.get("label"):
+            caption = f"{caption}\\n{data['label']}"
+        lines.append(f"  {_dot_quote(node)} [shape={_SHAPES[data['kind']]}, label={_dot_quote(caption)}];")
+    for source, target, data in sorted(graph.edges(data=True)):
+        where = data["spans"][0]
+        lines.append(f"  {_dot_quote(source)} -> {_dot_quote(target)} [tooltip={_dot_quote(str(where))}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,303 @@
+"""The checked program: the output of `resolve`, the input of `graph`, `plan` and `explain`.
+
+Names are resolved (a `Name` in the AST becomes a fact, a derived value, a parameter or an
+enumeration member), every expression has a type and a period kind, and the declarations are
+gathered into symbol tables. Each expression node keeps the span of the text it came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import attrs
+
+from . import ast
+from .diagnostics import SourceFile, Span
+from .schema import EntitySchema
+from .types import Type
+
+node = attrs.frozen(kw_only=True)
+
+
+def _span() -> Span:
+    return attrs.field(eq=False, repr=False)
+
+
+@node
+class Const:
+    value: object
+    type: Type
+    span: Span = _span()
+
+
+@node
+class Fact:
+    entity: str
+    name: str
+    type: Type
+    period_kind: str | None
+    span: Span = _span()
+
+
+@node
+class Derived:
+    entity: str
+    name: str
+    type: Type
+    span: Span = _span()
+
+
+@node
+class Param:
+    name: str
+    type: Type
+    span: Span = _span()
+
+
+@node
+class Builtin:
+    name: str  # period_start, period_end
+    type: Type
+    span: Span = _span()
+
+
+@node
+class Lookup:
+    table: str
+    key: Expr
+    type: Type
+    span: Span = _span()
+
+
+@node
+class Arith:
+    op: str  # + - * / neg
+    operands: tuple[Expr, ...]
+    type: Type
+    span: Span = _span()
+
+
+@node
+class Compare:
+    op: str
+    left: Expr
+    right: Expr
+    type: Type
+    span: Span = _span()
+
+
+@node
+class Logic:
+    op: str  # and, or, not
+    operands: tuple[Expr, ...]
+    type: Type
+    span: Span = _span()
+
+
+@node
+class Member:
+    operand: Expr
+    options: tuple[Expr, ...]
+    negated: bool
+    type: Type
+    span: Span = _span()
+
+
+@node
+class Cond:
+    condition: Expr
+    then: Expr
+    otherwise: Expr
+    type: Type
+    span: Span = _span()
+
+
+@node
+class Scalar:
+    """min, max, abs, round over values of the same entity and period."""
+
+    function: str
+    operands: tuple[Expr, ...]
+    type: Type
+    span: Span = _span()
+
+
+@node
+class History:
+    """An expression evaluated over earlier periods of the same entity.
+
+    previous: operand n periods back; change: operand now minus n back; streak: consecutive
+    periods ending now in which the operand holds; count: periods among the last n in which it
+    holds; first_time: it holds now and held in no earlier period.
+    """
+
+    function: str
+    operand: Expr
+    periods: int
+    type: Type
+    span: Span = _span()
+
+
+@node
+class Aggregate:
+    """An expression evaluated over the members of the entity's group in the same period.
+
+    rank (competition ranking: ties share the better rank), top / bottom (within the first or
+    last n ranks), sum, mean, min, max, count.
+    """
+
+    function: str
+    operand: Expr
+    group: str | None  # static attribute naming the group; None: every entity of the kind
+    descending: bool
+    n: int
+    type: Type
+    span: Span = _span()
+
+
+Expr = (Const | Fact | Derived | Param | Builtin | Lookup | Arith | Compare | Logic | Member | Cond
+        | Scalar | History | Aggregate)
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    match expr:
+        case Lookup(key=key):
+            return (key,)
+        case Arith(operands=ops) | Logic(operands=ops) | Scalar(operands=ops):
+            return ops
+        case Compare(left=left, right=right):
+            return (left, right)
+        case Member(operand=operand, options=options):
+            return (operand, *options)
+        case Cond(condition=c, then=t, otherwise=o):
+            return (c, t, o)
+        case History(operand=operand) | Aggregate(operand=operand):
+            return (operand,)
+    return ()
+
+
+def walk(expr: Expr):
+    yield expr
+    for child in children(expr):
+        yield from walk(child)
+
+
+# ---- declarations ------------------------------------------------------------------------
+
+@node
+class Policy:
+    name: str
+    path: str
+    title: str | None = None
+    document: str | None = None
+    issuer: str | None = None
+    issued: dt.date | None = None
+    in_force_from: dt.date | None = None
+    in_force_until: dt.date | None = None
+    supersedes: tuple[str, ...] = ()
+    span: Span = _span()
+
+
+@node
+class Parameter:
+    name: str
+    label: str | None
+    type: Type
+    expr: Expr
+    span: Span = _span()
+
+
+@node
+class Table:
+    name: str
+    label: str | None
+    key_type: Type
+    value_type: Type
+    rows: tuple[tuple[object, Expr], ...]
+    span: Span = _span()
+
+
+@node
+class Value:
+    entity: str
+    name: str
+    label: str | None
+    type: Type
+    expr: Expr
+    period_kind: str | None
+    source: ast.Expr  # kept for the reference interpreter
+    span: Span = _span()
+
+
+@node
+class Outcome:
+    name: str
+    label: str | None
+    kind: str
+    payload: str | None
+    value_type: Type | None
+    span: Span = _span()
+
+
+@node
+class Combination:
+    """How fired outcomes combine: a ladder (strongest level wins) or highest-amount-only."""
+
+    name: str
+    label: str | None
+    mode: str  # "ladder" or "highest"
+    levels: tuple[tuple[str, ...], ...]  # ladder levels weakest first; highest: one per outcome
+    span: Span = _span()
+
+
+@node
+class Consequence:
+    outcome: str
+    amount: Expr | None
+    value: Expr | None
+    source_amount: ast.Expr | None
+    source_value: ast.Expr | None
+    span: Span = _span()
+
+
+@node
+class Rule:
+    name: str
+    label: str | None
+    implements: str
+    clause: str
+    quote: str | None
+    policy: str
+    entity: str
+    condition: Expr | None
+    source_condition: ast.Expr | None
+    consequences: tuple[Consequence, ...]
+    period_kind: str | None
+    span: Span = _span()
+
+
+@node
+class Program:
+    policies: Mapping[str, Policy]
+    entities: Mapping[str, EntitySchema]
+    parameters: Mapping[str, Parameter]
+    tables: Mapping[str, Table]
+    values: Mapping[tuple[str, str], Value]  # (entity kind, name)
+    outcomes: Mapping[str, Outcome]
+    combinations: tuple[Combination, ...]
+    rules: tuple[Rule, ...]
+    sources: Mapping[str, SourceFile] = attrs.field(eq=False, repr=False)
+
+    def source_text(self, span: Span) -> str:
+        """The policy text a span covers, for explanations."""
+        source = self.sources.get(span.path)
+        if source is None or span.line <= 0:
+            return ""
+        lines = source.text.splitlines()
+        if span.end_line == span.line:
+            return lines[span.line - 1][span.column - 1: span.end_column - 1]
+        first = lines[span.line - 1][span.column - 1:]
+        middle = lines[span.line: span.end_line - 1]
+        last = lines[span.end_line - 1][: span.end_column - 1]
+        return " ".join(part.strip() for part in [first, *middle, last])

@@ -1,0 +1,183 @@
+"""The reference interpreter: the test oracle for the planned evaluator.
+
+It walks the AST directly — no IR, no graph, no plan, no caches — recomputing every derived
+value from its definition each time it is read. It is slow and obviously correct; property
+tests check that `evaluate` (the compiled plan) agrees with it on generated policies and data.
+Only the per-operator semantics (`ops`) and the final combination of outcomes are shared.
+"""
+
+from __future__ import annotations
+
+from . import ast, ops
+from .evaluate import Decision, combine, decision_order
+from .ir import Program
+from .plan import Plan
+from .schema import Dataset
+from .values import MissingFact, Period, Unknown
+
+
+class ReferenceInterpreter:
+    def __init__(self, program: Program, plan: Plan, dataset: Dataset):
+        self.program = program
+        self.plan = plan
+        self.dataset = dataset
+        self.value_sources = {key: value.source for key, value in program.values.items()}
+
+    # ---- data --------------------------------------------------------------------------
+    def record(self, kind: str, entity: str):
+        return self.dataset.entities(kind).get(entity)
+
+    def has_record(self, kind: str, entity: str, period: Period) -> bool:
+        record = self.record(kind, entity)
+        return record is not None and period in record.periods
+
+    def name(self, name: str, kind: str, entity: str, period: Period) -> object:
+        if (kind, name) in self.value_sources:
+            return self.eval(self.value_sources[(kind, name)], kind, entity, period)
+        schema = self.program.entities[kind]
+        if name in schema.facts:
+            record = self.record(kind, entity)
+            if schema.facts[name].period_kind is None:
+                if record is not None and name in record.static:
+                    return record.static[name]
+                return Unknown(frozenset({MissingFact(kind, entity, name, "")}))
+            row = record.periods.get(period, {}) if record is not None else {}
+            if name in row:
+                return row[name]
+            return Unknown(frozenset({MissingFact(kind, entity, name, str(period))}))
+        if name in self.program.parameters:
+            return self.plan.parameters[name]
+        if name == "period_start":
+            return period.start
+        if name == "period_end":
+            return period.end
+        return name  # an enumeration member
+
+    # ---- expressions -------------------------------------------------------------------
+    def eval(self, e: ast.Expr, kind: str, entity: str, period: Period) -> object:
+        def ev(x: ast.Expr, at: Period = period, who: str = entity) -> object:
+            return self.eval(x, kind, who, at)
+
+        match e:
+            case ast.NumberLit(value=v) | ast.StringLit(value=v) | ast.DateLit(value=v) | ast.BoolLit(value=v) \
+                    | ast.DurationLit(value=v):
+                return v
+            case ast.Name(name=name):
+                return self.name(name, kind, entity, period)
+            case ast.Binary(op=op, left=left, right=right):
+                return ops.arith(op, [ev(left), ev(right)])
+            case ast.Negate(operand=operand):
+                return ops.arith("neg", [ev(operand)])
+            case ast.Compare(op=op, left=left, right=right):
+                return ops.compare(op, ev(left), ev(right))
+            case ast.And(operands=operands):
+                return ops.logic_and([ev(o) for o in operands])
+            case ast.Or(operands=operands):
+                return ops.logic_or([ev(o) for o in operands])
+            case ast.Not(operand=operand):
+                return ops.logic_not(ev(operand))
+            case ast.Member(operand=operand, options=options, negated=negated):
+                return ops.member(ev(operand), [ev(o) for o in options], negated)
+            case ast.If(condition=c, then=t, otherwise=o):
+                test = ev(c)
+                if isinstance(test, Unknown):
+                    return test
+                return ev(t) if test else ev(o)
+            case ast.Index(target=ast.Name(name=table), key=key):
+                found = ev(key)
+                if isinstance(found, Unknown):
+                    return found
+                rows = self.plan.tables[table]
+                return rows.get(found, Unknown())
+            case ast.Call():
+                return self.call(e, kind, entity, period)
+        raise TypeError(f"cannot evaluate {type(e).__name__}")
+
+    def call(self, e: ast.Call, kind: str, entity: str, period: Period) -> object:
+        f, args = e.function, e.args
+
+        def at(p: Period, who: str = entity) -> object:
+            return self.eval(args[0], kind, who, p)
+
+        n = args[1].value if len(args) > 1 and isinstance(args[1], ast.NumberLit) else 1
+        if f in ("min", "max", "abs", "round"):
+            return ops.scalar(f, [self.eval(a, kind, entity, period) for a in args])
+        if f == "previous":
+            return at(period.shift(-n))
+        if f == "change":
+            return ops.arith("-", [at(period), at(period.shift(-n))])
+        if f == "streak":
+            now = at(period)
+            if isinstance(now, Unknown):
+                return now
+            length = 0
+            while self.has_record(kind, entity, period.shift(-length)) and at(period.shift(-length)) is True:
+                length += 1
+            return length
+        if f == "count_periods":
+            return sum(1 for back in range(n) if at(period.shift(-back)) is True)
+        if f == "first_time":
+            now = at(period)
+            if now is not True:
+                return now if isinstance(now, Unknown) else False
+            earlier = [p for p in self.record(kind, entity).periods if p.kind == period.kind and p < period]
+            return not any(at(p) is True for p in earlier)
+        return self.aggregate(e, kind, entity, period)
+
+    def aggregate(self, e: ast.Call, kind: str, entity: str, period: Period) -> object:
+        schema = self.program.entities[kind]
+        group = schema.group
+        descending, n = True, 1
+        for keyword in e.keywords:
+            group = None if keyword.value.name == "all" else keyword.value.name
+        flags = list(e.args[1:])
+        if e.function in ("top", "bottom"):
+            n = flags.pop(0).value
+        for flag in flags:
+            descending = flag.name == "descending"
+        record = self.record(kind, entity)
+        if group is not None and group not in record.static:
+            return Unknown(frozenset({MissingFact(kind, entity, group, "")}))
+        members = [m for m, other in self.dataset.entities(kind).items()
+                   if self.has_record(kind, m, period)
+                   and (group is None or (group in other.static and other.static[group] == record.static[group]))]
+        values = [self.eval(e.args[0], kind, m, period) for m in sorted(members)]
+        own = self.eval(e.args[0], kind, entity, period)
+        return ops.aggregate(e.function, own, values, descending, n)
+
+    # ---- rules -------------------------------------------------------------------------
+    def decisions(self) -> list[Decision]:
+        fired = []
+        outcomes = self.program.outcomes
+        for rule in self.program.rules:
+            for entity, record in sorted(self.dataset.entities(rule.entity).items()):
+                for period in sorted(record.periods):
+                    if rule.period_kind is not None and period.kind != rule.period_kind:
+                        continue
+                    condition = True
+                    if rule.source_condition is not None:
+                        condition = self.eval(rule.source_condition, rule.entity, entity, period)
+                    if condition is not True:
+                        continue
+                    decided = []
+                    for c in rule.consequences:
+                        amount = self.eval(c.source_amount, rule.entity, entity, period) if c.source_amount else None
+                        value = self.eval(c.source_value, rule.entity, entity, period) if c.source_value else None
+                        if isinstance(amount, Unknown) or isinstance(value, Unknown):
+                            decided = []
+                            break
+                        outcome = outcomes[c.outcome]
+                        decided.append(Decision(
+                            entity_kind=rule.entity, entity=entity, period=period, policy=rule.policy,
+                            rule_id=rule.implements, rule=rule.name, outcome=outcome.name,
+                            outcome_kind=outcome.kind, label=outcome.label, amount=amount, value=value,
+                            cite=rule.clause))
+                    fired.extend(decided)
+        return sorted(combine(self.plan, fired), key=decision_order)
+
+
+def reference_decisions(program: Program, plan: Plan, dataset: Dataset) -> list[Decision]:
+    return ReferenceInterpreter(program, plan, dataset).decisions()
+
+
+__all__ = ["ReferenceInterpreter", "reference_decisions"]

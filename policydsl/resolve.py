@@ -1,0 +1,409 @@
+"""Stage 3, resolve and check: AST modules in, a checked `ir.Program` out (or diagnostics).
+
+Gathers the declarations of every module into symbol tables (entity kinds may be declared in
+several files if the declarations agree, as policies that share a schema do), checks names,
+types, units and period kinds, and reports every problem of the stage before stopping.
+Expressions are checked by `typecheck`; cycles among derived values are found by `graph`.
+"""
+
+from __future__ import annotations
+
+from . import ast, ir
+from . import types as T
+from .diagnostics import Diagnostic, Note, SourceFile, Span, did_you_mean, error
+from .schema import EntitySchema, FactSchema
+from .typecheck import ExprChecker, Symbols
+
+OUTCOME_KINDS = ("sanction", "reward", "measure", "eligibility", "classification", "computed")
+_PERIODICITY = {"static": None, "yearly": "year", "quarterly": "quarter"}
+
+
+class _Resolver:
+    def __init__(self, modules: tuple[ast.Module, ...]):
+        self.modules = modules
+        self.diagnostics: list[Diagnostic] = []
+        self.first_seen: dict[tuple[str, str], Span] = {}
+        self.enum_types: dict[str, T.Type] = {}
+        self.entities: dict[str, EntitySchema] = {}
+        self.entity_spans: dict[str, dict[str, Span]] = {}
+        self.value_decls: dict[tuple[str, str], ast.ValueDecl] = {}
+        self.value_types: dict[tuple[str, str], T.Type] = {}
+        self.values: dict[tuple[str, str], ir.Value] = {}
+        self.in_progress: set[tuple[str, str]] = set()
+        self.parameter_types: dict[str, T.Type] = {}
+        self.tables: dict[str, tuple[T.Type, T.Type]] = {}
+        symbols = Symbols(entities=self.entities, parameter_types=self.parameter_types, tables=self.tables,
+                          enum_types=self.enum_types, value_type=self._value_type,
+                          value_names=lambda kind: [n for (k, n) in self.value_decls if k == kind])
+        self.checker = ExprChecker(symbols, self.diagnostics)
+
+    def fail(self, code: str, message: str, span: Span, hint: str | None = None,
+             notes: tuple[Note, ...] = ()) -> None:
+        self.diagnostics.append(error(code, message, span, hint=hint, notes=notes))
+
+    def declare(self, namespace: str, name: str, span: Span, what: str) -> bool:
+        """Record a definition; report a duplicate (with the first one) and return False."""
+        key = (namespace, name)
+        if key in self.first_seen:
+            self.fail("E204", f"{what} `{name}` is defined twice", span,
+                      notes=(Note(message="first defined here", span=self.first_seen[key]),))
+            return False
+        self.first_seen[key] = span
+        return True
+
+    def of(self, kind: type) -> list[tuple[ast.Module, object]]:
+        return [(m, d) for m in self.modules for d in m.declarations if isinstance(d, kind)]
+
+    # ---- the program ---------------------------------------------------------------------
+    def run(self, sources: dict[str, SourceFile]) -> ir.Program:
+        policies = self.policies()
+        for _, decl in self.of(ast.TypeDecl):
+            if self.declare("type", decl.name, decl.span, "type"):
+                if decl.name in T.BUILTIN_TYPES:
+                    self.fail("E204", f"`{decl.name}` is a built-in type", decl.span)
+                self.enum_types[decl.name] = T.enumeration(decl.name, decl.members)
+        self.entity_declarations()
+        parameters = self.parameters()
+        tables = self.table_declarations()
+        for _, decl in self.of(ast.ValueDecl):
+            self.value_declaration(decl)
+        for key in list(self.value_decls):
+            self._value_type(*key)
+        outcomes = self.outcomes()
+        combinations = self.combinations(outcomes)
+        policy_of = {m.path: p.name for p in policies.values() for m in self.modules if m.path == p.path}
+        rules = tuple(r for m, d in self.of(ast.RuleDecl)
+                      if (r := self.rule(d, policy_of.get(m.path), outcomes)) is not None)
+        return ir.Program(policies=policies, entities=dict(self.entities), parameters=parameters,
+                          tables=tables, values=dict(self.values), outcomes=outcomes,
+                          combinations=combinations, rules=rules, sources=sources)
+
+    def policies(self) -> dict[str, ir.Policy]:
+        found: dict[str, ir.Policy] = {}
+        for module in self.modules:
+            decls = [d for d in module.declarations if isinstance(d, ast.PolicyDecl)]
+            for extra in decls[1:]:
+                self.fail("E204", "a file declares one policy", extra.span,
+                          notes=(Note(message="the policy of this file", span=decls[0].span),))
+            if not decls:
+                continue
+            decl = decls[0]
+            if not self.declare("policy", decl.name, decl.span, "policy"):
+                continue
+            meta: dict[str, object] = {}
+            supersedes = []
+            for item in decl.meta:
+                if item.key == "supersedes":
+                    supersedes.append(item.value)
+                elif item.key in meta:
+                    self.fail("E204", f"policy metadata `{item.key}` is given twice", item.span)
+                else:
+                    meta[item.key] = item.value
+            meta.pop("short_name", None)
+            found[decl.name] = ir.Policy(name=decl.name, path=module.path, supersedes=tuple(supersedes),
+                                         span=decl.span, **meta)
+        return found
+
+    def type_of(self, expr: ast.TypeExpr) -> T.Type:
+        if len(expr.names) > 1:
+            if len(set(expr.names)) != len(expr.names):
+                self.fail("E204", "an enumeration lists a value twice", expr.span)
+            return T.enumeration("enum", expr.names)
+        name = expr.names[0]
+        if name in T.BUILTIN_TYPES:
+            return T.BUILTIN_TYPES[name]
+        if name in self.enum_types:
+            return self.enum_types[name]
+        self.fail("E213", f"unknown type `{name}`", expr.span,
+                  hint=did_you_mean(name, list(T.BUILTIN_TYPES) + list(self.enum_types))
+                  or "types: " + ", ".join(T.BUILTIN_TYPES) + ", or an enumeration `A | B | C`")
+        return T.ERROR
+
+    def entity_declarations(self) -> None:
+        merged: dict[str, dict[str, FactSchema]] = {}
+        groups: dict[str, str | None] = {}
+        labels: dict[str, str | None] = {}
+        for _, decl in self.of(ast.EntityDecl):
+            facts = merged.setdefault(decl.name, {})
+            spans = self.entity_spans.setdefault(decl.name, {})
+            labels[decl.name] = labels.get(decl.name) or decl.label
+            for fact in decl.facts:
+                schema = FactSchema(name=fact.name, type=self.type_of(fact.type),
+                                    period_kind=_PERIODICITY[fact.periodicity], label=fact.label)
+                if fact.name in facts:
+                    previous = facts[fact.name]
+                    if (previous.type, previous.period_kind) != (schema.type, schema.period_kind):
+                        self.fail("E204", f"fact `{fact.name}` of `{decl.name}` is declared twice, differently",
+                                  fact.span, notes=(Note(message="first declared here",
+                                                         span=spans[fact.name]),))
+                    continue
+                facts[fact.name] = schema
+                spans[fact.name] = fact.span
+            if decl.group is not None:
+                if groups.get(decl.name) not in (None, decl.group.name):
+                    self.fail("E204", f"`{decl.name}` is grouped by `{groups[decl.name]}` elsewhere",
+                              decl.group.span)
+                groups[decl.name] = decl.group.name
+        for name, facts in merged.items():
+            group = groups.get(name)
+            for _, decl in self.of(ast.EntityDecl):
+                if decl.name == name and decl.group is not None and group is not None:
+                    fact = facts.get(group)
+                    if fact is None or fact.period_kind is not None:
+                        statics = [f for f, s in facts.items() if s.period_kind is None]
+                        self.fail("E212", f"`group by` names a static attribute of `{name}`", decl.group.span,
+                                  hint=did_you_mean(group, statics))
+                        group = None
+                    break
+            self.entities[name] = EntitySchema(name=name, facts=facts, group=group, label=labels.get(name))
+
+    def entity_exists(self, ref: ast.Ref) -> bool:
+        if ref.name in self.entities:
+            return True
+        self.fail("E201", f"unknown entity kind `{ref.name}`", ref.span,
+                  hint=did_you_mean(ref.name, self.entities))
+        return False
+
+    def parameters(self) -> dict[str, ir.Parameter]:
+        decls = [d for _, d in self.of(ast.ParameterDecl) if self.declare("name", d.name, d.span, "parameter")]
+        for decl in decls:  # types first, so that parameters may refer to each other in any order
+            self.parameter_types[decl.name] = self.type_of(decl.type) if decl.type else T.ERROR
+        found = {}
+        for decl in decls:
+            expr = self.checker.check(decl.value, None)
+            declared = self.type_of(decl.type) if decl.type else expr.type
+            self._expect(expr.type, declared, decl.value.span, f"parameter `{decl.name}`")
+            self.parameter_types[decl.name] = declared
+            found[decl.name] = ir.Parameter(name=decl.name, label=decl.label, type=declared, expr=expr,
+                                            span=decl.span)
+        return found
+
+    def _expect(self, actual: T.Type, wanted: T.Type, span: Span, what: str) -> None:
+        if not T.assignable(actual, wanted):
+            self.fail("E202", f"{what} is declared `{wanted}` but its value is `{actual}`", span)
+
+    def table_declarations(self) -> dict[str, ir.Table]:
+        found = {}
+        for _, decl in self.of(ast.TableDecl):
+            if not self.declare("name", decl.name, decl.span, "table"):
+                continue
+            key_type, value_type = self.type_of(decl.key_type), self.type_of(decl.value_type)
+            self.tables[decl.name] = (key_type, value_type)
+            rows, seen = [], {}
+            for row in decl.rows:
+                key = self.checker.check(row.key, None, expected=key_type)
+                self._expect(key.type, key_type, row.key.span, f"a key of table `{decl.name}`")
+                if isinstance(key, ir.Const) and key.value in seen:
+                    self.fail("E204", f"table `{decl.name}` has the key `{key.value}` twice", row.key.span,
+                              notes=(Note(message="first here", span=seen[key.value]),))
+                seen.setdefault(getattr(key, "value", None), row.key.span)
+                value = self.checker.check(row.value, None, expected=value_type)
+                self._expect(value.type, value_type, row.value.span, f"a value of table `{decl.name}`")
+                rows.append((getattr(key, "value", None), value))
+            found[decl.name] = ir.Table(name=decl.name, label=decl.label, key_type=key_type,
+                                        value_type=value_type, rows=tuple(rows), span=decl.span)
+        return found
+
+    # ---- derived values ------------------------------------------------------------------
+    def value_declaration(self, decl: ast.ValueDecl) -> None:
+        kind = decl.entity.name
+        if not self.entity_exists(decl.entity):
+            return
+        if decl.name in self.entities[kind].facts:
+            self.fail("E204", f"`{decl.name}` is already a fact of `{kind}`", decl.span,
+                      notes=(Note(message="the fact", span=self.entity_spans[kind][decl.name]),))
+            return
+        if self.declare(f"value:{kind}", decl.name, decl.span, f"value of `{kind}`"):
+            self.value_decls[(kind, decl.name)] = decl
+
+    def _value_type(self, kind: str, name: str) -> T.Type | None:
+        key = (kind, name)
+        decl = self.value_decls.get(key)
+        if decl is None:
+            return None
+        if key in self.value_types:
+            return self.value_types[key]
+        declared = self.type_of(decl.type) if decl.type else None
+        if key in self.in_progress:  # a cycle: `graph` reports it, edge by edge
+            return declared or T.ERROR
+        self.in_progress.add(key)
+        expr = self.checker.check(decl.expr, kind, expected=declared)
+        self.in_progress.discard(key)
+        if declared is not None:
+            self._expect(expr.type, declared, decl.expr.span, f"value `{name}`")
+        result = declared or expr.type
+        self.value_types[key] = result
+        self.values[key] = ir.Value(entity=kind, name=name, label=decl.label, type=result, expr=expr,
+                                    period_kind=None, source=decl.expr, span=decl.span)
+        return result
+
+    # ---- outcomes, combinations, rules ---------------------------------------------------
+    def outcomes(self) -> dict[str, ir.Outcome]:
+        found: dict[str, ir.Outcome] = {}
+        for _, decl in self.of(ast.OutcomeDecl):
+            if decl.kind.name not in OUTCOME_KINDS:
+                self.fail("E206", f"unknown outcome kind `{decl.kind.name}`", decl.kind.span,
+                          hint=did_you_mean(decl.kind.name, OUTCOME_KINDS) or "kinds: " + ", ".join(OUTCOME_KINDS))
+                continue
+            outcome = ir.Outcome(name=decl.name, label=decl.label, kind=decl.kind.name, payload=decl.payload,
+                                 value_type=self.type_of(decl.value_type) if decl.value_type else None,
+                                 span=decl.span)
+            if decl.name in found:
+                if found[decl.name] != outcome:  # equal declarations in two policies are one outcome
+                    self.fail("E204", f"outcome `{decl.name}` is declared twice, differently", decl.span,
+                              notes=(Note(message="first declared here", span=found[decl.name].span),))
+                continue
+            found[decl.name] = outcome
+        return found
+
+    def outcome_ref(self, ref: ast.Ref, outcomes: dict[str, ir.Outcome]) -> bool:
+        if ref.name in outcomes:
+            return True
+        self.fail("E205", f"undeclared outcome `{ref.name}`", ref.span,
+                  hint=did_you_mean(ref.name, outcomes) or f"declare it: `outcome {ref.name} \"…\" is sanction`")
+        return False
+
+    def combinations(self, outcomes: dict[str, ir.Outcome]) -> tuple[ir.Combination, ...]:
+        found, member_of = [], {}
+        pairs = [(d, "ladder", d.levels) for _, d in self.of(ast.LadderDecl)]
+        pairs += [(d, "highest", tuple((m,) for m in d.members)) for _, d in self.of(ast.HighestDecl)]
+        for decl, mode, levels in sorted(pairs, key=lambda p: (p[0].span.path, p[0].span.line)):
+            if not self.declare("combination", decl.name, decl.span, "ladder or highest-only group"):
+                continue
+            ok = True
+            for ref in (r for level in levels for r in level):
+                if not self.outcome_ref(ref, outcomes):
+                    ok = False
+                    continue
+                if ref.name in member_of:
+                    self.fail("E215", f"outcome `{ref.name}` is already in `{member_of[ref.name]}`", ref.span,
+                              hint="an outcome belongs to at most one ladder or highest-only group")
+                    ok = False
+                member_of[ref.name] = decl.name
+                if mode == "highest" and outcomes[ref.name].payload != "amount":
+                    self.fail("E215", f"`{ref.name}` has no amount, so it cannot be compared in a "
+                                      "highest-only group", ref.span, hint="declare it `with amount`")
+                    ok = False
+            if ok:
+                found.append(ir.Combination(name=decl.name, label=decl.label, mode=mode,
+                                            levels=tuple(tuple(r.name for r in level) for level in levels),
+                                            span=decl.span))
+        return tuple(found)
+
+    def rule(self, decl: ast.RuleDecl, policy: str | None, outcomes: dict[str, ir.Outcome]) -> ir.Rule | None:
+        self.declare("rule", decl.name, decl.span, "rule")
+        ok = True
+        for present, code, message, hint in (
+            (decl.implements, "E301", "does not name the catalogue rule it implements",
+             "add `implements zhoukou2017.2.5.3.d` (the catalogue id)"),
+            (decl.clause, "E302", "does not cite its clause", 'add `cite "二(五)3" "the sentence"`'),
+            (decl.entity, "E303", "does not say which entity kind it applies to", "add `for enterprise`"),
+            (decl.consequences, "E304", "has no outcome", "add `then OUTCOME`"),
+            (policy, "E305", "is not in a policy file", "add a `policy NAME` declaration to the file"),
+        ):
+            if not present:
+                self.fail(code, f"rule `{decl.name}` {message}", decl.span, hint=hint)
+                ok = False
+        if decl.entity is None or not self.entity_exists(decl.entity):
+            return None
+        kind = decl.entity.name
+        condition = None
+        if decl.condition is not None:
+            condition = self.checker.check(decl.condition, kind)
+            if condition.type not in (T.BOOLEAN, T.ERROR):
+                self.fail("E202", f"a rule's condition must be true or false, not `{condition.type}`",
+                          decl.condition.span)
+        consequences = []
+        for item in decl.consequences:
+            if not self.outcome_ref(item.outcome, outcomes):
+                ok = False
+                continue
+            consequences.append(self.consequence(item, outcomes[item.outcome.name], kind))
+        if not ok:
+            return None
+        return ir.Rule(name=decl.name, label=decl.label, implements=decl.implements, clause=decl.clause,
+                       quote=decl.quote, policy=policy, entity=kind, condition=condition,
+                       source_condition=decl.condition, consequences=tuple(consequences), period_kind=None,
+                       span=decl.span)
+
+    def consequence(self, item: ast.Consequence, outcome: ir.Outcome, kind: str) -> ir.Consequence:
+        amount = value = None
+        if item.amount is not None:
+            if outcome.payload != "amount":
+                self.fail("E216", f"outcome `{outcome.name}` carries no amount", item.amount.span,
+                          hint=f"declare it `outcome {outcome.name} … with amount`")
+            amount = self.checker.check(item.amount, kind, expected=T.MONEY)
+            self._expect(amount.type, T.MONEY, item.amount.span, "an amount")
+        elif outcome.payload == "amount":
+            self.fail("E216", f"outcome `{outcome.name}` needs an amount (万元)", item.span,
+                      hint=f"write `then {outcome.name} amount …`")
+        if item.value is not None:
+            if outcome.payload != "value":
+                self.fail("E216", f"outcome `{outcome.name}` carries no value", item.value.span,
+                          hint=f"declare it `outcome {outcome.name} … with value: TYPE`")
+            value = self.checker.check(item.value, kind, expected=outcome.value_type)
+            if outcome.value_type is not None:
+                self._expect(value.type, outcome.value_type, item.value.span, f"the value of `{outcome.name}`")
+        elif outcome.payload == "value":
+            self.fail("E216", f"outcome `{outcome.name}` needs a value", item.span,
+                      hint=f"write `then {outcome.name} value …`")
+        return ir.Consequence(outcome=outcome.name, amount=amount, value=value, source_amount=item.amount,
+                              source_value=item.value, span=item.span)
+
+
+# ---- period kinds ----------------------------------------------------------------------------
+
+def _period_kinds(expr: ir.Expr, program_values: dict, memo: dict) -> dict[str, tuple[str, Span]]:
+    """Which period kinds an expression reads, each with the first fact that brings it in."""
+    found: dict[str, tuple[str, Span]] = {}
+    for item in ir.walk(expr):
+        if isinstance(item, ir.Fact) and item.period_kind:
+            found.setdefault(item.period_kind, (item.name, item.span))
+        elif isinstance(item, ir.Derived):
+            key = (item.entity, item.name)
+            if key not in memo:
+                memo[key] = {}  # guards against cycles, which `graph` reports
+                value = program_values.get(key)
+                memo[key] = _period_kinds(value.expr, program_values, memo) if value else {}
+            for kind, (name, _) in memo[key].items():
+                found.setdefault(kind, (name, item.span))
+    return found
+
+
+def _check_period_kinds(program: ir.Program, diagnostics: list[Diagnostic]) -> ir.Program:
+    import attrs
+
+    memo: dict = {}
+    values = {}
+
+    def single(kinds: dict, span: Span, what: str) -> str | None:
+        if len(kinds) > 1:
+            (name_a, span_a), (name_b, span_b) = kinds["year"], kinds["quarter"]
+            diagnostics.append(error(
+                "E214", f"{what} mixes the yearly fact `{name_a}` with the quarterly fact `{name_b}`", span_b,
+                notes=(Note(message=f"`{name_a}` is read here", span=span_a),),
+                hint="a yearly rule reads yearly facts; compute quarterly values in a quarterly rule"))
+            return None
+        return next(iter(kinds), None)
+
+    for key, value in program.values.items():
+        kinds = _period_kinds(value.expr, program.values, memo)
+        values[key] = attrs.evolve(value, period_kind=single(kinds, value.span, f"value `{value.name}`"))
+    rules = []
+    for rule in program.rules:
+        kinds: dict = {}
+        exprs = [rule.condition] if rule.condition else []
+        exprs += [e for c in rule.consequences for e in (c.amount, c.value) if e is not None]
+        for expr in exprs:
+            for kind, where in _period_kinds(expr, program.values, memo).items():
+                kinds.setdefault(kind, where)
+        rules.append(attrs.evolve(rule, period_kind=single(kinds, rule.span, f"rule `{rule.name}`")))
+    return attrs.evolve(program, values=values, rules=tuple(rules))
+
+
+def resolve(modules: tuple[ast.Module, ...], sources: dict[str, SourceFile]) -> tuple[ir.Program, list[Diagnostic]]:
+    """Check every module together and return the program with this stage's diagnostics."""
+    resolver = _Resolver(modules)
+    program = resolver.run(sources)
+    program = _check_period_kinds(program, resolver.diagnostics)
+    return program, resolver.diagnostics

@@ -1,0 +1,400 @@
+"""Stage 3b, check expressions: one AST expression in, a typed IR expression out.
+
+Resolves each name in the scope of an entity kind (derived value, fact, parameter, built-in,
+enumeration member), checks operand types and units, and checks the built-in functions'
+arguments. Used by `resolve`, which owns the symbol tables; problems go to its diagnostics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from . import ast, ir
+from . import types as T
+from .diagnostics import Diagnostic, Note, Span, did_you_mean, error
+from .schema import EntitySchema
+
+HISTORY_FUNCTIONS = {"previous", "change", "streak", "count_periods", "first_time"}
+AGGREGATE_FUNCTIONS = {"rank", "top", "bottom", "group_sum", "group_mean", "group_min", "group_max",
+                       "group_count"}
+SCALAR_FUNCTIONS = {"min", "max", "abs", "round"}
+BUILTIN_NAMES = {"period_start": T.DATE, "period_end": T.DATE}
+ALL_FUNCTIONS = HISTORY_FUNCTIONS | AGGREGATE_FUNCTIONS | SCALAR_FUNCTIONS
+
+
+@attrs.frozen(kw_only=True)
+class Symbols:
+    """What a name can mean; filled by `resolve` before expressions are checked."""
+
+    entities: dict[str, EntitySchema]
+    parameter_types: dict[str, T.Type]
+    tables: dict[str, tuple[T.Type, T.Type]]
+    enum_types: dict[str, T.Type]
+    # The type of a derived value, computed on demand (values may refer to later ones).
+    value_type: Callable[[str, str], T.Type | None]
+    value_names: Callable[[str], list[str]]
+
+
+class ExprChecker:
+    def __init__(self, symbols: Symbols, diagnostics: list[Diagnostic]):
+        self.symbols = symbols
+        self.diagnostics = diagnostics
+
+    def fail(self, code: str, message: str, span: Span, hint: str | None = None,
+             notes: tuple[Note, ...] = ()) -> None:
+        self.diagnostics.append(error(code, message, span, hint=hint, notes=notes))
+
+    # ---- entry ---------------------------------------------------------------------------
+    def check(self, expr: ast.Expr, entity: str | None, expected: T.Type | None = None) -> ir.Expr:
+        """Check an expression in the scope of an entity kind (None: a constant expression)."""
+        method = getattr(self, "_" + type(expr).__name__)
+        return method(expr, entity, expected)
+
+    # ---- literals ------------------------------------------------------------------------
+    def _NumberLit(self, e: ast.NumberLit, entity, expected):
+        if e.unit == "万元":
+            t = T.MONEY
+        elif e.unit == "%":
+            t = T.PERCENT
+        elif isinstance(e.value, int):
+            t = T.INTEGER
+        else:
+            t = T.DECIMAL
+        return ir.Const(value=e.value, type=t, span=e.span)
+
+    def _StringLit(self, e: ast.StringLit, entity, expected):
+        if expected is not None and expected.is_enum and e.value in expected.members:
+            return ir.Const(value=e.value, type=expected, span=e.span)
+        return ir.Const(value=e.value, type=T.TEXT, span=e.span)
+
+    def _DateLit(self, e: ast.DateLit, entity, expected):
+        return ir.Const(value=e.value, type=T.DATE, span=e.span)
+
+    def _BoolLit(self, e: ast.BoolLit, entity, expected):
+        return ir.Const(value=e.value, type=T.BOOLEAN, span=e.span)
+
+    def _DurationLit(self, e: ast.DurationLit, entity, expected):
+        return ir.Const(value=e.value, type=T.DURATION, span=e.span)
+
+    # ---- names ---------------------------------------------------------------------------
+    def _Name(self, e: ast.Name, entity, expected):
+        name = e.name
+        if entity is not None:
+            value_type = self.symbols.value_type(entity, name)
+            if value_type is not None:
+                return ir.Derived(entity=entity, name=name, type=value_type, span=e.span)
+            schema = self.symbols.entities.get(entity)
+            fact = schema.facts.get(name) if schema else None
+            if fact is not None:
+                return ir.Fact(entity=entity, name=name, type=fact.type, period_kind=fact.period_kind,
+                               span=e.span)
+        if name in self.symbols.parameter_types:
+            return ir.Param(name=name, type=self.symbols.parameter_types[name], span=e.span)
+        if name in BUILTIN_NAMES and entity is not None:
+            return ir.Builtin(name=name, type=BUILTIN_NAMES[name], span=e.span)
+        if expected is not None and expected.is_enum and name in expected.members:
+            return ir.Const(value=name, type=expected, span=e.span)
+        owners = [t for t in self.symbols.enum_types.values() if name in t.members]
+        if len({t.members for t in owners}) == 1:
+            return ir.Const(value=name, type=owners[0], span=e.span)
+        if expected is not None and T.is_error(expected):
+            # the other side of a comparison already failed; one report is enough
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
+        if name in self.symbols.tables:
+            self.fail("E207", f"table `{name}` is used without a key", e.span,
+                      hint=f"look a value up with `{name}[key]`")
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
+        self._unknown_name(e, entity, expected)
+        return ir.Const(value=None, type=T.ERROR, span=e.span)
+
+    def _unknown_name(self, e: ast.Name, entity, expected) -> None:
+        candidates = set(self.symbols.parameter_types)
+        where = "here"
+        if entity is not None:
+            schema = self.symbols.entities.get(entity)
+            candidates |= set(schema.facts) if schema else set()
+            candidates |= set(self.symbols.value_names(entity)) | set(BUILTIN_NAMES)
+            where = f"for `{entity}`"
+        if expected is not None and expected.is_enum:
+            candidates |= set(expected.members)
+        else:
+            candidates |= {m for t in self.symbols.enum_types.values() for m in t.members}
+        hint = did_you_mean(e.name, candidates)
+        if expected is not None and expected.is_enum and hint is None:
+            hint = f"`{expected}` has the values " + ", ".join(expected.members)
+        self.fail("E201", f"unknown name `{e.name}` {where}", e.span, hint=hint)
+
+    # ---- operators -----------------------------------------------------------------------
+    def _Binary(self, e: ast.Binary, entity, expected):
+        left = self.check(e.left, entity)
+        right = self.check(e.right, entity)
+        lt, rt = left.type, right.type
+        result = self._arith_type(e.op, lt, rt)
+        if result is None:
+            self.fail("E202", f"cannot apply `{e.op}` to {_a(lt)} and {_a(rt)}", e.span)
+            result = T.ERROR
+        return ir.Arith(op=e.op, operands=(left, right), type=result, span=e.span)
+
+    @staticmethod
+    def _arith_type(op: str, lt: T.Type, rt: T.Type) -> T.Type | None:
+        if T.is_error(lt) or T.is_error(rt):
+            return T.ERROR
+        if op in "+-":
+            if lt == T.DATE and rt == T.DURATION:
+                return T.DATE
+            if op == "+" and lt == T.DURATION and rt == T.DATE:
+                return T.DATE
+            if lt == T.DURATION and rt == T.DURATION:
+                return T.DURATION
+            return T.numeric_join(lt, rt)
+        if not (lt.is_numeric and rt.is_numeric):
+            return None
+        if op == "*":
+            if lt.unit and rt.unit:
+                return None
+            if lt.unit or rt.unit:
+                return lt if lt.unit else rt
+            return T.INTEGER if lt == rt == T.INTEGER else T.DECIMAL
+        # division: a quantity divided by a plain number keeps its unit; a ratio has none
+        if lt.unit and not rt.unit:
+            return lt
+        return T.DECIMAL
+
+    def _Negate(self, e: ast.Negate, entity, expected):
+        operand = self.check(e.operand, entity)
+        if not (operand.type.is_numeric or T.is_error(operand.type)):
+            self.fail("E202", f"cannot negate {_a(operand.type)}", e.span)
+        return ir.Arith(op="neg", operands=(operand,), type=operand.type, span=e.span)
+
+    def _Compare(self, e: ast.Compare, entity, expected):
+        left = self.check(e.left, entity)
+        right = self.check(e.right, entity, expected=left.type)
+        if left.type.is_enum is False and right.type.is_enum and isinstance(e.left, ast.Name):
+            left = self.check(e.left, entity, expected=right.type)
+        self._comparable(e.op, left.type, right.type, e.span)
+        return ir.Compare(op=e.op, left=left, right=right, type=T.BOOLEAN, span=e.span)
+
+    def _comparable(self, op: str, lt: T.Type, rt: T.Type, span: Span) -> None:
+        if T.is_error(lt) or T.is_error(rt):
+            return
+        ordered = {T.DATE.name, T.DURATION.name} | T.NUMERIC_NAMES
+        same_family = (T.assignable(lt, rt) or T.assignable(rt, lt)
+                       or (lt.is_enum and rt.is_enum and set(lt.members) & set(rt.members)))
+        if not same_family:
+            self.fail("E203", f"cannot compare {_a(lt)} with {_a(rt)}", span,
+                      hint="a grade is compared with one of its values, e.g. `= D`" if lt.is_enum or rt.is_enum
+                      else None)
+        elif op not in ("=", "!=") and lt.name not in ordered:
+            self.fail("E203", f"`{op}` needs numbers or dates; {_a(lt)} has no order", span,
+                      hint="use `=`, `!=` or `in {…}`")
+
+    def _logic(self, op: str, operands: tuple[ast.Expr, ...], entity, span: Span):
+        checked = tuple(self.check(o, entity) for o in operands)
+        for original, item in zip(operands, checked):
+            if item.type not in (T.BOOLEAN, T.ERROR):
+                self.fail("E202", f"`{op}` needs true/false operands, not {_a(item.type)}", original.span)
+        return ir.Logic(op=op, operands=checked, type=T.BOOLEAN, span=span)
+
+    def _And(self, e: ast.And, entity, expected):
+        return self._logic("and", e.operands, entity, e.span)
+
+    def _Or(self, e: ast.Or, entity, expected):
+        return self._logic("or", e.operands, entity, e.span)
+
+    def _Not(self, e: ast.Not, entity, expected):
+        return self._logic("not", (e.operand,), entity, e.span)
+
+    def _Member(self, e: ast.Member, entity, expected):
+        operand = self.check(e.operand, entity)
+        options = tuple(self.check(o, entity, expected=operand.type) for o in e.options)
+        for original, option in zip(e.options, options):
+            self._comparable("=", operand.type, option.type, original.span)
+        return ir.Member(operand=operand, options=options, negated=e.negated, type=T.BOOLEAN,
+                         span=e.span)
+
+    def _If(self, e: ast.If, entity, expected):
+        condition = self.check(e.condition, entity)
+        if condition.type not in (T.BOOLEAN, T.ERROR):
+            self.fail("E202", f"`if` needs a true/false condition, not {_a(condition.type)}",
+                      e.condition.span)
+        then = self.check(e.then, entity, expected)
+        otherwise = self.check(e.otherwise, entity, expected or then.type)
+        result = then.type
+        if T.assignable(otherwise.type, then.type):
+            result = then.type if not T.is_error(then.type) else otherwise.type
+        elif T.assignable(then.type, otherwise.type):
+            result = otherwise.type
+        else:
+            self.fail("E202", f"the branches of `if` differ: {_a(then.type)} and {_a(otherwise.type)}",
+                      e.span)
+            result = T.ERROR
+        if then.type.is_numeric and otherwise.type.is_numeric and not (then.type.unit or otherwise.type.unit):
+            result = T.numeric_join(then.type, otherwise.type) or result
+        return ir.Cond(condition=condition, then=then, otherwise=otherwise, type=result, span=e.span)
+
+    def _Index(self, e: ast.Index, entity, expected):
+        if not isinstance(e.target, ast.Name) or e.target.name not in self.symbols.tables:
+            name = e.target.name if isinstance(e.target, ast.Name) else None
+            hint = did_you_mean(name, self.symbols.tables) if name else None
+            self.fail("E207", "only a table can be indexed" if name is None else f"unknown table `{name}`",
+                      e.target.span, hint=hint)
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
+        key_type, value_type = self.symbols.tables[e.target.name]
+        key = self.check(e.key, entity, expected=key_type)
+        if not T.assignable(key.type, key_type):
+            self.fail("E202", f"table `{e.target.name}` is keyed by {_a(key_type)}, not {_a(key.type)}",
+                      e.key.span)
+        return ir.Lookup(table=e.target.name, key=key, type=value_type, span=e.span)
+
+    # ---- functions -----------------------------------------------------------------------
+    def _Call(self, e: ast.Call, entity, expected):
+        name = e.function
+        if name not in ALL_FUNCTIONS:
+            self.fail("E208", f"unknown function `{name}`", e.span,
+                      hint=did_you_mean(name, ALL_FUNCTIONS) or "functions: " + ", ".join(sorted(ALL_FUNCTIONS)))
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
+        if name in SCALAR_FUNCTIONS:
+            return self._scalar(e, entity)
+        if entity is None:
+            self.fail("E209", f"`{name}` reads an entity's data and cannot be used in a parameter or table",
+                      e.span)
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
+        if name in HISTORY_FUNCTIONS:
+            return self._history(e, entity)
+        return self._aggregate(e, entity)
+
+    def _arity(self, e: ast.Call, low: int, high: int, keywords: set[str] = frozenset()) -> bool:
+        ok = low <= len(e.args) <= high
+        if not ok:
+            count = f"{low}" if low == high else f"{low} to {high}"
+            self.fail("E210", f"`{e.function}` takes {count} argument{'s' if high != 1 else ''}, "
+                              f"not {len(e.args)}", e.span)
+        for keyword in e.keywords:
+            if keyword.name not in keywords:
+                self.fail("E210", f"`{e.function}` has no argument `{keyword.name}`", keyword.span,
+                          hint=did_you_mean(keyword.name, keywords))
+                ok = False
+        return ok
+
+    def _whole_number(self, e: ast.Expr, what: str) -> int:
+        if isinstance(e, ast.NumberLit) and isinstance(e.value, int) and e.value >= 1 and e.unit is None:
+            return e.value
+        self.fail("E211", f"{what} must be a whole number of at least 1, written as a number", e.span)
+        return 1
+
+    def _scalar(self, e: ast.Call, entity):
+        name = e.function
+        if name in ("abs",):
+            self._arity(e, 1, 1)
+        elif name == "round":
+            self._arity(e, 1, 2)
+        else:
+            self._arity(e, 2, 99)
+        operands = tuple(self.check(a, entity) for a in e.args[:1] if name == "round") or \
+            tuple(self.check(a, entity) for a in e.args)
+        if name == "round" and len(e.args) == 2:
+            operands = operands + (ir.Const(value=self._places(e.args[1]), type=T.INTEGER, span=e.args[1].span),)
+        result = operands[0].type if operands else T.ERROR
+        for original, operand in zip(e.args, operands):
+            if not (operand.type.is_numeric or operand.type in (T.DATE, T.ERROR)):
+                self.fail("E202", f"`{name}` needs numbers, not {_a(operand.type)}", original.span)
+                result = T.ERROR
+            elif T.is_error(result) or T.is_error(operand.type):
+                result = T.ERROR
+            elif name in ("min", "max"):
+                joined = result if result == operand.type == T.DATE else T.numeric_join(result, operand.type)
+                if joined is None:
+                    self.fail("E202", f"`{name}` mixes {_a(result)} and {_a(operand.type)}", original.span)
+                    joined = T.ERROR
+                result = joined
+        if name == "round" and result == T.DECIMAL and (len(e.args) == 1 or operands[-1].value == 0):
+            result = T.INTEGER
+        return ir.Scalar(function=name, operands=operands, type=result, span=e.span)
+
+    def _places(self, e: ast.Expr) -> int:
+        if isinstance(e, ast.NumberLit) and isinstance(e.value, int) and e.value >= 0:
+            return e.value
+        self.fail("E211", "round's places must be a whole number", e.span)
+        return 0
+
+    def _history(self, e: ast.Call, entity):
+        name = e.function
+        if name in ("previous", "change"):
+            self._arity(e, 1, 2)
+        elif name == "count_periods":
+            self._arity(e, 2, 2)
+        else:
+            self._arity(e, 1, 1)
+        if not e.args:
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
+        operand = self.check(e.args[0], entity)
+        periods = 1
+        if len(e.args) > 1:
+            periods = self._whole_number(e.args[1], f"the period count of `{name}`")
+        if name in ("streak", "count_periods", "first_time") and operand.type not in (T.BOOLEAN, T.ERROR):
+            self.fail("E202", f"`{name}` counts periods in which a condition holds; "
+                              f"{_a(operand.type)} is not a condition", e.args[0].span,
+                      hint="e.g. `streak(performance_class = D)`")
+        if name == "change" and not (operand.type.is_numeric or T.is_error(operand.type)):
+            self.fail("E202", f"`change` needs a number, not {_a(operand.type)}", e.args[0].span)
+        result = {"previous": operand.type, "change": operand.type if operand.type.is_numeric else T.ERROR,
+                  "streak": T.INTEGER, "count_periods": T.INTEGER, "first_time": T.BOOLEAN}[name]
+        return ir.History(function=name, operand=operand, periods=periods, type=result, span=e.span)
+
+    def _aggregate(self, e: ast.Call, entity):
+        name = e.function
+        schema = self.symbols.entities[entity]
+        if name in ("top", "bottom"):
+            self._arity(e, 2, 3, {"within"})
+        else:
+            self._arity(e, 1, 2 if name == "rank" else 1, {"within"})
+        if not e.args:
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
+        operand = self.check(e.args[0], entity)
+        group = schema.group
+        for keyword in e.keywords:
+            if keyword.name != "within":
+                continue
+            target = keyword.value.name if isinstance(keyword.value, ast.Name) else None
+            if target == "all":
+                group = None
+            elif target is None or target not in schema.facts or schema.facts[target].period_kind:
+                statics = [f for f, s in schema.facts.items() if s.period_kind is None]
+                self.fail("E212", f"`within:` names a static attribute of `{entity}` or `all`",
+                          keyword.value.span, hint=did_you_mean(target or "", statics))
+            else:
+                group = target
+        descending, n = True, 1
+        flags = list(e.args[1:])
+        if name in ("top", "bottom") and flags:
+            n = self._whole_number(flags.pop(0), f"the n of `{name}`")
+        for flag in flags:
+            if isinstance(flag, ast.Name) and flag.name in ("ascending", "descending"):
+                descending = flag.name == "descending"
+            else:
+                self.fail("E211", f"`{name}` takes the order `ascending` or `descending` here", flag.span)
+        if name == "group_count":
+            if operand.type not in (T.BOOLEAN, T.ERROR):
+                self.fail("E202", f"`group_count` counts members for which a condition holds; "
+                                  f"{_a(operand.type)} is not a condition", e.args[0].span)
+            result = T.INTEGER
+        else:
+            if not (operand.type.is_numeric or T.is_error(operand.type)):
+                self.fail("E202", f"`{name}` needs a number, not {_a(operand.type)}", e.args[0].span)
+            result = {"rank": T.INTEGER, "top": T.BOOLEAN, "bottom": T.BOOLEAN,
+                      "group_mean": T.DECIMAL if operand.type == T.INTEGER else operand.type,
+                      }.get(name, operand.type)
+        return ir.Aggregate(function=name, operand=operand, group=group, descending=descending, n=n,
+                            type=result, span=e.span)
+
+
+def _a(t: T.Type) -> str:
+    if T.is_error(t):
+        return "an invalid value"
+    if t.is_enum:
+        return f"a `{t}` value"
+    article = "an" if t.name[0] in "aeiou" else "a"
+    return f"{article} {t.name}"
+

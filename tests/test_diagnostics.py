@@ -1,0 +1,44 @@
+"""Golden tests for diagnostics: each `tests/golden/diagnostics/*.pol` against its `.expected`.
+
+Run `pytest tests/test_diagnostics.py --update-golden` to rewrite the expected files, then review
+the diff. Every error code the checker emits has a file here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, check_golden
+
+import policydsl
+from policydsl.diagnostics import render_all
+
+GOLDEN = ROOT / "tests" / "golden" / "diagnostics"
+CASES = sorted(GOLDEN.glob("*.pol"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_diagnostics_match_golden_file(case: Path, update_golden, monkeypatch):
+    monkeypatch.chdir(ROOT)  # paths in the output are relative to the checkout
+    compiled = policydsl.compile_paths([case.relative_to(ROOT)])
+    assert not compiled.ok, "a diagnostics case must produce at least one error"
+    actual = render_all(compiled.diagnostics, compiled.sources) + "\n"
+    check_golden(case.with_suffix(".expected"), actual, update_golden)
+
+
+def test_every_case_is_named_after_a_code_it_produces(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    for case in CASES:
+        code = case.stem.split("_")[0]
+        if not code.startswith("E"):
+            continue
+        compiled = policydsl.compile_paths([case.relative_to(ROOT)])
+        assert code in {d.code for d in compiled.diagnostics}, case.name
+
+
+def test_diagnostics_never_leak_a_traceback_for_any_golden_case(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    for case in CASES:
+        text = render_all(policydsl.compile_paths([case.relative_to(ROOT)]).diagnostics, {})
+        assert "Traceback" not in text
