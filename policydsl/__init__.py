@@ -1,0 +1,20 @@
+"""policydsl: assessment policy as code, with every outcome traced to its rule, facts and clause.
+
+    import policydsl
+    policies = policydsl.load("policies/")           # raises PolicyError with diagnostics
+    result = policies.evaluate({"enterprise": [...]})  # the JSON mapping of `--data`, or a Dataset
+    for decision in result.decisions: ...
+    print(policydsl.explanation_text(result.explain("E03", "enterprise_yellow_card_warning", "2019")))
+"""
+
+from .api import Compiled, PolicySet, Result, compile_paths, load
+from .diagnostics import DataError, Diagnostic, PolicyError
+from .evaluate import Decision
+from .explain import ExplainError, Explanation
+from .render import decisions_json, explanation_json, explanation_text
+
+__all__ = [
+    "Compiled", "DataError", "Decision", "Diagnostic", "ExplainError", "Explanation", "PolicyError", "PolicySet",
+    "Result", "compile_paths", "decisions_json", "explanation_json", "explanation_text", "load",
+]
+__version__ = "0.1.0"

@@ -16,7 +16,7 @@ from pathlib import Path
 import attrs
 import networkx as nx
 
-from importlib import import_module
+from . import data as data_stage
 from .build import build
 from .diagnostics import Diagnostic, PolicyError, SourceFile
 from .evaluate import Decision, Evaluation, evaluate
@@ -86,12 +86,12 @@ class PolicySet:
     warnings: tuple[Diagnostic, ...] = ()
 
     def load_data(self, path: str | Path) -> Dataset:
-        return import_module("policydsl.data").load_data(path, self.program.entities)
+        return data_stage.load_data(path, self.program.entities)
 
     def evaluate(self, facts: Mapping | Dataset, *, period: str | Period | None = None,
                  entities: Iterable[str] | None = None) -> Result:
         """Evaluate every rule over the facts: a Dataset, or the JSON mapping of `--data`."""
-        dataset = facts if isinstance(facts, Dataset) else import_module("policydsl.data").dataset_from_mapping(
+        dataset = facts if isinstance(facts, Dataset) else data_stage.dataset_from_mapping(
             facts, self.program.entities)
         return Result(evaluation=evaluate(self.plan, dataset, period=_period(period), entities=entities))
 

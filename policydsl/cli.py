@@ -12,12 +12,14 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import api, render
 from . import graph as graph_stage
 from .build import build, parse_tree_text
 from .diagnostics import DataError, PolicyError, SourceFile, render_all
 from .explain import ExplainError
+from .scenarios import ScenarioError, run_file, scenario_files
 from .values import Period
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
@@ -73,6 +75,10 @@ def make_parser() -> argparse.ArgumentParser:
     graph.add_argument("policy", nargs="+")
     graph.add_argument("--format", choices=("dot", "json", "svg"), default="dot")
     graph.add_argument("-o", "--output", help="file to write (default: standard output)")
+
+    test = commands.add_parser("test", help="run the scenario files of policies")
+    test.add_argument("policy", nargs="+", help="policy folder (its scenarios/*.json) or a scenario file")
+    test.add_argument("--format", choices=("text", "json"), default="text")
 
     dump = commands.add_parser("dump", help="print an intermediate form")
     dump.add_argument("policy", nargs="+")
@@ -226,7 +232,33 @@ def cmd_dump(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump}
+def cmd_test(args) -> int:
+    files = scenario_files(args.policy)
+    if not files:
+        raise UsageError("no scenario files found (a policy folder keeps them in scenarios/*.json)")
+    results = []
+    by_policy: dict[Path, list[Path]] = {}
+    for file in files:
+        by_policy.setdefault(file.parent.parent, []).append(file)
+    for folder, scenario_list in sorted(by_policy.items()):
+        policies = _load([str(folder)])
+        for file in scenario_list:
+            results.extend(run_file(policies, file))
+    failed = [r for r in results if not r.passed]
+    if args.format == "json":
+        print(json.dumps({"cases": [{"file": r.file, "name": r.name, "passed": r.passed,
+                                     "failures": list(r.failures)} for r in results]},
+                         ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            print(f"{'PASS' if r.passed else 'FAIL'}  {r.file} :: {r.name}")
+            for failure in r.failures:
+                print("      " + failure.replace("\n", "\n      "))
+        print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+COMMANDS = {"check": cmd_check, "test": cmd_test, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -239,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataError as err:
         print("error: bad data:\n" + "\n".join(f"  {p}" for p in err.problems), file=sys.stderr)
         return EXIT_INPUT
-    except (UsageError, ExplainError) as err:
+    except (UsageError, ExplainError, ScenarioError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:

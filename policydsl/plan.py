@@ -124,8 +124,10 @@ def _history(expr: ir.History, kind: str, operand: Compiled) -> Compiled:
             return length
         return streak
     if expr.function == "count_periods":
+        # only periods with a record count: a round without an evaluation never satisfies
         return lambda run, entity, period: sum(
-            1 for back in range(n) if operand(run, entity, period.shift(-back)) is True)
+            1 for back in range(n) if run.has_record(kind, entity, period.shift(-back))
+            and operand(run, entity, period.shift(-back)) is True)
 
     def first_time(run, entity, period):
         now = operand(run, entity, period)
@@ -134,7 +136,7 @@ def _history(expr: ir.History, kind: str, operand: Compiled) -> Compiled:
         earliest = run.earliest(kind, entity, period.kind)
         at = period.shift(-1)
         while earliest is not None and at >= earliest:
-            if operand(run, entity, at) is True:
+            if run.has_record(kind, entity, at) and operand(run, entity, at) is True:
                 return False
             at = at.shift(-1)
         return True

@@ -115,7 +115,8 @@ class ReferenceInterpreter:
                 length += 1
             return length
         if f == "count_periods":
-            return sum(1 for back in range(n) if at(period.shift(-back)) is True)
+            return sum(1 for back in range(n)
+                       if self.has_record(kind, entity, period.shift(-back)) and at(period.shift(-back)) is True)
         if f == "first_time":
             now = at(period)
             if now is not True:

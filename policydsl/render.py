@@ -97,16 +97,20 @@ def _mark(value: object) -> str:
 def _compare_detail(node: TraceNode, words: dict) -> str:
     left, right = node.children
     op = _OPS.get(node.op, node.op)
-    if node.value is False and right.kind == "const":
+    if node.value is False and right.kind in ("const", "parameter"):
         return f"{left.text} = {format_value(left.value)}; {op} {format_value(right.value)} {words['needed']}"
     return f"{format_value(left.value)} {op} {format_value(right.value)}"
+
+
+def _fact_value(node: TraceNode, words: dict) -> str:
+    return f"({words['missing']})" if isinstance(node.value, Unknown) else format_value(node.value)
 
 
 def _node_lines(node: TraceNode, indent: int, words: dict, lines: list[str], prefix: str = "") -> None:
     pad = "  " * indent
     if node.kind == "fact":
         where = f" [{node.period}]" if node.period else ""
-        lines.append(f"{pad}{prefix}{node.text}{where} = {format_value(node.value)}"
+        lines.append(f"{pad}{prefix}{node.text}{where} = {_fact_value(node, words)}"
                      + (f"  ({node.label})" if node.label else ""))
         return
     if node.kind == "const":
@@ -181,7 +185,7 @@ def explanation_text(explanation: Explanation, lang: str = "en") -> str:
         for fact in e.facts:
             where = f" {fact.period}" if fact.period else f" ({words['static']})"
             label = f"  ({fact.label})" if fact.label else ""
-            lines.append(f"  {fact.entity} {fact.text}{where} = {format_value(fact.value)}{label}")
+            lines.append(f"  {fact.entity} {fact.text}{where} = {_fact_value(fact, words)}{label}")
     return "\n".join(lines)
 
 

@@ -1,0 +1,57 @@
+"""Golden explanations on the sample data: why a zone got a sanction, and why not."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT, check_golden
+
+import policydsl
+from policydsl.render import explanation_dot, explanation_json, explanation_text
+
+GOLDEN = ROOT / "tests" / "golden" / "explain"
+
+CASES = [
+    # name, entity, outcome, period, question, language
+    ("KF03_2016_replacement_ordered_en", "KF03", "zone_head_replacement_ordered", "2016", "why", "en"),
+    ("KF03_2016_replacement_ordered_zh", "KF03", "zone_head_replacement_ordered", "2016", "why", "zh"),
+    ("KF04_2016_why_not_criticised_en", "KF04", "zone_criticised_rank_drop", "2016", "why_not", "en"),
+    ("KF06_2014_why_not_criticised_en", "KF06", "zone_criticised_rank_drop", "2014", "why_not", "en"),
+    ("E03_2019_yellow_card_en", "E03", "enterprise_yellow_card_warning", "2019", "why", "en"),
+    ("E02_2019_why_not_yellow_card_superseded_zh", "E02", "enterprise_yellow_card_warning", "2019", "why_not", "zh"),
+    ("E08_2019_why_not_rectification_missing_en", "E08", "enterprise_rectification_order", "2019", "why_not", "en"),
+]
+
+
+@pytest.fixture(scope="module")
+def result():
+    policies = policydsl.load(ROOT / "policies")
+    return policies.evaluate(policies.load_data(ROOT / "examples" / "data"))
+
+
+def _relative(text: str) -> str:
+    return text.replace(str(ROOT) + "/", "")
+
+
+@pytest.mark.parametrize("name,entity,outcome,period,question,lang", CASES, ids=[c[0] for c in CASES])
+def test_explanation_matches_golden_file(result, update_golden, name, entity, outcome, period, question, lang):
+    explain = result.explain if question == "why" else result.why_not
+    text = _relative(explanation_text(explain(entity, outcome, period), lang)) + "\n"
+    check_golden(GOLDEN / f"{name}.expected", text, update_golden)
+
+
+def test_json_and_dot_carry_the_same_tree(result):
+    explanation = result.explain("KF03", "zone_head_replacement_ordered", "2016")
+    payload = explanation_json(explanation)
+    assert payload["rules"][0]["cite"] == "四(五)2(7)"
+    assert {f["fact"] for f in payload["facts"]} == {"absolute_index_position", "development_index_position"}
+    dot = explanation_dot(explanation)
+    assert "position_fall = 23" in dot and dot.startswith("digraph explanation {")
+
+
+def test_why_not_names_the_threshold_and_the_actual_value(result):
+    text = explanation_text(result.why_not("KF04", "zone_criticised_rank_drop", "2016"))
+    assert "position_fall = 4; ≥ 5 needed" in text
+
+
+def test_explain_of_an_outcome_that_did_not_happen_falls_back_to_why_not(result):
+    assert result.explain("KF04", "zone_criticised_rank_drop", "2016").status == "not_fired"
