@@ -19,7 +19,7 @@ from .schema import Dataset
 from .values import MissingFact, Period, Unknown
 
 
-@attrs.frozen(kw_only=True, order=True)
+@attrs.frozen(kw_only=True)
 class Decision:
     entity_kind: str
     entity: str
@@ -46,6 +46,7 @@ class Run:
         self.store: dict[tuple[str, str], dict[tuple[str, Period], object]] = {}
         self.cache: dict = {}
         self._groups: dict[tuple[str, str | None], dict[object, tuple[str, ...]]] = {}
+        self._present: dict[tuple, tuple[str, ...]] = {}
 
     # ---- what compiled expressions ask for ------------------------------------------------
     def has_record(self, kind: str, entity: str, period: Period) -> bool:
@@ -93,7 +94,12 @@ class Run:
                     index.setdefault(other.static.get(group) if group else None, []).append(entity_id)
             index = {k: tuple(v) for k, v in index.items()}
             self._groups[(kind, group)] = index
-        return tuple(m for m in index.get(group_value, ()) if self.has_record(kind, m, period))
+        key = (kind, group, group_value, period)
+        present = self._present.get(key)
+        if present is None:
+            present = tuple(m for m in index.get(group_value, ()) if self.has_record(kind, m, period))
+            self._present[key] = present
+        return present
 
 
 @attrs.frozen(kw_only=True)
@@ -159,11 +165,12 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
                                           condition=condition))
     decisions = combine(plan, fired)
     return Evaluation(plan=plan, run=run, decisions=tuple(sorted(decisions, key=decision_order)),
-                      results=tuple(sorted(results, key=lambda r: (r.entity_kind, r.entity, r.period, r.rule))))
+                      results=tuple(sorted(results, key=lambda r: (r.entity_kind, r.entity, r.period.year,
+                                                                   r.period.quarter, r.rule))))
 
 
 def decision_order(d: Decision):
-    return (d.entity_kind, d.entity, d.period, d.policy, d.rule_id, d.rule, d.outcome)
+    return (d.entity_kind, d.entity, d.period.year, d.period.quarter, d.policy, d.rule_id, d.rule, d.outcome)
 
 
 def _amount_key(decision: Decision):

@@ -18,12 +18,26 @@ Number = int | Fraction
 _PERIOD_RE = re.compile(r"^(\d{4})(?:-Q([1-4]))?$")
 
 
-@attrs.frozen(order=True)
+@attrs.frozen(order=False)
 class Period:
     """A year (`2017`) or a quarter (`2017-Q3`)."""
 
     year: int
     quarter: int = 0  # 0 for a yearly period
+
+    # Ordering compares plain tuples: periods are sorted often, and attrs' generated
+    # comparisons are several times slower.
+    def __lt__(self, other: Period) -> bool:
+        return (self.year, self.quarter) < (other.year, other.quarter)
+
+    def __le__(self, other: Period) -> bool:
+        return (self.year, self.quarter) <= (other.year, other.quarter)
+
+    def __gt__(self, other: Period) -> bool:
+        return (self.year, self.quarter) > (other.year, other.quarter)
+
+    def __ge__(self, other: Period) -> bool:
+        return (self.year, self.quarter) >= (other.year, other.quarter)
 
     @classmethod
     def parse(cls, text: str) -> Period:

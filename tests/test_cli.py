@@ -132,3 +132,14 @@ def test_python_dash_m_runs_the_cli():
     completed = subprocess.run([sys.executable, "-m", "policydsl", "check", POLICIES], capture_output=True,
                                text=True, cwd=ROOT)
     assert completed.returncode == 0 and completed.stdout.startswith("ok:")
+
+
+def test_graph_svg_uses_graphviz_or_says_it_is_missing(capsys, tmp_path):
+    import shutil
+
+    target = tmp_path / "graph.svg"
+    code, _, err = run(capsys, "graph", POLICIES, "--format", "svg", "-o", str(target))
+    if shutil.which("dot"):
+        assert code == 0 and "<svg" in target.read_text(encoding="utf-8")
+    else:
+        assert code == 2 and "Graphviz" in err

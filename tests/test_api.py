@@ -1,0 +1,64 @@
+"""The Python API: load, evaluate (mapping or Dataset), explain, why_not; errors; threads."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from conftest import ROOT
+
+import policydsl
+
+
+@pytest.fixture(scope="module")
+def policies():
+    return policydsl.load(ROOT / "policies")
+
+
+def test_load_raises_policy_error_carrying_every_diagnostic():
+    with pytest.raises(policydsl.PolicyError) as caught:
+        policydsl.load(ROOT / "tests" / "golden" / "diagnostics" / "multiple_errors_reported_at_once.pol")
+    assert [d.code for d in caught.value.diagnostics] == ["E201", "E203", "E205"]
+    assert "error[E201]" in str(caught.value)
+
+
+def test_evaluate_takes_the_json_mapping(policies):
+    rows = [{"id": "E1", "period": str(y), "city": "周口市", "zone": "Z", "performance_class": "D"}
+            for y in (2018, 2019)]
+    result = policies.evaluate({"enterprise": rows})
+    active = [(d.period.year, d.outcome) for d in result.decisions if d.status == "active"]
+    assert active == [(2018, "enterprise_rectification_order"), (2019, "enterprise_yellow_card_warning")]
+
+
+def test_bad_mapping_raises_data_error(policies):
+    with pytest.raises(policydsl.DataError) as caught:
+        policies.evaluate({"enterprise": [{"id": "E1", "period": "2019", "performance_class": "E"}]})
+    assert 'unknown value "E"' in caught.value.problems[0]
+
+
+def test_explain_and_why_not(policies):
+    result = policies.evaluate(policies.load_data(ROOT / "examples" / "data"))
+    why = result.explain("KF02", "zone_criticised_rank_drop", "2015")
+    assert why.status == "active" and why.rules[0].implements == "kaifeng2014.4.5.2.7.a"
+    why_not = result.why_not("KF02", "zone_head_replacement_ordered", "2015")
+    assert why_not.status == "not_fired" and why_not.rules[0].failed[0].text == "position_fall >= replacement_fall"
+
+
+def test_explain_of_an_unknown_outcome_raises(policies):
+    result = policies.evaluate({"enterprise": []})
+    with pytest.raises(policydsl.ExplainError, match="did you mean"):
+        result.explain("E1", "enterprise_yellow_card", "2019")
+
+
+def test_one_policy_set_serves_many_threads(policies):
+    dataset = policies.load_data(ROOT / "examples" / "data")
+    expected = policies.evaluate(dataset).decisions
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: policies.evaluate(dataset).decisions, range(16)))
+    assert all(r == expected for r in results)
+
+
+def test_evaluate_can_narrow_to_a_period_and_entities(policies):
+    dataset = policies.load_data(ROOT / "examples" / "data")
+    result = policies.evaluate(dataset, period="2016", entities=["KF03"])
+    assert {(d.entity, str(d.period)) for d in result.decisions} == {("KF03", "2016")}
