@@ -23,7 +23,7 @@ TEXT = {
         "rule": "rule", "policy": "policy", "clause": "clause", "because": "because",
         "holds": "holds", "fails": "does not hold", "unknown": "is unknown",
         "facts": "facts read", "missing": "missing", "superseded_by": "superseded by",
-        "needed": "needed", "failed": "what failed", "amount": "amount", "value": "value",
+        "needed": "{left} = {value}; {op} {threshold} needed", "failed": "what failed", "amount": "amount", "value": "value",
         "of": "of", "in": "in", "万元": "万元", "static": "static",
         "stronger": "the stronger outcome", "cannot": "cannot be decided without",
     },
@@ -34,7 +34,7 @@ TEXT = {
         "rule": "规则", "policy": "政策", "clause": "条款", "because": "依据",
         "holds": "成立", "fails": "不成立", "unknown": "未知",
         "facts": "读取的事实", "missing": "缺失", "superseded_by": "被取代于",
-        "needed": "需要", "failed": "不满足的条件", "amount": "金额", "value": "数值",
+        "needed": "{left} = {value}，需要 {op} {threshold}", "failed": "不满足的条件", "amount": "金额", "value": "数值",
         "of": "的", "in": "于", "万元": "万元", "static": "静态",
         "stronger": "更强的结果", "cannot": "无法判定，缺少",
     },
@@ -98,7 +98,8 @@ def _compare_detail(node: TraceNode, words: dict) -> str:
     left, right = node.children
     op = _OPS.get(node.op, node.op)
     if node.value is False and right.kind in ("const", "parameter"):
-        return f"{left.text} = {format_value(left.value)}; {op} {format_value(right.value)} {words['needed']}"
+        return words["needed"].format(left=left.text, value=format_value(left.value), op=op,
+                                      threshold=format_value(right.value))
     return f"{format_value(left.value)} {op} {format_value(right.value)}"
 
 

@@ -15,6 +15,7 @@ CASES = [
     ("KF03_2016_replacement_ordered_en", "KF03", "zone_head_replacement_ordered", "2016", "why", "en"),
     ("KF03_2016_replacement_ordered_zh", "KF03", "zone_head_replacement_ordered", "2016", "why", "zh"),
     ("KF04_2016_why_not_criticised_en", "KF04", "zone_criticised_rank_drop", "2016", "why_not", "en"),
+    ("KF04_2016_why_not_criticised_zh", "KF04", "zone_criticised_rank_drop", "2016", "why_not", "zh"),
     ("KF06_2014_why_not_criticised_en", "KF06", "zone_criticised_rank_drop", "2014", "why_not", "en"),
     ("E03_2019_yellow_card_en", "E03", "enterprise_yellow_card_warning", "2019", "why", "en"),
     ("E02_2019_why_not_yellow_card_superseded_zh", "E02", "enterprise_yellow_card_warning", "2019", "why_not", "zh"),
