@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import policydsl  # noqa: E402
+import policydsl
 
 
 def generate(enterprises: int, zones: int, years: int, seed: int = 7) -> dict:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import attrs
 
 from . import ir
-from .evaluate import Decision, Evaluation, RuleResult
+from .evaluate import Decision, Evaluation
 from .plan import _compile
 from .values import MissingFact, Period, Unknown, format_value
 
@@ -144,7 +144,7 @@ class _Tracer:
                 cursor = cursor.shift(-1)
         else:  # first_time: every earlier period back to the entity's first
             earliest = self.run.earliest(kind, entity, period.kind) or period
-            at = [period.shift(-back) for back in range(0, _distance(earliest, period) + 1)]
+            at = [period.shift(-back) for back in range(_distance(earliest, period) + 1)]
         children, detail = [], []
         for p in at:
             if not self.run.has_record(kind, entity, p):
@@ -294,6 +294,3 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
     return Explanation(period=str(period), status=status, rules=traces, facts=facts, missing=tuple(missing),
                        **common)
 
-
-def results_for(evaluation: Evaluation, entity: str) -> list[RuleResult]:
-    return [r for r in evaluation.results if r.entity == entity]

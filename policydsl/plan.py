@@ -172,12 +172,13 @@ def make_plan(program: ir.Program, graph: nx.DiGraph) -> Plan:
     value_order = tuple((graph.nodes[n]["entity"], graph.nodes[n]["name"]) for n in order
                         if graph.nodes[n]["kind"] == "value")
     values = {key: _compile(program.values[key].expr, key[0], parameters, tables) for key in value_order}
-    rules = []
-    for rule in program.rules:
-        def compiled(e):
-            return _compile(e, rule.entity, parameters, tables) if e is not None else None
-        rules.append(CompiledRule(
-            rule=rule, condition=compiled(rule.condition),
-            consequences=tuple((c, compiled(c.amount), compiled(c.value)) for c in rule.consequences)))
+    def compiled(expr: ir.Expr | None, kind: str) -> Compiled | None:
+        return _compile(expr, kind, parameters, tables) if expr is not None else None
+
+    rules = tuple(
+        CompiledRule(rule=rule, condition=compiled(rule.condition, rule.entity),
+                     consequences=tuple((c, compiled(c.amount, rule.entity), compiled(c.value, rule.entity))
+                                        for c in rule.consequences))
+        for rule in program.rules)
     return Plan(program=program, graph=graph, value_order=value_order, values=values, parameters=parameters,
-                tables=tables, rules=tuple(rules))
+                tables=tables, rules=rules)

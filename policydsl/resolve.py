@@ -8,6 +8,8 @@ Expressions are checked by `typecheck`; cycles among derived values are found by
 
 from __future__ import annotations
 
+import attrs
+
 from . import ast, ir
 from . import types as T
 from .diagnostics import Diagnostic, Note, SourceFile, Span, did_you_mean, error
@@ -371,8 +373,6 @@ def _period_kinds(expr: ir.Expr, program_values: dict, memo: dict) -> dict[str, 
 
 
 def _check_period_kinds(program: ir.Program, diagnostics: list[Diagnostic]) -> ir.Program:
-    import attrs
-
     memo: dict = {}
     values = {}
 

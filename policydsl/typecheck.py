@@ -292,10 +292,13 @@ class ExprChecker:
             self._arity(e, 1, 2)
         else:
             self._arity(e, 2, 99)
-        operands = tuple(self.check(a, entity) for a in e.args[:1] if name == "round") or \
-            tuple(self.check(a, entity) for a in e.args)
-        if name == "round" and len(e.args) == 2:
-            operands = operands + (ir.Const(value=self._places(e.args[1]), type=T.INTEGER, span=e.args[1].span),)
+        if name == "round":
+            # round's second argument is a literal number of places, not an expression
+            operands = tuple(self.check(a, entity) for a in e.args[:1])
+            if len(e.args) == 2:
+                operands += (ir.Const(value=self._places(e.args[1]), type=T.INTEGER, span=e.args[1].span),)
+        else:
+            operands = tuple(self.check(a, entity) for a in e.args)
         result = operands[0].type if operands else T.ERROR
         for original, operand in zip(e.args, operands):
             if not (operand.type.is_numeric or operand.type in (T.DATE, T.ERROR)):
