@@ -133,6 +133,15 @@ class If:
 
 
 @node
+class Attribute:
+    """`zone.city_rank`: a fact or value of the entity that a reference attribute names."""
+
+    target: Expr
+    name: str
+    span: Span = _span()
+
+
+@node
 class Index:
     target: Expr
     key: Expr
@@ -140,7 +149,7 @@ class Index:
 
 
 Expr = (NumberLit | StringLit | DateLit | BoolLit | DurationLit | Name | Call | Binary | Negate
-        | Compare | And | Or | Not | Member | If | Index)
+        | Compare | And | Or | Not | Member | If | Index | Attribute)
 
 
 # ---- declarations -----------------------------------------------------------------------
@@ -176,6 +185,7 @@ class ImportDecl:
 @node
 class TypeExpr:
     names: tuple[str, ...]  # one name: a named type; several: an enumeration
+    reference: bool = False  # `ref KIND`: the id of an entity of another kind
     span: Span = _span()
 
 
@@ -288,8 +298,41 @@ class RuleDecl:
     span: Span = _span()
 
 
+@node
+class TargetDecl:
+    """A goal: `require` gives a verdict; `approximately … near …` reports the figure, with a
+    verdict only when a tolerance (`within`) is declared."""
+
+    name: str
+    label: str | None
+    implements: str | None
+    clause: str | None
+    quote: str | None
+    entity: Ref | None
+    part: str | None
+    require: Expr | None
+    measure: Expr | None
+    near: Expr | None
+    tolerance: Expr | None
+    span: Span = _span()
+
+
+@node
+class DeadlineDecl:
+    name: str
+    label: str | None
+    implements: str | None
+    clause: str | None
+    quote: str | None
+    entity: Ref | None
+    part: str | None
+    due: dt.date | None
+    done: Expr | None
+    span: Span = _span()
+
+
 Declaration = (PolicyDecl | ImportDecl | TypeDecl | EntityDecl | ParameterDecl | TableDecl
-               | ValueDecl | OutcomeDecl | LadderDecl | HighestDecl | RuleDecl)
+               | ValueDecl | OutcomeDecl | LadderDecl | HighestDecl | RuleDecl | TargetDecl | DeadlineDecl)
 
 
 @node
@@ -318,6 +361,8 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (c, t, o)
         case Index(target=target, key=key):
             return (target, key)
+        case Attribute(target=target):
+            return (target,)
     return ()
 
 

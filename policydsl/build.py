@@ -23,7 +23,7 @@ from .syntax import normalise, parse_tree
 from .values import Duration, to_number
 
 META_KEYS = ("title", "document", "issuer", "issued", "in_force_from", "in_force_until",
-             "supersedes", "short_name")
+             "supersedes", "short_name", "status_rule", "status_cite", "status_quote")
 _DATE_META = {"issued", "in_force_from", "in_force_until"}
 _COMPARATORS = {"≥": ">=", "≤": "<=", "≠": "!="}
 
@@ -114,7 +114,8 @@ class _Builder:
                             span=self.span(tree.meta))
 
     def type_expr(self, tree: lark.Tree) -> ast.TypeExpr:
-        return ast.TypeExpr(names=tuple(str(n) for n in tree.children), span=self.span(tree.meta))
+        return ast.TypeExpr(names=tuple(str(n) for n in tree.children), reference=tree.data == "ref_type",
+                            span=self.span(tree.meta))
 
     def entity_decl(self, tree: lark.Tree) -> ast.EntityDecl:
         label, rest = self._label(tree.children)
@@ -189,19 +190,63 @@ class _Builder:
                                members=tuple(ast.Ref(name=str(t), span=self.span(t)) for t in members),
                                span=self.span(name))
 
-    def rule_decl(self, tree: lark.Tree) -> ast.RuleDecl:
-        label, rest = self._label(tree.children)
-        name, *clauses = rest
+    def _clauses(self, what: str, name, clauses: list) -> dict[str, lark.Tree]:
         found: dict[str, lark.Tree] = {}
         for clause in clauses:
             if clause.data in found:
                 keyword = clause.data.removesuffix("_clause")
-                self.fail("E113", f"rule `{name}` has more than one `{keyword}` clause", clause.meta,
-                          hint="combine the conditions with `and`" if keyword == "when" else None)
+                self.fail("E113", f"{what} `{name}` has more than one `{keyword}` clause", clause.meta,
+                          hint="combine the conditions with `and`" if keyword in ("when", "require") else None)
             found.setdefault(clause.data, clause)
+        return found
+
+    def _header(self, found: dict[str, lark.Tree]) -> dict:
+        """The clauses rules, targets and deadlines share: implements, cite, for."""
         implements = found.get("implements_clause")
         cite = found.get("cite_clause")
         entity = found.get("for_clause")
+        return {
+            "implements": str(implements.children[0]) if implements else None,
+            "clause": _unquote(cite.children[0]) if cite else None,
+            "quote": _unquote(cite.children[1]) if cite and len(cite.children) > 1 else None,
+            "entity": ast.Ref(name=str(entity.children[0]), span=self.span(entity.children[0])) if entity else None,
+        }
+
+    def target_decl(self, tree: lark.Tree) -> ast.TargetDecl:
+        label, rest = self._label(tree.children)
+        name, *clauses = rest
+        found = self._clauses("target", name, clauses)
+        header = self._header(found)
+        part = found.get("part_clause")
+        require = found.get("require_clause")
+        approx = found.get("approximately_clause")
+        if require is not None and approx is not None:
+            self.fail("E113", f"target `{name}` has both `require` and `approximately`", approx.meta)
+        measure = near = tolerance = None
+        if approx is not None:
+            measure, near = (self.expr(x) for x in approx.children[:2])
+            tolerance = self.expr(approx.children[2]) if len(approx.children) > 2 else None
+        return ast.TargetDecl(name=str(name), label=label, part=str(part.children[0]) if part else None,
+                              require=self.expr(require.children[0]) if require else None,
+                              measure=measure, near=near, tolerance=tolerance, span=self.span(name), **header)
+
+    def deadline_decl(self, tree: lark.Tree) -> ast.DeadlineDecl:
+        label, rest = self._label(tree.children)
+        name, *clauses = rest
+        found = self._clauses("deadline", name, clauses)
+        header = self._header(found)
+        part = found.get("part_clause")
+        due = found.get("due_clause")
+        done = found.get("done_clause")
+        return ast.DeadlineDecl(name=str(name), label=label, part=str(part.children[0]) if part else None,
+                                due=self._date(due.children[0]) if due else None,
+                                done=self.expr(done.children[0]) if done else None, span=self.span(name),
+                                **header)
+
+    def rule_decl(self, tree: lark.Tree) -> ast.RuleDecl:
+        label, rest = self._label(tree.children)
+        name, *clauses = rest
+        found = self._clauses("rule", name, clauses)
         when = found.get("when_clause")
         then = found.get("then_clause")
         consequences = []
@@ -217,15 +262,8 @@ class _Builder:
                 consequences.append(ast.Consequence(
                     outcome=ast.Ref(name=str(outcome), span=self.span(outcome)),
                     amount=amount, value=value, span=self.span(item.meta)))
-        return ast.RuleDecl(
-            name=str(name), label=label,
-            implements=str(implements.children[0]) if implements else None,
-            clause=_unquote(cite.children[0]) if cite else None,
-            quote=_unquote(cite.children[1]) if cite and len(cite.children) > 1 else None,
-            entity=ast.Ref(name=str(entity.children[0]), span=self.span(entity.children[0]))
-            if entity else None,
-            condition=self.expr(when.children[0]) if when else None,
-            consequences=tuple(consequences), span=self.span(name))
+        return ast.RuleDecl(name=str(name), label=label, condition=self.expr(when.children[0]) if when else None,
+                            consequences=tuple(consequences), span=self.span(name), **self._header(found))
 
     # ---- expressions -------------------------------------------------------------------
     def expr(self, tree) -> ast.Expr:
@@ -279,6 +317,10 @@ class _Builder:
         if isinstance(operand, ast.NumberLit):
             return attrs.evolve(operand, value=-operand.value, span=span)
         return ast.Negate(operand=operand, span=span)
+
+    def x_attribute(self, tree, span):
+        target, name = tree.children
+        return ast.Attribute(target=self.expr(target), name=str(name), span=span)
 
     def x_index(self, tree, span):
         target, key = tree.children

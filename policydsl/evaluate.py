@@ -35,6 +35,7 @@ class Decision:
     cite: str = ""
     status: str = "active"
     superseded_by: str | None = None  # catalogue id of the rule whose outcome won
+    target: str | None = None  # the target a goal or deadline check is about
 
 
 class Run:
@@ -49,6 +50,9 @@ class Run:
         self._present: dict[tuple, tuple[str, ...]] = {}
 
     # ---- what compiled expressions ask for ------------------------------------------------
+    def exists(self, kind: str, entity: str) -> bool:
+        return entity in self.dataset.entities(kind)
+
     def has_record(self, kind: str, entity: str, period: Period) -> bool:
         record = self.dataset.entities(kind).get(entity)
         return record is not None and period in record.periods
@@ -137,12 +141,16 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
     fired: list[Decision] = []
     results: list[RuleResult] = []
     outcomes = plan.program.outcomes
+    policies = plan.program.policies
     for compiled in plan.rules:
         rule = compiled.rule
+        policy = policies[rule.policy]
         for entity in sorted(dataset.entities(rule.entity)):
             if wanted is not None and entity not in wanted:
                 continue
             for at in _periods_of(plan, dataset, rule.entity, entity, rule.period_kind, period):
+                if not policy.in_force(at.end):
+                    continue  # the document does not apply to an evaluation made at this period's end
                 condition = compiled.condition(run, entity, at) if compiled.condition else True
                 decided = []
                 if condition is True:
@@ -159,14 +167,38 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
                             entity_kind=rule.entity, entity=entity, period=at, policy=rule.policy,
                             rule_id=rule.implements, rule=rule.name, outcome=outcome.name,
                             outcome_kind=outcome.kind, label=outcome.label, amount=amount, value=value,
-                            cite=rule.clause))
+                            cite=rule.clause, target=rule.target))
                 fired.extend(decided)
                 results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity, period=at,
                                           condition=condition))
+    fired.extend(document_status(plan, dataset, period))
     decisions = combine(plan, fired)
     return Evaluation(plan=plan, run=run, decisions=tuple(sorted(decisions, key=decision_order)),
                       results=tuple(sorted(results, key=lambda r: (r.entity_kind, r.entity, r.period.year,
                                                                    r.period.quarter, r.rule))))
+
+
+def document_status(plan: Plan, dataset: Dataset, only: Period | None) -> list[Decision]:
+    """The META rules: each policy's status (and the repeal of what it supersedes) per year."""
+    years = sorted({Period(p.year) for p in dataset.periods()})
+    if only is not None:
+        years = [Period(only.year)] if not only.quarter else []
+    outcomes = plan.program.outcomes
+    found = []
+    for policy in plan.program.policies.values():
+        if policy.status_rule is None:
+            continue
+        for year in years:
+            status = policy.status(year.end)
+            entries = [(policy.document or policy.name, status)]
+            if status != "document_not_yet_in_force":
+                entries += [(superseded, "document_repealed") for superseded in policy.supersedes]
+            for document, outcome in entries:
+                found.append(Decision(
+                    entity_kind="document", entity=document, period=year, policy=policy.name,
+                    rule_id=policy.status_rule, rule=policy.status_rule, outcome=outcome,
+                    outcome_kind="status", label=outcomes[outcome].label, cite=policy.status_cite or ""))
+    return found
 
 
 def decision_order(d: Decision):

@@ -59,7 +59,7 @@ class Explanation:
     outcome: str
     outcome_label: str | None
     outcome_kind: str | None
-    status: str  # active, superseded, not_fired, not_evaluable, no_record, no_rule
+    status: str  # active, superseded, not_fired, not_evaluable, not_in_force, no_record, no_rule
     decision: Decision | None = None
     superseded_by: tuple[Decision, ...] = ()
     rules: tuple[RuleTrace, ...] = ()
@@ -109,6 +109,12 @@ class _Tracer:
                 inner = self.trace(definition.expr, value_kind, entity, period, sub)
                 return TraceNode(kind="value", label=definition.label, children=(inner,),
                                  **{**base, "text": name})
+            case ir.Via(ref=ref, kind=target, inner=inner):
+                other = self.value(ref, kind, entity, period)
+                children = (self.trace(ref, kind, entity, period, sub),)
+                if not isinstance(other, Unknown) and self.run.exists(target, str(other)):
+                    children += (self.trace(inner, target, str(other), period, sub),)
+                return TraceNode(kind="via", detail=(f"{target} {other}",), children=children, **base)
             case ir.History():
                 return self._history(expr, kind, entity, period, base, sub)
             case ir.Aggregate():
@@ -160,11 +166,14 @@ class _Tracer:
         own = self.trace(expr.operand, kind, entity, period, sub)
         if isinstance(members, Unknown):
             return TraceNode(kind="aggregate", children=(own,), **base)
+        if expr.where is not None:
+            members = tuple(m for m in members if self.value(expr.where, kind, m, period) is True)
         values = [self.value(expr.operand, kind, m, period) for m in members]
         known = [v for v in values if not isinstance(v, Unknown)]
         record = self.evaluation.run.dataset.entities(kind).get(entity)
         group = f"{expr.group} = {record.static.get(expr.group)}" if expr.group and record else f"all {kind}"
-        detail = [f"group {group}: {len(members)} members in {period}"
+        taking_part = "members" if expr.where is None else f"members where {self.text(expr.where)}"
+        detail = [f"group {group}: {len(members)} {taking_part} in {period}"
                   + (f", {len(values) - len(known)} without a value" if len(known) < len(values) else "")]
         if expr.function in ("rank", "top", "bottom"):
             order = "descending" if expr.descending else "ascending"
@@ -274,6 +283,11 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
         return Explanation(period=str(period) if period else None, status="no_rule", **common)
     if period is None or not evaluation.run.has_record(kind, entity, period):
         return Explanation(period=str(period) if period else None, status="no_record", **common)
+    policies = evaluation.plan.program.policies
+    if not any(policies[r.policy].in_force(period.end) for r in rules):
+        return Explanation(period=str(period), status="not_in_force", rules=tuple(
+            RuleTrace(rule=r.name, implements=r.implements, policy=r.policy, clause=r.clause, quote=r.quote,
+                      span=str(r.span), fired=False, condition=None, failed=()) for r in rules), **common)
     tracer = _Tracer(evaluation)
     case = [d for d in evaluation.decisions if d.entity_kind == kind and d.entity == entity and d.period == period]
     mine = [d for d in case if d.outcome == outcome]

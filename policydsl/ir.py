@@ -63,6 +63,17 @@ class Builtin:
 
 
 @node
+class Via:
+    """An expression evaluated for another entity: the one a reference attribute names."""
+
+    ref: Expr
+    kind: str  # the referenced entity kind
+    inner: Expr  # checked in the scope of `kind`
+    type: Type
+    span: Span = _span()
+
+
+@node
 class Lookup:
     table: str
     key: Expr
@@ -152,12 +163,13 @@ class Aggregate:
     group: str | None  # static attribute naming the group; None: every entity of the kind
     descending: bool
     n: int
+    where: Expr | None  # only members for which this holds take part
     type: Type
     span: Span = _span()
 
 
 Expr = (Const | Fact | Derived | Param | Builtin | Lookup | Arith | Compare | Logic | Member | Cond
-        | Scalar | History | Aggregate)
+        | Scalar | History | Aggregate | Via)
 
 
 def children(expr: Expr) -> tuple[Expr, ...]:
@@ -172,8 +184,12 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (operand, *options)
         case Cond(condition=c, then=t, otherwise=o):
             return (c, t, o)
-        case History(operand=operand) | Aggregate(operand=operand):
+        case History(operand=operand):
             return (operand,)
+        case Aggregate(operand=operand, where=where):
+            return (operand,) if where is None else (operand, where)
+        case Via(ref=ref, inner=inner):
+            return (ref, inner)
     return ()
 
 
@@ -196,7 +212,23 @@ class Policy:
     in_force_from: dt.date | None = None
     in_force_until: dt.date | None = None
     supersedes: tuple[str, ...] = ()
+    status_rule: str | None = None  # the catalogue's META rule: in force / repealed as of a date
+    status_cite: str | None = None
+    status_quote: str | None = None
     span: Span = _span()
+
+    def in_force(self, on: dt.date) -> bool:
+        """Whether the document applies to an evaluation made on a date (its period's end)."""
+        if self.in_force_from is not None and on < self.in_force_from:
+            return False
+        return self.in_force_until is None or on <= self.in_force_until
+
+    def status(self, on: dt.date) -> str:
+        if self.in_force_from is not None and on < self.in_force_from:
+            return "document_not_yet_in_force"
+        if self.in_force_until is not None and on > self.in_force_until:
+            return "document_lapsed"
+        return "document_in_force"
 
 
 @node
@@ -274,6 +306,7 @@ class Rule:
     source_condition: ast.Expr | None
     consequences: tuple[Consequence, ...]
     period_kind: str | None
+    target: str | None = None  # for goal and deadline checks: the checked target (`id` or `id#part`)
     span: Span = _span()
 
 

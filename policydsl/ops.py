@@ -92,6 +92,10 @@ def member(value: object, options: Sequence[object], negated: bool) -> object:
 
 
 def scalar(function: str, operands: Sequence[object]) -> object:
+    if function == "is_missing":
+        return isinstance(operands[0], Unknown)
+    if function == "value_or":
+        return operands[1] if isinstance(operands[0], Unknown) else operands[0]
     if any(isinstance(v, Unknown) for v in operands):
         return unknown_of(*operands)
     if function == "min":
@@ -111,9 +115,15 @@ def competition_rank(own: object, others: Sequence[object], descending: bool) ->
     return 1 + sum(1 for v in others if v < own)
 
 
-def aggregate(function: str, own: object, members: Sequence[object], descending: bool, n: int) -> object:
-    """An aggregate over the known values of a group's members (own: this entity's value)."""
+def aggregate(function: str, own: object, members: Sequence[object], descending: bool, n: int,
+              own_included: bool = True) -> object:
+    """An aggregate over the known values of a group's members (own: this entity's value).
+
+    An entity left out of the members by a `where:` filter has no rank of its own.
+    """
     known = [v for v in members if not isinstance(v, Unknown)]
+    if function in ("rank", "top", "bottom") and not own_included:
+        return Unknown()
     if function == "group_count":
         return sum(1 for v in known if v is True)
     if function in ("rank", "top", "bottom"):

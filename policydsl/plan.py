@@ -15,7 +15,7 @@ import networkx as nx
 
 from . import graph as g
 from . import ir, ops
-from .values import Period, Unknown
+from .values import MissingFact, Period, Unknown
 
 Compiled = Callable[[object, str, Period], object]
 
@@ -100,7 +100,9 @@ def _compile(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: Mappi
         case ir.History():
             return _history(expr, kind, sub(expr.operand))
         case ir.Aggregate():
-            return _aggregate(expr, kind, sub(expr.operand))
+            return _aggregate(expr, kind, sub(expr.operand), sub(expr.where) if expr.where is not None else None)
+        case ir.Via(ref=ref, kind=target, inner=inner):
+            return _via(target, sub(ref), _compile(inner, target, parameters, tables))
     raise TypeError(f"cannot compile {type(expr).__name__}")  # unreachable for a checked program
 
 
@@ -143,7 +145,18 @@ def _history(expr: ir.History, kind: str, operand: Compiled) -> Compiled:
     return first_time
 
 
-def _aggregate(expr: ir.Aggregate, kind: str, operand: Compiled) -> Compiled:
+def _via(target: str, ref: Compiled, inner: Compiled) -> Compiled:
+    def via(run, entity, period):
+        other = ref(run, entity, period)
+        if isinstance(other, Unknown):
+            return other
+        if not run.exists(target, str(other)):
+            return Unknown(frozenset({MissingFact(target, str(other), "(no such entity)", "")}))
+        return inner(run, str(other), period)
+    return via
+
+
+def _aggregate(expr: ir.Aggregate, kind: str, operand: Compiled, where: Compiled | None) -> Compiled:
     def aggregate(run, entity, period):
         members = run.members(kind, expr.group, entity, period)
         if isinstance(members, Unknown):
@@ -151,10 +164,12 @@ def _aggregate(expr: ir.Aggregate, kind: str, operand: Compiled) -> Compiled:
         key = (id(expr), members, period)
         values = run.cache.get(key)
         if values is None:
-            values = {m: operand(run, m, period) for m in members}
+            taking_part = [m for m in members if where is None or where(run, m, period) is True]
+            values = {m: operand(run, m, period) for m in taking_part}
             run.cache[key] = values
         own = values.get(entity, operand(run, entity, period))
-        return ops.aggregate(expr.function, own, list(values.values()), expr.descending, expr.n)
+        return ops.aggregate(expr.function, own, list(values.values()), expr.descending, expr.n,
+                             own_included=entity in values or where is None)
     return aggregate
 
 

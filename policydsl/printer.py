@@ -81,6 +81,8 @@ def expr_text(expr: ast.Expr) -> str:
             return f"if {expr_text(c)} then {expr_text(t)} else {expr_text(o)}"
         case ast.Index(target=target, key=key):
             return f"{wrap(target, _ATOM)}[{expr_text(key)}]"
+        case ast.Attribute(target=target, name=name):
+            return f"{wrap(target, _ATOM)}.{name}"
     raise TypeError(f"cannot print {type(expr).__name__}")
 
 
@@ -89,7 +91,7 @@ def _label(label: str | None) -> str:
 
 
 def _type(t: ast.TypeExpr) -> str:
-    return " | ".join(t.names)
+    return f"ref {t.names[0]}" if t.reference else " | ".join(t.names)
 
 
 def declaration_text(decl: ast.Declaration) -> str:

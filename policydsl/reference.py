@@ -9,7 +9,7 @@ Only the per-operator semantics (`ops`) and the final combination of outcomes ar
 from __future__ import annotations
 
 from . import ast, ops
-from .evaluate import Decision, combine, decision_order
+from .evaluate import Decision, combine, decision_order, document_status
 from .ir import Program
 from .plan import Plan
 from .schema import Dataset
@@ -91,7 +91,24 @@ class ReferenceInterpreter:
                 return rows.get(found, Unknown())
             case ast.Call():
                 return self.call(e, kind, entity, period)
+            case ast.Attribute(target=target, name=name):
+                other = ev(target)
+                if isinstance(other, Unknown):
+                    return other
+                target_kind = self.reference_kind(target, kind)
+                if str(other) not in self.dataset.entities(target_kind):
+                    return Unknown(frozenset({MissingFact(target_kind, str(other), "(no such entity)", "")}))
+                return self.name(name, target_kind, str(other), period)
         raise TypeError(f"cannot evaluate {type(e).__name__}")
+
+    def reference_kind(self, target: ast.Expr, kind: str) -> str:
+        """The entity kind a reference expression points to (a fact or value of type `ref KIND`)."""
+        if isinstance(target, ast.Attribute):
+            kind = self.reference_kind(target.target, kind)
+        name = target.name
+        if (kind, name) in self.program.values:
+            return self.program.values[(kind, name)].type.target
+        return self.program.entities[kind].facts[name].type.target
 
     def call(self, e: ast.Call, kind: str, entity: str, period: Period) -> object:
         f, args = e.function, e.args
@@ -100,7 +117,7 @@ class ReferenceInterpreter:
             return self.eval(args[0], kind, who, p)
 
         n = args[1].value if len(args) > 1 and isinstance(args[1], ast.NumberLit) else 1
-        if f in ("min", "max", "abs", "round"):
+        if f in ("min", "max", "abs", "round", "is_missing", "value_or"):
             return ops.scalar(f, [self.eval(a, kind, entity, period) for a in args])
         if f == "previous":
             return at(period.shift(-n))
@@ -129,8 +146,12 @@ class ReferenceInterpreter:
         schema = self.program.entities[kind]
         group = schema.group
         descending, n = True, 1
+        where = None
         for keyword in e.keywords:
-            group = None if keyword.value.name == "all" else keyword.value.name
+            if keyword.name == "where":
+                where = keyword.value
+            else:
+                group = None if keyword.value.name == "all" else keyword.value.name
         flags = list(e.args[1:])
         if e.function in ("top", "bottom"):
             n = flags.pop(0).value
@@ -142,18 +163,24 @@ class ReferenceInterpreter:
         members = [m for m, other in self.dataset.entities(kind).items()
                    if self.has_record(kind, m, period)
                    and (group is None or (group in other.static and other.static[group] == record.static[group]))]
+        if where is not None:
+            members = [m for m in members if self.eval(where, kind, m, period) is True]
         values = [self.eval(e.args[0], kind, m, period) for m in sorted(members)]
         own = self.eval(e.args[0], kind, entity, period)
-        return ops.aggregate(e.function, own, values, descending, n)
+        return ops.aggregate(e.function, own, values, descending, n,
+                             own_included=where is None or entity in members)
 
     # ---- rules -------------------------------------------------------------------------
     def decisions(self) -> list[Decision]:
         fired = []
         outcomes = self.program.outcomes
         for rule in self.program.rules:
+            policy = self.program.policies[rule.policy]
             for entity, record in sorted(self.dataset.entities(rule.entity).items()):
                 for period in sorted(record.periods):
                     if rule.period_kind is not None and period.kind != rule.period_kind:
+                        continue
+                    if not policy.in_force(period.end):
                         continue
                     condition = True
                     if rule.source_condition is not None:
@@ -172,8 +199,9 @@ class ReferenceInterpreter:
                             entity_kind=rule.entity, entity=entity, period=period, policy=rule.policy,
                             rule_id=rule.implements, rule=rule.name, outcome=outcome.name,
                             outcome_kind=outcome.kind, label=outcome.label, amount=amount, value=value,
-                            cite=rule.clause))
+                            cite=rule.clause, target=rule.target))
                     fired.extend(decided)
+        fired.extend(document_status(self.plan, self.dataset, None))
         return sorted(combine(self.plan, fired), key=decision_order)
 
 

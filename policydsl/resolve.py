@@ -13,10 +13,12 @@ import attrs
 from . import ast, ir
 from . import types as T
 from .diagnostics import Diagnostic, Note, SourceFile, Span, did_you_mean, error
+from .goals import lower_goals
 from .schema import EntitySchema, FactSchema
 from .typecheck import ExprChecker, Symbols
 
-OUTCOME_KINDS = ("sanction", "reward", "measure", "eligibility", "classification", "computed")
+OUTCOME_KINDS = ("sanction", "reward", "measure", "eligibility", "classification", "computed", "target",
+                 "deadline", "status")
 _PERIODICITY = {"static": None, "yearly": "year", "quarterly": "quarter"}
 
 
@@ -34,6 +36,7 @@ class _Resolver:
         self.in_progress: set[tuple[str, str]] = set()
         self.parameter_types: dict[str, T.Type] = {}
         self.tables: dict[str, tuple[T.Type, T.Type]] = {}
+        self.references: list[ast.TypeExpr] = []  # `ref KIND` types, checked once all kinds are known
         symbols = Symbols(entities=self.entities, parameter_types=self.parameter_types, tables=self.tables,
                           enum_types=self.enum_types, value_type=self._value_type,
                           value_names=lambda kind: [n for (k, n) in self.value_decls if k == kind])
@@ -65,6 +68,10 @@ class _Resolver:
                     self.fail("E204", f"`{decl.name}` is a built-in type", decl.span)
                 self.enum_types[decl.name] = T.enumeration(decl.name, decl.members)
         self.entity_declarations()
+        for expr in self.references:
+            if expr.names[0] not in self.entities:
+                self.fail("E213", f"unknown entity kind `{expr.names[0]}` in `ref`", expr.span,
+                          hint=did_you_mean(expr.names[0], self.entities))
         parameters = self.parameters()
         tables = self.table_declarations()
         for _, decl in self.of(ast.ValueDecl):
@@ -107,6 +114,9 @@ class _Resolver:
         return found
 
     def type_of(self, expr: ast.TypeExpr) -> T.Type:
+        if expr.reference:
+            self.references.append(expr)
+            return T.reference(expr.names[0])
         if len(expr.names) > 1:
             if len(set(expr.names)) != len(expr.names):
                 self.fail("E204", "an enumeration lists a value twice", expr.span)
@@ -403,7 +413,10 @@ def _check_period_kinds(program: ir.Program, diagnostics: list[Diagnostic]) -> i
 
 def resolve(modules: tuple[ast.Module, ...], sources: dict[str, SourceFile]) -> tuple[ir.Program, list[Diagnostic]]:
     """Check every module together and return the program with this stage's diagnostics."""
-    resolver = _Resolver(modules)
+    lowered = lower_goals(modules)
+    resolver = _Resolver(lowered.modules)
+    resolver.diagnostics.extend(lowered.diagnostics)
     program = resolver.run(sources)
-    program = _check_period_kinds(program, resolver.diagnostics)
+    rules = tuple(attrs.evolve(r, target=lowered.targets.get(r.name)) for r in program.rules)
+    program = _check_period_kinds(attrs.evolve(program, rules=rules), resolver.diagnostics)
     return program, resolver.diagnostics

@@ -20,8 +20,9 @@ HISTORY_FUNCTIONS = {"previous", "change", "streak", "count_periods", "first_tim
 AGGREGATE_FUNCTIONS = {"rank", "top", "bottom", "group_sum", "group_mean", "group_min", "group_max",
                        "group_count"}
 SCALAR_FUNCTIONS = {"min", "max", "abs", "round"}
+MISSING_FUNCTIONS = {"is_missing", "value_or"}
 BUILTIN_NAMES = {"period_start": T.DATE, "period_end": T.DATE}
-ALL_FUNCTIONS = HISTORY_FUNCTIONS | AGGREGATE_FUNCTIONS | SCALAR_FUNCTIONS
+ALL_FUNCTIONS = HISTORY_FUNCTIONS | AGGREGATE_FUNCTIONS | SCALAR_FUNCTIONS | MISSING_FUNCTIONS
 
 
 @attrs.frozen(kw_only=True)
@@ -257,6 +258,8 @@ class ExprChecker:
             return ir.Const(value=None, type=T.ERROR, span=e.span)
         if name in SCALAR_FUNCTIONS:
             return self._scalar(e, entity)
+        if name in MISSING_FUNCTIONS:
+            return self._missing(e, entity)
         if entity is None:
             self.fail("E209", f"`{name}` reads an entity's data and cannot be used in a parameter or table",
                       e.span)
@@ -316,6 +319,35 @@ class ExprChecker:
             result = T.INTEGER
         return ir.Scalar(function=name, operands=operands, type=result, span=e.span)
 
+    def _missing(self, e: ast.Call, entity):
+        """is_missing(x): whether x needs data that is absent; value_or(x, d): x, or d if so."""
+        if e.function == "is_missing":
+            self._arity(e, 1, 1)
+            operands = tuple(self.check(a, entity) for a in e.args[:1])
+            return ir.Scalar(function="is_missing", operands=operands, type=T.BOOLEAN, span=e.span)
+        self._arity(e, 2, 2)
+        if len(e.args) != 2:
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
+        value = self.check(e.args[0], entity)
+        default = self.check(e.args[1], entity, expected=value.type)
+        if not (T.assignable(default.type, value.type) or T.assignable(value.type, default.type)):
+            self.fail("E202", f"`value_or` mixes {_a(value.type)} and {_a(default.type)}", e.args[1].span)
+        return ir.Scalar(function="value_or", operands=(value, default), type=value.type, span=e.span)
+
+    def _Attribute(self, e: ast.Attribute, entity, expected):
+        ref = self.check(e.target, entity)
+        if T.is_error(ref.type):
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
+        if not ref.type.is_reference:
+            self.fail("E217", f"`.{e.name}` needs a reference to another entity, not {_a(ref.type)}", e.target.span,
+                      hint="declare the attribute as `ref KIND`, e.g. `static zone: ref industrial_zone`")
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
+        target = ref.type.target
+        if target not in self.symbols.entities:
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
+        inner = self.check(ast.Name(name=e.name, span=e.span), target, expected)
+        return ir.Via(ref=ref, kind=target, inner=inner, type=inner.type, span=e.span)
+
     def _places(self, e: ast.Expr) -> int:
         if isinstance(e, ast.NumberLit) and isinstance(e.value, int) and e.value >= 0:
             return e.value
@@ -350,14 +382,20 @@ class ExprChecker:
         name = e.function
         schema = self.symbols.entities[entity]
         if name in ("top", "bottom"):
-            self._arity(e, 2, 3, {"within"})
+            self._arity(e, 2, 3, {"within", "where"})
         else:
-            self._arity(e, 1, 2 if name == "rank" else 1, {"within"})
+            self._arity(e, 1, 2 if name == "rank" else 1, {"within", "where"})
         if not e.args:
             return ir.Const(value=None, type=T.ERROR, span=e.span)
         operand = self.check(e.args[0], entity)
         group = schema.group
+        where = None
         for keyword in e.keywords:
+            if keyword.name == "where":
+                where = self.check(keyword.value, entity)
+                if where.type not in (T.BOOLEAN, T.ERROR):
+                    self.fail("E202", f"`where:` takes a condition, not {_a(where.type)}", keyword.value.span)
+                continue
             if keyword.name != "within":
                 continue
             target = keyword.value.name if isinstance(keyword.value, ast.Name) else None
@@ -390,7 +428,7 @@ class ExprChecker:
                       "group_mean": T.DECIMAL if operand.type == T.INTEGER else operand.type,
                       }.get(name, operand.type)
         return ir.Aggregate(function=name, operand=operand, group=group, descending=descending, n=n,
-                            type=result, span=e.span)
+                            where=where, type=result, span=e.span)
 
 
 def _a(t: T.Type) -> str:

@@ -15,6 +15,7 @@ class Type:
     name: str
     members: tuple[str, ...] = ()  # enumeration members, in declared order
     unit: str | None = None
+    target: str | None = None  # for a reference: the entity kind whose id it holds
 
     @property
     def is_numeric(self) -> bool:
@@ -24,7 +25,13 @@ class Type:
     def is_enum(self) -> bool:
         return bool(self.members)
 
+    @property
+    def is_reference(self) -> bool:
+        return self.target is not None
+
     def __str__(self) -> str:
+        if self.is_reference:
+            return f"ref {self.target}"
         if self.is_enum:
             return self.name if self.name != "enum" else " | ".join(self.members)
         return self.name
@@ -48,6 +55,10 @@ BUILTIN_TYPES = {t.name: t for t in (INTEGER, DECIMAL, MONEY, PERCENT, BOOLEAN, 
 
 def enumeration(name: str, members: tuple[str, ...]) -> Type:
     return Type(name=name, members=members)
+
+
+def reference(target: str) -> Type:
+    return Type(name="ref", target=target)
 
 
 def is_error(t: Type) -> bool:
@@ -78,4 +89,7 @@ def assignable(source: Type, target: Type) -> bool:
         return not (source.unit and target.unit and source.unit != target.unit)
     if source.is_enum and target.is_enum:
         return set(source.members) <= set(target.members)
+    # an entity id may be compared with text, and text may name an entity
+    if (source.is_reference and target == TEXT) or (source == TEXT and target.is_reference):
+        return True
     return False

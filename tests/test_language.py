@@ -15,9 +15,9 @@ policy demo
   title "示范政策"
   document "示政〔2020〕1号"
   issuer "示范市人民政府"
-  issued 2020-01-15
-  in_force_from 2020-02-01
-  in_force_until 2022-12-31
+  issued 2015-01-15
+  in_force_from 2015-02-01
+  in_force_until 2030-12-31
   supersedes "示政〔2015〕9号"
 
 type grade "等级" = A | B | C | D
@@ -68,7 +68,7 @@ def test_policy_metadata_is_read_from_the_policy_declaration(policy_from_text):
     meta = program.policies["demo"]
     assert (meta.title, meta.document, meta.issuer) == ("示范政策", "示政〔2020〕1号", "示范市人民政府")
     assert (meta.issued, meta.in_force_from, meta.in_force_until) == (
-        dt.date(2020, 1, 15), dt.date(2020, 2, 1), dt.date(2022, 12, 31))
+        dt.date(2015, 1, 15), dt.date(2015, 2, 1), dt.date(2030, 12, 31))
     assert meta.supersedes == ("示政〔2015〕9号",)
 
 
@@ -390,3 +390,123 @@ rule rb
     result = policy_from_text(text).evaluate({"zone": [zone("Z1", "2020", listed=False)]})
     assert outcomes_of(result) == [("Z1", "2020", "a")]
     assert result.why_not("Z1", "b", Period(2020)).status == "not_evaluable"
+
+
+# ---- references between entity kinds, filtered groups, missing values --------------------
+
+LINKED = HEADER + """
+entity cadre "干部"
+  static zone "所在集聚区": ref zone
+  static appointed_on: date
+value zone_rank for zone = rank(score)
+value ranked_rank for zone = rank(score, where: listed)
+outcome promoted "优先提拔" is eligibility
+rule promote
+  implements demo.8
+  cite "八"
+  for cadre
+  when zone.zone_rank <= 1 and zone.listed and appointed_on + 1 year <= period_end
+  then promoted
+outcome shown "结果" is computed with value: integer
+rule show
+  implements demo.9
+  cite "九"
+  for zone
+  then shown value ranked_rank
+"""
+
+
+def test_reference_reads_the_referenced_entitys_values(policy_from_text):
+    rows = {"zone": [zone("A", "2020", score=90, listed=True), zone("B", "2020", score=80, listed=True)],
+            "cadre": [{"id": "K1", "period": "2020", "zone": "A", "appointed_on": "2019-06-01"},
+                      {"id": "K2", "period": "2020", "zone": "B", "appointed_on": "2019-06-01"},
+                      {"id": "K3", "period": "2020", "zone": "Q", "appointed_on": "2019-06-01"}]}
+    result = policy_from_text(LINKED).evaluate(rows)
+    assert outcomes_of(result, status=None) == [("A", "2020", "shown"), ("B", "2020", "shown"),
+                                                ("K1", "2020", "promoted")]
+    why_not = result.why_not("K3", "promoted", "2020")
+    assert "(no such entity) of Q" in [str(m) for m in why_not.missing]
+
+
+def test_where_filter_leaves_members_out_of_a_ranking(policy_from_text):
+    rows = {"zone": [zone("A", "2020", score=90, listed=False), zone("B", "2020", score=80, listed=True),
+                     zone("C", "2020", score=70, listed=True)]}
+    result = policy_from_text(LINKED).evaluate(rows)
+    assert {d.entity: d.value for d in result.decisions} == {"B": 1, "C": 2}
+
+
+def test_is_missing_and_value_or(policy_from_text):
+    assert computed(policy_from_text, "value_or(score, 0) + 1", [zone("Z1", "2020", listed=True)]) == {
+        ("Z1", "2020"): 1}
+    values = computed(policy_from_text, "if is_missing(score) then 1 else 2", [zone("Z1", "2020", listed=True)],
+                      "integer")
+    assert values == {("Z1", "2020"): 1}
+
+
+# ---- goals, deadlines and the documents' own status ------------------------------------------
+
+GOALS = HEADER.replace("  supersedes", '  status_rule "demo.0"\n  status_cite "末段"\n  supersedes') + """
+entity city "市"
+  yearly revenue_yi "主营业务收入": decimal
+  yearly share "占比": percent
+  static plan_done_on "方案完成日期": date
+target revenue_goal "主营业务收入达到1500亿元"
+  implements demo.t1
+  cite "一(二)1" "主营业务收入达到1500亿元"
+  for city
+  require revenue_yi >= 1500
+target share_goal "占比30%左右"
+  implements demo.t2
+  part share
+  cite "一(二)2" "占比30%左右"
+  for city
+  approximately share near 30%
+target share_goal_tolerant
+  implements demo.t3
+  cite "一(二)3"
+  for city
+  approximately share near 30% within 2%
+deadline plan_deadline "年底前完成方案"
+  implements demo.d1
+  cite "三(一)"
+  for city
+  due 2019-06-30
+  done plan_done_on
+"""
+
+
+def test_targets_give_a_verdict_or_report_an_approximate_figure(policy_from_text):
+    rows = {"city": [{"id": "K", "period": "2019", "revenue_yi": 1500, "share": "31.5", "plan_done_on": "2019-07-01"},
+                     {"id": "Z", "period": "2019", "revenue_yi": "1499.9", "share": 28, "plan_done_on": "2019-06-30"}]}
+    result = policy_from_text(GOALS).evaluate(rows)
+    found = {(d.entity, d.outcome, d.target, d.value) for d in result.decisions if d.entity_kind == "city"}
+    assert found == {
+        ("K", "target_met", "demo.t1", None), ("Z", "target_not_met", "demo.t1", None),
+        ("K", "target_reported", "demo.t2#share", Fraction(63, 2)), ("Z", "target_reported", "demo.t2#share", 28),
+        ("K", "target_met", "demo.t3", None), ("Z", "target_met", "demo.t3", None),
+        ("K", "deadline_missed", "demo.d1", None), ("Z", "deadline_met", "demo.d1", None)}
+
+
+def test_deadline_without_a_completion_date_is_missed_once_due(policy_from_text):
+    rows = {"city": [{"id": "K", "period": "2018", "revenue_yi": 1}, {"id": "K", "period": "2019", "revenue_yi": 1}]}
+    result = policy_from_text(GOALS).evaluate(rows)
+    deadlines = {(str(d.period), d.outcome) for d in result.decisions if d.outcome.startswith("deadline")}
+    assert deadlines == {("2019", "deadline_missed")}
+
+
+def test_document_status_and_repeal_as_of_each_year(policy_from_text):
+    rows = {"city": [{"id": "K", "period": str(y), "revenue_yi": 1} for y in (2014, 2015, 2031)]}
+    result = policy_from_text(GOALS).evaluate(rows)
+    status = {(str(d.period), d.entity, d.outcome) for d in result.decisions if d.entity_kind == "document"}
+    assert status == {("2014", "示政〔2020〕1号", "document_not_yet_in_force"),
+                      ("2015", "示政〔2020〕1号", "document_in_force"),
+                      ("2015", "示政〔2015〕9号", "document_repealed"),
+                      ("2031", "示政〔2020〕1号", "document_lapsed"),
+                      ("2031", "示政〔2015〕9号", "document_repealed")}
+
+
+def test_rules_apply_only_while_their_policy_is_in_force(policy_from_text):
+    rows = {"city": [{"id": "K", "period": str(y), "revenue_yi": 2000} for y in (2014, 2015)]}
+    result = policy_from_text(GOALS).evaluate(rows)
+    assert {str(d.period) for d in result.decisions if d.outcome == "target_met"} == {"2015"}
+    assert result.why_not("K", "target_met", "2014").status == "not_in_force"

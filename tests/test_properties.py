@@ -55,7 +55,9 @@ def numeric(values: list[str], depth: int = 2) -> st.SearchStrategy[str]:
         st.just("change(score)"),
         cond.map(lambda c: f"streak({c})"),
         st.tuples(cond, st.integers(1, 3)).map(lambda t: f"count_periods({t[0]}, {t[1]})"),
-        st.tuples(inner, st.sampled_from(["", ", ascending"])).map(lambda t: f"rank({t[0]}{t[1]})"),
+        st.tuples(inner, st.sampled_from(["", ", ascending", ", where: flag", ", within: all"])).map(
+            lambda t: f"rank({t[0]}{t[1]})"),
+        st.tuples(inner, inner).map(lambda t: f"value_or({t[0]}, {t[1]})"),
         inner.map(lambda x: f"group_sum({x})"),
         inner.map(lambda x: f"group_max({x})"),
         cond.map(lambda c: f"group_count({c})"),

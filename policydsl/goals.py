@@ -1,0 +1,142 @@
+"""Stage 3a, lower goals: `target` and `deadline` declarations in, ordinary rules out (AST to AST).
+
+A target with `require C` becomes two rules, `C → target_met` and `not C → target_not_met`
+(an unknown C fires neither). `approximately M near V` reports M as `target_reported` without a
+verdict (catalogue G1: 「左右」「接近」), or, with `within T`, checks |M − V| ≤ T. A deadline
+`due D` with completion date `done X` becomes `X ≤ D → deadline_met` and `X > D, or X missing
+after D → deadline_missed`; a due date before the policy's issue date also yields
+`deadline_precedes_issue_date`. The outcomes these produce are declared here, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from . import ast
+from .diagnostics import Diagnostic, error
+
+GOAL_OUTCOMES = {
+    # name: (label, kind, payload)
+    "target_met": ("目标完成", "target", None),
+    "target_not_met": ("目标未完成", "target", None),
+    "target_reported": ("目标数值（约数，不作判定）", "target", "value"),
+    "deadline_met": ("按期完成", "deadline", None),
+    "deadline_missed": ("逾期未完成", "deadline", None),
+    "deadline_precedes_issue_date": ("规定期限早于文件印发日期", "deadline", None),
+}
+STATUS_OUTCOMES = {
+    "document_in_force": "文件有效",
+    "document_not_yet_in_force": "文件尚未生效",
+    "document_lapsed": "文件已失效",
+    "document_repealed": "文件已废止",
+}
+
+
+@attrs.frozen(kw_only=True)
+class Lowered:
+    modules: tuple[ast.Module, ...]
+    targets: dict[str, str]  # rule name -> target id (`id` or `id#part`)
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def _rule(decl, suffix: str, condition: ast.Expr | None, outcome: str, value: ast.Expr | None = None) -> ast.RuleDecl:
+    return ast.RuleDecl(
+        name=f"{decl.name}{suffix}", label=decl.label, implements=decl.implements, clause=decl.clause,
+        quote=decl.quote, entity=decl.entity, condition=condition,
+        consequences=(ast.Consequence(outcome=ast.Ref(name=outcome, span=decl.span), value=value, span=decl.span),),
+        span=decl.span)
+
+
+def _target_rules(decl: ast.TargetDecl, diagnostics: list[Diagnostic]) -> list[ast.RuleDecl]:
+    span = decl.span
+    if decl.require is not None:
+        return [_rule(decl, "", decl.require, "target_met"),
+                _rule(decl, "~not_met", ast.Not(operand=decl.require, span=decl.require.span), "target_not_met")]
+    if decl.measure is None:
+        diagnostics.append(error("E306", f"target `{decl.name}` states nothing to check", span,
+                                 hint="add `require CONDITION` or `approximately MEASURE near VALUE`"))
+        return []
+    if decl.tolerance is None:
+        return [_rule(decl, "", None, "target_reported", value=decl.measure)]
+    distance = ast.Call(function="abs", args=(ast.Binary(op="-", left=decl.measure, right=decl.near, span=span),),
+                        span=span)
+    within = ast.Compare(op="<=", left=distance, right=decl.tolerance, span=span)
+    return [_rule(decl, "", within, "target_met"),
+            _rule(decl, "~not_met", ast.Not(operand=within, span=span), "target_not_met")]
+
+
+def _deadline_rules(decl: ast.DeadlineDecl, issued: dt.date | None, diagnostics: list[Diagnostic]) -> list:
+    span = decl.span
+    if decl.due is None or decl.done is None:
+        diagnostics.append(error("E306", f"deadline `{decl.name}` needs `due DATE` and `done COMPLETION_DATE`",
+                                 span))
+        return []
+    due = ast.DateLit(value=decl.due, span=span)
+    met = ast.Compare(op="<=", left=decl.done, right=due, span=span)
+    late = ast.Compare(op=">", left=decl.done, right=due, span=span)
+    overdue = ast.And(operands=(ast.Call(function="is_missing", args=(decl.done,), span=span),
+                                ast.Compare(op=">", left=ast.Name(name="period_end", span=span), right=due,
+                                            span=span)), span=span)
+    rules = [_rule(decl, "", met, "deadline_met"),
+             _rule(decl, "~missed", ast.Or(operands=(late, overdue), span=span), "deadline_missed")]
+    if issued is not None and decl.due < issued:
+        rules.append(_rule(decl, "~precedes_issue", None, "deadline_precedes_issue_date"))
+    return rules
+
+
+def _issued(module: ast.Module) -> dt.date | None:
+    for decl in module.declarations:
+        if isinstance(decl, ast.PolicyDecl):
+            for item in decl.meta:
+                if item.key == "issued" and isinstance(item.value, dt.date):
+                    return item.value
+    return None
+
+
+def _uses_status(module: ast.Module) -> bool:
+    return any(isinstance(d, ast.PolicyDecl) and any(i.key == "status_rule" for i in d.meta)
+               for d in module.declarations)
+
+
+def _builtin_outcomes(names: set[str], declared: set[str], span) -> list[ast.OutcomeDecl]:
+    outcomes = []
+    for name in sorted(names - declared):
+        if name in GOAL_OUTCOMES:
+            label, kind, payload = GOAL_OUTCOMES[name]
+        else:
+            label, kind, payload = STATUS_OUTCOMES[name], "status", None
+        outcomes.append(ast.OutcomeDecl(name=name, label=label, kind=ast.Ref(name=kind, span=span),
+                                        payload=payload, value_type=None, span=span))
+    return outcomes
+
+
+def lower_goals(modules: tuple[ast.Module, ...]) -> Lowered:
+    diagnostics: list[Diagnostic] = []
+    targets: dict[str, str] = {}
+    lowered: list[ast.Module] = []
+    needed: set[str] = set()
+    declared = {d.name for m in modules for d in m.declarations if isinstance(d, ast.OutcomeDecl)}
+    for module in modules:
+        issued = _issued(module)
+        declarations: list = []
+        for decl in module.declarations:
+            if isinstance(decl, (ast.TargetDecl, ast.DeadlineDecl)):
+                rules = (_target_rules(decl, diagnostics) if isinstance(decl, ast.TargetDecl)
+                         else _deadline_rules(decl, issued, diagnostics))
+                target = (decl.implements or decl.name) + (f"#{decl.part}" if decl.part else "")
+                for rule in rules:
+                    targets[rule.name] = target
+                    needed.update(c.outcome.name for c in rule.consequences)
+                declarations.extend(rules)
+            else:
+                declarations.append(decl)
+        if _uses_status(module):
+            needed.update(STATUS_OUTCOMES)
+        lowered.append(attrs.evolve(module, declarations=tuple(declarations)))
+    if needed and lowered:
+        first = lowered[0]
+        extra = _builtin_outcomes(needed, declared, first.span)
+        lowered[0] = attrs.evolve(first, declarations=first.declarations + tuple(extra))
+    return Lowered(modules=tuple(lowered), targets=targets, diagnostics=tuple(diagnostics))
