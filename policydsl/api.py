@@ -86,7 +86,20 @@ class PolicySet:
     warnings: tuple[Diagnostic, ...] = ()
 
     def load_data(self, path: str | Path) -> Dataset:
-        return data_stage.load_data(path, self.program.entities)
+        """Read `--data`: tables need columns only for the facts these policies read."""
+        return data_stage.load_data(path, self.program.entities, required=self.facts_read())
+
+    def facts_read(self) -> dict[str, frozenset[str]]:
+        """Per entity kind, the facts some rule depends on (and the attributes that group them)."""
+        graph = self.plan.graph
+        read: dict[str, set[str]] = {}
+        for node, data in graph.nodes(data=True):
+            if data["kind"] == "fact" and graph.out_degree(node):
+                read.setdefault(data["entity"], set()).add(data["name"])
+        for kind, schema in self.program.entities.items():
+            if schema.group and read.get(kind):
+                read[kind].add(schema.group)
+        return {kind: frozenset(names) for kind, names in read.items()}
 
     def evaluate(self, facts: Mapping | Dataset, *, period: str | Period | None = None,
                  entities: Iterable[str] | None = None) -> Result:

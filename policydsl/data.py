@@ -224,12 +224,12 @@ def _folder_tables(folder: Path, kinds: Iterable[str], problems: _Problems) -> d
 # ---- validating -------------------------------------------------------------------------
 
 def _build(tables: Mapping[str, list[_Table]], schemas: Mapping[str, EntitySchema],
-           problems: _Problems) -> Dataset:
+           problems: _Problems, required: Mapping[str, frozenset[str]] | None = None) -> Dataset:
     kinds: dict[str, dict[str, EntityRecord]] = {}
     for kind in sorted(tables):
         schema = schemas[kind]
         for table in tables[kind]:
-            _check_columns(kind, schema, table, problems)
+            _check_columns(kind, schema, table, problems, None if required is None else required.get(kind, frozenset()))
         static: dict[str, dict[str, tuple[object, str]]] = {}
         periods: dict[str, dict[Period, dict[str, object]]] = {}
         seen: dict[tuple[str, Period], str] = {}
@@ -243,9 +243,11 @@ def _build(tables: Mapping[str, list[_Table]], schemas: Mapping[str, EntitySchem
     return Dataset(kinds=kinds)
 
 
-def _check_columns(kind: str, schema: EntitySchema, table: _Table, problems: _Problems) -> None:
-    """Tables must have every declared column; in JSON rows an absent key is a missing fact,
-    but a key that looks like a misspelt fact name is reported."""
+def _check_columns(kind: str, schema: EntitySchema, table: _Table, problems: _Problems,
+                   required: frozenset[str] | None) -> None:
+    """Tables must have a column for every fact the policies read (every declared fact when the
+    caller does not say); in JSON rows an absent key is a missing fact, but a key that looks
+    like a misspelt fact name is reported."""
     undeclared = table.columns - set(schema.facts) - {"id", "period"}
     if table.tabular and "id" not in table.columns:
         problems.add(f"{table.source}: missing column `id`")
@@ -253,7 +255,7 @@ def _check_columns(kind: str, schema: EntitySchema, table: _Table, problems: _Pr
         if fact in table.columns:
             continue
         hint = did_you_mean(fact, undeclared)
-        if table.tabular or hint:
+        if (table.tabular and (required is None or fact in required)) or hint:
             problems.add(f"{table.source}: missing column `{fact}` of `{kind}`" + (f" ({hint})" if hint else ""))
 
 
@@ -334,8 +336,12 @@ def dataset_from_mapping(mapping: Mapping[str, object], schemas: Mapping[str, En
     return dataset
 
 
-def load_data(path: str | Path, schemas: Mapping[str, EntitySchema]) -> Dataset:
-    """Read a JSON file or a folder of tables and validate it against the schemas."""
+def load_data(path: str | Path, schemas: Mapping[str, EntitySchema],
+              required: Mapping[str, frozenset[str]] | None = None) -> Dataset:
+    """Read a JSON file or a folder of tables and validate it against the schemas.
+
+    `required` names, per entity kind, the facts a table must have a column for (the facts the
+    loaded policies read); by default every declared fact."""
     path = Path(path)
     problems = _Problems()
     if path.is_dir():
@@ -357,6 +363,6 @@ def load_data(path: str | Path, schemas: Mapping[str, EntitySchema]) -> Dataset:
     else:
         raise DataError([f"{path}: no such data file or folder"])
     problems.raise_if_any()
-    dataset = _build(tables, schemas, problems)
+    dataset = _build(tables, schemas, problems, required)
     problems.raise_if_any()
     return dataset

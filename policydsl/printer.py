@@ -136,17 +136,13 @@ def declaration_text(decl: ast.Declaration) -> str:
             return f"highest only {name}{_label(label)}: {', '.join(m.name for m in members)}"
         case ast.RuleDecl():
             return _rule_text(decl)
+        case ast.TargetDecl() | ast.DeadlineDecl():
+            return _goal_text(decl)
     raise TypeError(f"cannot print {type(decl).__name__}")
 
 
 def _rule_text(rule: ast.RuleDecl) -> str:
-    lines = [f"rule {rule.name}{_label(rule.label)}"]
-    if rule.implements:
-        lines.append(f"  implements {rule.implements}")
-    if rule.clause is not None:
-        lines.append(f"  cite {_quote(rule.clause)}" + (f" {_quote(rule.quote)}" if rule.quote is not None else ""))
-    if rule.entity is not None:
-        lines.append(f"  for {rule.entity.name}")
+    lines = [f"rule {rule.name}{_label(rule.label)}", *_header_lines(rule)]
     if rule.condition is not None:
         lines.append(f"  when {expr_text(rule.condition)}")
     if rule.consequences:
@@ -159,6 +155,36 @@ def _rule_text(rule: ast.RuleDecl) -> str:
                 part += f" value {expr_text(c.value)}"
             parts.append(part)
         lines.append("  then " + ", ".join(parts))
+    return "\n".join(lines)
+
+
+def _header_lines(decl) -> list[str]:
+    lines = []
+    if decl.implements:
+        lines.append(f"  implements {decl.implements}")
+    if getattr(decl, "part", None):
+        lines.append(f"  part {decl.part}")
+    if decl.clause is not None:
+        lines.append(f"  cite {_quote(decl.clause)}" + (f" {_quote(decl.quote)}" if decl.quote is not None else ""))
+    if decl.entity is not None:
+        lines.append(f"  for {decl.entity.name}")
+    return lines
+
+
+def _goal_text(decl) -> str:
+    keyword = "target" if isinstance(decl, ast.TargetDecl) else "deadline"
+    lines = [f"{keyword} {decl.name}{_label(decl.label)}", *_header_lines(decl)]
+    if isinstance(decl, ast.TargetDecl):
+        if decl.require is not None:
+            lines.append(f"  require {expr_text(decl.require)}")
+        if decl.measure is not None:
+            tolerance = f" within {expr_text(decl.tolerance)}" if decl.tolerance is not None else ""
+            lines.append(f"  approximately {expr_text(decl.measure)} near {expr_text(decl.near)}{tolerance}")
+    else:
+        if decl.due is not None:
+            lines.append(f"  due {decl.due.isoformat()}")
+        if decl.done is not None:
+            lines.append(f"  done {expr_text(decl.done)}")
     return "\n".join(lines)
 
 
