@@ -88,7 +88,11 @@ class _Resolver:
                           combinations=combinations, rules=rules, sources=sources)
 
     def policies(self) -> dict[str, ir.Policy]:
-        found: dict[str, ir.Policy] = {}
+        """One policy per name; a policy may span several files, each opening with `policy NAME`,
+        as long as a metadata item is given in one place only (or everywhere the same)."""
+        meta: dict[str, dict[str, tuple[object, Span]]] = {}
+        supersedes: dict[str, list[str]] = {}
+        first: dict[str, tuple[ast.Module, ast.PolicyDecl]] = {}
         for module in self.modules:
             decls = [d for d in module.declarations if isinstance(d, ast.PolicyDecl)]
             for extra in decls[1:]:
@@ -97,20 +101,22 @@ class _Resolver:
             if not decls:
                 continue
             decl = decls[0]
-            if not self.declare("policy", decl.name, decl.span, "policy"):
-                continue
-            meta: dict[str, object] = {}
-            supersedes = []
+            first.setdefault(decl.name, (module, decl))
+            known = meta.setdefault(decl.name, {})
             for item in decl.meta:
                 if item.key == "supersedes":
-                    supersedes.append(item.value)
-                elif item.key in meta:
-                    self.fail("E204", f"policy metadata `{item.key}` is given twice", item.span)
+                    if item.value not in supersedes.setdefault(decl.name, []):
+                        supersedes[decl.name].append(item.value)
+                elif item.key in known and known[item.key][0] != item.value:
+                    self.fail("E204", f"policy metadata `{item.key}` of `{decl.name}` is given twice, differently",
+                              item.span, notes=(Note(message="first given here", span=known[item.key][1]),))
                 else:
-                    meta[item.key] = item.value
-            meta.pop("short_name", None)
-            found[decl.name] = ir.Policy(name=decl.name, path=module.path, supersedes=tuple(supersedes),
-                                         span=decl.span, **meta)
+                    known.setdefault(item.key, (item.value, item.span))
+        found = {}
+        for name, (module, decl) in first.items():
+            values = {key: value for key, (value, _) in meta[name].items() if key != "short_name"}
+            found[name] = ir.Policy(name=name, path=module.path, supersedes=tuple(supersedes.get(name, ())),
+                                    span=decl.span, **values)
         return found
 
     def type_of(self, expr: ast.TypeExpr) -> T.Type:
