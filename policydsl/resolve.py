@@ -80,7 +80,7 @@ class _Resolver:
             self._value_type(*key)
         outcomes = self.outcomes()
         combinations = self.combinations(outcomes)
-        policy_of = {m.path: p.name for p in policies.values() for m in self.modules if m.path == p.path}
+        policy_of = {m.path: d.name for m in self.modules for d in m.declarations if isinstance(d, ast.PolicyDecl)}
         rules = tuple(r for m, d in self.of(ast.RuleDecl)
                       if (r := self.rule(d, policy_of.get(m.path), outcomes)) is not None)
         return ir.Program(policies=policies, entities=dict(self.entities), parameters=parameters,
