@@ -171,7 +171,7 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
                 fired.extend(decided)
                 results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity, period=at,
                                           condition=condition))
-    fired.extend(document_status(plan, dataset, period))
+    fired.extend(d for d in document_status(plan, dataset, period) if wanted is None or d.entity in wanted)
     decisions = combine(plan, fired)
     return Evaluation(plan=plan, run=run, decisions=tuple(sorted(decisions, key=decision_order)),
                       results=tuple(sorted(results, key=lambda r: (r.entity_kind, r.entity, r.period.year,
