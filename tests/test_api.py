@@ -26,7 +26,7 @@ def test_evaluate_takes_the_json_mapping(policies):
     rows = [{"id": "E1", "period": str(y), "city": "周口市", "zone": "Z", "performance_class": "D"}
             for y in (2018, 2019)]
     result = policies.evaluate({"enterprise": rows})
-    active = [(d.period.year, d.outcome) for d in result.decisions if d.status == "active"]
+    active = [(d.period.year, d.outcome) for d in result.decisions if d.status == "active" and d.entity == "E1"]
     assert active == [(2018, "enterprise_rectification_order"), (2019, "enterprise_yellow_card_warning")]
 
 
