@@ -18,6 +18,7 @@ from . import api, render
 from . import graph as graph_stage
 from .build import build, parse_tree_text
 from .diagnostics import DataError, PolicyError, SourceFile, render_all
+from .coverage import catalogue_rules, coverage_rows, omissions, render_markdown
 from .explain import ExplainError
 from .scenarios import ScenarioError, run_file, scenario_files
 from .values import Period
@@ -79,6 +80,13 @@ def make_parser() -> argparse.ArgumentParser:
     test = commands.add_parser("test", help="run the scenario files of policies")
     test.add_argument("policy", nargs="+", help="policy folder (its scenarios/*.json) or a scenario file")
     test.add_argument("--format", choices=("text", "json"), default="text")
+
+    coverage = commands.add_parser("coverage", help="which catalogue rules are implemented and tested")
+    coverage.add_argument("policy", nargs="+")
+    coverage.add_argument("--catalogue", default="../shared/spec/rule-catalogue.md",
+                          help="the rule catalogue (markdown); default: %(default)s")
+    coverage.add_argument("--format", choices=("md", "json"), default="md")
+    coverage.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     dump = commands.add_parser("dump", help="print an intermediate form")
     dump.add_argument("policy", nargs="+")
@@ -258,7 +266,29 @@ def cmd_test(args) -> int:
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
-COMMANDS = {"check": cmd_check, "test": cmd_test, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump}
+def cmd_coverage(args) -> int:
+    catalogue = Path(args.catalogue)
+    if not catalogue.is_file():
+        raise UsageError(f"no rule catalogue at `{catalogue}` (give --catalogue PATH)")
+    policies = _load(args.policy)
+    paths = [Path(p) for p in args.policy]
+    rows = coverage_rows(catalogue_rules(catalogue), policies, scenario_files(args.policy), omissions(paths),
+                         root=Path.cwd())
+    if args.format == "json":
+        text = json.dumps([{"rule": r.rule.id, "kind": r.rule.kind, "implemented_at": list(r.implemented_at),
+                            "tested_by": list(r.tested_by), "omitted": r.omitted} for r in rows],
+                          ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = render_markdown(rows)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+    missing = [r for r in rows if not r.implemented_at and not r.omitted]
+    return EXIT_FINDINGS if missing else EXIT_OK
+
+
+COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
