@@ -331,7 +331,17 @@ class DeadlineDecl:
     span: Span = _span()
 
 
-Declaration = (PolicyDecl | ImportDecl | TypeDecl | EntityDecl | ParameterDecl | TableDecl
+@node
+class ScopeDecl:
+    """`scope industrial_zone: city = "开封市"`: the entities of a kind the policy governs."""
+
+    entity: Ref
+    label: str | None
+    condition: Expr
+    span: Span = _span()
+
+
+Declaration = (ScopeDecl | PolicyDecl | ImportDecl | TypeDecl | EntityDecl | ParameterDecl | TableDecl
                | ValueDecl | OutcomeDecl | LadderDecl | HighestDecl | RuleDecl | TargetDecl | DeadlineDecl)
 
 

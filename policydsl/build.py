@@ -243,6 +243,12 @@ class _Builder:
                                 done=self.expr(done.children[0]) if done else None, span=self.span(name),
                                 **header)
 
+    def scope_decl(self, tree: lark.Tree) -> ast.ScopeDecl:
+        label, rest = self._label(tree.children)
+        entity, condition = rest
+        return ast.ScopeDecl(entity=ast.Ref(name=str(entity), span=self.span(entity)), label=label,
+                             condition=self.expr(condition), span=self.span(tree.meta))
+
     def rule_decl(self, tree: lark.Tree) -> ast.RuleDecl:
         label, rest = self._label(tree.children)
         name, *clauses = rest

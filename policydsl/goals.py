@@ -1,4 +1,7 @@
-"""Stage 3a, lower goals: `target` and `deadline` declarations in, ordinary rules out (AST to AST).
+"""Stage 3a, lower: `target`, `deadline` and `scope` declarations in, ordinary rules out (AST to AST).
+
+A `scope KIND: C` of a policy is added (`C and …`) to the condition of each of that policy's
+rules for KIND, so a city's policy governs only that city's entities.
 
 A target with `require C` becomes two rules, `C → target_met` and `not C → target_not_met`
 (an unknown C fires neither). `approximately M near V` reports M as `target_reported` without a
@@ -139,4 +142,32 @@ def lower_goals(modules: tuple[ast.Module, ...]) -> Lowered:
         first = lowered[0]
         extra = _builtin_outcomes(needed, declared, first.span)
         lowered[0] = attrs.evolve(first, declarations=first.declarations + tuple(extra))
-    return Lowered(modules=tuple(lowered), targets=targets, diagnostics=tuple(diagnostics))
+    return Lowered(modules=_apply_scopes(tuple(lowered)), targets=targets, diagnostics=tuple(diagnostics))
+
+
+def _policy_name(module: ast.Module) -> str | None:
+    return next((d.name for d in module.declarations if isinstance(d, ast.PolicyDecl)), None)
+
+
+def _apply_scopes(modules: tuple[ast.Module, ...]) -> tuple[ast.Module, ...]:
+    scopes: dict[tuple[str | None, str], list[ast.Expr]] = {}
+    for module in modules:
+        for decl in module.declarations:
+            if isinstance(decl, ast.ScopeDecl):
+                scopes.setdefault((_policy_name(module), decl.entity.name), []).append(decl.condition)
+    if not scopes:
+        return modules
+    result = []
+    for module in modules:
+        policy = _policy_name(module)
+        declarations = []
+        for decl in module.declarations:
+            if isinstance(decl, ast.RuleDecl) and decl.entity is not None:
+                conditions = scopes.get((policy, decl.entity.name), [])
+                if conditions:
+                    parts = (*conditions, decl.condition) if decl.condition is not None else tuple(conditions)
+                    condition = parts[0] if len(parts) == 1 else ast.And(operands=parts, span=decl.span)
+                    decl = attrs.evolve(decl, condition=condition)
+            declarations.append(decl)
+        result.append(attrs.evolve(module, declarations=tuple(declarations)))
+    return tuple(result)

@@ -138,6 +138,8 @@ def declaration_text(decl: ast.Declaration) -> str:
             return _rule_text(decl)
         case ast.TargetDecl() | ast.DeadlineDecl():
             return _goal_text(decl)
+        case ast.ScopeDecl(entity=entity, label=label, condition=condition):
+            return f"scope {entity.name}{_label(label)}: {expr_text(condition)}"
     raise TypeError(f"cannot print {type(decl).__name__}")
 
 

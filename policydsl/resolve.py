@@ -81,6 +81,12 @@ class _Resolver:
         outcomes = self.outcomes()
         combinations = self.combinations(outcomes)
         policy_of = {m.path: d.name for m in self.modules for d in m.declarations if isinstance(d, ast.PolicyDecl)}
+        for _, scope in self.of(ast.ScopeDecl):
+            # checked here too, so that a scope is checked even before any rule uses it
+            if self.entity_exists(scope.entity):
+                checked = self.checker.check(scope.condition, scope.entity.name)
+                if checked.type not in (T.BOOLEAN, T.ERROR):
+                    self.fail("E202", f"a scope is a condition, not `{checked.type}`", scope.condition.span)
         rules = tuple(r for m, d in self.of(ast.RuleDecl)
                       if (r := self.rule(d, policy_of.get(m.path), outcomes)) is not None)
         return ir.Program(policies=policies, entities=dict(self.entities), parameters=parameters,
@@ -425,4 +431,6 @@ def resolve(modules: tuple[ast.Module, ...], sources: dict[str, SourceFile]) -> 
     program = resolver.run(sources)
     rules = tuple(attrs.evolve(r, target=lowered.targets.get(r.name)) for r in program.rules)
     program = _check_period_kinds(attrs.evolve(program, rules=rules), resolver.diagnostics)
-    return program, resolver.diagnostics
+    # a scope's condition is checked once per rule it joins; report each problem once
+    unique = list({(d.code, d.span, d.message): d for d in resolver.diagnostics}.values())
+    return program, unique

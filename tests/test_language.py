@@ -510,3 +510,20 @@ def test_rules_apply_only_while_their_policy_is_in_force(policy_from_text):
     result = policy_from_text(GOALS).evaluate(rows)
     assert {str(d.period) for d in result.decisions if d.outcome == "target_met"} == {"2015"}
     assert result.why_not("K", "target_met", "2014").status == "not_in_force"
+
+
+def test_scope_limits_a_policys_rules_to_its_own_entities(policy_from_text):
+    text = HEADER + """
+scope zone "开封市的集聚区": city = "开封"
+outcome flagged "标记" is measure
+rule flag
+  implements demo.3
+  cite "三"
+  for zone
+  when score > 50
+  then flagged
+"""
+    result = policy_from_text(text).evaluate({"zone": [zone("K", "2020", score=60),
+                                                       zone("Z", "2020", score=60, city="郑州")]})
+    assert outcomes_of(result) == [("K", "2020", "flagged")]
+    assert result.why_not("Z", "flagged", "2020").rules[0].failed[0].text == 'city = "开封"'
