@@ -44,6 +44,7 @@ class Run:
     def __init__(self, plan: Plan, dataset: Dataset):
         self.plan = plan
         self.dataset = dataset
+        self._records = {kind: dataset.entities(kind) for kind in plan.program.entities}
         self.store: dict[tuple[str, str], dict[tuple[str, Period], object]] = {}
         self.cache: dict = {}
         self._groups: dict[tuple[str, str | None], dict[object, tuple[str, ...]]] = {}
@@ -51,14 +52,14 @@ class Run:
 
     # ---- what compiled expressions ask for ------------------------------------------------
     def exists(self, kind: str, entity: str) -> bool:
-        return entity in self.dataset.entities(kind)
+        return entity in self._records[kind]
 
     def has_record(self, kind: str, entity: str, period: Period) -> bool:
-        record = self.dataset.entities(kind).get(entity)
+        record = self._records[kind].get(entity)
         return record is not None and period in record.periods
 
     def fact(self, kind: str, entity: str, period: Period, name: str, period_kind: str | None) -> object:
-        record = self.dataset.entities(kind).get(entity)
+        record = self._records[kind].get(entity)
         if period_kind is None:
             if record is not None and name in record.static:
                 return record.static[name]

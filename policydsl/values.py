@@ -18,7 +18,7 @@ Number = int | Fraction
 _PERIOD_RE = re.compile(r"^(\d{4})(?:-Q([1-4]))?$")
 
 
-@attrs.frozen(order=False)
+@attrs.frozen(order=False, cache_hash=True)
 class Period:
     """A year (`2017`) or a quarter (`2017-Q3`)."""
 
