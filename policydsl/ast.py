@@ -310,6 +310,7 @@ class TargetDecl:
     quote: str | None
     entity: Ref | None
     part: str | None
+    applies: Expr | None  # `when`: the entities the target is set for (default: all in scope)
     require: Expr | None
     measure: Expr | None
     near: Expr | None

@@ -226,7 +226,9 @@ class _Builder:
         if approx is not None:
             measure, near = (self.expr(x) for x in approx.children[:2])
             tolerance = self.expr(approx.children[2]) if len(approx.children) > 2 else None
+        when = found.get("when_clause")
         return ast.TargetDecl(name=str(name), label=label, part=str(part.children[0]) if part else None,
+                              applies=self.expr(when.children[0]) if when else None,
                               require=self.expr(require.children[0]) if require else None,
                               measure=measure, near=near, tolerance=tolerance, span=self.span(name), **header)
 

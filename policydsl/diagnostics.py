@@ -37,6 +37,8 @@ class Span:
     column: int
     end_line: int
     end_column: int
+    # True for an expression a lowering wrote (a target's `not_met` check): it has no text of its own
+    generated: bool = attrs.field(default=False, eq=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}"

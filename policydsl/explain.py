@@ -86,7 +86,9 @@ class _Tracer:
         return fn(self.run, entity, period)
 
     def text(self, expr: ir.Expr) -> str:
-        return self.program.source_text(expr.span) or type(expr).__name__
+        if expr.span.generated:
+            return ir_text(expr)
+        return self.program.source_text(expr.span) or ir_text(expr)
 
     def trace(self, expr: ir.Expr, kind: str, entity: str, period: Period, depth: int = 0) -> TraceNode:
         value = self.value(expr, kind, entity, period)
@@ -182,6 +184,42 @@ class _Tracer:
             shown = ", ".join(f"{m} {format_value(v)}" for m, v in ranked[:12])
             detail.append(f"ordered {order}: {shown}" + (" …" if len(ranked) > 12 else ""))
         return TraceNode(kind="aggregate", detail=tuple(detail), children=(own,), **base)
+
+
+_STRENGTH = {"or": 1, "and": 2, "not": 3}
+
+
+def ir_text(expr: ir.Expr) -> str:
+    """Policy text for an expression that a lowering wrote (it has no source of its own)."""
+    def wrapped(child: ir.Expr, parent_op: str) -> str:
+        text = ir_text(child)
+        if isinstance(child, ir.Logic) and _STRENGTH[child.op] < _STRENGTH.get(parent_op, 9):
+            return f"({text})"
+        if isinstance(child, ir.Arith) and parent_op in ("*", "/") and child.op in "+-":
+            return f"({text})"
+        return text
+
+    match expr:
+        case ir.Const(value=value):
+            return format_value(value) if not isinstance(value, str) else (
+                value if expr.type.is_enum else f'"{value}"')
+        case ir.Fact(name=name) | ir.Derived(name=name) | ir.Param(name=name) | ir.Builtin(name=name):
+            return name
+        case ir.Logic(op="not", operands=(operand,)):
+            return f"not {wrapped(operand, 'not')}"
+        case ir.Logic(op=op, operands=operands):
+            return f" {op} ".join(wrapped(o, op) for o in operands)
+        case ir.Compare(op=op, left=left, right=right):
+            return f"{ir_text(left)} {op} {ir_text(right)}"
+        case ir.Arith(op="neg", operands=(operand,)):
+            return f"-{ir_text(operand)}"
+        case ir.Arith(op=op, operands=(left, right)):
+            return f"{wrapped(left, op)} {op} {wrapped(right, op)}"
+        case ir.Scalar(function=function, operands=operands):
+            return f"{function}({', '.join(ir_text(o) for o in operands)})"
+        case ir.Via(ref=ref, inner=inner):
+            return f"{ir_text(ref)}.{ir_text(inner)}"
+    return type(expr).__name__
 
 
 def _sort_key(value, descending: bool):

@@ -44,6 +44,10 @@ class Lowered:
     diagnostics: tuple[Diagnostic, ...]
 
 
+def _generated(span):
+    return attrs.evolve(span, generated=True)
+
+
 def _rule(decl, suffix: str, condition: ast.Expr | None, outcome: str, value: ast.Expr | None = None) -> ast.RuleDecl:
     return ast.RuleDecl(
         name=f"{decl.name}{suffix}", label=decl.label, implements=decl.implements, clause=decl.clause,
@@ -52,11 +56,26 @@ def _rule(decl, suffix: str, condition: ast.Expr | None, outcome: str, value: as
         span=decl.span)
 
 
+def _only_where(applies: ast.Expr | None, condition: ast.Expr | None) -> ast.Expr | None:
+    """A target's `when` restricts both of its checks to the entities it is set for."""
+    if applies is None:
+        return condition
+    if condition is None:
+        return applies
+    return ast.And(operands=(applies, condition), span=_generated(condition.span))
+
+
 def _target_rules(decl: ast.TargetDecl, diagnostics: list[Diagnostic]) -> list[ast.RuleDecl]:
-    span = decl.span
+    rules = _target_checks(decl, diagnostics)
+    return [attrs.evolve(r, condition=_only_where(decl.applies, r.condition)) for r in rules]
+
+
+def _target_checks(decl: ast.TargetDecl, diagnostics: list[Diagnostic]) -> list[ast.RuleDecl]:
+    span = _generated(decl.span)
     if decl.require is not None:
         return [_rule(decl, "", decl.require, "target_met"),
-                _rule(decl, "~not_met", ast.Not(operand=decl.require, span=decl.require.span), "target_not_met")]
+                _rule(decl, "~not_met", ast.Not(operand=decl.require, span=_generated(decl.require.span)),
+                      "target_not_met")]
     if decl.measure is None:
         diagnostics.append(error("E306", f"target `{decl.name}` states nothing to check", span,
                                  hint="add `require CONDITION` or `approximately MEASURE near VALUE`"))
@@ -71,7 +90,7 @@ def _target_rules(decl: ast.TargetDecl, diagnostics: list[Diagnostic]) -> list[a
 
 
 def _deadline_rules(decl: ast.DeadlineDecl, issued: dt.date | None, diagnostics: list[Diagnostic]) -> list:
-    span = decl.span
+    span = _generated(decl.span)
     if decl.due is None or decl.done is None:
         diagnostics.append(error("E306", f"deadline `{decl.name}` needs `due DATE` and `done COMPLETION_DATE`",
                                  span))
@@ -79,8 +98,9 @@ def _deadline_rules(decl: ast.DeadlineDecl, issued: dt.date | None, diagnostics:
     due = ast.DateLit(value=decl.due, span=span)
     met = ast.Compare(op="<=", left=decl.done, right=due, span=span)
     late = ast.Compare(op=">", left=decl.done, right=due, span=span)
+    # evaluated at the period's end: a deliverable still not done on its due date is missed
     overdue = ast.And(operands=(ast.Call(function="is_missing", args=(decl.done,), span=span),
-                                ast.Compare(op=">", left=ast.Name(name="period_end", span=span), right=due,
+                                ast.Compare(op=">=", left=ast.Name(name="period_end", span=span), right=due,
                                             span=span)), span=span)
     rules = [_rule(decl, "", met, "deadline_met"),
              _rule(decl, "~missed", ast.Or(operands=(late, overdue), span=span), "deadline_missed")]
@@ -166,7 +186,7 @@ def _apply_scopes(modules: tuple[ast.Module, ...]) -> tuple[ast.Module, ...]:
                 conditions = scopes.get((policy, decl.entity.name), [])
                 if conditions:
                     parts = (*conditions, decl.condition) if decl.condition is not None else tuple(conditions)
-                    condition = parts[0] if len(parts) == 1 else ast.And(operands=parts, span=decl.span)
+                    condition = parts[0] if len(parts) == 1 else ast.And(operands=parts, span=_generated(decl.span))
                     decl = attrs.evolve(decl, condition=condition)
             declarations.append(decl)
         result.append(attrs.evolve(module, declarations=tuple(declarations)))

@@ -177,6 +177,8 @@ def _goal_text(decl) -> str:
     keyword = "target" if isinstance(decl, ast.TargetDecl) else "deadline"
     lines = [f"{keyword} {decl.name}{_label(decl.label)}", *_header_lines(decl)]
     if isinstance(decl, ast.TargetDecl):
+        if decl.applies is not None:
+            lines.append(f"  when {expr_text(decl.applies)}")
         if decl.require is not None:
             lines.append(f"  require {expr_text(decl.require)}")
         if decl.measure is not None:

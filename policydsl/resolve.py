@@ -160,6 +160,8 @@ class _Resolver:
                         self.fail("E204", f"fact `{fact.name}` of `{decl.name}` is declared twice, differently",
                                   fact.span, notes=(Note(message="first declared here",
                                                          span=spans[fact.name]),))
+                    elif previous.label is None and schema.label is not None:
+                        facts[fact.name] = schema  # a policy may label a fact of the shared schema
                     continue
                 facts[fact.name] = schema
                 spans[fact.name] = fact.span

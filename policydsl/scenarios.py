@@ -7,10 +7,11 @@ by pytest):
      "cases": [{"name": "two consecutive Ds bring a yellow card",
                 "facts": {"enterprise": [{"id": "E1", "period": "2018", …}]},
                 "expect": [{"entity": "E1", "period": "2019", "outcome": "…", "status": "active",
-                            "amount": 300, "value": "25/2", "superseded_by": "…"}],
+                            "amount": 300, "value": "25/2", "superseded_by": "…", "target": "…"}],
                 "absent": [{"entity": "E1", "period": "2019", "outcome": "…"}]}]}
 
-`status` defaults to active; `amount` and `value` are compared exactly (a number, a decimal
+`status` defaults to active; `target` (for goal checks) must match when given; `amount` and
+`value` are compared exactly (a number, a decimal
 string, or a fraction "a/b"). A failure shows what was expected, what happened, and the
 explanation of the actual outcome (or why the expected one did not happen).
 """
@@ -81,7 +82,8 @@ def _read(path: Path) -> dict:
 
 def _matches(decision, expected: dict) -> bool:
     return (decision.entity == str(expected["entity"]) and str(decision.period) == str(expected["period"])
-            and decision.outcome == expected["outcome"])
+            and decision.outcome == expected["outcome"]
+            and ("target" not in expected or decision.target == expected["target"]))
 
 
 def run_case(policies: PolicySet, file: str, case: dict) -> CaseResult:

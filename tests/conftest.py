@@ -10,6 +10,11 @@ import pytest
 import policydsl
 
 ROOT = Path(__file__).resolve().parent.parent
+# The small hand-written data set (examples/data) is for these two policy files; the generated
+# province (examples/province) has a column for every fact of every shipped policy.
+SAMPLE_POLICIES = (ROOT / "policies" / "zhoukou2017" / "enterprise_classes.pol",
+                   ROOT / "policies" / "kaifeng2014" / "zone_sanctions.pol")
+SAMPLE_DATA = ROOT / "examples" / "data"
 
 
 def pytest_addoption(parser):

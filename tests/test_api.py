@@ -5,14 +5,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SAMPLE_DATA, SAMPLE_POLICIES
 
 import policydsl
 
 
 @pytest.fixture(scope="module")
 def policies():
-    return policydsl.load(ROOT / "policies")
+    return policydsl.load(*SAMPLE_POLICIES)
 
 
 def test_load_raises_policy_error_carrying_every_diagnostic():
@@ -37,7 +37,7 @@ def test_bad_mapping_raises_data_error(policies):
 
 
 def test_explain_and_why_not(policies):
-    result = policies.evaluate(policies.load_data(ROOT / "examples" / "data"))
+    result = policies.evaluate(policies.load_data(SAMPLE_DATA))
     why = result.explain("KF02", "zone_criticised_rank_drop", "2015")
     assert why.status == "active" and why.rules[0].implements == "kaifeng2014.4.5.2.7.a"
     why_not = result.why_not("KF02", "zone_head_replacement_ordered", "2015")
@@ -51,7 +51,7 @@ def test_explain_of_an_unknown_outcome_raises(policies):
 
 
 def test_one_policy_set_serves_many_threads(policies):
-    dataset = policies.load_data(ROOT / "examples" / "data")
+    dataset = policies.load_data(SAMPLE_DATA)
     expected = policies.evaluate(dataset).decisions
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda _: policies.evaluate(dataset).decisions, range(16)))
@@ -59,6 +59,6 @@ def test_one_policy_set_serves_many_threads(policies):
 
 
 def test_evaluate_can_narrow_to_a_period_and_entities(policies):
-    dataset = policies.load_data(ROOT / "examples" / "data")
+    dataset = policies.load_data(SAMPLE_DATA)
     result = policies.evaluate(dataset, period="2016", entities=["KF03"])
     assert {(d.entity, str(d.period)) for d in result.decisions} == {("KF03", "2016")}

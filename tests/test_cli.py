@@ -7,12 +7,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SAMPLE_DATA, SAMPLE_POLICIES
 
 from policydsl.cli import main
 
 POLICIES = str(ROOT / "policies")
-DATA = str(ROOT / "examples" / "data")
+SAMPLE = [str(p) for p in SAMPLE_POLICIES]
+DATA = str(SAMPLE_DATA)
 
 
 def run(capsys, *args):
@@ -46,19 +47,19 @@ def test_missing_policy_file_is_an_input_error(capsys):
 
 def test_wrong_flag_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["eval", POLICIES, "--data", DATA, "--format", "xml"])
+        main(["eval", *SAMPLE, "--data", DATA, "--format", "xml"])
     assert exit_info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
 
 
 def test_bad_period_flag_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["eval", POLICIES, "--data", DATA, "--period", "2019Q3"])
+        main(["eval", *SAMPLE, "--data", DATA, "--period", "2019Q3"])
     assert exit_info.value.code == 2
 
 
 def test_eval_json_is_the_documented_contract(capsys):
-    code, out, _ = run(capsys, "eval", POLICIES, "--data", DATA, "--format", "json", "--entity", "E03",
+    code, out, _ = run(capsys, "eval", *SAMPLE, "--data", DATA, "--format", "json", "--entity", "E03",
                        "--period", "2019")
     decisions = json.loads(out)["decisions"]
     assert code == 0
@@ -72,7 +73,7 @@ def test_eval_json_is_the_documented_contract(capsys):
 
 
 def test_eval_table_shows_active_decisions(capsys):
-    code, out, _ = run(capsys, "eval", POLICIES, "--data", DATA, "--period", "2016", "--entity", "KF03")
+    code, out, _ = run(capsys, "eval", *SAMPLE, "--data", DATA, "--period", "2016", "--entity", "KF03")
     assert code == 0 and "zone_head_replacement_ordered" in out and "kaifeng2014.4.5.2.7.b" in out
 
 
@@ -81,17 +82,17 @@ def test_eval_with_bad_data_names_file_row_and_column(capsys, tmp_path):
     bad.mkdir()
     (bad / "enterprise.csv").write_text("id,period,city,zone,performance_class\nE1,2019,周口市,Z,E\n",
                                         encoding="utf-8")
-    code, _, err = run(capsys, "eval", POLICIES, "--data", str(bad))
+    code, _, err = run(capsys, "eval", *SAMPLE, "--data", str(bad))
     assert code == 2 and "enterprise.csv" in err and "performance_class" in err and "Traceback" not in err
 
 
 def test_eval_with_missing_data_path_is_an_input_error(capsys):
-    code, _, err = run(capsys, "eval", POLICIES, "--data", "no/such/data")
+    code, _, err = run(capsys, "eval", *SAMPLE, "--data", "no/such/data")
     assert code == 2 and err
 
 
 def test_explain_json_has_the_tree(capsys):
-    code, out, _ = run(capsys, "explain", POLICIES, "--data", DATA, "--entity", "KF03", "--period", "2016",
+    code, out, _ = run(capsys, "explain", *SAMPLE, "--data", DATA, "--entity", "KF03", "--period", "2016",
                        "--outcome", "zone_head_replacement_ordered", "--format", "json")
     payload = json.loads(out)
     assert code == 0 and payload["status"] == "active"
@@ -100,13 +101,13 @@ def test_explain_json_has_the_tree(capsys):
 
 
 def test_explain_of_an_unknown_outcome_is_an_input_error(capsys):
-    code, _, err = run(capsys, "explain", POLICIES, "--data", DATA, "--entity", "KF03",
+    code, _, err = run(capsys, "explain", *SAMPLE, "--data", DATA, "--entity", "KF03",
                        "--outcome", "zone_head_replacment_ordered")
     assert code == 2 and "did you mean" in err
 
 
 def test_explain_of_an_unknown_entity_is_an_input_error(capsys):
-    code, _, err = run(capsys, "explain", POLICIES, "--data", DATA, "--entity", "NOPE", "--outcome",
+    code, _, err = run(capsys, "explain", *SAMPLE, "--data", DATA, "--entity", "NOPE", "--outcome",
                        "zone_head_replacement_ordered")
     assert code == 2 and "NOPE" in err
 
@@ -144,3 +145,11 @@ def test_graph_svg_uses_graphviz_or_says_it_is_missing(capsys, tmp_path):
         assert code == 0 and "<svg" in target.read_text(encoding="utf-8")
     else:
         assert code == 2 and "Graphviz" in err
+
+
+def test_all_shipped_policies_run_on_the_generated_province(capsys):
+    code, out, err = run(capsys, "eval", POLICIES, "--data", str(ROOT / "examples" / "province"), "--format", "json")
+    decisions = json.loads(out)["decisions"]
+    assert code == 0, err
+    assert {d["policy"] for d in decisions} == {p.name for p in (ROOT / "policies").iterdir()
+                                                 if p.is_dir() and p.name != "schema"}

@@ -172,11 +172,11 @@ def test_row_order_does_not_change_the_dataset(rows):
         {"enterprise": original}, SCHEMAS)
 
 
-def test_the_sample_data_loads():
+def test_the_generated_province_loads_for_all_shipped_policies():
     import policydsl
     from conftest import ROOT
 
     policies = policydsl.load(ROOT / "policies")
-    dataset = policies.load_data(ROOT / "examples" / "data")
-    assert len(dataset.entities("enterprise")) == 10 and len(dataset.entities("industrial_zone")) == 7
+    dataset = policies.load_data(ROOT / "examples" / "province")
+    assert len(dataset.entities("enterprise")) == 300 and len(dataset.entities("industrial_zone")) == 25
     assert json.dumps(sorted(dataset.kinds))

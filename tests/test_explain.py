@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, check_golden
+from conftest import ROOT, SAMPLE_DATA, SAMPLE_POLICIES, check_golden
 
 import policydsl
 from policydsl.render import explanation_dot, explanation_json, explanation_text
@@ -25,8 +25,8 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def result():
-    policies = policydsl.load(ROOT / "policies")
-    return policies.evaluate(policies.load_data(ROOT / "examples" / "data"))
+    policies = policydsl.load(*SAMPLE_POLICIES)
+    return policies.evaluate(policies.load_data(SAMPLE_DATA))
 
 
 def _relative(text: str) -> str:
@@ -44,7 +44,7 @@ def test_json_and_dot_carry_the_same_tree(result):
     explanation = result.explain("KF03", "zone_head_replacement_ordered", "2016")
     payload = explanation_json(explanation)
     assert payload["rules"][0]["cite"] == "四(五)2(7)"
-    assert {f["fact"] for f in payload["facts"]} == {"absolute_index_position", "development_index_position"}
+    assert {f["fact"] for f in payload["facts"]} == {"city", "absolute_index_position", "development_index_position"}
     dot = explanation_dot(explanation)
     assert "position_fall = 23" in dot and dot.startswith("digraph explanation {")
 

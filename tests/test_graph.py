@@ -39,7 +39,7 @@ def test_every_edge_carries_the_span_of_its_reference():
 def test_an_outcome_traces_back_to_the_facts_it_needs():
     needed = {n for n in ancestors(kaifeng_graph(), "outcome:zone_criticised_low_growth") if n.startswith("fact:")}
     assert needed == {"fact:industrial_zone.tax_revenue", "fact:industrial_zone.value_added",
-                      "fact:industrial_zone.fixed_asset_investment"}
+                      "fact:industrial_zone.fixed_asset_investment", "fact:industrial_zone.city"}
 
 
 def test_order_is_topological_and_deterministic():
