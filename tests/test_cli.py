@@ -97,7 +97,8 @@ def test_explain_json_has_the_tree(capsys):
     payload = json.loads(out)
     assert code == 0 and payload["status"] == "active"
     assert payload["rules"][0]["rule"] == "kaifeng2014.4.5.2.7.b"
-    assert payload["rules"][0]["condition"]["children"][0]["text"] == "position_fall"
+    assert [c["text"] for c in payload["rules"][0]["condition"]["children"]] == [
+        "city = \"开封市\"", "position_fall >= replacement_fall"]
 
 
 def test_explain_of_an_unknown_outcome_is_an_input_error(capsys):
