@@ -204,7 +204,7 @@ def ir_text(expr: ir.Expr) -> str:
             return format_value(value) if not isinstance(value, str) else (
                 value if expr.type.is_enum else f'"{value}"')
         case ir.Fact(name=name) | ir.Derived(name=name) | ir.Param(name=name) | ir.Builtin(name=name):
-            return name
+            return name.split("::")[-1]  # a policy's own parameter is written without its policy
         case ir.Logic(op="not", operands=(operand,)):
             return f"not {wrapped(operand, 'not')}"
         case ir.Logic(op=op, operands=operands):

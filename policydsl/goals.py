@@ -40,7 +40,7 @@ STATUS_OUTCOMES = {
 @attrs.frozen(kw_only=True)
 class Lowered:
     modules: tuple[ast.Module, ...]
-    targets: dict[str, str]  # rule name -> target id (`id` or `id#part`)
+    targets: dict[tuple[str | None, str], str]  # (policy, rule name) -> target id (`id` or `id#part`)
     diagnostics: tuple[Diagnostic, ...]
 
 
@@ -137,7 +137,7 @@ def _builtin_outcomes(names: set[str], declared: set[str], span) -> list[ast.Out
 
 def lower_goals(modules: tuple[ast.Module, ...]) -> Lowered:
     diagnostics: list[Diagnostic] = []
-    targets: dict[str, str] = {}
+    targets: dict[tuple[str | None, str], str] = {}
     lowered: list[ast.Module] = []
     needed: set[str] = set()
     declared = {d.name for m in modules for d in m.declarations if isinstance(d, ast.OutcomeDecl)}
@@ -150,7 +150,7 @@ def lower_goals(modules: tuple[ast.Module, ...]) -> Lowered:
                          else _deadline_rules(decl, issued, diagnostics))
                 target = (decl.implements or decl.name) + (f"#{decl.part}" if decl.part else "")
                 for rule in rules:
-                    targets[rule.name] = target
+                    targets[(_policy_name(module), rule.name)] = target
                     needed.update(c.outcome.name for c in rule.consequences)
                 declarations.extend(rules)
             else:

@@ -259,6 +259,7 @@ class Value:
     expr: Expr
     period_kind: str | None
     source: ast.Expr  # kept for the reference interpreter
+    policy: str | None = None  # whose parameters and tables the definition reads
     span: Span = _span()
 
 

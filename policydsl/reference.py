@@ -22,6 +22,12 @@ class ReferenceInterpreter:
         self.plan = plan
         self.dataset = dataset
         self.value_sources = {key: value.source for key, value in program.values.items()}
+        self.policy: str | None = None  # the policy whose parameters and tables names mean
+
+    def own(self, name: str, table) -> str | None:
+        if self.policy and f"{self.policy}::{name}" in table:
+            return f"{self.policy}::{name}"
+        return name if name in table else None
 
     # ---- data --------------------------------------------------------------------------
     def record(self, kind: str, entity: str):
@@ -33,7 +39,11 @@ class ReferenceInterpreter:
 
     def name(self, name: str, kind: str, entity: str, period: Period) -> object:
         if (kind, name) in self.value_sources:
-            return self.eval(self.value_sources[(kind, name)], kind, entity, period)
+            outer, self.policy = self.policy, self.program.values[(kind, name)].policy
+            try:
+                return self.eval(self.value_sources[(kind, name)], kind, entity, period)
+            finally:
+                self.policy = outer
         schema = self.program.entities[kind]
         if name in schema.facts:
             record = self.record(kind, entity)
@@ -45,8 +55,9 @@ class ReferenceInterpreter:
             if name in row:
                 return row[name]
             return Unknown(frozenset({MissingFact(kind, entity, name, str(period))}))
-        if name in self.program.parameters:
-            return self.plan.parameters[name]
+        parameter = self.own(name, self.program.parameters)
+        if parameter is not None:
+            return self.plan.parameters[parameter]
         if name == "period_start":
             return period.start
         if name == "period_end":
@@ -87,7 +98,7 @@ class ReferenceInterpreter:
                 found = ev(key)
                 if isinstance(found, Unknown):
                     return found
-                rows = self.plan.tables[table]
+                rows = self.plan.tables[self.own(table, self.plan.tables)]
                 return rows.get(found, Unknown())
             case ast.Call():
                 return self.call(e, kind, entity, period)
@@ -176,6 +187,7 @@ class ReferenceInterpreter:
         outcomes = self.program.outcomes
         for rule in self.program.rules:
             policy = self.program.policies[rule.policy]
+            self.policy = rule.policy
             for entity, record in sorted(self.dataset.entities(rule.entity).items()):
                 for period in sorted(record.periods):
                     if rule.period_kind is not None and period.kind != rule.period_kind:

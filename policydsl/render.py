@@ -138,7 +138,8 @@ def _node_lines(node: TraceNode, indent: int, words: dict, lines: list[str], pre
 
 
 def _rule_lines(trace: RuleTrace, words: dict, lines: list[str], *, why_not: bool) -> None:
-    lines.append(f"  {words['rule']}: {trace.implements} (`{trace.rule}`, {words['policy']} {trace.policy}, "
+    local_name = trace.rule.split("::")[-1]
+    lines.append(f"  {words['rule']}: {trace.implements} (`{local_name}`, {words['policy']} {trace.policy}, "
                  f"{trace.span})")
     lines.append(f"  {words['clause']}: {trace.clause}" + (f" 「{trace.quote}」" if trace.quote else ""))
     if trace.condition is None:

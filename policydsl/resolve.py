@@ -17,6 +17,14 @@ from .goals import lower_goals
 from .schema import EntitySchema, FactSchema
 from .typecheck import ExprChecker, Symbols
 
+QUALIFIER = "::"
+
+
+def qualified(policy: str | None, name: str) -> str:
+    """The program-wide name of a policy's own rule, parameter or table."""
+    return f"{policy}{QUALIFIER}{name}" if policy else name
+
+
 OUTCOME_KINDS = ("sanction", "reward", "measure", "eligibility", "classification", "computed", "target",
                  "deadline", "status")
 _PERIODICITY = {"static": None, "yearly": "year", "quarterly": "quarter"}
@@ -36,6 +44,7 @@ class _Resolver:
         self.in_progress: set[tuple[str, str]] = set()
         self.parameter_types: dict[str, T.Type] = {}
         self.tables: dict[str, tuple[T.Type, T.Type]] = {}
+        self.value_policy: dict[tuple[str, str], str | None] = {}  # whose parameters a value reads
         self.references: list[ast.TypeExpr] = []  # `ref KIND` types, checked once all kinds are known
         symbols = Symbols(entities=self.entities, parameter_types=self.parameter_types, tables=self.tables,
                           enum_types=self.enum_types, value_type=self._value_type,
@@ -59,6 +68,9 @@ class _Resolver:
     def of(self, kind: type) -> list[tuple[ast.Module, object]]:
         return [(m, d) for m in self.modules for d in m.declarations if isinstance(d, kind)]
 
+    def policy_of(self, module: ast.Module) -> str | None:
+        return next((d.name for d in module.declarations if isinstance(d, ast.PolicyDecl)), None)
+
     # ---- the program ---------------------------------------------------------------------
     def run(self, sources: dict[str, SourceFile]) -> ir.Program:
         policies = self.policies()
@@ -74,15 +86,17 @@ class _Resolver:
                           hint=did_you_mean(expr.names[0], self.entities))
         parameters = self.parameters()
         tables = self.table_declarations()
-        for _, decl in self.of(ast.ValueDecl):
+        for module, decl in self.of(ast.ValueDecl):
             self.value_declaration(decl)
+            self.value_policy[(decl.entity.name, decl.name)] = self.policy_of(module)
         for key in list(self.value_decls):
             self._value_type(*key)
         outcomes = self.outcomes()
         combinations = self.combinations(outcomes)
         policy_of = {m.path: d.name for m in self.modules for d in m.declarations if isinstance(d, ast.PolicyDecl)}
-        for _, scope in self.of(ast.ScopeDecl):
+        for module, scope in self.of(ast.ScopeDecl):
             # checked here too, so that a scope is checked even before any rule uses it
+            self.checker.policy = self.policy_of(module)
             if self.entity_exists(scope.entity):
                 checked = self.checker.check(scope.condition, scope.entity.name)
                 if checked.type not in (T.BOOLEAN, T.ERROR):
@@ -191,17 +205,23 @@ class _Resolver:
         return False
 
     def parameters(self) -> dict[str, ir.Parameter]:
-        decls = [d for _, d in self.of(ast.ParameterDecl) if self.declare("name", d.name, d.span, "parameter")]
-        for decl in decls:  # types first, so that parameters may refer to each other in any order
-            self.parameter_types[decl.name] = self.type_of(decl.type) if decl.type else T.ERROR
+        """Parameters belong to their policy: two policies may each have a `threshold`."""
+        decls = []
+        for module, d in self.of(ast.ParameterDecl):
+            policy = self.policy_of(module)
+            if self.declare(f"name:{policy}", d.name, d.span, "parameter"):
+                decls.append((policy, d))
+        for policy, decl in decls:  # types first, so that parameters may refer to each other in any order
+            self.parameter_types[qualified(policy, decl.name)] = self.type_of(decl.type) if decl.type else T.ERROR
         found = {}
-        for decl in decls:
+        for policy, decl in decls:
+            self.checker.policy = policy
             expr = self.checker.check(decl.value, None)
             declared = self.type_of(decl.type) if decl.type else expr.type
             self._expect(expr.type, declared, decl.value.span, f"parameter `{decl.name}`")
-            self.parameter_types[decl.name] = declared
-            found[decl.name] = ir.Parameter(name=decl.name, label=decl.label, type=declared, expr=expr,
-                                            span=decl.span)
+            key = qualified(policy, decl.name)
+            self.parameter_types[key] = declared
+            found[key] = ir.Parameter(name=key, label=decl.label, type=declared, expr=expr, span=decl.span)
         return found
 
     def _expect(self, actual: T.Type, wanted: T.Type, span: Span, what: str) -> None:
@@ -210,11 +230,14 @@ class _Resolver:
 
     def table_declarations(self) -> dict[str, ir.Table]:
         found = {}
-        for _, decl in self.of(ast.TableDecl):
-            if not self.declare("name", decl.name, decl.span, "table"):
+        for module, decl in self.of(ast.TableDecl):
+            policy = self.policy_of(module)
+            self.checker.policy = policy
+            if not self.declare(f"name:{policy}", decl.name, decl.span, "table"):
                 continue
             key_type, value_type = self.type_of(decl.key_type), self.type_of(decl.value_type)
-            self.tables[decl.name] = (key_type, value_type)
+            name = qualified(policy, decl.name)
+            self.tables[name] = (key_type, value_type)
             rows, seen = [], {}
             for row in decl.rows:
                 key = self.checker.check(row.key, None, expected=key_type)
@@ -226,7 +249,7 @@ class _Resolver:
                 value = self.checker.check(row.value, None, expected=value_type)
                 self._expect(value.type, value_type, row.value.span, f"a value of table `{decl.name}`")
                 rows.append((getattr(key, "value", None), value))
-            found[decl.name] = ir.Table(name=decl.name, label=decl.label, key_type=key_type,
+            found[name] = ir.Table(name=name, label=decl.label, key_type=key_type,
                                         value_type=value_type, rows=tuple(rows), span=decl.span)
         return found
 
@@ -253,14 +276,18 @@ class _Resolver:
         if key in self.in_progress:  # a cycle: `graph` reports it, edge by edge
             return declared or T.ERROR
         self.in_progress.add(key)
+        outer = self.checker.policy
+        self.checker.policy = self.value_policy.get(key)
         expr = self.checker.check(decl.expr, kind, expected=declared)
+        self.checker.policy = outer
         self.in_progress.discard(key)
         if declared is not None:
             self._expect(expr.type, declared, decl.expr.span, f"value `{name}`")
         result = declared or expr.type
         self.value_types[key] = result
         self.values[key] = ir.Value(entity=kind, name=name, label=decl.label, type=result, expr=expr,
-                                    period_kind=None, source=decl.expr, span=decl.span)
+                                    period_kind=None, source=decl.expr, policy=self.value_policy.get(key),
+                                    span=decl.span)
         return result
 
     # ---- outcomes, combinations, rules ---------------------------------------------------
@@ -317,7 +344,8 @@ class _Resolver:
         return tuple(found)
 
     def rule(self, decl: ast.RuleDecl, policy: str | None, outcomes: dict[str, ir.Outcome]) -> ir.Rule | None:
-        self.declare("rule", decl.name, decl.span, "rule")
+        self.declare(f"rule:{policy}", decl.name, decl.span, "rule")
+        self.checker.policy = policy
         ok = True
         for present, code, message, hint in (
             (decl.implements, "E301", "does not name the catalogue rule it implements",
@@ -347,7 +375,8 @@ class _Resolver:
             consequences.append(self.consequence(item, outcomes[item.outcome.name], kind))
         if not ok:
             return None
-        return ir.Rule(name=decl.name, label=decl.label, implements=decl.implements, clause=decl.clause,
+        return ir.Rule(name=qualified(policy, decl.name), label=decl.label, implements=decl.implements,
+                       clause=decl.clause,
                        quote=decl.quote, policy=policy, entity=kind, condition=condition,
                        source_condition=decl.condition, consequences=tuple(consequences), period_kind=None,
                        span=decl.span)
@@ -421,7 +450,8 @@ def _check_period_kinds(program: ir.Program, diagnostics: list[Diagnostic]) -> i
         for expr in exprs:
             for kind, where in _period_kinds(expr, program.values, memo).items():
                 kinds.setdefault(kind, where)
-        rules.append(attrs.evolve(rule, period_kind=single(kinds, rule.span, f"rule `{rule.name}`")))
+        local_name = rule.name.split(QUALIFIER)[-1]
+        rules.append(attrs.evolve(rule, period_kind=single(kinds, rule.span, f"rule `{local_name}`")))
     return attrs.evolve(program, values=values, rules=tuple(rules))
 
 
@@ -431,7 +461,8 @@ def resolve(modules: tuple[ast.Module, ...], sources: dict[str, SourceFile]) -> 
     resolver = _Resolver(lowered.modules)
     resolver.diagnostics.extend(lowered.diagnostics)
     program = resolver.run(sources)
-    rules = tuple(attrs.evolve(r, target=lowered.targets.get(r.name)) for r in program.rules)
+    rules = tuple(attrs.evolve(r, target=lowered.targets.get((r.policy, r.name.split(QUALIFIER)[-1])))
+                  for r in program.rules)
     program = _check_period_kinds(attrs.evolve(program, rules=rules), resolver.diagnostics)
     # a scope's condition is checked once per rule it joins; report each problem once
     unique = list({(d.code, d.span, d.message): d for d in resolver.diagnostics}.values())

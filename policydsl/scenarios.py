@@ -111,9 +111,11 @@ def run_case(policies: PolicySet, file: str, case: dict) -> CaseResult:
         for key in ("amount", "value"):
             if key in expected:
                 actual = getattr(decision, key)
-                actual_exact = None if actual is None else Fraction(actual) if not isinstance(actual, str) else actual
-                wanted = _exact(expected[key]) if not isinstance(expected[key], bool) else expected[key]
-                if actual_exact != wanted:
+                if actual is None or isinstance(actual, (int, Fraction)) and not isinstance(actual, bool):
+                    same = (None if actual is None else Fraction(actual)) == _exact(expected[key])
+                else:  # text, dates, booleans: compared as written
+                    same = json_value(actual) == expected[key]
+                if not same:
                     problems.append(f"{key} {json_value(actual)}, expected {expected[key]}")
         if problems:
             failures.append(f"{label}: " + "; ".join(problems) + "\n"

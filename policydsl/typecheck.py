@@ -42,6 +42,13 @@ class ExprChecker:
     def __init__(self, symbols: Symbols, diagnostics: list[Diagnostic]):
         self.symbols = symbols
         self.diagnostics = diagnostics
+        self.policy: str | None = None  # whose parameters and tables a name may mean
+
+    def _own(self, name: str, table: dict) -> str | None:
+        """The key of a policy's own parameter or table, else of a shared one."""
+        if self.policy and f"{self.policy}::{name}" in table:
+            return f"{self.policy}::{name}"
+        return name if name in table else None
 
     def fail(self, code: str, message: str, span: Span, hint: str | None = None,
              notes: tuple[Note, ...] = ()) -> None:
@@ -91,8 +98,9 @@ class ExprChecker:
             if fact is not None:
                 return ir.Fact(entity=entity, name=name, type=fact.type, period_kind=fact.period_kind,
                                span=e.span)
-        if name in self.symbols.parameter_types:
-            return ir.Param(name=name, type=self.symbols.parameter_types[name], span=e.span)
+        parameter = self._own(name, self.symbols.parameter_types)
+        if parameter is not None:
+            return ir.Param(name=parameter, type=self.symbols.parameter_types[parameter], span=e.span)
         if name in BUILTIN_NAMES and entity is not None:
             return ir.Builtin(name=name, type=BUILTIN_NAMES[name], span=e.span)
         if expected is not None and expected.is_enum and name in expected.members:
@@ -103,7 +111,7 @@ class ExprChecker:
         if expected is not None and T.is_error(expected):
             # the other side of a comparison already failed; one report is enough
             return ir.Const(value=None, type=T.ERROR, span=e.span)
-        if name in self.symbols.tables:
+        if self._own(name, self.symbols.tables) is not None:
             self.fail("E207", f"table `{name}` is used without a key", e.span,
                       hint=f"look a value up with `{name}[key]`")
             return ir.Const(value=None, type=T.ERROR, span=e.span)
@@ -111,7 +119,7 @@ class ExprChecker:
         return ir.Const(value=None, type=T.ERROR, span=e.span)
 
     def _unknown_name(self, e: ast.Name, entity, expected) -> None:
-        candidates = set(self.symbols.parameter_types)
+        candidates = {p.split("::")[-1] for p in self.symbols.parameter_types}
         where = "here"
         if entity is not None:
             schema = self.symbols.entities.get(entity)
@@ -236,18 +244,19 @@ class ExprChecker:
         return ir.Cond(condition=condition, then=then, otherwise=otherwise, type=result, span=e.span)
 
     def _Index(self, e: ast.Index, entity, expected):
-        if not isinstance(e.target, ast.Name) or e.target.name not in self.symbols.tables:
+        table = self._own(e.target.name, self.symbols.tables) if isinstance(e.target, ast.Name) else None
+        if table is None:
             name = e.target.name if isinstance(e.target, ast.Name) else None
-            hint = did_you_mean(name, self.symbols.tables) if name else None
+            hint = did_you_mean(name, [t.split("::")[-1] for t in self.symbols.tables]) if name else None
             self.fail("E207", "only a table can be indexed" if name is None else f"unknown table `{name}`",
                       e.target.span, hint=hint)
             return ir.Const(value=None, type=T.ERROR, span=e.span)
-        key_type, value_type = self.symbols.tables[e.target.name]
+        key_type, value_type = self.symbols.tables[table]
         key = self.check(e.key, entity, expected=key_type)
         if not T.assignable(key.type, key_type):
             self.fail("E202", f"table `{e.target.name}` is keyed by {_a(key_type)}, not {_a(key.type)}",
                       e.key.span)
-        return ir.Lookup(table=e.target.name, key=key, type=value_type, span=e.span)
+        return ir.Lookup(table=table, key=key, type=value_type, span=e.span)
 
     # ---- functions -----------------------------------------------------------------------
     def _Call(self, e: ast.Call, entity, expected):

@@ -25,7 +25,7 @@ def test_graph_has_facts_parameters_values_rules_and_outcomes():
 def test_edges_run_from_facts_through_values_and_rules_to_outcomes():
     graph = kaifeng_graph()
     path = ["fact:industrial_zone.absolute_index_position", "value:industrial_zone.composite_position",
-            "value:industrial_zone.position_fall", "rule:fall_of_twenty_places", "outcome:zone_head_replacement_ordered"]
+            "value:industrial_zone.position_fall", "rule:kaifeng2014::fall_of_twenty_places", "outcome:zone_head_replacement_ordered"]
     assert all(graph.has_edge(a, b) for a, b in zip(path, path[1:]))
 
 
@@ -55,7 +55,7 @@ def test_graph_exports_as_json_and_dot():
     payload = json.loads(to_json(graph))
     assert {"nodes", "edges"} <= payload.keys() and payload["edges"][0]["spans"]
     dot = to_dot(graph)
-    assert dot.startswith("digraph policy {") and '"rule:fall_of_five_places" -> "outcome:zone_criticised_rank_drop"' in dot
+    assert dot.startswith("digraph policy {") and '"rule:kaifeng2014::fall_of_five_places" -> "outcome:zone_criticised_rank_drop"' in dot
 
 
 def test_graph_of_a_single_file_matches_the_program():
