@@ -128,6 +128,8 @@ def exercised(policies: PolicySet, files: list[Path], root: Path | None = None) 
             evaluated = {(r.rule, r.entity, str(r.period)) for r in result.evaluation.results}
             for absent in case.get("absent", []):
                 for rule in producers.get(absent["outcome"], []):
+                    if "target" in absent and rule.target != absent["target"]:
+                        continue
                     if (rule.name, str(absent["entity"]), str(absent["period"])) in evaluated:
                         tested.setdefault(rules_by_name[rule.name].implements, set()).add(label)
     return tested
