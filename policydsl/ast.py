@@ -327,6 +327,7 @@ class DeadlineDecl:
     quote: str | None
     entity: Ref | None
     part: str | None
+    applies: Expr | None  # `when`: the entities and periods the deadline is checked for
     due: dt.date | None
     done: Expr | None
     span: Span = _span()

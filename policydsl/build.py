@@ -240,7 +240,9 @@ class _Builder:
         part = found.get("part_clause")
         due = found.get("due_clause")
         done = found.get("done_clause")
+        when = found.get("when_clause")
         return ast.DeadlineDecl(name=str(name), label=label, part=str(part.children[0]) if part else None,
+                                applies=self.expr(when.children[0]) if when else None,
                                 due=self._date(due.children[0]) if due else None,
                                 done=self.expr(done.children[0]) if done else None, span=self.span(name),
                                 **header)

@@ -106,7 +106,7 @@ def _deadline_rules(decl: ast.DeadlineDecl, issued: dt.date | None, diagnostics:
              _rule(decl, "~missed", ast.Or(operands=(late, overdue), span=span), "deadline_missed")]
     if issued is not None and decl.due < issued:
         rules.append(_rule(decl, "~precedes_issue", None, "deadline_precedes_issue_date"))
-    return rules
+    return [attrs.evolve(r, condition=_only_where(decl.applies, r.condition)) for r in rules]
 
 
 def _issued(module: ast.Module) -> dt.date | None:

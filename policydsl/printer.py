@@ -185,6 +185,8 @@ def _goal_text(decl) -> str:
             tolerance = f" within {expr_text(decl.tolerance)}" if decl.tolerance is not None else ""
             lines.append(f"  approximately {expr_text(decl.measure)} near {expr_text(decl.near)}{tolerance}")
     else:
+        if decl.applies is not None:
+            lines.append(f"  when {expr_text(decl.applies)}")
         if decl.due is not None:
             lines.append(f"  due {decl.due.isoformat()}")
         if decl.done is not None:
