@@ -264,11 +264,10 @@ class _Builder:
             for item in then.children:
                 outcome, *payload = item.children
                 amount = value = None
-                for keyword, expr in zip(payload[::2], payload[1::2]):
-                    if keyword.type == "AMOUNT":
-                        amount = self.expr(expr)
-                    else:
-                        value = self.expr(expr)
+                if len(payload) == 2:  # `amount EXPR`
+                    amount = self.expr(payload[1])
+                elif payload:  # `= EXPR`
+                    value = self.expr(payload[0])
                 consequences.append(ast.Consequence(
                     outcome=ast.Ref(name=str(outcome), span=self.span(outcome)),
                     amount=amount, value=value, span=self.span(item.meta)))

@@ -154,7 +154,7 @@ def _rule_text(rule: ast.RuleDecl) -> str:
             if c.amount is not None:
                 part += f" amount {expr_text(c.amount)}"
             if c.value is not None:
-                part += f" value {expr_text(c.value)}"
+                part += f" = {expr_text(c.value)}"
             parts.append(part)
         lines.append("  then " + ", ".join(parts))
     return "\n".join(lines)

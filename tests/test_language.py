@@ -49,7 +49,7 @@ rule show
   implements demo.1
   cite "一" "示范"
   for zone
-  then shown value {expression}
+  then shown = {expression}
 """
 
 
@@ -412,7 +412,7 @@ rule show
   implements demo.9
   cite "九"
   for zone
-  then shown value ranked_rank
+  then shown = ranked_rank
 """
 
 
