@@ -19,7 +19,7 @@ def kaifeng_graph():
 def test_graph_has_facts_parameters_values_rules_and_outcomes():
     graph = kaifeng_graph()
     kinds = {data["kind"] for _, data in graph.nodes(data=True)}
-    assert kinds == {"fact", "parameter", "value", "rule", "outcome"}
+    assert kinds == {"fact", "parameter", "table", "value", "rule", "outcome"}
 
 
 def test_edges_run_from_facts_through_values_and_rules_to_outcomes():
