@@ -162,6 +162,11 @@ class ExprChecker:
             return None
         if op == "*":
             if lt.unit and rt.unit:
+                # a percent number scales a quantity (tax × 50%); other units never multiply
+                if lt == T.PERCENT and rt != T.PERCENT:
+                    return rt
+                if rt == T.PERCENT and lt != T.PERCENT:
+                    return lt
                 return None
             if lt.unit or rt.unit:
                 return lt if lt.unit else rt
