@@ -17,8 +17,8 @@ from pathlib import Path
 from . import api, render
 from . import graph as graph_stage
 from .build import build, parse_tree_text
-from .diagnostics import DataError, PolicyError, SourceFile, render_all
 from .coverage import catalogue_rules, coverage_rows, omissions, render_markdown
+from .diagnostics import DataError, PolicyError, SourceFile, render_all
 from .explain import ExplainError
 from .scenarios import ScenarioError, run_file, scenario_files
 from .values import Period

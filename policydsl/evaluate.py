@@ -163,12 +163,7 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
                             condition = amount if isinstance(amount, Unknown) else value
                             decided = []
                             break
-                        outcome = outcomes[consequence.outcome]
-                        decided.append(Decision(
-                            entity_kind=rule.entity, entity=entity, period=at, policy=rule.policy,
-                            rule_id=rule.implements, rule=rule.name, outcome=outcome.name,
-                            outcome_kind=outcome.kind, label=outcome.label, amount=amount, value=value,
-                            cite=rule.clause, target=rule.target))
+                        decided.append(decision_of(rule, outcomes[consequence.outcome], entity, at, amount, value))
                 fired.extend(decided)
                 results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity, period=at,
                                           condition=condition))
@@ -177,6 +172,13 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
     return Evaluation(plan=plan, run=run, decisions=tuple(sorted(decisions, key=decision_order)),
                       results=tuple(sorted(results, key=lambda r: (r.entity_kind, r.entity, r.period.year,
                                                                    r.period.quarter, r.rule))))
+
+
+def decision_of(rule, outcome, entity: str, period: Period, amount: object, value: object) -> Decision:
+    """The decision a fired rule makes for one of its outcomes."""
+    return Decision(entity_kind=rule.entity, entity=entity, period=period, policy=rule.policy,
+                    rule_id=rule.implements, rule=rule.name, outcome=outcome.name, outcome_kind=outcome.kind,
+                    label=outcome.label, amount=amount, value=value, cite=rule.clause, target=rule.target)
 
 
 def document_status(plan: Plan, dataset: Dataset, only: Period | None) -> list[Decision]:

@@ -9,7 +9,7 @@ Only the per-operator semantics (`ops`) and the final combination of outcomes ar
 from __future__ import annotations
 
 from . import ast, ops
-from .evaluate import Decision, combine, decision_order, document_status
+from .evaluate import Decision, combine, decision_of, decision_order, document_status
 from .ir import Program
 from .plan import Plan
 from .schema import Dataset
@@ -206,12 +206,7 @@ class ReferenceInterpreter:
                         if isinstance(amount, Unknown) or isinstance(value, Unknown):
                             decided = []
                             break
-                        outcome = outcomes[c.outcome]
-                        decided.append(Decision(
-                            entity_kind=rule.entity, entity=entity, period=period, policy=rule.policy,
-                            rule_id=rule.implements, rule=rule.name, outcome=outcome.name,
-                            outcome_kind=outcome.kind, label=outcome.label, amount=amount, value=value,
-                            cite=rule.clause, target=rule.target))
+                        decided.append(decision_of(rule, outcomes[c.outcome], entity, period, amount, value))
                     fired.extend(decided)
         fired.extend(document_status(self.plan, self.dataset, None))
         return sorted(combine(self.plan, fired), key=decision_order)
