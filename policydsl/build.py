@@ -276,8 +276,15 @@ class _Builder:
 
     # ---- expressions -------------------------------------------------------------------
     def expr(self, tree) -> ast.Expr:
-        if isinstance(tree, lark.Token):  # a lone NUMBER or NAME reached through inlining
-            return ast.Name(name=str(tree), span=self.span(tree))
+        if isinstance(tree, lark.Token):  # a table key reached through inlining
+            span = self.span(tree)
+            if tree.type == "STRING":
+                return ast.StringLit(value=_unquote(tree), span=span)
+            if tree.type == "DATE":
+                return ast.DateLit(value=self._date(tree) or dt.date.min, span=span)
+            if tree.type in ("TRUE", "FALSE"):
+                return ast.BoolLit(value=tree.type == "TRUE", span=span)
+            return ast.Name(name=str(tree), span=span)
         handler = getattr(self, "x_" + tree.data)
         return handler(tree, self.span(tree.meta))
 

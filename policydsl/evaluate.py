@@ -126,12 +126,12 @@ class Evaluation:
     results: tuple[RuleResult, ...]
 
 
-def _periods_of(plan: Plan, dataset: Dataset, kind: str, entity: str, period_kind: str | None,
+def _periods_of(plan: Plan, dataset: Dataset, kind: str, entity: str, period_kind: str,
                 only: Period | None) -> list[Period]:
     record = dataset.entities(kind).get(entity)
     if record is None:
         return []
-    periods = sorted(p for p in record.periods if period_kind is None or p.kind == period_kind)
+    periods = sorted(p for p in record.periods if p.kind == period_kind)
     return [p for p in periods if only is None or p == only]
 
 
@@ -149,7 +149,7 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
         for entity in sorted(dataset.entities(rule.entity)):
             if wanted is not None and entity not in wanted:
                 continue
-            for at in _periods_of(plan, dataset, rule.entity, entity, rule.period_kind, period):
+            for at in _periods_of(plan, dataset, rule.entity, entity, rule.evaluated_per, period):
                 if not policy.in_force(at.end):
                     continue  # the document does not apply to an evaluation made at this period's end
                 condition = compiled.condition(run, entity, at) if compiled.condition else True

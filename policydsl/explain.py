@@ -296,8 +296,8 @@ def _resolve_case(evaluation: Evaluation, entity: str, outcome: str, period: Per
     if period is None:
         record = evaluation.run.dataset.entities(kind)[entity]
         decided = [d.period for d in evaluation.decisions if d.entity == entity and d.outcome == outcome]
-        period_kinds = {r.period_kind for r in rules}
-        candidates = decided or [p for p in record.periods if None in period_kinds or p.kind in period_kinds]
+        period_kinds = {r.evaluated_per for r in rules}
+        candidates = decided or [p for p in record.periods if p.kind in period_kinds]
         period = max(candidates) if candidates else None
     return kind, rules, period
 
@@ -330,7 +330,7 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
     case = [d for d in evaluation.decisions if d.entity_kind == kind and d.entity == entity and d.period == period]
     mine = [d for d in case if d.outcome == outcome]
     traces = tuple(_rule_trace(tracer, r, entity, period, outcome) for r in rules
-                   if r.period_kind in (None, period.kind))
+                   if r.evaluated_per == period.kind)
     facts = _facts(tuple(t.condition for t in traces if t.condition) + tuple(p for t in traces for p in t.payload))
     if mine:
         decision = next((d for d in mine if d.status == "active"), mine[0])

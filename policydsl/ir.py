@@ -310,6 +310,12 @@ class Rule:
     target: str | None = None  # for goal and deadline checks: the checked target (`id` or `id#part`)
     span: Span = _span()
 
+    @property
+    def evaluated_per(self) -> str:
+        """The periods the rule is evaluated at: those of the facts it reads; a rule that reads
+        only static attributes is evaluated once a year (the annual evaluation, G5)."""
+        return self.period_kind or "year"
+
 
 @node
 class Program:

@@ -190,7 +190,7 @@ class ReferenceInterpreter:
             self.policy = rule.policy
             for entity, record in sorted(self.dataset.entities(rule.entity).items()):
                 for period in sorted(record.periods):
-                    if rule.period_kind is not None and period.kind != rule.period_kind:
+                    if period.kind != rule.evaluated_per:
                         continue
                     if not policy.in_force(period.end):
                         continue

@@ -26,7 +26,7 @@ from pathlib import Path
 import attrs
 
 from .api import PolicySet
-from .diagnostics import DataError
+from .diagnostics import DataError, did_you_mean
 from .render import explanation_text
 from .values import json_value
 
@@ -92,7 +92,7 @@ def run_case(policies: PolicySet, file: str, case: dict) -> CaseResult:
         result = policies.evaluate(case.get("facts", {}))
     except DataError as err:
         return CaseResult(file=file, name=name, failures=("bad facts: " + "; ".join(err.problems),))
-    failures = []
+    failures = _unknown_names(policies, case)
     for expected in case.get("expect", []):
         found = [d for d in result.decisions if _matches(d, expected)]
         wanted_status = expected.get("status", "active")
@@ -129,6 +129,21 @@ def run_case(policies: PolicySet, file: str, case: dict) -> CaseResult:
                             f"but it happened\n" + _indent(explanation_text(
                                 result.explain(decision.entity, decision.outcome, decision.period))))
     return CaseResult(file=file, name=name, failures=tuple(failures))
+
+
+def _unknown_names(policies: PolicySet, case: dict) -> list[str]:
+    """An expectation that names no outcome or target of the policies could never fail: report it."""
+    outcomes = policies.program.outcomes
+    targets = {r.target for r in policies.program.rules if r.target}
+    problems = []
+    for entry in case.get("expect", []) + case.get("absent", []):
+        if entry.get("outcome") not in outcomes:
+            hint = did_you_mean(str(entry.get("outcome")), outcomes)
+            problems.append(f"unknown outcome `{entry.get('outcome')}` in the expectations" + (f"; {hint}" if hint else ""))
+        if "target" in entry and entry["target"] not in targets:
+            hint = did_you_mean(str(entry["target"]), targets)
+            problems.append(f"unknown target `{entry['target']}` in the expectations" + (f"; {hint}" if hint else ""))
+    return problems
 
 
 def _indent(text: str) -> str:
