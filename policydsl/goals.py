@@ -141,8 +141,10 @@ def lower_goals(modules: tuple[ast.Module, ...]) -> Lowered:
     lowered: list[ast.Module] = []
     needed: set[str] = set()
     declared = {d.name for m in modules for d in m.declarations if isinstance(d, ast.OutcomeDecl)}
+    # a policy's issue date may be in another of its files
+    issued_by_policy = {_policy_name(m): _issued(m) for m in modules if _issued(m) is not None}
     for module in modules:
-        issued = _issued(module)
+        issued = issued_by_policy.get(_policy_name(module))
         declarations: list = []
         for decl in module.declarations:
             if isinstance(decl, (ast.TargetDecl, ast.DeadlineDecl)):
