@@ -68,7 +68,7 @@ def catalogue_rules(path: str | Path) -> list[CatalogueRule]:
         head, *lines = section.splitlines()
         heading_id = re.match(_ID, head)
         kind_match = re.search(r"\(([A-Z][A-Za-z /+:,-]*)\)\s*$", head)
-        heading_kind = kind_match.group(1).split()[0].strip(":") if kind_match else "DECISION"
+        heading_kind = kind_match.group(1).split()[0].strip(":,") if kind_match else "DECISION"
         rules: list[tuple[str, str]] = []
         for line in lines:
             row = re.match(r"^\|\s*" + _ID + r"\s*\|", line)
