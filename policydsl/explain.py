@@ -121,6 +121,12 @@ class _Tracer:
                 return self._history(expr, kind, entity, period, base, sub)
             case ir.Aggregate():
                 return self._aggregate(expr, kind, entity, period, base, sub)
+            case ir.Cond(condition=condition, then=then, otherwise=otherwise):
+                # only the branch taken explains the value
+                test = self.trace(condition, kind, entity, period, sub)
+                branch = then if test.value is True else otherwise if test.value is False else None
+                children = (test,) if branch is None else (test, self.trace(branch, kind, entity, period, sub))
+                return TraceNode(kind="expr", children=children, **base)
             case ir.Compare():
                 kind_name = "compare"
             case ir.Logic():

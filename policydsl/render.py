@@ -27,6 +27,7 @@ TEXT = {
         "needed": "{left} = {value}; {op} {threshold} needed", "failed": "what failed", "amount": "amount", "value": "value",
         "of": "of", "in": "in", "万元": "万元", "static": "static",
         "stronger": "the stronger outcome", "cannot": "cannot be decided without",
+        "deeper": "… (deeper values: --format json)", "above": "(explained above)",
     },
     "zh": {
         "active": "适用", "superseded": "已触发，但被更重/更高的结果取代", "not_fired": "未触发",
@@ -39,6 +40,7 @@ TEXT = {
         "needed": "{left} = {value}，需要 {op} {threshold}", "failed": "不满足的条件", "amount": "金额", "value": "数值",
         "of": "的", "in": "于", "万元": "万元", "static": "静态",
         "stronger": "更强的结果", "cannot": "无法判定，缺少",
+        "deeper": "…（更深层的数值见 --format json）", "above": "（见上文）",
     },
 }
 
@@ -109,8 +111,14 @@ def _fact_value(node: TraceNode, words: dict) -> str:
     return f"({words['missing']})" if isinstance(node.value, Unknown) else format_value(node.value)
 
 
-def _node_lines(node: TraceNode, indent: int, words: dict, lines: list[str], prefix: str = "") -> None:
+# Derived values are expanded this many levels deep in text; JSON and DOT always carry the whole tree.
+TEXT_VALUE_DEPTH = 3
+
+
+def _node_lines(node: TraceNode, indent: int, words: dict, lines: list[str], prefix: str = "",
+                value_depth: int = 0, shown: set | None = None) -> None:
     pad = "  " * indent
+    shown = set() if shown is None else shown
     if node.kind == "fact":
         where = f" [{node.period}]" if node.period else ""
         lines.append(f"{pad}{prefix}{node.text}{where} = {_fact_value(node, words)}"
@@ -132,9 +140,20 @@ def _node_lines(node: TraceNode, indent: int, words: dict, lines: list[str], pre
         lines.append(f"{pad}    · {words['missing']}: " + ", ".join(str(m) for m in sorted(node.value.missing)))
     if node.kind == "history":
         return  # the periods walked are listed above; their facts appear under "facts read"
+    if node.kind == "value":
+        key = (node.text, node.entity, node.period)
+        if key in shown:  # a value used twice is explained once
+            lines.append(f"{pad}    · {words['above']}")
+            return
+        if value_depth >= TEXT_VALUE_DEPTH:
+            lines.append(f"{pad}    · {words['deeper']}")
+            return
+        shown.add(key)
+        value_depth += 1
     for child in node.children:
         # a derived value shows its definition one level down, introduced by "="
-        _node_lines(child, indent + 1, words, lines, prefix="= " if node.kind == "value" else "")
+        _node_lines(child, indent + 1, words, lines, prefix="= " if node.kind == "value" else "",
+                    value_depth=value_depth, shown=shown)
 
 
 def _rule_lines(trace: RuleTrace, words: dict, lines: list[str], *, why_not: bool) -> None:
@@ -154,12 +173,13 @@ def _rule_lines(trace: RuleTrace, words: dict, lines: list[str], *, why_not: boo
     lines.append(f"  {words['because']}: {trace.condition.text} — {verdict}")
     children = trace.condition.children if trace.condition.kind == "logic" and trace.condition.op == "and" \
         else (trace.condition,)
+    shown: set = set()
     for child in children:
-        _node_lines(child, 2, words, lines)
+        _node_lines(child, 2, words, lines, shown=shown)
     for payload in trace.payload:
         lines.append(f"  = {payload.text} = {format_value(payload.value)}")
         for child in payload.children:
-            _node_lines(child, 2, words, lines)
+            _node_lines(child, 2, words, lines, shown=shown)
 
 
 def explanation_text(explanation: Explanation, lang: str = "en") -> str:
