@@ -89,12 +89,6 @@ def error(code: str, message: str, span: Span, *, notes: Sequence[Note] = (),
                       notes=tuple(notes), hint=hint)
 
 
-def warning(code: str, message: str, span: Span, *, notes: Sequence[Note] = (),
-            hint: str | None = None) -> Diagnostic:
-    return Diagnostic(code=code, severity="warning", message=message, span=span,
-                      notes=tuple(notes), hint=hint)
-
-
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A "did you mean" hint for an unknown name, or None when nothing is close."""
     matches = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)

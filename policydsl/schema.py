@@ -6,7 +6,7 @@ loader (`data`) reads tables into a `Dataset` against them; the evaluator reads 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 import attrs
 
@@ -51,8 +51,3 @@ class Dataset:
     def periods(self) -> list[Period]:
         found = {p for records in self.kinds.values() for e in records.values() for p in e.periods}
         return sorted(found)
-
-    def __iter__(self) -> Iterator[tuple[str, EntityRecord]]:
-        for kind in sorted(self.kinds):
-            for entity_id in sorted(self.kinds[kind]):
-                yield kind, self.kinds[kind][entity_id]

@@ -108,10 +108,6 @@ def unknown_of(*values: object) -> Unknown:
     return Unknown(frozenset(missing))
 
 
-def is_unknown(value: object) -> bool:
-    return isinstance(value, Unknown)
-
-
 @attrs.frozen(order=True)
 class Duration:
     """A calendar duration written in a policy: `1 year`, `12 months`, `30 days`."""
