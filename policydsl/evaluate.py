@@ -45,6 +45,7 @@ class Run:
         self.plan = plan
         self.dataset = dataset
         self._records = {kind: dataset.entities(kind) for kind in plan.program.entities}
+        self.floor = history_floor(dataset) if plan.recursive else {}
         self.store: dict[tuple[str, str], dict[tuple[str, Period], object]] = {}
         self.cache: dict = {}
         self._groups: dict[tuple[str, str | None], dict[object, tuple[str, ...]]] = {}
@@ -71,6 +72,8 @@ class Run:
         return Unknown(frozenset({MissingFact(kind, entity, name, str(period))}))
 
     def derived(self, kind: str, name: str, entity: str, period: Period) -> object:
+        if (kind, name) in self.plan.recursive and period < self.floor.get(period.kind, period):
+            return Unknown()  # a running total that never reaches its base case stops here
         table = self.store.setdefault((kind, name), {})
         key = (entity, period)
         if key not in table:
@@ -105,6 +108,19 @@ class Run:
             present = tuple(m for m in index.get(group_value, ()) if self.has_record(kind, m, period))
             self._present[key] = present
         return present
+
+
+# How far before the first period of the data a value reading its own past may still go.
+HISTORY_DEPTH = 50
+
+
+def history_floor(dataset: Dataset) -> dict[str, Period]:
+    """Per period kind, the period before which no running total can still need a value."""
+    floor: dict[str, Period] = {}
+    for period in dataset.periods():
+        if period.kind not in floor:
+            floor[period.kind] = period.shift(-HISTORY_DEPTH)
+    return floor
 
 
 @attrs.frozen(kw_only=True)

@@ -40,26 +40,31 @@ def outcome_node(name: str) -> str:
     return f"outcome:{name}"
 
 
-def _references(expr: ir.Expr) -> list[tuple[str, Span]]:
+def _references(expr: ir.Expr, earlier: bool = False) -> list[tuple[str, Span, bool]]:
+    """Every name an expression reads, with its span, and whether it reads only an earlier
+    period (inside `previous`): such a reference may close a loop, as a running total does."""
     found = []
-    for item in ir.walk(expr):
-        match item:
-            case ir.Fact(entity=entity, name=name):
-                found.append((fact_node(entity, name), item.span))
-            case ir.Derived(entity=entity, name=name):
-                found.append((value_node(entity, name), item.span))
-            case ir.Param(name=name):
-                found.append((param_node(name), item.span))
-            case ir.Lookup(table=name):
-                found.append((table_node(name), item.span))
+    match expr:
+        case ir.Fact(entity=entity, name=name):
+            found.append((fact_node(entity, name), expr.span, earlier))
+        case ir.Derived(entity=entity, name=name):
+            found.append((value_node(entity, name), expr.span, earlier))
+        case ir.Param(name=name):
+            found.append((param_node(name), expr.span, earlier))
+        case ir.Lookup(table=name):
+            found.append((table_node(name), expr.span, earlier))
+    inner_earlier = earlier or (isinstance(expr, ir.History) and expr.function == "previous")
+    for child in ir.children(expr):
+        found.extend(_references(child, inner_earlier))
     return found
 
 
-def _link(graph: nx.DiGraph, source: str, target: str, span: Span) -> None:
+def _link(graph: nx.DiGraph, source: str, target: str, span: Span, earlier: bool = False) -> None:
     if graph.has_edge(source, target):
         graph.edges[source, target]["spans"].append(span)
+        graph.edges[source, target]["same_period"] |= not earlier
     else:
-        graph.add_edge(source, target, spans=[span])
+        graph.add_edge(source, target, spans=[span], same_period=not earlier)
 
 
 def build_graph(program: ir.Program) -> nx.DiGraph:
@@ -74,17 +79,17 @@ def build_graph(program: ir.Program) -> nx.DiGraph:
     for name, table in program.tables.items():
         graph.add_node(table_node(name), kind="table", name=name, label=table.label, span=table.span)
         for _, value in table.rows:
-            for source, span in _references(value):
-                _link(graph, source, table_node(name), span)
+            for source, span, earlier in _references(value):
+                _link(graph, source, table_node(name), span, earlier)
     for name, parameter in program.parameters.items():
-        for source, span in _references(parameter.expr):
-            _link(graph, source, param_node(name), span)
+        for source, span, earlier in _references(parameter.expr):
+            _link(graph, source, param_node(name), span, earlier)
     for (kind, name), value in program.values.items():
         graph.add_node(value_node(kind, name), kind="value", entity=kind, name=name, label=value.label,
                        span=value.span)
     for (kind, name), value in program.values.items():
-        for source, span in _references(value.expr):
-            _link(graph, source, value_node(kind, name), span)
+        for source, span, earlier in _references(value.expr):
+            _link(graph, source, value_node(kind, name), span, earlier)
     for name, outcome in program.outcomes.items():
         graph.add_node(outcome_node(name), kind="outcome", name=name, label=outcome.label,
                        outcome_kind=outcome.kind, span=outcome.span)
@@ -95,8 +100,8 @@ def build_graph(program: ir.Program) -> nx.DiGraph:
         exprs = [rule.condition] if rule.condition else []
         exprs += [e for c in rule.consequences for e in (c.amount, c.value) if e is not None]
         for expr in exprs:
-            for source, span in _references(expr):
-                _link(graph, source, node, span)
+            for source, span, earlier in _references(expr):
+                _link(graph, source, node, span, earlier)
         for consequence in rule.consequences:
             _link(graph, node, outcome_node(consequence.outcome), consequence.span)
     return graph
@@ -104,7 +109,8 @@ def build_graph(program: ir.Program) -> nx.DiGraph:
 
 def cycle_diagnostics(graph: nx.DiGraph, program: ir.Program) -> list[Diagnostic]:
     """One diagnostic per cycle among derived values and parameters, each edge as a note."""
-    computed = graph.subgraph(n for n, d in graph.nodes(data=True) if d["kind"] in ("value", "parameter", "table"))
+    computed = same_period(graph).subgraph(
+        n for n, d in graph.nodes(data=True) if d["kind"] in ("value", "parameter", "table"))
     diagnostics = []
     for component in sorted(nx.strongly_connected_components(computed), key=lambda c: sorted(c)):
         if len(component) == 1:
@@ -126,9 +132,29 @@ def cycle_diagnostics(graph: nx.DiGraph, program: ir.Program) -> list[Diagnostic
     return diagnostics
 
 
+def same_period(graph: nx.DiGraph) -> nx.DiGraph:
+    """The graph without the edges that only read earlier periods (`previous`)."""
+    return graph.edge_subgraph((a, b) for a, b, d in graph.edges(data=True) if d["same_period"]).copy() \
+        if any(not d["same_period"] for _, _, d in graph.edges(data=True)) else graph
+
+
+def recursive_values(graph: nx.DiGraph) -> set[str]:
+    """Values that read their own earlier periods, directly or through others."""
+    found = set()
+    for component in nx.strongly_connected_components(graph):
+        node = next(iter(component))
+        if len(component) > 1 or graph.has_edge(node, node):
+            found |= {n for n in component if graph.nodes[n]["kind"] == "value"}
+    return found
+
+
 def node_order(graph: nx.DiGraph) -> list[str]:
-    """A deterministic topological order (ties broken by node name)."""
-    return list(nx.lexicographical_topological_sort(graph))
+    """A deterministic topological order (ties broken by node name) of the same-period dependencies."""
+    ordered = same_period(graph)
+    missing = [n for n in graph if n not in ordered]  # nodes that only had earlier-period edges
+    ordered = ordered.copy() if ordered is not graph else ordered
+    ordered.add_nodes_from(missing)
+    return list(nx.lexicographical_topological_sort(ordered))
 
 
 def ancestors(graph: nx.DiGraph, node: str) -> set[str]:

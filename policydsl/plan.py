@@ -36,6 +36,7 @@ class Plan:
     parameters: Mapping[str, object]
     tables: Mapping[str, Mapping[object, object]]
     rules: tuple[CompiledRule, ...]
+    recursive: frozenset[tuple[str, str]] = frozenset()  # values that read their own earlier periods
 
 
 def constant(expr: ir.Expr, parameters: Mapping[str, object], tables: Mapping[str, Mapping]) -> object:
@@ -195,5 +196,6 @@ def make_plan(program: ir.Program, graph: nx.DiGraph) -> Plan:
                      consequences=tuple((c, compiled(c.amount, rule.entity), compiled(c.value, rule.entity))
                                         for c in rule.consequences))
         for rule in program.rules)
+    recursive = frozenset((graph.nodes[n]["entity"], graph.nodes[n]["name"]) for n in g.recursive_values(graph))
     return Plan(program=program, graph=graph, value_order=value_order, values=values, parameters=parameters,
-                tables=tables, rules=rules)
+                tables=tables, rules=rules, recursive=recursive)

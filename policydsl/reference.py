@@ -9,7 +9,7 @@ Only the per-operator semantics (`ops`) and the final combination of outcomes ar
 from __future__ import annotations
 
 from . import ast, ops
-from .evaluate import Decision, combine, decision_of, decision_order, document_status
+from .evaluate import Decision, combine, decision_of, decision_order, document_status, history_floor
 from .ir import Program
 from .plan import Plan
 from .schema import Dataset
@@ -23,6 +23,7 @@ class ReferenceInterpreter:
         self.dataset = dataset
         self.value_sources = {key: value.source for key, value in program.values.items()}
         self.policy: str | None = None  # the policy whose parameters and tables names mean
+        self.floor = history_floor(dataset)
 
     def own(self, name: str, table) -> str | None:
         if self.policy and f"{self.policy}::{name}" in table:
@@ -39,6 +40,8 @@ class ReferenceInterpreter:
 
     def name(self, name: str, kind: str, entity: str, period: Period) -> object:
         if (kind, name) in self.value_sources:
+            if (kind, name) in self.plan.recursive and period < self.floor.get(period.kind, period):
+                return Unknown()
             outer, self.policy = self.policy, self.program.values[(kind, name)].policy
             try:
                 return self.eval(self.value_sources[(kind, name)], kind, entity, period)

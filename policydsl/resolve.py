@@ -273,7 +273,12 @@ class _Resolver:
         if key in self.value_types:
             return self.value_types[key]
         declared = self.type_of(decl.type) if decl.type else None
-        if key in self.in_progress:  # a cycle: `graph` reports it, edge by edge
+        if key in self.in_progress:
+            # Reading its own earlier periods (a running total) is allowed, given a declared type;
+            # a same-period cycle is reported by `graph`, edge by edge.
+            if declared is None and self.checker.earlier_depth:
+                self.fail("E218", f"value `{name}` reads its own earlier periods, so it needs a declared type",
+                          decl.span, hint=f"write `value {name} for {kind}: TYPE = …`")
             return declared or T.ERROR
         self.in_progress.add(key)
         outer = self.checker.policy

@@ -43,6 +43,7 @@ class ExprChecker:
         self.symbols = symbols
         self.diagnostics = diagnostics
         self.policy: str | None = None  # whose parameters and tables a name may mean
+        self.earlier_depth = 0  # > 0 while checking the operand of `previous` (an earlier period)
 
     def _own(self, name: str, table: dict) -> str | None:
         """The key of a policy's own parameter or table, else of a shared one."""
@@ -378,7 +379,11 @@ class ExprChecker:
             self._arity(e, 1, 1)
         if not e.args:
             return ir.Const(value=None, type=T.ERROR, span=e.span)
-        operand = self.check(e.args[0], entity)
+        self.earlier_depth += name == "previous"
+        try:
+            operand = self.check(e.args[0], entity)
+        finally:
+            self.earlier_depth -= name == "previous"
         periods = 1
         if len(e.args) > 1:
             periods = self._whole_number(e.args[1], f"the period count of `{name}`")

@@ -527,3 +527,34 @@ rule flag
                                                        zone("Z", "2020", score=60, city="郑州")]})
     assert outcomes_of(result) == [("K", "2020", "flagged")]
     assert result.why_not("Z", "flagged", "2020").rules[0].failed[0].text == 'city = "开封"'
+
+
+def test_a_value_may_read_its_own_earlier_periods(policy_from_text):
+    text = HEADER + """
+value running_total "累计" for zone: decimal =
+  if period_end = 2015-12-31 then score else previous(running_total) + score
+outcome shown "结果" is computed with value: decimal
+rule show
+  implements demo.10
+  cite "十"
+  for zone
+  when period_end >= 2015-12-31
+  then shown = running_total
+"""
+    rows = [zone("Z1", str(y), score=s) for y, s in ((2015, 1), (2016, 2), (2017, 3))]
+    result = policy_from_text(text).evaluate({"zone": rows})
+    assert {str(d.period): d.value for d in result.decisions} == {"2015": 1, "2016": 3, "2017": 6}
+
+
+def test_a_running_total_without_a_base_case_is_unknown_not_endless(policy_from_text):
+    text = HEADER + """
+value endless "无基数" for zone: decimal = previous(endless) + score
+outcome shown "结果" is computed with value: decimal
+rule show
+  implements demo.11
+  cite "十一"
+  for zone
+  then shown = endless
+"""
+    result = policy_from_text(text).evaluate({"zone": [zone("Z1", "2016", score=1)]})
+    assert result.decisions == ()
