@@ -142,7 +142,7 @@ class Evaluation:
     results: tuple[RuleResult, ...]
 
 
-def _periods_of(plan: Plan, dataset: Dataset, kind: str, entity: str, period_kind: str,
+def _periods_of(dataset: Dataset, kind: str, entity: str, period_kind: str,
                 only: Period | None) -> list[Period]:
     record = dataset.entities(kind).get(entity)
     if record is None:
@@ -165,7 +165,7 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
         for entity in sorted(dataset.entities(rule.entity)):
             if wanted is not None and entity not in wanted:
                 continue
-            for at in _periods_of(plan, dataset, rule.entity, entity, rule.evaluated_per, period):
+            for at in _periods_of(dataset, rule.entity, entity, rule.evaluated_per, period):
                 if not policy.in_force(at.end):
                     continue  # the document does not apply to an evaluation made at this period's end
                 condition = compiled.condition(run, entity, at) if compiled.condition else True

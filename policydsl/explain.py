@@ -13,8 +13,9 @@ from __future__ import annotations
 import attrs
 
 from . import ir
+from .diagnostics import did_you_mean
 from .evaluate import Decision, Evaluation
-from .plan import _compile
+from .plan import compile_expr
 from .values import MissingFact, Period, Unknown, format_value
 
 
@@ -81,7 +82,7 @@ class _Tracer:
     def value(self, expr: ir.Expr, kind: str, entity: str, period: Period) -> object:
         fn = self.compiled.get(id(expr))
         if fn is None:
-            fn = _compile(expr, kind, self.evaluation.plan.parameters, self.evaluation.plan.tables)
+            fn = compile_expr(expr, kind, self.evaluation.plan.parameters, self.evaluation.plan.tables)
             self.compiled[id(expr)] = fn
         return fn(self.run, entity, period)
 
@@ -288,8 +289,6 @@ def _resolve_case(evaluation: Evaluation, entity: str, outcome: str, period: Per
                   ) -> tuple[str, list[ir.Rule], Period | None]:
     program = evaluation.plan.program
     if outcome not in program.outcomes:
-        from .diagnostics import did_you_mean
-
         hint = did_you_mean(outcome, program.outcomes)
         raise ExplainError(f"unknown outcome `{outcome}`" + (f"; {hint}" if hint else ""))
     rules = [r for r in program.rules if any(c.outcome == outcome for c in r.consequences)]

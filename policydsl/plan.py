@@ -41,12 +41,12 @@ class Plan:
 
 def constant(expr: ir.Expr, parameters: Mapping[str, object], tables: Mapping[str, Mapping]) -> object:
     """The value of an expression that reads no data (a parameter's or a table row's)."""
-    return _compile(expr, None, parameters, tables)(None, "", Period(0))
+    return compile_expr(expr, None, parameters, tables)(None, "", Period(0))
 
 
-def _compile(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: Mapping) -> Compiled:
+def compile_expr(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: Mapping) -> Compiled:
     def sub(e: ir.Expr) -> Compiled:
-        return _compile(e, kind, parameters, tables)
+        return compile_expr(e, kind, parameters, tables)
 
     match expr:
         case ir.Const(value=value):
@@ -103,7 +103,7 @@ def _compile(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: Mappi
         case ir.Aggregate():
             return _aggregate(expr, kind, sub(expr.operand), sub(expr.where) if expr.where is not None else None)
         case ir.Via(ref=ref, kind=target, inner=inner):
-            return _via(target, sub(ref), _compile(inner, target, parameters, tables))
+            return _via(target, sub(ref), compile_expr(inner, target, parameters, tables))
     raise TypeError(f"cannot compile {type(expr).__name__}")  # unreachable for a checked program
 
 
@@ -187,9 +187,9 @@ def make_plan(program: ir.Program, graph: nx.DiGraph) -> Plan:
             tables[table.name] = {key: constant(value, parameters, tables) for key, value in table.rows}
     value_order = tuple((graph.nodes[n]["entity"], graph.nodes[n]["name"]) for n in order
                         if graph.nodes[n]["kind"] == "value")
-    values = {key: _compile(program.values[key].expr, key[0], parameters, tables) for key in value_order}
+    values = {key: compile_expr(program.values[key].expr, key[0], parameters, tables) for key in value_order}
     def compiled(expr: ir.Expr | None, kind: str) -> Compiled | None:
-        return _compile(expr, kind, parameters, tables) if expr is not None else None
+        return compile_expr(expr, kind, parameters, tables) if expr is not None else None
 
     rules = tuple(
         CompiledRule(rule=rule, condition=compiled(rule.condition, rule.entity),

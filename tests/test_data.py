@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
 
 import pytest
@@ -173,10 +172,11 @@ def test_row_order_does_not_change_the_dataset(rows):
 
 
 def test_the_generated_province_loads_for_all_shipped_policies():
-    import policydsl
     from conftest import ROOT
+
+    import policydsl
 
     policies = policydsl.load(ROOT / "policies")
     dataset = policies.load_data(ROOT / "examples" / "province")
     assert len(dataset.entities("enterprise")) == 300 and len(dataset.entities("industrial_zone")) == 25
-    assert json.dumps(sorted(dataset.kinds))
+    assert {"enterprise", "industrial_zone", "service_zone", "cadre", "project", "city"} <= set(dataset.kinds)
