@@ -58,7 +58,7 @@ def main() -> None:
     mapping = generate(args.enterprises, args.zones, args.years)
     rows = sum(len(v) for v in mapping.values())
     generated = time.perf_counter()
-    from policydsl.data import dataset_from_mapping
+    from policydsl.engine.data import dataset_from_mapping
 
     dataset = dataset_from_mapping(mapping, policies.program.entities)
     loaded = time.perf_counter()

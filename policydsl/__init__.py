@@ -7,11 +7,11 @@
     print(policydsl.explanation_text(result.explain("E03", "enterprise_yellow_card_warning", "2019")))
 """
 
-from .api import Compiled, PolicySet, Result, compile_paths, load
-from .diagnostics import DataError, Diagnostic, PolicyError
-from .evaluate import Decision
-from .explain import ExplainError, Explanation
-from .render import decisions_json, explanation_json, explanation_text
+from policydsl.api import Compiled, PolicySet, Result, compile_paths, load
+from policydsl.diagnostics import DataError, Diagnostic, PolicyError
+from policydsl.engine.evaluate import Decision
+from policydsl.engine.explain import ExplainError, Explanation
+from policydsl.render import decisions_json, explanation_json, explanation_text
 
 __all__ = [
     "Compiled", "DataError", "Decision", "Diagnostic", "ExplainError", "Explanation", "PolicyError", "PolicySet",

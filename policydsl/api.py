@@ -16,17 +16,17 @@ from pathlib import Path
 import attrs
 import networkx as nx
 
-from . import data as data_stage
-from .build import build
-from .diagnostics import Diagnostic, PolicyError, SourceFile
-from .evaluate import Decision, Evaluation, evaluate
-from .explain import Explanation, explain_decision, explain_why_not
-from .graph import build_graph, cycle_diagnostics
-from .ir import Program
-from .plan import Plan, make_plan
-from .resolve import resolve
-from .schema import Dataset
-from .values import Period
+from policydsl.engine import data as data_stage
+from policydsl.language.build import build
+from policydsl.diagnostics import Diagnostic, PolicyError, SourceFile
+from policydsl.engine.evaluate import Decision, Evaluation, evaluate
+from policydsl.engine.explain import Explanation, explain_decision, explain_why_not
+from policydsl.engine.graph import build_graph, cycle_diagnostics
+from policydsl.language.ir import Program
+from policydsl.engine.plan import Plan, make_plan
+from policydsl.language.resolve import resolve
+from policydsl.schema import Dataset
+from policydsl.values import Period
 
 
 @attrs.frozen(kw_only=True)

@@ -14,14 +14,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import api, render
-from . import graph as graph_stage
-from .build import build, parse_tree_text
-from .coverage import catalogue_rules, coverage_rows, omissions, render_markdown
-from .diagnostics import DataError, PolicyError, SourceFile, render_all
-from .explain import ExplainError
-from .scenarios import ScenarioError, run_file, scenario_files
-from .values import Period
+from policydsl import api
+
+from policydsl import render
+from policydsl.engine import graph as graph_stage
+from policydsl.language.build import build, parse_tree_text
+from policydsl.tools.coverage import catalogue_rules, coverage_rows, omissions, render_markdown
+from policydsl.diagnostics import DataError, PolicyError, SourceFile, render_all
+from policydsl.engine.explain import ExplainError
+from policydsl.tools.scenarios import ScenarioError, run_file, scenario_files
+from policydsl.values import Period
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 STAGES = ("parse", "ast", "ir", "graph", "plan")

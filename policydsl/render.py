@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from .evaluate import Decision
-from .explain import Explanation, RuleTrace, TraceNode
-from .values import Unknown, format_value, json_value
+from policydsl.engine.evaluate import Decision
+from policydsl.engine.explain import Explanation, RuleTrace, TraceNode
+from policydsl.values import Unknown, format_value, json_value
 
 _OPS = {">=": "≥", "<=": "≤", "!=": "≠"}
 

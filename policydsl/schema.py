@@ -10,8 +10,8 @@ from collections.abc import Mapping
 
 import attrs
 
-from .types import Type
-from .values import Period
+from policydsl.types import Type
+from policydsl.values import Period
 
 
 @attrs.frozen(kw_only=True)

@@ -8,8 +8,8 @@ import pytest
 from conftest import ROOT, check_golden
 
 import policydsl
-from policydsl.coverage import catalogue_rules, coverage_rows, omissions, render_markdown
-from policydsl.scenarios import scenario_files
+from policydsl.tools.coverage import catalogue_rules, coverage_rows, omissions, render_markdown
+from policydsl.tools.scenarios import scenario_files
 
 CATALOGUE = ROOT.parent / "shared" / "spec" / "rule-catalogue.md"
 needs_catalogue = pytest.mark.skipif(not CATALOGUE.is_file(), reason="the rule catalogue lives in ../shared")

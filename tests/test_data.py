@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policydsl.data import dataset_from_mapping, load_data
+from policydsl.engine.data import dataset_from_mapping, load_data
 from policydsl.diagnostics import DataError
 from policydsl.schema import EntitySchema, FactSchema
 from policydsl.types import BOOLEAN, DATE, DECIMAL, INTEGER, PERCENT, TEXT, enumeration

@@ -7,7 +7,7 @@ import json
 from conftest import ROOT
 
 import policydsl
-from policydsl.graph import ancestors, build_graph, node_order, to_dot, to_json
+from policydsl.engine.graph import ancestors, build_graph, node_order, to_dot, to_json
 
 
 def kaifeng_graph():

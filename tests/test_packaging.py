@@ -22,7 +22,7 @@ def test_wheel_contains_the_grammar_and_loads_it_outside_the_checkout(tmp_path):
     policy.write_text('policy p\nentity e\n  yearly x: integer\noutcome o "结果" is measure\n'
                       'rule r\n  implements p.1\n  cite "一"\n  for e\n  when x > 1\n  then o\n', encoding="utf-8")
     # Run from an empty folder with only the unpacked wheel on the path: no checkout to fall back on.
-    script = ("import sys, policydsl, policydsl.syntax as s; "
+    script = ("import sys, policydsl, policydsl.language.syntax as s; "
               "assert 'site' in s.__file__, s.__file__; "
               f"print(len(policydsl.load({str(policy)!r}).program.rules))")
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,

@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import policydsl
-from policydsl.build import build_source
-from policydsl.data import dataset_from_mapping
+from policydsl.language.build import build_source
+from policydsl.engine.data import dataset_from_mapping
 from policydsl.diagnostics import SourceFile
-from policydsl.printer import module_text
-from policydsl.reference import reference_decisions
+from policydsl.language.printer import module_text
+from policydsl.engine.reference import reference_decisions
 
 SCHEMA = """
 policy gen

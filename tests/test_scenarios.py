@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 
 import policydsl
-from policydsl.scenarios import _read, run_case, scenario_files
+from policydsl.tools.scenarios import _read, run_case, scenario_files
 
 FILES = scenario_files([ROOT / "policies"])
 CASES = [(file, case) for file in FILES for case in _read(file)["cases"]]

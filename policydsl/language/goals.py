@@ -17,8 +17,8 @@ import datetime as dt
 
 import attrs
 
-from . import ast
-from .diagnostics import Diagnostic, error
+from policydsl.language import ast
+from policydsl.diagnostics import Diagnostic, error
 
 GOAL_OUTCOMES = {
     # name: (label, kind, payload)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import attrs
 
-from . import ir
-from .diagnostics import did_you_mean
-from .evaluate import Decision, Evaluation
-from .plan import compile_expr
-from .values import MissingFact, Period, Unknown, format_value
+from policydsl.language import ir
+from policydsl.diagnostics import did_you_mean
+from policydsl.engine.evaluate import Decision, Evaluation
+from policydsl.engine.plan import compile_expr
+from policydsl.values import MissingFact, Period, Unknown, format_value
 
 
 @attrs.frozen(kw_only=True)

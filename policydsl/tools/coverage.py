@@ -20,9 +20,9 @@ from pathlib import Path
 
 import attrs
 
-from .api import PolicySet
-from .diagnostics import DataError
-from .scenarios import _matches, _read
+from policydsl.api import PolicySet
+from policydsl.diagnostics import DataError
+from policydsl.tools.scenarios import _matches, _read
 
 DOCUMENTS = ("zhoukou2017", "zhoukou2014", "henan2014", "xuchang2018", "kaifeng2014")
 _ID = r"((?:" + "|".join(DOCUMENTS) + r")\.[A-Za-z0-9.]+)"

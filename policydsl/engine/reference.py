@@ -8,12 +8,14 @@ Only the per-operator semantics (`ops`) and the final combination of outcomes ar
 
 from __future__ import annotations
 
-from . import ast, ops
-from .evaluate import Decision, combine, decision_of, decision_order, document_status, history_floor
-from .ir import Program
-from .plan import Plan
-from .schema import Dataset
-from .values import MissingFact, Period, Unknown
+from policydsl.language import ast
+
+from policydsl.engine import ops
+from policydsl.engine.evaluate import Decision, combine, decision_of, decision_order, document_status, history_floor
+from policydsl.language.ir import Program
+from policydsl.engine.plan import Plan
+from policydsl.schema import Dataset
+from policydsl.values import MissingFact, Period, Unknown
 
 
 class ReferenceInterpreter:

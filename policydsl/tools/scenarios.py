@@ -25,10 +25,10 @@ from pathlib import Path
 
 import attrs
 
-from .api import PolicySet
-from .diagnostics import DataError, did_you_mean
-from .render import explanation_text
-from .values import json_value
+from policydsl.api import PolicySet
+from policydsl.diagnostics import DataError, did_you_mean
+from policydsl.render import explanation_text
+from policydsl.values import json_value
 
 
 @attrs.frozen(kw_only=True)

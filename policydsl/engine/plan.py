@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping
 import attrs
 import networkx as nx
 
-from . import graph as g
-from . import ir, ops
-from .values import MissingFact, Period, Unknown
+from policydsl.engine import graph as g
+from policydsl.language import ir
+from policydsl.engine import ops
+from policydsl.values import MissingFact, Period, Unknown
 
 Compiled = Callable[[object, str, Period], object]
 

@@ -11,10 +11,12 @@ from collections.abc import Callable
 
 import attrs
 
-from . import ast, ir
-from . import types as T
-from .diagnostics import Diagnostic, Note, Span, did_you_mean, error
-from .schema import EntitySchema
+from policydsl.language import ast
+
+from policydsl.language import ir
+from policydsl import types as T
+from policydsl.diagnostics import Diagnostic, Note, Span, did_you_mean, error
+from policydsl.schema import EntitySchema
 
 HISTORY_FUNCTIONS = {"previous", "change", "streak", "count_periods", "first_time"}
 AGGREGATE_FUNCTIONS = {"rank", "top", "bottom", "group_sum", "group_mean", "group_min", "group_max",

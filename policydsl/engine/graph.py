@@ -12,8 +12,8 @@ import json
 
 import networkx as nx
 
-from . import ir
-from .diagnostics import Diagnostic, Note, Span, error
+from policydsl.language import ir
+from policydsl.diagnostics import Diagnostic, Note, Span, error
 
 
 def fact_node(entity: str, name: str) -> str:

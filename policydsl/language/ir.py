@@ -12,10 +12,10 @@ from collections.abc import Mapping
 
 import attrs
 
-from . import ast
-from .diagnostics import SourceFile, Span
-from .schema import EntitySchema
-from .types import Type
+from policydsl.language import ast
+from policydsl.diagnostics import SourceFile, Span
+from policydsl.schema import EntitySchema
+from policydsl.types import Type
 
 node = attrs.frozen(kw_only=True)
 

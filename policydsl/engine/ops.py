@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from dateutil.relativedelta import relativedelta
 
-from .values import Duration, Unknown, normalise_number, unknown_of
+from policydsl.values import Duration, Unknown, normalise_number, unknown_of
 
 
 def add_duration(date: dt.date, duration: Duration, sign: int = 1) -> dt.date:

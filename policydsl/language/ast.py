@@ -11,8 +11,8 @@ import datetime as dt
 
 import attrs
 
-from .diagnostics import Span
-from .values import Duration, Number
+from policydsl.diagnostics import Span
+from policydsl.values import Duration, Number
 
 
 def _span() -> Span:

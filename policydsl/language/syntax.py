@@ -16,7 +16,7 @@ from pathlib import Path
 import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from .diagnostics import Diagnostic, SourceFile, Span, error
+from policydsl.diagnostics import Diagnostic, SourceFile, Span, error
 
 DECLARATION_KEYWORDS = ("policy", "import", "type", "entity", "parameter", "table", "value",
                         "outcome", "ladder", "highest", "rule", "target", "deadline", "scope")
@@ -69,7 +69,7 @@ def _grammar_text() -> str:
     packaged = resources.files("policydsl") / "grammar" / "policy.lark"
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
-    checkout = Path(__file__).resolve().parent.parent / "grammar" / "policy.lark"
+    checkout = Path(__file__).resolve().parents[2] / "grammar" / "policy.lark"
     return checkout.read_text(encoding="utf-8")
 
 

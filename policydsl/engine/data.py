@@ -24,10 +24,10 @@ from pathlib import Path
 
 import attrs
 
-from .diagnostics import DataError, did_you_mean
-from .schema import Dataset, EntityRecord, EntitySchema, FactSchema
-from .types import Type
-from .values import Period, to_number
+from policydsl.diagnostics import DataError, did_you_mean
+from policydsl.schema import Dataset, EntityRecord, EntitySchema, FactSchema
+from policydsl.types import Type
+from policydsl.values import Period, to_number
 
 MAX_PROBLEMS = 50
 _TRUE = {"true", "1", "yes", "是", "y", "t"}

@@ -7,8 +7,8 @@ wherever an operand binds more loosely than its operator, so printing never chan
 
 from __future__ import annotations
 
-from . import ast
-from .values import format_number
+from policydsl.language import ast
+from policydsl.values import format_number
 
 # Binding strength, loosest first (the grammar's order).
 _IF, _OR, _AND, _NOT, _COMPARE, _SUM, _PRODUCT, _UNARY, _ATOM = range(9)

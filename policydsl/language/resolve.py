@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import attrs
 
-from . import ast, ir
-from . import types as T
-from .diagnostics import Diagnostic, Note, SourceFile, Span, did_you_mean, error
-from .goals import lower_goals
-from .schema import EntitySchema, FactSchema
-from .typecheck import ExprChecker, Symbols
+from policydsl.language import ast
+
+from policydsl.language import ir
+from policydsl import types as T
+from policydsl.diagnostics import Diagnostic, Note, SourceFile, Span, did_you_mean, error
+from policydsl.language.goals import lower_goals
+from policydsl.schema import EntitySchema, FactSchema
+from policydsl.language.typecheck import ExprChecker, Symbols
 
 QUALIFIER = "::"
 

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 
 import attrs
 
-from .plan import Plan
-from .schema import Dataset
-from .values import MissingFact, Period, Unknown
+from policydsl.engine.plan import Plan
+from policydsl.schema import Dataset
+from policydsl.values import MissingFact, Period, Unknown
 
 
 @attrs.frozen(kw_only=True)

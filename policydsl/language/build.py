@@ -17,10 +17,10 @@ from pathlib import Path
 import attrs
 import lark
 
-from . import ast
-from .diagnostics import Diagnostic, SourceFile, Span, did_you_mean, error
-from .syntax import normalise, parse_tree
-from .values import Duration, to_number
+from policydsl.language import ast
+from policydsl.diagnostics import Diagnostic, SourceFile, Span, did_you_mean, error
+from policydsl.language.syntax import normalise, parse_tree
+from policydsl.values import Duration, to_number
 
 META_KEYS = ("title", "document", "issuer", "issued", "in_force_from", "in_force_until",
              "supersedes", "short_name", "status_rule", "status_cite", "status_quote")

@@ -1,0 +1,1 @@
+"""The engine: graph, plan, data loading, evaluation, explanation."""

@@ -1,0 +1,1 @@
+"""Tools around the engine: scenario tests and catalogue coverage."""
