@@ -62,7 +62,7 @@ def terminal_width() -> int:
     return shutil.get_terminal_size((120, 24)).columns
 
 
-def write_decisions(args, policies, decisions: Sequence[Decision]) -> None:
+def write_decisions(args, policies, decisions: Sequence[Decision], *, warnings: Sequence = ()) -> None:
     """`eval`'s output in the chosen format, to standard output or `-o FILE`."""
     chosen = filter_decisions(args, policies.program, decisions)
     if args.format == "xlsx":
@@ -71,7 +71,7 @@ def write_decisions(args, policies, decisions: Sequence[Decision]) -> None:
         render.decisions_xlsx(chosen, args.output)
         return
     if args.format == "json":
-        text = render.decisions_json(chosen) + "\n"
+        text = render.decisions_json(chosen, warnings=warnings) + "\n"
     elif args.format == "csv":
         text = render.decisions_csv(chosen)
     else:
