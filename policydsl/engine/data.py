@@ -27,7 +27,7 @@ import attrs
 from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.schema import Dataset, EntityRecord, EntitySchema, FactSchema
 from policydsl.types import Type
-from policydsl.values import Period, to_number
+from policydsl.values import Percent, Period, to_number
 
 MAX_PROBLEMS = 50
 _TRUE = {"true", "1", "yes", "是", "y", "t"}
@@ -95,7 +95,7 @@ def _convert(value: object, fact_type: Type) -> object:
             raise ValueError(f'"{value}" is not a number') from None
         if name == "integer" and not isinstance(number, int):
             raise ValueError(f'"{value}" is not a whole number')
-        return number
+        return _percent_or_number(number, name)
     if name == "date":
         if isinstance(value, dt.datetime):
             return value.date()
@@ -106,6 +106,11 @@ def _convert(value: object, fact_type: Type) -> object:
         except ValueError:
             raise ValueError(f'"{value}" is not a date (write YYYY-MM-DD)') from None
     return unicodedata.normalize("NFC", str(value).strip())
+
+
+def _percent_or_number(number, type_name: str) -> object:
+    """A percent column holds the number shown before `%`: a cell 12.5 (or "12.5%") is 12.5 %."""
+    return Percent.shown_as(number) if type_name == "percent" else number
 
 
 # ---- reading tables ---------------------------------------------------------------------
