@@ -15,13 +15,34 @@ import attrs
 from policydsl.language import ir
 from policydsl.diagnostics import did_you_mean
 from policydsl.engine.evaluate import Decision, Evaluation
+from policydsl.engine import members
 from policydsl.engine.plan import compile_expr
 from policydsl.values import MissingFact, Period, Unknown, format_value
 
 
 @attrs.frozen(kw_only=True)
+class Shortfall:
+    """A member the `where` filter of an aggregate excluded, and the parts of the filter it failed."""
+
+    member: str
+    failed: tuple[TraceNode, ...]
+
+
+@attrs.frozen(kw_only=True)
+class MemberList:
+    """The members an aggregate over another kind saw (`count(enterprise where …)`), all of them."""
+
+    kind: str
+    via: str  # the chain of references, e.g. "zone.city"
+    condition: str | None  # the `where` filter's text
+    counted: tuple[tuple[str, object], ...]  # (member, its value; true for a count)
+    excluded: tuple[Shortfall, ...]  # nearest first: the fewest failed parts
+    left_out: tuple[tuple[str, tuple[MissingFact, ...]], ...]  # missing data (G8)
+
+
+@attrs.frozen(kw_only=True)
 class TraceNode:
-    kind: str  # condition, compare, logic, fact, value, parameter, lookup, history, aggregate, expr, const
+    kind: str  # condition, compare, logic, fact, value, parameter, lookup, history, aggregate, members, expr, const
     text: str  # the policy text of the expression, or the name read
     value: object
     entity: str
@@ -31,6 +52,7 @@ class TraceNode:
     detail: tuple[str, ...] = ()
     children: tuple[TraceNode, ...] = ()
     span: str | None = None
+    members: MemberList | None = None  # an aggregate over another kind: every member it saw
 
     @property
     def missing(self) -> frozenset[MissingFact]:
@@ -122,6 +144,8 @@ class _Tracer:
                 return self._history(expr, kind, entity, period, base, sub)
             case ir.Aggregate():
                 return self._aggregate(expr, kind, entity, period, base, sub)
+            case ir.Members():
+                return self._members(expr, kind, entity, period, base, sub)
             case ir.Cond(condition=condition, then=then, otherwise=otherwise):
                 # only the branch taken explains the value
                 test = self.trace(condition, kind, entity, period, sub)
@@ -193,6 +217,24 @@ class _Tracer:
         return TraceNode(kind="aggregate", detail=tuple(detail), children=(own,), **base)
 
 
+    def _members(self, expr: ir.Members, kind, entity, period: Period, base, sub) -> TraceNode:
+        seen = members.gather(
+            self.run, id(expr), expr.kind, expr.path, entity, period,
+            (lambda m: self.value(expr.operand, expr.kind, m, period)) if expr.operand is not None else None,
+            (lambda m: self.value(expr.where, expr.kind, m, period)) if expr.where is not None else None)
+        excluded = []
+        for member in seen.excluded:
+            where = self.trace(expr.where, expr.kind, member, period, sub)
+            excluded.append(Shortfall(member=member, failed=_failed_parts(where)))
+        excluded.sort(key=lambda s: (len(s.failed), s.member))
+        listed = MemberList(
+            kind=expr.kind, via=".".join(attribute for _, attribute in expr.path),
+            condition=self.text(expr.where) if expr.where is not None else None,
+            counted=tuple(seen.counted.items()), excluded=tuple(excluded),
+            left_out=tuple((m, tuple(sorted(u.missing))) for m, u in seen.left_out.items()))
+        return TraceNode(kind="members", members=listed, **base)
+
+
 _STRENGTH = {"or": 1, "and": 2, "not": 3}
 
 
@@ -226,6 +268,10 @@ def ir_text(expr: ir.Expr) -> str:
             return f"{function}({', '.join(ir_text(o) for o in operands)})"
         case ir.Via(ref=ref, inner=inner):
             return f"{ir_text(ref)}.{ir_text(inner)}"
+        case ir.Members(function=function, kind=kind, path=path, operand=operand, where=where):
+            text = kind if operand is None else f"{ir_text(operand)} over {kind}"
+            text += " via " + ".".join(attribute for _, attribute in path)
+            return f"{function}({text}" + (f" where {ir_text(where)})" if where is not None else ")")
     return type(expr).__name__
 
 

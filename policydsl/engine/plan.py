@@ -15,7 +15,7 @@ import networkx as nx
 
 from policydsl.engine import graph as g
 from policydsl.language import ir
-from policydsl.engine import ops
+from policydsl.engine import members, ops
 from policydsl.values import MissingFact, Period, Unknown
 
 Compiled = Callable[[object, str, Period], object]
@@ -105,6 +105,8 @@ def compile_expr(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: M
             return _aggregate(expr, kind, sub(expr.operand), sub(expr.where) if expr.where is not None else None)
         case ir.Via(ref=ref, kind=target, inner=inner):
             return _via(target, sub(ref), compile_expr(inner, target, parameters, tables))
+        case ir.Members():
+            return compile_members(expr, kind, parameters, tables)
     raise TypeError(f"cannot compile {type(expr).__name__}")  # unreachable for a checked program
 
 
@@ -172,6 +174,21 @@ def _aggregate(expr: ir.Aggregate, kind: str, operand: Compiled, where: Compiled
         own = values.get(entity, operand(run, entity, period))
         return ops.aggregate(expr.function, own, list(values.values()), expr.descending, expr.n,
                              own_included=entity in values or where is None)
+    return aggregate
+
+
+def compile_members(expr: ir.Members, kind: str, parameters: Mapping, tables: Mapping) -> Compiled:
+    """An aggregate over another kind's members: `members.gather`, then `members.fold`."""
+    def for_members(part: ir.Expr | None):
+        return compile_expr(part, expr.kind, parameters, tables) if part is not None else None
+    operand, where = for_members(expr.operand), for_members(expr.where)
+
+    def aggregate(run, entity, period):
+        seen = members.gather(
+            run, id(expr), expr.kind, expr.path, entity, period,
+            (lambda m: operand(run, m, period)) if operand else None,
+            (lambda m: where(run, m, period)) if where else None)
+        return members.fold(expr.function, seen, kind, entity, period)
     return aggregate
 
 
