@@ -64,8 +64,10 @@ def decision_to_json(d: Decision) -> dict:
     }
 
 
-def decisions_json(decisions: Sequence[Decision]) -> str:
-    return json.dumps({"decisions": [decision_to_json(d) for d in decisions]}, ensure_ascii=False, indent=2)
+def decisions_json(decisions: Sequence[Decision], warnings: Sequence = ()) -> str:
+    """The `eval --format json` contract: the decisions, and the data warnings of the load."""
+    return json.dumps({"decisions": [decision_to_json(d) for d in decisions],
+                       "warnings": [w.to_json() for w in warnings]}, ensure_ascii=False, indent=2)
 
 
 def decisions_table(decisions: Sequence[Decision]) -> str:

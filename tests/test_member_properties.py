@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import policydsl
 from policydsl.engine.data import dataset_from_mapping
-from policydsl.engine.reference import reference_decisions
+from oracle import reference_decisions
 
 SCHEMA = """
 policy gen

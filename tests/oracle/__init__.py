@@ -11,7 +11,8 @@ from __future__ import annotations
 from policydsl.language import ast
 
 from policydsl.engine import ops
-from policydsl.engine.evaluate import Decision, combine, decision_of, decision_order, document_status, history_floor
+from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
+from policydsl.engine.evaluate import history_floor
 from policydsl.language.ir import Program
 from policydsl.engine.plan import Plan
 from policydsl.schema import Dataset
@@ -269,8 +270,8 @@ class ReferenceInterpreter:
                             break
                         decided.append(decision_of(rule, outcomes[c.outcome], entity, period, amount, value))
                     fired.extend(decided)
-        fired.extend(document_status(self.plan, self.dataset, None))
-        return sorted(combine(self.plan, fired), key=decision_order)
+        fired.extend(document_status(self.program, self.dataset.periods(), None))
+        return sorted(combine(self.program.combinations, fired), key=decision_order)
 
 
 def reference_decisions(program: Program, plan: Plan, dataset: Dataset) -> list[Decision]:
