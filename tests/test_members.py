@@ -143,7 +143,7 @@ value wrong for industrial_zone = sum(revenue over enterprise via zone) + 5%
 def test_an_aggregate_with_two_reference_chains_needs_via(compile_text):
     compiled = compile_text(SCHEMA + "value n for industrial_zone = count(enterprise where class = A)\n")
     [diagnostic] = compiled.diagnostics
-    assert diagnostic.code == "E220" and "via zone" in diagnostic.hint or "via host_zone" in diagnostic.hint
+    assert diagnostic.code == "E221" and "via zone" in diagnostic.hint or "via host_zone" in diagnostic.hint
 
 
 EXPLAINED = SCHEMA + VALUES + """
