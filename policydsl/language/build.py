@@ -28,6 +28,10 @@ _DATE_META = {"issued", "in_force_from", "in_force_until"}
 _COMPARATORS = {"≥": ">=", "≤": "<=", "≠": "!="}
 
 
+# The aggregates over the members of another entity kind (`count(enterprise where …)`).
+MEMBER_FUNCTIONS = ("count", "sum", "mean", "min", "max", "any", "all")
+
+
 @attrs.frozen(kw_only=True)
 class Built:
     modules: tuple[ast.Module, ...]
@@ -415,7 +419,23 @@ class _Builder:
                 if keywords:
                     self.fail("E116", "a positional argument cannot follow a named one", argument.meta)
                 args.append(self.expr(argument.children[0]))
+        if str(function) in MEMBER_FUNCTIONS and len(args) == 1 and not keywords and str(function) not in ("min", "max"):
+            # `count(enterprise)`: an aggregate over members with no clause
+            return ast.Members(function=str(function), operand=args[0], span=span)
         return ast.Call(function=str(function), args=tuple(args), keywords=tuple(keywords), span=span)
+
+    def x_members(self, tree, span):
+        function, operand, scope = tree.children
+        kind, via, where = None, (), None
+        for clause in scope.children:
+            if clause.data == "over_clause":
+                kind = str(clause.children[0])
+            elif clause.data == "via_clause":
+                via = tuple(str(name) for name in clause.children)
+            else:
+                where = self.expr(clause.children[0])
+        return ast.Members(function=str(function), operand=self.expr(operand), kind=kind, via=via, where=where,
+                           span=span)
 
 
 def build_source(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
