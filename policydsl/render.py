@@ -29,6 +29,9 @@ TEXT = {
         "of": "of", "in": "in", "万元": "万元", "static": "static",
         "stronger": "the stronger outcome", "cannot": "cannot be decided without",
         "deeper": "… (deeper values: --format json)", "above": "(explained above)",
+        "members": "{n} {kind}{where}{via}", "more": "… ({n} more)", "none": "none",
+        "excluded": "{n} {kind} excluded by the condition", "short": "{member} fell short",
+        "left_out": "{n} {kind} left out (missing data)",
     },
     "zh": {
         "active": "适用", "superseded": "已触发，但被更重/更高的结果取代", "not_fired": "未触发",
@@ -42,6 +45,9 @@ TEXT = {
         "of": "的", "in": "于", "万元": "万元", "static": "静态",
         "stronger": "更强的结果", "cannot": "无法判定，缺少",
         "deeper": "…（更深层的数值见 --format json）", "above": "（见上文）",
+        "members": "{n} 个 {kind}{where}{via}", "more": "…（另 {n} 个）", "none": "无",
+        "excluded": "{n} 个 {kind} 不满足条件", "short": "{member} 未达到",
+        "left_out": "{n} 个 {kind} 因数据缺失未计入",
     },
 }
 
@@ -269,6 +275,8 @@ def _node_lines(node: TraceNode, indent: int, words: dict, lines: list[str], pre
         lines.append(f"{pad}    · {item}")
     if isinstance(node.value, Unknown) and node.value.missing and node.kind != "logic":
         lines.append(f"{pad}    · {words['missing']}: " + ", ".join(str(m) for m in sorted(node.value.missing)))
+    if node.members is not None:
+        _member_lines(node, pad, words, lines)
     if node.kind == "history":
         return  # the periods walked are listed above; their facts appear under "facts read"
     if node.kind == "value":
@@ -285,6 +293,42 @@ def _node_lines(node: TraceNode, indent: int, words: dict, lines: list[str], pre
         # a derived value shows its definition one level down, introduced by "="
         _node_lines(child, indent + 1, words, lines, prefix="= " if node.kind == "value" else "",
                     value_depth=value_depth, shown=shown)
+
+
+# Members named in text; JSON and DOT carry every one.
+TEXT_MEMBERS = 10
+TEXT_SHORTFALLS = 5
+
+
+def _member_lines(node: TraceNode, pad: str, words: dict, lines: list[str]) -> None:
+    """`7 enterprise where …: E012, E031, … (3 more)`, the nearest misses and what they lacked,
+    and the members left out for missing data."""
+    listed = node.members
+    where = f" where {listed.condition}" if listed.condition else ""
+    head = words["members"].format(n=len(listed.counted), kind=listed.kind, where=where, via=f" (via {listed.via})")
+    names = [m if value is True else f"{m} {format_value(value)}" for m, value in listed.counted[:TEXT_MEMBERS]]
+    if len(listed.counted) > TEXT_MEMBERS:
+        names.append(words["more"].format(n=len(listed.counted) - TEXT_MEMBERS))
+    lines.append(f"{pad}    · {head}: {', '.join(names) or words['none']}")
+    if listed.excluded:
+        lines.append(f"{pad}    · " + words["excluded"].format(n=len(listed.excluded), kind=listed.kind) + ":")
+        for shortfall in listed.excluded[:TEXT_SHORTFALLS]:
+            parts = "; ".join(_shortfall_text(part, words) for part in shortfall.failed)
+            lines.append(f"{pad}        {words['short'].format(member=shortfall.member)}: {parts}")
+        if len(listed.excluded) > TEXT_SHORTFALLS:
+            lines.append(f"{pad}        " + words["more"].format(n=len(listed.excluded) - TEXT_SHORTFALLS))
+    if listed.left_out:
+        lines.append(f"{pad}    · " + words["left_out"].format(n=len(listed.left_out), kind=listed.kind) + ":")
+        for member, missing in listed.left_out[:TEXT_SHORTFALLS]:
+            lines.append(f"{pad}        {member}: {words['missing']} " + ", ".join(str(m) for m in missing))
+        if len(listed.left_out) > TEXT_SHORTFALLS:
+            lines.append(f"{pad}        " + words["more"].format(n=len(listed.left_out) - TEXT_SHORTFALLS))
+
+
+def _shortfall_text(part: TraceNode, words: dict) -> str:
+    if part.kind == "compare" and len(part.children) == 2:
+        return _compare_detail(part, words)
+    return f"{_mark(part.value)}{part.text}"
 
 
 def _rule_lines(trace: RuleTrace, words: dict, lines: list[str], *, why_not: bool) -> None:
@@ -386,6 +430,14 @@ def _node_json(node: TraceNode) -> dict:
         out["detail"] = list(node.detail)
     if node.children:
         out["children"] = [_node_json(c) for c in node.children]
+    if node.members is not None:
+        listed = node.members
+        out["members"] = {
+            "kind": listed.kind, "via": listed.via, "where": listed.condition,
+            "counted": [{"entity": m, "value": json_value(v)} for m, v in listed.counted],
+            "excluded": [{"entity": s.member, "failed": [_node_json(f) for f in s.failed]} for s in listed.excluded],
+            "left_out": [{"entity": m, "missing": [str(f) for f in missing]} for m, missing in listed.left_out],
+        }
     return out
 
 
@@ -414,12 +466,14 @@ def explanation_dot(explanation: Explanation) -> str:
     counter = iter(range(1_000_000))
 
     def quote(text: str) -> str:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
     def add(node: TraceNode) -> str:
         name = f"n{next(counter)}"
         where = f" [{node.period}]" if node.kind == "fact" and node.period else ""
         caption = f"{node.text}{where} = {format_value(node.value)}"
+        if node.members is not None:  # every member counted, one per line
+            caption += "\n" + "\n".join(m if v is True else f"{m} {format_value(v)}" for m, v in node.members.counted)
         lines.append(f"  {name} [label={quote(caption)}];")
         for child in node.children:
             if child.kind != "const":

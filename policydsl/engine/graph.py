@@ -54,6 +54,9 @@ def _references(expr: ir.Expr, earlier: bool = False) -> list[tuple[str, Span, b
             found.append((param_node(name), expr.span, earlier))
         case ir.Lookup(table=name):
             found.append((table_node(name), expr.span, earlier))
+        case ir.Members(path=path):
+            # the references that make an entity a member are read as well
+            found.extend((fact_node(kind, attribute), expr.span, earlier) for kind, attribute in path)
     inner_earlier = earlier or (isinstance(expr, ir.History) and expr.function == "previous")
     for child in ir.children(expr):
         found.extend(_references(child, inner_earlier))
