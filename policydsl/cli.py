@@ -30,6 +30,7 @@ from policydsl.engine.explain import ExplainError
 from policydsl.tools.scenarios import ScenarioError, run_file, scenario_files
 from policydsl.tools import fmt as fmt_tool
 from policydsl.tools import lint as lint_tool
+from policydsl.tools import diff as diff_tool
 from policydsl.values import Period
 
 from policydsl.tools.exits import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK  # noqa: E402 (re-exported)
@@ -108,6 +109,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     fmt_tool.add_command(commands)
     lint_tool.add_command(commands)
+    diff_tool.add_command(commands, _period)
 
     dump = commands.add_parser("dump", help="print an intermediate form")
     dump.add_argument("policy", nargs="+")
@@ -341,7 +343,8 @@ def cmd_coverage(args) -> int:
 
 
 COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump,
-            "fmt": fmt_tool.run_command, "lint": lint_tool.run_command}
+            "fmt": fmt_tool.run_command, "lint": lint_tool.run_command,
+            "diff": diff_tool.run_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
