@@ -26,9 +26,10 @@ from policydsl.tools.coverage import CatalogueError, catalogue_rules, coverage_r
 from policydsl.diagnostics import DataError, PolicyError, SourceFile, render_all
 from policydsl.engine.explain import ExplainError
 from policydsl.tools.scenarios import ScenarioError, run_file, scenario_files
+from policydsl.tools import fmt as fmt_tool
 from policydsl.values import Period
 
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+from policydsl.tools.exits import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK  # noqa: E402 (re-exported)
 STAGES = ("parse", "ast", "ir", "graph", "plan")
 
 
@@ -97,6 +98,8 @@ def make_parser() -> argparse.ArgumentParser:
                           help="the rule catalogue (markdown); default: %(default)s")
     coverage.add_argument("--format", choices=("md", "json"), default="md")
     coverage.add_argument("-o", "--output", help="file to write (default: standard output)")
+
+    fmt_tool.add_command(commands)
 
     dump = commands.add_parser("dump", help="print an intermediate form")
     dump.add_argument("policy", nargs="+")
@@ -331,7 +334,8 @@ def cmd_coverage(args) -> int:
     return EXIT_FINDINGS if missing else EXIT_OK
 
 
-COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump}
+COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump,
+            "fmt": fmt_tool.run_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,7 +27,7 @@ import attrs
 from policydsl.diagnostics import did_you_mean
 from policydsl.schema import EntitySchema
 from policydsl.types import Type
-from policydsl.values import Number, Period
+from policydsl.values import Number, Percent, Period
 
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 MAX_MAGNITUDE = 10 ** 30
@@ -182,7 +182,7 @@ def convert(value: object, fact_type: Type) -> object:
     name = fact_type.name
     if isinstance(value, ShownAsPercent):
         if name == "percent":
-            return percent_points(value.value)
+            return Percent.shown_as(percent_points(value.value))
         raise CellError(f"cell {value.cell} is formatted as a percentage ({format_shown_percent(value.value)}) "
                         f"but the fact is {fact_type}: format the cell as a number, or declare the fact percent")
     if fact_type.is_enum:
@@ -207,7 +207,8 @@ def convert(value: object, fact_type: Type) -> object:
         number = parse_number(value)
         if name == "integer" and not isinstance(number, int):
             raise CellError(f"{_show(value)} is not a whole number")
-        return number
+        # a percent column holds the number shown before `%`: 12.5 (or "12.5%") is 12.5 %, the ratio 1/8
+        return Percent.shown_as(number) if name == "percent" else number
     if name == "date":
         return parse_date(value)
     if isinstance(value, (dict, list)):

@@ -16,7 +16,9 @@ from policydsl.language import ast
 from policydsl.language import ir
 from policydsl import types as T
 from policydsl.diagnostics import Diagnostic, Note, Span, did_you_mean, error
+from policydsl.engine import ops
 from policydsl.schema import EntitySchema
+from policydsl.values import Percent, format_number
 
 HISTORY_FUNCTIONS = {"previous", "change", "streak", "count_periods", "first_time"}
 AGGREGATE_FUNCTIONS = {"rank", "top", "bottom", "group_sum", "group_mean", "group_min", "group_max",
@@ -73,7 +75,7 @@ class ExprChecker:
             t = T.INTEGER
         else:
             t = T.DECIMAL
-        return ir.Const(value=e.value, type=t, span=e.span)
+        return ir.Const(value=ops.number_literal(e.value, e.unit), type=t, span=e.span)
 
     def _StringLit(self, e: ast.StringLit, entity, expected):
         if expected is not None and expected.is_enum and e.value in expected.members:
@@ -142,42 +144,49 @@ class ExprChecker:
     def _Binary(self, e: ast.Binary, entity, expected):
         left = self.check(e.left, entity)
         right = self.check(e.right, entity)
+        if e.op in "+-":
+            left, right = self._zero_as_percent(left, e.left, right.type), self._zero_as_percent(right, e.right, left.type)
         lt, rt = left.type, right.type
-        result = self._arith_type(e.op, lt, rt)
+        result, hint = ops.arith_type(e.op, lt, rt)
         if result is None:
-            self.fail("E202", f"cannot apply `{e.op}` to {_a(lt)} and {_a(rt)}", e.span)
+            self.fail("E202", f"cannot apply `{e.op}` to {_a(lt)} and {_a(rt)}", e.span, hint=hint)
             result = T.ERROR
+        elif e.op == "/" and _plain_literal(e.right) == 100 and _scaled_by_percent(left):
+            self.fail("E219", "a percent is already a ratio: dividing by 100 again makes 5% count as 0.05%",
+                      e.span, hint="drop `/ 100`: `x * 5%` is 5 hundredths of x")
         return ir.Arith(op=e.op, operands=(left, right), type=result, span=e.span)
 
+    # ---- percent and plain numbers (docs/units.md) -----------------------------------------
     @staticmethod
-    def _arith_type(op: str, lt: T.Type, rt: T.Type) -> T.Type | None:
-        if T.is_error(lt) or T.is_error(rt):
-            return T.ERROR
-        if op in "+-":
-            if lt == T.DATE and rt == T.DURATION:
-                return T.DATE
-            if op == "+" and lt == T.DURATION and rt == T.DATE:
-                return T.DATE
-            if lt == T.DURATION and rt == T.DURATION:
-                return T.DURATION
-            return T.numeric_join(lt, rt)
-        if not (lt.is_numeric and rt.is_numeric):
-            return None
-        if op == "*":
-            if lt.unit and rt.unit:
-                # a percent number scales a quantity (tax × 50%); other units never multiply
-                if lt == T.PERCENT and rt != T.PERCENT:
-                    return rt
-                if rt == T.PERCENT and lt != T.PERCENT:
-                    return lt
-                return None
-            if lt.unit or rt.unit:
-                return lt if lt.unit else rt
-            return T.INTEGER if lt == rt == T.INTEGER else T.DECIMAL
-        # division: a quantity divided by a plain number keeps its unit; a ratio has none
-        if lt.unit and not rt.unit:
-            return lt
-        return T.DECIMAL
+    def _zero_as_percent(checked: ir.Expr, source: ast.Expr, other: T.Type) -> ir.Expr:
+        """A written 0 beside a percent is 0%: the one plain number that means the same either way."""
+        if other == T.PERCENT and checked.type in ops.PLAIN and _plain_literal(source) == 0:
+            return ir.Const(value=Percent(0), type=T.PERCENT, span=checked.span)
+        return checked
+
+    def as_declared(self, checked: ir.Expr, source: ast.Expr, wanted: T.Type | None) -> ir.Expr:
+        """An expression where a type is declared: a plain number where a percent is wanted is
+        0% if it is a written 0, a ratio shown as a percent if it is computed (`a / b` is 25%),
+        and an error if it is written (is `30` 30% or 3000%?)."""
+        if wanted != T.PERCENT or checked.type not in ops.PLAIN:
+            return checked
+        if isinstance(source, ast.Binary) and source.op == "*" and 100 in (
+                _plain_literal(source.left), _plain_literal(source.right)):
+            self.fail("E219", "a ratio multiplied by 100 by hand, where a percent is expected", source.span,
+                      hint="drop `* 100`: a ratio is shown as a percent by itself (1/4 is 25%)")
+            return ir.Const(value=None, type=T.ERROR, span=checked.span)
+        if _plain_literal(source) is not None:
+            zero = self._zero_as_percent(checked, source, T.PERCENT)
+            if zero is checked:
+                self._percent_literal(source)
+            return zero
+        return ir.Scalar(function="as_percent", operands=(checked,), type=T.PERCENT, span=checked.span)
+
+    def _percent_literal(self, source: ast.Expr) -> None:
+        number = _plain_literal(source)
+        self.fail("E219", f"the plain number {_number_text(number)} stands where a percent is expected",
+                  source.span, hint=f"write `{_number_text(number)}%` for {_number_text(number)} percent, "
+                                    f"or `{_number_text(number * 100)}%` for the ratio {_number_text(number)}")
 
     def _Negate(self, e: ast.Negate, entity, expected):
         operand = self.check(e.operand, entity)
@@ -190,8 +199,19 @@ class ExprChecker:
         right = self.check(e.right, entity, expected=left.type)
         if left.type.is_enum is False and right.type.is_enum and isinstance(e.left, ast.Name):
             left = self.check(e.left, entity, expected=right.type)
+        left, right = self._percent_operands(left, e.left, right, e.right)
         self._comparable(e.op, left.type, right.type, e.span)
         return ir.Compare(op=e.op, left=left, right=right, type=T.BOOLEAN, span=e.span)
+
+    def _percent_operands(self, left: ir.Expr, left_source: ast.Expr, right: ir.Expr,
+                          right_source: ast.Expr) -> tuple[ir.Expr, ir.Expr]:
+        """Two values set side by side (compared, or the branches of `if`): a percent meets a
+        written plain number only if it is 0; a computed plain number is a ratio."""
+        if right.type == T.PERCENT and left.type in ops.PLAIN:
+            return self.as_declared(left, left_source, T.PERCENT), right
+        if left.type == T.PERCENT and right.type in ops.PLAIN:
+            return left, self.as_declared(right, right_source, T.PERCENT)
+        return left, right
 
     def _comparable(self, op: str, lt: T.Type, rt: T.Type, span: Span) -> None:
         if T.is_error(lt) or T.is_error(rt):
@@ -225,7 +245,8 @@ class ExprChecker:
 
     def _Member(self, e: ast.Member, entity, expected):
         operand = self.check(e.operand, entity)
-        options = tuple(self.check(o, entity, expected=operand.type) for o in e.options)
+        options = tuple(self._percent_operands(operand, e.operand, self.check(o, entity, expected=operand.type), o)[1]
+                        for o in e.options)
         for original, option in zip(e.options, options):
             self._comparable("=", operand.type, option.type, original.span)
         return ir.Member(operand=operand, options=options, negated=e.negated, type=T.BOOLEAN,
@@ -238,6 +259,7 @@ class ExprChecker:
                       e.condition.span)
         then = self.check(e.then, entity, expected)
         otherwise = self.check(e.otherwise, entity, expected or then.type)
+        then, otherwise = self._percent_operands(then, e.then, otherwise, e.otherwise)
         result = then.type
         if T.assignable(otherwise.type, then.type):
             result = then.type if not T.is_error(then.type) else otherwise.type
@@ -248,7 +270,7 @@ class ExprChecker:
                       e.span)
             result = T.ERROR
         if then.type.is_numeric and otherwise.type.is_numeric and not (then.type.unit or otherwise.type.unit):
-            result = T.numeric_join(then.type, otherwise.type) or result
+            result = ops.join_type(then.type, otherwise.type) or result
         return ir.Cond(condition=condition, then=then, otherwise=otherwise, type=result, span=e.span)
 
     def _Index(self, e: ast.Index, entity, expected):
@@ -319,6 +341,8 @@ class ExprChecker:
                 operands += (ir.Const(value=self._places(e.args[1]), type=T.INTEGER, span=e.args[1].span),)
         else:
             operands = tuple(self.check(a, entity) for a in e.args)
+            if any(o.type == T.PERCENT for o in operands):
+                operands = tuple(self._zero_as_percent(o, a, T.PERCENT) for o, a in zip(operands, e.args))
         result = operands[0].type if operands else T.ERROR
         for original, operand in zip(e.args, operands):
             if not (operand.type.is_numeric or operand.type in (T.DATE, T.ERROR)):
@@ -327,7 +351,7 @@ class ExprChecker:
             elif T.is_error(result) or T.is_error(operand.type):
                 result = T.ERROR
             elif name in ("min", "max"):
-                joined = result if result == operand.type == T.DATE else T.numeric_join(result, operand.type)
+                joined = result if result == operand.type == T.DATE else ops.join_type(result, operand.type)
                 if joined is None:
                     self.fail("E202", f"`{name}` mixes {_a(result)} and {_a(operand.type)}", original.span)
                     joined = T.ERROR
@@ -347,6 +371,7 @@ class ExprChecker:
             return ir.Const(value=None, type=T.ERROR, span=e.span)
         value = self.check(e.args[0], entity)
         default = self.check(e.args[1], entity, expected=value.type)
+        value, default = self._percent_operands(value, e.args[0], default, e.args[1])
         if not (T.assignable(default.type, value.type) or T.assignable(value.type, default.type)):
             self.fail("E202", f"`value_or` mixes {_a(value.type)} and {_a(default.type)}", e.args[1].span)
         return ir.Scalar(function="value_or", operands=(value, default), type=value.type, span=e.span)
@@ -450,6 +475,27 @@ class ExprChecker:
                       }.get(name, operand.type)
         return ir.Aggregate(function=name, operand=operand, group=group, descending=descending, n=n,
                             where=where, type=result, span=e.span)
+
+
+def _scaled_by_percent(e: ir.Expr) -> bool:
+    """A percent, or a product with a percent in it (`tax * growth`)."""
+    if e.type == T.PERCENT:
+        return True
+    return isinstance(e, ir.Arith) and e.op == "*" and any(_scaled_by_percent(o) for o in e.operands)
+
+
+def _plain_literal(e: ast.Expr):
+    """The number of a written plain number (`30`, `-0.5`), else None."""
+    if isinstance(e, ast.NumberLit) and e.unit is None:
+        return e.value
+    if isinstance(e, ast.Negate):
+        inner = _plain_literal(e.operand)
+        return -inner if inner is not None else None
+    return None
+
+
+def _number_text(number) -> str:
+    return format_number(number)
 
 
 def _a(t: T.Type) -> str:

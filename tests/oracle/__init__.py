@@ -76,7 +76,9 @@ class ReferenceInterpreter:
             return self.eval(x, kind, who, at)
 
         match e:
-            case ast.NumberLit(value=v) | ast.StringLit(value=v) | ast.DateLit(value=v) | ast.BoolLit(value=v) \
+            case ast.NumberLit(value=v, unit=unit):
+                return ops.number_literal(v, unit)
+            case ast.StringLit(value=v) | ast.DateLit(value=v) | ast.BoolLit(value=v) \
                     | ast.DurationLit(value=v):
                 return v
             case ast.Name(name=name):
