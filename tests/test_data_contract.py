@@ -17,7 +17,7 @@ from policydsl.diagnostics import DataError
 from policydsl.engine.data import dataset_from_mapping, load_data
 from policydsl.schema import EntitySchema, FactSchema
 from policydsl.types import DATE, DECIMAL, INTEGER, PERCENT, TEXT, enumeration
-from policydsl.values import Period
+from policydsl.values import Percent, Period
 
 GRADE = enumeration("grade", ("A", "B", "C", "D"))
 SCHEMAS = {
@@ -165,7 +165,7 @@ def test_headers_may_be_the_declared_chinese_labels(tmp_path):
     record = load_data(folder, SCHEMAS, required={"enterprise": frozenset({"city", "score"})}).entities(
         "enterprise")["E1"]
     assert record.static == {"city": "开封市", "opened": dt.date(2015, 3, 1)}
-    assert record.periods[Period(2019)] == {"score": 50, "growth": Fraction(25, 2)}
+    assert record.periods[Period(2019)] == {"score": 50, "growth": Percent(Fraction(1, 8))}
 
 
 # ---- numbers and dates ------------------------------------------------------------------------
@@ -220,7 +220,7 @@ def test_periods_out_of_range_are_located_errors(raw):
 def test_exact_decimals_and_exponents_are_read():
     rows = [{"id": "E1", "period": "2019", "score": "1.5e2", "growth": "0.1"}]
     row = dataset_from_mapping({"enterprise": rows}, SCHEMAS).entities("enterprise")["E1"].periods[Period(2019)]
-    assert row == {"score": 150, "growth": Fraction(1, 10)}
+    assert row == {"score": 150, "growth": Percent(Fraction(1, 1000))}
 
 
 # ---- Excel ----------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ def _workbook(folder, header, *rows, formats=None):
 def test_excel_percent_cell_means_what_it_shows_for_a_percent_fact(tmp_path):
     _workbook(tmp_path / "data", ["id", "period", "growth"], ["E1", "2019", 0.125], formats={"C2": "0.0%"})
     row = load_data(tmp_path / "data", SCHEMAS, required={}).entities("enterprise")["E1"].periods[Period(2019)]
-    assert row == {"growth": Fraction(25, 2)}
+    assert row == {"growth": Percent(Fraction(1, 8))} and str(row["growth"]) == "12.5%"
 
 
 def test_excel_percent_cell_for_another_type_is_an_error_naming_the_cell(tmp_path):
