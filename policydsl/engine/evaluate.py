@@ -33,14 +33,17 @@ class Run:
         self.cache: dict = {}
         self._groups: dict[tuple[str, str | None], dict[object, tuple[str, ...]]] = {}
         self._present: dict[tuple, tuple[str, ...]] = {}
+        self._related: dict[tuple, dict[str, tuple[str, ...]]] = {}
 
     # ---- what compiled expressions ask for ------------------------------------------------
     def exists(self, kind: str, entity: str) -> bool:
         return entity in self._records[kind]
 
     def has_record(self, kind: str, entity: str, period: Period) -> bool:
+        """Whether the entity has a record in the period; an entity described by static attributes
+        only (no periodic record at all) holds in every period."""
         record = self._records[kind].get(entity)
-        return record is not None and period in record.periods
+        return record is not None and (period in record.periods or not record.periods)
 
     def fact(self, kind: str, entity: str, period: Period, name: str, period_kind: str | None) -> object:
         record = self._records[kind].get(entity)
@@ -92,6 +95,27 @@ class Run:
             self._present[key] = present
         return present
 
+    def related(self, kind: str, path: tuple[tuple[str, str], ...], entity: str, period: Period
+                ) -> tuple[str, ...]:
+        """The entities of `kind` whose chain of references `path` leads to `entity` and that take
+        part in the period: a record in it, or no periodic record at all (sorted ids)."""
+        index = self._related.get((kind, path))
+        if index is None:
+            found: dict[str, list[str]] = {}
+            for member in sorted(self._records[kind]):
+                at = member
+                for hop_kind, attribute in path:
+                    record = self._records[hop_kind].get(at)
+                    if record is None or attribute not in record.static:
+                        break  # a missing or dangling reference leads nowhere
+                    at = str(record.static[attribute])
+                else:
+                    found.setdefault(at, []).append(member)
+            index = {parent: tuple(members) for parent, members in found.items()}
+            self._related[(kind, path)] = index
+        records = self._records[kind]
+        return tuple(m for m in index.get(entity, ()) if self.has_record(kind, m, period))
+
 
 # How far before the first period of the data a value reading its own past may still go.
 HISTORY_DEPTH = 50
@@ -130,7 +154,8 @@ def _periods_of(dataset: Dataset, kind: str, entity: str, period_kind: str,
     record = dataset.entities(kind).get(entity)
     if record is None:
         return []
-    periods = sorted(p for p in record.periods if p.kind == period_kind)
+    # an entity described by static attributes only is evaluated at every period of the data
+    periods = sorted(p for p in (record.periods or dataset.periods()) if p.kind == period_kind)
     return [p for p in periods if only is None or p == only]
 
 

@@ -112,6 +112,12 @@ def expr_text(expr: ast.Expr) -> str:
             return f"{_wrap(target, _ATOM)}[{expr_text(key)}]"
         case ast.Attribute(target=target, name=name):
             return f"{_wrap(target, _ATOM)}.{name}"
+        case ast.Members(function=function, operand=operand, kind=kind, via=via, where=where):
+            text = expr_text(operand)
+            text += f" over {kind}" if kind else ""
+            text += f" via {'.'.join(via)}" if via else ""
+            text += f" where {expr_text(where)}" if where is not None else ""
+            return f"{function}({text})"
     raise TypeError(f"cannot print {type(expr).__name__}")
 
 
