@@ -29,6 +29,7 @@ from policydsl.diagnostics import DataError, PolicyError, SourceFile, render_all
 from policydsl.engine.explain import ExplainError
 from policydsl.tools.scenarios import ScenarioError, run_file, scenario_files
 from policydsl.tools import fmt as fmt_tool
+from policydsl.tools import lint as lint_tool
 from policydsl.values import Period
 
 from policydsl.tools.exits import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK  # noqa: E402 (re-exported)
@@ -106,6 +107,7 @@ def make_parser() -> argparse.ArgumentParser:
     coverage.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     fmt_tool.add_command(commands)
+    lint_tool.add_command(commands)
 
     dump = commands.add_parser("dump", help="print an intermediate form")
     dump.add_argument("policy", nargs="+")
@@ -339,7 +341,7 @@ def cmd_coverage(args) -> int:
 
 
 COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump,
-            "fmt": fmt_tool.run_command}
+            "fmt": fmt_tool.run_command, "lint": lint_tool.run_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
