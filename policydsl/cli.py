@@ -24,7 +24,7 @@ from policydsl import cli_output
 from policydsl.cli_output import OptionError
 from policydsl.engine import graph as graph_stage
 from policydsl.language.build import build, parse_tree_text
-from policydsl.tools.coverage import catalogue_rules, coverage_rows, omissions, render_markdown
+from policydsl.tools.coverage import CatalogueError, catalogue_rules, coverage_rows, omissions, render_markdown
 from policydsl.diagnostics import DataError, PolicyError, SourceFile, render_all
 from policydsl.engine.explain import ExplainError
 from policydsl.tools.scenarios import ScenarioError, run_file, scenario_files
@@ -373,7 +373,7 @@ def _run(args) -> int:
         _warn(err.warnings)
         print("error: bad data:\n" + "\n".join(f"  {p}" for p in err.problems), file=sys.stderr)
         return EXIT_INPUT
-    except (UsageError, OptionError, ExplainError, ScenarioError, api.SelectionError) as err:
+    except (UsageError, OptionError, ExplainError, ScenarioError, CatalogueError, api.SelectionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:
