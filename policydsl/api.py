@@ -10,6 +10,8 @@ threads; each `evaluate` call gets its own `Run`.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -72,6 +74,16 @@ class Result:
         return explain_why_not(self.evaluation, entity, outcome, _period(period))
 
 
+def as_of_date(value: str | dt.date | None) -> dt.date | None:
+    """An as-of date from a `datetime.date` or `YYYY-MM-DD` text; ValueError otherwise."""
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"`{value}` is not a date: write YYYY-MM-DD, e.g. 2014-08-25") from None
+
+
 def _period(period: str | Period | None) -> Period | None:
     if period is None or isinstance(period, Period):
         return period
@@ -102,11 +114,17 @@ class PolicySet:
         return {kind: frozenset(names) for kind, names in read.items()}
 
     def evaluate(self, facts: Mapping | Dataset, *, period: str | Period | None = None,
-                 entities: Iterable[str] | None = None) -> Result:
-        """Evaluate every rule over the facts: a Dataset, or the JSON mapping of `--data`."""
+                 entities: Iterable[str] | None = None, as_of: str | dt.date | None = None) -> Result:
+        """Evaluate every rule over the facts: a Dataset, or the JSON mapping of `--data`.
+        `as_of` (a date or `YYYY-MM-DD`): evaluate as of that day — the periods ended by then,
+        each document's status on it; a `period` ending after it is a ValueError."""
         dataset = facts if isinstance(facts, Dataset) else data_stage.dataset_from_mapping(
             facts, self.program.entities)
-        return Result(evaluation=evaluate(self.plan, dataset, period=_period(period), entities=entities))
+        day, only = as_of_date(as_of), _period(period)
+        if day is not None and only is not None and only.end > day:
+            raise ValueError(f"period {only} ends on {only.end}, after the as-of date {day}: "
+                             "as of that date it cannot be evaluated yet")
+        return Result(evaluation=evaluate(self.plan, dataset, period=only, entities=entities, as_of=day))
 
 
 def load(*paths: str | Path) -> PolicySet:

@@ -47,6 +47,13 @@ def _period(text: str) -> Period:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _as_of(text: str):
+    try:
+        return api.as_of_date(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="policydsl", description="Check, run and explain assessment policies written as .pol files.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -60,6 +67,8 @@ def make_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", required=True, help="JSON file, or a folder of tables per entity kind")
     evaluate.add_argument("--period", type=_period, help="only this period (2019 or 2019-Q3)")
     evaluate.add_argument("--entity", action="append", help="only this entity id (repeatable)")
+    evaluate.add_argument("--as-of", dest="as_of", type=_as_of, metavar="DATE",
+                          help="evaluate as of a date: the periods ended by then, each document's status on it")
     evaluate.add_argument("--format", choices=("table", "json"), default="table")
     evaluate.add_argument("--all", action="store_true", help="also list superseded decisions (table format)")
 
@@ -68,6 +77,7 @@ def make_parser() -> argparse.ArgumentParser:
     explain.add_argument("--data", required=True)
     explain.add_argument("--entity", required=True)
     explain.add_argument("--period", type=_period)
+    explain.add_argument("--as-of", dest="as_of", type=_as_of, metavar="DATE", help="explain as of a date")
     which = explain.add_mutually_exclusive_group()
     which.add_argument("--outcome", help="the outcome to explain")
     which.add_argument("--why-not", dest="why_not", metavar="OUTCOME", help="explain why this outcome did not happen")
@@ -133,10 +143,17 @@ def _load(paths: Sequence[str]) -> api.PolicySet:
     return api.policy_set(compiled)
 
 
+def _evaluate(policies, dataset, **options):
+    try:
+        return policies.evaluate(dataset, **options)
+    except ValueError as err:  # a period after the as-of date
+        raise UsageError(str(err)) from None
+
+
 def cmd_eval(args) -> int:
     policies = _load(args.policy)
     dataset = policies.load_data(args.data)
-    result = policies.evaluate(dataset, period=args.period, entities=args.entity)
+    result = _evaluate(policies, dataset, period=args.period, entities=args.entity, as_of=args.as_of)
     if args.format == "json":
         print(render.decisions_json(result.decisions))
     else:
@@ -148,7 +165,7 @@ def cmd_eval(args) -> int:
 def cmd_explain(args) -> int:
     policies = _load(args.policy)
     dataset = policies.load_data(args.data)
-    result = policies.evaluate(dataset, entities=[args.entity])
+    result = _evaluate(policies, dataset, entities=[args.entity], as_of=args.as_of)
     if not any(args.entity in dataset.entities(kind) for kind in dataset.kinds):
         raise UsageError(f"no entity `{args.entity}` in {args.data}")
     if args.why_not:

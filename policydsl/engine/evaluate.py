@@ -10,11 +10,13 @@ The result does not depend on the order of rows, files or rules.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 import attrs
 
 from policydsl.engine.plan import Plan
+from policydsl.engine.status import document_status
 from policydsl.schema import Dataset
 from policydsl.values import MissingFact, Period, Unknown
 
@@ -36,14 +38,16 @@ class Decision:
     status: str = "active"
     superseded_by: str | None = None  # catalogue id of the rule whose outcome won
     target: str | None = None  # the target a goal or deadline check is about
+    as_of: dt.date | None = None  # a document status reported as of this date
 
 
 class Run:
     """The state of one evaluation: the data, and every derived value computed so far."""
 
-    def __init__(self, plan: Plan, dataset: Dataset):
+    def __init__(self, plan: Plan, dataset: Dataset, as_of: dt.date | None = None):
         self.plan = plan
         self.dataset = dataset
+        self.as_of = as_of
         self._records = {kind: dataset.entities(kind) for kind in plan.program.entities}
         self.floor = history_floor(dataset) if plan.recursive else {}
         self.store: dict[tuple[str, str], dict[tuple[str, Period], object]] = {}
@@ -52,6 +56,10 @@ class Run:
         self._present: dict[tuple, tuple[str, ...]] = {}
 
     # ---- what compiled expressions ask for ------------------------------------------------
+    def evaluation_date(self, period: Period) -> dt.date:
+        """The day a period is evaluated: its end (G5), or the date the evaluation is made as of."""
+        return self.as_of if self.as_of is not None else period.end
+
     def exists(self, kind: str, entity: str) -> bool:
         return entity in self._records[kind]
 
@@ -140,20 +148,24 @@ class Evaluation:
     run: Run = attrs.field(eq=False, repr=False)
     decisions: tuple[Decision, ...]
     results: tuple[RuleResult, ...]
+    as_of: dt.date | None = None
 
 
 def _periods_of(dataset: Dataset, kind: str, entity: str, period_kind: str,
-                only: Period | None) -> list[Period]:
+                only: Period | None, as_of: dt.date | None) -> list[Period]:
     record = dataset.entities(kind).get(entity)
     if record is None:
         return []
     periods = sorted(p for p in record.periods if p.kind == period_kind)
-    return [p for p in periods if only is None or p == only]
+    # as of a date, a period that has not yet ended is not evaluated (its figures are not final)
+    return [p for p in periods if (only is None or p == only) and (as_of is None or p.end <= as_of)]
 
 
 def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
-             entities: Iterable[str] | None = None) -> Evaluation:
-    run = Run(plan, dataset)
+             entities: Iterable[str] | None = None, as_of: dt.date | None = None) -> Evaluation:
+    """Decisions for every period of the data, each evaluated at its end; with `as_of`, every
+    period that has ended by that date, evaluated on it, and each document's status on it."""
+    run = Run(plan, dataset, as_of)
     wanted = set(entities) if entities is not None else None
     fired: list[Decision] = []
     results: list[RuleResult] = []
@@ -165,9 +177,9 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
         for entity in sorted(dataset.entities(rule.entity)):
             if wanted is not None and entity not in wanted:
                 continue
-            for at in _periods_of(dataset, rule.entity, entity, rule.evaluated_per, period):
-                if not policy.in_force(at.end):
-                    continue  # the document does not apply to an evaluation made at this period's end
+            for at in _periods_of(dataset, rule.entity, entity, rule.evaluated_per, period, as_of):
+                if not policy.applies(at.end, run.evaluation_date(at)):
+                    continue  # the document does not govern this period, or is not in effect when evaluated
                 condition = compiled.condition(run, entity, at) if compiled.condition else True
                 decided = []
                 if condition is True:
@@ -183,9 +195,10 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
                 fired.extend(decided)
                 results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity, period=at,
                                           condition=condition))
-    fired.extend(d for d in document_status(plan, dataset, period) if wanted is None or d.entity in wanted)
+    fired.extend(status_decision(plan, s) for s in document_status(plan.program, dataset.periods(), period, as_of)
+                 if wanted is None or s.document in wanted)
     decisions = combine(plan, fired)
-    return Evaluation(plan=plan, run=run, decisions=tuple(sorted(decisions, key=decision_order)),
+    return Evaluation(plan=plan, run=run, as_of=as_of, decisions=tuple(sorted(decisions, key=decision_order)),
                       results=tuple(sorted(results, key=lambda r: (r.entity_kind, r.entity, r.period.year,
                                                                    r.period.quarter, r.rule))))
 
@@ -197,27 +210,12 @@ def decision_of(rule, outcome, entity: str, period: Period, amount: object, valu
                     label=outcome.label, amount=amount, value=value, cite=rule.clause, target=rule.target)
 
 
-def document_status(plan: Plan, dataset: Dataset, only: Period | None) -> list[Decision]:
-    """The META rules: each policy's status (and the repeal of what it supersedes) per year."""
-    years = sorted({Period(p.year) for p in dataset.periods()})
-    if only is not None:
-        years = [Period(only.year)] if not only.quarter else []
-    outcomes = plan.program.outcomes
-    found = []
-    for policy in plan.program.policies.values():
-        if policy.status_rule is None:
-            continue
-        for year in years:
-            status = policy.status(year.end)
-            entries = [(policy.document or policy.name, status)]
-            if status != "document_not_yet_in_force":
-                entries += [(superseded, "document_repealed") for superseded in policy.supersedes]
-            for document, outcome in entries:
-                found.append(Decision(
-                    entity_kind="document", entity=document, period=year, policy=policy.name,
-                    rule_id=policy.status_rule, rule=policy.status_rule, outcome=outcome,
-                    outcome_kind="status", label=outcomes[outcome].label, cite=policy.status_cite or ""))
-    return found
+def status_decision(plan: Plan, status) -> Decision:
+    """A document's status as a decision about the entity `document` (the META rules)."""
+    return Decision(entity_kind="document", entity=status.document, period=status.period, policy=status.policy,
+                    rule_id=status.rule_id, rule=status.rule_id, outcome=status.outcome, outcome_kind="status",
+                    label=plan.program.outcomes[status.outcome].label, value=status.repealed_by,
+                    cite=status.cite, as_of=status.on)
 
 
 def decision_order(d: Decision):

@@ -62,6 +62,8 @@ def compile_expr(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: M
             return lambda run, entity, period: period.start
         case ir.Builtin(name="period_end"):
             return lambda run, entity, period: period.end
+        case ir.Builtin(name="evaluation_date"):
+            return lambda run, entity, period: run.evaluation_date(period)
         case ir.Lookup(table=table, key=key):
             rows, key_fn = tables[table], sub(key)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from policydsl.language import ast
 
 from policydsl.engine import ops
-from policydsl.engine.evaluate import Decision, combine, decision_of, decision_order, document_status, history_floor
+from policydsl.engine.evaluate import Decision, combine, decision_of, decision_order, history_floor, status_decision
+from policydsl.engine.status import document_status
 from policydsl.language.ir import Program
 from policydsl.engine.plan import Plan
 from policydsl.schema import Dataset
@@ -65,7 +66,7 @@ class ReferenceInterpreter:
             return self.plan.parameters[parameter]
         if name == "period_start":
             return period.start
-        if name == "period_end":
+        if name in ("period_end", "evaluation_date"):  # the oracle evaluates each period at its end
             return period.end
         return name  # an enumeration member
 
@@ -197,7 +198,7 @@ class ReferenceInterpreter:
                 for period in sorted(record.periods):
                     if period.kind != rule.evaluated_per:
                         continue
-                    if not policy.in_force(period.end):
+                    if not policy.applies(period.end, period.end):
                         continue
                     condition = True
                     if rule.source_condition is not None:
@@ -213,7 +214,8 @@ class ReferenceInterpreter:
                             break
                         decided.append(decision_of(rule, outcomes[c.outcome], entity, period, amount, value))
                     fired.extend(decided)
-        fired.extend(document_status(self.plan, self.dataset, None))
+        fired.extend(status_decision(self.plan, s)
+                     for s in document_status(self.program, self.dataset.periods(), None, None))
         return sorted(combine(self.plan, fired), key=decision_order)
 
 

@@ -96,10 +96,11 @@ def _type(t: ast.TypeExpr) -> str:
 
 def declaration_text(decl: ast.Declaration) -> str:
     match decl:
-        case ast.PolicyDecl(name=name, meta=meta):
-            lines = [f"policy {name}"]
+        case ast.PolicyDecl(name=name, meta=meta) | ast.ReferenceDecl(document=name, meta=meta):
+            lines = [f"policy {name}" if isinstance(decl, ast.PolicyDecl) else f"reference {_quote(name)}"]
             for item in meta:
-                value = item.value.isoformat() if not isinstance(item.value, str) else _quote(item.value)
+                value = (_quote(item.value) if isinstance(item.value, str)
+                         else str(item.value) if isinstance(item.value, int) else item.value.isoformat())
                 lines.append(f"  {item.key} {value}")
             return "\n".join(lines)
         case ast.ImportDecl(path=path):
@@ -191,6 +192,8 @@ def _goal_text(decl) -> str:
             lines.append(f"  due {decl.due.isoformat()}")
         if decl.done is not None:
             lines.append(f"  done {expr_text(decl.done)}")
+        if decl.unfinished is not None:
+            lines.append(f"  unfinished {expr_text(decl.unfinished)}")
     return "\n".join(lines)
 
 
