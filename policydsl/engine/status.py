@@ -66,8 +66,8 @@ def statuses_on(program: ir.Program, on: dt.date, period: Period, every: bool = 
     return found
 
 
-def document_status(program: ir.Program, periods: Iterable[Period], only: Period | None,
-                    as_of: dt.date | None) -> list[Status]:
+def statuses(program: ir.Program, periods: Iterable[Period], only: Period | None,
+             as_of: dt.date | None) -> list[Status]:
     """Each document's status as of a date, or at the end of each year of the data (or of
     `only`'s year; none for a quarter)."""
     if as_of is not None:
