@@ -24,12 +24,13 @@ from policydsl import cli_output
 from policydsl.cli_output import OptionError
 from policydsl.engine import graph as graph_stage
 from policydsl.language.build import build, parse_tree_text
-from policydsl.tools.coverage import catalogue_rules, coverage_rows, omissions, render_markdown
+from policydsl.tools.coverage import CatalogueError, catalogue_rules, coverage_rows, omissions, render_markdown
 from policydsl.diagnostics import DataError, PolicyError, SourceFile, render_all
 from policydsl.engine.explain import ExplainError
 from policydsl.tools.scenarios import ScenarioError, run_file, scenario_files
 from policydsl.tools import fmt as fmt_tool
 from policydsl.tools import lint as lint_tool
+from policydsl.tools import diff as diff_tool
 from policydsl.values import Period
 
 from policydsl.tools.exits import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK  # noqa: E402 (re-exported)
@@ -118,6 +119,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     fmt_tool.add_command(commands)
     lint_tool.add_command(commands)
+    diff_tool.add_command(commands, _period)
 
     dump = commands.add_parser("dump", help="print an intermediate form")
     dump.add_argument("policy", nargs="+")
@@ -360,7 +362,8 @@ def cmd_coverage(args) -> int:
 
 
 COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump,
-            "fmt": fmt_tool.run_command, "lint": lint_tool.run_command}
+            "fmt": fmt_tool.run_command, "lint": lint_tool.run_command,
+            "diff": diff_tool.run_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -389,7 +392,7 @@ def _run(args) -> int:
         _warn(err.warnings)
         print("error: bad data:\n" + "\n".join(f"  {p}" for p in err.problems), file=sys.stderr)
         return EXIT_INPUT
-    except (UsageError, OptionError, ExplainError, ScenarioError, api.SelectionError) as err:
+    except (UsageError, OptionError, ExplainError, ScenarioError, CatalogueError, api.SelectionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:
