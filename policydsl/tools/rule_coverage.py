@@ -107,8 +107,8 @@ def rule_coverage(policies: PolicySet, cases: Iterable[dict]) -> list[RuleCovera
         if not isinstance(case, dict):
             continue
         try:
-            result = policies.evaluate(case.get("facts", {}))
-        except DataError:
+            result = policies.evaluate(case.get("facts", {}), as_of=case.get("as_of"))
+        except (DataError, ValueError):
             continue  # `policydsl test` reports the case
         evaluation = result.evaluation
         nodes = evaluation.plan.nodes

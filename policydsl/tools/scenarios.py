@@ -20,7 +20,8 @@ its `policy` (relative to the file), else the folder holding `scenarios/`, else 
 `value` are compared exactly (a number, a decimal string, or a fraction "a/b"). A failure shows
 what was expected, what happened, and the explanation of the actual outcome (or why the expected
 one did not happen). An expectation naming an unknown outcome or target fails its case (with a
-"did you mean"), and the other cases still run.
+"did you mean"), and the other cases still run. A case may give `"as_of": "2014-08-25"`: it is
+evaluated as of that date (document statuses on that day, in the period of its year).
 """
 
 from __future__ import annotations
@@ -238,9 +239,11 @@ def run_case(policies: PolicySet, file: str, case: dict) -> CaseResult:
     """Run one case; every failure says what was expected, what happened, and why."""
     name = case.get("name", "(unnamed)")
     try:
-        result = policies.evaluate(case.get("facts", {}))
+        result = policies.evaluate(case.get("facts", {}), as_of=case.get("as_of"))
     except DataError as err:
         return CaseResult(file=file, name=name, failures=("bad facts: " + "; ".join(err.problems),))
+    except ValueError as err:
+        return CaseResult(file=file, name=name, failures=(f"bad as_of: {err}",))
     failures, unknown = _unknown_names(policies, case)
     for index, expected in enumerate(case.get("expect", [])):
         if ("expect", index) in unknown:
