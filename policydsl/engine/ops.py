@@ -105,7 +105,17 @@ def scalar(function: str, operands: Sequence[object]) -> object:
     if function == "abs":
         return abs(operands[0])
     places = operands[1] if len(operands) > 1 else 0
-    return normalise_number(round(Fraction(operands[0]), places))
+    return round_half_away_from_zero(Fraction(operands[0]), places)
+
+
+def round_half_away_from_zero(value: Fraction, places: int) -> object:
+    """四舍五入, as the documents mean it: 2.5 rounds to 3 and -2.5 to -3 (Python's `round`
+    would give 2, rounding halves to even)."""
+    scale = Fraction(10) ** places
+    whole, rest = divmod(abs(value) * scale, 1)
+    if rest >= Fraction(1, 2):
+        whole += 1
+    return normalise_number(Fraction(int(whole) if value >= 0 else -int(whole)) / scale)
 
 
 def competition_rank(own: object, others: Sequence[object], descending: bool) -> int:
