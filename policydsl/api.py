@@ -10,6 +10,8 @@ threads; each `evaluate` call gets its own `Run`.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -18,14 +20,15 @@ import networkx as nx
 
 from policydsl.engine import data as data_stage
 from policydsl.language.build import build
-from policydsl.diagnostics import Diagnostic, PolicyError, SourceFile
+from policydsl.diagnostics import DataError, Diagnostic, PolicyError, SourceFile, did_you_mean
 from policydsl.engine.evaluate import Decision, Evaluation, evaluate
 from policydsl.engine.explain import Explanation, explain_decision, explain_why_not
 from policydsl.engine.graph import build_graph, cycle_diagnostics
 from policydsl.language.ir import Program
 from policydsl.engine.plan import Plan, make_plan
 from policydsl.language.resolve import resolve
-from policydsl.schema import Dataset
+from policydsl.engine.scope_check import Scope, scope_warnings, scopes_of
+from policydsl.schema import DataIssue, Dataset
 from policydsl.values import Period
 
 
@@ -37,6 +40,7 @@ class Compiled:
     graph: nx.DiGraph | None
     diagnostics: tuple[Diagnostic, ...]
     sources: dict[str, SourceFile]
+    scopes: tuple[Scope, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -52,7 +56,8 @@ def compile_paths(paths: Iterable[str | Path]) -> Compiled:
     diagnostics = list(built.diagnostics) + found
     graph = build_graph(program)
     diagnostics += cycle_diagnostics(graph, program)
-    return Compiled(program=program, graph=graph, diagnostics=tuple(diagnostics), sources=built.sources)
+    return Compiled(program=program, graph=graph, diagnostics=tuple(diagnostics), sources=built.sources,
+                    scopes=scopes_of(built.modules))
 
 
 @attrs.frozen(kw_only=True)
@@ -65,17 +70,86 @@ class Result:
     def decisions(self) -> tuple[Decision, ...]:
         return self.evaluation.decisions
 
+    @property
+    def warnings(self) -> tuple[DataIssue, ...]:
+        """What the data loader reported without stopping (unknown columns, unused files...)."""
+        return self.evaluation.run.dataset.warnings
+
     def explain(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
+        _require_text("entity", entity)
+        _require_text("outcome", outcome)
         return explain_decision(self.evaluation, entity, outcome, _period(period))
 
     def why_not(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
+        _require_text("entity", entity)
+        _require_text("outcome", outcome)
         return explain_why_not(self.evaluation, entity, outcome, _period(period))
+
+
+def as_of_date(value: str | dt.date | None) -> dt.date | None:
+    """An as-of date from a `datetime.date` or `YYYY-MM-DD` text; ValueError otherwise."""
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"`{value}` is not a date: write YYYY-MM-DD, e.g. 2014-08-25") from None
+
+
+class SelectionError(ValueError):
+    """An entity or period asked for that the data does not have (the message names the nearest)."""
+
+
+def _require_text(name: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"`{name}` must be a str, not {type(value).__name__} ({value!r})")
 
 
 def _period(period: str | Period | None) -> Period | None:
     if period is None or isinstance(period, Period):
         return period
-    return Period.parse(str(period))
+    if not isinstance(period, str):
+        raise TypeError(f"`period` must be a str such as \"2019\" or \"2019-Q3\", or a Period, "
+                        f"not {type(period).__name__} ({period!r})")
+    return Period.parse(period)
+
+
+def _entities(entities: object) -> frozenset[str] | None:
+    """`entities` is an iterable of ids; a bare string would be read as its characters."""
+    if entities is None:
+        return None
+    if isinstance(entities, (str, bytes)):
+        raise TypeError(f"`entities` takes an iterable of ids, not a single {type(entities).__name__}: "
+                        f"write entities=[{entities!r}]")
+    if isinstance(entities, Mapping) or not isinstance(entities, Iterable):
+        raise TypeError(f"`entities` takes an iterable of ids (a list, tuple or set of str), "
+                        f"not {type(entities).__name__}")
+    ids = tuple(entities)
+    wrong = [e for e in ids if not isinstance(e, str)]
+    if wrong:
+        raise TypeError(f"`entities` must hold str ids, not {type(wrong[0]).__name__} ({wrong[0]!r})")
+    return frozenset(ids)
+
+
+def check_selection(dataset: Dataset, period: Period | None, entities: Iterable[str] | None) -> None:
+    """Refuse to answer about an entity or a period the data does not have: an empty answer to
+    such a question would look like "nothing happened". Raises SelectionError naming the nearest."""
+    if entities is not None:
+        known = {e for kind in dataset.kinds for e in dataset.entities(kind)}
+        for entity in sorted(set(entities) - known):
+            hint = did_you_mean(entity, known)
+            raise SelectionError(f"no entity `{entity}` in the data" + (f"; {hint}" if hint else
+                                 f" (it has {len(known)} entities)"))
+    if period is not None:
+        present = dataset.periods()
+        if period in present or (period.quarter is None and any(p.year == period.year for p in present)):
+            return
+        def distance(p: Period) -> tuple:
+            quarters = abs((p.year * 4 + (p.quarter or 4)) - (period.year * 4 + (period.quarter or 4)))
+            return p.kind != period.kind, quarters, p
+        nearest = sorted(present, key=distance)[:3]
+        raise SelectionError(f"no data for period {period}" + (
+            "; nearest: " + ", ".join(str(p) for p in nearest) if nearest else "; the data has no periods"))
 
 
 @attrs.frozen(kw_only=True)
@@ -84,10 +158,26 @@ class PolicySet:
     plan: Plan
     sources: Mapping[str, SourceFile] = attrs.field(repr=False)
     warnings: tuple[Diagnostic, ...] = ()
+    scopes: tuple[Scope, ...] = attrs.field(default=(), repr=False)
 
-    def load_data(self, path: str | Path) -> Dataset:
-        """Read `--data`: tables need columns only for the facts these policies read."""
-        return data_stage.load_data(path, self.program.entities, required=self.facts_read())
+    def load_data(self, path: str | Path, *, strict: bool = False, encoding: str | None = None) -> Dataset:
+        """Read `--data`: tables need columns only for the facts these policies read.
+
+        Problems that lose no data the policies read are warnings (`Dataset.warnings`); with
+        `strict` they are errors. `encoding` fixes the text encoding of CSV files (default:
+        UTF-8, with or without BOM, else GB18030)."""
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"`path` must be a str or a pathlib.Path, not {type(path).__name__}")
+        dataset = data_stage.load_data(path, self.program.entities, required=self.facts_read(),
+                                       encoding=encoding)
+        return self._checked(dataset, strict)
+
+    def _checked(self, dataset: Dataset, strict: bool) -> Dataset:
+        dataset = attrs.evolve(dataset, warnings=dataset.warnings + scope_warnings(self.scopes, dataset,
+                                                                                    self.program.entities))
+        if strict and dataset.warnings:
+            raise DataError([str(w) for w in dataset.warnings], issues=dataset.warnings)
+        return dataset
 
     def facts_read(self) -> dict[str, frozenset[str]]:
         """Per entity kind, the facts some rule depends on (and the attributes that group them)."""
@@ -102,15 +192,36 @@ class PolicySet:
         return {kind: frozenset(names) for kind, names in read.items()}
 
     def evaluate(self, facts: Mapping | Dataset, *, period: str | Period | None = None,
-                 entities: Iterable[str] | None = None) -> Result:
-        """Evaluate every rule over the facts: a Dataset, or the JSON mapping of `--data`."""
-        dataset = facts if isinstance(facts, Dataset) else data_stage.dataset_from_mapping(
-            facts, self.program.entities)
-        return Result(evaluation=evaluate(self.plan, dataset, period=_period(period), entities=entities))
+                 entities: Iterable[str] | None = None, strict: bool = False,
+                 as_of: str | dt.date | None = None) -> Result:
+        """Evaluate every rule over the facts: a Dataset, or the JSON mapping of `--data`.
+
+        `period` and `entities` (an iterable of ids) narrow the evaluation; one the data does not
+        have raises `SelectionError`, naming the nearest. `as_of` (a date or `YYYY-MM-DD`):
+        evaluate as of that day — the periods ended by then, each document's status on it; a
+        `period` ending after it is a ValueError."""
+        if isinstance(facts, Dataset):
+            dataset = facts
+        elif isinstance(facts, Mapping):
+            dataset = self._checked(data_stage.dataset_from_mapping(facts, self.program.entities), strict)
+        else:
+            raise TypeError(f"`facts` must be a mapping {{entity kind: [rows]}} or a Dataset "
+                            f"(from load_data), not {type(facts).__name__}")
+        at, wanted, day = _period(period), _entities(entities), as_of_date(as_of)
+        if day is not None and at is not None and at.end > day:
+            raise ValueError(f"period {at} ends on {at.end}, after the as-of date {day}: "
+                             "as of that date it cannot be evaluated yet")
+        check_selection(dataset, at, wanted)
+        return Result(evaluation=evaluate(self.plan, dataset, period=at, entities=wanted, as_of=day))
 
 
 def load(*paths: str | Path) -> PolicySet:
     """Compile policy files or folders; raise `PolicyError` carrying every diagnostic on error."""
+    for path in paths:
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"policy paths must be str or pathlib.Path, not {type(path).__name__} ({path!r})")
+    if not paths:
+        raise TypeError("load() needs at least one policy file or folder")
     return policy_set(compile_paths(paths))
 
 
@@ -120,4 +231,4 @@ def policy_set(compiled: Compiled) -> PolicySet:
         raise PolicyError(compiled.diagnostics, compiled.sources)
     plan = make_plan(compiled.program, compiled.graph)
     return PolicySet(program=compiled.program, plan=plan, sources=compiled.sources,
-                     warnings=tuple(d for d in compiled.diagnostics if not d.is_error))
+                     warnings=tuple(d for d in compiled.diagnostics if not d.is_error), scopes=compiled.scopes)

@@ -10,6 +10,7 @@ The result does not depend on the order of rows, files or rules.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 import attrs
@@ -24,23 +25,31 @@ class Run:
     """The state of one evaluation: the data, and every derived value computed so far
     (a `semantics.RunView`)."""
 
-    def __init__(self, plan: Plan, dataset: Dataset):
+    def __init__(self, plan: Plan, dataset: Dataset, as_of: dt.date | None = None):
         self.plan = plan
         self.dataset = dataset
+        self.as_of = as_of
         self._records = {kind: dataset.entities(kind) for kind in plan.program.entities}
         self.floor = history_floor(dataset) if plan.recursive else {}
         self.store: dict[tuple[str, str], dict[tuple[str, Period], object]] = {}
         self.cache: dict = {}
         self._groups: dict[tuple[str, str | None], dict[object, tuple[str, ...]]] = {}
         self._present: dict[tuple, tuple[str, ...]] = {}
+        self._related: dict[tuple, dict[str, tuple[str, ...]]] = {}
 
     # ---- what compiled expressions ask for ------------------------------------------------
+    def evaluation_date(self, period: Period) -> dt.date:
+        """The day a period is evaluated: its end (G5), or the date the evaluation is made as of."""
+        return self.as_of if self.as_of is not None else period.end
+
     def exists(self, kind: str, entity: str) -> bool:
         return entity in self._records[kind]
 
     def has_record(self, kind: str, entity: str, period: Period) -> bool:
+        """Whether the entity has a record in the period; an entity described by static attributes
+        only (no periodic record at all) holds in every period."""
         record = self._records[kind].get(entity)
-        return record is not None and period in record.periods
+        return record is not None and (period in record.periods or not record.periods)
 
     def fact(self, kind: str, entity: str, period: Period, name: str, period_kind: str | None) -> object:
         record = self._records[kind].get(entity)
@@ -92,6 +101,27 @@ class Run:
             self._present[key] = present
         return present
 
+    def related(self, kind: str, path: tuple[tuple[str, str], ...], entity: str, period: Period
+                ) -> tuple[str, ...]:
+        """The entities of `kind` whose chain of references `path` leads to `entity` and that take
+        part in the period: a record in it, or no periodic record at all (sorted ids)."""
+        index = self._related.get((kind, path))
+        if index is None:
+            found: dict[str, list[str]] = {}
+            for member in sorted(self._records[kind]):
+                at = member
+                for hop_kind, attribute in path:
+                    record = self._records[hop_kind].get(at)
+                    if record is None or attribute not in record.static:
+                        break  # a missing or dangling reference leads nowhere
+                    at = str(record.static[attribute])
+                else:
+                    found.setdefault(at, []).append(member)
+            index = {parent: tuple(members) for parent, members in found.items()}
+            self._related[(kind, path)] = index
+        records = self._records[kind]
+        return tuple(m for m in index.get(entity, ()) if self.has_record(kind, m, period))
+
 
 # How far before the first period of the data a value reading its own past may still go.
 HISTORY_DEPTH = 50
@@ -123,20 +153,25 @@ class Evaluation:
     run: Run = attrs.field(eq=False, repr=False)
     decisions: tuple[Decision, ...]
     results: tuple[RuleResult, ...]
+    as_of: dt.date | None = None
 
 
 def _periods_of(dataset: Dataset, kind: str, entity: str, period_kind: str,
-                only: Period | None) -> list[Period]:
+                only: Period | None, as_of: dt.date | None) -> list[Period]:
     record = dataset.entities(kind).get(entity)
     if record is None:
         return []
-    periods = sorted(p for p in record.periods if p.kind == period_kind)
-    return [p for p in periods if only is None or p == only]
+    # an entity described by static attributes only is evaluated at every period of the data
+    periods = sorted(p for p in (record.periods or dataset.periods()) if p.kind == period_kind)
+    # as of a date, a period that has not yet ended is not evaluated (its figures are not final)
+    return [p for p in periods if (only is None or p == only) and (as_of is None or p.end <= as_of)]
 
 
 def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
-             entities: Iterable[str] | None = None) -> Evaluation:
-    run = Run(plan, dataset)
+             entities: Iterable[str] | None = None, as_of: dt.date | None = None) -> Evaluation:
+    """Decisions for every period of the data, each evaluated at its end; with `as_of`, every
+    period that has ended by that date, evaluated on it, and each document's status on it."""
+    run = Run(plan, dataset, as_of)
     wanted = set(entities) if entities is not None else None
     fired: list[Decision] = []
     results: list[RuleResult] = []
@@ -148,9 +183,9 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
         for entity in sorted(dataset.entities(rule.entity)):
             if wanted is not None and entity not in wanted:
                 continue
-            for at in _periods_of(dataset, rule.entity, entity, rule.evaluated_per, period):
-                if not policy.in_force(at.end):
-                    continue  # the document does not apply to an evaluation made at this period's end
+            for at in _periods_of(dataset, rule.entity, entity, rule.evaluated_per, period, as_of):
+                if not policy.applies(at.end, run.evaluation_date(at)):
+                    continue  # the document does not govern this period, or is not in effect when evaluated
                 condition = compiled.condition(run, entity, at) if compiled.condition else True
                 decided = []
                 if condition is True:
@@ -166,10 +201,10 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
                 fired.extend(decided)
                 results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity, period=at,
                                           condition=condition))
-    fired.extend(d for d in document_status(plan.program, dataset.periods(), period)
+    fired.extend(d for d in document_status(plan.program, dataset.periods(), period, as_of)
                  if wanted is None or d.entity in wanted)
     decisions = combine(plan.program.combinations, fired)
-    return Evaluation(plan=plan, run=run, decisions=tuple(sorted(decisions, key=decision_order)),
+    return Evaluation(plan=plan, run=run, as_of=as_of, decisions=tuple(sorted(decisions, key=decision_order)),
                       results=tuple(sorted(results, key=lambda r: (r.entity_kind, r.entity, r.period.year,
                                                                    r.period.quarter, r.rule))))
 

@@ -14,7 +14,7 @@ import attrs
 
 from policydsl.language import ir
 from policydsl.diagnostics import did_you_mean
-from policydsl.engine import semantics
+from policydsl.engine import members, semantics
 from policydsl.engine.combine import Decision
 from policydsl.engine.evaluate import Evaluation
 from policydsl.engine.plan import child_node, condition_node, payload_node, value_node
@@ -22,8 +22,28 @@ from policydsl.values import MissingFact, Period, Unknown, format_value
 
 
 @attrs.frozen(kw_only=True)
+class Shortfall:
+    """A member the `where` filter of an aggregate excluded, and the parts of the filter it failed."""
+
+    member: str
+    failed: tuple[TraceNode, ...]
+
+
+@attrs.frozen(kw_only=True)
+class MemberList:
+    """The members an aggregate over another kind saw (`count(enterprise where …)`), all of them."""
+
+    kind: str
+    via: str  # the chain of references, e.g. "zone.city"
+    condition: str | None  # the `where` filter's text
+    counted: tuple[tuple[str, object], ...]  # (member, its value; true for a count)
+    excluded: tuple[Shortfall, ...]  # nearest first: the fewest failed parts
+    left_out: tuple[tuple[str, tuple[MissingFact, ...]], ...]  # missing data (G8)
+
+
+@attrs.frozen(kw_only=True)
 class TraceNode:
-    kind: str  # condition, compare, logic, fact, value, parameter, lookup, history, aggregate, expr, const
+    kind: str  # condition, compare, logic, fact, value, parameter, lookup, history, aggregate, members, expr, const
     text: str  # the policy text of the expression, or the name read
     value: object
     entity: str
@@ -33,6 +53,7 @@ class TraceNode:
     detail: tuple[str, ...] = ()
     children: tuple[TraceNode, ...] = ()
     span: str | None = None
+    members: MemberList | None = None  # an aggregate over another kind: every member it saw
 
     @property
     def missing(self) -> frozenset[MissingFact]:
@@ -127,6 +148,8 @@ class _Tracer:
                 return self._history(expr, node, kind, entity, period, base, child)
             case ir.Aggregate():
                 return self._aggregate(expr, node, kind, entity, period, base, child)
+            case ir.Members():
+                return self._members(expr, node, entity, period, base, child)
             case ir.Cond():
                 # only the branch taken explains the value
                 test = child(0)
@@ -183,6 +206,25 @@ class _Tracer:
             detail.append(f"ordered {order}: {shown}" + (" …" if len(ranked) > 12 else ""))
         return TraceNode(kind="aggregate", detail=tuple(detail), children=(own,), **base)
 
+    def _members(self, expr: ir.Members, node: str, entity, period: Period, base, child) -> TraceNode:
+        operand = child_node(node, 0) if expr.operand is not None else None
+        where = len(ir.children(expr)) - 1 if expr.where is not None else None
+        seen = members.gather(
+            self.run, node, expr.kind, expr.path, entity, period,
+            (lambda m: self.value(operand, m, period)) if operand is not None else None,
+            (lambda m: self.value(child_node(node, where), m, period)) if where is not None else None)
+        excluded = []
+        for member in seen.excluded:
+            condition = child(where, who=member, in_kind=expr.kind)
+            excluded.append(Shortfall(member=member, failed=_failed_parts(condition)))
+        excluded.sort(key=lambda s: (len(s.failed), s.member))
+        listed = MemberList(
+            kind=expr.kind, via=".".join(attribute for _, attribute in expr.path),
+            condition=self.text(expr.where) if expr.where is not None else None,
+            counted=tuple(seen.counted.items()), excluded=tuple(excluded),
+            left_out=tuple((m, tuple(sorted(u.missing))) for m, u in seen.left_out.items()))
+        return TraceNode(kind="members", members=listed, **base)
+
 
 _STRENGTH = {"or": 1, "and": 2, "not": 3}
 
@@ -217,6 +259,10 @@ def ir_text(expr: ir.Expr) -> str:
             return f"{function}({', '.join(ir_text(o) for o in operands)})"
         case ir.Via(ref=ref, inner=inner):
             return f"{ir_text(ref)}.{ir_text(inner)}"
+        case ir.Members(function=function, kind=kind, path=path, operand=operand, where=where):
+            text = kind if operand is None else f"{ir_text(operand)} over {kind}"
+            text += " via " + ".".join(attribute for _, attribute in path)
+            return f"{function}({text}" + (f" where {ir_text(where)})" if where is not None else ")")
     return type(expr).__name__
 
 
@@ -313,7 +359,7 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
     if period is None or not evaluation.run.has_record(kind, entity, period):
         return Explanation(period=str(period) if period else None, status="no_record", **common)
     policies = evaluation.plan.program.policies
-    if not any(policies[r.policy].in_force(period.end) for r in rules):
+    if not any(policies[r.policy].applies(period.end, evaluation.run.evaluation_date(period)) for r in rules):
         return Explanation(period=str(period), status="not_in_force", rules=tuple(
             RuleTrace(rule=r.name, implements=r.implements, policy=r.policy, clause=r.clause, quote=r.quote,
                       span=str(r.span), fired=False, condition=None, failed=()) for r in rules), **common)

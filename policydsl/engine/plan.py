@@ -17,7 +17,7 @@ import attrs
 import networkx as nx
 
 from policydsl.engine import graph as g
-from policydsl.engine import ops, semantics
+from policydsl.engine import members, ops, semantics
 from policydsl.engine.semantics import RunView
 from policydsl.language import ir
 from policydsl.values import MissingFact, Period, Unknown
@@ -104,6 +104,8 @@ def _compile(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: Mappi
             return lambda run, entity, period: period.start
         case ir.Builtin(name="period_end"):
             return lambda run, entity, period: period.end
+        case ir.Builtin(name="evaluation_date"):
+            return lambda run, entity, period: run.evaluation_date(period)
         case ir.Lookup(table=table):
             rows, key_fn = tables[table], sub(0)
 
@@ -149,6 +151,10 @@ def _compile(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: Mappi
             return _aggregate(expr, kind, node, sub(0), sub(1) if expr.where is not None else None)
         case ir.Via(kind=target):
             return _via(target, sub(0), sub(1, target))
+        case ir.Members():
+            parts = [sub(i, expr.kind) for i in range(len(ir.children(expr)))]
+            operand = parts.pop(0) if expr.operand is not None else None
+            return _members(expr, kind, node, operand, parts[0] if parts else None)
     raise TypeError(f"cannot compile {type(expr).__name__}")  # unreachable for a checked program
 
 
@@ -171,6 +177,18 @@ def _aggregate(expr: ir.Aggregate, kind: str, node: str, operand: Compiled, wher
                                (lambda member: where(run, member, period)) if where is not None else None)
         return semantics.aggregate(expr.function, expr.descending, expr.n, seen, entity, value_of,
                                    filtered=where is not None)
+    return aggregate
+
+
+def _members(expr: ir.Members, kind: str, node: str, operand: Compiled | None, where: Compiled | None
+             ) -> Compiled:
+    """An aggregate over another kind's members: `members.gather`, then `members.fold`."""
+    def aggregate(run, entity, period):
+        seen = members.gather(
+            run, node, expr.kind, expr.path, entity, period,
+            (lambda m: operand(run, m, period)) if operand else None,
+            (lambda m: where(run, m, period)) if where else None)
+        return members.fold(expr.function, seen, kind, entity, period)
     return aggregate
 
 

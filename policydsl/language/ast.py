@@ -77,6 +77,20 @@ class Call:
 
 
 @node
+class Members:
+    """An aggregate over the entities of another kind whose references lead to this one:
+    `count(enterprise where class = A)` (the operand names the kind), `sum(amount over
+    tax_payment)`, with `via zone.city` naming the chain of references when several lead here."""
+
+    function: str  # count, sum, mean, min, max, any, all
+    operand: Expr
+    kind: str | None = None  # `over KIND`; None: the operand names the kind (count)
+    via: tuple[str, ...] = ()
+    where: Expr | None = None
+    span: Span = _span()
+
+
+@node
 class Binary:
     op: str  # + - * /
     left: Expr
@@ -149,7 +163,7 @@ class Index:
 
 
 Expr = (NumberLit | StringLit | DateLit | BoolLit | DurationLit | Name | Call | Binary | Negate
-        | Compare | And | Or | Not | Member | If | Index | Attribute)
+        | Compare | And | Or | Not | Member | If | Index | Attribute | Members)
 
 
 # ---- declarations -----------------------------------------------------------------------
@@ -165,13 +179,22 @@ class Ref:
 @node
 class MetaItem:
     key: str
-    value: str | dt.date
+    value: str | dt.date | int  # int: a year alone (a referenced document)
     span: Span = _span()
 
 
 @node
 class PolicyDecl:
     name: str
+    meta: tuple[MetaItem, ...]
+    span: Span = _span()
+
+
+@node
+class ReferenceDecl:
+    """`reference "汴发〔2011〕23号"`: a document known only by reference, with the dates the corpus gives."""
+
+    document: str
     meta: tuple[MetaItem, ...]
     span: Span = _span()
 
@@ -330,6 +353,7 @@ class DeadlineDecl:
     applies: Expr | None  # `when`: the entities and periods the deadline is checked for
     due: dt.date | None
     done: Expr | None
+    unfinished: Expr | None = None  # the data state it is still not done (else a missing date is unknown)
     span: Span = _span()
 
 
@@ -343,7 +367,7 @@ class ScopeDecl:
     span: Span = _span()
 
 
-Declaration = (ScopeDecl | PolicyDecl | ImportDecl | TypeDecl | EntityDecl | ParameterDecl | TableDecl
+Declaration = (ScopeDecl | PolicyDecl | ReferenceDecl | ImportDecl | TypeDecl | EntityDecl | ParameterDecl | TableDecl
                | ValueDecl | OutcomeDecl | LadderDecl | HighestDecl | RuleDecl | TargetDecl | DeadlineDecl)
 
 
@@ -375,6 +399,8 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (target, key)
         case Attribute(target=target):
             return (target,)
+        case Members(operand=operand, where=where):
+            return (operand,) if where is None else (operand, where)
     return ()
 
 

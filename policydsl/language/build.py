@@ -22,10 +22,16 @@ from policydsl.diagnostics import Diagnostic, SourceFile, Span, did_you_mean, er
 from policydsl.language.syntax import normalise, parse_tree
 from policydsl.values import Duration, to_number
 
-META_KEYS = ("title", "document", "issuer", "issued", "in_force_from", "in_force_until",
-             "supersedes", "short_name", "status_rule", "status_cite", "status_quote")
-_DATE_META = {"issued", "in_force_from", "in_force_until"}
+META_KEYS = ("title", "document", "issuer", "issued", "in_force_from", "in_force_until", "governs_from",
+             "governs_until", "supersedes", "short_name", "status_rule", "status_cite", "status_quote")
+# a document known only by reference: what the corpus may say about it
+REFERENCE_KEYS = ("title", "issuer", "issued", "in_force_from", "in_force_until")
+_DATE_META = {"issued", "in_force_from", "in_force_until", "governs_from", "governs_until"}
 _COMPARATORS = {"≥": ">=", "≤": "<=", "≠": "!="}
+
+
+# The aggregates over the members of another entity kind (`count(enterprise where …)`).
+MEMBER_FUNCTIONS = ("count", "sum", "mean", "min", "max", "any", "all")
 
 
 @attrs.frozen(kw_only=True)
@@ -82,19 +88,33 @@ class _Builder:
 
     def policy_decl(self, tree: lark.Tree) -> ast.PolicyDecl:
         name, *clauses = tree.children
+        items = self._meta(clauses, META_KEYS, "policy", years=False)
+        return ast.PolicyDecl(name=str(name), meta=tuple(items), span=self.span(tree.meta))
+
+    def reference_decl(self, tree: lark.Tree) -> ast.ReferenceDecl:
+        document, *clauses = tree.children
+        items = self._meta(clauses, REFERENCE_KEYS, "reference", years=True)
+        return ast.ReferenceDecl(document=_unquote(document), meta=tuple(items), span=self.span(tree.meta))
+
+    def _meta(self, clauses: list, known: tuple[str, ...], what: str, years: bool) -> list[ast.MetaItem]:
+        """Metadata items; a date item of a referenced document may be a bare year (`issued 2011`)."""
         items = []
         for clause in clauses:
             key_token, value_token = clause.children
             key = str(key_token)
-            if key not in META_KEYS:
-                self.fail("E110", f"unknown policy metadata `{key}`", key_token,
-                          hint=did_you_mean(key, META_KEYS) or "known: " + ", ".join(META_KEYS))
+            if key not in known:
+                self.fail("E110", f"unknown {what} metadata `{key}`", key_token,
+                          hint=did_you_mean(key, known) or "known: " + ", ".join(known))
                 continue
             if key in _DATE_META:
-                if value_token.type != "DATE":
-                    self.fail("E111", f"`{key}` takes a date such as 2017-10-10", value_token)
+                if years and value_token.type == "NUMBER" and str(value_token).isdigit() and len(value_token) == 4:
+                    value = int(str(value_token))
+                elif value_token.type != "DATE":
+                    self.fail("E111", f"`{key}` takes a date such as 2017-10-10"
+                              + (" (or a year such as 2011)" if years else ""), value_token)
                     continue
-                value = self._date(value_token)
+                else:
+                    value = self._date(value_token)
             else:
                 if value_token.type != "STRING":
                     self.fail("E111", f"`{key}` takes text in double quotes", value_token)
@@ -102,7 +122,7 @@ class _Builder:
                 value = _unquote(value_token)
             if value is not None:
                 items.append(ast.MetaItem(key=key, value=value, span=self.span(clause.meta)))
-        return ast.PolicyDecl(name=str(name), meta=tuple(items), span=self.span(tree.meta))
+        return items
 
     def import_decl(self, tree: lark.Tree) -> ast.ImportDecl:
         return ast.ImportDecl(path=_unquote(tree.children[0]), span=self.span(tree.meta))
@@ -240,11 +260,14 @@ class _Builder:
         part = found.get("part_clause")
         due = found.get("due_clause")
         done = found.get("done_clause")
+        unfinished = found.get("unfinished_clause")
         when = found.get("when_clause")
         return ast.DeadlineDecl(name=str(name), label=label, part=str(part.children[0]) if part else None,
                                 applies=self.expr(when.children[0]) if when else None,
                                 due=self._date(due.children[0]) if due else None,
-                                done=self.expr(done.children[0]) if done else None, span=self.span(name),
+                                done=self.expr(done.children[0]) if done else None,
+                                unfinished=self.expr(unfinished.children[0]) if unfinished else None,
+                                span=self.span(name),
                                 **header)
 
     def scope_decl(self, tree: lark.Tree) -> ast.ScopeDecl:
@@ -415,7 +438,23 @@ class _Builder:
                 if keywords:
                     self.fail("E116", "a positional argument cannot follow a named one", argument.meta)
                 args.append(self.expr(argument.children[0]))
+        if str(function) in MEMBER_FUNCTIONS and len(args) == 1 and not keywords and str(function) not in ("min", "max"):
+            # `count(enterprise)`: an aggregate over members with no clause
+            return ast.Members(function=str(function), operand=args[0], span=span)
         return ast.Call(function=str(function), args=tuple(args), keywords=tuple(keywords), span=span)
+
+    def x_members(self, tree, span):
+        function, operand, scope = tree.children
+        kind, via, where = None, (), None
+        for clause in scope.children:
+            if clause.data == "over_clause":
+                kind = str(clause.children[0])
+            elif clause.data == "via_clause":
+                via = tuple(str(name) for name in clause.children)
+            else:
+                where = self.expr(clause.children[0])
+        return ast.Members(function=str(function), operand=self.expr(operand), kind=kind, via=via, where=where,
+                           span=span)
 
 
 def build_source(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
@@ -466,6 +505,8 @@ def _read(path: Path) -> tuple[SourceFile | None, Diagnostic | None]:
 
 def build(paths: Iterable[str | Path]) -> Built:
     """Read, parse and build every file named (folders expanded), following imports once each."""
+    paths = list(paths)
+    roots = import_roots(paths)
     files, diagnostics = policy_files(paths)
     modules: list[ast.Module] = []
     sources: dict[str, SourceFile] = {}
@@ -489,11 +530,52 @@ def build(paths: Iterable[str | Path]) -> Built:
         modules.append(module)
         for declaration in module.declarations:
             if isinstance(declaration, ast.ImportDecl):
-                target = path.parent / declaration.path
-                if not target.is_file():
-                    diagnostics.append(error("E003", f"imported file `{declaration.path}` not found",
-                                             declaration.span,
-                                             hint=f"paths are relative to `{path.parent}`"))
+                target, problem = import_target(path, declaration, roots)
+                if problem is not None:
+                    diagnostics.append(problem)
                 else:
                     queue.append(target)
     return Built(modules=tuple(modules), sources=sources, diagnostics=tuple(diagnostics))
+
+
+def shipped_schema() -> Path:
+    """The schema the shipped policies import (`policies/schema/` beside the package)."""
+    return Path(__file__).resolve().parents[2] / "policies" / "schema"
+
+
+def import_roots(paths: Iterable[str | Path]) -> tuple[Path, ...]:
+    """The folders an `import` may read from: each folder named, the folder of each file named,
+    and the shipped schema."""
+    roots = []
+    for raw in paths:
+        path = Path(raw)
+        roots.append((path if path.is_dir() else path.parent).resolve())
+    return tuple(roots) + (shipped_schema(),)
+
+
+def import_target(importer: Path, declaration: ast.ImportDecl,
+                  roots: tuple[Path, ...]) -> tuple[Path | None, Diagnostic | None]:
+    """The file an `import` names, or the reason it may not be read.
+
+    Nothing is read before the checks pass, so a refused import echoes nothing of its file: an
+    import names a `.pol` file (a regular file, not a folder or a device) inside the folders
+    being loaded or the shipped schema, symbolic links resolved."""
+    written = declaration.path
+    target = importer.parent / written
+    resolved = target.resolve()
+    if not any(resolved == root or root in resolved.parents for root in roots):
+        return None, error("E004", f"`import \"{written}\"` reaches outside the folders being loaded",
+                           declaration.span,
+                           hint="an import reads only .pol files inside the folders (or beside the files) named "
+                                "on the command line, and the shipped schema; load a folder that holds both files")
+    if resolved.suffix != ".pol":
+        return None, error("E004", f"`import \"{written}\"` does not name a policy file", declaration.span,
+                           hint="an import names a `.pol` file")
+    if not resolved.exists():
+        return None, error("E003", f"imported file `{written}` not found", declaration.span,
+                           hint=f"paths are relative to `{importer.parent}`")
+    if not resolved.is_file():
+        what = "a folder" if resolved.is_dir() else "not a regular file"
+        return None, error("E004", f"`import \"{written}\"` names {what}", declaration.span,
+                           hint="an import names a `.pol` file")
+    return target, None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import attrs
 
 from policydsl.language import ast
+from policydsl.language.documents import resolve_documents
 
 from policydsl.language import ir
 from policydsl import types as T
@@ -48,7 +49,9 @@ class _Resolver:
         self.tables: dict[str, tuple[T.Type, T.Type]] = {}
         self.value_policy: dict[tuple[str, str], str | None] = {}  # whose parameters a value reads
         self.references: list[ast.TypeExpr] = []  # `ref KIND` types, checked once all kinds are known
+        self.policy_table: dict[str, ir.Policy] = {}  # filled once the policies are read
         symbols = Symbols(entities=self.entities, parameter_types=self.parameter_types, tables=self.tables,
+                          policies=self.policy_table,
                           enum_types=self.enum_types, value_type=self._value_type,
                           value_names=lambda kind: [n for (k, n) in self.value_decls if k == kind])
         self.checker = ExprChecker(symbols, self.diagnostics)
@@ -75,7 +78,10 @@ class _Resolver:
 
     # ---- the program ---------------------------------------------------------------------
     def run(self, sources: dict[str, SourceFile]) -> ir.Program:
-        policies = self.policies()
+        documents = resolve_documents(self.modules, self.policies())
+        self.diagnostics.extend(documents.diagnostics)
+        policies = documents.policies
+        self.policy_table.update(policies)
         for _, decl in self.of(ast.TypeDecl):
             if self.declare("type", decl.name, decl.span, "type"):
                 if decl.name in T.BUILTIN_TYPES:
@@ -107,7 +113,8 @@ class _Resolver:
                       if (r := self.rule(d, policy_of.get(m.path), outcomes)) is not None)
         return ir.Program(policies=policies, entities=dict(self.entities), parameters=parameters,
                           tables=tables, values=dict(self.values), outcomes=outcomes,
-                          combinations=combinations, rules=rules, sources=sources)
+                          combinations=combinations, rules=rules, sources=sources,
+                          documents=documents.references)
 
     def policies(self) -> dict[str, ir.Policy]:
         """One policy per name; a policy may span several files, each opening with `policy NAME`,
@@ -218,8 +225,10 @@ class _Resolver:
         found = {}
         for policy, decl in decls:
             self.checker.policy = policy
-            expr = self.checker.check(decl.value, None)
-            declared = self.type_of(decl.type) if decl.type else expr.type
+            declared = self.type_of(decl.type) if decl.type else None
+            expr = self.checker.check(decl.value, None, expected=declared)
+            expr = self.checker.as_declared(expr, decl.value, declared)
+            declared = declared or expr.type
             self._expect(expr.type, declared, decl.value.span, f"parameter `{decl.name}`")
             key = qualified(policy, decl.name)
             self.parameter_types[key] = declared
@@ -248,7 +257,8 @@ class _Resolver:
                     self.fail("E204", f"table `{decl.name}` has the key `{key.value}` twice", row.key.span,
                               notes=(Note(message="first here", span=seen[key.value]),))
                 seen.setdefault(getattr(key, "value", None), row.key.span)
-                value = self.checker.check(row.value, None, expected=value_type)
+                value = self.checker.as_declared(self.checker.check(row.value, None, expected=value_type),
+                                                 row.value, value_type)
                 self._expect(value.type, value_type, row.value.span, f"a value of table `{decl.name}`")
                 rows.append((getattr(key, "value", None), value))
             found[name] = ir.Table(name=name, label=decl.label, key_type=key_type,
@@ -285,7 +295,7 @@ class _Resolver:
         self.in_progress.add(key)
         outer = self.checker.policy
         self.checker.policy = self.value_policy.get(key)
-        expr = self.checker.check(decl.expr, kind, expected=declared)
+        expr = self.checker.as_declared(self.checker.check(decl.expr, kind, expected=declared), decl.expr, declared)
         self.checker.policy = outer
         self.in_progress.discard(key)
         if declared is not None:
@@ -403,7 +413,8 @@ class _Resolver:
             if outcome.payload != "value":
                 self.fail("E216", f"outcome `{outcome.name}` carries no value", item.value.span,
                           hint=f"declare it `outcome {outcome.name} … with value: TYPE`")
-            value = self.checker.check(item.value, kind, expected=outcome.value_type)
+            value = self.checker.as_declared(self.checker.check(item.value, kind, expected=outcome.value_type),
+                                             item.value, outcome.value_type)
             if outcome.value_type is not None:
                 self._expect(value.type, outcome.value_type, item.value.span, f"the value of `{outcome.name}`")
         elif outcome.payload == "value":
