@@ -9,8 +9,8 @@ import datetime as dt
 from fractions import Fraction
 
 from oracle.calendar import Period, Span
-from oracle.logic import (UNKNOWN, all_of, any_of, arithmetic, comparison, negation, one_of,
-                          round_half_away)
+from oracle.logic import (UNKNOWN, Pct, all_of, any_of, arithmetic, comparison, negation, negative, number,
+                          one_of, round_half_away)
 
 from policydsl.language import ast
 from policydsl.language.ir import Program
@@ -49,18 +49,26 @@ class Data:
         return sorted(self.static[kind])
 
     def has_record(self, kind: str, entity: str, period: Period) -> bool:
-        return period in self.periodic[kind].get(entity, {})
+        """A record in the period; an entity with static attributes only takes part in every period."""
+        if entity not in self.static[kind]:
+            return False
+        return period in self.periodic[kind][entity] or not self.periodic[kind][entity]
 
     def periods(self, kind: str, entity: str) -> list[Period]:
-        return sorted(self.periodic[kind].get(entity, {}))
+        """The periods the entity is evaluated at: those of its records (every period of the data
+        for an entity with static attributes only)."""
+        own = sorted(self.periodic[kind].get(entity, {}))
+        return own if own or entity not in self.static[kind] else self.all_periods()
 
     def all_periods(self) -> list[Period]:
         return sorted({p for kind in self.periodic.values() for entity in kind.values() for p in entity})
 
 
 def read_value(raw: object, type_name: str) -> object:
-    if type_name in ("integer", "decimal", "money", "percent"):
-        return Fraction(str(raw).rstrip("%"))
+    if type_name == "percent":
+        return Pct.written(str(raw).rstrip("%"))
+    if type_name in ("integer", "decimal", "money"):
+        return Fraction(str(raw))
     if type_name == "date":
         return raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
     return raw  # boolean, text, an enumeration member, a reference
@@ -97,7 +105,7 @@ class Interpreter:
             return self.eval(source, owner, None, "", period)
         if name == "period_start":
             return period.first_day
-        if name == "period_end":
+        if name in ("period_end", "evaluation_date"):  # a period is evaluated at its end
             return period.last_day
         return name  # an enumeration member
 
@@ -112,7 +120,10 @@ class Interpreter:
         key = (kind, name, entity, period)
         if key not in self.memo:
             value = self.program.values[(kind, name)]
-            self.memo[key] = self.eval(value.source, value.policy, kind, entity, period)
+            found = self.eval(value.source, value.policy, kind, entity, period)
+            if value.type.name == "percent" and found is not UNKNOWN and not isinstance(found, Pct):
+                found = Pct(Fraction(found))  # a ratio declared as a percent: 1/4 is 25%
+            self.memo[key] = found
         return self.memo[key]
 
     # ---- expressions -------------------------------------------------------------------
@@ -121,6 +132,8 @@ class Interpreter:
             return self.eval(x, policy, kind, who, at)
 
         match e:
+            case ast.NumberLit(value=value, unit="%"):
+                return Pct.written(value)
             case ast.NumberLit(value=value):
                 return Fraction(value)
             case ast.StringLit(value=value) | ast.DateLit(value=value) | ast.BoolLit(value=value):
@@ -132,7 +145,7 @@ class Interpreter:
             case ast.Binary(op=op, left=left, right=right):
                 return arithmetic(op, ev(left), ev(right))
             case ast.Negate(operand=operand):
-                return arithmetic("-", Fraction(0), ev(operand))
+                return negative(ev(operand))
             case ast.Compare(op=op, left=left, right=right):
                 return comparison(op, ev(left), ev(right))
             case ast.And(operands=operands):
@@ -158,6 +171,8 @@ class Interpreter:
                 return self.name(name, policy, target_kind, str(other), period)
             case ast.Call():
                 return self.call(e, policy, kind, entity, period)
+            case ast.Members():
+                return self.related(e, policy, kind, entity, period)
         raise TypeError(f"the oracle cannot evaluate {type(e).__name__}")
 
     def lookup(self, table: str, policy: str | None, key: object, entity: str, period: Period) -> object:
@@ -199,8 +214,11 @@ class Interpreter:
             if f == "max":
                 return sorted(values)[-1]
             if f == "abs":
-                return values[0] if values[0] >= 0 else -values[0]
-            return round_half_away(Fraction(values[0]), int(values[1]) if len(values) > 1 else 0)
+                return values[0] if number(values[0]) >= 0 else negative(values[0])
+            places = int(values[1]) if len(values) > 1 else 0
+            if isinstance(values[0], Pct):  # a percent rounds as it is written: round(12.35%, 1) is 12.4%
+                return Pct.written(round_half_away(values[0].ratio * 100, places))
+            return round_half_away(Fraction(values[0]), places)
         if f == "previous":
             return arg(0, period.back(count))
         if f == "change":
@@ -226,6 +244,64 @@ class Interpreter:
         while self.data.has_record(kind, entity, period.back(length)) and holds(period.back(length)) is True:
             length += 1
         return Fraction(length)
+
+    # ---- aggregates over another kind ---------------------------------------------------
+    def related(self, e: ast.Members, policy, kind: str, entity: str, period: Period) -> object:
+        """`count(enterprise where …)`, `sum(x over kind)`, …: over the entities of another kind
+        whose chain of static references leads to this entity and that take part in the period.
+        A member whose `where` or value is unknown makes an aggregate unknown unless the known
+        members already decide it (any: one true; all: one false); count counts the known."""
+        member_kind = e.kind if e.kind is not None else e.operand.name
+        chain = list(e.via) if e.via else self.reference_chain(member_kind, kind)
+        values, unknown = [], False
+        for member in self.data.entities(member_kind):
+            if not self.data.has_record(member_kind, member, period):
+                continue
+            at, at_kind = member, member_kind
+            for attribute in chain:
+                at = self.data.static[at_kind].get(at, {}).get(attribute)
+                if at is None:
+                    break
+                at, at_kind = str(at), self.program.entities[at_kind].facts[attribute].type.target
+            if at != entity:
+                continue
+            test = self.eval(e.where, policy, member_kind, member, period) if e.where is not None else True
+            value = True if e.kind is None else self.eval(e.operand, policy, member_kind, member, period)
+            if test is UNKNOWN or (test is True and value is UNKNOWN):
+                unknown = True
+            elif test is True:
+                values.append(value)
+        if e.function == "count":
+            return Fraction(len(values))
+        if e.function == "any":
+            return True if True in values else UNKNOWN if unknown else False
+        if e.function == "all":
+            return False if False in values else UNKNOWN if unknown else True
+        if e.function == "sum":
+            if not values:
+                return UNKNOWN if unknown else Fraction(0)
+            return total(values)
+        if not values:
+            return UNKNOWN
+        if e.function == "mean":
+            return arithmetic("/", total(values), Fraction(len(values)))
+        return sorted(values)[0] if e.function == "min" else sorted(values)[-1]
+
+    def reference_chain(self, member_kind: str, kind: str) -> list[str]:
+        """The chain of static references from the member kind to `kind` (the checker made sure
+        there is exactly one when `via` is not written)."""
+        def chains(at: str, visited: set[str]) -> list[list[str]]:
+            found = []
+            for name, fact in sorted(self.program.entities[at].facts.items()):
+                target = fact.type.target
+                if fact.period_kind is not None or target is None:
+                    continue
+                if target == kind:
+                    found.append([name])
+                elif target not in visited:
+                    found += [[name, *rest] for rest in chains(target, visited | {target})]
+            return found
+        return chains(member_kind, {member_kind})[0]
 
     # ---- groups ------------------------------------------------------------------------
     def aggregate(self, e: ast.Call, policy, kind: str, entity: str, period: Period) -> object:
@@ -277,12 +353,20 @@ class Interpreter:
         if not known:
             return UNKNOWN  # no member with a value: no sum, mean, minimum or maximum
         if e.function == "group_sum":
-            return sum(known, Fraction(0))
+            return total(known)
         if e.function == "group_mean":
-            return sum(known, Fraction(0)) / len(known)
+            return arithmetic("/", total(known), Fraction(len(known)))
         if e.function == "group_min":
             return sorted(known)[0]
         return sorted(known)[-1]
+
+
+def total(values: list) -> object:
+    """The sum of known values (of percents: a percent)."""
+    result = values[0]
+    for value in values[1:]:
+        result = arithmetic("+", result, value)
+    return result
 
 
 def own_name(policy: str | None, name: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from fractions import Fraction
+from typing import NamedTuple
 
 from oracle.calendar import Span, add_span
 
@@ -54,13 +55,47 @@ def is_unknown(value: object) -> bool:
     return value is UNKNOWN
 
 
+class Pct(NamedTuple):
+    """A percentage by the ratio it stands for: 12.5% is Pct(1/8)."""
+
+    ratio: Fraction
+
+    @staticmethod
+    def written(number) -> Pct:
+        return Pct(Fraction(number) / 100)
+
+
 def number(value) -> Fraction:
-    return Fraction(value)
+    return value.ratio if isinstance(value, Pct) else Fraction(value)
+
+
+def percent_arithmetic(op: str, left: object, right: object) -> object:
+    """A percent is a ratio in arithmetic; the result is a percent when the units say so:
+    percent ± percent, percent × percent, percent / number. Otherwise a plain number."""
+    both = isinstance(left, Pct) and isinstance(right, Pct)
+    a, b = number(left), number(right)
+    if op == "+":
+        return Pct(a + b)
+    if op == "-":
+        return Pct(a - b)
+    if op == "*":
+        return Pct(a * b) if both else a * b
+    if b == 0:
+        return UNKNOWN
+    return Pct(a / b) if isinstance(left, Pct) and not both else a / b
+
+
+def negative(value: object) -> object:
+    if value is UNKNOWN:
+        return UNKNOWN
+    return Pct(-value.ratio) if isinstance(value, Pct) else -Fraction(value)
 
 
 def arithmetic(op: str, left: object, right: object) -> object:
     if left is UNKNOWN or right is UNKNOWN:
         return UNKNOWN
+    if isinstance(left, Pct) or isinstance(right, Pct):
+        return percent_arithmetic(op, left, right)
     if isinstance(left, dt.date) and isinstance(right, Span):
         return add_span(left, right, 1 if op == "+" else -1)
     if isinstance(left, Span) and isinstance(right, dt.date):
@@ -85,6 +120,8 @@ def comparison(op: str, left: object, right: object) -> object:
         return UNKNOWN
     if isinstance(left, Span):
         left, right = (left.months, left.days), (right.months, right.days)
+    if isinstance(left, Pct) or isinstance(right, Pct):
+        left, right = number(left), number(right)
     return {"=": left == right, "!=": left != right, "<": left < right, "<=": left <= right,
             ">": left > right, ">=": left >= right}[op]
 

@@ -38,15 +38,59 @@ class Decided(NamedTuple):
         return (self.entity_kind, self.entity, self.period, self.policy, self.rule_id, self.rule, self.outcome)
 
 
-def applies(policy: Policy, day: dt.date) -> bool:
-    starts, ends = policy.in_force_from, policy.in_force_until
-    return (starts is None or starts <= day) and (ends is None or day <= ends)
+def effect_start(policy: Policy) -> tuple[dt.date, dt.date] | None:
+    """The first and last day on which the document may have taken effect: its `in_force_from`,
+    else its issue date; a year alone leaves the whole year open."""
+    start = policy.in_force_from if policy.in_force_from is not None else policy.issued
+    if start is None:
+        return None
+    if isinstance(start, int):
+        return dt.date(start, 1, 1), dt.date(start, 12, 31)
+    return start, start
 
 
-def status_on(policy: Policy, day: dt.date) -> str:
-    if policy.in_force_from is not None and day < policy.in_force_from:
+def repeals(program: Program) -> dict[str, tuple[dt.date, Policy]]:
+    """Document label -> (the day its repeal takes effect, the loaded policy that supersedes it)."""
+    found = {}
+    for policy in program.policies.values():
+        window = effect_start(policy)
+        for old in policy.supersedes:
+            if window is not None:
+                found[old] = (window[0], policy)
+    return found
+
+
+def label(policy: Policy) -> str:
+    return policy.document or policy.name
+
+
+def applies(program: Program, policy: Policy, period_end: dt.date) -> bool:
+    """A policy's rules apply to a period (evaluated at its end) when the period falls in the
+    span it governs (by default from its taking effect to its `in_force_until`) and it is in
+    effect that day (taken effect, not repealed)."""
+    window = effect_start(policy)
+    first = policy.governs_from or (window[0] if window else None)
+    last = policy.governs_until or policy.in_force_until
+    if (first is not None and period_end < first) or (last is not None and period_end > last):
+        return False
+    if window is not None and period_end < window[1]:
+        return False
+    repeal = repeals(program).get(label(policy))
+    return repeal is None or period_end < repeal[0]
+
+
+def status_on(program: Program, document: Policy, day: dt.date) -> str | None:
+    repeal = repeals(program).get(label(document))
+    if repeal is not None and day >= repeal[0]:
+        return "document_repealed"
+    window = effect_start(document)
+    if window is None:
+        return "document_in_force" if document.reference_in is None else None
+    if day < window[0]:
         return "document_not_yet_in_force"
-    if policy.in_force_until is not None and day > policy.in_force_until:
+    if day < window[1]:
+        return None  # some day in the year it took effect: not known which
+    if document.in_force_until is not None and day > document.in_force_until:
         return "document_lapsed"
     return "document_in_force"
 
@@ -61,7 +105,7 @@ def rule_outcomes(program: Program, interpreter: Interpreter):
         policy = program.policies[rule.policy]
         for entity in data.entities(rule.entity):
             for period in data.periods(rule.entity, entity):
-                if period.kind != rule.evaluated_per or not applies(policy, period.last_day):
+                if period.kind != rule.evaluated_per or not applies(program, policy, period.last_day):
                     continue
                 condition = True
                 if rule.source_condition is not None:
@@ -85,19 +129,32 @@ def rule_outcomes(program: Program, interpreter: Interpreter):
 
 
 def document_statuses(program: Program, periods: list[Period]) -> list[Decided]:
+    """At the end of each year of the data, the status of every document that a policy with a
+    status rule reports: its own, and the repeal of what it supersedes."""
     found = []
-    for policy in program.policies.values():
-        if policy.status_rule is None:
-            continue
-        for year in sorted({p.year for p in periods}):
-            status = status_on(policy, Period(year).last_day)
-            documents = [(policy.document or policy.name, status)]
-            if status != "document_not_yet_in_force":
-                documents += [(old, "document_repealed") for old in policy.supersedes]
-            for document, outcome in documents:
-                found.append(Decided("document", document, Period(year), policy.name, policy.status_rule,
-                                     policy.status_rule, outcome, "status", program.outcomes[outcome].label,
-                                     None, None, policy.status_cite or "", "active", None, None))
+    repealed = repeals(program)
+    documents = [*program.policies.values(), *program.documents.values()]
+    for year in sorted({p.year for p in periods}):
+        day = Period(year).last_day
+        for document in documents:
+            status = status_on(program, document, day)
+            if status is None:
+                continue
+            if status == "document_repealed":
+                reporter = repealed[label(document)][1]
+            elif document.reference_in is not None:
+                reporter = program.policies[document.reference_in]
+            else:
+                reporter = document
+            if not any(r.status_rule is not None for r in (
+                    repealed[label(document)][1] if label(document) in repealed else document,
+                    program.policies[document.reference_in] if document.reference_in else document)):
+                continue
+            rule_id = reporter.status_rule or f"{reporter.name}.status"
+            value = label(repealed[label(document)][1]) if status == "document_repealed" else None
+            found.append(Decided("document", label(document), Period(year), reporter.name, rule_id, rule_id, status,
+                                 "status", program.outcomes[status].label, None, value,
+                                 reporter.status_cite or "", "active", None, None))
     return found
 
 
