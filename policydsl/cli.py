@@ -19,15 +19,18 @@ from pathlib import Path
 
 from policydsl import api
 
-from policydsl import render
+from policydsl import __version__, render
+from policydsl import cli_output
+from policydsl.cli_output import OptionError
 from policydsl.engine import graph as graph_stage
 from policydsl.language.build import build, parse_tree_text
-from policydsl.tools.coverage import catalogue_rules, coverage_rows, omissions, render_markdown
+from policydsl.tools.coverage import CatalogueError, catalogue_rules, coverage_rows, omissions, render_markdown
 from policydsl.language.limits import run_deep
 from policydsl.diagnostics import DataError, PolicyError, SourceFile, render_all
 from policydsl.engine.explain import ExplainError
 from policydsl.tools.scenarios import ScenarioError, run_file, scenario_files
 from policydsl.tools import fmt as fmt_tool
+from policydsl.tools import lint as lint_tool
 from policydsl.values import Period
 
 from policydsl.tools.exits import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK  # noqa: E402 (re-exported)
@@ -57,6 +60,7 @@ def make_parser() -> argparse.ArgumentParser:
                      epilog="exit codes: 0 ok, 1 findings, 2 usage or input error, 3 internal error (a bug)")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error "
                         "(may be given anywhere on the line)")
+    parser.add_argument("--version", action="version", version=f"policydsl {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     check = commands.add_parser("check", help="report the diagnostics of policy files")
@@ -68,8 +72,10 @@ def make_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", required=True, help="JSON file, or a folder of tables per entity kind")
     evaluate.add_argument("--period", type=_period, help="only this period (2019 or 2019-Q3)")
     evaluate.add_argument("--entity", action="append", help="only this entity id (repeatable)")
-    evaluate.add_argument("--format", choices=("table", "json"), default="table")
+    evaluate.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table")
     evaluate.add_argument("--all", action="store_true", help="also list superseded decisions (table format)")
+    cli_output.add_filter_options(evaluate)
+    evaluate.add_argument("-o", "--output", help="file to write (xlsx needs one; default: standard output)")
     _data_options(evaluate)
 
     explain = commands.add_parser("explain", help="explain why an entity got an outcome, or why not")
@@ -87,6 +93,7 @@ def make_parser() -> argparse.ArgumentParser:
     graph = commands.add_parser("graph", help="write the dependency graph")
     graph.add_argument("policy", nargs="+")
     graph.add_argument("--format", choices=("dot", "json", "svg"), default="dot")
+    cli_output.add_graph_options(graph)
     graph.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     test = commands.add_parser("test", help="run the scenario files of policies")
@@ -101,6 +108,7 @@ def make_parser() -> argparse.ArgumentParser:
     coverage.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     fmt_tool.add_command(commands)
+    lint_tool.add_command(commands)
 
     dump = commands.add_parser("dump", help="print an intermediate form")
     dump.add_argument("policy", nargs="+")
@@ -168,11 +176,7 @@ def cmd_eval(args) -> int:
     policies = _load(args.policy)
     dataset = _load_data(policies, args)
     result = policies.evaluate(dataset, period=args.period, entities=args.entity)
-    if args.format == "json":
-        print(render.decisions_json(result.decisions, warnings=dataset.warnings))
-    else:
-        shown = result.decisions if args.all else tuple(d for d in result.decisions if d.status == "active")
-        print(render.decisions_table(shown))
+    cli_output.write_decisions(args, policies, result.decisions, warnings=dataset.warnings)
     return EXIT_OK
 
 
@@ -204,7 +208,8 @@ def cmd_explain(args) -> int:
     elif args.format == "dot":
         print("".join(render.explanation_dot(e) for e in explanations), end="")
     else:
-        print("\n\n".join(render.explanation_text(e, args.lang) for e in explanations))
+        width = cli_output.terminal_width()
+        print("\n\n".join(render.explanation_text(e, args.lang, width=width) for e in explanations))
     return EXIT_OK
 
 
@@ -222,10 +227,11 @@ def cmd_graph(args) -> int:
     compiled = _compile(args.policy)
     if not compiled.ok:
         raise PolicyError(compiled.diagnostics, compiled.sources)
+    drawn = cli_output.graph_part(args, compiled)
     if args.format == "json":
-        text = graph_stage.to_json(compiled.graph) + "\n"
+        text = graph_stage.to_json(drawn) + "\n"
     else:
-        text = graph_stage.to_dot(compiled.graph)
+        text = graph_stage.to_dot(drawn)
     if args.format == "svg":
         dot = shutil.which("dot")
         if dot is None:
@@ -336,7 +342,7 @@ def cmd_coverage(args) -> int:
 
 
 COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump,
-            "fmt": fmt_tool.run_command}
+            "fmt": fmt_tool.run_command, "lint": lint_tool.run_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -365,7 +371,7 @@ def _run(args) -> int:
         _warn(err.warnings)
         print("error: bad data:\n" + "\n".join(f"  {p}" for p in err.problems), file=sys.stderr)
         return EXIT_INPUT
-    except (UsageError, ExplainError, ScenarioError, api.SelectionError) as err:
+    except (UsageError, OptionError, ExplainError, ScenarioError, CatalogueError, api.SelectionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:
