@@ -66,9 +66,9 @@ def test_eval_json_is_the_documented_contract(capsys):
     assert {"entity": "E03", "entity_kind": "enterprise", "period": "2019",
             "outcome": "enterprise_yellow_card_warning", "outcome_kind": "sanction", "label": "黄牌警告",
             "amount": None, "value": None, "rule": "zhoukou2017.2.5.3.d", "policy": "zhoukou2017",
-            "cite": "二(五)3", "status": "active", "superseded_by": None, "target": None} in decisions
+            "cite": "二(五)3", "status": "active", "superseded_by": None, "target": None, "as_of": None} in decisions
     assert all(list(d) == ["entity", "entity_kind", "period", "outcome", "outcome_kind", "label", "amount",
-                           "value", "rule", "policy", "cite", "status", "superseded_by", "target"]
+                           "value", "rule", "policy", "cite", "status", "superseded_by", "target", "as_of"]
                for d in decisions)
 
 
