@@ -25,6 +25,7 @@ from policydsl.cli_output import OptionError
 from policydsl.engine import graph as graph_stage
 from policydsl.language.build import build, parse_tree_text
 from policydsl.tools.coverage import CatalogueError, catalogue_rules, coverage_rows, omissions, render_markdown
+from policydsl.language.limits import run_deep
 from policydsl.diagnostics import DataError, PolicyError, SourceFile, render_all
 from policydsl.engine.explain import ExplainError
 from policydsl.tools.scenarios import ScenarioError, run_file, scenario_files
@@ -359,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in argv
     args = make_parser().parse_args([a for a in argv if a != "--debug"])
     try:
-        return _run(args)
+        return run_deep(_run, args)  # deep policies are walked on a deep stack (language/limits.py)
     except Exception as err:  # a bug: one line, not a traceback, unless asked for
         if debug:
             raise
