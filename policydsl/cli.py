@@ -22,6 +22,7 @@ from policydsl import api
 from policydsl import __version__, render
 from policydsl import cli_output
 from policydsl.cli_output import OptionError
+from policydsl.service import commands as service_commands
 from policydsl.engine import graph as graph_stage
 from policydsl.language.build import build, parse_tree_text
 from policydsl.tools.coverage import catalogue_rules, coverage_rows, omissions, render_markdown
@@ -106,6 +107,8 @@ def make_parser() -> argparse.ArgumentParser:
     coverage.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     fmt_tool.add_command(commands)
+
+    service_commands.add_commands(commands)
 
     dump = commands.add_parser("dump", help="print an intermediate form")
     dump.add_argument("policy", nargs="+")
@@ -339,6 +342,7 @@ def cmd_coverage(args) -> int:
 
 
 COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump,
+            "serve": service_commands.cmd_serve, "log": service_commands.cmd_log,
             "fmt": fmt_tool.run_command}
 
 
