@@ -7,7 +7,7 @@
     print(policydsl.explanation_text(result.explain("E03", "enterprise_yellow_card_warning", "2019")))
 """
 
-from policydsl.api import Compiled, PolicySet, Result, compile_paths, load
+from policydsl.api import Compiled, PolicySet, Result, SelectionError, compile_paths, load
 from policydsl.diagnostics import DataError, Diagnostic, PolicyError
 from policydsl.engine.evaluate import Decision
 from policydsl.engine.explain import ExplainError, Explanation
@@ -15,6 +15,6 @@ from policydsl.render import decisions_json, explanation_json, explanation_text
 
 __all__ = [
     "Compiled", "DataError", "Decision", "Diagnostic", "ExplainError", "Explanation", "PolicyError", "PolicySet",
-    "Result", "compile_paths", "decisions_json", "explanation_json", "explanation_text", "load",
+    "Result", "SelectionError", "compile_paths", "decisions_json", "explanation_json", "explanation_text", "load",
 ]
 __version__ = "0.1.0"
