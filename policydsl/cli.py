@@ -362,6 +362,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in argv
     args = make_parser().parse_args([a for a in argv if a != "--debug"])
     try:
+        if args.command in service_commands.MAIN_THREAD_COMMANDS:  # it handles signals; it goes deep itself
+            return _run(args)
         return run_deep(_run, args)  # deep policies are walked on a deep stack (language/limits.py)
     except Exception as err:  # a bug: one line, not a traceback, unless asked for
         if debug:

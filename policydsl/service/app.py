@@ -31,6 +31,7 @@ from policydsl.api import SelectionError
 from policydsl.cli_output import OptionError, select_decisions
 from policydsl.diagnostics import DataError
 from policydsl.engine.explain import ExplainError
+from policydsl.language.limits import run_deep
 from policydsl.service.log import DecisionLog, Entry, LogError
 from policydsl.service.openapi import openapi_document
 from policydsl.service.state import Holder, Snapshot
@@ -212,7 +213,8 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
         snapshot = holder.current
         try:
             body = await _body(request)
-            payload, facts_hash, decisions = await run_in_threadpool(work, snapshot, body)
+            # deep policies need a deep stack, as in the CLI (language/limits.py)
+            payload, facts_hash, decisions = await run_in_threadpool(run_deep, work, snapshot, body)
             entry = Entry(request_id=request_id, time=_now(), endpoint=endpoint,
                           policy_set=snapshot.policy_set_hash, facts_hash=facts_hash, decisions=tuple(decisions))
             await asyncio.wrap_future(log.submit(entry))

@@ -12,9 +12,13 @@ import sys
 import threading
 
 from policydsl import render
+from policydsl.language.limits import run_deep
 from policydsl.service.log import COLUMNS, LogError, read_decisions
 
 DEFAULT_LOG = "policydsl-decisions.db"
+# `serve` runs on the main thread, where signals (Ctrl-C, SIGHUP) arrive; its compiling and
+# evaluating go to deep-stack threads (`language.limits.run_deep`) like every other command's.
+MAIN_THREAD_COMMANDS = frozenset({"serve"})
 
 
 def _port(text: str) -> int:
@@ -64,7 +68,7 @@ def cmd_serve(args) -> int:
     from policydsl.service.log import DecisionLog
     from policydsl.service.state import Holder
 
-    holder = Holder(args.policy, args.data)  # PolicyError / DataError: the CLI reports them
+    holder = run_deep(Holder, args.policy, args.data)  # PolicyError / DataError: the CLI reports them
     try:
         log = DecisionLog(args.log_db)
     except LogError as err:
@@ -73,7 +77,7 @@ def cmd_serve(args) -> int:
 
     def reload_on_hangup(signum, frame) -> None:
         def reload() -> None:
-            problem = holder.reload()
+            problem = run_deep(holder.reload)
             if problem:
                 print(f"reload failed; still serving {holder.current.policy_set_hash}:\n{problem}", file=sys.stderr)
             else:
