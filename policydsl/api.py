@@ -55,21 +55,36 @@ def compile_paths(paths: Iterable[str | Path]) -> Compiled:
     return Compiled(program=program, graph=graph, diagnostics=tuple(diagnostics), sources=built.sources)
 
 
+EXECUTORS = ("row", "columnar")  # see README, "Design notes", and docs/architecture.md
+
+
 @attrs.frozen(kw_only=True)
 class Result:
     """The decisions of one evaluation, with the means to explain them."""
 
-    evaluation: Evaluation
+    evaluation: Evaluation  # or a columnar evaluation (policydsl/engine/columnar)
 
     @property
     def decisions(self) -> tuple[Decision, ...]:
         return self.evaluation.decisions
 
+    def active_outcomes(self, kind: str):
+        """(entity, outcome) of every active decision of one entity kind."""
+        if hasattr(self.evaluation, "active_outcomes"):
+            return self.evaluation.active_outcomes(kind)
+        return ((d.entity, d.outcome) for d in self.decisions if d.entity_kind == kind and d.status == "active")
+
+    def _explainable(self, entity: str) -> Evaluation:
+        # a columnar run explains by re-evaluating the entity's slice on the row executor
+        if hasattr(self.evaluation, "row_slice"):
+            return self.evaluation.row_slice(entity)
+        return self.evaluation
+
     def explain(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
-        return explain_decision(self.evaluation, entity, outcome, _period(period))
+        return explain_decision(self._explainable(entity), entity, outcome, _period(period))
 
     def why_not(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
-        return explain_why_not(self.evaluation, entity, outcome, _period(period))
+        return explain_why_not(self._explainable(entity), entity, outcome, _period(period))
 
 
 def _period(period: str | Period | None) -> Period | None:
@@ -102,11 +117,26 @@ class PolicySet:
         return {kind: frozenset(names) for kind, names in read.items()}
 
     def evaluate(self, facts: Mapping | Dataset, *, period: str | Period | None = None,
-                 entities: Iterable[str] | None = None) -> Result:
-        """Evaluate every rule over the facts: a Dataset, or the JSON mapping of `--data`."""
+                 entities: Iterable[str] | None = None, executor: str = "row") -> Result:
+        """Evaluate every rule over the facts: a Dataset, or the JSON mapping of `--data` (whose
+        kinds may also be Polars DataFrames or Arrow tables of long rows). `executor`: "row"
+        (one entity and period at a time) or "columnar" (whole columns; for large batches)."""
+        if executor not in EXECUTORS:
+            raise ValueError(f"unknown executor `{executor}`; expected one of {', '.join(EXECUTORS)}")
+        if executor == "columnar":
+            from policydsl.engine.columnar.execute import evaluate_columnar
+            return Result(evaluation=evaluate_columnar(self.plan, facts, period=_period(period), entities=entities))
+        if not isinstance(facts, Dataset) and not all(isinstance(v, (list, tuple)) for v in facts.values()):
+            from policydsl.engine.columnar.columns import rows_of
+            facts = rows_of(facts)
         dataset = facts if isinstance(facts, Dataset) else data_stage.dataset_from_mapping(
             facts, self.program.entities)
         return Result(evaluation=evaluate(self.plan, dataset, period=_period(period), entities=entities))
+
+    def decider(self, kind: str, *, period: str | Period | None = None):
+        """A callable for services deciding one entity per call: see engine/single.py."""
+        from policydsl.engine.single import Decider
+        return Decider(self.plan, kind, period)
 
 
 def load(*paths: str | Path) -> PolicySet:

@@ -18,6 +18,7 @@ from policydsl import api
 
 from policydsl import render
 from policydsl.engine import graph as graph_stage
+from policydsl.engine.columnar.support import columnar_support
 from policydsl.language.build import build, parse_tree_text
 from policydsl.tools.coverage import catalogue_rules, coverage_rows, omissions, render_markdown
 from policydsl.diagnostics import DataError, PolicyError, SourceFile, render_all
@@ -62,6 +63,7 @@ def make_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--entity", action="append", help="only this entity id (repeatable)")
     evaluate.add_argument("--format", choices=("table", "json"), default="table")
     evaluate.add_argument("--all", action="store_true", help="also list superseded decisions (table format)")
+    _executor_option(evaluate)
 
     explain = commands.add_parser("explain", help="explain why an entity got an outcome, or why not")
     explain.add_argument("policy", nargs="+")
@@ -82,6 +84,7 @@ def make_parser() -> argparse.ArgumentParser:
     test = commands.add_parser("test", help="run the scenario files of policies")
     test.add_argument("policy", nargs="+", help="policy folder (its scenarios/*.json) or a scenario file")
     test.add_argument("--format", choices=("text", "json"), default="text")
+    _executor_option(test)
 
     coverage = commands.add_parser("coverage", help="which catalogue rules are implemented and tested")
     coverage.add_argument("policy", nargs="+")
@@ -94,6 +97,11 @@ def make_parser() -> argparse.ArgumentParser:
     dump.add_argument("policy", nargs="+")
     dump.add_argument("--stage", choices=STAGES, required=True)
     return parser
+
+
+def _executor_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--executor", choices=api.EXECUTORS, default="row",
+                         help="row: one entity at a time; columnar: whole columns (large batches)")
 
 
 def _compile(paths: Sequence[str]) -> api.Compiled:
@@ -136,7 +144,7 @@ def _load(paths: Sequence[str]) -> api.PolicySet:
 def cmd_eval(args) -> int:
     policies = _load(args.policy)
     dataset = policies.load_data(args.data)
-    result = policies.evaluate(dataset, period=args.period, entities=args.entity)
+    result = policies.evaluate(dataset, period=args.period, entities=args.entity, executor=args.executor)
     if args.format == "json":
         print(render.decisions_json(result.decisions))
     else:
@@ -239,6 +247,9 @@ def cmd_dump(args) -> int:
         for compiled_rule in plan.rules:
             rule = compiled_rule.rule
             print(f"  {rule.implements} ({rule.name}) for {rule.entity} per {rule.period_kind or 'any period'}")
+        print("columnar executor (--executor columnar):")
+        for name, reason in columnar_support(plan).items():
+            print(f"  {name}: " + (f"row executor: {reason}" if reason else "columnar"))
     return EXIT_OK
 
 
@@ -253,7 +264,7 @@ def cmd_test(args) -> int:
     for folder, scenario_list in sorted(by_policy.items()):
         policies = _load([str(folder)])
         for file in scenario_list:
-            results.extend(run_file(policies, file))
+            results.extend(run_file(policies, file, args.executor))
     failed = [r for r in results if not r.passed]
     if args.format == "json":
         print(json.dumps({"cases": [{"file": r.file, "name": r.name, "passed": r.passed,

@@ -86,10 +86,10 @@ def _matches(decision, expected: dict) -> bool:
             and ("target" not in expected or decision.target == expected["target"]))
 
 
-def run_case(policies: PolicySet, file: str, case: dict) -> CaseResult:
+def run_case(policies: PolicySet, file: str, case: dict, executor: str = "row") -> CaseResult:
     name = case.get("name", "(unnamed)")
     try:
-        result = policies.evaluate(case.get("facts", {}))
+        result = policies.evaluate(case.get("facts", {}), executor=executor)
     except DataError as err:
         return CaseResult(file=file, name=name, failures=("bad facts: " + "; ".join(err.problems),))
     failures = _unknown_names(policies, case)
@@ -150,6 +150,6 @@ def _indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())
 
 
-def run_file(policies: PolicySet, path: Path) -> list[CaseResult]:
+def run_file(policies: PolicySet, path: Path, executor: str = "row") -> list[CaseResult]:
     content = _read(path)
-    return [run_case(policies, str(path), case) for case in content["cases"]]
+    return [run_case(policies, str(path), case, executor) for case in content["cases"]]
