@@ -18,14 +18,15 @@ import networkx as nx
 
 from policydsl.engine import data as data_stage
 from policydsl.language.build import build
-from policydsl.diagnostics import Diagnostic, PolicyError, SourceFile
+from policydsl.diagnostics import DataError, Diagnostic, PolicyError, SourceFile, did_you_mean
 from policydsl.engine.evaluate import Decision, Evaluation, evaluate
 from policydsl.engine.explain import Explanation, explain_decision, explain_why_not
 from policydsl.engine.graph import build_graph, cycle_diagnostics
 from policydsl.language.ir import Program
 from policydsl.engine.plan import Plan, make_plan
 from policydsl.language.resolve import resolve
-from policydsl.schema import Dataset
+from policydsl.engine.scope_check import Scope, scope_warnings, scopes_of
+from policydsl.schema import DataIssue, Dataset
 from policydsl.values import Period
 
 
@@ -37,6 +38,7 @@ class Compiled:
     graph: nx.DiGraph | None
     diagnostics: tuple[Diagnostic, ...]
     sources: dict[str, SourceFile]
+    scopes: tuple[Scope, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -52,7 +54,8 @@ def compile_paths(paths: Iterable[str | Path]) -> Compiled:
     diagnostics = list(built.diagnostics) + found
     graph = build_graph(program)
     diagnostics += cycle_diagnostics(graph, program)
-    return Compiled(program=program, graph=graph, diagnostics=tuple(diagnostics), sources=built.sources)
+    return Compiled(program=program, graph=graph, diagnostics=tuple(diagnostics), sources=built.sources,
+                    scopes=scopes_of(built.modules))
 
 
 EXECUTORS = ("row", "columnar")  # see README, "Design notes", and docs/architecture.md
@@ -68,6 +71,13 @@ class Result:
     def decisions(self) -> tuple[Decision, ...]:
         return self.evaluation.decisions
 
+    @property
+    def warnings(self) -> tuple[DataIssue, ...]:
+        """What the data loader reported without stopping (unknown columns, unused files...)."""
+        if hasattr(self.evaluation, "row_slice"):
+            return self.evaluation.warnings
+        return self.evaluation.run.dataset.warnings
+
     def active_outcomes(self, kind: str):
         """(entity, outcome) of every active decision of one entity kind."""
         if hasattr(self.evaluation, "active_outcomes"):
@@ -81,16 +91,70 @@ class Result:
         return self.evaluation
 
     def explain(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
+        _require_text("entity", entity)
+        _require_text("outcome", outcome)
         return explain_decision(self._explainable(entity), entity, outcome, _period(period))
 
     def why_not(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
+        _require_text("entity", entity)
+        _require_text("outcome", outcome)
         return explain_why_not(self._explainable(entity), entity, outcome, _period(period))
+
+
+class SelectionError(ValueError):
+    """An entity or period asked for that the data does not have (the message names the nearest)."""
+
+
+def _require_text(name: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"`{name}` must be a str, not {type(value).__name__} ({value!r})")
 
 
 def _period(period: str | Period | None) -> Period | None:
     if period is None or isinstance(period, Period):
         return period
-    return Period.parse(str(period))
+    if not isinstance(period, str):
+        raise TypeError(f"`period` must be a str such as \"2019\" or \"2019-Q3\", or a Period, "
+                        f"not {type(period).__name__} ({period!r})")
+    return Period.parse(period)
+
+
+def _entities(entities: object) -> frozenset[str] | None:
+    """`entities` is an iterable of ids; a bare string would be read as its characters."""
+    if entities is None:
+        return None
+    if isinstance(entities, (str, bytes)):
+        raise TypeError(f"`entities` takes an iterable of ids, not a single {type(entities).__name__}: "
+                        f"write entities=[{entities!r}]")
+    if isinstance(entities, Mapping) or not isinstance(entities, Iterable):
+        raise TypeError(f"`entities` takes an iterable of ids (a list, tuple or set of str), "
+                        f"not {type(entities).__name__}")
+    ids = tuple(entities)
+    wrong = [e for e in ids if not isinstance(e, str)]
+    if wrong:
+        raise TypeError(f"`entities` must hold str ids, not {type(wrong[0]).__name__} ({wrong[0]!r})")
+    return frozenset(ids)
+
+
+def check_selection(dataset: Dataset, period: Period | None, entities: Iterable[str] | None) -> None:
+    """Refuse to answer about an entity or a period the data does not have: an empty answer to
+    such a question would look like "nothing happened". Raises SelectionError naming the nearest."""
+    if entities is not None:
+        known = {e for kind in dataset.kinds for e in dataset.entities(kind)}
+        for entity in sorted(set(entities) - known):
+            hint = did_you_mean(entity, known)
+            raise SelectionError(f"no entity `{entity}` in the data" + (f"; {hint}" if hint else
+                                 f" (it has {len(known)} entities)"))
+    if period is not None:
+        present = dataset.periods()
+        if period in present or (period.quarter is None and any(p.year == period.year for p in present)):
+            return
+        def distance(p: Period) -> tuple:
+            quarters = abs((p.year * 4 + (p.quarter or 4)) - (period.year * 4 + (period.quarter or 4)))
+            return p.kind != period.kind, quarters, p
+        nearest = sorted(present, key=distance)[:3]
+        raise SelectionError(f"no data for period {period}" + (
+            "; nearest: " + ", ".join(str(p) for p in nearest) if nearest else "; the data has no periods"))
 
 
 @attrs.frozen(kw_only=True)
@@ -99,10 +163,26 @@ class PolicySet:
     plan: Plan
     sources: Mapping[str, SourceFile] = attrs.field(repr=False)
     warnings: tuple[Diagnostic, ...] = ()
+    scopes: tuple[Scope, ...] = attrs.field(default=(), repr=False)
 
-    def load_data(self, path: str | Path) -> Dataset:
-        """Read `--data`: tables need columns only for the facts these policies read."""
-        return data_stage.load_data(path, self.program.entities, required=self.facts_read())
+    def load_data(self, path: str | Path, *, strict: bool = False, encoding: str | None = None) -> Dataset:
+        """Read `--data`: tables need columns only for the facts these policies read.
+
+        Problems that lose no data the policies read are warnings (`Dataset.warnings`); with
+        `strict` they are errors. `encoding` fixes the text encoding of CSV files (default:
+        UTF-8, with or without BOM, else GB18030)."""
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"`path` must be a str or a pathlib.Path, not {type(path).__name__}")
+        dataset = data_stage.load_data(path, self.program.entities, required=self.facts_read(),
+                                       encoding=encoding)
+        return self._checked(dataset, strict)
+
+    def _checked(self, dataset: Dataset, strict: bool) -> Dataset:
+        dataset = attrs.evolve(dataset, warnings=dataset.warnings + scope_warnings(self.scopes, dataset,
+                                                                                    self.program.entities))
+        if strict and dataset.warnings:
+            raise DataError([str(w) for w in dataset.warnings], issues=dataset.warnings)
+        return dataset
 
     def facts_read(self) -> dict[str, frozenset[str]]:
         """Per entity kind, the facts some rule depends on (and the attributes that group them)."""
@@ -117,21 +197,33 @@ class PolicySet:
         return {kind: frozenset(names) for kind, names in read.items()}
 
     def evaluate(self, facts: Mapping | Dataset, *, period: str | Period | None = None,
-                 entities: Iterable[str] | None = None, executor: str = "row") -> Result:
+                 entities: Iterable[str] | None = None, strict: bool = False, executor: str = "row") -> Result:
         """Evaluate every rule over the facts: a Dataset, or the JSON mapping of `--data` (whose
-        kinds may also be Polars DataFrames or Arrow tables of long rows). `executor`: "row"
-        (one entity and period at a time) or "columnar" (whole columns; for large batches)."""
+        kinds may also be Polars DataFrames or Arrow tables of long rows).
+
+        `period` and `entities` (an iterable of ids) narrow the evaluation; one the data does not
+        have raises `SelectionError`, naming the nearest. `executor`: "row" (one entity and period
+        at a time) or "columnar" (whole columns, for large batches; engine/columnar)."""
         if executor not in EXECUTORS:
             raise ValueError(f"unknown executor `{executor}`; expected one of {', '.join(EXECUTORS)}")
+        if not isinstance(facts, (Dataset, Mapping)):
+            raise TypeError(f"`facts` must be a mapping {{entity kind: [rows]}} or a Dataset "
+                            f"(from load_data), not {type(facts).__name__}")
+        at, wanted = _period(period), _entities(entities)
         if executor == "columnar":
             from policydsl.engine.columnar.execute import evaluate_columnar
-            return Result(evaluation=evaluate_columnar(self.plan, facts, period=_period(period), entities=entities))
-        if not isinstance(facts, Dataset) and not all(isinstance(v, (list, tuple)) for v in facts.values()):
+            if isinstance(facts, Dataset):
+                check_selection(facts, at, wanted)
+            return Result(evaluation=evaluate_columnar(self.plan, facts, period=at, entities=wanted))
+        if isinstance(facts, Mapping) and not all(isinstance(v, (list, tuple)) for v in facts.values()):
             from policydsl.engine.columnar.columns import rows_of
-            facts = rows_of(facts)
-        dataset = facts if isinstance(facts, Dataset) else data_stage.dataset_from_mapping(
-            facts, self.program.entities)
-        return Result(evaluation=evaluate(self.plan, dataset, period=_period(period), entities=entities))
+            facts = rows_of(facts)  # frames given to the row executor
+        if isinstance(facts, Dataset):
+            dataset = facts
+        else:
+            dataset = self._checked(data_stage.dataset_from_mapping(facts, self.program.entities), strict)
+        check_selection(dataset, at, wanted)
+        return Result(evaluation=evaluate(self.plan, dataset, period=at, entities=wanted))
 
     def decider(self, kind: str, *, period: str | Period | None = None):
         """A callable for services deciding one entity per call: see engine/single.py."""
@@ -141,6 +233,11 @@ class PolicySet:
 
 def load(*paths: str | Path) -> PolicySet:
     """Compile policy files or folders; raise `PolicyError` carrying every diagnostic on error."""
+    for path in paths:
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"policy paths must be str or pathlib.Path, not {type(path).__name__} ({path!r})")
+    if not paths:
+        raise TypeError("load() needs at least one policy file or folder")
     return policy_set(compile_paths(paths))
 
 
@@ -150,4 +247,4 @@ def policy_set(compiled: Compiled) -> PolicySet:
         raise PolicyError(compiled.diagnostics, compiled.sources)
     plan = make_plan(compiled.program, compiled.graph)
     return PolicySet(program=compiled.program, plan=plan, sources=compiled.sources,
-                     warnings=tuple(d for d in compiled.diagnostics if not d.is_error))
+                     warnings=tuple(d for d in compiled.diagnostics if not d.is_error), scopes=compiled.scopes)

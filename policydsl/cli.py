@@ -1,7 +1,9 @@
 """The `policydsl` command line: check, eval, explain, graph, dump.
 
-Exit codes: 0 ok; 1 findings (policy diagnostics, failed tests); 2 usage or input errors (a
-wrong flag, a missing file, bad data). Bad input never produces a Python traceback.
+Exit codes (the README's table): 0 ok; 1 findings (policy diagnostics, failed tests); 2 usage or
+input errors (a wrong flag, a missing or unreadable file, bad data, an entity or period the data
+does not have); 3 an internal error — a bug — reported in one line (`--debug` shows the
+traceback). Bad input never produces a Python traceback.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ import json
 import shutil
 import subprocess
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from policydsl import api
 
-from policydsl import render
+from policydsl import __version__, render
+from policydsl import cli_output
+from policydsl.cli_output import OptionError
 from policydsl.engine import graph as graph_stage
 from policydsl.engine.columnar.support import columnar_support
 from policydsl.language.build import build, parse_tree_text
@@ -24,9 +29,11 @@ from policydsl.tools.coverage import catalogue_rules, coverage_rows, omissions, 
 from policydsl.diagnostics import DataError, PolicyError, SourceFile, render_all
 from policydsl.engine.explain import ExplainError
 from policydsl.tools.scenarios import ScenarioError, run_file, scenario_files
+from policydsl.tools import fmt as fmt_tool
+from policydsl.tools import lint as lint_tool
 from policydsl.values import Period
 
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+from policydsl.tools.exits import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK  # noqa: E402 (re-exported)
 STAGES = ("parse", "ast", "ir", "graph", "plan")
 
 
@@ -49,7 +56,11 @@ def _period(text: str) -> Period:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="policydsl", description="Check, run and explain assessment policies written as .pol files.")
+    parser = _Parser(prog="policydsl", description="Check, run and explain assessment policies written as .pol files.",
+                     epilog="exit codes: 0 ok, 1 findings, 2 usage or input error, 3 internal error (a bug)")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error "
+                        "(may be given anywhere on the line)")
+    parser.add_argument("--version", action="version", version=f"policydsl {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     check = commands.add_parser("check", help="report the diagnostics of policy files")
@@ -61,9 +72,12 @@ def make_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", required=True, help="JSON file, or a folder of tables per entity kind")
     evaluate.add_argument("--period", type=_period, help="only this period (2019 or 2019-Q3)")
     evaluate.add_argument("--entity", action="append", help="only this entity id (repeatable)")
-    evaluate.add_argument("--format", choices=("table", "json"), default="table")
+    evaluate.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table")
     evaluate.add_argument("--all", action="store_true", help="also list superseded decisions (table format)")
     _executor_option(evaluate)
+    cli_output.add_filter_options(evaluate)
+    evaluate.add_argument("-o", "--output", help="file to write (xlsx needs one; default: standard output)")
+    _data_options(evaluate)
 
     explain = commands.add_parser("explain", help="explain why an entity got an outcome, or why not")
     explain.add_argument("policy", nargs="+")
@@ -75,10 +89,12 @@ def make_parser() -> argparse.ArgumentParser:
     which.add_argument("--why-not", dest="why_not", metavar="OUTCOME", help="explain why this outcome did not happen")
     explain.add_argument("--lang", choices=("zh", "en"), default="en")
     explain.add_argument("--format", choices=("text", "json", "dot"), default="text")
+    _data_options(explain)
 
     graph = commands.add_parser("graph", help="write the dependency graph")
     graph.add_argument("policy", nargs="+")
     graph.add_argument("--format", choices=("dot", "json", "svg"), default="dot")
+    cli_output.add_graph_options(graph)
     graph.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     test = commands.add_parser("test", help="run the scenario files of policies")
@@ -93,6 +109,9 @@ def make_parser() -> argparse.ArgumentParser:
     coverage.add_argument("--format", choices=("md", "json"), default="md")
     coverage.add_argument("-o", "--output", help="file to write (default: standard output)")
 
+    fmt_tool.add_command(commands)
+    lint_tool.add_command(commands)
+
     dump = commands.add_parser("dump", help="print an intermediate form")
     dump.add_argument("policy", nargs="+")
     dump.add_argument("--stage", choices=STAGES, required=True)
@@ -102,6 +121,25 @@ def make_parser() -> argparse.ArgumentParser:
 def _executor_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--executor", choices=api.EXECUTORS, default="row",
                          help="row: one entity at a time; columnar: whole columns (large batches)")
+
+
+def _data_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--strict", action="store_true",
+                         help="treat data warnings (unused files, unknown kinds or columns...) as errors")
+    command.add_argument("--encoding", help="text encoding of CSV data (default: UTF-8 with or without BOM, "
+                                            "else GB18030)")
+
+
+def _load_data(policies: api.PolicySet, args) -> api.Dataset:
+    """`--data` read with the data options; its warnings go to stderr."""
+    dataset = policies.load_data(args.data, strict=args.strict, encoding=args.encoding)
+    _warn(dataset.warnings)
+    return dataset
+
+
+def _warn(warnings) -> None:
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _compile(paths: Sequence[str]) -> api.Compiled:
@@ -143,25 +181,23 @@ def _load(paths: Sequence[str]) -> api.PolicySet:
 
 def cmd_eval(args) -> int:
     policies = _load(args.policy)
-    dataset = policies.load_data(args.data)
+    dataset = _load_data(policies, args)
     result = policies.evaluate(dataset, period=args.period, entities=args.entity, executor=args.executor)
-    if args.format == "json":
-        print(render.decisions_json(result.decisions))
-    else:
-        shown = result.decisions if args.all else tuple(d for d in result.decisions if d.status == "active")
-        print(render.decisions_table(shown))
+    cli_output.write_decisions(args, policies, result.decisions, warnings=dataset.warnings)
     return EXIT_OK
 
 
 def cmd_explain(args) -> int:
     policies = _load(args.policy)
-    dataset = policies.load_data(args.data)
+    dataset = _load_data(policies, args)
+    api.check_selection(dataset, args.period, [args.entity])
     result = policies.evaluate(dataset, entities=[args.entity])
-    if not any(args.entity in dataset.entities(kind) for kind in dataset.kinds):
-        raise UsageError(f"no entity `{args.entity}` in {args.data}")
+    note = None
     if args.why_not:
         explanations = [result.why_not(args.entity, args.why_not, args.period)]
     elif args.outcome:
+        if args.period is None:
+            note = _outcome_periods(result, args.entity, args.outcome)
         explanations = [result.explain(args.entity, args.outcome, args.period)]
     else:
         mine = [d for d in result.decisions if d.entity == args.entity and d.status == "active"]
@@ -171,24 +207,38 @@ def cmd_explain(args) -> int:
             print(f"{args.entity}: no decisions" + (f" in {period}" if period else ""))
             return EXIT_OK
         explanations = [result.explain(args.entity, d.outcome, d.period) for d in chosen]
+    if note:
+        print(note, file=sys.stdout if args.format == "text" else sys.stderr)
     if args.format == "json":
         payload = [render.explanation_json(e) for e in explanations]
         print(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=2))
     elif args.format == "dot":
         print("".join(render.explanation_dot(e) for e in explanations), end="")
     else:
-        print("\n\n".join(render.explanation_text(e, args.lang) for e in explanations))
+        width = cli_output.terminal_width()
+        print("\n\n".join(render.explanation_text(e, args.lang, width=width) for e in explanations))
     return EXIT_OK
+
+
+def _outcome_periods(result: api.Result, entity: str, outcome: str) -> str:
+    """Which periods an outcome happened in, said before the latest is explained."""
+    periods = sorted({d.period for d in result.decisions if d.entity == entity and d.outcome == outcome})
+    if not periods:
+        return f"{entity} never got {outcome} in the data; explaining its latest period"
+    listed = ", ".join(str(p) for p in periods)
+    return (f"{entity} got {outcome} in {listed}; explaining {periods[-1]} (give --period for another)"
+            if len(periods) > 1 else f"{entity} got {outcome} in {listed}")
 
 
 def cmd_graph(args) -> int:
     compiled = _compile(args.policy)
     if not compiled.ok:
         raise PolicyError(compiled.diagnostics, compiled.sources)
+    drawn = cli_output.graph_part(args, compiled)
     if args.format == "json":
-        text = graph_stage.to_json(compiled.graph) + "\n"
+        text = graph_stage.to_json(drawn) + "\n"
     else:
-        text = graph_stage.to_dot(compiled.graph)
+        text = graph_stage.to_dot(drawn)
     if args.format == "svg":
         dot = shutil.which("dot")
         if dot is None:
@@ -301,20 +351,37 @@ def cmd_coverage(args) -> int:
     return EXIT_FINDINGS if missing else EXIT_OK
 
 
-COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump}
+COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump,
+            "fmt": fmt_tool.run_command, "lint": lint_tool.run_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    args = make_parser().parse_args([a for a in argv if a != "--debug"])
+    try:
+        return _run(args)
+    except Exception as err:  # a bug: one line, not a traceback, unless asked for
+        if debug:
+            raise
+        where = traceback.extract_tb(err.__traceback__)[-1]
+        print(f"policydsl: internal error: {type(err).__name__}: {str(err)[:200]} "
+              f"(at {Path(where.filename).name}:{where.lineno}). This is a bug; please report it with the "
+              f"command and its input (run again with --debug for the traceback).", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _run(args) -> int:
     try:
         return COMMANDS[args.command](args)
     except PolicyError as err:
         print(render_all(err.diagnostics, err.sources), file=sys.stderr)
-        return EXIT_FINDINGS
+        return EXIT_INPUT if any(d.code in ("E001", "E002") for d in err.diagnostics) else EXIT_FINDINGS
     except DataError as err:
+        _warn(err.warnings)
         print("error: bad data:\n" + "\n".join(f"  {p}" for p in err.problems), file=sys.stderr)
         return EXIT_INPUT
-    except (UsageError, ExplainError, ScenarioError) as err:
+    except (UsageError, OptionError, ExplainError, ScenarioError, api.SelectionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:

@@ -153,8 +153,12 @@ class PolicyError(Exception):
 
 
 class DataError(Exception):
-    """Bad input data: carries messages that name the file, row and column."""
+    """Bad input data: carries messages that name the file, row and column (`problems`), the same
+    as located records (`issues`, `schema.DataIssue`) when the loader made them, and the
+    warnings found before the load stopped."""
 
-    def __init__(self, problems: Sequence[str]):
+    def __init__(self, problems: Sequence[str], *, issues: Sequence = (), warnings: Sequence = ()):
         self.problems = tuple(problems)
+        self.issues = tuple(issues)
+        self.warnings = tuple(warnings)
         super().__init__("\n".join(self.problems))

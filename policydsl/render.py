@@ -6,6 +6,7 @@ computes a value.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
 
@@ -28,6 +29,9 @@ TEXT = {
         "of": "of", "in": "in", "万元": "万元", "static": "static",
         "stronger": "the stronger outcome", "cannot": "cannot be decided without",
         "deeper": "… (deeper values: --format json)", "above": "(explained above)",
+        "members": "{n} {kind}{where}{via}", "more": "… ({n} more)", "none": "none",
+        "excluded": "{n} {kind} excluded by the condition", "short": "{member} fell short",
+        "left_out": "{n} {kind} left out (missing data)",
     },
     "zh": {
         "active": "适用", "superseded": "已触发，但被更重/更高的结果取代", "not_fired": "未触发",
@@ -41,6 +45,9 @@ TEXT = {
         "of": "的", "in": "于", "万元": "万元", "static": "静态",
         "stronger": "更强的结果", "cannot": "无法判定，缺少",
         "deeper": "…（更深层的数值见 --format json）", "above": "（见上文）",
+        "members": "{n} 个 {kind}{where}{via}", "more": "…（另 {n} 个）", "none": "无",
+        "excluded": "{n} 个 {kind} 不满足条件", "short": "{member} 未达到",
+        "left_out": "{n} 个 {kind} 因数据缺失未计入",
     },
 }
 
@@ -58,32 +65,162 @@ def decision_to_json(d: Decision) -> dict:
     }
 
 
-def decisions_json(decisions: Sequence[Decision]) -> str:
-    return json.dumps({"decisions": [decision_to_json(d) for d in decisions]}, ensure_ascii=False, indent=2)
+def decisions_json(decisions: Sequence[Decision], warnings: Sequence = ()) -> str:
+    """The `eval --format json` contract: the decisions, and the data warnings of the load."""
+    return json.dumps({"decisions": [decision_to_json(d) for d in decisions],
+                       "warnings": [w.to_json() for w in warnings]}, ensure_ascii=False, indent=2)
 
 
-def decisions_table(decisions: Sequence[Decision]) -> str:
-    header = ("entity", "kind", "period", "outcome", "label", "amount/value", "rule", "cite", "status")
-    rows = [header]
+# The order in which kinds of outcome are shown: what an analyst looks for first comes first.
+OUTCOME_KIND_ORDER = ("sanction", "reward", "eligibility", "measure", "classification", "target", "deadline",
+                      "computed", "status")
+
+# Column headings of exported decisions: the keys of the JSON contract, and their Chinese names.
+DECISION_COLUMNS = (
+    ("entity", "主体"), ("entity_kind", "主体类型"), ("period", "期间"), ("outcome", "结果"),
+    ("outcome_kind", "结果类别"), ("label", "结果名称"), ("amount", "金额（万元）"), ("value", "数值"),
+    ("rule", "规则"), ("policy", "政策"), ("cite", "条款"), ("status", "状态"),
+    ("superseded_by", "被取代于"), ("target", "目标"),
+)
+
+KIND_HEADINGS = {
+    "en": {"sanction": "sanctions", "reward": "rewards", "eligibility": "eligibility", "measure": "measures",
+           "classification": "classifications", "target": "targets", "deadline": "deadlines",
+           "computed": "computed values", "status": "document status"},
+    "zh": {"sanction": "惩戒", "reward": "奖励", "eligibility": "资格", "measure": "措施",
+           "classification": "认定", "target": "目标", "deadline": "时限", "computed": "计算值",
+           "status": "文件效力"},
+}
+
+
+def grouped_by_kind(decisions: Sequence[Decision], entity_order: Sequence[str] = ()
+                    ) -> list[tuple[str, list[Decision]]]:
+    """Decisions grouped by kind of outcome (sanctions first), each group ordered by entity kind
+    in the schema's order of declaration, then entity, period and rule."""
+    kind_rank = {k: n for n, k in enumerate(OUTCOME_KIND_ORDER)}
+    entity_rank = {k: n for n, k in enumerate(entity_order)}
+    groups: dict[str, list[Decision]] = {}
     for d in decisions:
-        payload = d.amount if d.amount is not None else d.value
-        status = d.status if d.status == "active" else f"superseded by {d.superseded_by}"
-        rows.append((d.entity, d.entity_kind, str(d.period), d.outcome, d.label or "",
-                     format_value(payload) if payload is not None else "", d.rule_id, d.cite, status))
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(header))]
-    lines = []
-    for n, row in enumerate(rows):
-        lines.append("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths)).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    lines.append(f"{len(decisions)} decision{'s' if len(decisions) != 1 else ''}")
-    return "\n".join(lines)
+        groups.setdefault(d.outcome_kind, []).append(d)
+    ordered = sorted(groups.items(), key=lambda item: (kind_rank.get(item[0], len(kind_rank)), item[0]))
+    return [(kind, sorted(items, key=lambda d: (entity_rank.get(d.entity_kind, len(entity_rank)),
+                                                d.entity_kind, d.entity, d.period, d.rule_id, d.outcome)))
+            for kind, items in ordered]
 
 
-def _width(text: str) -> int:
-    import unicodedata
+def _payload(d: Decision) -> str:
+    payload = d.amount if d.amount is not None else d.value
+    if payload is None:
+        return ""
+    return format_value(payload) + (" 万元" if d.amount is not None else "")
 
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+def decisions_table(decisions: Sequence[Decision], *, width: int = 120, entity_order: Sequence[str] = (),
+                    lang: str = "en") -> str:
+    """Decisions as tables that fit `width` columns, one per kind of outcome (rich wraps long cells)."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False, emoji=False,
+                      soft_wrap=False)
+    headings = KIND_HEADINGS[lang]
+    for kind, items in grouped_by_kind(decisions, entity_order):
+        table = Table(title=f"{headings.get(kind, kind)} ({len(items)})", title_justify="left", box=box.SIMPLE_HEAD,
+                      expand=False, pad_edge=False, show_edge=False, padding=(0, 1, 0, 0))
+        payloads = [_payload(d) for d in items]
+        columns = ["entity", "period", "outcome", "amount/value", "rule · cite"]
+        rows = []
+        for d, payload in zip(items, payloads):
+            outcome = f"{d.label}\n{d.outcome}" if d.label else d.outcome
+            if d.target:
+                outcome += f"\n→ {d.target}"
+            if d.status != "active":  # the status shows only where it is not the usual one
+                outcome += f"\n↑ {d.status}" + (f" by {d.superseded_by}" if d.superseded_by else "")
+            rows.append([f"{d.entity}\n{d.entity_kind}", str(d.period), outcome, payload, f"{d.rule_id}\n{d.cite}"])
+        if not any(payloads):  # sanctions and the like carry no amount: no empty column
+            del columns[3]
+            rows = [row[:3] + row[4:] for row in rows]
+        widths = fit_widths(columns, rows, width, flexible=2)
+        for name, column_width in zip(columns, widths):
+            table.add_column(name, overflow="fold", width=column_width,
+                             justify="right" if name == "amount/value" else "left")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    console.print(f"{len(decisions)} decision{'s' if len(decisions) != 1 else ''}")
+    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines())
+
+
+def fit_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], width: int, *, flexible: int,
+               gap: int = 2, floor: int = 8) -> list[int]:
+    """Column widths (in terminal cells) that fit `width`: each column as wide as its widest line,
+    the flexible one taking what is left; when that is too little, the widest others give way.
+
+    Widths are fixed here rather than left to rich, whose own squeezing can crop a cell that
+    cannot be folded narrow enough; with fixed widths every cell folds and nothing is lost."""
+    from rich.cells import cell_len
+
+    natural = [max([cell_len(name)] + [cell_len(line) for row in rows for line in str(row[i]).split("\n")])
+               for i, name in enumerate(columns)]
+    room = width - gap * (len(columns) - 1)
+    widths = list(natural)
+    floors = [min(w, floor) for w in natural]
+    want = min(natural[flexible], 20)  # the flexible column keeps at least this much before others give way
+    while sum(w for i, w in enumerate(widths) if i != flexible) + want > room:
+        others = [i for i in range(len(widths)) if i != flexible and widths[i] > floors[i]]
+        if not others:
+            break
+        widest = max(others, key=lambda i: widths[i])
+        widths[widest] -= 1
+    widths[flexible] = max(floors[flexible], min(natural[flexible],
+                                                 room - sum(w for i, w in enumerate(widths) if i != flexible)))
+    return widths
+
+
+def decision_rows(decisions: Sequence[Decision]) -> list[list[object]]:
+    """Decisions as rows of the JSON contract's columns (numbers as JSON numbers, for spreadsheets)."""
+    return [[decision_to_json(d)[key] for key, _ in DECISION_COLUMNS] for d in decisions]
+
+
+def csv_text(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    import csv
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+    return out.getvalue()
+
+
+def decisions_csv(decisions: Sequence[Decision]) -> str:
+    return csv_text([key for key, _ in DECISION_COLUMNS], decision_rows(decisions))
+
+
+def write_xlsx(path: str, header: Sequence[str], rows: Sequence[Sequence[object]], *, sheet: str) -> None:
+    """A workbook with one sheet: a bold, frozen header row, columns sized to their contents."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from rich.cells import cell_len
+
+    book = Workbook()
+    page = book.active
+    page.title = sheet
+    page.append(list(header))
+    for cell in page[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        page.append([cell for cell in row])
+    page.freeze_panes = "A2"
+    for n, title in enumerate(header, start=1):
+        longest = max([cell_len(str(title))] + [cell_len(str(r[n - 1])) for r in rows if r[n - 1] is not None])
+        page.column_dimensions[get_column_letter(n)].width = min(60, longest + 2)
+    book.save(path)
+
+
+def decisions_xlsx(decisions: Sequence[Decision], path: str) -> None:
+    write_xlsx(path, [zh for _, zh in DECISION_COLUMNS], decision_rows(decisions), sheet="决定")
 
 
 # ---- explanations as text ---------------------------------------------------------------
@@ -138,6 +275,8 @@ def _node_lines(node: TraceNode, indent: int, words: dict, lines: list[str], pre
         lines.append(f"{pad}    · {item}")
     if isinstance(node.value, Unknown) and node.value.missing and node.kind != "logic":
         lines.append(f"{pad}    · {words['missing']}: " + ", ".join(str(m) for m in sorted(node.value.missing)))
+    if node.members is not None:
+        _member_lines(node, pad, words, lines)
     if node.kind == "history":
         return  # the periods walked are listed above; their facts appear under "facts read"
     if node.kind == "value":
@@ -154,6 +293,42 @@ def _node_lines(node: TraceNode, indent: int, words: dict, lines: list[str], pre
         # a derived value shows its definition one level down, introduced by "="
         _node_lines(child, indent + 1, words, lines, prefix="= " if node.kind == "value" else "",
                     value_depth=value_depth, shown=shown)
+
+
+# Members named in text; JSON and DOT carry every one.
+TEXT_MEMBERS = 10
+TEXT_SHORTFALLS = 5
+
+
+def _member_lines(node: TraceNode, pad: str, words: dict, lines: list[str]) -> None:
+    """`7 enterprise where …: E012, E031, … (3 more)`, the nearest misses and what they lacked,
+    and the members left out for missing data."""
+    listed = node.members
+    where = f" where {listed.condition}" if listed.condition else ""
+    head = words["members"].format(n=len(listed.counted), kind=listed.kind, where=where, via=f" (via {listed.via})")
+    names = [m if value is True else f"{m} {format_value(value)}" for m, value in listed.counted[:TEXT_MEMBERS]]
+    if len(listed.counted) > TEXT_MEMBERS:
+        names.append(words["more"].format(n=len(listed.counted) - TEXT_MEMBERS))
+    lines.append(f"{pad}    · {head}: {', '.join(names) or words['none']}")
+    if listed.excluded:
+        lines.append(f"{pad}    · " + words["excluded"].format(n=len(listed.excluded), kind=listed.kind) + ":")
+        for shortfall in listed.excluded[:TEXT_SHORTFALLS]:
+            parts = "; ".join(_shortfall_text(part, words) for part in shortfall.failed)
+            lines.append(f"{pad}        {words['short'].format(member=shortfall.member)}: {parts}")
+        if len(listed.excluded) > TEXT_SHORTFALLS:
+            lines.append(f"{pad}        " + words["more"].format(n=len(listed.excluded) - TEXT_SHORTFALLS))
+    if listed.left_out:
+        lines.append(f"{pad}    · " + words["left_out"].format(n=len(listed.left_out), kind=listed.kind) + ":")
+        for member, missing in listed.left_out[:TEXT_SHORTFALLS]:
+            lines.append(f"{pad}        {member}: {words['missing']} " + ", ".join(str(m) for m in missing))
+        if len(listed.left_out) > TEXT_SHORTFALLS:
+            lines.append(f"{pad}        " + words["more"].format(n=len(listed.left_out) - TEXT_SHORTFALLS))
+
+
+def _shortfall_text(part: TraceNode, words: dict) -> str:
+    if part.kind == "compare" and len(part.children) == 2:
+        return _compare_detail(part, words)
+    return f"{_mark(part.value)}{part.text}"
 
 
 def _rule_lines(trace: RuleTrace, words: dict, lines: list[str], *, why_not: bool) -> None:
@@ -182,7 +357,34 @@ def _rule_lines(trace: RuleTrace, words: dict, lines: list[str], *, why_not: boo
             _node_lines(child, 2, words, lines, shown=shown)
 
 
-def explanation_text(explanation: Explanation, lang: str = "en") -> str:
+def wrap_lines(text: str, width: int) -> str:
+    """Lines longer than `width` terminal cells wrapped, each continuation indented four cells
+    deeper than its line. A break falls at a space near the end of the room, else anywhere
+    (Chinese text has no spaces; wide characters count two cells)."""
+    from rich.cells import cell_len
+
+    out = []
+    for line in text.split("\n"):
+        indent = len(line) - len(line.lstrip(" "))
+        hanging = " " * min(indent + 4, width // 2)
+        while cell_len(line) > width:
+            cut, used = 0, 0
+            while cut < len(line) and used + cell_len(line[cut]) <= width:
+                used += cell_len(line[cut])
+                cut += 1
+            space = line.rfind(" ", len(hanging) + 1, cut)
+            if space > 0 and cell_len(line[space:cut]) < width // 2:
+                cut = space
+            out.append(line[:cut].rstrip())
+            line = hanging + line[cut:].lstrip(" ")
+        out.append(line)
+    return "\n".join(out)
+
+
+def explanation_text(explanation: Explanation, lang: str = "en", *, width: int | None = None) -> str:
+    """The explanation in words; wrapped to `width` terminal cells when given."""
+    if width is not None:
+        return wrap_lines(explanation_text(explanation, lang), width)
     words = TEXT[lang]
     e = explanation
     lines = [f"{e.entity} ({e.entity_kind}) · {e.period or '-'}"]
@@ -228,6 +430,14 @@ def _node_json(node: TraceNode) -> dict:
         out["detail"] = list(node.detail)
     if node.children:
         out["children"] = [_node_json(c) for c in node.children]
+    if node.members is not None:
+        listed = node.members
+        out["members"] = {
+            "kind": listed.kind, "via": listed.via, "where": listed.condition,
+            "counted": [{"entity": m, "value": json_value(v)} for m, v in listed.counted],
+            "excluded": [{"entity": s.member, "failed": [_node_json(f) for f in s.failed]} for s in listed.excluded],
+            "left_out": [{"entity": m, "missing": [str(f) for f in missing]} for m, missing in listed.left_out],
+        }
     return out
 
 
@@ -256,12 +466,14 @@ def explanation_dot(explanation: Explanation) -> str:
     counter = iter(range(1_000_000))
 
     def quote(text: str) -> str:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
     def add(node: TraceNode) -> str:
         name = f"n{next(counter)}"
         where = f" [{node.period}]" if node.kind == "fact" and node.period else ""
         caption = f"{node.text}{where} = {format_value(node.value)}"
+        if node.members is not None:  # every member counted, one per line
+            caption += "\n" + "\n".join(m if v is True else f"{m} {format_value(v)}" for m, v in node.members.counted)
         lines.append(f"  {name} [label={quote(caption)}];")
         for child in node.children:
             if child.kind != "const":

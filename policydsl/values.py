@@ -128,6 +128,53 @@ class Duration:
         return " ".join(parts)
 
 
+@attrs.frozen(order=False)
+class Percent:
+    """A percentage: in arithmetic the ratio it stands for (12.5% is 1/8), shown as `12.5%`.
+
+    Only a value whose declared or computed type is `percent` is a `Percent`; `engine/ops.py`
+    gives every operator its meaning over it (see docs/units.md).
+    """
+
+    ratio: Number
+
+    @classmethod
+    def shown_as(cls, number: Number) -> Percent:
+        """The percent written `number%` (12.5 -> 12.5%, the ratio 1/8)."""
+        return cls(normalise_number(Fraction(number) / 100))
+
+    @property
+    def shown(self) -> Number:
+        """The number written before the `%` sign."""
+        return normalise_number(Fraction(self.ratio) * 100)
+
+    def _key(self, other: object) -> Number:
+        if not isinstance(other, Percent):
+            raise TypeError(f"a percent is compared with a percent, not with {other!r}")
+        return other.ratio
+
+    def __lt__(self, other: Percent) -> bool:
+        return self.ratio < self._key(other)
+
+    def __le__(self, other: Percent) -> bool:
+        return self.ratio <= self._key(other)
+
+    def __gt__(self, other: Percent) -> bool:
+        return self.ratio > self._key(other)
+
+    def __ge__(self, other: Percent) -> bool:
+        return self.ratio >= self._key(other)
+
+    def __neg__(self) -> Percent:
+        return Percent(-self.ratio)
+
+    def __abs__(self) -> Percent:
+        return Percent(abs(self.ratio))
+
+    def __str__(self) -> str:
+        return format_number(self.shown) + "%"
+
+
 def to_number(value: int | Decimal | Fraction | str) -> Number:
     """An exact number from an int, a Decimal, or a decimal string (never from a float)."""
     if isinstance(value, bool):
@@ -178,7 +225,7 @@ def format_value(value: object) -> str:
         return format_number(value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    return str(value)  # a Percent shows its percent form, 12.5%
 
 
 def json_value(value: object) -> object:
@@ -188,6 +235,8 @@ def json_value(value: object) -> object:
         return value
     if isinstance(value, (int, Fraction)):
         return json_number(value)
+    if isinstance(value, Percent):  # the number as shown, 12.5 for 12.5%: how percent data arrives
+        return json_number(value.shown)
     if isinstance(value, (dt.date, Duration, Period)):
         return str(value) if not isinstance(value, dt.date) else value.isoformat()
     return value

@@ -12,7 +12,7 @@ from policydsl.engine.data import dataset_from_mapping, load_data
 from policydsl.diagnostics import DataError
 from policydsl.schema import EntitySchema, FactSchema
 from policydsl.types import BOOLEAN, DATE, DECIMAL, INTEGER, PERCENT, TEXT, enumeration
-from policydsl.values import Period
+from policydsl.values import Percent, Period
 
 GRADE = enumeration("grade", ("A", "B", "C", "D"))
 SCHEMAS = {"enterprise": EntitySchema(name="enterprise", group="zone", facts={
@@ -46,7 +46,7 @@ def test_csv_folder_is_read_with_types_and_periods(tmp_path):
     record = load_data(folder, SCHEMAS).entities("enterprise")["E1"]
     assert record.static == {"zone": "Z", "opened": __import__("datetime").date(2015, 3, 1)}
     assert record.periods[Period(2019)] == {"performance_class": "D", "output": Fraction(1, 10), "staff": 12,
-                                            "growth": Fraction(25, 2), "listed": True}
+                                            "growth": Percent.shown_as(Fraction(25, 2)), "listed": True}
     assert record.periods[Period(2019, 3)] == {"quarter_staff": 4}
 
 

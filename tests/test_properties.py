@@ -19,7 +19,7 @@ from policydsl.language.build import build_source
 from policydsl.engine.data import dataset_from_mapping
 from policydsl.diagnostics import SourceFile
 from policydsl.language.printer import module_text
-from policydsl.engine.reference import reference_decisions
+from oracle import reference_decisions
 
 SCHEMA = """
 policy gen

@@ -1,319 +1,391 @@
 """The data stage: tables in, a typed `Dataset` out (or a `DataError` naming file, row, column).
 
 Input is a JSON file `{"<entity kind>": [{"id": …, "period": …, <facts>}]}`, or a folder with
-one table per entity kind: `<kind>.csv`, `<kind>.json` (a list of rows, or the mapping form),
+one table per entity kind, named `<kind>.<ext>` exactly: `<kind>.csv` (UTF-8 with or without
+BOM, or GB18030; or the encoding given), `<kind>.json` (a list of rows, or the mapping form),
 `<kind>.xlsx` (first sheet, header row) or `<kind>.parquet` (needs pyarrow). A row without a
 period carries static attributes only; static attributes may also repeat on periodic rows, and
-must agree. An empty cell or null is a missing fact (unknown to the evaluator). Kinds and
-columns no policy declares are ignored, but a declared fact with no column at all is an error.
+must agree. An empty cell or null is a missing fact (unknown to the evaluator). A header may be
+a fact's name or its declared label (`所在市`).
 
-Rows are numbered as a person finds them: in CSV and Excel the header is row 1, so the first
-data row is row 2; in JSON, rows are counted from 1 within the kind's list.
-All problems of a load are collected before one `DataError` is raised.
+The contract: every input reaches the engine or is reported. Errors (a value that cannot be
+read, a fact the policies read with no column, a duplicate row...) stop the load with one
+`DataError` listing them all; what is read but not used — a file that matches no kind, an
+unknown kind or column, a repeated header or key whose values agree — is a warning carried by
+`Dataset.warnings` (an error when the caller is strict). Cell rules live in `cells.py`, the
+file readers in `tables.py`; tables are streamed row by row into a compact `Dataset`.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import json
-import unicodedata
-from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-import attrs
-
 from policydsl.diagnostics import DataError, did_you_mean
-from policydsl.schema import Dataset, EntityRecord, EntitySchema, FactSchema
-from policydsl.types import Type
-from policydsl.values import Period, to_number
+from policydsl.engine import tables as readers
+from policydsl.engine.cells import CellError, column_name, convert, file_kind, header_names, is_blank, nfc, \
+    parse_period
+from policydsl.schema import ABSENT, DataIssue, Dataset, EntityRecord, EntitySchema, Row
+from policydsl.values import Period
 
 MAX_PROBLEMS = 50
-_TRUE = {"true", "1", "yes", "是", "y", "t"}
-_FALSE = {"false", "0", "no", "否", "n", "f"}
+_MEMO_LIMIT = 20_000  # distinct raw texts remembered per column (ids, grades, towns repeat)
+_MISS = object()
 
 
-@attrs.frozen(kw_only=True)
-class _Row:
-    where: str  # "path: row N"
-    cells: Mapping[str, object]
+class Issues:
+    """Collects a load's problems: errors (the first MAX_PROBLEMS kept, the rest counted) and
+    warnings, repeated ones (the same unknown key in many rows) merged into one."""
 
-
-@attrs.frozen(kw_only=True)
-class _Table:
-    source: str
-    columns: frozenset[str]
-    rows: tuple[_Row, ...]
-    tabular: bool = True  # CSV, Excel, Parquet: every declared fact needs a column
-
-
-class _Problems:
     def __init__(self):
-        self.items: list[str] = []
+        self.errors: list[DataIssue] = []
+        self.more_errors = 0
+        self._warnings: dict[tuple, list] = {}
 
-    def add(self, message: str) -> None:
-        self.items.append(message)
+    def __call__(self, issue: DataIssue) -> None:
+        if issue.severity == "warning":
+            self.warn(issue)
+        elif len(self.errors) < MAX_PROBLEMS:
+            self.errors.append(issue)
+        else:
+            self.more_errors += 1
 
-    def raise_if_any(self) -> None:
-        if self.items:
-            extra = len(self.items) - MAX_PROBLEMS
-            shown = self.items[:MAX_PROBLEMS] + ([f"... and {extra} more"] if extra > 0 else [])
-            raise DataError(shown)
+    def warn(self, issue: DataIssue) -> None:
+        key = (issue.source, issue.table, issue.column, issue.message)
+        if key in self._warnings:
+            self._warnings[key][1] += 1
+        else:
+            self._warnings[key] = [issue, 0]
+
+    @property
+    def warnings(self) -> tuple[DataIssue, ...]:
+        found = []
+        for issue, more in self._warnings.values():
+            if more:
+                issue = DataIssue(source=issue.source, table=issue.table, row=issue.row, column=issue.column,
+                                  severity="warning", hint=issue.hint,
+                                  message=f"{issue.message} (and in {more} more row{'s' if more > 1 else ''})")
+            found.append(issue)
+        return tuple(found)
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            shown = [str(e) for e in self.errors]
+            if self.more_errors:
+                shown.append(f"... and {self.more_errors} more")
+            raise DataError(shown, issues=tuple(self.errors), warnings=self.warnings)
 
 
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "")
+def _converter(fact_type):
+    """`convert` for one column, remembering the typed value of texts seen before."""
+    memo: dict[str, object] = {}
 
-
-def _convert(value: object, fact_type: Type) -> object:
-    """A typed value, or raise ValueError with a message for the person fixing the data."""
-    if fact_type.is_enum:
-        text = unicodedata.normalize("NFC", str(value).strip())
-        if text not in fact_type.members:
-            raise ValueError(f'unknown value "{text}"; expected one of {", ".join(fact_type.members)}')
-        return text
-    name = fact_type.name
-    if name == "boolean":
-        if isinstance(value, bool):
+    def read(raw: object) -> object:
+        if type(raw) is str:
+            value = memo.get(raw, _MISS)
+            if value is _MISS:
+                value = convert(raw, fact_type)
+                if len(memo) < _MEMO_LIMIT:
+                    memo[raw] = value
             return value
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ValueError(f'"{value}" is not true/false')
-    if name in ("integer", "decimal", "money", "percent"):
-        if isinstance(value, bool):
-            raise ValueError(f"{value} is a boolean, not a number")
-        text = str(value).strip().replace(",", "")
-        if name == "percent" and text.endswith("%"):
-            text = text[:-1]
-        try:
-            number = to_number(Decimal(text)) if not isinstance(value, int) else value
-        except (InvalidOperation, ValueError):
-            raise ValueError(f'"{value}" is not a number') from None
-        if name == "integer" and not isinstance(number, int):
-            raise ValueError(f'"{value}" is not a whole number')
-        return number
-    if name == "date":
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise ValueError(f'"{value}" is not a date (write YYYY-MM-DD)') from None
-    return unicodedata.normalize("NFC", str(value).strip())
+        return convert(raw, fact_type)
+    return read
 
 
-# ---- reading tables ---------------------------------------------------------------------
+class _Entity:
+    __slots__ = ("static", "static_where", "periods")
 
-def _json_rows(kind: str, rows: object, source: str, problems: _Problems) -> _Table | None:
-    if not isinstance(rows, list):
-        problems.add(f"{source}: `{kind}` must be a list of rows")
-        return None
-    read, columns = [], set()
-    for index, row in enumerate(rows, start=1):
-        if not isinstance(row, Mapping):
-            problems.add(f"{source}: {kind} row {index}: a row must be an object")
-            continue
-        columns |= set(row)
-        read.append(_Row(where=f"{source}: {kind} row {index}", cells=dict(row)))
-    return _Table(source=source, columns=frozenset(columns), rows=tuple(read), tabular=False)
+    def __init__(self, size: int):
+        self.static: list = [ABSENT] * size
+        self.static_where: list = [None] * size
+        self.periods: dict[Period, Row] = {}
 
 
-def _load_json(path: Path, problems: _Problems) -> object:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except json.JSONDecodeError as err:
-        problems.add(f"{path}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}")
-    except UnicodeDecodeError:
-        problems.add(f"{path}: not UTF-8 text")
-    except OSError as err:
-        problems.add(f"{path}: cannot read: {err.strerror}")
-    return None
+class KindLoader:
+    """Streams the tables of one entity kind into compact records, reporting as it goes."""
 
+    def __init__(self, kind: str, schema: EntitySchema, report: Issues, required: frozenset[str] | None):
+        self.kind, self.schema, self.report, self.required = kind, schema, report, required
+        self.names = header_names(schema)
+        periodic = [f for f in schema.facts.values() if f.period_kind is not None]
+        static = [f for f in schema.facts.values() if f.period_kind is None]
+        self.positions = {f.name: i for i, f in enumerate(periodic)}
+        self.static_positions = {f.name: i for i, f in enumerate(static)}
+        self.converters = {name: _converter(fact.type) for name, fact in schema.facts.items()}
+        self.entities: dict[str, _Entity] = {}
+        self.sources: list[str] = []
+        self._ids: dict[object, str] = {}
+        self._periods: dict[object, Period | str] = {}
+        self._json_keys: dict[str, object] = {}
 
-def _csv_table(path: Path, problems: _Problems) -> _Table | None:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                problems.add(f"{path}: empty file (a header row is needed)")
-                return None
-            header = [h.strip() for h in header]
-            rows = []
-            for line, cells in enumerate(reader, start=2):
-                if not any(c.strip() for c in cells):
-                    continue
-                if len(cells) != len(header):
-                    problems.add(f"{path}: row {line}: {len(cells)} cells, but the header has {len(header)}")
-                    continue
-                rows.append(_Row(where=f"{path}: row {line}", cells=dict(zip(header, cells))))
-    except UnicodeDecodeError:
-        problems.add(f"{path}: not UTF-8 text")
-        return None
-    except (OSError, csv.Error) as err:
-        problems.add(f"{path}: cannot read: {err}")
-        return None
-    return _Table(source=str(path), columns=frozenset(header), rows=tuple(rows))
+    # ---- tables -----------------------------------------------------------------------------
+    def read(self, table: readers.Table) -> None:
+        source = len(self.sources)
+        self.sources.append(table.source)
+        if table.header is None:
+            self._read_json(table, source)
+        else:
+            self._read_tabular(table, source)
 
-
-def _xlsx_table(path: Path, problems: _Problems) -> _Table | None:
-    try:
-        import openpyxl
-
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        lines = list(sheet.iter_rows(values_only=True))
-        workbook.close()
-    except Exception as err:  # openpyxl raises many kinds for a damaged file; all mean "unreadable"
-        problems.add(f"{path}: cannot read the workbook: {err}")
-        return None
-    if not lines:
-        problems.add(f"{path}: empty sheet (a header row is needed)")
-        return None
-    header = [str(h).strip() if h is not None else "" for h in lines[0]]
-    rows = []
-    for number, cells in enumerate(lines[1:], start=2):
-        if all(_blank(c) for c in cells):
-            continue
-        values = {h: (c if not isinstance(c, float) else Decimal(repr(c))) for h, c in zip(header, cells) if h}
-        rows.append(_Row(where=f"{path}: row {number}", cells=values))
-    return _Table(source=str(path), columns=frozenset(h for h in header if h), rows=tuple(rows))
-
-
-def _parquet_table(path: Path, problems: _Problems) -> _Table | None:
-    try:
-        import pyarrow.parquet as parquet
-    except ImportError:
-        problems.add(f"{path}: reading Parquet needs the pyarrow package (pip install pyarrow)")
-        return None
-    try:
-        table = parquet.read_table(path)
-    except Exception as err:  # pyarrow's errors for a damaged file vary by version
-        problems.add(f"{path}: cannot read: {err}")
-        return None
-    columns = table.column_names
-    rows = [_Row(where=f"{path}: row {i + 2}", cells=row) for i, row in enumerate(table.to_pylist())]
-    return _Table(source=str(path), columns=frozenset(columns), rows=tuple(rows))
-
-
-def _folder_tables(folder: Path, kinds: Iterable[str], problems: _Problems) -> dict[str, list[_Table]]:
-    readers = {".csv": _csv_table, ".xlsx": _xlsx_table, ".parquet": _parquet_table}
-    tables: dict[str, list[_Table]] = {}
-    for kind in kinds:
-        for path in sorted(folder.glob(f"{kind}.*")):
-            if path.suffix == ".json":
-                content = _load_json(path, problems)
-                if isinstance(content, Mapping):
-                    content = content.get(kind, [])
-                table = _json_rows(kind, content, str(path), problems) if content is not None else None
-            elif path.suffix in readers:
-                table = readers[path.suffix](path, problems)
-            else:
+    def _read_tabular(self, table: readers.Table, source: int) -> None:
+        columns: list[tuple[str, str, int]] = []  # (fact, header as written, index)
+        by_fact: dict[str, list[int]] = {}
+        unknown: dict[str, str | None] = {}
+        blank_headers = []
+        for index, header in enumerate(table.header):
+            if header == "":
+                blank_headers.append(index)
                 continue
+            name = column_name(header, self.schema, self.names)
+            if name.fact is None:
+                unknown[header] = name.hint
+                continue
+            by_fact.setdefault(name.fact, []).append(index)
+            columns.append((name.fact, header, index))
+        for header, hint in unknown.items():
+            self.report(DataIssue(source=table.source, row=1, column=header, severity="warning", hint=hint,
+                                  message=f"unknown column of `{self.kind}`; its values are not read"))
+        repeated = {fact: at for fact, at in by_fact.items() if len(at) > 1}
+        for fact, at in repeated.items():
+            self.report(DataIssue(source=table.source, row=1, column=table.header[at[0]], severity="warning",
+                                  message=f"`{fact}` is headed {len(at)} times (columns "
+                                          f"{', '.join(_column_letter(i) for i in at)}); rows must agree"))
+        if "id" not in by_fact:
+            self.report(DataIssue(source=table.source, message="missing column `id`"))
+        for fact in self.schema.facts:
+            if fact not in by_fact and (self.required is None or fact in self.required):
+                hint = did_you_mean(fact, unknown)
+                self.report(DataIssue(source=table.source, message=f"missing column `{fact}` of `{self.kind}`",
+                                      hint=hint))
+        first_of = {fact: at[0] for fact, at in by_fact.items()}
+        id_at, period_at = first_of.get("id"), first_of.get("period")
+        facts = [(fact, header, index) for fact, header, index in columns
+                 if fact not in ("id", "period") and index == first_of[fact]]
+        checks = [(fact, at) for fact, at in repeated.items()]
+        for line, cells in table.rows:
+            for index in blank_headers:
+                if not is_blank(cells[index]):
+                    self.report(DataIssue(source=table.source, row=line, column=_column_letter(index),
+                                          severity="warning", message="a value in a column without a header is not read"))
+            for fact, at in checks:
+                values = {str(cells[i]).strip() for i in at if not is_blank(cells[i])}
+                if len(values) > 1:
+                    self.report(DataIssue(source=table.source, row=line, column=fact,
+                                          message=f"the columns headed `{fact}` disagree: {', '.join(sorted(values))}"))
+            self._row(source, None, line, None if id_at is None else cells[id_at],
+                      None if period_at is None else cells[period_at],
+                      [(fact, header, cells[index]) for fact, header, index in facts])
+
+    def _read_json(self, table: readers.Table, source: int) -> None:
+        keys = self._json_keys
+        for number, row in table.rows:
+            cells = []
+            for key, raw in row.items():
+                fact = keys.get(key, _MISS)
+                if fact is _MISS:
+                    name = column_name(str(key), self.schema, self.names)
+                    fact = keys[key] = name.fact if name.fact else name
+                if not isinstance(fact, str):
+                    if not is_blank(raw):
+                        self.report(DataIssue(source=table.source, table=table.table, row=number, column=str(key),
+                                              severity="warning", hint=fact.hint,
+                                              message=f"unknown column of `{self.kind}`; its value is not read"))
+                    continue
+                cells.append((fact, str(key), raw))
+            for key, values in getattr(row, "repeated", {}).items():
+                distinct = {repr(v) for v in values}
+                self.report(DataIssue(source=table.source, table=table.table, row=number, column=str(key),
+                                      severity="warning" if len(distinct) == 1 else "error",
+                                      message="key written more than once" + (
+                                          "" if len(distinct) == 1 else
+                                          f" with different values: {', '.join(sorted(distinct))}")))
+            seen = {fact for fact, _, _ in cells}
+            if len(seen) < len(cells):  # a fact given both by name and by label
+                self._disagreeing(cells, table, number)
+            by_fact = {fact: raw for fact, _, raw in cells}
+            self._row(source, table.table, number, by_fact.get("id"), by_fact.get("period"),
+                      [c for c in cells if c[0] not in ("id", "period")])
+
+    def _disagreeing(self, cells, table: readers.Table, number: int) -> None:
+        values: dict[str, set] = {}
+        for fact, _, raw in cells:
+            values.setdefault(fact, set()).add(repr(raw))
+        for fact, found in values.items():
+            if len(found) > 1:
+                self.report(DataIssue(source=table.source, table=table.table, row=number, column=fact,
+                                      message=f"`{fact}` is given twice (by name and label) with different values"))
+
+    # ---- rows ---------------------------------------------------------------------------------
+    def _row(self, source: int, table: str | None, line: int, raw_id: object, raw_period: object,
+             cells: list[tuple[str, str, object]]) -> None:
+        def problem(message: str, column: str | None = None) -> None:
+            self.report(DataIssue(source=self.sources[source], table=table, row=line, column=column, message=message))
+
+        entity = self._ids.get(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else None
+        if entity is None:
+            if is_blank(raw_id):
+                return problem("missing id", "id")
+            if isinstance(raw_id, (dict, list, bool, float)) or (isinstance(raw_id, str) and len(raw_id) > 200):
+                return problem(f"an id is text or a whole number, not {str(raw_id)[:40]!r}", "id")
+            entity = sys.intern(nfc(str(raw_id)))
+            if isinstance(raw_id, (str, int)) and len(self._ids) < 1_000_000:
+                self._ids[raw_id] = entity
+        record = self.entities.get(entity)
+        if record is None:
+            record = self.entities[entity] = _Entity(len(self.static_positions))
+        period = None
+        if not is_blank(raw_period):
+            key = raw_period if isinstance(raw_period, (str, int)) and not isinstance(raw_period, bool) else None
+            period = self._periods.get(key) if key is not None else None
+            if period is None:
+                try:
+                    period = parse_period(raw_period.strip() if isinstance(raw_period, str) else raw_period)
+                except CellError as err:
+                    period = str(err)
+                if key is not None:
+                    self._periods[key] = period
+            if isinstance(period, str):
+                return problem(period, "period")
+            if period in record.periods:
+                first = record.periods[period]._values
+                return problem(f"duplicate row for `{entity}` in {period} "
+                               f"(first at {self._where(first[-2], table, first[-1])})")
+        values = [ABSENT] * len(self.positions)
+        for fact, header, raw in cells:
+            if is_blank(raw):
+                continue
+            try:
+                value = self.converters[fact](raw)
+            except CellError as err:
+                problem(str(err), header)
+                continue
+            position = self.positions.get(fact)
+            if position is None:
+                self._static(record, entity, fact, header, value, source, table, line)
+            elif period is None:
+                problem(f"`{fact}` is a {_kind_word(self.schema, fact)} fact, but the row has no period", header)
+            elif period.kind != self.schema.facts[fact].period_kind:
+                problem(f"`{fact}` is a {_kind_word(self.schema, fact)} fact, but the row's period {period} "
+                        f"is a {period.kind}", header)
+            else:
+                values[position] = value
+        if period is not None:
+            values += (source, line)
+            record.periods[period] = Row(self.positions, tuple(values))
+
+    def _static(self, record: _Entity, entity: str, fact: str, header: str, value: object, source: int,
+                table: str | None, line: int) -> None:
+        position = self.static_positions[fact]
+        known = record.static[position]
+        if known is ABSENT:
+            record.static[position] = value
+            record.static_where[position] = (source, line)
+        elif known != value:
+            first_source, first_line = record.static_where[position]
+            self.report(DataIssue(source=self.sources[source], table=table, row=line, column=header,
+                                  message=f"`{entity}` has {fact} \"{value}\" here but \"{known}\" at "
+                                          f"{self._where(first_source, table, first_line)}"))
+
+    def _where(self, source: int, table: str | None, line: int) -> str:
+        return str(DataIssue(source=self.sources[source], table=table, row=line, message="")).removesuffix(": ")
+
+    def finish(self, json_tables: bool) -> dict[str, EntityRecord]:
+        if json_tables:  # a fact no row names, while some unknown key looks like it: misspelt everywhere
+            unknown = [k for k, v in self._json_keys.items() if not isinstance(v, str)]
+            named = {v for v in self._json_keys.values() if isinstance(v, str)}
+            for fact in self.schema.facts:
+                hint = None if fact in named else did_you_mean(fact, unknown)
+                if hint:
+                    self.report(DataIssue(source=self.sources[-1], message=f"missing column `{fact}` of "
+                                          f"`{self.kind}`", hint=hint))
+        return {entity: EntityRecord(id=entity, static=Row(self.static_positions, tuple(e.static)),
+                                     periods=e.periods)
+                for entity, e in sorted(self.entities.items())}
+
+
+def _kind_word(schema: EntitySchema, fact: str) -> str:
+    return "yearly" if schema.facts[fact].period_kind == "year" else "quarterly"
+
+
+def _column_letter(index: int) -> str:
+    letters, index = "", index + 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+# ---- inputs -------------------------------------------------------------------------------
+
+def _mapping_tables(content: object, source: str, schemas: Mapping[str, EntitySchema],
+                    report: Issues) -> dict[str, list[readers.Table]]:
+    """The tables of the JSON mapping form `{kind: [rows]}`; other kinds are reported."""
+    if not isinstance(content, Mapping):
+        report(DataIssue(source=source, message="the data must be an object mapping entity kinds to lists of rows, "
+                                               f"not {readers._json_kind(content)}"))
+        return {}
+    for key, values in getattr(content, "repeated", {}).items():
+        report(DataIssue(source=source, column=str(key), message=f"entity kind `{key}` is written "
+                                                                   f"{len(values)} times; merge its rows into one list"))
+    tables: dict[str, list[readers.Table]] = {}
+    for kind, rows in content.items():
+        if kind in schemas:
+            table = readers.json_table(kind, rows, source, report)
             if table is not None:
-                tables.setdefault(kind, []).append(table)
+                tables[kind] = [table]
+        else:
+            hint = did_you_mean(str(kind), schemas)
+            report(DataIssue(source=source, column=str(kind), severity="warning", hint=hint,
+                             message=f"unknown entity kind `{kind}`; its rows are not read"))
     return tables
 
 
-# ---- validating -------------------------------------------------------------------------
+def _folder_tables(folder: Path, schemas: Mapping[str, EntitySchema], report: Issues,
+                   encoding: str | None) -> dict[str, list[readers.Table]]:
+    tables: dict[str, list[readers.Table]] = {}
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue  # hidden files (.DS_Store, editor files) are no one's data
+        if path.is_dir():
+            report(DataIssue(source=str(path), severity="warning", message="a folder inside the data folder is not read"))
+            continue
+        kind, hint = file_kind(path.name, schemas)
+        if kind is None:
+            report(DataIssue(source=str(path), severity="warning", hint=hint,
+                             message="not read: the name matches no entity kind (a table is named "
+                                     "`<kind>.csv`, `.json`, `.xlsx` or `.parquet`)"))
+            continue
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            content = readers.read_json(path, report)
+            if isinstance(content, Mapping):
+                found = _mapping_tables(content, str(path), {kind: schemas[kind]}, report).get(kind, [])
+            else:
+                found = [readers.json_table(kind, content, str(path), report, in_mapping=False)] \
+                    if content is not None else []
+        elif suffix == ".csv":
+            found = [readers.csv_table(path, report, encoding)]
+        else:
+            found = [readers.READERS[suffix](path, report)]
+        tables.setdefault(kind, []).extend(t for t in found if t is not None)
+    return tables
 
-def _build(tables: Mapping[str, list[_Table]], schemas: Mapping[str, EntitySchema],
-           problems: _Problems, required: Mapping[str, frozenset[str]] | None = None) -> Dataset:
-    kinds: dict[str, dict[str, EntityRecord]] = {}
+
+def _build(tables: Mapping[str, list[readers.Table]], schemas: Mapping[str, EntitySchema], report: Issues,
+           required: Mapping[str, frozenset[str]] | None) -> Dataset:
+    kinds = {}
     for kind in sorted(tables):
-        schema = schemas[kind]
+        loader = KindLoader(kind, schemas[kind], report, None if required is None else required.get(kind, frozenset()))
         for table in tables[kind]:
-            _check_columns(kind, schema, table, problems, None if required is None else required.get(kind, frozenset()))
-        static: dict[str, dict[str, tuple[object, str]]] = {}
-        periods: dict[str, dict[Period, dict[str, object]]] = {}
-        seen: dict[tuple[str, Period], str] = {}
-        for table in tables[kind]:
-            for row in table.rows:
-                _read_row(kind, schema, row, static, periods, seen, problems)
-        kinds[kind] = {
-            entity: EntityRecord(id=entity, static={k: v for k, (v, _) in static.get(entity, {}).items()},
-                                 periods=periods.get(entity, {}))
-            for entity in sorted(set(static) | set(periods))}
+            loader.read(table)
+        kinds[kind] = loader.finish(any(t.header is None for t in tables[kind]))
     return Dataset(kinds=kinds)
 
 
-def _check_columns(kind: str, schema: EntitySchema, table: _Table, problems: _Problems,
-                   required: frozenset[str] | None) -> None:
-    """Tables must have a column for every fact the policies read (every declared fact when the
-    caller does not say); in JSON rows an absent key is a missing fact, but a key that looks
-    like a misspelt fact name is reported."""
-    undeclared = table.columns - set(schema.facts) - {"id", "period"}
-    if table.tabular and "id" not in table.columns:
-        problems.add(f"{table.source}: missing column `id`")
-    for fact in schema.facts:
-        if fact in table.columns:
-            continue
-        hint = did_you_mean(fact, undeclared)
-        if (table.tabular and (required is None or fact in required)) or hint:
-            problems.add(f"{table.source}: missing column `{fact}` of `{kind}`" + (f" ({hint})" if hint else ""))
-
-
-def _read_row(kind: str, schema: EntitySchema, row: _Row, static: dict, periods: dict, seen: dict,
-              problems: _Problems) -> None:
-    cells = row.cells
-    if _blank(cells.get("id")):
-        problems.add(f"{row.where}, column id: missing id")
-        return
-    entity = unicodedata.normalize("NFC", str(cells["id"]).strip())
-    period = None
-    if not _blank(cells.get("period")):
-        try:
-            period = Period.parse(str(cells["period"]))
-        except ValueError as err:
-            problems.add(f"{row.where}, column period: {err}")
-            return
-        if (entity, period) in seen:
-            problems.add(f"{row.where}: duplicate row for `{entity}` in {period} (first at {seen[(entity, period)]})")
-            return
-        seen[(entity, period)] = row.where
-    values: dict[str, object] = {}
-    for name, fact in schema.facts.items():
-        raw = cells.get(name)
-        if _blank(raw):
-            continue
-        try:
-            value = _convert(raw, fact.type)
-        except ValueError as err:
-            problems.add(f"{row.where}, column {name}: {err}")
-            continue
-        if fact.period_kind is None:
-            _static_value(entity, name, value, row.where, static, problems)
-        elif period is None:
-            problems.add(f"{row.where}, column {name}: `{name}` is a {_kind_word(fact)} fact, "
-                         "but the row has no period")
-        elif period.kind != fact.period_kind:
-            problems.add(f"{row.where}, column {name}: `{name}` is a {_kind_word(fact)} fact, "
-                         f"but the row's period {period} is a {period.kind}")
-        else:
-            values[name] = value
-    if period is not None:
-        periods.setdefault(entity, {})[period] = values
-    else:
-        static.setdefault(entity, {})
-
-
-def _kind_word(fact: FactSchema) -> str:
-    return "yearly" if fact.period_kind == "year" else "quarterly"
-
-
-def _static_value(entity: str, name: str, value: object, where: str, static: dict, problems: _Problems) -> None:
-    known = static.setdefault(entity, {})
-    if name in known and known[name][0] != value:
-        problems.add(f"{where}, column {name}: `{entity}` has {name} \"{value}\" here but "
-                     f"\"{known[name][0]}\" at {known[name][1]}")
-        return
-    known.setdefault(name, (value, where))
+def _finish(dataset: Dataset, report: Issues) -> Dataset:
+    report.raise_if_errors()
+    return Dataset(kinds=dataset.kinds, warnings=report.warnings)
 
 
 # ---- entry points -----------------------------------------------------------------------
@@ -321,48 +393,47 @@ def _static_value(entity: str, name: str, value: object, where: str, static: dic
 def dataset_from_mapping(mapping: Mapping[str, object], schemas: Mapping[str, EntitySchema],
                          source: str = "<data>") -> Dataset:
     """Validate in-memory rows (the parsed JSON form) against the schemas."""
-    problems = _Problems()
-    if not isinstance(mapping, Mapping):
-        raise DataError([f"{source}: data must map entity kinds to lists of rows"])
-    tables = {}
-    for kind, rows in mapping.items():
-        if kind in schemas:
-            table = _json_rows(kind, rows, source, problems)
-            if table is not None:
-                tables[kind] = [table]
-    problems.raise_if_any()
-    dataset = _build(tables, schemas, problems)
-    problems.raise_if_any()
-    return dataset
+    report = Issues()
+    tables = _mapping_tables(mapping, source, schemas, report)
+    report.raise_if_errors()
+    dataset = _build(tables, schemas, report, None)
+    if not any(dataset.kinds.values()) and not report.errors:
+        report(DataIssue(source=source, severity="warning", message="no rows for any declared entity kind"))
+    return _finish(dataset, report)
 
 
 def load_data(path: str | Path, schemas: Mapping[str, EntitySchema],
-              required: Mapping[str, frozenset[str]] | None = None) -> Dataset:
+              required: Mapping[str, frozenset[str]] | None = None, *, encoding: str | None = None) -> Dataset:
     """Read a JSON file or a folder of tables and validate it against the schemas.
 
     `required` names, per entity kind, the facts a table must have a column for (the facts the
-    loaded policies read); by default every declared fact."""
+    loaded policies read); by default every declared fact. `encoding` is for CSV files (default:
+    UTF-8, with or without BOM, else GB18030)."""
     path = Path(path)
-    problems = _Problems()
+    report = Issues()
+    if encoding is not None:
+        _check_encoding(encoding)
     if path.is_dir():
-        tables = _folder_tables(path, schemas, problems)
-        if not tables and not problems.items:
-            problems.add(f"{path}: no table for any declared entity kind "
-                         f"(expected files like {', '.join(f'{k}.csv' for k in sorted(schemas)[:3])})")
+        tables = _folder_tables(path, schemas, report, encoding)
+        if not tables and not report.errors:
+            report(DataIssue(source=str(path), message="no table for any declared entity kind "
+                             f"(expected files like {', '.join(f'{k}.csv' for k in sorted(schemas)[:3])})"))
     elif path.is_file():
-        content = _load_json(path, problems)
-        tables = {}
-        if content is not None and not isinstance(content, Mapping):
-            problems.add(f"{path}: the JSON must be an object mapping entity kinds to lists of rows")
-        elif content is not None:
-            for kind, rows in content.items():
-                if kind in schemas:
-                    table = _json_rows(kind, rows, str(path), problems)
-                    if table is not None:
-                        tables[kind] = [table]
+        content = readers.read_json(path, report)
+        tables = _mapping_tables(content, str(path), schemas, report) if content is not None else {}
     else:
         raise DataError([f"{path}: no such data file or folder"])
-    problems.raise_if_any()
-    dataset = _build(tables, schemas, problems, required)
-    problems.raise_if_any()
-    return dataset
+    report.raise_if_errors()
+    dataset = _build(tables, schemas, report, required)
+    if not any(dataset.kinds.values()) and not report.errors:
+        report(DataIssue(source=str(path), message="the data has no rows for any declared entity kind"))
+    return _finish(dataset, report)
+
+
+def _check_encoding(encoding: str) -> None:
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise DataError([f"unknown encoding `{encoding}` (for example utf-8, gb18030, gbk)"]) from None

@@ -3,8 +3,8 @@
 Every rule is evaluated for every entity of its kind at every period of its period kind for
 which the entity has a record (optionally narrowed to one period or entity). A rule whose
 condition is unknown does not fire; its result is kept so that `explain` can say why not.
-Fired outcomes are then combined: in a ladder only the strongest level stays active, in a
-highest-only group only the largest amount; the others are recorded as superseded.
+Fired outcomes are then combined by `combine` (ladders, highest-only groups, document status).
+`Run` is the `semantics.RunView` the compiled plan reads from.
 The result does not depend on the order of rows, files or rules.
 """
 
@@ -14,32 +14,15 @@ from collections.abc import Iterable
 
 import attrs
 
+from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
 from policydsl.engine.plan import Plan
 from policydsl.schema import Dataset
 from policydsl.values import MissingFact, Period, Unknown
 
 
-@attrs.frozen(kw_only=True)
-class Decision:
-    entity_kind: str
-    entity: str
-    period: Period
-    policy: str
-    rule_id: str  # the catalogue id the rule implements
-    rule: str  # the rule's own name in the policy
-    outcome: str
-    outcome_kind: str
-    label: str | None
-    amount: object = None
-    value: object = None
-    cite: str = ""
-    status: str = "active"
-    superseded_by: str | None = None  # catalogue id of the rule whose outcome won
-    target: str | None = None  # the target a goal or deadline check is about
-
-
 class Run:
-    """The state of one evaluation: the data, and every derived value computed so far."""
+    """The state of one evaluation: the data, and every derived value computed so far
+    (a `semantics.RunView`)."""
 
     def __init__(self, plan: Plan, dataset: Dataset):
         self.plan = plan
@@ -50,14 +33,17 @@ class Run:
         self.cache: dict = {}
         self._groups: dict[tuple[str, str | None], dict[object, tuple[str, ...]]] = {}
         self._present: dict[tuple, tuple[str, ...]] = {}
+        self._related: dict[tuple, dict[str, tuple[str, ...]]] = {}
 
     # ---- what compiled expressions ask for ------------------------------------------------
     def exists(self, kind: str, entity: str) -> bool:
         return entity in self._records[kind]
 
     def has_record(self, kind: str, entity: str, period: Period) -> bool:
+        """Whether the entity has a record in the period; an entity described by static attributes
+        only (no periodic record at all) holds in every period."""
         record = self._records[kind].get(entity)
-        return record is not None and period in record.periods
+        return record is not None and (period in record.periods or not record.periods)
 
     def fact(self, kind: str, entity: str, period: Period, name: str, period_kind: str | None) -> object:
         record = self._records[kind].get(entity)
@@ -109,6 +95,27 @@ class Run:
             self._present[key] = present
         return present
 
+    def related(self, kind: str, path: tuple[tuple[str, str], ...], entity: str, period: Period
+                ) -> tuple[str, ...]:
+        """The entities of `kind` whose chain of references `path` leads to `entity` and that take
+        part in the period: a record in it, or no periodic record at all (sorted ids)."""
+        index = self._related.get((kind, path))
+        if index is None:
+            found: dict[str, list[str]] = {}
+            for member in sorted(self._records[kind]):
+                at = member
+                for hop_kind, attribute in path:
+                    record = self._records[hop_kind].get(at)
+                    if record is None or attribute not in record.static:
+                        break  # a missing or dangling reference leads nowhere
+                    at = str(record.static[attribute])
+                else:
+                    found.setdefault(at, []).append(member)
+            index = {parent: tuple(members) for parent, members in found.items()}
+            self._related[(kind, path)] = index
+        records = self._records[kind]
+        return tuple(m for m in index.get(entity, ()) if self.has_record(kind, m, period))
+
 
 # How far before the first period of the data a value reading its own past may still go.
 HISTORY_DEPTH = 50
@@ -147,7 +154,8 @@ def _periods_of(dataset: Dataset, kind: str, entity: str, period_kind: str,
     record = dataset.entities(kind).get(entity)
     if record is None:
         return []
-    periods = sorted(p for p in record.periods if p.kind == period_kind)
+    # an entity described by static attributes only is evaluated at every period of the data
+    periods = sorted(p for p in (record.periods or dataset.periods()) if p.kind == period_kind)
     return [p for p in periods if only is None or p == only]
 
 
@@ -183,78 +191,12 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
                 fired.extend(decided)
                 results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity, period=at,
                                           condition=condition))
-    fired.extend(d for d in document_status(plan, dataset, period) if wanted is None or d.entity in wanted)
-    decisions = combine(plan, fired)
+    fired.extend(d for d in document_status(plan.program, dataset.periods(), period)
+                 if wanted is None or d.entity in wanted)
+    decisions = combine(plan.program.combinations, fired)
     return Evaluation(plan=plan, run=run, decisions=tuple(sorted(decisions, key=decision_order)),
                       results=tuple(sorted(results, key=lambda r: (r.entity_kind, r.entity, r.period.year,
                                                                    r.period.quarter, r.rule))))
 
 
-def decision_of(rule, outcome, entity: str, period: Period, amount: object, value: object) -> Decision:
-    """The decision a fired rule makes for one of its outcomes."""
-    return Decision(entity_kind=rule.entity, entity=entity, period=period, policy=rule.policy,
-                    rule_id=rule.implements, rule=rule.name, outcome=outcome.name, outcome_kind=outcome.kind,
-                    label=outcome.label, amount=amount, value=value, cite=rule.clause, target=rule.target)
-
-
-def document_status(plan: Plan, dataset: Dataset, only: Period | None) -> list[Decision]:
-    """The META rules: each policy's status (and the repeal of what it supersedes) per year."""
-    years = sorted({Period(p.year) for p in dataset.periods()})
-    if only is not None:
-        years = [Period(only.year)] if not only.quarter else []
-    outcomes = plan.program.outcomes
-    found = []
-    for policy in plan.program.policies.values():
-        if policy.status_rule is None:
-            continue
-        for year in years:
-            status = policy.status(year.end)
-            entries = [(policy.document or policy.name, status)]
-            if status != "document_not_yet_in_force":
-                entries += [(superseded, "document_repealed") for superseded in policy.supersedes]
-            for document, outcome in entries:
-                found.append(Decision(
-                    entity_kind="document", entity=document, period=year, policy=policy.name,
-                    rule_id=policy.status_rule, rule=policy.status_rule, outcome=outcome,
-                    outcome_kind="status", label=outcomes[outcome].label, cite=policy.status_cite or ""))
-    return found
-
-
-def decision_order(d: Decision):
-    return (d.entity_kind, d.entity, d.period.year, d.period.quarter, d.policy, d.rule_id, d.rule, d.outcome)
-
-
-def _amount_key(decision: Decision):
-    amount = decision.amount
-    return (0, 0) if amount is None or isinstance(amount, Unknown) else (1, amount)
-
-
-def combine(plan: Plan, fired: list[Decision]) -> list[Decision]:
-    """Apply ladders and highest-only groups to the decisions of each entity and period."""
-    by_case: dict[tuple, list[Decision]] = {}
-    for decision in sorted(fired, key=decision_order):
-        by_case.setdefault((decision.entity_kind, decision.entity, decision.period), []).append(decision)
-    result: list[Decision] = []
-    for decisions in by_case.values():
-        superseded: dict[int, str] = {}
-        for combination in plan.program.combinations:
-            rank = {o: i for i, level in enumerate(combination.levels) for o in level}
-            members = [(i, d) for i, d in enumerate(decisions) if d.outcome in rank]
-            if len(members) < 2:
-                continue
-            if combination.mode == "ladder":
-                top = max(rank[d.outcome] for _, d in members)
-                winner = next(d for _, d in members if rank[d.outcome] == top)
-                losers = [i for i, d in members if rank[d.outcome] < top]
-            else:
-                # highest amount wins; equal amounts: the outcome listed first in the group
-                best = max(members, key=lambda item: (_amount_key(item[1]), -rank[item[1].outcome], -item[0]))
-                winner = best[1]
-                losers = [i for i, _ in members if i != best[0]]
-            for i in losers:
-                superseded.setdefault(i, winner.rule_id)
-        for i, decision in enumerate(decisions):
-            if i in superseded:
-                decision = attrs.evolve(decision, status="superseded", superseded_by=superseded[i])
-            result.append(decision)
-    return result
+__all__ = ["Decision", "Evaluation", "Run", "RuleResult", "evaluate", "history_floor"]

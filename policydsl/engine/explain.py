@@ -14,14 +14,36 @@ import attrs
 
 from policydsl.language import ir
 from policydsl.diagnostics import did_you_mean
-from policydsl.engine.evaluate import Decision, Evaluation
-from policydsl.engine.plan import compile_expr
+from policydsl.engine import members, semantics
+from policydsl.engine.combine import Decision
+from policydsl.engine.evaluate import Evaluation
+from policydsl.engine.plan import child_node, condition_node, payload_node, value_node
 from policydsl.values import MissingFact, Period, Unknown, format_value
 
 
 @attrs.frozen(kw_only=True)
+class Shortfall:
+    """A member the `where` filter of an aggregate excluded, and the parts of the filter it failed."""
+
+    member: str
+    failed: tuple[TraceNode, ...]
+
+
+@attrs.frozen(kw_only=True)
+class MemberList:
+    """The members an aggregate over another kind saw (`count(enterprise where …)`), all of them."""
+
+    kind: str
+    via: str  # the chain of references, e.g. "zone.city"
+    condition: str | None  # the `where` filter's text
+    counted: tuple[tuple[str, object], ...]  # (member, its value; true for a count)
+    excluded: tuple[Shortfall, ...]  # nearest first: the fewest failed parts
+    left_out: tuple[tuple[str, tuple[MissingFact, ...]], ...]  # missing data (G8)
+
+
+@attrs.frozen(kw_only=True)
 class TraceNode:
-    kind: str  # condition, compare, logic, fact, value, parameter, lookup, history, aggregate, expr, const
+    kind: str  # condition, compare, logic, fact, value, parameter, lookup, history, aggregate, members, expr, const
     text: str  # the policy text of the expression, or the name read
     value: object
     entity: str
@@ -31,6 +53,7 @@ class TraceNode:
     detail: tuple[str, ...] = ()
     children: tuple[TraceNode, ...] = ()
     span: str | None = None
+    members: MemberList | None = None  # an aggregate over another kind: every member it saw
 
     @property
     def missing(self) -> frozenset[MissingFact]:
@@ -73,31 +96,34 @@ class ExplainError(Exception):
 
 
 class _Tracer:
+    """Traces expressions by their node ids: every value is read from the plan's own compiled
+    closure for that node, and history walks and groups come from `semantics`, as in the plan."""
+
     def __init__(self, evaluation: Evaluation):
         self.evaluation = evaluation
         self.program = evaluation.plan.program
+        self.nodes = evaluation.plan.nodes
         self.run = evaluation.run
-        self.compiled: dict[int, object] = {}
 
-    def value(self, expr: ir.Expr, kind: str, entity: str, period: Period) -> object:
-        fn = self.compiled.get(id(expr))
-        if fn is None:
-            fn = compile_expr(expr, kind, self.evaluation.plan.parameters, self.evaluation.plan.tables)
-            self.compiled[id(expr)] = fn
-        return fn(self.run, entity, period)
+    def value(self, node: str, entity: str, period: Period) -> object:
+        return self.nodes[node](self.run, entity, period)
 
     def text(self, expr: ir.Expr) -> str:
         if expr.span.generated:
             return ir_text(expr)
         return self.program.source_text(expr.span) or ir_text(expr)
 
-    def trace(self, expr: ir.Expr, kind: str, entity: str, period: Period, depth: int = 0) -> TraceNode:
-        value = self.value(expr, kind, entity, period)
+    def trace(self, expr: ir.Expr, node: str, kind: str, entity: str, period: Period, depth: int = 0) -> TraceNode:
+        value = self.value(node, entity, period)
         base = dict(text=self.text(expr), value=value, entity=entity, period=str(period),
                     span=str(expr.span))
         if depth > 12:  # deep chains of derived values are cut; the value is still shown
             return TraceNode(kind="expr", detail=("…",), **base)
         sub = depth + 1
+
+        def child(index: int, at: Period = period, who: str = entity, in_kind: str = kind) -> TraceNode:
+            return self.trace(ir.children(expr)[index], child_node(node, index), in_kind, who, at, sub)
+
         match expr:
             case ir.Const():
                 return TraceNode(kind="const", **base)
@@ -109,24 +135,26 @@ class _Tracer:
                 return TraceNode(kind="parameter", label=self.program.parameters[name].label, **base)
             case ir.Derived(entity=value_kind, name=name):
                 definition = self.program.values[(value_kind, name)]
-                inner = self.trace(definition.expr, value_kind, entity, period, sub)
+                inner = self.trace(definition.expr, value_node(value_kind, name), value_kind, entity, period, sub)
                 return TraceNode(kind="value", label=definition.label, children=(inner,),
                                  **{**base, "text": name})
-            case ir.Via(ref=ref, kind=target, inner=inner):
-                other = self.value(ref, kind, entity, period)
-                children = (self.trace(ref, kind, entity, period, sub),)
+            case ir.Via(kind=target):
+                other = self.value(child_node(node, 0), entity, period)
+                children = (child(0),)
                 if not isinstance(other, Unknown) and self.run.exists(target, str(other)):
-                    children += (self.trace(inner, target, str(other), period, sub),)
+                    children += (child(1, who=str(other), in_kind=target),)
                 return TraceNode(kind="via", detail=(f"{target} {other}",), children=children, **base)
             case ir.History():
-                return self._history(expr, kind, entity, period, base, sub)
+                return self._history(expr, node, kind, entity, period, base, child)
             case ir.Aggregate():
-                return self._aggregate(expr, kind, entity, period, base, sub)
-            case ir.Cond(condition=condition, then=then, otherwise=otherwise):
+                return self._aggregate(expr, node, kind, entity, period, base, child)
+            case ir.Members():
+                return self._members(expr, node, entity, period, base, child)
+            case ir.Cond():
                 # only the branch taken explains the value
-                test = self.trace(condition, kind, entity, period, sub)
-                branch = then if test.value is True else otherwise if test.value is False else None
-                children = (test,) if branch is None else (test, self.trace(branch, kind, entity, period, sub))
+                test = child(0)
+                branch = 1 if test.value is True else 2 if test.value is False else None
+                children = (test,) if branch is None else (test, child(branch))
                 return TraceNode(kind="expr", children=children, **base)
             case ir.Compare():
                 kind_name = "compare"
@@ -136,48 +164,34 @@ class _Tracer:
                 kind_name = "lookup"
             case _:
                 kind_name = "expr"
-        children = tuple(self.trace(c, kind, entity, period, sub) for c in ir.children(expr))
+        children = tuple(child(i) for i in range(len(ir.children(expr))))
         return TraceNode(kind=kind_name, children=children, op=getattr(expr, "op", None), **base)
 
-    def _history(self, expr: ir.History, kind, entity, period: Period, base, sub) -> TraceNode:
-        n = expr.periods
-        if expr.function in ("previous", "change"):
-            shifted = period.shift(-n)
-            at = [period, shifted] if expr.function == "change" else [shifted]
-            children = tuple(self.trace(expr.operand, kind, entity, p, sub) for p in at)
-            detail = tuple(f"{p}: {format_value(c.value)}" for p, c in zip(at, children))
-            return TraceNode(kind="history", detail=detail, children=children, **base)
-        if expr.function == "count_periods":
-            at = [period.shift(-back) for back in range(n)]
-        elif expr.function == "streak":
-            at, cursor = [], period
-            while True:
-                at.append(cursor)
-                if not self.run.has_record(kind, entity, cursor) or \
-                        self.value(expr.operand, kind, entity, cursor) is not True:
-                    break
-                cursor = cursor.shift(-1)
-        else:  # first_time: every earlier period back to the entity's first
-            earliest = self.run.earliest(kind, entity, period.kind) or period
-            at = [period.shift(-back) for back in range(_distance(earliest, period) + 1)]
+    def _history(self, expr: ir.History, node: str, kind, entity, period: Period, base, child) -> TraceNode:
+        operand = child_node(node, 0)
+        walk = semantics.history(expr.function, expr.periods, self.run, kind, entity, period,
+                                 lambda at: self.value(operand, entity, at))
         children, detail = [], []
-        for p in at:
-            if not self.run.has_record(kind, entity, p):
-                detail.append(f"{p}: no record")
+        for at in walk.periods:
+            # previous and change read their periods whatever the records; the others skip a
+            # period without a record (it breaks a streak, never counts)
+            if expr.function not in ("previous", "change") and not self.run.has_record(kind, entity, at):
+                detail.append(f"{at}: no record")
                 continue
-            child = self.trace(expr.operand, kind, entity, p, sub)
-            children.append(child)
-            detail.append(f"{p}: {format_value(child.value)}")
+            traced = child(0, at=at)
+            children.append(traced)
+            detail.append(f"{at}: {format_value(traced.value)}")
         return TraceNode(kind="history", detail=tuple(detail), children=tuple(children), **base)
 
-    def _aggregate(self, expr: ir.Aggregate, kind, entity, period: Period, base, sub) -> TraceNode:
-        members = self.run.members(kind, expr.group, entity, period)
-        own = self.trace(expr.operand, kind, entity, period, sub)
-        if isinstance(members, Unknown):
+    def _aggregate(self, expr: ir.Aggregate, node: str, kind, entity, period: Period, base, child) -> TraceNode:
+        own = child(0)
+        operand, where = child_node(node, 0), child_node(node, 1)
+        seen = semantics.group(
+            self.run, node, kind, expr.group, entity, period, lambda m: self.value(operand, m, period),
+            (lambda m: self.value(where, m, period)) if expr.where is not None else None)
+        if isinstance(seen, Unknown):
             return TraceNode(kind="aggregate", children=(own,), **base)
-        if expr.where is not None:
-            members = tuple(m for m in members if self.value(expr.where, kind, m, period) is True)
-        values = [self.value(expr.operand, kind, m, period) for m in members]
+        members, values = seen.members, list(seen.values.values())
         known = [v for v in values if not isinstance(v, Unknown)]
         record = self.evaluation.run.dataset.entities(kind).get(entity)
         group = f"{expr.group} = {record.static.get(expr.group)}" if expr.group and record else f"all {kind}"
@@ -191,6 +205,25 @@ class _Tracer:
             shown = ", ".join(f"{m} {format_value(v)}" for m, v in ranked[:12])
             detail.append(f"ordered {order}: {shown}" + (" …" if len(ranked) > 12 else ""))
         return TraceNode(kind="aggregate", detail=tuple(detail), children=(own,), **base)
+
+    def _members(self, expr: ir.Members, node: str, entity, period: Period, base, child) -> TraceNode:
+        operand = child_node(node, 0) if expr.operand is not None else None
+        where = len(ir.children(expr)) - 1 if expr.where is not None else None
+        seen = members.gather(
+            self.run, node, expr.kind, expr.path, entity, period,
+            (lambda m: self.value(operand, m, period)) if operand is not None else None,
+            (lambda m: self.value(child_node(node, where), m, period)) if where is not None else None)
+        excluded = []
+        for member in seen.excluded:
+            condition = child(where, who=member, in_kind=expr.kind)
+            excluded.append(Shortfall(member=member, failed=_failed_parts(condition)))
+        excluded.sort(key=lambda s: (len(s.failed), s.member))
+        listed = MemberList(
+            kind=expr.kind, via=".".join(attribute for _, attribute in expr.path),
+            condition=self.text(expr.where) if expr.where is not None else None,
+            counted=tuple(seen.counted.items()), excluded=tuple(excluded),
+            left_out=tuple((m, tuple(sorted(u.missing))) for m, u in seen.left_out.items()))
+        return TraceNode(kind="members", members=listed, **base)
 
 
 _STRENGTH = {"or": 1, "and": 2, "not": 3}
@@ -226,6 +259,10 @@ def ir_text(expr: ir.Expr) -> str:
             return f"{function}({', '.join(ir_text(o) for o in operands)})"
         case ir.Via(ref=ref, inner=inner):
             return f"{ir_text(ref)}.{ir_text(inner)}"
+        case ir.Members(function=function, kind=kind, path=path, operand=operand, where=where):
+            text = kind if operand is None else f"{ir_text(operand)} over {kind}"
+            text += " via " + ".".join(attribute for _, attribute in path)
+            return f"{function}({text}" + (f" where {ir_text(where)})" if where is not None else ")")
     return type(expr).__name__
 
 
@@ -233,12 +270,6 @@ def _sort_key(value, descending: bool):
     if isinstance(value, Unknown):
         return 0
     return -value if descending else value
-
-
-def _distance(earlier: Period, later: Period) -> int:
-    if later.kind == "quarter":
-        return (later.year - earlier.year) * 4 + later.quarter - earlier.quarter
-    return later.year - earlier.year
 
 
 def _failed_parts(node: TraceNode) -> tuple[TraceNode, ...]:
@@ -269,16 +300,17 @@ def _facts(nodes: tuple[TraceNode, ...]) -> tuple[TraceNode, ...]:
 
 def _rule_trace(tracer: _Tracer, rule: ir.Rule, entity: str, period: Period, outcome: str | None,
                 ) -> RuleTrace:
-    condition = tracer.trace(rule.condition, rule.entity, entity, period) if rule.condition else None
+    condition = (tracer.trace(rule.condition, condition_node(rule), rule.entity, entity, period)
+                 if rule.condition else None)
     fired = condition is None or condition.value is True
     payload = []
     if fired:
-        for consequence in rule.consequences:
+        for index, consequence in enumerate(rule.consequences):
             if outcome is not None and consequence.outcome != outcome:
                 continue
-            for expr in (consequence.amount, consequence.value):
+            for part, expr in (("amount", consequence.amount), ("value", consequence.value)):
                 if expr is not None:
-                    payload.append(tracer.trace(expr, rule.entity, entity, period))
+                    payload.append(tracer.trace(expr, payload_node(rule, index, part), rule.entity, entity, period))
     return RuleTrace(rule=rule.name, implements=rule.implements, policy=rule.policy, clause=rule.clause,
                      quote=rule.quote, span=str(rule.span), fired=fired, condition=condition,
                      failed=_failed_parts(condition) if condition is not None else (),

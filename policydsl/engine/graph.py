@@ -9,6 +9,7 @@ line of each reference) and answers "what does this outcome depend on" for expla
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import networkx as nx
 
@@ -53,6 +54,9 @@ def _references(expr: ir.Expr, earlier: bool = False) -> list[tuple[str, Span, b
             found.append((param_node(name), expr.span, earlier))
         case ir.Lookup(table=name):
             found.append((table_node(name), expr.span, earlier))
+        case ir.Members(path=path):
+            # the references that make an entity a member are read as well
+            found.extend((fact_node(kind, attribute), expr.span, earlier) for kind, attribute in path)
     inner_earlier = earlier or (isinstance(expr, ir.History) and expr.function == "previous")
     for child in ir.children(expr):
         found.extend(_references(child, inner_earlier))
@@ -161,6 +165,35 @@ def ancestors(graph: nx.DiGraph, node: str) -> set[str]:
     return nx.ancestors(graph, node)
 
 
+def select(graph: nx.DiGraph, *, policies: Sequence[str] = (), outcomes: Sequence[str] = (),
+           depth: int | None = None) -> nx.DiGraph:
+    """The part of the graph that decides the chosen outcomes: the rules of the chosen policies
+    (all rules if none) that produce the chosen outcomes (any if none), their outcomes, and what
+    they read, at most `depth` edges upstream of an outcome. Facts no rule reads are left out."""
+    rules = [n for n, d in graph.nodes(data=True) if d["kind"] == "rule"
+             and (not policies or d.get("policy") in policies)
+             and (not outcomes or any(graph.nodes[o].get("name") in outcomes for o in graph.successors(n)))]
+    roots = {o for r in rules for o in graph.successors(r)
+             if graph.nodes[o]["kind"] == "outcome" and (not outcomes or graph.nodes[o]["name"] in outcomes)}
+    # distances upstream from the chosen outcomes, through the chosen rules only
+    distance = {o: 0 for o in roots}
+    frontier = sorted(roots)
+    chosen_rules = set(rules)
+    while frontier:
+        following = []
+        for node in frontier:
+            if depth is not None and distance[node] >= depth:
+                continue
+            for source in graph.predecessors(node):
+                if graph.nodes[source]["kind"] == "rule" and source not in chosen_rules:
+                    continue
+                if source not in distance:
+                    distance[source] = distance[node] + 1
+                    following.append(source)
+        frontier = following
+    return graph.subgraph(distance).copy()
+
+
 def to_json(graph: nx.DiGraph) -> str:
     def clean(data: dict) -> dict:
         out = {}
@@ -185,7 +218,8 @@ _SHAPES = {"fact": "box", "parameter": "note", "table": "note", "value": "ellips
 
 
 def _dot_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A DOT string; a line break in the text becomes DOT's own `\\n` (a centred line break)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def to_dot(graph: nx.DiGraph) -> str:
@@ -193,9 +227,9 @@ def to_dot(graph: nx.DiGraph) -> str:
     for node, data in sorted(graph.nodes(data=True)):
         caption = data.get("name", node)
         if data["kind"] == "rule" and data.get("implements"):
-            caption = f"{caption}\\n{data['implements']}"
+            caption = f"{caption}\n{data['implements']}"
         if data.get("label"):
-            caption = f"{caption}\\n{data['label']}"
+            caption = f"{caption}\n{data['label']}"
         lines.append(f"  {_dot_quote(node)} [shape={_SHAPES[data['kind']]}, label={_dot_quote(caption)}];")
     for source, target, data in sorted(graph.edges(data=True)):
         where = data["spans"][0]

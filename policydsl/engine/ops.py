@@ -1,4 +1,9 @@
-"""The meaning of each operator on run-time values, shared by every evaluator.
+"""The meaning of each operator, shared by the type checker and every evaluator.
+
+Units first: `arith_type` is the table of what each operator yields for each combination of
+types (docs/units.md prints it), and `arith` gives the same operators their meaning on run-time
+values. A percent is a ratio in arithmetic (`tax * 50%` is half the tax) and keeps its percent
+form where its type is percent (`12.5% + 1%` is 13.5%); it is a `values.Percent` at run time.
 
 Unknown in, unknown out (with the missing facts merged), except where logic decides without
 the unknown operand: `false and unknown` is false, `true or unknown` is true (Kleene logic).
@@ -13,7 +18,112 @@ from fractions import Fraction
 
 from dateutil.relativedelta import relativedelta
 
-from policydsl.values import Duration, Unknown, normalise_number, unknown_of
+from policydsl import types as T
+from policydsl.values import Duration, Percent, Unknown, normalise_number, unknown_of
+
+# ---- units: what each operator yields ------------------------------------------------------
+
+PLAIN = (T.INTEGER, T.DECIMAL)
+_PERCENT_AND_PLAIN = ("is `5% + 1` 6% or 105%? write both sides as percents, e.g. `5% + 1%`, "
+                      "or `100% + 5%` for 1 + 5%")
+
+
+def arith_type(op: str, left: T.Type, right: T.Type) -> tuple[T.Type | None, str | None]:
+    """The type of `left op right` (op one of + - * /), or None and a hint when it is an error.
+
+    The table (docs/units.md):
+      + -  same unit: that unit; integer with integer: integer; integer/decimal mixed: decimal;
+           money with a plain number: money (the number is in 万元); percent with a plain number,
+           money with percent: error; date ± duration, duration + date: date;
+           duration ± duration: duration.
+      *    plain × plain: integer if both integer, else decimal; money × plain: money;
+           percent × percent: percent; percent × X: X scaled (integer × percent: decimal);
+           money × money: error.
+      /    plain / plain: decimal; money / plain: money; money / money: decimal (a ratio);
+           percent / plain: percent; percent / percent: decimal; X / percent: X (integer: decimal);
+           plain / money, percent / money: error.
+    Anything with a date, duration or non-number beyond these is an error.
+    """
+    if T.is_error(left) or T.is_error(right):
+        return T.ERROR, None
+    if op in "+-":
+        if left == T.DATE and right == T.DURATION:
+            return T.DATE, None
+        if op == "+" and left == T.DURATION and right == T.DATE:
+            return T.DATE, None
+        if left == right == T.DURATION:
+            return T.DURATION, None
+        if T.DATE in (left, right) or T.DURATION in (left, right):
+            hint = "a date moves by a duration: `d + 1 year`, `d - 30 days`" if T.DATE in (left, right) else None
+            return None, hint
+        if not (left.is_numeric and right.is_numeric):
+            return None, None
+        if T.PERCENT in (left, right) and left != right:
+            if T.MONEY in (left, right):
+                return None, "a share of money is written `amount * 5%`"
+            return None, _PERCENT_AND_PLAIN
+        return _join_numbers(left, right), None
+    if not (left.is_numeric and right.is_numeric):
+        hint = "durations are written with their number: `2 years`, not `1 year * 2`" \
+            if T.DURATION in (left, right) else None
+        return None, hint
+    if op == "*":
+        if left == right == T.MONEY:
+            return None, "money times money has no meaning; one side should be a number or a percent"
+        if left == right == T.PERCENT:
+            return T.PERCENT, None
+        if T.PERCENT in (left, right):  # a percent scales the other operand
+            other = right if left == T.PERCENT else left
+            return (T.DECIMAL if other == T.INTEGER else other), None
+        return _join_numbers(left, right), None
+    # division
+    if right == T.MONEY and left != T.MONEY:
+        return None, "only money is divided by money (giving a ratio)"
+    if left == right:
+        return (T.DECIMAL if left in (T.INTEGER, T.MONEY, T.PERCENT) else left), None
+    if right == T.PERCENT:  # dividing by a ratio
+        return (T.DECIMAL if left == T.INTEGER else left), None
+    if left in (T.MONEY, T.PERCENT):
+        return left, None
+    return T.DECIMAL, None
+
+
+def _join_numbers(left: T.Type, right: T.Type) -> T.Type:
+    if left.unit or right.unit:
+        return left if left.unit else right
+    return T.INTEGER if left == right == T.INTEGER else T.DECIMAL
+
+
+def join_type(left: T.Type, right: T.Type) -> T.Type | None:
+    """The one type of two values that may stand in the same place (`min`, `if` branches):
+    the `+` table, where percent and a plain number do not mix."""
+    return arith_type("+", left, right)[0] if left.is_numeric and right.is_numeric else None
+
+
+def number_literal(value: int | Fraction, unit: str | None) -> object:
+    """The run-time value of a number written in a policy: `12.5%` is the ratio 1/8."""
+    return Percent.shown_as(value) if unit == "%" else value
+
+
+def _ratio(value: object) -> object:
+    return value.ratio if isinstance(value, Percent) else value
+
+
+def _percent_arith(op: str, left: object, right: object) -> object:
+    both = isinstance(left, Percent) and isinstance(right, Percent)
+    if op in "+-":
+        if not both:
+            raise TypeError(f"cannot {op} a percent and a plain number")  # the checker refuses it
+        ratio = left.ratio + right.ratio if op == "+" else left.ratio - right.ratio
+        return Percent(normalise_number(ratio))
+    if op == "*":
+        product = normalise_number(_ratio(left) * _ratio(right))
+        return Percent(product) if both else product
+    if _ratio(right) == 0:
+        return Unknown()
+    quotient = normalise_number(Fraction(_ratio(left)) / Fraction(_ratio(right)))
+    return Percent(quotient) if isinstance(left, Percent) and not both else quotient
+
 
 
 def add_duration(date: dt.date, duration: Duration, sign: int = 1) -> dt.date:
@@ -27,6 +137,8 @@ def arith(op: str, operands: Sequence[object]) -> object:
     if op == "neg":
         return -operands[0]
     left, right = operands
+    if isinstance(left, Percent) or isinstance(right, Percent):
+        return _percent_arith(op, left, right)
     if isinstance(left, dt.date) and isinstance(right, Duration):
         return add_duration(left, right, 1 if op == "+" else -1)
     if isinstance(left, Duration) and isinstance(right, dt.date):
@@ -48,6 +160,8 @@ def arith(op: str, operands: Sequence[object]) -> object:
 def compare(op: str, left: object, right: object) -> object:
     if isinstance(left, Unknown) or isinstance(right, Unknown):
         return unknown_of(left, right)
+    if isinstance(left, Percent) != isinstance(right, Percent):  # a computed ratio with a percent
+        left, right = _ratio(left), _ratio(right)
     if op == "=":
         return left == right
     if op == "!=":
@@ -104,8 +218,18 @@ def scalar(function: str, operands: Sequence[object]) -> object:
         return max(operands)
     if function == "abs":
         return abs(operands[0])
+    if function == "as_percent":  # a computed ratio declared as a percent: 1/4 is 25%
+        return Percent(operands[0])
     places = operands[1] if len(operands) > 1 else 0
+    if isinstance(operands[0], Percent):  # rounds the percent as shown: round(12.345%, 1) is 12.3%
+        return Percent.shown_as(normalise_number(round(Fraction(operands[0].shown), places)))
     return normalise_number(round(Fraction(operands[0]), places))
+
+
+def _total(values: Sequence[object]) -> object:
+    if values and isinstance(values[0], Percent):
+        return Percent(normalise_number(sum(v.ratio for v in values)))
+    return normalise_number(sum(values))
 
 
 def competition_rank(own: object, others: Sequence[object], descending: bool) -> int:
@@ -136,9 +260,9 @@ def aggregate(function: str, own: object, members: Sequence[object], descending:
     if not known:
         return unknown_of(*members)
     if function == "group_sum":
-        return normalise_number(sum(known))
+        return _total(known)
     if function == "group_mean":
-        return normalise_number(Fraction(sum(known)) / len(known))
+        return arith("/", [_total(known), len(known)])
     if function == "group_min":
         return min(known)
     return max(known)

@@ -2,8 +2,11 @@
 
 Derived values are taken in the graph's topological order and each expression is compiled once
 into a Python closure `(run, entity_id, period) -> value`; parameters and tables, which read no
-data, are computed here once. The closures ask the run (`evaluate.Run`) for facts, stored
-derived values, group members and earlier periods, so that one plan serves any data set.
+data, are computed here once. The closures ask the run (`semantics.RunView`, implemented by
+`evaluate.Run`) for facts, stored derived values, group members and earlier periods, so that one
+plan serves any data set; history walks and aggregates are `semantics`' functions. Every
+compiled sub-expression is kept under a stable node id (a path from its declaration), which
+the explainer uses to read the same closures and the aggregate cache uses as its key.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import attrs
 import networkx as nx
 
 from policydsl.engine import graph as g
+from policydsl.engine import members, ops, semantics
+from policydsl.engine.semantics import RunView
 from policydsl.language import ir
-from policydsl.engine import ops
 from policydsl.values import MissingFact, Period, Unknown
 
-Compiled = Callable[[object, str, Period], object]
+# A compiled expression: its value for an entity at a period, read from a run.
+Compiled = Callable[[RunView, str, Period], object]
 
 
 @attrs.frozen(kw_only=True)
@@ -38,17 +43,54 @@ class Plan:
     tables: Mapping[str, Mapping[object, object]]
     rules: tuple[CompiledRule, ...]
     recursive: frozenset[tuple[str, str]] = frozenset()  # values that read their own earlier periods
+    # every compiled sub-expression by its stable node id (see `node_id`), for the explainer
+    nodes: Mapping[str, Compiled] = attrs.field(factory=dict, eq=False, repr=False)
+
+
+def value_node(kind: str, name: str) -> str:
+    """The node id of a derived value's definition."""
+    return f"value:{kind}.{name}"
+
+
+def condition_node(rule: ir.Rule) -> str:
+    return f"rule:{rule.name}:when"
+
+
+def payload_node(rule: ir.Rule, index: int, part: str) -> str:
+    """The node id of the amount or value (`part`) of a rule's `index`-th consequence."""
+    return f"rule:{rule.name}:then{index}:{part}"
+
+
+def child_node(parent: str, index: int) -> str:
+    """The node id of the `index`-th child (in `ir.children` order) of the node `parent`.
+
+    Node ids are paths from a declaration, so they are the same in every compilation of the same
+    program and serve as cache keys (never `id(expr)`, which a later object may reuse)."""
+    return f"{parent}/{index}"
 
 
 def constant(expr: ir.Expr, parameters: Mapping[str, object], tables: Mapping[str, Mapping]) -> object:
     """The value of an expression that reads no data (a parameter's or a table row's)."""
-    return compile_expr(expr, None, parameters, tables)(None, "", Period(0))
+    return compile_expr(expr, None, parameters, tables, "constant")(None, "", Period(0))
 
 
-def compile_expr(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: Mapping) -> Compiled:
-    def sub(e: ir.Expr) -> Compiled:
-        return compile_expr(e, kind, parameters, tables)
+def compile_expr(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: Mapping, node: str,
+                 nodes: dict[str, Compiled] | None = None) -> Compiled:
+    """Compile an expression whose node id is `node`; every compiled sub-expression is recorded
+    in `nodes` (when given) under its own node id."""
+    children = ir.children(expr)
 
+    def sub(index: int, in_kind: str | None = kind) -> Compiled:
+        return compile_expr(children[index], in_kind, parameters, tables, child_node(node, index), nodes)
+
+    compiled = _compile(expr, kind, parameters, tables, node, sub)
+    if nodes is not None:
+        nodes[node] = compiled
+    return compiled
+
+
+def _compile(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: Mapping, node: str,
+             sub: Callable[..., Compiled]) -> Compiled:
     match expr:
         case ir.Const(value=value):
             return lambda run, entity, period: value
@@ -62,33 +104,33 @@ def compile_expr(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: M
             return lambda run, entity, period: period.start
         case ir.Builtin(name="period_end"):
             return lambda run, entity, period: period.end
-        case ir.Lookup(table=table, key=key):
-            rows, key_fn = tables[table], sub(key)
+        case ir.Lookup(table=table):
+            rows, key_fn = tables[table], sub(0)
 
             def lookup(run, entity, period):
                 found = key_fn(run, entity, period)
                 if isinstance(found, Unknown):
                     return found
-                return rows.get(found, Unknown())
+                return rows.get(found, Unknown())  # a key the table lacks has no value
             return lookup
         case ir.Arith(op=op, operands=operands):
-            fns = tuple(sub(o) for o in operands)
+            fns = tuple(sub(i) for i in range(len(operands)))
             return lambda run, entity, period: ops.arith(op, [f(run, entity, period) for f in fns])
-        case ir.Compare(op=op, left=left, right=right):
-            lf, rf = sub(left), sub(right)
+        case ir.Compare(op=op):
+            lf, rf = sub(0), sub(1)
             return lambda run, entity, period: ops.compare(op, lf(run, entity, period), rf(run, entity, period))
         case ir.Logic(op=op, operands=operands):
-            fns = tuple(sub(o) for o in operands)
+            fns = tuple(sub(i) for i in range(len(operands)))
             if op == "not":
                 return lambda run, entity, period: ops.logic_not(fns[0](run, entity, period))
-            combine = ops.logic_and if op == "and" else ops.logic_or
-            return lambda run, entity, period: combine([f(run, entity, period) for f in fns])
-        case ir.Member(operand=operand, options=options, negated=negated):
-            of, option_fns = sub(operand), tuple(sub(o) for o in options)
+            join = ops.logic_and if op == "and" else ops.logic_or
+            return lambda run, entity, period: join([f(run, entity, period) for f in fns])
+        case ir.Member(options=options, negated=negated):
+            of, option_fns = sub(0), tuple(sub(i + 1) for i in range(len(options)))
             return lambda run, entity, period: ops.member(
                 of(run, entity, period), [f(run, entity, period) for f in option_fns], negated)
-        case ir.Cond(condition=condition, then=then, otherwise=otherwise):
-            cf, tf, of = sub(condition), sub(then), sub(otherwise)
+        case ir.Cond():
+            cf, tf, of = sub(0), sub(1), sub(2)
 
             def conditional(run, entity, period):
                 test = cf(run, entity, period)
@@ -97,54 +139,21 @@ def compile_expr(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: M
                 return tf(run, entity, period) if test else of(run, entity, period)
             return conditional
         case ir.Scalar(function=function, operands=operands):
-            fns = tuple(sub(o) for o in operands)
+            fns = tuple(sub(i) for i in range(len(operands)))
             return lambda run, entity, period: ops.scalar(function, [f(run, entity, period) for f in fns])
-        case ir.History():
-            return _history(expr, kind, sub(expr.operand))
+        case ir.History(function=function, periods=n):
+            operand = sub(0)
+            return lambda run, entity, period: semantics.history(
+                function, n, run, kind, entity, period, lambda at: operand(run, entity, at)).value
         case ir.Aggregate():
-            return _aggregate(expr, kind, sub(expr.operand), sub(expr.where) if expr.where is not None else None)
-        case ir.Via(ref=ref, kind=target, inner=inner):
-            return _via(target, sub(ref), compile_expr(inner, target, parameters, tables))
+            return _aggregate(expr, kind, node, sub(0), sub(1) if expr.where is not None else None)
+        case ir.Via(kind=target):
+            return _via(target, sub(0), sub(1, target))
+        case ir.Members():
+            parts = [sub(i, expr.kind) for i in range(len(ir.children(expr)))]
+            operand = parts.pop(0) if expr.operand is not None else None
+            return _members(expr, kind, node, operand, parts[0] if parts else None)
     raise TypeError(f"cannot compile {type(expr).__name__}")  # unreachable for a checked program
-
-
-def _history(expr: ir.History, kind: str, operand: Compiled) -> Compiled:
-    n = expr.periods
-    if expr.function == "previous":
-        return lambda run, entity, period: operand(run, entity, period.shift(-n))
-    if expr.function == "change":
-        return lambda run, entity, period: ops.arith(
-            "-", [operand(run, entity, period), operand(run, entity, period.shift(-n))])
-    if expr.function == "streak":
-        def streak(run, entity, period):
-            now = operand(run, entity, period)
-            if isinstance(now, Unknown):
-                return now
-            length, at = 0, period
-            # A period without a record, or without the facts to decide, breaks the run.
-            while run.has_record(kind, entity, at) and operand(run, entity, at) is True:
-                length += 1
-                at = at.shift(-1)
-            return length
-        return streak
-    if expr.function == "count_periods":
-        # only periods with a record count: a round without an evaluation never satisfies
-        return lambda run, entity, period: sum(
-            1 for back in range(n) if run.has_record(kind, entity, period.shift(-back))
-            and operand(run, entity, period.shift(-back)) is True)
-
-    def first_time(run, entity, period):
-        now = operand(run, entity, period)
-        if now is not True:
-            return now if isinstance(now, Unknown) else False
-        earliest = run.earliest(kind, entity, period.kind)
-        at = period.shift(-1)
-        while earliest is not None and at >= earliest:
-            if run.has_record(kind, entity, at) and operand(run, entity, at) is True:
-                return False
-            at = at.shift(-1)
-        return True
-    return first_time
 
 
 def _via(target: str, ref: Compiled, inner: Compiled) -> Compiled:
@@ -158,20 +167,26 @@ def _via(target: str, ref: Compiled, inner: Compiled) -> Compiled:
     return via
 
 
-def _aggregate(expr: ir.Aggregate, kind: str, operand: Compiled, where: Compiled | None) -> Compiled:
+def _aggregate(expr: ir.Aggregate, kind: str, node: str, operand: Compiled, where: Compiled | None) -> Compiled:
     def aggregate(run, entity, period):
-        members = run.members(kind, expr.group, entity, period)
-        if isinstance(members, Unknown):
-            return members
-        key = (id(expr), members, period)
-        values = run.cache.get(key)
-        if values is None:
-            taking_part = [m for m in members if where is None or where(run, m, period) is True]
-            values = {m: operand(run, m, period) for m in taking_part}
-            run.cache[key] = values
-        own = values.get(entity, operand(run, entity, period))
-        return ops.aggregate(expr.function, own, list(values.values()), expr.descending, expr.n,
-                             own_included=entity in values or where is None)
+        def value_of(member: str) -> object:
+            return operand(run, member, period)
+        seen = semantics.group(run, node, kind, expr.group, entity, period, value_of,
+                               (lambda member: where(run, member, period)) if where is not None else None)
+        return semantics.aggregate(expr.function, expr.descending, expr.n, seen, entity, value_of,
+                                   filtered=where is not None)
+    return aggregate
+
+
+def _members(expr: ir.Members, kind: str, node: str, operand: Compiled | None, where: Compiled | None
+             ) -> Compiled:
+    """An aggregate over another kind's members: `members.gather`, then `members.fold`."""
+    def aggregate(run, entity, period):
+        seen = members.gather(
+            run, node, expr.kind, expr.path, entity, period,
+            (lambda m: operand(run, m, period)) if operand else None,
+            (lambda m: where(run, m, period)) if where else None)
+        return members.fold(expr.function, seen, kind, entity, period)
     return aggregate
 
 
@@ -188,15 +203,19 @@ def make_plan(program: ir.Program, graph: nx.DiGraph) -> Plan:
             tables[table.name] = {key: constant(value, parameters, tables) for key, value in table.rows}
     value_order = tuple((graph.nodes[n]["entity"], graph.nodes[n]["name"]) for n in order
                         if graph.nodes[n]["kind"] == "value")
-    values = {key: compile_expr(program.values[key].expr, key[0], parameters, tables) for key in value_order}
-    def compiled(expr: ir.Expr | None, kind: str) -> Compiled | None:
-        return compile_expr(expr, kind, parameters, tables) if expr is not None else None
+    nodes: dict[str, Compiled] = {}
+    values = {key: compile_expr(program.values[key].expr, key[0], parameters, tables, value_node(*key), nodes)
+              for key in value_order}
+
+    def compiled(expr: ir.Expr | None, kind: str, node: str) -> Compiled | None:
+        return compile_expr(expr, kind, parameters, tables, node, nodes) if expr is not None else None
 
     rules = tuple(
-        CompiledRule(rule=rule, condition=compiled(rule.condition, rule.entity),
-                     consequences=tuple((c, compiled(c.amount, rule.entity), compiled(c.value, rule.entity))
-                                        for c in rule.consequences))
+        CompiledRule(rule=rule, condition=compiled(rule.condition, rule.entity, condition_node(rule)),
+                     consequences=tuple((c, compiled(c.amount, rule.entity, payload_node(rule, i, "amount")),
+                                         compiled(c.value, rule.entity, payload_node(rule, i, "value")))
+                                        for i, c in enumerate(rule.consequences)))
         for rule in program.rules)
     recursive = frozenset((graph.nodes[n]["entity"], graph.nodes[n]["name"]) for n in g.recursive_values(graph))
     return Plan(program=program, graph=graph, value_order=value_order, values=values, parameters=parameters,
-                tables=tables, rules=rules, recursive=recursive)
+                tables=tables, rules=rules, recursive=recursive, nodes=nodes)

@@ -77,6 +77,20 @@ class Call:
 
 
 @node
+class Members:
+    """An aggregate over the entities of another kind whose references lead to this one:
+    `count(enterprise where class = A)` (the operand names the kind), `sum(amount over
+    tax_payment)`, with `via zone.city` naming the chain of references when several lead here."""
+
+    function: str  # count, sum, mean, min, max, any, all
+    operand: Expr
+    kind: str | None = None  # `over KIND`; None: the operand names the kind (count)
+    via: tuple[str, ...] = ()
+    where: Expr | None = None
+    span: Span = _span()
+
+
+@node
 class Binary:
     op: str  # + - * /
     left: Expr
@@ -149,7 +163,7 @@ class Index:
 
 
 Expr = (NumberLit | StringLit | DateLit | BoolLit | DurationLit | Name | Call | Binary | Negate
-        | Compare | And | Or | Not | Member | If | Index | Attribute)
+        | Compare | And | Or | Not | Member | If | Index | Attribute | Members)
 
 
 # ---- declarations -----------------------------------------------------------------------
@@ -375,6 +389,8 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (target, key)
         case Attribute(target=target):
             return (target,)
+        case Members(operand=operand, where=where):
+            return (operand,) if where is None else (operand, where)
     return ()
 
 

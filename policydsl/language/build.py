@@ -28,6 +28,10 @@ _DATE_META = {"issued", "in_force_from", "in_force_until"}
 _COMPARATORS = {"≥": ">=", "≤": "<=", "≠": "!="}
 
 
+# The aggregates over the members of another entity kind (`count(enterprise where …)`).
+MEMBER_FUNCTIONS = ("count", "sum", "mean", "min", "max", "any", "all")
+
+
 @attrs.frozen(kw_only=True)
 class Built:
     modules: tuple[ast.Module, ...]
@@ -415,7 +419,23 @@ class _Builder:
                 if keywords:
                     self.fail("E116", "a positional argument cannot follow a named one", argument.meta)
                 args.append(self.expr(argument.children[0]))
+        if str(function) in MEMBER_FUNCTIONS and len(args) == 1 and not keywords and str(function) not in ("min", "max"):
+            # `count(enterprise)`: an aggregate over members with no clause
+            return ast.Members(function=str(function), operand=args[0], span=span)
         return ast.Call(function=str(function), args=tuple(args), keywords=tuple(keywords), span=span)
+
+    def x_members(self, tree, span):
+        function, operand, scope = tree.children
+        kind, via, where = None, (), None
+        for clause in scope.children:
+            if clause.data == "over_clause":
+                kind = str(clause.children[0])
+            elif clause.data == "via_clause":
+                via = tuple(str(name) for name in clause.children)
+            else:
+                where = self.expr(clause.children[0])
+        return ast.Members(function=str(function), operand=self.expr(operand), kind=kind, via=via, where=where,
+                           span=span)
 
 
 def build_source(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
@@ -466,6 +486,8 @@ def _read(path: Path) -> tuple[SourceFile | None, Diagnostic | None]:
 
 def build(paths: Iterable[str | Path]) -> Built:
     """Read, parse and build every file named (folders expanded), following imports once each."""
+    paths = list(paths)
+    roots = import_roots(paths)
     files, diagnostics = policy_files(paths)
     modules: list[ast.Module] = []
     sources: dict[str, SourceFile] = {}
@@ -489,11 +511,52 @@ def build(paths: Iterable[str | Path]) -> Built:
         modules.append(module)
         for declaration in module.declarations:
             if isinstance(declaration, ast.ImportDecl):
-                target = path.parent / declaration.path
-                if not target.is_file():
-                    diagnostics.append(error("E003", f"imported file `{declaration.path}` not found",
-                                             declaration.span,
-                                             hint=f"paths are relative to `{path.parent}`"))
+                target, problem = import_target(path, declaration, roots)
+                if problem is not None:
+                    diagnostics.append(problem)
                 else:
                     queue.append(target)
     return Built(modules=tuple(modules), sources=sources, diagnostics=tuple(diagnostics))
+
+
+def shipped_schema() -> Path:
+    """The schema the shipped policies import (`policies/schema/` beside the package)."""
+    return Path(__file__).resolve().parents[2] / "policies" / "schema"
+
+
+def import_roots(paths: Iterable[str | Path]) -> tuple[Path, ...]:
+    """The folders an `import` may read from: each folder named, the folder of each file named,
+    and the shipped schema."""
+    roots = []
+    for raw in paths:
+        path = Path(raw)
+        roots.append((path if path.is_dir() else path.parent).resolve())
+    return tuple(roots) + (shipped_schema(),)
+
+
+def import_target(importer: Path, declaration: ast.ImportDecl,
+                  roots: tuple[Path, ...]) -> tuple[Path | None, Diagnostic | None]:
+    """The file an `import` names, or the reason it may not be read.
+
+    Nothing is read before the checks pass, so a refused import echoes nothing of its file: an
+    import names a `.pol` file (a regular file, not a folder or a device) inside the folders
+    being loaded or the shipped schema, symbolic links resolved."""
+    written = declaration.path
+    target = importer.parent / written
+    resolved = target.resolve()
+    if not any(resolved == root or root in resolved.parents for root in roots):
+        return None, error("E004", f"`import \"{written}\"` reaches outside the folders being loaded",
+                           declaration.span,
+                           hint="an import reads only .pol files inside the folders (or beside the files) named "
+                                "on the command line, and the shipped schema; load a folder that holds both files")
+    if resolved.suffix != ".pol":
+        return None, error("E004", f"`import \"{written}\"` does not name a policy file", declaration.span,
+                           hint="an import names a `.pol` file")
+    if not resolved.exists():
+        return None, error("E003", f"imported file `{written}` not found", declaration.span,
+                           hint=f"paths are relative to `{importer.parent}`")
+    if not resolved.is_file():
+        what = "a folder" if resolved.is_dir() else "not a regular file"
+        return None, error("E004", f"`import \"{written}\"` names {what}", declaration.span,
+                           hint="an import names a `.pol` file")
+    return target, None

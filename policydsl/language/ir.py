@@ -168,8 +168,28 @@ class Aggregate:
     span: Span = _span()
 
 
+@node
+class Members:
+    """An aggregate over the entities of another kind whose references lead to this entity.
+
+    `path` is the chain of static reference attributes from the member kind up to the entity's
+    kind: ((enterprise, zone), (industrial_zone, city)) for a city's enterprises. Members take
+    part at a period when they have a record in it (or, holding static attributes only, no
+    periodic record at all). count, sum, mean, min, max leave out the members whose operand or
+    filter needs missing data (the explanation lists them); any and all follow Kleene logic.
+    """
+
+    function: str  # count, sum, mean, min, max, any, all
+    kind: str  # the member kind
+    path: tuple[tuple[str, str], ...]
+    operand: Expr | None  # in the scope of `kind`; None for count
+    where: Expr | None  # in the scope of `kind`
+    type: Type
+    span: Span = _span()
+
+
 Expr = (Const | Fact | Derived | Param | Builtin | Lookup | Arith | Compare | Logic | Member | Cond
-        | Scalar | History | Aggregate | Via)
+        | Scalar | History | Aggregate | Via | Members)
 
 
 def children(expr: Expr) -> tuple[Expr, ...]:
@@ -190,6 +210,8 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (operand,) if where is None else (operand, where)
         case Via(ref=ref, inner=inner):
             return (ref, inner)
+        case Members(operand=operand, where=where):
+            return tuple(e for e in (operand, where) if e is not None)
     return ()
 
 

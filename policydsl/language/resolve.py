@@ -218,8 +218,10 @@ class _Resolver:
         found = {}
         for policy, decl in decls:
             self.checker.policy = policy
-            expr = self.checker.check(decl.value, None)
-            declared = self.type_of(decl.type) if decl.type else expr.type
+            declared = self.type_of(decl.type) if decl.type else None
+            expr = self.checker.check(decl.value, None, expected=declared)
+            expr = self.checker.as_declared(expr, decl.value, declared)
+            declared = declared or expr.type
             self._expect(expr.type, declared, decl.value.span, f"parameter `{decl.name}`")
             key = qualified(policy, decl.name)
             self.parameter_types[key] = declared
@@ -248,7 +250,8 @@ class _Resolver:
                     self.fail("E204", f"table `{decl.name}` has the key `{key.value}` twice", row.key.span,
                               notes=(Note(message="first here", span=seen[key.value]),))
                 seen.setdefault(getattr(key, "value", None), row.key.span)
-                value = self.checker.check(row.value, None, expected=value_type)
+                value = self.checker.as_declared(self.checker.check(row.value, None, expected=value_type),
+                                                 row.value, value_type)
                 self._expect(value.type, value_type, row.value.span, f"a value of table `{decl.name}`")
                 rows.append((getattr(key, "value", None), value))
             found[name] = ir.Table(name=name, label=decl.label, key_type=key_type,
@@ -285,7 +288,7 @@ class _Resolver:
         self.in_progress.add(key)
         outer = self.checker.policy
         self.checker.policy = self.value_policy.get(key)
-        expr = self.checker.check(decl.expr, kind, expected=declared)
+        expr = self.checker.as_declared(self.checker.check(decl.expr, kind, expected=declared), decl.expr, declared)
         self.checker.policy = outer
         self.in_progress.discard(key)
         if declared is not None:
@@ -403,7 +406,8 @@ class _Resolver:
             if outcome.payload != "value":
                 self.fail("E216", f"outcome `{outcome.name}` carries no value", item.value.span,
                           hint=f"declare it `outcome {outcome.name} … with value: TYPE`")
-            value = self.checker.check(item.value, kind, expected=outcome.value_type)
+            value = self.checker.as_declared(self.checker.check(item.value, kind, expected=outcome.value_type),
+                                             item.value, outcome.value_type)
             if outcome.value_type is not None:
                 self._expect(value.type, outcome.value_type, item.value.span, f"the value of `{outcome.name}`")
         elif outcome.payload == "value":

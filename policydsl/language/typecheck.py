@@ -16,7 +16,10 @@ from policydsl.language import ast
 from policydsl.language import ir
 from policydsl import types as T
 from policydsl.diagnostics import Diagnostic, Note, Span, did_you_mean, error
+from policydsl.language.printer import expr_text as ast_text
+from policydsl.engine import ops
 from policydsl.schema import EntitySchema
+from policydsl.values import Percent, format_number
 
 HISTORY_FUNCTIONS = {"previous", "change", "streak", "count_periods", "first_time"}
 AGGREGATE_FUNCTIONS = {"rank", "top", "bottom", "group_sum", "group_mean", "group_min", "group_max",
@@ -73,7 +76,7 @@ class ExprChecker:
             t = T.INTEGER
         else:
             t = T.DECIMAL
-        return ir.Const(value=e.value, type=t, span=e.span)
+        return ir.Const(value=ops.number_literal(e.value, e.unit), type=t, span=e.span)
 
     def _StringLit(self, e: ast.StringLit, entity, expected):
         if expected is not None and expected.is_enum and e.value in expected.members:
@@ -142,42 +145,49 @@ class ExprChecker:
     def _Binary(self, e: ast.Binary, entity, expected):
         left = self.check(e.left, entity)
         right = self.check(e.right, entity)
+        if e.op in "+-":
+            left, right = self._zero_as_percent(left, e.left, right.type), self._zero_as_percent(right, e.right, left.type)
         lt, rt = left.type, right.type
-        result = self._arith_type(e.op, lt, rt)
+        result, hint = ops.arith_type(e.op, lt, rt)
         if result is None:
-            self.fail("E202", f"cannot apply `{e.op}` to {_a(lt)} and {_a(rt)}", e.span)
+            self.fail("E202", f"cannot apply `{e.op}` to {_a(lt)} and {_a(rt)}", e.span, hint=hint)
             result = T.ERROR
+        elif e.op == "/" and _plain_literal(e.right) == 100 and _scaled_by_percent(left):
+            self.fail("E219", "a percent is already a ratio: dividing by 100 again makes 5% count as 0.05%",
+                      e.span, hint="drop `/ 100`: `x * 5%` is 5 hundredths of x")
         return ir.Arith(op=e.op, operands=(left, right), type=result, span=e.span)
 
+    # ---- percent and plain numbers (docs/units.md) -----------------------------------------
     @staticmethod
-    def _arith_type(op: str, lt: T.Type, rt: T.Type) -> T.Type | None:
-        if T.is_error(lt) or T.is_error(rt):
-            return T.ERROR
-        if op in "+-":
-            if lt == T.DATE and rt == T.DURATION:
-                return T.DATE
-            if op == "+" and lt == T.DURATION and rt == T.DATE:
-                return T.DATE
-            if lt == T.DURATION and rt == T.DURATION:
-                return T.DURATION
-            return T.numeric_join(lt, rt)
-        if not (lt.is_numeric and rt.is_numeric):
-            return None
-        if op == "*":
-            if lt.unit and rt.unit:
-                # a percent number scales a quantity (tax × 50%); other units never multiply
-                if lt == T.PERCENT and rt != T.PERCENT:
-                    return rt
-                if rt == T.PERCENT and lt != T.PERCENT:
-                    return lt
-                return None
-            if lt.unit or rt.unit:
-                return lt if lt.unit else rt
-            return T.INTEGER if lt == rt == T.INTEGER else T.DECIMAL
-        # division: a quantity divided by a plain number keeps its unit; a ratio has none
-        if lt.unit and not rt.unit:
-            return lt
-        return T.DECIMAL
+    def _zero_as_percent(checked: ir.Expr, source: ast.Expr, other: T.Type) -> ir.Expr:
+        """A written 0 beside a percent is 0%: the one plain number that means the same either way."""
+        if other == T.PERCENT and checked.type in ops.PLAIN and _plain_literal(source) == 0:
+            return ir.Const(value=Percent(0), type=T.PERCENT, span=checked.span)
+        return checked
+
+    def as_declared(self, checked: ir.Expr, source: ast.Expr, wanted: T.Type | None) -> ir.Expr:
+        """An expression where a type is declared: a plain number where a percent is wanted is
+        0% if it is a written 0, a ratio shown as a percent if it is computed (`a / b` is 25%),
+        and an error if it is written (is `30` 30% or 3000%?)."""
+        if wanted != T.PERCENT or checked.type not in ops.PLAIN:
+            return checked
+        if isinstance(source, ast.Binary) and source.op == "*" and 100 in (
+                _plain_literal(source.left), _plain_literal(source.right)):
+            self.fail("E219", "a ratio multiplied by 100 by hand, where a percent is expected", source.span,
+                      hint="drop `* 100`: a ratio is shown as a percent by itself (1/4 is 25%)")
+            return ir.Const(value=None, type=T.ERROR, span=checked.span)
+        if _plain_literal(source) is not None:
+            zero = self._zero_as_percent(checked, source, T.PERCENT)
+            if zero is checked:
+                self._percent_literal(source)
+            return zero
+        return ir.Scalar(function="as_percent", operands=(checked,), type=T.PERCENT, span=checked.span)
+
+    def _percent_literal(self, source: ast.Expr) -> None:
+        number = _plain_literal(source)
+        self.fail("E219", f"the plain number {_number_text(number)} stands where a percent is expected",
+                  source.span, hint=f"write `{_number_text(number)}%` for {_number_text(number)} percent, "
+                                    f"or `{_number_text(number * 100)}%` for the ratio {_number_text(number)}")
 
     def _Negate(self, e: ast.Negate, entity, expected):
         operand = self.check(e.operand, entity)
@@ -190,8 +200,19 @@ class ExprChecker:
         right = self.check(e.right, entity, expected=left.type)
         if left.type.is_enum is False and right.type.is_enum and isinstance(e.left, ast.Name):
             left = self.check(e.left, entity, expected=right.type)
+        left, right = self._percent_operands(left, e.left, right, e.right)
         self._comparable(e.op, left.type, right.type, e.span)
         return ir.Compare(op=e.op, left=left, right=right, type=T.BOOLEAN, span=e.span)
+
+    def _percent_operands(self, left: ir.Expr, left_source: ast.Expr, right: ir.Expr,
+                          right_source: ast.Expr) -> tuple[ir.Expr, ir.Expr]:
+        """Two values set side by side (compared, or the branches of `if`): a percent meets a
+        written plain number only if it is 0; a computed plain number is a ratio."""
+        if right.type == T.PERCENT and left.type in ops.PLAIN:
+            return self.as_declared(left, left_source, T.PERCENT), right
+        if left.type == T.PERCENT and right.type in ops.PLAIN:
+            return left, self.as_declared(right, right_source, T.PERCENT)
+        return left, right
 
     def _comparable(self, op: str, lt: T.Type, rt: T.Type, span: Span) -> None:
         if T.is_error(lt) or T.is_error(rt):
@@ -225,7 +246,8 @@ class ExprChecker:
 
     def _Member(self, e: ast.Member, entity, expected):
         operand = self.check(e.operand, entity)
-        options = tuple(self.check(o, entity, expected=operand.type) for o in e.options)
+        options = tuple(self._percent_operands(operand, e.operand, self.check(o, entity, expected=operand.type), o)[1]
+                        for o in e.options)
         for original, option in zip(e.options, options):
             self._comparable("=", operand.type, option.type, original.span)
         return ir.Member(operand=operand, options=options, negated=e.negated, type=T.BOOLEAN,
@@ -238,6 +260,7 @@ class ExprChecker:
                       e.condition.span)
         then = self.check(e.then, entity, expected)
         otherwise = self.check(e.otherwise, entity, expected or then.type)
+        then, otherwise = self._percent_operands(then, e.then, otherwise, e.otherwise)
         result = then.type
         if T.assignable(otherwise.type, then.type):
             result = then.type if not T.is_error(then.type) else otherwise.type
@@ -248,7 +271,7 @@ class ExprChecker:
                       e.span)
             result = T.ERROR
         if then.type.is_numeric and otherwise.type.is_numeric and not (then.type.unit or otherwise.type.unit):
-            result = T.numeric_join(then.type, otherwise.type) or result
+            result = ops.join_type(then.type, otherwise.type) or result
         return ir.Cond(condition=condition, then=then, otherwise=otherwise, type=result, span=e.span)
 
     def _Index(self, e: ast.Index, entity, expected):
@@ -319,6 +342,8 @@ class ExprChecker:
                 operands += (ir.Const(value=self._places(e.args[1]), type=T.INTEGER, span=e.args[1].span),)
         else:
             operands = tuple(self.check(a, entity) for a in e.args)
+            if any(o.type == T.PERCENT for o in operands):
+                operands = tuple(self._zero_as_percent(o, a, T.PERCENT) for o, a in zip(operands, e.args))
         result = operands[0].type if operands else T.ERROR
         for original, operand in zip(e.args, operands):
             if not (operand.type.is_numeric or operand.type in (T.DATE, T.ERROR)):
@@ -327,7 +352,7 @@ class ExprChecker:
             elif T.is_error(result) or T.is_error(operand.type):
                 result = T.ERROR
             elif name in ("min", "max"):
-                joined = result if result == operand.type == T.DATE else T.numeric_join(result, operand.type)
+                joined = result if result == operand.type == T.DATE else ops.join_type(result, operand.type)
                 if joined is None:
                     self.fail("E202", f"`{name}` mixes {_a(result)} and {_a(operand.type)}", original.span)
                     joined = T.ERROR
@@ -347,6 +372,7 @@ class ExprChecker:
             return ir.Const(value=None, type=T.ERROR, span=e.span)
         value = self.check(e.args[0], entity)
         default = self.check(e.args[1], entity, expected=value.type)
+        value, default = self._percent_operands(value, e.args[0], default, e.args[1])
         if not (T.assignable(default.type, value.type) or T.assignable(value.type, default.type)):
             self.fail("E202", f"`value_or` mixes {_a(value.type)} and {_a(default.type)}", e.args[1].span)
         return ir.Scalar(function="value_or", operands=(value, default), type=value.type, span=e.span)
@@ -364,6 +390,112 @@ class ExprChecker:
             return ir.Const(value=None, type=T.ERROR, span=e.span)
         inner = self.check(ast.Name(name=e.name, span=e.span), target, expected)
         return ir.Via(ref=ref, kind=target, inner=inner, type=inner.type, span=e.span)
+
+    # ---- aggregates over the members of another kind ---------------------------------------
+    def _Members(self, e: ast.Members, entity, expected):
+        """`count(enterprise where …)`, `sum(amount over tax_payment)`: see ir.Members."""
+        function = e.function
+        failed = ir.Const(value=None, type=T.ERROR, span=e.span)
+        if entity is None:
+            self.fail("E209", f"`{function}` reads the members of an entity and cannot be used in a parameter "
+                              "or table", e.span)
+            return failed
+        if e.kind is None:
+            if function != "count":
+                self.fail("E210", f"`{function}` needs the kind it aggregates: `{function}(EXPR over KIND)`",
+                          e.span, hint=f"e.g. `{function}(amount over tax_payment)`")
+                return failed
+            if not isinstance(e.operand, ast.Name):
+                self.fail("E220", "`count` names the entity kind it counts", e.operand.span,
+                          hint="e.g. `count(enterprise where class = A)`")
+                return failed
+            member_kind, kind_span = e.operand.name, e.operand.span
+        else:
+            if function == "count":
+                self.fail("E210", "`count` names the kind it counts, with the condition after `where`", e.span,
+                          hint=f"write `count({e.kind} where {ast_text(e.operand)})`")
+                return failed
+            member_kind, kind_span = e.kind, e.span
+        if member_kind not in self.symbols.entities:
+            self.fail("E201", f"unknown entity kind `{member_kind}`", kind_span,
+                      hint=did_you_mean(member_kind, self.symbols.entities))
+            return failed
+        path = self._member_path(member_kind, e.via, entity, e.span)
+        if path is None:
+            return failed
+        operand = None if e.kind is None else self.check(e.operand, member_kind)
+        where = None
+        if e.where is not None:
+            where = self.check(e.where, member_kind)
+            if where.type not in (T.BOOLEAN, T.ERROR):
+                self.fail("E202", f"`where` takes a condition, not {_a(where.type)}", e.where.span)
+        result = self._members_type(function, operand, e)
+        return ir.Members(function=function, kind=member_kind, path=path, operand=operand, where=where,
+                          type=result, span=e.span)
+
+    def _members_type(self, function: str, operand: ir.Expr | None, e: ast.Members) -> T.Type:
+        if operand is None:
+            return T.INTEGER
+        t = operand.type
+        if T.is_error(t):
+            return T.ERROR
+        if function in ("any", "all"):
+            if t != T.BOOLEAN:
+                self.fail("E202", f"`{function}` needs a condition, not {_a(t)}", e.operand.span,
+                          hint=f"e.g. `{function}(class = A over enterprise)`")
+                return T.ERROR
+            return T.BOOLEAN
+        if function in ("min", "max") and t == T.DATE:
+            return t
+        if not t.is_numeric:
+            self.fail("E202", f"`{function}` needs a number, not {_a(t)}", e.operand.span)
+            return T.ERROR
+        return T.DECIMAL if function == "mean" and t == T.INTEGER else t
+
+    def _member_path(self, member_kind: str, via: tuple[str, ...], entity: str, span: Span
+                     ) -> tuple[tuple[str, str], ...] | None:
+        """The chain of static references from the member kind to `entity`: the one `via` names,
+        else the only one there is (E220 when there is none, E221 when there are several)."""
+        entities = self.symbols.entities
+        if via:
+            path, at = [], member_kind
+            for attribute in via:
+                refs = _references_of(entities[at])
+                if attribute not in refs:
+                    self.fail("E220", f"`{attribute}` is not a reference attribute of `{at}`", span,
+                              hint=did_you_mean(attribute, refs) or (
+                                  f"`{at}` refers to other kinds through " + ", ".join(
+                                      f"`{a}` ({k})" for a, k in sorted(refs.items())) if refs
+                                  else f"`{at}` has no `ref` attribute"))
+                    return None
+                path.append((at, attribute))
+                at = refs[attribute]
+            if at != entity:
+                self.fail("E220", f"`via {'.'.join(via)}` leads from `{member_kind}` to `{at}`, not to `{entity}`",
+                          span)
+                return None
+            return tuple(path)
+        paths = reference_paths(entities, member_kind, entity)
+        if not paths:
+            refs = _references_of(entities[member_kind])
+            upward = reference_paths(entities, entity, member_kind)
+            if upward:
+                hint = (f"`{entity}` refers to `{member_kind}` itself: read its facts with "
+                        f"`{'.'.join(a for _, a in upward[0])}.NAME`")
+            elif refs:
+                hint = f"`{member_kind}` refers to " + ", ".join(f"`{k}` through `{a}`" for a, k in sorted(refs.items()))
+            else:
+                hint = f"give `{member_kind}` a `static ATTRIBUTE: ref {entity}`"
+            self.fail("E220", f"no chain of references leads from `{member_kind}` to `{entity}`", span,
+                      hint=hint + "; an aggregate takes the entities whose references lead to this one")
+            return None
+        if len(paths) > 1:
+            written = ["via " + ".".join(attribute for _, attribute in p) for p in paths]
+            self.fail("E221", f"several chains of references lead from `{member_kind}` to `{entity}`", span,
+                      notes=tuple(Note(message=f"`{w}`") for w in written),
+                      hint=f"name one, e.g. `{written[0]}`")
+            return None
+        return paths[0]
 
     def _places(self, e: ast.Expr) -> int:
         if isinstance(e, ast.NumberLit) and isinstance(e.value, int) and e.value >= 0:
@@ -450,6 +582,53 @@ class ExprChecker:
                       }.get(name, operand.type)
         return ir.Aggregate(function=name, operand=operand, group=group, descending=descending, n=n,
                             where=where, type=result, span=e.span)
+
+
+MAX_REFERENCE_HOPS = 4
+
+
+def _references_of(schema: EntitySchema) -> dict[str, str]:
+    """A kind's static reference attributes and the kinds they name."""
+    return {name: fact.type.target for name, fact in schema.facts.items()
+            if fact.period_kind is None and fact.type.is_reference}
+
+
+def reference_paths(entities: dict[str, EntitySchema], member_kind: str, target: str
+                    ) -> list[tuple[tuple[str, str], ...]]:
+    """Every chain of static references (at most MAX_REFERENCE_HOPS, no kind twice) from the
+    member kind to the target kind."""
+    found: list[tuple[tuple[str, str], ...]] = []
+
+    def follow(kind: str, path: tuple[tuple[str, str], ...], seen: frozenset[str]) -> None:
+        if len(path) >= MAX_REFERENCE_HOPS or kind not in entities:
+            return
+        for attribute, next_kind in sorted(_references_of(entities[kind]).items()):
+            hop = path + ((kind, attribute),)
+            if next_kind == target:
+                found.append(hop)
+            elif next_kind not in seen:
+                follow(next_kind, hop, seen | {next_kind})
+    follow(member_kind, (), frozenset({member_kind}))
+    return found
+def _scaled_by_percent(e: ir.Expr) -> bool:
+    """A percent, or a product with a percent in it (`tax * growth`)."""
+    if e.type == T.PERCENT:
+        return True
+    return isinstance(e, ir.Arith) and e.op == "*" and any(_scaled_by_percent(o) for o in e.operands)
+
+
+def _plain_literal(e: ast.Expr):
+    """The number of a written plain number (`30`, `-0.5`), else None."""
+    if isinstance(e, ast.NumberLit) and e.unit is None:
+        return e.value
+    if isinstance(e, ast.Negate):
+        inner = _plain_literal(e.operand)
+        return -inner if inner is not None else None
+    return None
+
+
+def _number_text(number) -> str:
+    return format_number(number)
 
 
 def _a(t: T.Type) -> str:

@@ -28,7 +28,7 @@ import attrs
 from policydsl.api import PolicySet
 from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.render import explanation_text
-from policydsl.values import json_value
+from policydsl.values import Percent, json_value
 
 
 @attrs.frozen(kw_only=True)
@@ -111,6 +111,8 @@ def run_case(policies: PolicySet, file: str, case: dict, executor: str = "row") 
         for key in ("amount", "value"):
             if key in expected:
                 actual = getattr(decision, key)
+                if isinstance(actual, Percent):  # expected as shown: 12.5 for 12.5%
+                    actual = actual.shown
                 if actual is None or isinstance(actual, (int, Fraction)) and not isinstance(actual, bool):
                     same = (None if actual is None else Fraction(actual)) == _exact(expected[key])
                 else:  # text, dates, booleans: compared as written

@@ -33,7 +33,7 @@ from policydsl.engine.columnar.lowering import ENTITY, PERIOD, RECORD, ColumnInf
 from policydsl.schema import Dataset, EntitySchema
 from policydsl.values import Period
 
-NUMERIC = frozenset({"integer", "decimal", "money", "percent"})
+NUMERIC = frozenset({"integer", "decimal", "money"})  # percents stay on the row executor (support.py)
 MAX_SCALE = 10 ** 12  # a column needing a larger common denominator stays on the row executor
 
 
@@ -141,8 +141,9 @@ def _direct(frame: pl.DataFrame, schema: EntitySchema) -> bool:
         if (fact.type.is_enum or fact.type.is_reference or fact.type.name == "text") \
                 and dtype not in (pl.String, pl.Null):
             return False
-        if fact.type.name in ("date", "duration"):
-            return False
+        if not (fact.type.name in NUMERIC or fact.type.name in ("boolean", "text") or fact.type.is_enum
+                or fact.type.is_reference):
+            return False  # dates, percents: the row loader converts them
     return True
 
 

@@ -29,8 +29,8 @@ from policydsl.engine import data as data_stage
 from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.lowering import ENTITY, PERIOD, RECORD, FrameLowering, Inexact, Num, Unsupported
 from policydsl.engine.columnar.support import columnar_support, lookback, rule_expressions
-from policydsl.engine.evaluate import (Decision, Evaluation, RuleResult, combine, decision_of, decision_order,
-                                       document_status, evaluate)
+from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
+from policydsl.engine.evaluate import Evaluation, RuleResult, evaluate
 from policydsl.engine.plan import Plan
 from policydsl.schema import Dataset
 from policydsl.values import Period, Unknown, normalise_number
@@ -39,16 +39,6 @@ PAYLOAD_COLUMNS = {"amount_num": pl.Int64, "amount_den": pl.Int64, "value_num": 
                    "value_den": pl.Int64, "value_text": pl.String, "value_bool": pl.Boolean}
 LIGHT_SCHEMA = {"kind": pl.String, ENTITY: pl.String, "@pk": pl.String, PERIOD: pl.Int64,
                 "rule": pl.Int64, "consequence": pl.Int64, "outcome": pl.String, **PAYLOAD_COLUMNS}
-
-
-@attrs.frozen
-class _Periods:
-    """What `document_status` reads of a data set: its periods."""
-
-    found: tuple[Period, ...]
-
-    def periods(self) -> list[Period]:
-        return sorted(self.found)
 
 
 class ColumnarEvaluation:
@@ -263,7 +253,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         materialised += [d for d in row.decisions if d.entity_kind != "document"]
     found = {C.period_of(t, pk) for table in tables.values()
              for pk, t in table.rows.select("@pk", PERIOD).unique().iter_rows()}
-    materialised += [d for d in document_status(plan, _Periods(tuple(found)), period)
+    materialised += [d for d in document_status(program, sorted(found), period)
                      if wanted is None or d.entity in wanted]
     light, materialised = _combined(plan, light, materialised)
     return ColumnarEvaluation(plan=plan, light=light, materialised=materialised, conditions=conditions, row=row,
@@ -293,5 +283,5 @@ def _combined(plan: Plan, light: pl.DataFrame, materialised: list[Decision]
               if (d.entity_kind, d.entity, d.period.kind, C.period_index(d.period)) in case_keys]
     outside = [d for d in materialised
                if (d.entity_kind, d.entity, d.period.kind, C.period_index(d.period)) not in case_keys]
-    decided = combine(plan, [decision_from_row(plan, r) for r in touched.iter_rows(named=True)] + inside)
+    decided = combine(plan.program.combinations, [decision_from_row(plan, r) for r in touched.iter_rows(named=True)] + inside)
     return untouched, outside + decided

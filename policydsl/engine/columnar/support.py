@@ -19,7 +19,9 @@ from collections.abc import Mapping
 from policydsl.engine.plan import Plan
 from policydsl.language import ir
 
-COLUMNAR_TYPES = frozenset({"integer", "decimal", "money", "percent", "boolean", "text"})
+# percent values are `values.Percent` objects with their own operator meanings (docs/units.md):
+# they stay on the row executor until the lowering models them
+COLUMNAR_TYPES = frozenset({"integer", "decimal", "money", "boolean", "text"})
 
 
 def _type_ok(t) -> bool:
@@ -39,12 +41,14 @@ def unsupported(expr: ir.Expr, kind: str, program: ir.Program, recursive: frozen
 def _node_reason(node: ir.Expr, kind: str, program: ir.Program, recursive: frozenset,
                  seen: dict[tuple[str, str], str | None]) -> str | None:
     if not isinstance(node, ir.Logic) and not _type_ok(node.type):
-        return f"a {node.type} expression (dates and durations run on the row executor)"
+        return f"a {node.type} expression (dates, durations and percents run on the row executor)"
     match node:
         case ir.Builtin(name=name):
             return f"`{name}` (a date)"
         case ir.Via():
             return "a reference to another entity (`ref`)"
+        case ir.Members(kind=member_kind):
+            return f"an aggregate over the {member_kind} members of another kind"
         case ir.Fact(entity=fact_kind) if fact_kind != kind:
             return f"a fact of another kind ({fact_kind})"
         case ir.Scalar(function="round"):

@@ -11,7 +11,8 @@ from __future__ import annotations
 from policydsl.language import ast
 
 from policydsl.engine import ops
-from policydsl.engine.evaluate import Decision, combine, decision_of, decision_order, document_status, history_floor
+from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
+from policydsl.engine.evaluate import history_floor
 from policydsl.language.ir import Program
 from policydsl.engine.plan import Plan
 from policydsl.schema import Dataset
@@ -38,7 +39,7 @@ class ReferenceInterpreter:
 
     def has_record(self, kind: str, entity: str, period: Period) -> bool:
         record = self.record(kind, entity)
-        return record is not None and period in record.periods
+        return record is not None and (not record.periods or period in record.periods)
 
     def name(self, name: str, kind: str, entity: str, period: Period) -> object:
         if (kind, name) in self.value_sources:
@@ -75,7 +76,9 @@ class ReferenceInterpreter:
             return self.eval(x, kind, who, at)
 
         match e:
-            case ast.NumberLit(value=v) | ast.StringLit(value=v) | ast.DateLit(value=v) | ast.BoolLit(value=v) \
+            case ast.NumberLit(value=v, unit=unit):
+                return ops.number_literal(v, unit)
+            case ast.StringLit(value=v) | ast.DateLit(value=v) | ast.BoolLit(value=v) \
                     | ast.DurationLit(value=v):
                 return v
             case ast.Name(name=name):
@@ -107,6 +110,8 @@ class ReferenceInterpreter:
                 return rows.get(found, Unknown())
             case ast.Call():
                 return self.call(e, kind, entity, period)
+            case ast.Members():
+                return self.members(e, kind, entity, period)
             case ast.Attribute(target=target, name=name):
                 other = ev(target)
                 if isinstance(other, Unknown):
@@ -116,6 +121,60 @@ class ReferenceInterpreter:
                     return Unknown(frozenset({MissingFact(target_kind, str(other), "(no such entity)", "")}))
                 return self.name(name, target_kind, str(other), period)
         raise TypeError(f"cannot evaluate {type(e).__name__}")
+
+    def members(self, e: ast.Members, kind: str, entity: str, period: Period) -> object:
+        """An aggregate over another kind's members, written again from the README's words."""
+        member_kind = e.kind if e.kind is not None else e.operand.name
+        chain = list(e.via) if e.via else self.only_chain(member_kind, kind)
+        values, unknowns = [], []
+        for member, record in sorted(self.dataset.entities(member_kind).items()):
+            if not self.has_record(member_kind, member, period):
+                continue
+            at, at_kind = member, member_kind
+            for attribute in chain:
+                record_at = self.record(at_kind, at)
+                if record_at is None or attribute not in record_at.static:
+                    at = None
+                    break
+                at, at_kind = str(record_at.static[attribute]), self.program.entities[at_kind].facts[attribute].type.target
+            if at != entity:
+                continue
+            test = self.eval(e.where, member_kind, member, period) if e.where is not None else True
+            value = True if e.kind is None else self.eval(e.operand, member_kind, member, period)
+            if isinstance(test, Unknown) or (test is True and isinstance(value, Unknown)):
+                unknowns.append(test if isinstance(test, Unknown) else value)
+            elif test is True:
+                values.append(value)
+        missing = ops.unknown_of(*unknowns) if unknowns else None
+        match e.function:
+            case "count":
+                return len(values)
+            case "any":
+                return True if True in values else missing if missing is not None else False
+            case "all":
+                return False if False in values else missing if missing is not None else True
+            case "sum":
+                return missing if missing is not None and not values else ops.arith("+", [sum(values), 0])
+        if not values:
+            return missing if missing is not None else Unknown()
+        if e.function == "mean":
+            return ops.arith("/", [sum(values), len(values)])
+        return min(values) if e.function == "min" else max(values)
+
+    def only_chain(self, member_kind: str, kind: str) -> list[str]:
+        """The one chain of static references from the member kind to `kind` (the checker made sure)."""
+        def chains(at: str, visited: set[str]) -> list[list[str]]:
+            found = []
+            for name, fact in sorted(self.program.entities[at].facts.items()):
+                target = fact.type.target
+                if fact.period_kind is not None or target is None:
+                    continue
+                if target == kind:
+                    found.append([name])
+                elif target not in visited and len(visited) < 4:
+                    found += [[name, *rest] for rest in chains(target, visited | {target})]
+            return found
+        return chains(member_kind, {member_kind})[0]
 
     def reference_kind(self, target: ast.Expr, kind: str) -> str:
         """The entity kind a reference expression points to (a fact or value of type `ref KIND`)."""
@@ -194,7 +253,7 @@ class ReferenceInterpreter:
             policy = self.program.policies[rule.policy]
             self.policy = rule.policy
             for entity, record in sorted(self.dataset.entities(rule.entity).items()):
-                for period in sorted(record.periods):
+                for period in sorted(record.periods or self.dataset.periods()):
                     if period.kind != rule.evaluated_per:
                         continue
                     if not policy.in_force(period.end):
@@ -213,8 +272,8 @@ class ReferenceInterpreter:
                             break
                         decided.append(decision_of(rule, outcomes[c.outcome], entity, period, amount, value))
                     fired.extend(decided)
-        fired.extend(document_status(self.plan, self.dataset, None))
-        return sorted(combine(self.plan, fired), key=decision_order)
+        fired.extend(document_status(self.program, self.dataset.periods(), None))
+        return sorted(combine(self.program.combinations, fired), key=decision_order)
 
 
 def reference_decisions(program: Program, plan: Plan, dataset: Dataset) -> list[Decision]:

@@ -1,0 +1,270 @@
+"""The data contract, cell by cell: the validation rules every data reader shares.
+
+In: one raw cell (text from CSV, a JSON value, an Excel value, possibly wrapped in a marker that
+says how Excel showed it) and the declared type of its fact. Out: a typed, exact value, or a
+`CellError` whose message is written for the person fixing the data. Also here: how a column
+header or a file name maps to a declared fact or entity kind. The row readers (`tables.py`)
+and the loader (`data.py`) use these functions; a columnar reader should too, so that every
+reader accepts and refuses the same data with the same words.
+
+Numbers are read exactly as written: ASCII digits, an optional sign, point and exponent; no
+thousands separators are guessed (`1,5` is an error, not 15), and a number must lie within
+`MAX_MAGNITUDE` with at most `MAX_FRACTION_DIGITS` digits after the point. Dates and periods
+must fall within `FIRST_YEAR`..`LAST_YEAR`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+import attrs
+
+from policydsl.diagnostics import did_you_mean
+from policydsl.schema import EntitySchema
+from policydsl.types import Type
+from policydsl.values import Number, Percent, Period
+
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+MAX_MAGNITUDE = 10 ** 30
+MAX_FRACTION_DIGITS = 30
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?", re.ASCII)
+_TRUE = {"true", "1", "yes", "是", "y", "t"}
+_FALSE = {"false", "0", "no", "否", "n", "f"}
+TABLE_SUFFIXES = (".csv", ".json", ".xlsx", ".parquet")
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as its fact's type; the message says why and what to write."""
+
+
+# ---- how a spreadsheet showed a cell (made by the Excel reader) ----------------------------
+
+@attrs.frozen
+class ShownAsPercent:
+    """A number cell formatted as a percentage: 0.125 shown as 12.5%."""
+
+    value: Number
+    cell: str
+
+
+@attrs.frozen
+class FormulaWithoutValue:
+    """A formula cell saved without its computed value (the workbook was never recalculated)."""
+
+    formula: str
+    cell: str
+
+
+@attrs.frozen
+class SpreadsheetError:
+    """A cell holding a spreadsheet error such as #DIV/0!."""
+
+    code: str
+    cell: str
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text.strip())
+
+
+# ---- cells -------------------------------------------------------------------------------
+
+def parse_number(value: object) -> Number:
+    """An exact number from text, an int, a Decimal or a float; CellError otherwise."""
+    if isinstance(value, bool):
+        raise CellError(f"{value} is a boolean, not a number")
+    if isinstance(value, int):
+        return _in_range(value, str(value))
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise CellError(f"{value} is not a finite number")
+        value = Decimal(repr(value))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise CellError(f'"{value}" is not a finite number')
+        return _exact(value, str(value))
+    if isinstance(value, Fraction):
+        return _in_range(value, str(value))
+    if not isinstance(value, str):
+        raise CellError(f"{_show(value)} is not a number")
+    text = value.strip()
+    if not _NUMBER.fullmatch(text):
+        raise CellError(_not_a_number(text))
+    return _exact(Decimal(text), text)
+
+
+def _not_a_number(text: str) -> str:
+    lowered = text.lower().lstrip("+-")
+    if lowered in ("inf", "infinity", "nan", "∞"):
+        return f'"{text}" is not a finite number'
+    if re.fullmatch(r"[+-]?[\d.]+(?:[,，_ ][\d.]+)+", text):
+        return (f'"{text}" is not a number: separators inside a number are not guessed '
+                "(write 1500 or 1.5; the decimal mark is a point)")
+    return f'"{text}" is not a number'
+
+
+def _exact(number: Decimal, shown: str) -> Number:
+    sign, digits, exponent = number.as_tuple()
+    if isinstance(exponent, int) and any(digits) and (len(digits) + exponent > 31 or -exponent > MAX_FRACTION_DIGITS + len(digits)):
+        raise CellError(f'"{shown}" is out of range (numbers up to 10^30, at most '
+                        f"{MAX_FRACTION_DIGITS} digits after the point)")
+    fraction = Fraction(number)
+    result = fraction.numerator if fraction.denominator == 1 else fraction
+    return _in_range(result, shown)
+
+
+def _in_range(number: Number, shown: str) -> Number:
+    if abs(number) >= MAX_MAGNITUDE:
+        raise CellError(f'"{shown[:40]}{"…" if len(shown) > 40 else ""}" is out of range (numbers up to 10^30)')
+    if isinstance(number, Fraction) and number.denominator > 10 ** MAX_FRACTION_DIGITS:
+        raise CellError(f'"{shown[:40]}" has more than {MAX_FRACTION_DIGITS} digits after the point')
+    return number
+
+
+def percent_points(ratio: Number) -> Number:
+    """The percent fact a cell formatted as a percentage means: 0.125 shown as 12.5% is 12.5 %.
+
+    Percent facts hold the number written before the % sign, as `12.5%` in a CSV does."""
+    value = Fraction(ratio) * 100
+    return value.numerator if value.denominator == 1 else value
+
+
+def parse_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    elif isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip(), re.ASCII):
+        try:
+            day = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise CellError(f'"{value}" is not a date of the calendar') from None
+    else:
+        raise CellError(f"{_show(value)} is not a date (write YYYY-MM-DD)")
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise CellError(f"{day.isoformat()} is out of range (dates from {FIRST_YEAR} to {LAST_YEAR})")
+    return day
+
+
+def parse_period(value: object) -> Period:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise CellError(f"{_show(value)} is not a period: write a year (2017) or a quarter (2017-Q3)")
+    try:
+        period = Period.parse(str(value))
+    except ValueError as err:
+        raise CellError(str(err)) from None
+    if not FIRST_YEAR <= period.year <= LAST_YEAR:
+        raise CellError(f"{period} is out of range (periods from {FIRST_YEAR} to {LAST_YEAR})")
+    return period
+
+
+def _show(value: object) -> str:
+    text = str(value)
+    return f'"{text[:40]}{"…" if len(text) > 40 else ""}"'
+
+
+def convert(value: object, fact_type: Type) -> object:
+    """A typed value from one non-blank cell, or CellError."""
+    if isinstance(value, FormulaWithoutValue):
+        raise CellError(f"cell {value.cell} holds the formula {value.formula} without a computed value "
+                        "(open and save the workbook in a spreadsheet program, or paste the values)")
+    if isinstance(value, SpreadsheetError):
+        raise CellError(f"cell {value.cell} holds the spreadsheet error {value.code}")
+    name = fact_type.name
+    if isinstance(value, ShownAsPercent):
+        if name == "percent":
+            return Percent.shown_as(percent_points(value.value))
+        raise CellError(f"cell {value.cell} is formatted as a percentage ({format_shown_percent(value.value)}) "
+                        f"but the fact is {fact_type}: format the cell as a number, or declare the fact percent")
+    if fact_type.is_enum:
+        text = nfc(str(value))
+        if text not in fact_type.members:
+            hint = did_you_mean(text, fact_type.members)
+            raise CellError(f'unknown value "{text}"; expected one of {", ".join(fact_type.members)}'
+                            + (f" ({hint})" if hint else ""))
+        return text
+    if name == "boolean":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise CellError(f"{_show(value)} is not true/false")
+    if name in ("integer", "decimal", "money", "percent"):
+        if name == "percent" and isinstance(value, str) and value.strip().endswith("%"):
+            value = value.strip()[:-1]
+        number = parse_number(value)
+        if name == "integer" and not isinstance(number, int):
+            raise CellError(f"{_show(value)} is not a whole number")
+        # a percent column holds the number shown before `%`: 12.5 (or "12.5%") is 12.5 %, the ratio 1/8
+        return Percent.shown_as(number) if name == "percent" else number
+    if name == "date":
+        return parse_date(value)
+    if isinstance(value, (dict, list)):
+        raise CellError(f"a {type(value).__name__} is not {fact_type}")
+    if isinstance(value, float):
+        value = repr(value)
+    return nfc(str(value))
+
+
+def format_shown_percent(ratio: Number) -> str:
+    points = Fraction(percent_points(ratio))
+    return f"{float(points):g}%"
+
+
+# ---- headers and file names -------------------------------------------------------------
+
+@attrs.frozen(kw_only=True)
+class ColumnName:
+    """What a header means: a fact, `id` or `period` (`fact`), or nothing known (`hint`)."""
+
+    fact: str | None
+    hint: str | None = None
+
+
+def header_names(schema: EntitySchema) -> dict[str, str]:
+    """Every accepted header of a kind: fact names, the declared labels (所在市), id and period."""
+    names = {"id": "id", "period": "period"}
+    for fact in schema.facts.values():
+        if fact.label:
+            names.setdefault(nfc(fact.label), fact.name)
+    names.update({name: name for name in schema.facts})
+    return names
+
+
+def column_name(header: str, schema: EntitySchema, names: Mapping[str, str] | None = None) -> ColumnName:
+    names = names if names is not None else header_names(schema)
+    text = nfc(str(header))
+    if text in names:
+        return ColumnName(fact=names[text])
+    return ColumnName(fact=None, hint=did_you_mean(text, names))
+
+
+def file_kind(name: str, kinds: Iterable[str]) -> tuple[str | None, str | None]:
+    """The entity kind a file in a data folder holds — `<kind>.<ext>` exactly — and otherwise
+    (None, a hint): `industrial_zones.csv` → did you mean `industrial_zone.csv`?"""
+    kinds = list(kinds)
+    stem, dot, suffix = name.rpartition(".")
+    suffix = f".{suffix}".lower() if dot else ""
+    if dot and suffix in TABLE_SUFFIXES and stem in kinds:
+        return stem, None
+    base = stem if dot else name
+    if dot and base in kinds:
+        return None, f"`{suffix}` is not a table format (use {', '.join(TABLE_SUFFIXES)})"
+    close = did_you_mean(base.split(".")[0], kinds)
+    if close:
+        ext = suffix if suffix in TABLE_SUFFIXES else ".csv"
+        candidates = re.findall(r"`([^`]+)`", close)
+        return None, "did you mean " + " or ".join(f"`{c}{ext}`" for c in candidates) + "?"
+    return None, None

@@ -1,0 +1,110 @@
+"""Stage 6b, combine: the decisions of fired rules in, the decisions with their status out.
+
+What a fired rule decides (`decision_of`), the documents' own status per year
+(`document_status`, the catalogue's META rules), and how fired outcomes of one entity and period
+combine (`combine`): in a ladder only the strongest fired level stays active, in a highest-only
+group only the largest amount (ties: the outcome listed first); the others are recorded as
+`superseded` by the winning rule. Everything else accumulates. Written once, used by every
+executor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+from policydsl.language import ir
+from policydsl.values import Period, Unknown
+
+
+@attrs.frozen(kw_only=True)
+class Decision:
+    entity_kind: str
+    entity: str
+    period: Period
+    policy: str
+    rule_id: str  # the catalogue id the rule implements
+    rule: str  # the rule's own name in the policy
+    outcome: str
+    outcome_kind: str
+    label: str | None
+    amount: object = None
+    value: object = None
+    cite: str = ""
+    status: str = "active"
+    superseded_by: str | None = None  # catalogue id of the rule whose outcome won
+    target: str | None = None  # the target a goal or deadline check is about
+
+
+def decision_of(rule: ir.Rule, outcome: ir.Outcome, entity: str, period: Period, amount: object,
+                value: object) -> Decision:
+    """The decision a fired rule makes for one of its outcomes."""
+    return Decision(entity_kind=rule.entity, entity=entity, period=period, policy=rule.policy,
+                    rule_id=rule.implements, rule=rule.name, outcome=outcome.name, outcome_kind=outcome.kind,
+                    label=outcome.label, amount=amount, value=value, cite=rule.clause, target=rule.target)
+
+
+def document_status(program: ir.Program, periods: Iterable[Period], only: Period | None) -> list[Decision]:
+    """The META rules: each policy's status (and the repeal of what it supersedes) per year of
+    the data (`periods`), or only in the year of `only` (none for a quarter)."""
+    years = sorted({Period(p.year) for p in periods})
+    if only is not None:
+        years = [Period(only.year)] if not only.quarter else []
+    outcomes = program.outcomes
+    found = []
+    for policy in program.policies.values():
+        if policy.status_rule is None:
+            continue
+        for year in years:
+            status = policy.status(year.end)
+            entries = [(policy.document or policy.name, status)]
+            if status != "document_not_yet_in_force":
+                entries += [(superseded, "document_repealed") for superseded in policy.supersedes]
+            for document, outcome in entries:
+                found.append(Decision(
+                    entity_kind="document", entity=document, period=year, policy=policy.name,
+                    rule_id=policy.status_rule, rule=policy.status_rule, outcome=outcome,
+                    outcome_kind="status", label=outcomes[outcome].label, cite=policy.status_cite or ""))
+    return found
+
+
+def decision_order(d: Decision):
+    return (d.entity_kind, d.entity, d.period.year, d.period.quarter, d.policy, d.rule_id, d.rule, d.outcome)
+
+
+def _amount_key(decision: Decision):
+    amount = decision.amount
+    return (0, 0) if amount is None or isinstance(amount, Unknown) else (1, amount)
+
+
+def combine(combinations: Iterable[ir.Combination], fired: list[Decision]) -> list[Decision]:
+    """Apply ladders and highest-only groups to the decisions of each entity and period."""
+    combinations = tuple(combinations)
+    by_case: dict[tuple, list[Decision]] = {}
+    for decision in sorted(fired, key=decision_order):
+        by_case.setdefault((decision.entity_kind, decision.entity, decision.period), []).append(decision)
+    result: list[Decision] = []
+    for decisions in by_case.values():
+        superseded: dict[int, str] = {}
+        for combination in combinations:
+            rank = {o: i for i, level in enumerate(combination.levels) for o in level}
+            members = [(i, d) for i, d in enumerate(decisions) if d.outcome in rank]
+            if len(members) < 2:
+                continue
+            if combination.mode == "ladder":
+                top = max(rank[d.outcome] for _, d in members)
+                winner = next(d for _, d in members if rank[d.outcome] == top)
+                losers = [i for i, d in members if rank[d.outcome] < top]
+            else:
+                # highest amount wins; equal amounts: the outcome listed first in the group
+                best = max(members, key=lambda item: (_amount_key(item[1]), -rank[item[1].outcome], -item[0]))
+                winner = best[1]
+                losers = [i for i, _ in members if i != best[0]]
+            for i in losers:
+                superseded.setdefault(i, winner.rule_id)
+        for i, decision in enumerate(decisions):
+            if i in superseded:
+                decision = attrs.evolve(decision, status="superseded", superseded_by=superseded[i])
+            result.append(decision)
+    return result

@@ -1,0 +1,130 @@
+"""History walks and group aggregates: their meaning, written once for the plan and the explainer.
+
+The compiled plan (`plan.py`) computes values with these functions and the explainer
+(`explain.py`) shows the periods a history function walked and the group an aggregate saw with
+the very same functions, so the two cannot disagree. `RunView` is the interface the compiled
+plan asks of a run (`evaluate.Run` implements it): facts, derived values, group members and the
+periods each entity has a record for. In: a run and an expression's operands; out: values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from typing import Protocol
+
+import attrs
+
+from policydsl.engine import ops
+from policydsl.values import Period, Unknown
+
+
+class RunView(Protocol):
+    """What compiled expressions ask of a run: one evaluation's data and stored values."""
+
+    cache: dict  # per-run memo for group values, keyed by (node id, members, period)
+
+    def exists(self, kind: str, entity: str) -> bool: ...
+
+    def has_record(self, kind: str, entity: str, period: Period) -> bool: ...
+
+    def earliest(self, kind: str, entity: str, period_kind: str) -> Period | None: ...
+
+    def fact(self, kind: str, entity: str, period: Period, name: str, period_kind: str | None) -> object: ...
+
+    def derived(self, kind: str, name: str, entity: str, period: Period) -> object: ...
+
+    def members(self, kind: str, group: str | None, entity: str, period: Period) -> tuple[str, ...] | Unknown:
+        """The entities of the entity's group (sorted ids) that have a record in the period;
+        unknown when the entity's group attribute is missing."""
+        ...
+
+
+# An operand of a history function: the operand's value for the same entity at a period.
+AtPeriod = Callable[[Period], object]
+# An operand of an aggregate: its value for a member entity in the same period.
+ForEntity = Callable[[str], object]
+
+
+@attrs.frozen(kw_only=True)
+class Walk:
+    """The value of a history function and the periods it read, most recent first."""
+
+    value: object
+    periods: tuple[Period, ...]
+
+
+def history(function: str, n: int, run: RunView, kind: str, entity: str, period: Period,
+            operand: AtPeriod) -> Walk:
+    """previous, change, streak, count_periods or first_time of `operand` for one entity."""
+    if function == "previous":
+        earlier = period.shift(-n)
+        return Walk(value=operand(earlier), periods=(earlier,))
+    if function == "change":
+        earlier = period.shift(-n)
+        return Walk(value=ops.arith("-", [operand(period), operand(earlier)]), periods=(period, earlier))
+    if function == "count_periods":
+        # only periods with a record count: a round without an evaluation never satisfies
+        walked = tuple(period.shift(-back) for back in range(n))
+        return Walk(value=sum(1 for at in walked if run.has_record(kind, entity, at) and operand(at) is True),
+                    periods=walked)
+    now = operand(period)
+    if function == "streak":
+        if isinstance(now, Unknown):
+            return Walk(value=now, periods=(period,))
+        walked, at = [], period
+        # A period without a record, or without the facts to decide, breaks the run.
+        while True:
+            walked.append(at)
+            if not (run.has_record(kind, entity, at) and operand(at) is True):
+                return Walk(value=len(walked) - 1, periods=tuple(walked))
+            at = at.shift(-1)
+    # first_time: it holds now and held at no earlier period with a record
+    if now is not True:
+        return Walk(value=now if isinstance(now, Unknown) else False, periods=(period,))
+    walked = [period]
+    earliest = run.earliest(kind, entity, period.kind)
+    at = period.shift(-1)
+    while earliest is not None and at >= earliest:
+        walked.append(at)
+        if run.has_record(kind, entity, at) and operand(at) is True:
+            return Walk(value=False, periods=tuple(walked))
+        at = at.shift(-1)
+    return Walk(value=True, periods=tuple(walked))
+
+
+@attrs.frozen(kw_only=True)
+class Group:
+    """The members of a group that take part in an aggregate (after `where:`) and their values."""
+
+    values: Mapping[str, object]  # member id -> its value, in member order
+    present: int  # members with a record in the period, before the filter
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        return tuple(self.values)
+
+
+def group(run: RunView, node: Hashable, kind: str, group_by: str | None, entity: str, period: Period,
+          operand: ForEntity, where: ForEntity | None) -> Group | Unknown:
+    """The group an aggregate sees for `entity`, computed once per run, node, group and period."""
+    present = run.members(kind, group_by, entity, period)
+    if isinstance(present, Unknown):
+        return present
+    key = (node, present, period)
+    found = run.cache.get(key)
+    if found is None:
+        taking_part = tuple(m for m in present if where is None or where(m) is True)
+        found = Group(values={m: operand(m) for m in taking_part}, present=len(present))
+        run.cache[key] = found
+    return found
+
+
+def aggregate(function: str, descending: bool, n: int, seen: Group | Unknown, entity: str,
+              operand: ForEntity, filtered: bool) -> object:
+    """rank, top, bottom or a group_* value for `entity` over the group it sees."""
+    if isinstance(seen, Unknown):
+        return seen
+    included = entity in seen.values
+    own = seen.values[entity] if included else operand(entity)
+    return ops.aggregate(function, own, list(seen.values.values()), descending, n,
+                         own_included=included or not filtered)

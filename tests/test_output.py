@@ -1,0 +1,215 @@
+"""Output people can read: eval tables that fit the terminal, filters, CSV/xlsx exports, the
+graph's selection and its labels, --version."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import tomllib
+
+import pytest
+from rich.cells import cell_len
+
+from policydsl import cli
+from policydsl.engine import graph as graph_stage
+from tests.conftest import ROOT, check_golden
+
+GOLDEN = ROOT / "tests" / "golden" / "output"
+PROVINCE = ["policies/", "--data", "examples/province"]
+
+
+def run(capsys, monkeypatch, *argv: str, columns: int = 120) -> tuple[int, str, str]:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("COLUMNS", str(columns))
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def eval_json(capsys, monkeypatch, *extra: str) -> list[dict]:
+    code, out, _ = run(capsys, monkeypatch, "eval", *PROVINCE, "--period", "2016", "--format", "json", *extra)
+    assert code == 0
+    return json.loads(out)["decisions"]
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120, 200])
+def test_eval_table_fits_the_terminal_width(capsys, monkeypatch, columns):
+    code, out, _ = run(capsys, monkeypatch, "eval", *PROVINCE, "--period", "2016", "--all", columns=columns)
+    assert code == 0
+    assert max(cell_len(line) for line in out.splitlines()) <= columns
+
+
+def test_readme_first_command_fits_120_columns(capsys, monkeypatch):
+    for argv in (["eval", *PROVINCE, "--period", "2016"],
+                 ["explain", *PROVINCE, "--entity", "Z11", "--period", "2016", "--outcome",
+                  "zone_head_replacement_ordered"]):
+        code, out, _ = run(capsys, monkeypatch, *argv)
+        assert code == 0
+        too_wide = [line for line in out.splitlines() if cell_len(line) > 120]
+        assert not too_wide, too_wide[:3]
+
+
+def test_eval_table_at_120_columns_keeps_every_rule_and_outcome_whole(capsys, monkeypatch):
+    decisions = eval_json(capsys, monkeypatch)
+    _, out, _ = run(capsys, monkeypatch, "eval", *PROVINCE, "--period", "2016")
+    for d in decisions:
+        if d["status"] == "active":
+            assert d["rule"] in out and d["outcome"] in out
+        else:  # superseded decisions are listed with --all only
+            assert f"{d['outcome']}" not in out or d["outcome"] in {x["outcome"] for x in decisions
+                                                                   if x["status"] == "active"}
+
+
+def test_eval_table_groups_by_kind_of_outcome_sanctions_first(capsys, monkeypatch):
+    _, out, _ = run(capsys, monkeypatch, "eval", *PROVINCE, "--period", "2016")
+    headings = [line.split(" (")[0] for line in out.splitlines() if line and line[0].isalpha()
+                and line.endswith(")") and " (" in line and not line.startswith("entity")]
+    assert headings[:2] == ["sanctions", "rewards"]
+    counts = {line.split(" (")[0]: int(line.split(" (")[1].rstrip(")")) for line in out.splitlines()
+              if line.split(" (")[0] in headings}
+    active = [d for d in eval_json(capsys, monkeypatch) if d["status"] == "active"]
+    assert counts["sanctions"] == sum(d["outcome_kind"] == "sanction" for d in active)
+    assert out.rstrip().endswith(f"{len(active)} decisions")
+
+
+def test_eval_table_golden(capsys, monkeypatch, update_golden):
+    _, out, _ = run(capsys, monkeypatch, "eval", *PROVINCE, "--period", "2016", "--all", "--kind", "reward")
+    check_golden(GOLDEN / "eval_rewards_2016_120.expected", out, update_golden)
+
+
+def test_kind_outcome_and_policy_filters_narrow_the_decisions(capsys, monkeypatch):
+    every = eval_json(capsys, monkeypatch)
+    sanctions = eval_json(capsys, monkeypatch, "--kind", "sanction")
+    assert sanctions and sanctions == [d for d in every if d["outcome_kind"] == "sanction"]
+    both = eval_json(capsys, monkeypatch, "--kind", "sanction,reward")
+    assert both == [d for d in every if d["outcome_kind"] in ("sanction", "reward")]
+    replaced = eval_json(capsys, monkeypatch, "--outcome", "zone_head_replacement_ordered")
+    assert replaced and {d["outcome"] for d in replaced} == {"zone_head_replacement_ordered"}
+    kaifeng = eval_json(capsys, monkeypatch, "--policy", "kaifeng2014", "--kind", "reward")
+    assert kaifeng == [d for d in every if d["policy"] == "kaifeng2014" and d["outcome_kind"] == "reward"]
+
+
+@pytest.mark.parametrize("flag, name, hint", [
+    ("--outcome", "zone_head_replacement_orderd", "zone_head_replacement_ordered"),
+    ("--policy", "kaifeng2041", "kaifeng2014"),
+    ("--kind", "sanctions", "sanction"),
+])
+def test_a_filter_naming_nothing_known_is_an_input_error_with_a_hint(capsys, monkeypatch, flag, name, hint):
+    code, out, err = run(capsys, monkeypatch, "eval", *PROVINCE, "--period", "2016", flag, name)
+    assert code == 2 and not out
+    assert name in err and hint in err and "Traceback" not in err
+
+
+def test_eval_csv_is_the_json_contract_as_rows(capsys, monkeypatch, tmp_path):
+    decisions = eval_json(capsys, monkeypatch, "--all")
+    target = tmp_path / "decisions.csv"
+    code, out, _ = run(capsys, monkeypatch, "eval", *PROVINCE, "--period", "2016", "--all", "--format", "csv",
+                       "-o", str(target))
+    assert code == 0 and not out
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert len(rows) == len(decisions)
+    for row, d in zip(rows, decisions):
+        assert row.keys() == d.keys()
+        assert all(row[k] == ("" if d[k] is None else str(d[k])) for k in d)
+
+
+def test_eval_xlsx_has_chinese_headers_and_every_decision(capsys, monkeypatch, tmp_path):
+    from openpyxl import load_workbook
+
+    decisions = eval_json(capsys, monkeypatch, "--kind", "reward")
+    target = tmp_path / "decisions.xlsx"
+    code, _, _ = run(capsys, monkeypatch, "eval", *PROVINCE, "--period", "2016", "--kind", "reward",
+                     "--format", "xlsx", "-o", str(target))
+    assert code == 0
+    sheet = load_workbook(target).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("主体", "主体类型", "期间", "结果") and "金额（万元）" in rows[0]
+    assert len(rows) == len(decisions) + 1
+    amount = rows[0].index("金额（万元）")
+    assert [r[amount] for r in rows[1:]] == [d["amount"] for d in decisions]
+    assert any(isinstance(r[amount], (int, float)) for r in rows[1:])  # numbers stay numbers
+
+
+def test_eval_xlsx_without_an_output_file_is_a_usage_error(capsys, monkeypatch):
+    code, out, err = run(capsys, monkeypatch, "eval", *PROVINCE, "--format", "xlsx")
+    assert code == 2 and "-o" in err and not out
+
+
+def test_version_is_the_package_version(capsys, monkeypatch):
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    with pytest.raises(SystemExit) as stop:
+        run(capsys, monkeypatch, "--version")
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"policydsl {version}"
+
+
+# ---- graph ----------------------------------------------------------------------------------
+
+def graph_json(capsys, monkeypatch, *extra: str) -> dict:
+    code, out, err = run(capsys, monkeypatch, "graph", "policies/", "--format", "json", *extra)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_graph_leaves_out_facts_no_rule_reads(capsys, monkeypatch):
+    whole = graph_json(capsys, monkeypatch)
+    ids = {n["id"] for n in whole["nodes"]}
+    compiled = __import__("policydsl").compile_paths([ROOT / "policies"])
+    unread = [n for n, d in compiled.graph.nodes(data=True) if d["kind"] == "fact"
+              and not any(compiled.graph.nodes[x]["kind"] == "rule" for x in compiled.graph.successors(n))
+              and not any(compiled.graph.nodes[x]["kind"] == "rule"
+                          for x in __import__("networkx").descendants(compiled.graph, n))]
+    assert unread, "the shipped schema declares facts no rule reads"
+    assert not ids & set(unread)
+    assert len(ids) < compiled.graph.number_of_nodes()
+
+
+def test_graph_for_one_outcome_holds_its_rules_and_what_they_read(capsys, monkeypatch):
+    part = graph_json(capsys, monkeypatch, "--outcome", "zone_head_replacement_ordered")
+    kinds = {}
+    for node in part["nodes"]:
+        kinds.setdefault(node["kind"], set()).add(node["id"])
+    assert kinds["outcome"] == {"outcome:zone_head_replacement_ordered"}
+    assert any("fall" in r for r in kinds["rule"])
+    assert "fact:industrial_zone.absolute_index_position" in kinds["fact"]  # read through derived values
+    shallow = graph_json(capsys, monkeypatch, "--outcome", "zone_head_replacement_ordered", "--depth", "1")
+    assert {n["kind"] for n in shallow["nodes"]} == {"outcome", "rule"}
+    assert len(part["nodes"]) > len(shallow["nodes"])
+
+
+def test_graph_for_one_policy_holds_only_that_policys_rules(capsys, monkeypatch):
+    part = graph_json(capsys, monkeypatch, "--policy", "henan2014")
+    rules = [n for n in part["nodes"] if n["kind"] == "rule"]
+    assert rules and all(n["policy"] == "henan2014" for n in rules)
+
+
+def test_graph_selection_is_a_subgraph_with_only_upstream_nodes():
+    compiled = __import__("policydsl").compile_paths([ROOT / "policies"])
+    part = graph_stage.select(compiled.graph, outcomes=["reward_star_upgrade"])
+    for node in part:
+        assert node == "outcome:reward_star_upgrade" or __import__("networkx").has_path(
+            compiled.graph, node, "outcome:reward_star_upgrade")
+
+
+def test_graph_dot_labels_break_lines_with_dot_escapes_not_literal_backslash_n(capsys, monkeypatch):
+    _, dot, _ = run(capsys, monkeypatch, "graph", "policies/", "--outcome", "reward_star_upgrade")
+    assert "\\\\n" not in dot  # an escaped backslash followed by n would print a literal "\n"
+    assert "\\n" in dot  # DOT's line break inside labels
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_graph_renders_with_graphviz_and_labels_have_no_literal_backslash_n(capsys, monkeypatch):
+    _, dot, _ = run(capsys, monkeypatch, "graph", "policies/", "--outcome", "zone_head_replacement_ordered")
+    svg = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=True).stdout
+    assert "<svg" in svg
+    texts = [line for line in svg.splitlines() if "<text" in line]
+    assert texts and not any("\\n" in line for line in texts)
+    assert any("zone_head_replacement_ordered" in line for line in texts)
+
+
+def test_graph_filter_with_an_unknown_outcome_is_an_input_error(capsys, monkeypatch):
+    code, out, err = run(capsys, monkeypatch, "graph", "policies/", "--outcome", "reward_star_upgrad")
+    assert code == 2 and "reward_star_upgrade" in err and not out
