@@ -7,7 +7,7 @@
     print(policydsl.explanation_text(result.explain("E03", "enterprise_yellow_card_warning", "2019")))
 """
 
-from policydsl.api import EXECUTORS, Compiled, PolicySet, Result, compile_paths, load
+from policydsl.api import EXECUTORS, Compiled, PolicySet, Result, SelectionError, compile_paths, load
 from policydsl.diagnostics import DataError, Diagnostic, PolicyError
 from policydsl.engine.evaluate import Decision
 from policydsl.engine.explain import ExplainError, Explanation
@@ -15,7 +15,8 @@ from policydsl.render import decisions_json, explanation_json, explanation_text
 
 __all__ = [
     "Compiled", "DataError", "Decision", "Diagnostic", "ExplainError", "Explanation", "PolicyError", "PolicySet",
-    "EXECUTORS", "Result", "compile_paths", "long_from_wide", "decisions_json", "explanation_json", "explanation_text", "load",
+    "EXECUTORS", "Result", "SelectionError", "compile_paths", "decisions_json", "explanation_json", "explanation_text",
+    "load", "long_from_wide",
 ]
 __version__ = "0.1.0"
 

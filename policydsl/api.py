@@ -10,6 +10,8 @@ threads; each `evaluate` call gets its own `Run`.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -99,6 +101,16 @@ class Result:
         _require_text("entity", entity)
         _require_text("outcome", outcome)
         return explain_why_not(self._explainable(entity), entity, outcome, _period(period))
+
+
+def as_of_date(value: str | dt.date | None) -> dt.date | None:
+    """An as-of date from a `datetime.date` or `YYYY-MM-DD` text; ValueError otherwise."""
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"`{value}` is not a date: write YYYY-MM-DD, e.g. 2014-08-25") from None
 
 
 class SelectionError(ValueError):
@@ -197,24 +209,30 @@ class PolicySet:
         return {kind: frozenset(names) for kind, names in read.items()}
 
     def evaluate(self, facts: Mapping | Dataset, *, period: str | Period | None = None,
-                 entities: Iterable[str] | None = None, strict: bool = False, executor: str = "row") -> Result:
+                 entities: Iterable[str] | None = None, strict: bool = False,
+                 as_of: str | dt.date | None = None, executor: str = "row") -> Result:
         """Evaluate every rule over the facts: a Dataset, or the JSON mapping of `--data` (whose
         kinds may also be Polars DataFrames or Arrow tables of long rows).
 
         `period` and `entities` (an iterable of ids) narrow the evaluation; one the data does not
-        have raises `SelectionError`, naming the nearest. `executor`: "row" (one entity and period
-        at a time) or "columnar" (whole columns, for large batches; engine/columnar)."""
+        have raises `SelectionError`, naming the nearest. `as_of` (a date or `YYYY-MM-DD`):
+        evaluate as of that day — the periods ended by then, each document's status on it; a
+        `period` ending after it is a ValueError. `executor`: "row" (one entity and period at a
+        time) or "columnar" (whole columns, for large batches; engine/columnar)."""
         if executor not in EXECUTORS:
             raise ValueError(f"unknown executor `{executor}`; expected one of {', '.join(EXECUTORS)}")
         if not isinstance(facts, (Dataset, Mapping)):
             raise TypeError(f"`facts` must be a mapping {{entity kind: [rows]}} or a Dataset "
                             f"(from load_data), not {type(facts).__name__}")
-        at, wanted = _period(period), _entities(entities)
+        at, wanted, day = _period(period), _entities(entities), as_of_date(as_of)
+        if day is not None and at is not None and at.end > day:
+            raise ValueError(f"period {at} ends on {at.end}, after the as-of date {day}: "
+                             "as of that date it cannot be evaluated yet")
         if executor == "columnar":
             from policydsl.engine.columnar.execute import evaluate_columnar
             if isinstance(facts, Dataset):
                 check_selection(facts, at, wanted)
-            return Result(evaluation=evaluate_columnar(self.plan, facts, period=at, entities=wanted))
+            return Result(evaluation=evaluate_columnar(self.plan, facts, period=at, entities=wanted, as_of=day))
         if isinstance(facts, Mapping) and not all(isinstance(v, (list, tuple)) for v in facts.values()):
             from policydsl.engine.columnar.columns import rows_of
             facts = rows_of(facts)  # frames given to the row executor
@@ -223,7 +241,7 @@ class PolicySet:
         else:
             dataset = self._checked(data_stage.dataset_from_mapping(facts, self.program.entities), strict)
         check_selection(dataset, at, wanted)
-        return Result(evaluation=evaluate(self.plan, dataset, period=at, entities=wanted))
+        return Result(evaluation=evaluate(self.plan, dataset, period=at, entities=wanted, as_of=day))
 
     def decider(self, kind: str, *, period: str | Period | None = None):
         """A callable for services deciding one entity per call: see engine/single.py."""

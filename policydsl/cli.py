@@ -25,12 +25,13 @@ from policydsl.cli_output import OptionError
 from policydsl.engine import graph as graph_stage
 from policydsl.engine.columnar.support import columnar_support
 from policydsl.language.build import build, parse_tree_text
-from policydsl.tools.coverage import catalogue_rules, coverage_rows, omissions, render_markdown
+from policydsl.tools.coverage import CatalogueError, catalogue_rules, coverage_rows, omissions, render_markdown
 from policydsl.diagnostics import DataError, PolicyError, SourceFile, render_all
 from policydsl.engine.explain import ExplainError
 from policydsl.tools.scenarios import ScenarioError, run_file, scenario_files
 from policydsl.tools import fmt as fmt_tool
 from policydsl.tools import lint as lint_tool
+from policydsl.tools import diff as diff_tool
 from policydsl.values import Period
 
 from policydsl.tools.exits import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK  # noqa: E402 (re-exported)
@@ -55,6 +56,13 @@ def _period(text: str) -> Period:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _as_of(text: str):
+    try:
+        return api.as_of_date(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="policydsl", description="Check, run and explain assessment policies written as .pol files.",
                      epilog="exit codes: 0 ok, 1 findings, 2 usage or input error, 3 internal error (a bug)")
@@ -72,6 +80,8 @@ def make_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", required=True, help="JSON file, or a folder of tables per entity kind")
     evaluate.add_argument("--period", type=_period, help="only this period (2019 or 2019-Q3)")
     evaluate.add_argument("--entity", action="append", help="only this entity id (repeatable)")
+    evaluate.add_argument("--as-of", dest="as_of", type=_as_of, metavar="DATE",
+                          help="evaluate as of a date: the periods ended by then, each document's status on it")
     evaluate.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table")
     evaluate.add_argument("--all", action="store_true", help="also list superseded decisions (table format)")
     _executor_option(evaluate)
@@ -84,6 +94,7 @@ def make_parser() -> argparse.ArgumentParser:
     explain.add_argument("--data", required=True)
     explain.add_argument("--entity", required=True)
     explain.add_argument("--period", type=_period)
+    explain.add_argument("--as-of", dest="as_of", type=_as_of, metavar="DATE", help="explain as of a date")
     which = explain.add_mutually_exclusive_group()
     which.add_argument("--outcome", help="the outcome to explain")
     which.add_argument("--why-not", dest="why_not", metavar="OUTCOME", help="explain why this outcome did not happen")
@@ -111,6 +122,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     fmt_tool.add_command(commands)
     lint_tool.add_command(commands)
+    diff_tool.add_command(commands, _period)
 
     dump = commands.add_parser("dump", help="print an intermediate form")
     dump.add_argument("policy", nargs="+")
@@ -179,10 +191,20 @@ def _load(paths: Sequence[str]) -> api.PolicySet:
     return api.policy_set(compiled)
 
 
+def _evaluate(policies, dataset, **options):
+    try:
+        return policies.evaluate(dataset, **options)
+    except api.SelectionError:
+        raise
+    except ValueError as err:  # a period after the as-of date
+        raise UsageError(str(err)) from None
+
+
 def cmd_eval(args) -> int:
     policies = _load(args.policy)
     dataset = _load_data(policies, args)
-    result = policies.evaluate(dataset, period=args.period, entities=args.entity, executor=args.executor)
+    result = _evaluate(policies, dataset, period=args.period, entities=args.entity, as_of=args.as_of,
+                       executor=args.executor)
     cli_output.write_decisions(args, policies, result.decisions, warnings=dataset.warnings)
     return EXIT_OK
 
@@ -191,7 +213,7 @@ def cmd_explain(args) -> int:
     policies = _load(args.policy)
     dataset = _load_data(policies, args)
     api.check_selection(dataset, args.period, [args.entity])
-    result = policies.evaluate(dataset, entities=[args.entity])
+    result = _evaluate(policies, dataset, entities=[args.entity], as_of=args.as_of)
     note = None
     if args.why_not:
         explanations = [result.why_not(args.entity, args.why_not, args.period)]
@@ -352,7 +374,8 @@ def cmd_coverage(args) -> int:
 
 
 COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump,
-            "fmt": fmt_tool.run_command, "lint": lint_tool.run_command}
+            "fmt": fmt_tool.run_command, "lint": lint_tool.run_command,
+            "diff": diff_tool.run_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -381,7 +404,7 @@ def _run(args) -> int:
         _warn(err.warnings)
         print("error: bad data:\n" + "\n".join(f"  {p}" for p in err.problems), file=sys.stderr)
         return EXIT_INPUT
-    except (UsageError, OptionError, ExplainError, ScenarioError, api.SelectionError) as err:
+    except (UsageError, OptionError, ExplainError, ScenarioError, CatalogueError, api.SelectionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:

@@ -20,7 +20,7 @@ TEXT = {
     "en": {
         "active": "applies", "superseded": "recorded, but superseded", "not_fired": "did not happen",
         "not_evaluable": "could not be decided (missing data)", "no_record": "no data for this entity and period",
-        "not_in_force": "the policy was not in force at the end of this period",
+        "not_in_force": "the policy does not govern this period, or was not in force when it was evaluated",
         "no_rule": "no rule of the loaded policies produces this outcome for this entity kind",
         "rule": "rule", "policy": "policy", "clause": "clause", "because": "because",
         "holds": "holds", "fails": "does not hold", "unknown": "is unknown",
@@ -36,7 +36,7 @@ TEXT = {
     "zh": {
         "active": "适用", "superseded": "已触发，但被更重/更高的结果取代", "not_fired": "未触发",
         "not_evaluable": "因数据缺失无法判定", "no_record": "该主体在该期间没有数据",
-        "not_in_force": "该期间末政策不在有效期内",
+        "not_in_force": "政策不适用于该期间，或评价时不在有效期内",
         "no_rule": "已加载的政策中没有规则对该类主体产生此结果",
         "rule": "规则", "policy": "政策", "clause": "条款", "because": "依据",
         "holds": "成立", "fails": "不成立", "unknown": "未知",
@@ -62,6 +62,7 @@ def decision_to_json(d: Decision) -> dict:
         "value": json_value(d.value) if d.value is not None else None,
         "rule": d.rule_id, "policy": d.policy, "cite": d.cite, "status": d.status,
         "superseded_by": d.superseded_by, "target": d.target,
+        "as_of": d.as_of.isoformat() if d.as_of is not None else None,
     }
 
 
@@ -80,7 +81,7 @@ DECISION_COLUMNS = (
     ("entity", "主体"), ("entity_kind", "主体类型"), ("period", "期间"), ("outcome", "结果"),
     ("outcome_kind", "结果类别"), ("label", "结果名称"), ("amount", "金额（万元）"), ("value", "数值"),
     ("rule", "规则"), ("policy", "政策"), ("cite", "条款"), ("status", "状态"),
-    ("superseded_by", "被取代于"), ("target", "目标"),
+    ("superseded_by", "被取代于"), ("target", "目标"), ("as_of", "截至日期"),
 )
 
 KIND_HEADINGS = {

@@ -62,3 +62,60 @@ def test_evaluate_can_narrow_to_a_period_and_entities(policies):
     dataset = policies.load_data(SAMPLE_DATA)
     result = policies.evaluate(dataset, period="2016", entities=["KF03"])
     assert {(d.entity, str(d.period)) for d in result.decisions} == {("KF03", "2016")}
+
+
+# ---- issue 6: arguments of the wrong type, and questions the data cannot answer -------------
+
+@pytest.mark.parametrize("entities", ["E03", b"E03"])
+def test_a_bare_string_for_entities_is_refused(policies, entities):
+    with pytest.raises(TypeError, match="iterable of ids"):
+        policies.evaluate(policies.load_data(SAMPLE_DATA), entities=entities)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"entities": 3}, "iterable of ids"),
+    ({"entities": [3]}, "must hold str ids"),
+    ({"entities": {"E03": 1}}, "iterable of ids"),
+    ({"period": 2019}, "`period` must be a str"),
+    ({"period": 2019.0}, "`period` must be a str"),
+])
+def test_wrong_argument_types_raise_type_error(policies, kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        policies.evaluate({"enterprise": []}, **kwargs)
+
+
+def test_wrong_types_elsewhere_raise_type_error(policies):
+    with pytest.raises(TypeError, match="`facts` must be a mapping"):
+        policies.evaluate([{"id": "E1"}])
+    with pytest.raises(TypeError, match="`facts` must be a mapping"):
+        policies.evaluate(None)
+    with pytest.raises(TypeError, match="must be a str or a pathlib.Path"):
+        policies.load_data(42)
+    with pytest.raises(TypeError, match="policy paths must be str"):
+        policydsl.load(["policies"])
+    result = policies.evaluate(policies.load_data(SAMPLE_DATA))
+    with pytest.raises(TypeError, match="`entity` must be a str"):
+        result.explain(3, "enterprise_yellow_card_warning", "2019")
+
+
+def test_entities_takes_any_iterable_of_ids(policies):
+    dataset = policies.load_data(SAMPLE_DATA)
+    listed = policies.evaluate(dataset, entities=["KF03"]).decisions
+    assert listed and policies.evaluate(dataset, entities=("KF03",)).decisions == listed
+    assert policies.evaluate(dataset, entities=(e for e in ["KF03"])).decisions == listed
+
+
+def test_an_entity_or_period_the_data_lacks_raises_selection_error_naming_the_nearest(policies):
+    dataset = policies.load_data(SAMPLE_DATA)
+    with pytest.raises(policydsl.SelectionError, match="no entity `KF3` in the data; did you mean `KF03`"):
+        policies.evaluate(dataset, entities=["KF3"])
+    with pytest.raises(policydsl.SelectionError, match="no data for period 2030; nearest: 2020"):
+        policies.evaluate(dataset, period="2030")
+
+
+def test_strict_evaluation_of_a_mapping_refuses_warnings(policies):
+    facts = {"enterprise": [{"id": "E1", "period": "2019", "city": "周口市", "zone": "Z", "performance_class": "D"}],
+             "enterprises": []}
+    assert "unknown entity kind `enterprises`" in str(policies.evaluate(facts).warnings[0])
+    with pytest.raises(policydsl.DataError, match="unknown entity kind `enterprises`"):
+        policies.evaluate(facts, strict=True)

@@ -66,9 +66,9 @@ def test_eval_json_is_the_documented_contract(capsys):
     assert {"entity": "E03", "entity_kind": "enterprise", "period": "2019",
             "outcome": "enterprise_yellow_card_warning", "outcome_kind": "sanction", "label": "黄牌警告",
             "amount": None, "value": None, "rule": "zhoukou2017.2.5.3.d", "policy": "zhoukou2017",
-            "cite": "二(五)3", "status": "active", "superseded_by": None, "target": None} in decisions
+            "cite": "二(五)3", "status": "active", "superseded_by": None, "target": None, "as_of": None} in decisions
     assert all(list(d) == ["entity", "entity_kind", "period", "outcome", "outcome_kind", "label", "amount",
-                           "value", "rule", "policy", "cite", "status", "superseded_by", "target"]
+                           "value", "rule", "policy", "cite", "status", "superseded_by", "target", "as_of"]
                for d in decisions)
 
 
@@ -154,3 +154,87 @@ def test_all_shipped_policies_run_on_the_generated_province(capsys):
     assert code == 0, err
     assert {d["policy"] for d in decisions} == {p.name for p in (ROOT / "policies").iterdir()
                                                  if p.is_dir() and p.name != "schema"}
+
+
+# ---- issue 6: never an empty answer to an empty question; one table of exit codes ------------
+
+PROVINCE = str(ROOT / "examples" / "province")
+
+
+def test_eval_of_a_missing_policy_path_is_an_input_error(capsys):
+    code, _, err = run(capsys, "eval", "/missing", "--data", DATA)
+    assert code == 2 and "no such policy file or folder" in err
+
+
+@pytest.mark.parametrize("command", ["eval", "explain"])
+def test_an_entity_the_data_does_not_have_exits_2_naming_the_nearest(capsys, command):
+    extra = ["--outcome", "zone_head_replacement_ordered"] if command == "explain" else []
+    code, out, err = run(capsys, command, *SAMPLE, "--data", DATA, "--entity", "KF3", *extra)
+    assert code == 2 and out == ""
+    assert "no entity `KF3` in the data; did you mean `KF03`" in err
+
+
+@pytest.mark.parametrize("command", ["eval", "explain"])
+def test_a_period_the_data_does_not_have_exits_2_naming_the_nearest(capsys, command):
+    extra = ["--entity", "KF03", "--outcome", "zone_head_replacement_ordered"] if command == "explain" else []
+    code, out, err = run(capsys, command, *SAMPLE, "--data", DATA, "--period", "2030", *extra)
+    assert code == 2 and out == "" and "no data for period 2030; nearest: 2020, 2019" in err
+
+
+def test_explain_without_a_period_says_when_the_outcome_happened_and_explains_the_latest(capsys):
+    code, out, _ = run(capsys, "eval", *SAMPLE, "--data", DATA, "--format", "json")
+    periods = sorted({d["period"] for d in json.loads(out)["decisions"]
+                      if d["entity"] == "E03" and d["outcome"] == "enterprise_yellow_card_warning"})
+    assert periods  # the sample has the case
+    code, out, _ = run(capsys, "explain", *SAMPLE, "--data", DATA, "--entity", "E03", "--outcome",
+                       "enterprise_yellow_card_warning")
+    first = out.splitlines()[0]
+    assert code == 0 and first.startswith(f"E03 got enterprise_yellow_card_warning in {', '.join(periods)}")
+    assert periods[-1] in out.splitlines()[1 if len(periods) == 1 else 0]
+
+
+def test_an_internal_error_exits_3_with_one_line_and_debug_shows_the_traceback(capsys, monkeypatch):
+    from policydsl import cli
+
+    def broken(args):
+        raise ZeroDivisionError("boom")
+    monkeypatch.setitem(cli.COMMANDS, "check", broken)
+    code, out, err = run(capsys, "check", POLICIES)
+    assert code == 3 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "internal error: ZeroDivisionError: boom" in err and "bug" in err and "--debug" in err
+    with pytest.raises(ZeroDivisionError):
+        main(["check", POLICIES, "--debug"])
+
+
+def test_data_warnings_go_to_stderr_and_into_the_json_output(capsys, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("enterprise.csv", "industrial_zone.csv"):
+        (data / name).write_bytes((SAMPLE_DATA / name).read_bytes())
+    (data / "industrial_zones.csv").write_bytes((SAMPLE_DATA / "industrial_zone.csv").read_bytes())
+    code, out, err = run(capsys, "eval", *SAMPLE, "--data", str(data), "--format", "json")
+    warnings = json.loads(out)["warnings"]
+    assert code == 0 and any(w["file"].endswith("industrial_zones.csv") and "industrial_zone.csv" in w["hint"]
+                             for w in warnings)
+    assert "warning: " in err and "industrial_zones.csv" in err
+    code, out, err = run(capsys, "eval", *SAMPLE, "--data", str(data), "--strict")
+    assert code == 2 and out == "" and "industrial_zones.csv" in err
+
+
+def test_scope_matching_no_entity_warns_listing_the_values_seen(capsys, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    text = (SAMPLE_DATA / "industrial_zone.csv").read_text(encoding="utf-8").replace("开封市", "kaifeng")
+    (data / "industrial_zone.csv").write_text(text, encoding="utf-8")
+    code, out, err = run(capsys, "eval", str(SAMPLE_POLICIES[1]), "--data", str(data))
+    assert code == 0
+    assert 'for `industrial_zone` (city = "开封市") matches none of the' in err and "`city` has kaifeng" in err
+
+
+def test_coverage_catalogue_that_is_empty_or_binary_is_a_located_input_error(capsys, tmp_path):
+    for content in (b"", bytes(range(256)), "# a catalogue without rules\n".encode(),
+                    "## 4. Rules by document\nnothing\n## 5. End\n".encode()):
+        catalogue = tmp_path / "catalogue.md"
+        catalogue.write_bytes(content)
+        code, _, err = run(capsys, "coverage", POLICIES, "--catalogue", str(catalogue))
+        assert code == 2 and str(catalogue) in err and "Traceback" not in err

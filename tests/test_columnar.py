@@ -200,3 +200,36 @@ def test_eval_on_the_columnar_executor_prints_what_the_row_executor_prints(capsy
     row = capsys.readouterr().out
     assert main([*common, "--executor", "columnar"]) == 0
     assert capsys.readouterr().out == row
+
+
+def test_entities_with_static_attributes_only_are_evaluated_at_every_period_alike(tmp_path):
+    text = """
+policy statics
+  issued 2015-01-01
+entity zone
+  group by city
+  static city: text
+  static size: integer
+  yearly score: integer
+outcome big "大" is measure
+outcome top_score "第一" is measure
+rule big implements statics.1 cite "1" for zone when size > group_mean(size) then big
+rule top_score implements statics.2 cite "2" for zone when rank(size) = 1 and count_periods(size > 1, 3) >= 2
+  then top_score
+"""
+    policy_set = load_text(tmp_path, text)
+    rows = [{"id": "Z1", "city": "C", "size": 5}, {"id": "Z2", "city": "C", "size": 1},
+            {"id": "Z3", "period": "2019", "city": "C", "size": 3, "score": 1},
+            {"id": "Z3", "period": "2020", "score": 2}]
+    row = policy_set.evaluate({"zone": rows}).decisions
+    assert {("Z1", "2019", "big"), ("Z1", "2020", "top_score")} <= {(d.entity, str(d.period), d.outcome) for d in row}
+    assert policy_set.evaluate({"zone": rows}, executor="columnar").decisions == row
+
+
+def test_as_of_decides_alike_on_both_executors(capsys):
+    common = ["eval", str(ROOT / "policies"), "--data", str(ROOT / "examples" / "province"), "--as-of",
+              "2016-06-30", "--format", "json"]
+    assert main(common) == 0
+    row = capsys.readouterr().out
+    assert main([*common, "--executor", "columnar"]) == 0
+    assert capsys.readouterr().out == row

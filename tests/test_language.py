@@ -488,11 +488,12 @@ def test_targets_give_a_verdict_or_report_an_approximate_figure(policy_from_text
         ("K", "deadline_missed", "demo.d1", None), ("Z", "deadline_met", "demo.d1", None)}
 
 
-def test_deadline_without_a_completion_date_is_missed_once_due(policy_from_text):
+def test_deadline_without_a_completion_date_is_not_evaluable(policy_from_text):
     rows = {"city": [{"id": "K", "period": "2018", "revenue_yi": 1}, {"id": "K", "period": "2019", "revenue_yi": 1}]}
     result = policy_from_text(GOALS).evaluate(rows)
-    deadlines = {(str(d.period), d.outcome) for d in result.decisions if d.outcome.startswith("deadline")}
-    assert deadlines == {("2019", "deadline_missed")}
+    assert not [d for d in result.decisions if d.outcome.startswith("deadline")]
+    why = result.why_not("K", "deadline_missed", "2019")
+    assert why.status == "not_evaluable" and "plan_done_on" in {m.fact for m in why.missing}
 
 
 def test_document_status_and_repeal_as_of_each_year(policy_from_text):

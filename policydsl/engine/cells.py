@@ -108,7 +108,7 @@ def _not_a_number(text: str) -> str:
         return f'"{text}" is not a finite number'
     if re.fullmatch(r"[+-]?[\d.]+(?:[,，_ ][\d.]+)+", text):
         return (f'"{text}" is not a number: separators inside a number are not guessed '
-                "(write 1500 or 1.5; the decimal mark is a point)")
+                "(write it without separators, with a point as the decimal mark: 1500, 1.5)")
     return f'"{text}" is not a number'
 
 

@@ -10,10 +10,12 @@ executor.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 import attrs
 
+from policydsl.engine.status import statuses
 from policydsl.language import ir
 from policydsl.values import Period, Unknown
 
@@ -35,6 +37,7 @@ class Decision:
     status: str = "active"
     superseded_by: str | None = None  # catalogue id of the rule whose outcome won
     target: str | None = None  # the target a goal or deadline check is about
+    as_of: dt.date | None = None  # a document status reported as of this date
 
 
 def decision_of(rule: ir.Rule, outcome: ir.Outcome, entity: str, period: Period, amount: object,
@@ -45,28 +48,15 @@ def decision_of(rule: ir.Rule, outcome: ir.Outcome, entity: str, period: Period,
                     label=outcome.label, amount=amount, value=value, cite=rule.clause, target=rule.target)
 
 
-def document_status(program: ir.Program, periods: Iterable[Period], only: Period | None) -> list[Decision]:
-    """The META rules: each policy's status (and the repeal of what it supersedes) per year of
-    the data (`periods`), or only in the year of `only` (none for a quarter)."""
-    years = sorted({Period(p.year) for p in periods})
-    if only is not None:
-        years = [Period(only.year)] if not only.quarter else []
-    outcomes = program.outcomes
-    found = []
-    for policy in program.policies.values():
-        if policy.status_rule is None:
-            continue
-        for year in years:
-            status = policy.status(year.end)
-            entries = [(policy.document or policy.name, status)]
-            if status != "document_not_yet_in_force":
-                entries += [(superseded, "document_repealed") for superseded in policy.supersedes]
-            for document, outcome in entries:
-                found.append(Decision(
-                    entity_kind="document", entity=document, period=year, policy=policy.name,
-                    rule_id=policy.status_rule, rule=policy.status_rule, outcome=outcome,
-                    outcome_kind="status", label=outcomes[outcome].label, cite=policy.status_cite or ""))
-    return found
+def document_status(program: ir.Program, periods: Iterable[Period], only: Period | None,
+                    as_of: dt.date | None = None) -> list[Decision]:
+    """The META rules: each document's status as of a date (every document), or at the end of
+    each year of the data (`periods`) or only of `only`'s year (none for a quarter), for the
+    documents of policies that declare a status rule; see `engine/status.py`."""
+    return [Decision(entity_kind="document", entity=s.document, period=s.period, policy=s.policy,
+                     rule_id=s.rule_id, rule=s.rule_id, outcome=s.outcome, outcome_kind="status",
+                     label=program.outcomes[s.outcome].label, value=s.repealed_by, cite=s.cite, as_of=s.on)
+            for s in statuses(program, periods, only, as_of)]
 
 
 def decision_order(d: Decision):

@@ -326,7 +326,7 @@ def _mapping_tables(content: object, source: str, schemas: Mapping[str, EntitySc
                                                f"not {readers._json_kind(content)}"))
         return {}
     for key, values in getattr(content, "repeated", {}).items():
-        report(DataIssue(source=source, column=str(key), message=f"entity kind `{key}` is written "
+        report(DataIssue(source=source, message=f"entity kind `{key}` is written "
                                                                    f"{len(values)} times; merge its rows into one list"))
     tables: dict[str, list[readers.Table]] = {}
     for kind, rows in content.items():
@@ -336,7 +336,7 @@ def _mapping_tables(content: object, source: str, schemas: Mapping[str, EntitySc
                 tables[kind] = [table]
         else:
             hint = did_you_mean(str(kind), schemas)
-            report(DataIssue(source=source, column=str(kind), severity="warning", hint=hint,
+            report(DataIssue(source=source, severity="warning", hint=hint,
                              message=f"unknown entity kind `{kind}`; its rows are not read"))
     return tables
 
@@ -363,7 +363,7 @@ def _folder_tables(folder: Path, schemas: Mapping[str, EntitySchema], report: Is
                 found = _mapping_tables(content, str(path), {kind: schemas[kind]}, report).get(kind, [])
             else:
                 found = [readers.json_table(kind, content, str(path), report, in_mapping=False)] \
-                    if content is not None else []
+                    if content is not readers.UNREADABLE else []
         elif suffix == ".csv":
             found = [readers.csv_table(path, report, encoding)]
         else:
@@ -420,7 +420,7 @@ def load_data(path: str | Path, schemas: Mapping[str, EntitySchema],
                              f"(expected files like {', '.join(f'{k}.csv' for k in sorted(schemas)[:3])})"))
     elif path.is_file():
         content = readers.read_json(path, report)
-        tables = _mapping_tables(content, str(path), schemas, report) if content is not None else {}
+        tables = _mapping_tables(content, str(path), schemas, report) if content is not readers.UNREADABLE else {}
     else:
         raise DataError([f"{path}: no such data file or folder"])
     report.raise_if_errors()

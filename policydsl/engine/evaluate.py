@@ -10,6 +10,7 @@ The result does not depend on the order of rows, files or rules.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 import attrs
@@ -24,9 +25,10 @@ class Run:
     """The state of one evaluation: the data, and every derived value computed so far
     (a `semantics.RunView`)."""
 
-    def __init__(self, plan: Plan, dataset: Dataset):
+    def __init__(self, plan: Plan, dataset: Dataset, as_of: dt.date | None = None):
         self.plan = plan
         self.dataset = dataset
+        self.as_of = as_of
         self._records = {kind: dataset.entities(kind) for kind in plan.program.entities}
         self.floor = history_floor(dataset) if plan.recursive else {}
         self.store: dict[tuple[str, str], dict[tuple[str, Period], object]] = {}
@@ -36,6 +38,10 @@ class Run:
         self._related: dict[tuple, dict[str, tuple[str, ...]]] = {}
 
     # ---- what compiled expressions ask for ------------------------------------------------
+    def evaluation_date(self, period: Period) -> dt.date:
+        """The day a period is evaluated: its end (G5), or the date the evaluation is made as of."""
+        return self.as_of if self.as_of is not None else period.end
+
     def exists(self, kind: str, entity: str) -> bool:
         return entity in self._records[kind]
 
@@ -147,21 +153,25 @@ class Evaluation:
     run: Run = attrs.field(eq=False, repr=False)
     decisions: tuple[Decision, ...]
     results: tuple[RuleResult, ...]
+    as_of: dt.date | None = None
 
 
 def _periods_of(dataset: Dataset, kind: str, entity: str, period_kind: str,
-                only: Period | None) -> list[Period]:
+                only: Period | None, as_of: dt.date | None) -> list[Period]:
     record = dataset.entities(kind).get(entity)
     if record is None:
         return []
     # an entity described by static attributes only is evaluated at every period of the data
     periods = sorted(p for p in (record.periods or dataset.periods()) if p.kind == period_kind)
-    return [p for p in periods if only is None or p == only]
+    # as of a date, a period that has not yet ended is not evaluated (its figures are not final)
+    return [p for p in periods if (only is None or p == only) and (as_of is None or p.end <= as_of)]
 
 
 def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
-             entities: Iterable[str] | None = None) -> Evaluation:
-    run = Run(plan, dataset)
+             entities: Iterable[str] | None = None, as_of: dt.date | None = None) -> Evaluation:
+    """Decisions for every period of the data, each evaluated at its end; with `as_of`, every
+    period that has ended by that date, evaluated on it, and each document's status on it."""
+    run = Run(plan, dataset, as_of)
     wanted = set(entities) if entities is not None else None
     fired: list[Decision] = []
     results: list[RuleResult] = []
@@ -173,9 +183,9 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
         for entity in sorted(dataset.entities(rule.entity)):
             if wanted is not None and entity not in wanted:
                 continue
-            for at in _periods_of(dataset, rule.entity, entity, rule.evaluated_per, period):
-                if not policy.in_force(at.end):
-                    continue  # the document does not apply to an evaluation made at this period's end
+            for at in _periods_of(dataset, rule.entity, entity, rule.evaluated_per, period, as_of):
+                if not policy.applies(at.end, run.evaluation_date(at)):
+                    continue  # the document does not govern this period, or is not in effect when evaluated
                 condition = compiled.condition(run, entity, at) if compiled.condition else True
                 decided = []
                 if condition is True:
@@ -191,10 +201,10 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
                 fired.extend(decided)
                 results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity, period=at,
                                           condition=condition))
-    fired.extend(d for d in document_status(plan.program, dataset.periods(), period)
+    fired.extend(d for d in document_status(plan.program, dataset.periods(), period, as_of)
                  if wanted is None or d.entity in wanted)
     decisions = combine(plan.program.combinations, fired)
-    return Evaluation(plan=plan, run=run, decisions=tuple(sorted(decisions, key=decision_order)),
+    return Evaluation(plan=plan, run=run, as_of=as_of, decisions=tuple(sorted(decisions, key=decision_order)),
                       results=tuple(sorted(results, key=lambda r: (r.entity_kind, r.entity, r.period.year,
                                                                    r.period.quarter, r.rule))))
 

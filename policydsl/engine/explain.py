@@ -359,7 +359,7 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
     if period is None or not evaluation.run.has_record(kind, entity, period):
         return Explanation(period=str(period) if period else None, status="no_record", **common)
     policies = evaluation.plan.program.policies
-    if not any(policies[r.policy].in_force(period.end) for r in rules):
+    if not any(policies[r.policy].applies(period.end, evaluation.run.evaluation_date(period)) for r in rules):
         return Explanation(period=str(period), status="not_in_force", rules=tuple(
             RuleTrace(rule=r.name, implements=r.implements, policy=r.policy, clause=r.clause, quote=r.quote,
                       span=str(r.span), fired=False, condition=None, failed=()) for r in rules), **common)

@@ -104,6 +104,8 @@ def _compile(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: Mappi
             return lambda run, entity, period: period.start
         case ir.Builtin(name="period_end"):
             return lambda run, entity, period: period.end
+        case ir.Builtin(name="evaluation_date"):
+            return lambda run, entity, period: run.evaluation_date(period)
         case ir.Lookup(table=table):
             rows, key_fn = tables[table], sub(0)
 

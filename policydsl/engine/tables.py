@@ -126,8 +126,11 @@ def _json_int(text: str) -> int | Decimal:
     return int(text) if len(text) <= 40 else Decimal(text)
 
 
+UNREADABLE = object()  # what read_json returns for a file it could not parse (after reporting why)
+
+
 def read_json(path: Path, report: Report) -> object:
-    """The parsed content of a JSON file (numbers exact), or None after reporting why not."""
+    """The parsed content of a JSON file (numbers exact), or UNREADABLE after reporting why not."""
     try:
         with path.open("rb") as handle:
             data = handle.read()
@@ -141,7 +144,7 @@ def read_json(path: Path, report: Report) -> object:
         report(DataIssue(source=str(path), message="JSON nested too deeply"))
     except OSError as err:
         report(DataIssue(source=str(path), message=f"cannot read: {err.strerror}"))
-    return None
+    return UNREADABLE
 
 
 def json_table(kind: str, rows: object, source: str, report: Report, in_mapping: bool = True) -> Table | None:

@@ -179,13 +179,22 @@ class Ref:
 @node
 class MetaItem:
     key: str
-    value: str | dt.date
+    value: str | dt.date | int  # int: a year alone (a referenced document)
     span: Span = _span()
 
 
 @node
 class PolicyDecl:
     name: str
+    meta: tuple[MetaItem, ...]
+    span: Span = _span()
+
+
+@node
+class ReferenceDecl:
+    """`reference "汴发〔2011〕23号"`: a document known only by reference, with the dates the corpus gives."""
+
+    document: str
     meta: tuple[MetaItem, ...]
     span: Span = _span()
 
@@ -344,6 +353,7 @@ class DeadlineDecl:
     applies: Expr | None  # `when`: the entities and periods the deadline is checked for
     due: dt.date | None
     done: Expr | None
+    unfinished: Expr | None = None  # the data state it is still not done (else a missing date is unknown)
     span: Span = _span()
 
 
@@ -357,7 +367,7 @@ class ScopeDecl:
     span: Span = _span()
 
 
-Declaration = (ScopeDecl | PolicyDecl | ImportDecl | TypeDecl | EntityDecl | ParameterDecl | TableDecl
+Declaration = (ScopeDecl | PolicyDecl | ReferenceDecl | ImportDecl | TypeDecl | EntityDecl | ParameterDecl | TableDecl
                | ValueDecl | OutcomeDecl | LadderDecl | HighestDecl | RuleDecl | TargetDecl | DeadlineDecl)
 
 

@@ -22,9 +22,11 @@ from policydsl.diagnostics import Diagnostic, SourceFile, Span, did_you_mean, er
 from policydsl.language.syntax import normalise, parse_tree
 from policydsl.values import Duration, to_number
 
-META_KEYS = ("title", "document", "issuer", "issued", "in_force_from", "in_force_until",
-             "supersedes", "short_name", "status_rule", "status_cite", "status_quote")
-_DATE_META = {"issued", "in_force_from", "in_force_until"}
+META_KEYS = ("title", "document", "issuer", "issued", "in_force_from", "in_force_until", "governs_from",
+             "governs_until", "supersedes", "short_name", "status_rule", "status_cite", "status_quote")
+# a document known only by reference: what the corpus may say about it
+REFERENCE_KEYS = ("title", "issuer", "issued", "in_force_from", "in_force_until")
+_DATE_META = {"issued", "in_force_from", "in_force_until", "governs_from", "governs_until"}
 _COMPARATORS = {"≥": ">=", "≤": "<=", "≠": "!="}
 
 
@@ -86,19 +88,33 @@ class _Builder:
 
     def policy_decl(self, tree: lark.Tree) -> ast.PolicyDecl:
         name, *clauses = tree.children
+        items = self._meta(clauses, META_KEYS, "policy", years=False)
+        return ast.PolicyDecl(name=str(name), meta=tuple(items), span=self.span(tree.meta))
+
+    def reference_decl(self, tree: lark.Tree) -> ast.ReferenceDecl:
+        document, *clauses = tree.children
+        items = self._meta(clauses, REFERENCE_KEYS, "reference", years=True)
+        return ast.ReferenceDecl(document=_unquote(document), meta=tuple(items), span=self.span(tree.meta))
+
+    def _meta(self, clauses: list, known: tuple[str, ...], what: str, years: bool) -> list[ast.MetaItem]:
+        """Metadata items; a date item of a referenced document may be a bare year (`issued 2011`)."""
         items = []
         for clause in clauses:
             key_token, value_token = clause.children
             key = str(key_token)
-            if key not in META_KEYS:
-                self.fail("E110", f"unknown policy metadata `{key}`", key_token,
-                          hint=did_you_mean(key, META_KEYS) or "known: " + ", ".join(META_KEYS))
+            if key not in known:
+                self.fail("E110", f"unknown {what} metadata `{key}`", key_token,
+                          hint=did_you_mean(key, known) or "known: " + ", ".join(known))
                 continue
             if key in _DATE_META:
-                if value_token.type != "DATE":
-                    self.fail("E111", f"`{key}` takes a date such as 2017-10-10", value_token)
+                if years and value_token.type == "NUMBER" and str(value_token).isdigit() and len(value_token) == 4:
+                    value = int(str(value_token))
+                elif value_token.type != "DATE":
+                    self.fail("E111", f"`{key}` takes a date such as 2017-10-10"
+                              + (" (or a year such as 2011)" if years else ""), value_token)
                     continue
-                value = self._date(value_token)
+                else:
+                    value = self._date(value_token)
             else:
                 if value_token.type != "STRING":
                     self.fail("E111", f"`{key}` takes text in double quotes", value_token)
@@ -106,7 +122,7 @@ class _Builder:
                 value = _unquote(value_token)
             if value is not None:
                 items.append(ast.MetaItem(key=key, value=value, span=self.span(clause.meta)))
-        return ast.PolicyDecl(name=str(name), meta=tuple(items), span=self.span(tree.meta))
+        return items
 
     def import_decl(self, tree: lark.Tree) -> ast.ImportDecl:
         return ast.ImportDecl(path=_unquote(tree.children[0]), span=self.span(tree.meta))
@@ -244,11 +260,14 @@ class _Builder:
         part = found.get("part_clause")
         due = found.get("due_clause")
         done = found.get("done_clause")
+        unfinished = found.get("unfinished_clause")
         when = found.get("when_clause")
         return ast.DeadlineDecl(name=str(name), label=label, part=str(part.children[0]) if part else None,
                                 applies=self.expr(when.children[0]) if when else None,
                                 due=self._date(due.children[0]) if due else None,
-                                done=self.expr(done.children[0]) if done else None, span=self.span(name),
+                                done=self.expr(done.children[0]) if done else None,
+                                unfinished=self.expr(unfinished.children[0]) if unfinished else None,
+                                span=self.span(name),
                                 **header)
 
     def scope_decl(self, tree: lark.Tree) -> ast.ScopeDecl:

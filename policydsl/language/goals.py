@@ -6,8 +6,10 @@ rules for KIND, so a city's policy governs only that city's entities.
 A target with `require C` becomes two rules, `C → target_met` and `not C → target_not_met`
 (an unknown C fires neither). `approximately M near V` reports M as `target_reported` without a
 verdict (catalogue G1: 「左右」「接近」), or, with `within T`, checks |M − V| ≤ T. A deadline
-`due D` with completion date `done X` becomes `X ≤ D → deadline_met` and `X > D, or X missing
-after D → deadline_missed`; a due date before the policy's issue date also yields
+`due D` with completion date `done X` becomes `X ≤ D → deadline_met` and `X > D →
+deadline_missed`; a missing X is not evaluable (G8: neither fires) unless the deadline declares
+`unfinished C` and C holds — the data state it is still not done — on an evaluation date on or
+after D, which is missed. A due date before the policy's issue date also yields
 `deadline_precedes_issue_date`. The outcomes these produce are declared here, once.
 """
 
@@ -97,13 +99,15 @@ def _deadline_rules(decl: ast.DeadlineDecl, issued: dt.date | None, diagnostics:
         return []
     due = ast.DateLit(value=decl.due, span=span)
     met = ast.Compare(op="<=", left=decl.done, right=due, span=span)
-    late = ast.Compare(op=">", left=decl.done, right=due, span=span)
-    # evaluated at the period's end: a deliverable still not done on its due date is missed
-    overdue = ast.And(operands=(ast.Call(function="is_missing", args=(decl.done,), span=span),
-                                ast.Compare(op=">=", left=ast.Name(name="period_end", span=span), right=due,
-                                            span=span)), span=span)
-    rules = [_rule(decl, "", met, "deadline_met"),
-             _rule(decl, "~missed", ast.Or(operands=(late, overdue), span=span), "deadline_missed")]
+    missed: ast.Expr = ast.Compare(op=">", left=decl.done, right=due, span=span)
+    if decl.unfinished is not None:
+        # the data state it is still not done, and its due date has passed when evaluated
+        overdue = ast.And(operands=(ast.Call(function="is_missing", args=(decl.done,), span=span), decl.unfinished,
+                                    ast.Compare(op=">=", left=ast.Name(name="evaluation_date", span=span),
+                                                right=due, span=span)), span=span)
+        missed = ast.Or(operands=(missed, overdue), span=span)
+    # G8: with no completion date (and no statement that it is unfinished) both checks are unknown
+    rules = [_rule(decl, "", met, "deadline_met"), _rule(decl, "~missed", missed, "deadline_missed")]
     if issued is not None and decl.due < issued:
         rules.append(_rule(decl, "~precedes_issue", None, "deadline_precedes_issue_date"))
     return [attrs.evolve(r, condition=_only_where(decl.applies, r.condition)) for r in rules]
@@ -118,11 +122,6 @@ def _issued(module: ast.Module) -> dt.date | None:
     return None
 
 
-def _uses_status(module: ast.Module) -> bool:
-    return any(isinstance(d, ast.PolicyDecl) and any(i.key == "status_rule" for i in d.meta)
-               for d in module.declarations)
-
-
 def _builtin_outcomes(names: set[str], declared: set[str], span) -> list[ast.OutcomeDecl]:
     outcomes = []
     for name in sorted(names - declared):
@@ -130,8 +129,11 @@ def _builtin_outcomes(names: set[str], declared: set[str], span) -> list[ast.Out
             label, kind, payload = GOAL_OUTCOMES[name]
         else:
             label, kind, payload = STATUS_OUTCOMES[name], "status", None
+        value_type = None
+        if name == "document_repealed":  # its value: the repealing document
+            payload, value_type = "value", ast.TypeExpr(names=("text",), span=span)
         outcomes.append(ast.OutcomeDecl(name=name, label=label, kind=ast.Ref(name=kind, span=span),
-                                        payload=payload, value_type=None, span=span))
+                                        payload=payload, value_type=value_type, span=span))
     return outcomes
 
 
@@ -157,11 +159,10 @@ def lower_goals(modules: tuple[ast.Module, ...]) -> Lowered:
                 declarations.extend(rules)
             else:
                 declarations.append(decl)
-        if _uses_status(module):
-            needed.update(STATUS_OUTCOMES)
         lowered.append(attrs.evolve(module, declarations=tuple(declarations)))
     if needed & set(GOAL_OUTCOMES):
         needed |= set(GOAL_OUTCOMES)  # the whole vocabulary of goal checks, so tests may name any of it
+    needed |= set(STATUS_OUTCOMES)  # every document has a status on any date (`--as-of`)
     if needed and lowered:
         first = lowered[0]
         extra = _builtin_outcomes(needed, declared, first.span)

@@ -225,29 +225,81 @@ def walk(expr: Expr):
 
 @node
 class Policy:
+    """A document: a loaded policy, or one known only by reference (`reference_in` names the
+    policy whose files declare it; it has no rules).
+
+    Two things are kept apart: *legal effect* (`in_force_from` … `in_force_until`, ended early by
+    a repeal) and *temporal scope*, the periods its rules govern (`governs_from` … `governs_until`,
+    compared with a period's end; by default the periods ending while it is in force, so a
+    document never governs a period that ended before it took effect)."""
+
     name: str
     path: str
     title: str | None = None
     document: str | None = None
     issuer: str | None = None
-    issued: dt.date | None = None
-    in_force_from: dt.date | None = None
+    issued: dt.date | int | None = None  # int: only the year is known (a referenced document)
+    in_force_from: dt.date | int | None = None
     in_force_until: dt.date | None = None
+    governs_from: dt.date | None = None
+    governs_until: dt.date | None = None
     supersedes: tuple[str, ...] = ()
+    repealed_on: dt.date | None = None  # the day a loaded document repealing this one takes effect
+    repealed_by: str | None = None  # that document (its number, else its policy name)
+    repealing_policy: str | None = None
     status_rule: str | None = None  # the catalogue's META rule: in force / repealed as of a date
     status_cite: str | None = None
     status_quote: str | None = None
+    reference_in: str | None = None
     span: Span = _span()
 
-    def in_force(self, on: dt.date) -> bool:
-        """Whether the document applies to an evaluation made on a date (its period's end)."""
-        if self.in_force_from is not None and on < self.in_force_from:
-            return False
-        return self.in_force_until is None or on <= self.in_force_until
+    @property
+    def label(self) -> str:
+        """How decisions name the document: its number, else the policy name."""
+        return self.document or self.name
 
-    def status(self, on: dt.date) -> str:
-        if self.in_force_from is not None and on < self.in_force_from:
+    def effect_window(self) -> tuple[dt.date, dt.date] | None:
+        """The earliest and latest day it may have taken effect (None: not known at all)."""
+        start = self.in_force_from if self.in_force_from is not None else self.issued
+        if start is None:
+            return None
+        if isinstance(start, int):
+            return dt.date(start, 1, 1), dt.date(start, 12, 31)
+        return start, start
+
+    def in_effect(self, on: dt.date) -> bool:
+        """Legally in effect on a date (lapse aside): taken effect and not yet repealed. A
+        document with no effect date is taken to be in effect until repealed."""
+        window = self.effect_window()
+        if window is not None and on < window[1]:
+            return False
+        return self.repealed_on is None or on < self.repealed_on
+
+    def governs(self, period_end: dt.date) -> bool:
+        """Whether its rules govern the period ending on this date."""
+        window = self.effect_window()
+        start = self.governs_from if self.governs_from is not None else window[0] if window else None
+        end = self.governs_until if self.governs_until is not None else self.in_force_until
+        return (start is None or period_end >= start) and (end is None or period_end <= end)
+
+    def applies(self, period_end: dt.date, evaluation_date: dt.date) -> bool:
+        """Whether its rules apply to a period evaluated on a date (the period's end unless the
+        evaluation is made as of another date): it governs the period and is in effect that day.
+        An annual plan that has lapsed still applies to its own year."""
+        return self.governs(period_end) and self.in_effect(evaluation_date)
+
+    def status(self, on: dt.date) -> str | None:
+        """`document_in_force`, `_not_yet_in_force`, `_lapsed` or `_repealed` on a date; None
+        when the corpus does not date it precisely enough to say."""
+        if self.repealed_on is not None and on >= self.repealed_on:
+            return "document_repealed"
+        window = self.effect_window()
+        if window is None:
+            return None if self.reference_in is not None else "document_in_force"
+        if on < window[0]:
             return "document_not_yet_in_force"
+        if on < window[1]:
+            return None  # within the year it took effect, on a day the corpus does not give
         if self.in_force_until is not None and on > self.in_force_until:
             return "document_lapsed"
         return "document_in_force"
@@ -350,6 +402,7 @@ class Program:
     combinations: tuple[Combination, ...]
     rules: tuple[Rule, ...]
     sources: Mapping[str, SourceFile] = attrs.field(eq=False, repr=False)
+    documents: Mapping[str, Policy] = attrs.field(factory=dict)  # known only by reference, by number
 
     def source_text(self, span: Span) -> str:
         """The policy text a span covers, for explanations."""

@@ -259,10 +259,11 @@ def _head(decl, text: str) -> Line:
 def declaration_lines(decl: ast.Declaration) -> list[Line]:
     """The printed lines of one declaration, each with the source lines it came from."""
     match decl:
-        case ast.PolicyDecl(name=name, meta=meta):
-            lines = [_head(decl, f"policy {name}")]
+        case ast.PolicyDecl(name=name, meta=meta) | ast.ReferenceDecl(document=name, meta=meta):
+            lines = [_head(decl, f"policy {name}" if isinstance(decl, ast.PolicyDecl) else f"reference {_quote(name)}")]
             for item in meta:
-                value = item.value.isoformat() if not isinstance(item.value, str) else _quote(item.value)
+                value = (_quote(item.value) if isinstance(item.value, str)
+                         else str(item.value) if isinstance(item.value, int) else item.value.isoformat())
                 lines += _lines_of(item, [f"{INDENT}{item.key} {value}"])
             return lines
         case ast.ImportDecl(path=path):
@@ -386,6 +387,8 @@ def _goal_lines(decl) -> list[Line]:
             lines.append(Line(f"{INDENT}due {decl.due.isoformat()}"))
         if decl.done is not None:
             lines += _clause(decl, "done", decl.done)
+        if decl.unfinished is not None:
+            lines += _clause(decl, "unfinished", decl.unfinished)
     return lines
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import attrs
 
 from policydsl.language import ast
+from policydsl.language.documents import resolve_documents
 
 from policydsl.language import ir
 from policydsl import types as T
@@ -48,7 +49,9 @@ class _Resolver:
         self.tables: dict[str, tuple[T.Type, T.Type]] = {}
         self.value_policy: dict[tuple[str, str], str | None] = {}  # whose parameters a value reads
         self.references: list[ast.TypeExpr] = []  # `ref KIND` types, checked once all kinds are known
+        self.policy_table: dict[str, ir.Policy] = {}  # filled once the policies are read
         symbols = Symbols(entities=self.entities, parameter_types=self.parameter_types, tables=self.tables,
+                          policies=self.policy_table,
                           enum_types=self.enum_types, value_type=self._value_type,
                           value_names=lambda kind: [n for (k, n) in self.value_decls if k == kind])
         self.checker = ExprChecker(symbols, self.diagnostics)
@@ -75,7 +78,10 @@ class _Resolver:
 
     # ---- the program ---------------------------------------------------------------------
     def run(self, sources: dict[str, SourceFile]) -> ir.Program:
-        policies = self.policies()
+        documents = resolve_documents(self.modules, self.policies())
+        self.diagnostics.extend(documents.diagnostics)
+        policies = documents.policies
+        self.policy_table.update(policies)
         for _, decl in self.of(ast.TypeDecl):
             if self.declare("type", decl.name, decl.span, "type"):
                 if decl.name in T.BUILTIN_TYPES:
@@ -107,7 +113,8 @@ class _Resolver:
                       if (r := self.rule(d, policy_of.get(m.path), outcomes)) is not None)
         return ir.Program(policies=policies, entities=dict(self.entities), parameters=parameters,
                           tables=tables, values=dict(self.values), outcomes=outcomes,
-                          combinations=combinations, rules=rules, sources=sources)
+                          combinations=combinations, rules=rules, sources=sources,
+                          documents=documents.references)
 
     def policies(self) -> dict[str, ir.Policy]:
         """One policy per name; a policy may span several files, each opening with `policy NAME`,

@@ -19,7 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from policydsl.diagnostics import Diagnostic, SourceFile, Span, error
 
 DECLARATION_KEYWORDS = ("policy", "import", "type", "entity", "parameter", "table", "value",
-                        "outcome", "ladder", "highest", "rule", "target", "deadline", "scope")
+                        "outcome", "ladder", "highest", "rule", "target", "deadline", "scope", "reference")
 _DECLARATION_START = re.compile(r"^[ \t]*(" + "|".join(DECLARATION_KEYWORDS) + r")\b", re.MULTILINE)
 _MAX_SYNTAX_ERRORS = 20
 

@@ -7,7 +7,8 @@ arguments. Used by `resolve`, which owns the symbol tables; problems go to its d
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Mapping
 
 import attrs
 
@@ -26,7 +27,10 @@ AGGREGATE_FUNCTIONS = {"rank", "top", "bottom", "group_sum", "group_mean", "grou
                        "group_count"}
 SCALAR_FUNCTIONS = {"min", "max", "abs", "round"}
 MISSING_FUNCTIONS = {"is_missing", "value_or"}
-BUILTIN_NAMES = {"period_start": T.DATE, "period_end": T.DATE}
+# evaluation_date: the period's end, or the date an evaluation is made as of (`--as-of`)
+BUILTIN_NAMES = {"period_start": T.DATE, "period_end": T.DATE, "evaluation_date": T.DATE}
+# `document.in_force_from`: a date of the policy the expression belongs to
+DOCUMENT_DATES = ("issued", "in_force_from", "in_force_until", "governs_from", "governs_until")
 ALL_FUNCTIONS = HISTORY_FUNCTIONS | AGGREGATE_FUNCTIONS | SCALAR_FUNCTIONS | MISSING_FUNCTIONS
 
 
@@ -41,6 +45,7 @@ class Symbols:
     # The type of a derived value, computed on demand (values may refer to later ones).
     value_type: Callable[[str, str], T.Type | None]
     value_names: Callable[[str], list[str]]
+    policies: Mapping[str, object] = attrs.field(factory=dict)  # name -> ir.Policy, for `document.DATE`
 
 
 class ExprChecker:
@@ -378,6 +383,9 @@ class ExprChecker:
         return ir.Scalar(function="value_or", operands=(value, default), type=value.type, span=e.span)
 
     def _Attribute(self, e: ast.Attribute, entity, expected):
+        if isinstance(e.target, ast.Name) and e.target.name == "document" and not self._names_something(
+                "document", entity):
+            return self._document_date(e)
         ref = self.check(e.target, entity)
         if T.is_error(ref.type):
             return ir.Const(value=None, type=T.ERROR, span=e.span)
@@ -390,6 +398,33 @@ class ExprChecker:
             return ir.Const(value=None, type=T.ERROR, span=e.span)
         inner = self.check(ast.Name(name=e.name, span=e.span), target, expected)
         return ir.Via(ref=ref, kind=target, inner=inner, type=inner.type, span=e.span)
+
+    def _names_something(self, name: str, entity: str | None) -> bool:
+        schema = self.symbols.entities.get(entity) if entity is not None else None
+        return (schema is not None and name in schema.facts) or (
+            entity is not None and self.symbols.value_type(entity, name) is not None)
+
+    def _document_date(self, e: ast.Attribute) -> ir.Expr:
+        """`document.in_force_from`: a date of the policy the rule or value belongs to, a constant."""
+        policy = self.symbols.policies.get(self.policy) if self.policy else None
+        if e.name not in DOCUMENT_DATES:
+            self.fail("E201", f"a document has no date `{e.name}`", e.span,
+                      hint=did_you_mean(e.name, DOCUMENT_DATES) or "known: " + ", ".join(DOCUMENT_DATES))
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
+        if policy is None:
+            self.fail("E201", f"`document.{e.name}` reads the dates of its own policy, and this is in no policy",
+                      e.span, hint="declare it in a file that starts with `policy NAME`")
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
+        value = getattr(policy, e.name)
+        if value is None and e.name == "governs_from":
+            value = policy.in_force_from
+        if value is None and e.name == "governs_until":
+            value = policy.in_force_until
+        if not isinstance(value, dt.date):
+            self.fail("E201", f"policy `{policy.name}` declares no `{e.name}` date", e.span,
+                      hint=f"add `{e.name} YYYY-MM-DD` to `policy {policy.name}`")
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
+        return ir.Const(value=value, type=T.DATE, span=e.span)
 
     # ---- aggregates over the members of another kind ---------------------------------------
     def _Members(self, e: ast.Members, entity, expected):

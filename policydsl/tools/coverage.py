@@ -55,14 +55,37 @@ def _kind_near(text: str, default: str) -> str:
     return default
 
 
+class CatalogueError(Exception):
+    """A rule catalogue that cannot be read; the message names the file and what is wrong."""
+
+
+_SECTION, _NEXT = "## 4. Rules by document", "## 5."
+
+
+def _rules_section(path: Path) -> str:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise CatalogueError(f"{path}: not UTF-8 text (byte {err.start}); the catalogue is a markdown file") from None
+    except OSError as err:
+        raise CatalogueError(f"{path}: cannot read: {err.strerror}") from None
+    if not text.strip():
+        raise CatalogueError(f"{path}: empty file; the catalogue is a markdown file with a section "
+                             f"`{_SECTION}`")
+    start = text.find(_SECTION)
+    if start < 0:
+        raise CatalogueError(f"{path}: no section `{_SECTION}` (the rules are read from it)")
+    end = text.find(_NEXT, start)
+    return text[start:end if end >= 0 else len(text)]
+
+
 def catalogue_rules(path: str | Path) -> list[CatalogueRule]:
     """Every rule id of section 4 with its kind, in catalogue order.
 
     Ids come from section headings, from bold ids inside a section (sub-rules: a heading whose
     sub-rules carry letters is not itself a rule), and from the rows of target tables.
     """
-    text = Path(path).read_text(encoding="utf-8")
-    body = text[text.index("## 4. Rules by document"):text.index("## 5.")]
+    body = _rules_section(Path(path))
     found: dict[str, str] = {}
     for section in re.split(r"^#### ", body, flags=re.MULTILINE)[1:]:
         head, *lines = section.splitlines()
@@ -82,6 +105,9 @@ def catalogue_rules(path: str | Path) -> list[CatalogueRule]:
             rules.append((heading_id.group(1).rstrip("."), heading_kind))
         for rule_id, kind in rules:
             found.setdefault(rule_id, kind)
+    if not found:
+        raise CatalogueError(f"{path}: no rule ids in section `{_SECTION}` (expected headings such as "
+                             "`#### zhoukou2017.2.5.3.d ...`)")
     return [CatalogueRule(id=i, kind=k, document=i.split(".")[0]) for i, k in found.items()]
 
 

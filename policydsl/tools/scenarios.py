@@ -10,7 +10,8 @@ by pytest):
                             "amount": 300, "value": "25/2", "superseded_by": "…", "target": "…"}],
                 "absent": [{"entity": "E1", "period": "2019", "outcome": "…"}]}]}
 
-`status` defaults to active; `target` (for goal checks) must match when given; `amount` and
+A case may give `"as_of": "2014-08-25"`: it is evaluated as of that date (document statuses on
+that day, in the period of its year). `status` defaults to active; `target` (for goal checks) must match when given; `amount` and
 `value` are compared exactly (a number, a decimal
 string, or a fraction "a/b"). A failure shows what was expected, what happened, and the
 explanation of the actual outcome (or why the expected one did not happen).
@@ -89,9 +90,11 @@ def _matches(decision, expected: dict) -> bool:
 def run_case(policies: PolicySet, file: str, case: dict, executor: str = "row") -> CaseResult:
     name = case.get("name", "(unnamed)")
     try:
-        result = policies.evaluate(case.get("facts", {}), executor=executor)
+        result = policies.evaluate(case.get("facts", {}), as_of=case.get("as_of"), executor=executor)
     except DataError as err:
         return CaseResult(file=file, name=name, failures=("bad facts: " + "; ".join(err.problems),))
+    except ValueError as err:
+        return CaseResult(file=file, name=name, failures=(f"bad as_of: {err}",))
     failures = _unknown_names(policies, case)
     for expected in case.get("expect", []):
         found = [d for d in result.decisions if _matches(d, expected)]

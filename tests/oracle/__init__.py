@@ -66,7 +66,7 @@ class ReferenceInterpreter:
             return self.plan.parameters[parameter]
         if name == "period_start":
             return period.start
-        if name == "period_end":
+        if name in ("period_end", "evaluation_date"):  # the oracle evaluates each period at its end
             return period.end
         return name  # an enumeration member
 
@@ -256,7 +256,7 @@ class ReferenceInterpreter:
                 for period in sorted(record.periods or self.dataset.periods()):
                     if period.kind != rule.evaluated_per:
                         continue
-                    if not policy.in_force(period.end):
+                    if not policy.applies(period.end, period.end):
                         continue
                     condition = True
                     if rule.source_condition is not None:

@@ -273,19 +273,30 @@ class Grid:
     entities: int
 
 
-def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int) -> Grid | None:
-    """The kind on the dense (entity × period) grid of one period kind; None if it has no periods."""
+EVALUATED = "@eval"  # the rows rules are evaluated at
+
+
+def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int, data_periods: list[int]
+         ) -> Grid | None:
+    """The kind on the dense (entity × period) grid of one period kind; None if it has no periods.
+
+    The grid spans the data set's periods of that kind (all kinds together), less `lookback`
+    periods before the first. An entity described by static attributes only has a record in every
+    period and is evaluated at every period of the data (engine/evaluate.py, `has_record`)."""
     rows = table.rows.filter(pl.col("@pk") == period_kind)
-    if rows.height == 0:
+    if not data_periods:
         return None
-    start = int(rows[PERIOD].min()) - lookback
-    end = int(rows[PERIOD].max())
+    start = min(data_periods) - lookback
+    end = max(data_periods)
     periodic = [n for n, f in schema.facts.items() if f.period_kind == period_kind]
     statics = [n for n, f in schema.facts.items() if f.period_kind is None]
     fact_columns, infos = _typed(rows, table, schema, periodic, "f:")
     static_columns, static_infos = _typed(table.statics, table, schema, statics, "s:")
     infos.update(static_infos)
     entity_ids = table.statics[ENTITY]
+    static_only = entity_ids.filter(~entity_ids.is_in(table.rows[ENTITY].unique()))
+    if rows.height == 0 and not len(static_only):
+        return None
     base = (pl.DataFrame([entity_ids]).with_columns(pl.int_ranges(start, end + 1, dtype=pl.Int64).alias(PERIOD))
             .explode(PERIOD))
     facts = pl.DataFrame([rows[ENTITY], rows[PERIOD], *fact_columns]).with_columns(pl.lit(True).alias(RECORD))
@@ -293,5 +304,8 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
     if static_columns:
         frame = frame.join(pl.DataFrame([table.statics[ENTITY], *static_columns]), on=ENTITY, how="left",
                            maintain_order="left")
-    frame = frame.with_columns(pl.col(RECORD).fill_null(False))
+    only_static = pl.col(ENTITY).is_in(static_only.to_list()) if len(static_only) else pl.lit(False)
+    frame = frame.with_columns(
+        (pl.col(RECORD).fill_null(False) | (only_static & pl.col(PERIOD).is_in(data_periods))).alias(EVALUATED),
+        (pl.col(RECORD).fill_null(False) | only_static).alias(RECORD))
     return Grid(frame=frame, columns=infos, start=start, end=end, entities=len(entity_ids))

@@ -19,6 +19,7 @@ the same values as the batch decision (the property tests check that they agree)
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from fractions import Fraction
 
@@ -27,7 +28,7 @@ import polars as pl
 
 from policydsl.engine import data as data_stage
 from policydsl.engine.columnar import columns as C
-from policydsl.engine.columnar.lowering import ENTITY, PERIOD, RECORD, FrameLowering, Inexact, Num, Unsupported
+from policydsl.engine.columnar.lowering import ENTITY, PERIOD, FrameLowering, Inexact, Num, Unsupported
 from policydsl.engine.columnar.support import columnar_support, lookback, rule_expressions
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
 from policydsl.engine.evaluate import Evaluation, RuleResult, evaluate
@@ -46,7 +47,8 @@ class ColumnarEvaluation:
 
     def __init__(self, *, plan: Plan, light: pl.DataFrame, materialised: list[Decision],
                  conditions: list[tuple[int, str, pl.DataFrame]], row: Evaluation | None,
-                 fallbacks: Mapping[str, str], dataset_source, period: Period | None):
+                 fallbacks: Mapping[str, str], dataset_source, period: Period | None,
+                 as_of: dt.date | None = None):
         self.plan = plan
         self.light = light  # active decisions not touched by a combination
         self.materialised = materialised  # decisions of combined cases and of row-executed rules
@@ -55,6 +57,7 @@ class ColumnarEvaluation:
         self.fallbacks = dict(fallbacks)
         self._dataset_source = dataset_source
         self._period = period
+        self.as_of = as_of
         self._decisions: tuple[Decision, ...] | None = None
         self._results: tuple[RuleResult, ...] | None = None
         self._dataset: Dataset | None = None
@@ -99,7 +102,13 @@ class ColumnarEvaluation:
 
     def row_slice(self, entity: str) -> Evaluation:
         """The row executor's evaluation of one entity (its history, its groups, its references)."""
-        return evaluate(self.plan, self.dataset, period=self._period, entities=[entity])
+        return evaluate(self.plan, self.dataset, period=self._period, entities=[entity], as_of=self.as_of)
+
+    @property
+    def warnings(self) -> tuple:
+        """The data loader's warnings, when the data came through it."""
+        source = self._dataset_source
+        return tuple(getattr(source, "warnings", ())) if isinstance(source, Dataset) else ()
 
 
 def decision_from_row(plan: Plan, row: Mapping) -> Decision:
@@ -176,12 +185,12 @@ def _den(value: Num) -> pl.Expr:
 
 def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid, lowering: FrameLowering,
                outputs: dict[int, dict[str, pl.Expr]], period: Period | None, wanted: set[str] | None,
-               conditions: list, light_parts: list[pl.DataFrame]) -> None:
+               as_of: dt.date | None, conditions: list, light_parts: list[pl.DataFrame]) -> None:
     frame = grid.frame.lazy()
     for step in lowering.steps:
         frame = frame.with_columns(step)
     rule_columns = [expr.alias(name) for columns in outputs.values() for name, expr in columns.items()]
-    frame = frame.with_columns(rule_columns).filter(pl.col(RECORD))
+    frame = frame.with_columns(rule_columns).filter(pl.col(C.EVALUATED))
     if period is not None:
         frame = frame.filter(pl.col(PERIOD) == C.period_index(period))
     if wanted is not None:
@@ -191,7 +200,11 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
     for index, columns in outputs.items():
         rule = plan.rules[index].rule
         policy = plan.program.policies[rule.policy]
-        in_force = [t for t in periods if policy.in_force(C.period_of(t, pk).end)]
+        ends = {t: C.period_of(t, pk).end for t in periods}
+        # as of a date, a period not yet ended is not evaluated; a document applies to a period it
+        # governs when it is in effect on the evaluation date (the period's end, or the as-of date)
+        in_force = [t for t, end in ends.items() if (as_of is None or end <= as_of)
+                    and policy.applies(end, as_of if as_of is not None else end)]
         rows = table.filter(pl.col(PERIOD).is_in(in_force))
         payload_known = [pl.col(name).is_not_null() for name in columns if name != f"r{index}"
                          and not name.endswith("_den")]
@@ -214,7 +227,7 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
 
 
 def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, period: Period | None = None,
-                      entities: Iterable[str] | None = None,
+                      entities: Iterable[str] | None = None, as_of: dt.date | None = None,
                       support: Mapping[str, str | None] | None = None) -> ColumnarEvaluation:
     program = plan.program
     schemas = program.entities
@@ -231,16 +244,20 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
             frames.setdefault((compiled.rule.entity, compiled.rule.evaluated_per), []).append(index)
     conditions: list = []
     light_parts: list[pl.DataFrame] = []
+    found = {C.period_of(t, pk) for table in tables.values()
+             for pk, t in table.rows.select("@pk", PERIOD).unique().iter_rows()}
     for (kind, pk), indices in frames.items():
         if kind not in tables:
             continue
         depth = max((lookback(e, program) for i in indices for e in rule_expressions(plan.rules[i].rule)), default=0)
-        grid = C.grid(tables[kind], schemas[kind], pk, depth)
+        grid = C.grid(tables[kind], schemas[kind], pk, depth,
+                      sorted(C.period_index(p) for p in found if p.kind == pk))
         if grid is None:
             continue
         lowering, outputs = _lower_rules(plan, indices, grid, kind, fallbacks)
         if outputs:
-            _run_frame(plan, kind, pk, indices, grid, lowering, outputs, period, wanted, conditions, light_parts)
+            _run_frame(plan, kind, pk, indices, grid, lowering, outputs, period, wanted, as_of, conditions,
+                       light_parts)
     light = pl.concat(light_parts) if light_parts else pl.DataFrame(schema=LIGHT_SCHEMA)
     materialised: list[Decision] = []
     row = None
@@ -249,16 +266,14 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         dataset = dataset if dataset is not None else _dataset_of(plan, source)
         row_plan = attrs.evolve(plan, rules=tuple(row_rules),
                                 program=attrs.evolve(program, combinations=()))
-        row = evaluate(row_plan, dataset, period=period, entities=entities)
+        row = evaluate(row_plan, dataset, period=period, entities=entities, as_of=as_of)
         materialised += [d for d in row.decisions if d.entity_kind != "document"]
-    found = {C.period_of(t, pk) for table in tables.values()
-             for pk, t in table.rows.select("@pk", PERIOD).unique().iter_rows()}
-    materialised += [d for d in document_status(program, sorted(found), period)
+    materialised += [d for d in document_status(program, sorted(found), period, as_of)
                      if wanted is None or d.entity in wanted]
     light, materialised = _combined(plan, light, materialised)
     return ColumnarEvaluation(plan=plan, light=light, materialised=materialised, conditions=conditions, row=row,
                               fallbacks=fallbacks, dataset_source=source if dataset is None else dataset,
-                              period=period)
+                              period=period, as_of=as_of)
 
 
 def _combined(plan: Plan, light: pl.DataFrame, materialised: list[Decision]

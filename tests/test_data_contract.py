@@ -1,0 +1,292 @@
+"""The data contract: every input reaches the engine or is reported, located, with "did you mean".
+
+Each case of issue 6's list of data dropped in silence or read wrongly is pinned here: unknown
+kinds, null and {}, unknown or misspelt columns, duplicate headers and keys, files that match no
+kind, numbers (no guessed separators, Infinity/NaN/out of range), Excel percent formats and
+formula cells, encodings (UTF-8 with and without BOM, GB18030), Chinese labels as headers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+
+import pytest
+
+from policydsl.diagnostics import DataError
+from policydsl.engine.data import dataset_from_mapping, load_data
+from policydsl.schema import EntitySchema, FactSchema
+from policydsl.types import DATE, DECIMAL, INTEGER, PERCENT, TEXT, enumeration
+from policydsl.values import Percent, Period
+
+GRADE = enumeration("grade", ("A", "B", "C", "D"))
+SCHEMAS = {
+    "enterprise": EntitySchema(name="enterprise", label="企业", facts={
+        "city": FactSchema(name="city", type=TEXT, period_kind=None, label="所在市"),
+        "opened": FactSchema(name="opened", type=DATE, period_kind=None, label="投产日期"),
+        "score": FactSchema(name="score", type=DECIMAL, period_kind="year", label="得分"),
+        "staff": FactSchema(name="staff", type=INTEGER, period_kind="year"),
+        "growth": FactSchema(name="growth", type=PERCENT, period_kind="year", label="增速"),
+        "grade": FactSchema(name="grade", type=GRADE, period_kind="year"),
+    }),
+    "industrial_zone": EntitySchema(name="industrial_zone", facts={
+        "city": FactSchema(name="city", type=TEXT, period_kind=None)}),
+}
+
+
+def problems_of(call) -> list[str]:
+    with pytest.raises(DataError) as caught:
+        call()
+    return list(caught.value.problems)
+
+
+def folder_with(tmp_path, files: dict[str, str | bytes]):
+    folder = tmp_path / "data"
+    folder.mkdir(exist_ok=True)
+    for name, content in files.items():
+        target = folder / name
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return folder
+
+
+def warnings_of(dataset) -> list[str]:
+    return [str(w) for w in dataset.warnings]
+
+
+CSV = "id,period,city,score\nE1,2019,开封市,50\n"
+
+
+# ---- kinds and files ------------------------------------------------------------------------
+
+def test_unknown_entity_kind_in_json_is_a_warning_with_did_you_mean():
+    dataset = dataset_from_mapping({"enterprises": [{"id": "E1"}], "enterprise": [{"id": "E2"}]}, SCHEMAS)
+    assert warnings_of(dataset) == ["<data>: unknown entity kind `enterprises`; its rows are not read "
+                                    "(did you mean `enterprise`?)"]
+
+
+def test_unknown_kind_is_an_error_under_strict(tmp_path):
+    import policydsl
+
+    path = tmp_path / "d.json"
+    path.write_text('{"firms": [{"id": "E1"}], "enterprise": [{"id": "E2", "city": "开封市"}]}', encoding="utf-8")
+    policy = tmp_path / "p.pol"
+    policy.write_text("entity enterprise\n  static city: text\n", encoding="utf-8")
+    policies = policydsl.load(policy)
+    assert "unknown entity kind `firms`" in str(policies.load_data(path).warnings[0])
+    with pytest.raises(DataError, match="unknown entity kind `firms`"):
+        policies.load_data(path, strict=True)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("null", "the data must be an object mapping entity kinds to lists of rows, not null"),
+    ("{}", "the data has no rows for any declared entity kind"),
+    ("[]", "the data must be an object mapping entity kinds to lists of rows, not a list"),
+    ('{"enterprise": null}', "`enterprise` must be a list of rows, not null"),
+])
+def test_null_empty_and_misshapen_json_files_are_errors(tmp_path, content, message):
+    path = tmp_path / "d.json"
+    path.write_text(content, encoding="utf-8")
+    assert problems_of(lambda: load_data(path, SCHEMAS)) == [f"{path}: {message}"]
+
+
+def test_files_that_match_no_kind_are_listed_and_not_merged(tmp_path):
+    folder = folder_with(tmp_path, {"enterprise.csv": CSV, "firm.old.csv": CSV.replace("E1", "E9"),
+                                    "enterprise.old.csv": CSV.replace("E1", "E8"),
+                                    "industrial_zones.csv": "id,city\nZ1,开封市\n", "notes.txt": "x",
+                                    ".hidden": "x"})
+    dataset = load_data(folder, SCHEMAS, required={})
+    assert set(dataset.entities("enterprise")) == {"E1"} and not dataset.entities("industrial_zone")
+    listed = warnings_of(dataset)
+    assert len(listed) == 4 and all("not read: the name matches no entity kind" in w for w in listed)
+    assert any("industrial_zones.csv" in w and "(did you mean `industrial_zone.csv`?)" in w for w in listed)
+    assert any("enterprise.old.csv" in w for w in listed) and any("firm.old.csv" in w for w in listed)
+
+
+def test_a_kind_file_of_an_unknown_format_is_listed(tmp_path):
+    folder = folder_with(tmp_path, {"enterprise.csv": CSV, "enterprise.txt": CSV})
+    [warning] = warnings_of(load_data(folder, SCHEMAS, required={}))
+    assert "enterprise.txt" in warning and "`.txt` is not a table format" in warning
+
+
+# ---- columns and keys -----------------------------------------------------------------------
+
+def test_unknown_column_is_a_warning_naming_file_row_column_and_did_you_mean(tmp_path):
+    folder = folder_with(tmp_path, {"enterprise.csv": "id,period,city,score,scroe_note\nE1,2019,开封市,50,x\n"})
+    assert warnings_of(load_data(folder, SCHEMAS, required={})) == [
+        f"{folder / 'enterprise.csv'}: row 1, column scroe_note: unknown column of `enterprise`; its values are "
+        "not read"]
+    folder = folder_with(tmp_path, {"enterprise.csv": "id,period,city,score,staf\nE1,2019,开封市,50,3\n"})
+    [warning] = warnings_of(load_data(folder, SCHEMAS, required={}))
+    assert warning.endswith("column staf: unknown column of `enterprise`; its values are not read "
+                            "(did you mean `staff`?)")
+
+
+def test_a_column_spelled_differently_in_some_json_rows_is_reported_per_row():
+    rows = [{"id": "E1", "period": "2019", "score": 90}, {"id": "E2", "period": "2019", "scroe": 95},
+            {"id": "E3", "period": "2019", "scroe": 80}]
+    dataset = dataset_from_mapping({"enterprise": rows}, SCHEMAS)
+    assert warnings_of(dataset) == ["<data>: enterprise row 2, column scroe: unknown column of `enterprise`; its "
+                                    "value is not read (and in 1 more row) (did you mean `score`?)"]
+    assert "score" not in dataset.entities("enterprise")["E2"].periods[Period(2019)]
+
+
+def test_a_key_misspelt_in_every_row_is_a_missing_column_error():
+    problems = problems_of(lambda: dataset_from_mapping({"enterprise": [{"id": "E1", "period": "2019",
+                                                                         "scroe": 1}]}, SCHEMAS))
+    assert problems == ["<data>: missing column `score` of `enterprise` (did you mean `scroe`?)"]
+
+
+def test_duplicate_header_warns_and_disagreeing_values_are_errors(tmp_path):
+    folder = folder_with(tmp_path, {"enterprise.csv": "id,period,score,score\nE1,2019,50,50\n"})
+    [warning] = warnings_of(load_data(folder, SCHEMAS, required={}))
+    assert "row 1, column score: `score` is headed 2 times (columns C, D); rows must agree" in warning
+    folder = folder_with(tmp_path, {"enterprise.csv": "id,period,score,得分\nE1,2019,50,60\n"})
+    assert problems_of(lambda: load_data(folder, SCHEMAS, required={})) == [
+        f"{folder / 'enterprise.csv'}: row 2, column score: the columns headed `score` disagree: 50, 60"]
+
+
+def test_duplicate_json_keys_warn_when_equal_and_are_errors_when_not(tmp_path):
+    path = tmp_path / "d.json"
+    path.write_text('{"enterprise": [{"id": "E1", "period": "2019", "score": 5, "score": 5}]}', encoding="utf-8")
+    assert warnings_of(load_data(path, SCHEMAS, required={})) == [
+        f"{path}: enterprise row 1, column score: key written more than once"]
+    path.write_text('{"enterprise": [{"id": "E1", "period": "2019", "score": 5, "score": 6}]}', encoding="utf-8")
+    assert problems_of(lambda: load_data(path, SCHEMAS, required={})) == [
+        f"{path}: enterprise row 1, column score: key written more than once with different values: 5, 6"]
+    path.write_text('{"enterprise": [], "enterprise": [{"id": "E1"}]}', encoding="utf-8")
+    assert "entity kind `enterprise` is written 2 times" in problems_of(lambda: load_data(path, SCHEMAS))[0]
+
+
+def test_headers_may_be_the_declared_chinese_labels(tmp_path):
+    folder = folder_with(tmp_path, {"enterprise.csv": "id,period,所在市,得分,增速,投产日期\nE1,2019,开封市,50,12.5%,2015-03-01\n"})
+    record = load_data(folder, SCHEMAS, required={"enterprise": frozenset({"city", "score"})}).entities(
+        "enterprise")["E1"]
+    assert record.static == {"city": "开封市", "opened": dt.date(2015, 3, 1)}
+    assert record.periods[Period(2019)] == {"score": 50, "growth": Percent(Fraction(1, 8))}
+
+
+# ---- numbers and dates ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw", ["1,5", "1,500", "1 500", "1_500", "1，5"])
+def test_no_thousands_separator_is_guessed(raw):
+    [problem] = problems_of(lambda: dataset_from_mapping(
+        {"enterprise": [{"id": "E1", "period": "2019", "score": raw}]}, SCHEMAS))
+    assert problem.startswith(f'<data>: enterprise row 1, column score: "{raw}" is not a number: separators')
+
+
+@pytest.mark.parametrize("raw", ["Infinity", "inf", "-inf", "NaN", "nan"])
+def test_infinity_and_nan_text_are_located_errors(raw):
+    [problem] = problems_of(lambda: dataset_from_mapping(
+        {"enterprise": [{"id": "E1", "period": "2019", "score": raw}]}, SCHEMAS))
+    assert problem == f'<data>: enterprise row 1, column score: "{raw}" is not a finite number'
+
+
+@pytest.mark.parametrize("literal", ["Infinity", "-Infinity", "NaN", "1e999999", "1" * 5000, "1e-99"])
+def test_non_finite_and_out_of_range_json_numbers_are_located_errors(tmp_path, literal):
+    path = tmp_path / "d.json"
+    path.write_text('{"enterprise": [{"id": "E1", "period": "2019", "score": %s}]}' % literal, encoding="utf-8")
+    [problem] = problems_of(lambda: load_data(path, SCHEMAS, required={}))
+    assert problem.startswith(f"{path}: enterprise row 1, column score: ")
+    assert "not a finite number" in problem or "out of range" in problem or "is not a number" in problem
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 10 ** 40])
+def test_python_numbers_out_of_range_are_located_errors(value):
+    [problem] = problems_of(lambda: dataset_from_mapping(
+        {"enterprise": [{"id": "E1", "period": "2019", "score": value}]}, SCHEMAS))
+    assert problem.startswith("<data>: enterprise row 1, column score: ")
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("0001-01-01", "0001-01-01 is out of range (dates from 1900 to 2199)"),
+    ("9999-12-31", "9999-12-31 is out of range (dates from 1900 to 2199)"),
+    ("2019-02-30", '"2019-02-30" is not a date of the calendar'),
+    ("20190101", '"20190101" is not a date (write YYYY-MM-DD)'),
+])
+def test_dates_out_of_range_are_located_errors(raw, message):
+    assert problems_of(lambda: dataset_from_mapping({"enterprise": [{"id": "E1", "opened": raw}]}, SCHEMAS)) == [
+        f"<data>: enterprise row 1, column opened: {message}"]
+
+
+@pytest.mark.parametrize("raw", ["0000", "9999-Q4", "1066"])
+def test_periods_out_of_range_are_located_errors(raw):
+    [problem] = problems_of(lambda: dataset_from_mapping({"enterprise": [{"id": "E1", "period": raw}]}, SCHEMAS))
+    assert problem.startswith("<data>: enterprise row 1, column period: ") and "out of range" in problem
+
+
+def test_exact_decimals_and_exponents_are_read():
+    rows = [{"id": "E1", "period": "2019", "score": "1.5e2", "growth": "0.1"}]
+    row = dataset_from_mapping({"enterprise": rows}, SCHEMAS).entities("enterprise")["E1"].periods[Period(2019)]
+    assert row == {"score": 150, "growth": Percent(Fraction(1, 1000))}
+
+
+# ---- Excel ----------------------------------------------------------------------------------
+
+def _workbook(folder, header, *rows, formats=None):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    for cell, number_format in (formats or {}).items():
+        sheet[cell].number_format = number_format
+    folder.mkdir(exist_ok=True)
+    book.save(folder / "enterprise.xlsx")
+    return folder / "enterprise.xlsx"
+
+
+def test_excel_percent_cell_means_what_it_shows_for_a_percent_fact(tmp_path):
+    _workbook(tmp_path / "data", ["id", "period", "growth"], ["E1", "2019", 0.125], formats={"C2": "0.0%"})
+    row = load_data(tmp_path / "data", SCHEMAS, required={}).entities("enterprise")["E1"].periods[Period(2019)]
+    assert row == {"growth": Percent(Fraction(1, 8))} and str(row["growth"]) == "12.5%"
+
+
+def test_excel_percent_cell_for_another_type_is_an_error_naming_the_cell(tmp_path):
+    path = _workbook(tmp_path / "data", ["id", "period", "score"], ["E1", "2019", 0.125], formats={"C2": "0%"})
+    assert problems_of(lambda: load_data(tmp_path / "data", SCHEMAS, required={})) == [
+        f"{path}: row 2, column score: cell C2 is formatted as a percentage (12.5%) but the fact is decimal: "
+        "format the cell as a number, or declare the fact percent"]
+
+
+def test_excel_formula_without_a_cached_value_is_an_error_naming_the_cell(tmp_path):
+    path = _workbook(tmp_path / "data", ["id", "period", "score", "staff"], ["E1", "2019", "=1+1", "=D3"])
+    problems = problems_of(lambda: load_data(tmp_path / "data", SCHEMAS, required={}))
+    assert problems == [
+        f"{path}: row 2, column score: cell C2 holds the formula =1+1 without a computed value (open and save "
+        "the workbook in a spreadsheet program, or paste the values)",
+        f"{path}: row 2, column staff: cell D2 holds the formula =D3 without a computed value (open and save "
+        "the workbook in a spreadsheet program, or paste the values)"]
+
+
+def test_excel_dates_and_numbers_are_read(tmp_path):
+    _workbook(tmp_path / "data", ["id", "period", "opened", "score"], ["E1", 2019, dt.datetime(2015, 3, 1), 0.1])
+    record = load_data(tmp_path / "data", SCHEMAS, required={}).entities("enterprise")["E1"]
+    assert record.static == {"opened": dt.date(2015, 3, 1)}
+    assert record.periods[Period(2019)] == {"score": Fraction(1, 10)}
+
+
+# ---- encodings ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_in_utf8_with_or_without_bom_and_gb18030_is_detected(tmp_path, encoding):
+    folder = folder_with(tmp_path, {"enterprise.csv": "id,所在市,得分,period\nE1,开封市,50,2019\n".encode(encoding)})
+    record = load_data(folder, SCHEMAS, required={}).entities("enterprise")["E1"]
+    assert record.static == {"city": "开封市"} and record.periods[Period(2019)] == {"score": 50}
+
+
+def test_csv_encoding_may_be_given(tmp_path):
+    folder = folder_with(tmp_path, {"enterprise.csv": "id,city\nE1,開封市\n".encode("big5")})
+    assert load_data(folder, SCHEMAS, required={}, encoding="big5").entities("enterprise")["E1"].static == {
+        "city": "開封市"}
+    assert problems_of(lambda: load_data(folder, SCHEMAS, encoding="klingon")) == [
+        "unknown encoding `klingon` (for example utf-8, gb18030, gbk)"]
+
+
+def test_binary_csv_is_a_located_error(tmp_path):
+    folder = folder_with(tmp_path, {"enterprise.csv": bytes(range(256)) * 4})
+    [problem] = problems_of(lambda: load_data(folder, SCHEMAS))
+    assert problem.startswith(f"{folder / 'enterprise.csv'}: ")
