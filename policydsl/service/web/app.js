@@ -209,14 +209,23 @@ function valueText(node) {
   return String(node.value);
 }
 
+// Operators of the policy language in Chinese (quoted text left alone), as `explain --lang zh` does.
+const ZH_OPERATORS = [[/ and /g, " 且 "], [/ or /g, " 或 "], [/\bnot /g, "非 "], [/>=/g, "≥"], [/<=/g, "≤"], [/!=/g, "≠"]];
+function codeText(text) {
+  if (state.lang !== "zh") return text;
+  return text.split(/("[^"]*")/).map((part, n) =>
+    n % 2 ? part : ZH_OPERATORS.reduce((s, [pattern, zh]) => s.replace(pattern, zh), part)).join("");
+}
+
 function traceItem(node) {
   if (node.kind === "const") return null;
   const mark = node.value === true ? "✓ " : node.value === false ? "✗ " : "";
   const where = node.kind === "fact" ? (node.period ? ` [${node.period}]` : ` [${t("static")}]`) : "";
   const line = el("div", {class: `node ${node.kind}`},
-    el("span", {class: "mark"}, mark), el("code", {}, node.text), where, " = ", el("b", {}, valueText(node)),
+    el("span", {class: "mark"}, mark), el("code", {}, codeText(node.text)), where, " = ", el("b", {}, valueText(node)),
     node.label ? el("span", {class: "label"}, ` ${node.label}`) : null,
-    node.arithmetic ? el("div", {class: "arithmetic"}, node.arithmetic) : null,
+    // a derived value's arithmetic is shown once, on its definition below it
+    node.arithmetic && node.kind !== "value" ? el("div", {class: "arithmetic"}, node.arithmetic) : null,
     ...(node.detail ?? []).map((d) => el("div", {class: "detail"}, d)),
     node.missing ? el("div", {class: "detail"}, `${t("missing")}: ${node.missing.join(", ")}`) : null);
   const children = (node.children ?? []).map(traceItem).filter(Boolean);
