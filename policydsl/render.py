@@ -445,8 +445,11 @@ def _rule_lines(trace: RuleTrace, words: dict, lines: list[str], *, why_not: boo
     for child in children:
         _node_lines(child, 2, words, lines, shown=shown)
     for payload in trace.payload:
-        worked = arithmetic(payload)
-        lines.append(f"  = {payload.text} = {worked or format_value(payload.value)}")
+        zh = words is TEXT["zh"]
+        worked = arithmetic(payload) or (zh and _rank_words(payload)) or format_value(payload.value)
+        lines.append(f"  = {_zh_code(payload.text) if zh else payload.text} = {worked}")
+        for item in payload.detail:
+            lines.append(f"      · {_zh_detail(item) if zh else item}")
         for child in payload.children:
             _node_lines(child, 2, words, lines, shown=shown)
 

@@ -267,3 +267,11 @@ def test_arithmetic_parenthesises_by_precedence_and_shows_nothing_for_unknowns()
     assert arithmetic(op("-", 0, op("-", 5, leaf(7), leaf(2)), leaf(5))) == "7 − 2 − 5 = 0"
     assert arithmetic(op("+", Unknown(), leaf(1), leaf(Unknown()))) is None
     assert arithmetic(leaf(3)) is None
+
+
+def test_explain_zh_says_a_rank_as_place_out_of_group(capsys, monkeypatch):
+    argv = ["explain", *PROVINCE, "--entity", "Z12", "--period", "2016", "--outcome", "city_rank"]
+    _, zh, _ = run(capsys, monkeypatch, *argv, "--lang", "zh")
+    _, en, _ = run(capsys, monkeypatch, *argv)
+    assert "rank(indicator_total) = 第5名（共7个）" in zh and "2016 期成员共7个" in zh and "从高到低" in zh
+    assert "rank(indicator_total) = 5" in en and "7 members in 2016" in en
