@@ -16,7 +16,8 @@ Where scenarios are found (`suites`): a folder gives every `scenarios/*.json` an
 `<stem>.scenarios.json` beside it; a `.json` file is a scenario file. The policy a file tests is
 its `policy` (relative to the file), else the folder holding `scenarios/`, else `<stem>.pol`.
 
-`status` defaults to active; `target` (for goal checks) must match when given; `amount` and
+`status` defaults to active (in `absent` too; `"status": "any"` there means no decision at all,
+not even a superseded one); `target` (for goal checks) must match when given; `amount` and
 `value` are compared exactly (a number, a decimal string, or a fraction "a/b"). A failure shows
 what was expected, what happened, and the explanation of the actual outcome (or why the expected
 one did not happen). An expectation naming an unknown outcome or target fails its case (with a
@@ -96,7 +97,8 @@ def _default_policies(file: Path) -> tuple[Path, ...]:
         return (file.parent.parent,)
     if file.name.endswith(".scenarios.json"):
         return _policy_of_file(file.with_name(file.name[: -len(".scenarios.json")] + ".pol"))
-    return (file.parent,)
+    raise ScenarioError(f"{file}: which policy does it test? Keep it in a policy folder's scenarios/, name it "
+                        f"NAME.scenarios.json beside NAME.pol, or give \"policy\": \"path/to/policy.pol\"")
 
 
 def _declared_policy(file: Path) -> list[str]:
@@ -165,7 +167,7 @@ def validate(content: object, path: Path) -> tuple[list[str], dict[int, list[str
     for problem in sorted(validator.iter_errors(content), key=lambda e: list(map(str, e.absolute_path))):
         where = list(problem.absolute_path)
         if len(where) >= 2 and where[0] == "cases" and isinstance(where[1], int):
-            field = _field(where[2:])
+            field = _field(where[2:]) if len(where) > 2 else "(the case itself)"
             per_case.setdefault(where[1], []).append(f"field `{field}`: {problem.message}")
         else:
             whole.append(f"{path}: field `{_field(where)}`: {problem.message}")
@@ -274,7 +276,8 @@ def run_case(policies: PolicySet, file: str, case: dict, executor: str = "row") 
     for index, absent in enumerate(case.get("absent", [])):
         if ("absent", index) in unknown:
             continue
-        found = [d for d in result.decisions if _matches(d, absent) and d.status == "active"]
+        # an absence is of an active decision, unless `"status": "any"` asks that the rule not fire at all
+        found = [d for d in result.decisions if _matches(d, absent) and absent.get("status", "active") in (d.status, "any")]
         if found:
             decision = found[0]
             failures.append(_failure("no " + _describe(absent), _decision_text(decision), _explained(
