@@ -169,7 +169,7 @@ class PolicySet:
         if not isinstance(path, (str, Path)):
             raise TypeError(f"`path` must be a str or a pathlib.Path, not {type(path).__name__}")
         dataset = data_stage.load_data(path, self.program.entities, required=self.facts_read(),
-                                       encoding=encoding)
+                                       encoding=encoding, computed=self.computed())
         return self._checked(dataset, strict)
 
     def _checked(self, dataset: Dataset, strict: bool) -> Dataset:
@@ -178,6 +178,13 @@ class PolicySet:
         if strict and dataset.warnings:
             raise DataError([str(w) for w in dataset.warnings], issues=dataset.warnings)
         return dataset
+
+    def computed(self) -> dict[str, frozenset[str]]:
+        """Per entity kind, the names of the derived values (a data column so named is not read)."""
+        names: dict[str, set[str]] = {}
+        for kind, name in self.program.values:
+            names.setdefault(kind, set()).add(name)
+        return {kind: frozenset(found) for kind, found in names.items()}
 
     def facts_read(self) -> dict[str, frozenset[str]]:
         """Per entity kind, the facts some rule depends on (and the attributes that group them)."""
@@ -203,7 +210,8 @@ class PolicySet:
         if isinstance(facts, Dataset):
             dataset = facts
         elif isinstance(facts, Mapping):
-            dataset = self._checked(data_stage.dataset_from_mapping(facts, self.program.entities), strict)
+            dataset = self._checked(data_stage.dataset_from_mapping(facts, self.program.entities,
+                                                                    computed=self.computed()), strict)
         else:
             raise TypeError(f"`facts` must be a mapping {{entity kind: [rows]}} or a Dataset "
                             f"(from load_data), not {type(facts).__name__}")

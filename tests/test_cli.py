@@ -238,3 +238,11 @@ def test_coverage_catalogue_that_is_empty_or_binary_is_a_located_input_error(cap
         catalogue.write_bytes(content)
         code, _, err = run(capsys, "coverage", POLICIES, "--catalogue", str(catalogue))
         assert code == 2 and str(catalogue) in err and "Traceback" not in err
+
+
+def test_why_not_without_a_period_says_which_period_it_explains(capsys):
+    code, out, _ = run(capsys, "explain", *SAMPLE, "--data", DATA, "--entity", "E01", "--why-not",
+                       "enterprise_yellow_card_warning")
+    first = out.splitlines()[0]
+    assert code == 0 and first.startswith("E01 never got enterprise_yellow_card_warning in the data; explaining 20")
+    assert first.split("explaining ")[1].split()[0] in out.splitlines()[1]
