@@ -23,6 +23,7 @@ from policydsl import __version__, render
 from policydsl import cli_output
 from policydsl.cli_output import OptionError
 from policydsl.engine import graph as graph_stage
+from policydsl.engine.columnar.support import columnar_support
 from policydsl.language.build import build, parse_tree_text
 from policydsl.tools.coverage import CatalogueError, catalogue_rules, coverage_rows, omissions, render_markdown
 from policydsl.language.limits import run_deep
@@ -33,6 +34,7 @@ from policydsl.tools import fmt as fmt_tool
 from policydsl.tools import scenarios as scenarios_tool
 from policydsl.tools import lint as lint_tool
 from policydsl.tools import diff as diff_tool
+from policydsl.tools import lsp as lsp_tool
 from policydsl.values import Period
 
 from policydsl.tools.exits import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK  # noqa: E402 (re-exported)
@@ -85,6 +87,7 @@ def make_parser() -> argparse.ArgumentParser:
                           help="evaluate as of a date: the periods ended by then, each document's status on it")
     evaluate.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table")
     evaluate.add_argument("--all", action="store_true", help="also list superseded decisions (table format)")
+    _executor_option(evaluate)
     cli_output.add_filter_options(evaluate)
     evaluate.add_argument("-o", "--output", help="file to write (xlsx needs one; default: standard output)")
     _data_options(evaluate)
@@ -111,6 +114,7 @@ def make_parser() -> argparse.ArgumentParser:
     test = commands.add_parser("test", help="run the scenario files of policies")
     test.add_argument("policy", nargs="+", help="policy folder, policy file or scenario file (docs/scenarios.md)")
     test.add_argument("--format", choices=("text", "json"), default="text")
+    _executor_option(test)
     test.add_argument("--coverage", action="store_true",
                       help="also report, per rule, whether cases fired it and not, and per comparison, "
                            "whether cases sat below, on and above its boundary")
@@ -127,11 +131,17 @@ def make_parser() -> argparse.ArgumentParser:
     fmt_tool.add_command(commands)
     lint_tool.add_command(commands)
     diff_tool.add_command(commands, _period)
+    lsp_tool.add_command(commands)
 
     dump = commands.add_parser("dump", help="print an intermediate form")
     dump.add_argument("policy", nargs="+")
     dump.add_argument("--stage", choices=STAGES, required=True)
     return parser
+
+
+def _executor_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--executor", choices=api.EXECUTORS, default="row",
+                         help="row: one entity at a time; columnar: whole columns (large batches)")
 
 
 def _data_options(command: argparse.ArgumentParser) -> None:
@@ -202,7 +212,8 @@ def _evaluate(policies, dataset, **options):
 def cmd_eval(args) -> int:
     policies = _load(args.policy)
     dataset = _load_data(policies, args)
-    result = _evaluate(policies, dataset, period=args.period, entities=args.entity, as_of=args.as_of)
+    result = _evaluate(policies, dataset, period=args.period, entities=args.entity, as_of=args.as_of,
+                       executor=args.executor)
     cli_output.write_decisions(args, policies, result.decisions, warnings=dataset.warnings)
     return EXIT_OK
 
@@ -317,11 +328,15 @@ def cmd_dump(args) -> int:
         for compiled_rule in plan.rules:
             rule = compiled_rule.rule
             print(f"  {rule.implements} ({rule.name}) for {rule.entity} per {rule.period_kind or 'any period'}")
+        print("columnar executor (--executor columnar):")
+        for name, reason in columnar_support(plan).items():
+            print(f"  {name}: " + (f"row executor: {reason}" if reason else "columnar"))
     return EXIT_OK
 
 
 def cmd_test(args) -> int:
-    return scenarios_tool.run_tests(args.policy, output=args.format, coverage=args.coverage)
+    return scenarios_tool.run_tests(args.policy, output=args.format, coverage=args.coverage,
+                                    executor=args.executor)
 
 
 def cmd_coverage(args) -> int:
@@ -350,7 +365,7 @@ def cmd_coverage(args) -> int:
 
 COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump,
             "fmt": fmt_tool.run_command, "lint": lint_tool.run_command,
-            "diff": diff_tool.run_command}
+            "diff": diff_tool.run_command, "lsp": lsp_tool.run_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -126,9 +126,12 @@ def _percent_arith(op: str, left: object, right: object) -> object:
 
 
 
-def add_duration(date: dt.date, duration: Duration, sign: int = 1) -> dt.date:
+def add_duration(date: dt.date, duration: Duration, sign: int = 1) -> dt.date | Unknown:
     """A calendar date moved by a duration; 2016-02-29 + 1 year is 2017-02-28."""
-    return date + relativedelta(months=sign * duration.months, days=sign * duration.days)
+    try:
+        return date + relativedelta(months=sign * duration.months, days=sign * duration.days)
+    except (OverflowError, ValueError):  # beyond year 1..9999: no such date
+        return Unknown()
 
 
 def arith(op: str, operands: Sequence[object]) -> object:
@@ -222,8 +225,18 @@ def scalar(function: str, operands: Sequence[object]) -> object:
         return Percent(operands[0])
     places = operands[1] if len(operands) > 1 else 0
     if isinstance(operands[0], Percent):  # rounds the percent as shown: round(12.345%, 1) is 12.3%
-        return Percent.shown_as(normalise_number(round(Fraction(operands[0].shown), places)))
-    return normalise_number(round(Fraction(operands[0]), places))
+        return Percent.shown_as(round_half_away_from_zero(Fraction(operands[0].shown), places))
+    return round_half_away_from_zero(Fraction(operands[0]), places)
+
+
+def round_half_away_from_zero(value: Fraction, places: int) -> object:
+    """四舍五入, as the documents mean it: 2.5 rounds to 3 and -2.5 to -3 (Python's `round`
+    would give 2, rounding halves to even)."""
+    scale = Fraction(10) ** places
+    whole, rest = divmod(abs(value) * scale, 1)
+    if rest >= Fraction(1, 2):
+        whole += 1
+    return normalise_number(Fraction(int(whole) if value >= 0 else -int(whole)) / scale)
 
 
 def _total(values: Sequence[object]) -> object:

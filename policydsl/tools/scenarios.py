@@ -235,11 +235,11 @@ def _failure(expected: str, actual: str, explanation: str) -> str:
     return f"expected: {expected}\nactual:   {actual}\n{explanation}"
 
 
-def run_case(policies: PolicySet, file: str, case: dict) -> CaseResult:
+def run_case(policies: PolicySet, file: str, case: dict, executor: str = "row") -> CaseResult:
     """Run one case; every failure says what was expected, what happened, and why."""
     name = case.get("name", "(unnamed)")
     try:
-        result = policies.evaluate(case.get("facts", {}), as_of=case.get("as_of"))
+        result = policies.evaluate(case.get("facts", {}), as_of=case.get("as_of"), executor=executor)
     except DataError as err:
         return CaseResult(file=file, name=name, failures=("bad facts: " + "; ".join(err.problems),))
     except ValueError as err:
@@ -307,7 +307,7 @@ def _indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())
 
 
-def run_file(policies: PolicySet, path: Path) -> list[CaseResult]:
+def run_file(policies: PolicySet, path: Path, executor: str = "row") -> list[CaseResult]:
     """Every case of a file; a case the schema rejects fails with its field, the others run."""
     content = _read(path)
     _, malformed = validate(content, path)
@@ -318,7 +318,7 @@ def run_file(policies: PolicySet, path: Path) -> list[CaseResult]:
             results.append(CaseResult(file=str(path), name=name,
                                       failures=tuple(f"malformed case: {p}" for p in malformed[index])))
         else:
-            results.append(run_case(policies, str(path), case))
+            results.append(run_case(policies, str(path), case, executor))
     return results
 
 
@@ -337,7 +337,7 @@ def _focus(paths: list[str], found: list[Suite]) -> set[Path]:
     return {p.resolve() for p in policy_files(named)[0]}
 
 
-def _run_suites(paths: list[str], coverage: bool):
+def _run_suites(paths: list[str], coverage: bool, executor: str = "row"):
     from policydsl import api
     from policydsl.tools.rule_coverage import merge, rule_coverage
 
@@ -351,7 +351,7 @@ def _run_suites(paths: list[str], coverage: bool):
         key = tuple(p.resolve() for p in suite.policies)
         if key not in loaded:
             loaded[key] = api.load(*suite.policies)
-        results.extend(run_file(loaded[key], suite.file))
+        results.extend(run_file(loaded[key], suite.file, executor))
         if coverage:
             content = _read(suite.file)
             _, malformed = validate(content, suite.file)
@@ -362,12 +362,12 @@ def _run_suites(paths: list[str], coverage: bool):
     return results, report
 
 
-def run_tests(paths: list[str], *, output: str = "text", coverage: bool = False) -> int:
+def run_tests(paths: list[str], *, output: str = "text", coverage: bool = False, executor: str = "row") -> int:
     """`policydsl test`: run the scenario files for the paths; print results (and coverage)."""
     from policydsl.tools.exits import EXIT_FINDINGS, EXIT_OK
     from policydsl.tools.rule_coverage import coverage_json, coverage_text
 
-    results, report = _run_suites(paths, coverage)
+    results, report = _run_suites(paths, coverage, executor)
     failed = [r for r in results if not r.passed]
     if output == "json":
         payload = {"cases": [{"file": r.file, "name": r.name, "passed": r.passed, "failures": list(r.failures)}
