@@ -22,6 +22,7 @@ from policydsl import api
 from policydsl import __version__, render
 from policydsl import cli_output
 from policydsl.cli_output import OptionError
+from policydsl.service import commands as service_commands
 from policydsl.engine import graph as graph_stage
 from policydsl.engine.columnar.support import columnar_support
 from policydsl.language.build import build, parse_tree_text
@@ -132,6 +133,8 @@ def make_parser() -> argparse.ArgumentParser:
     lint_tool.add_command(commands)
     diff_tool.add_command(commands, _period)
     lsp_tool.add_command(commands)
+
+    service_commands.add_commands(commands)
 
     dump = commands.add_parser("dump", help="print an intermediate form")
     dump.add_argument("policy", nargs="+")
@@ -364,6 +367,7 @@ def cmd_coverage(args) -> int:
 
 
 COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump,
+            "serve": service_commands.cmd_serve, "log": service_commands.cmd_log,
             "fmt": fmt_tool.run_command, "lint": lint_tool.run_command,
             "diff": diff_tool.run_command, "lsp": lsp_tool.run_command}
 
@@ -373,6 +377,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in argv
     args = make_parser().parse_args([a for a in argv if a != "--debug"])
     try:
+        if args.command in service_commands.MAIN_THREAD_COMMANDS:  # it handles signals; it goes deep itself
+            return _run(args)
         return run_deep(_run, args)  # deep policies are walked on a deep stack (language/limits.py)
     except Exception as err:  # a bug: one line, not a traceback, unless asked for
         if debug:

@@ -16,7 +16,8 @@ Where scenarios are found (`suites`): a folder gives every `scenarios/*.json` an
 `<stem>.scenarios.json` beside it; a `.json` file is a scenario file. The policy a file tests is
 its `policy` (relative to the file), else the folder holding `scenarios/`, else `<stem>.pol`.
 
-`status` defaults to active; `target` (for goal checks) must match when given; `amount` and
+`status` defaults to active (in `absent` too; `"status": "any"` there means no decision at all,
+not even a superseded one); `target` (for goal checks) must match when given; `amount` and
 `value` are compared exactly (a number, a decimal string, or a fraction "a/b"). A failure shows
 what was expected, what happened, and the explanation of the actual outcome (or why the expected
 one did not happen). An expectation naming an unknown outcome or target fails its case (with a
@@ -274,7 +275,8 @@ def run_case(policies: PolicySet, file: str, case: dict, executor: str = "row") 
     for index, absent in enumerate(case.get("absent", [])):
         if ("absent", index) in unknown:
             continue
-        found = [d for d in result.decisions if _matches(d, absent) and d.status == "active"]
+        # an absence is of an active decision, unless `"status": "any"` asks that the rule not fire at all
+        found = [d for d in result.decisions if _matches(d, absent) and absent.get("status", "active") in (d.status, "any")]
         if found:
             decision = found[0]
             failures.append(_failure("no " + _describe(absent), _decision_text(decision), _explained(
