@@ -178,8 +178,8 @@ def _report(compiled: api.Compiled, *, as_json: bool = False) -> None:
         print(render_all(compiled.diagnostics, compiled.sources), file=sys.stderr)
 
 
-def _input_error(compiled: api.Compiled) -> bool:
-    """Missing or unreadable policy files are input errors, not findings."""
+def _input_error(compiled) -> bool:
+    """Missing or unreadable policy files are input errors, not findings (compiled or built)."""
     return any(d.code in ("E001", "E002") for d in compiled.diagnostics)
 
 
@@ -294,7 +294,7 @@ def cmd_dump(args) -> int:
             print(f"# {path}\n{tree or ''}")
         if built.diagnostics:
             print(render_all(built.diagnostics, built.sources), file=sys.stderr)
-            return EXIT_FINDINGS
+            return EXIT_INPUT if _input_error(built) else EXIT_FINDINGS
         return EXIT_OK
     if args.stage == "ast":
         built = build(args.policy)
@@ -304,7 +304,7 @@ def cmd_dump(args) -> int:
                 print(declaration)
         if built.diagnostics:
             print(render_all(built.diagnostics, built.sources), file=sys.stderr)
-            return EXIT_FINDINGS
+            return EXIT_INPUT if _input_error(built) else EXIT_FINDINGS
         return EXIT_OK
     compiled = _compile(args.policy)
     if not compiled.ok:
