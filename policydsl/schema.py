@@ -45,6 +45,9 @@ class DataIssue:
     row: int | None = None
     column: str | None = None
     hint: str | None = None
+    # "data": the input itself (an unread column, kind or file); "scope": the data against a
+    # policy's scope (the data was read whole; the policy may simply govern other entities)
+    about: str = "data"
 
     def __str__(self) -> str:
         where = self.source

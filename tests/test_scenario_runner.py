@@ -96,6 +96,22 @@ def test_a_misspelt_outcome_fails_its_case_with_a_suggestion_and_the_run_goes_on
     assert "3 passed, 1 failed" in out
 
 
+def test_a_case_whose_facts_the_engine_did_not_read_fails_naming_them(tmp_path, capsys):
+    # A misspelt column leaves the rule unknown, so an expected absence would pass while testing
+    # nothing: the case fails instead, and says which column was not read.
+    misspelt_column = case("99 is not praised", 99, absent=["praised"])
+    misspelt_column["facts"]["firm"].insert(0, {"id": "F0", "period": "2020", "tax": 5})
+    misspelt_column["facts"]["firm"][1]["txa"] = misspelt_column["facts"]["firm"][1].pop("tax")
+    misspelt_kind = case("5 is warned", 5, absent=["praised"])
+    misspelt_kind["facts"] = {"firms": misspelt_kind["facts"]["firm"]}
+    policy = write(tmp_path, [misspelt_column, misspelt_kind, GOOD[0]])
+    assert main(["test", str(policy)]) == 1
+    out = capsys.readouterr().out
+    assert "facts not read:" in out and "txa" in out
+    assert "`firms`" in out
+    assert "1 passed, 2 failed" in out
+
+
 def test_a_failure_shows_expected_actual_and_the_explanation(tmp_path, capsys):
     wrong = case("99 should be praised (it is not)", 99, expect=["praised"])
     policy = write(tmp_path, [wrong])

@@ -91,7 +91,7 @@ def scope_warnings(scopes: Iterable[Scope], dataset: Dataset, schemas) -> tuple[
                                                        else "")
             parts.append(f"`{fact}` has " + (listing if shown else "no values"))
         warnings.append(DataIssue(
-            source=str(decl.condition.span), severity="warning",
+            source=str(decl.condition.span), severity="warning", about="scope",
             message=f"the scope of policy `{scope.policy}` for `{kind}` ({expr_text(decl.condition)}) matches none "
                     f"of the {len(records)} {kind} entities in the data; " + "; ".join(parts)))
     return tuple(warnings)

@@ -247,6 +247,11 @@ def run_case(policies: PolicySet, file: str, case: dict, executor: str = "row") 
     except ValueError as err:
         return CaseResult(file=file, name=name, failures=(f"bad as_of: {err}",))
     failures, unknown = _unknown_names(policies, case)
+    # Facts the engine did not read (a misspelt column or kind) would leave the case testing
+    # nothing without a word: the case fails and names them.
+    # (A case without facts, such as a document's status on a day, has nothing to misspell.)
+    if case.get("facts"):
+        failures.extend(f"facts not read: {issue}" for issue in result.warnings if issue.about == "data")
     for index, expected in enumerate(case.get("expect", [])):
         if ("expect", index) in unknown:
             continue
