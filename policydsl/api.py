@@ -25,6 +25,7 @@ from policydsl.engine.evaluate import Decision, Evaluation, evaluate
 from policydsl.engine.explain import Explanation, explain_decision, explain_why_not
 from policydsl.engine.graph import build_graph, cycle_diagnostics
 from policydsl.language.ir import Program
+from policydsl.language.limits import run_deep
 from policydsl.engine.plan import Plan, make_plan
 from policydsl.language.resolve import resolve
 from policydsl.engine.scope_check import Scope, scope_warnings, scopes_of
@@ -49,6 +50,10 @@ class Compiled:
 
 def compile_paths(paths: Iterable[str | Path]) -> Compiled:
     """Run build, resolve and graph; stop after the first stage that reports an error."""
+    return run_deep(_compile, list(paths))
+
+
+def _compile(paths: list[str | Path]) -> Compiled:
     built = build(paths)
     if any(d.is_error for d in built.diagnostics):
         return Compiled(program=None, graph=None, diagnostics=built.diagnostics, sources=built.sources)
@@ -78,12 +83,12 @@ class Result:
     def explain(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
         _require_text("entity", entity)
         _require_text("outcome", outcome)
-        return explain_decision(self.evaluation, entity, outcome, _period(period))
+        return run_deep(explain_decision, self.evaluation, entity, outcome, _period(period))
 
     def why_not(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
         _require_text("entity", entity)
         _require_text("outcome", outcome)
-        return explain_why_not(self.evaluation, entity, outcome, _period(period))
+        return run_deep(explain_why_not, self.evaluation, entity, outcome, _period(period))
 
 
 def as_of_date(value: str | dt.date | None) -> dt.date | None:
@@ -212,7 +217,7 @@ class PolicySet:
             raise ValueError(f"period {at} ends on {at.end}, after the as-of date {day}: "
                              "as of that date it cannot be evaluated yet")
         check_selection(dataset, at, wanted)
-        return Result(evaluation=evaluate(self.plan, dataset, period=at, entities=wanted, as_of=day))
+        return Result(evaluation=run_deep(evaluate, self.plan, dataset, period=at, entities=wanted, as_of=day))
 
 
 def load(*paths: str | Path) -> PolicySet:
@@ -229,6 +234,6 @@ def policy_set(compiled: Compiled) -> PolicySet:
     """Plan a compiled program, or raise `PolicyError` if the front end reported errors."""
     if not compiled.ok:
         raise PolicyError(compiled.diagnostics, compiled.sources)
-    plan = make_plan(compiled.program, compiled.graph)
+    plan = run_deep(make_plan, compiled.program, compiled.graph)
     return PolicySet(program=compiled.program, plan=plan, sources=compiled.sources,
                      warnings=tuple(d for d in compiled.diagnostics if not d.is_error), scopes=compiled.scopes)

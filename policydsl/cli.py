@@ -25,11 +25,13 @@ from policydsl.cli_output import OptionError
 from policydsl.engine import graph as graph_stage
 from policydsl.language.build import build, parse_tree_text
 from policydsl.tools.coverage import CatalogueError, catalogue_rules, coverage_rows, omissions, render_markdown
+from policydsl.language.limits import run_deep
 from policydsl.diagnostics import DataError, PolicyError, SourceFile, render_all
 from policydsl.engine.explain import ExplainError
 from policydsl.tools.scenarios import ScenarioError, run_file, scenario_files
 from policydsl.tools import fmt as fmt_tool
 from policydsl.tools import facts as facts_tool
+from policydsl.tools import scenarios as scenarios_tool
 from policydsl.tools import lint as lint_tool
 from policydsl.tools import diff as diff_tool
 from policydsl.values import Period
@@ -108,13 +110,18 @@ def make_parser() -> argparse.ArgumentParser:
     graph.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     test = commands.add_parser("test", help="run the scenario files of policies")
-    test.add_argument("policy", nargs="+", help="policy folder (its scenarios/*.json) or a scenario file")
+    test.add_argument("policy", nargs="+", help="policy folder, policy file or scenario file (docs/scenarios.md)")
     test.add_argument("--format", choices=("text", "json"), default="text")
+    test.add_argument("--coverage", action="store_true",
+                      help="also report, per rule, whether cases fired it and not, and per comparison, "
+                           "whether cases sat below, on and above its boundary")
 
     coverage = commands.add_parser("coverage", help="which catalogue rules are implemented and tested")
     coverage.add_argument("policy", nargs="+")
-    coverage.add_argument("--catalogue", default="../shared/spec/rule-catalogue.md",
-                          help="the rule catalogue (markdown); default: %(default)s")
+    coverage.add_argument("--catalogue", default=None,
+                          help="report against this rule catalogue (markdown, e.g. "
+                               "../shared/spec/rule-catalogue.md); without it: rule and boundary coverage "
+                               "of the scenario cases")
     coverage.add_argument("--format", choices=("md", "json"), default="md")
     coverage.add_argument("-o", "--output", help="file to write (default: standard output)")
 
@@ -316,32 +323,12 @@ def cmd_dump(args) -> int:
 
 
 def cmd_test(args) -> int:
-    files = scenario_files(args.policy)
-    if not files:
-        raise UsageError("no scenario files found (a policy folder keeps them in scenarios/*.json)")
-    results = []
-    by_policy: dict[Path, list[Path]] = {}
-    for file in files:
-        by_policy.setdefault(file.parent.parent, []).append(file)
-    for folder, scenario_list in sorted(by_policy.items()):
-        policies = _load([str(folder)])
-        for file in scenario_list:
-            results.extend(run_file(policies, file))
-    failed = [r for r in results if not r.passed]
-    if args.format == "json":
-        print(json.dumps({"cases": [{"file": r.file, "name": r.name, "passed": r.passed,
-                                     "failures": list(r.failures)} for r in results]},
-                         ensure_ascii=False, indent=2))
-    else:
-        for r in results:
-            print(f"{'PASS' if r.passed else 'FAIL'}  {r.file} :: {r.name}")
-            for failure in r.failures:
-                print("      " + failure.replace("\n", "\n      "))
-        print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-    return EXIT_FINDINGS if failed else EXIT_OK
+    return scenarios_tool.run_tests(args.policy, output=args.format, coverage=args.coverage)
 
 
 def cmd_coverage(args) -> int:
+    if args.catalogue is None:
+        return scenarios_tool.run_coverage(args.policy, output=args.format, to=args.output)
     catalogue = Path(args.catalogue)
     if not catalogue.is_file():
         raise UsageError(f"no rule catalogue at `{catalogue}` (give --catalogue PATH)")
@@ -374,7 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in argv
     args = make_parser().parse_args([a for a in argv if a != "--debug"])
     try:
-        return _run(args)
+        return run_deep(_run, args)  # deep policies are walked on a deep stack (language/limits.py)
     except Exception as err:  # a bug: one line, not a traceback, unless asked for
         if debug:
             raise

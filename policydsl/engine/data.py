@@ -24,13 +24,12 @@ from pathlib import Path
 
 from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.engine import tables as readers
-from policydsl.engine.cells import CellError, column_name, convert, file_kind, header_names, is_blank, nfc, \
+from policydsl.engine.cells import CellError, column_name, converter, file_kind, header_names, is_blank, nfc, \
     parse_period
 from policydsl.schema import ABSENT, DataIssue, Dataset, EntityRecord, EntitySchema, Row
 from policydsl.values import Period
 
 MAX_PROBLEMS = 50
-_MEMO_LIMIT = 20_000  # distinct raw texts remembered per column (ids, grades, towns repeat)
 _MISS = object()
 
 
@@ -77,22 +76,6 @@ class Issues:
             raise DataError(shown, issues=tuple(self.errors), warnings=self.warnings)
 
 
-def _converter(fact_type):
-    """`convert` for one column, remembering the typed value of texts seen before."""
-    memo: dict[str, object] = {}
-
-    def read(raw: object) -> object:
-        if type(raw) is str:
-            value = memo.get(raw, _MISS)
-            if value is _MISS:
-                value = convert(raw, fact_type)
-                if len(memo) < _MEMO_LIMIT:
-                    memo[raw] = value
-            return value
-        return convert(raw, fact_type)
-    return read
-
-
 class _Entity:
     __slots__ = ("static", "static_where", "periods")
 
@@ -112,7 +95,7 @@ class KindLoader:
         static = [f for f in schema.facts.values() if f.period_kind is None]
         self.positions = {f.name: i for i, f in enumerate(periodic)}
         self.static_positions = {f.name: i for i, f in enumerate(static)}
-        self.converters = {name: _converter(fact.type) for name, fact in schema.facts.items()}
+        self.converters = {name: converter(fact.type) for name, fact in schema.facts.items()}
         self.entities: dict[str, _Entity] = {}
         self.sources: list[str] = []
         self._ids: dict[object, str] = {}
@@ -253,7 +236,7 @@ class KindLoader:
                                f"(first at {self._where(first[-2], table, first[-1])})")
         values = [ABSENT] * len(self.positions)
         for fact, header, raw in cells:
-            if is_blank(raw):
+            if raw is None or raw == "" or (type(raw) is str and raw.isspace()):
                 continue
             try:
                 value = self.converters[fact](raw)

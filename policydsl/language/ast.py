@@ -405,7 +405,10 @@ def children(expr: Expr) -> tuple[Expr, ...]:
 
 
 def walk(expr: Expr):
-    """Every node of an expression tree, parents before children."""
-    yield expr
-    for child in children(expr):
-        yield from walk(child)
+    """Every node of an expression tree, parents before children, left to right (iteratively:
+    a recursive generator would cost the depth of the tree for every node it yields)."""
+    pending = [expr]
+    while pending:
+        node = pending.pop()
+        yield node
+        pending.extend(reversed(children(node)))

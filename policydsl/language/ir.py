@@ -216,9 +216,13 @@ def children(expr: Expr) -> tuple[Expr, ...]:
 
 
 def walk(expr: Expr):
-    yield expr
-    for child in children(expr):
-        yield from walk(child)
+    """Every node of an expression, parents before children, left to right (iteratively: a
+    recursive generator would cost the depth of the tree for every node it yields)."""
+    pending = [expr]
+    while pending:
+        node = pending.pop()
+        yield node
+        pending.extend(reversed(children(node)))
 
 
 # ---- declarations ------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from policydsl.diagnostics import Diagnostic, SourceFile, Span, error
+from policydsl.language.limits import MAX_NESTING
 
 DECLARATION_KEYWORDS = ("policy", "import", "type", "entity", "parameter", "table", "value",
                         "outcome", "ladder", "highest", "rule", "target", "deadline", "scope", "reference")
@@ -160,8 +161,34 @@ def parse_tree(source: SourceFile) -> tuple[lark.Tree | None, list[Diagnostic]]:
                 break
             text = _blank(text, begin, end)
             continue
+        too_deep = _too_deep(tree, source)
+        if too_deep is not None:
+            diagnostics.append(too_deep)
         return (tree if not diagnostics else None), diagnostics
     return None, diagnostics
+
+
+def _too_deep(tree: lark.Tree, source: SourceFile) -> Diagnostic | None:
+    """E117 where an expression nests deeper than MAX_NESTING levels (measured without recursion).
+
+    Each operator of a chain `a + b - c` counts as a level, because the chain is evaluated as
+    `(a + b) - c`."""
+    pending = [(tree, 0)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_NESTING:
+            meta = node.meta
+            span = Span(path=source.path, line=meta.line, column=meta.column, end_line=meta.line,
+                        end_column=meta.column + 1)
+            return error("E117", f"this expression nests more than {MAX_NESTING} levels deep", span,
+                         hint="split it into named values (`value part for KIND = …`)")
+        # a chain of one operand is no level of its own: `(x)` is `x` inside one pair of parentheses
+        chain = node.data in ("or_chain", "and_chain", "arith_chain")
+        step = (len(node.children) // 2 if node.data == "arith_chain" else 1) if chain else 1
+        if chain and len(node.children) == 1:
+            step = 0
+        pending.extend((child, depth + step) for child in node.children if isinstance(child, lark.Tree))
+    return None
 
 
 def _failing_declaration(err: UnexpectedInput, text: str) -> tuple[int, int]:

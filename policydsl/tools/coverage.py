@@ -22,7 +22,7 @@ import attrs
 
 from policydsl.api import PolicySet
 from policydsl.diagnostics import DataError
-from policydsl.tools.scenarios import _matches, _read
+from policydsl.tools.scenarios import _matches, _read, validate
 
 DOCUMENTS = ("zhoukou2017", "zhoukou2014", "henan2014", "xuchang2018", "kaifeng2014")
 _ID = r"((?:" + "|".join(DOCUMENTS) + r")\.[A-Za-z0-9.]+)"
@@ -141,7 +141,9 @@ def exercised(policies: PolicySet, files: list[Path], root: Path | None = None) 
             producers.setdefault(consequence.outcome, []).append(rule)
     tested: dict[str, set[str]] = {}
     for file in files:
-        for case in _read(file)["cases"]:
+        content = _read(file)
+        malformed = validate(content, file)[1]  # `policydsl test` reports those cases
+        for case in (c for i, c in enumerate(content["cases"]) if i not in malformed):
             label = f"{_relative(str(file), root)} :: {case.get('name', '(unnamed)')}"
             try:
                 result = policies.evaluate(case.get("facts", {}))

@@ -1,33 +1,45 @@
 """Scenario tests beside a policy: facts in, expected outcomes and expected absences out.
 
-A scenario file is JSON, kept in a policy folder's `scenarios/` (found by `policydsl test` and
-by pytest):
+The format is documented in docs/scenarios.md and defined by `scenario.schema.json` (beside
+this module), which every file is validated against before it runs: a malformed case is
+reported with its file, case and field, and the other cases still run. In brief:
 
-    {"description": "…",
+    {"description": "…", "policy": "../zone_sanctions.pol",          # policy: optional
      "cases": [{"name": "two consecutive Ds bring a yellow card",
                 "facts": {"enterprise": [{"id": "E1", "period": "2018", …}]},
                 "expect": [{"entity": "E1", "period": "2019", "outcome": "…", "status": "active",
                             "amount": 300, "value": "25/2", "superseded_by": "…", "target": "…"}],
                 "absent": [{"entity": "E1", "period": "2019", "outcome": "…"}]}]}
 
-A case may give `"as_of": "2014-08-25"`: it is evaluated as of that date (document statuses on
-that day, in the period of its year). `status` defaults to active; `target` (for goal checks) must match when given; `amount` and
-`value` are compared exactly (a number, a decimal
-string, or a fraction "a/b"). A failure shows what was expected, what happened, and the
-explanation of the actual outcome (or why the expected one did not happen).
+Where scenarios are found (`suites`): a folder gives every `scenarios/*.json` and
+`*.scenarios.json` under it; a `.pol` file gives `scenarios/<stem>.json` and
+`<stem>.scenarios.json` beside it; a `.json` file is a scenario file. The policy a file tests is
+its `policy` (relative to the file), else the folder holding `scenarios/`, else `<stem>.pol`.
+
+`status` defaults to active; `target` (for goal checks) must match when given; `amount` and
+`value` are compared exactly (a number, a decimal string, or a fraction "a/b"). A failure shows
+what was expected, what happened, and the explanation of the actual outcome (or why the expected
+one did not happen). An expectation naming an unknown outcome or target fails its case (with a
+"did you mean"), and the other cases still run. A case may give `"as_of": "2014-08-25"`: it is
+evaluated as of that date (document statuses on that day, in the period of its year).
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from importlib import resources
 from pathlib import Path
 
 import attrs
+import jsonschema
 
 from policydsl.api import PolicySet
 from policydsl.diagnostics import DataError, did_you_mean
+from policydsl.engine.explain import ExplainError
 from policydsl.render import explanation_text
 from policydsl.values import Percent, json_value
 
@@ -47,15 +59,117 @@ class ScenarioError(Exception):
     """A scenario file that cannot be read or has the wrong shape."""
 
 
+@attrs.frozen(kw_only=True)
+class Suite:
+    """One scenario file and the policy paths it is run against."""
+
+    file: Path
+    policies: tuple[Path, ...]
+
+
 def scenario_files(paths: list[str | Path]) -> list[Path]:
-    files: list[Path] = []
+    """Every scenario file the paths name or hold (see the module docstring)."""
+    return [suite.file for suite in suites(paths)]
+
+
+def _policy_name(path: Path) -> str | None:
+    try:
+        match = re.search(r"^\s*policy\s+(\w+)", path.read_text(encoding="utf-8"), re.MULTILINE)
+    except (OSError, UnicodeDecodeError):
+        return None
+    return match.group(1) if match else None
+
+
+def _policy_of_file(policy: Path) -> tuple[Path, ...]:
+    """A `.pol` file with the sibling files of the same policy (a policy may span files)."""
+    name = _policy_name(policy)
+    siblings = [p for p in sorted(policy.parent.glob("*.pol"))
+                if p != policy and name is not None and _policy_name(p) == name]
+    return (policy, *siblings)
+
+
+def _default_policies(file: Path) -> tuple[Path, ...]:
+    declared = _declared_policy(file)
+    if declared:
+        return tuple((file.parent / p) for p in declared)
+    if file.parent.name == "scenarios":
+        return (file.parent.parent,)
+    if file.name.endswith(".scenarios.json"):
+        return _policy_of_file(file.with_name(file.name[: -len(".scenarios.json")] + ".pol"))
+    return (file.parent,)
+
+
+def _declared_policy(file: Path) -> list[str]:
+    try:
+        content = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    declared = content.get("policy") if isinstance(content, dict) else None
+    if isinstance(declared, str):
+        return [declared]
+    return [p for p in declared if isinstance(p, str)] if isinstance(declared, list) else []
+
+
+def suites(paths: list[str | Path]) -> list[Suite]:
+    """The scenario files to run for the paths given, each with the policy it tests.
+
+    Raises ScenarioError for a path that does not exist or a `.pol` file without scenarios."""
+    found: dict[Path, Suite] = {}
     for raw in paths:
         path = Path(raw)
         if path.is_file() and path.suffix == ".json":
-            files.append(path)
+            files = [path]
+        elif path.is_file() and path.suffix == ".pol":
+            files = [f for f in (path.parent / "scenarios" / f"{path.stem}.json",
+                                 path.with_name(f"{path.stem}.scenarios.json")) if f.is_file()]
+            if not files:
+                raise ScenarioError(f"no scenario files for {path}: write {path.stem}.scenarios.json or "
+                                    f"scenarios/{path.stem}.json beside it (see docs/scenarios.md)")
+            for file in files:
+                found.setdefault(file, Suite(file=file, policies=_declared_or(file, _policy_of_file(path))))
+            continue
         elif path.is_dir():
-            files.extend(sorted(path.rglob("scenarios/*.json")))
-    return files
+            files = sorted(set(path.rglob("scenarios/*.json")) | set(path.rglob("*.scenarios.json")))
+        elif not path.exists():
+            raise ScenarioError(f"no such file or folder: {path}")
+        else:
+            raise ScenarioError(f"{path}: not a policy (.pol), a scenario file (.json) or a folder")
+        for file in files:
+            found.setdefault(file, Suite(file=file, policies=_default_policies(file)))
+    return list(found.values())
+
+
+def _declared_or(file: Path, default: tuple[Path, ...]) -> tuple[Path, ...]:
+    declared = _declared_policy(file)
+    return tuple(file.parent / p for p in declared) if declared else default
+
+
+@functools.cache
+def schema() -> dict:
+    """The JSON Schema of a scenario file (policydsl/tools/scenario.schema.json)."""
+    return json.loads((resources.files("policydsl.tools") / "scenario.schema.json").read_text(encoding="utf-8"))
+
+
+def _field(path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def validate(content: object, path: Path) -> tuple[list[str], dict[int, list[str]]]:
+    """Problems of the whole file, and problems per case index, found by the JSON Schema."""
+    whole: list[str] = []
+    per_case: dict[int, list[str]] = {}
+    validator = jsonschema.Draft202012Validator(schema())
+    for problem in sorted(validator.iter_errors(content), key=lambda e: list(map(str, e.absolute_path))):
+        where = list(problem.absolute_path)
+        if len(where) >= 2 and where[0] == "cases" and isinstance(where[1], int):
+            field = _field(where[2:])
+            per_case.setdefault(where[1], []).append(f"field `{field}`: {problem.message}")
+        else:
+            whole.append(f"{path}: field `{_field(where)}`: {problem.message}")
+    return whole, per_case
 
 
 def _exact(value: object) -> Fraction | None:
@@ -70,14 +184,19 @@ def _exact(value: object) -> Fraction | None:
 
 
 def _read(path: Path) -> dict:
+    """A scenario file's content; ScenarioError when it is not JSON or not a scenario file at all
+    (problems inside single cases are left to `validate`, so that the other cases still run)."""
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise ScenarioError(f"{path}:{err.lineno}:{err.colno}: invalid JSON: {err.msg}") from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {err.start})") from None
     except OSError as err:
         raise ScenarioError(f"{path}: {err.strerror}") from None
-    if not isinstance(content, dict) or not isinstance(content.get("cases"), list):
-        raise ScenarioError(f"{path}: a scenario file is an object with a list `cases`")
+    whole, _ = validate(content, path)
+    if whole:
+        raise ScenarioError("\n".join(whole))
     return content
 
 
@@ -87,7 +206,37 @@ def _matches(decision, expected: dict) -> bool:
             and ("target" not in expected or decision.target == expected["target"]))
 
 
+def _describe(entry: dict, status: str | None = None) -> str:
+    text = f"{entry['outcome']} for {entry['entity']} in {entry['period']}"
+    if entry.get("target"):
+        text += f" (target {entry['target']})"
+    details = [status] if status else []
+    details += [f"{key} {entry[key]}" for key in ("amount", "value", "superseded_by") if key in entry]
+    return text + (", " + ", ".join(details) if details else "")
+
+
+def _decision_text(decision) -> str:
+    shown = {"outcome": decision.outcome, "entity": decision.entity, "period": decision.period,
+             "target": decision.target}
+    for key in ("amount", "value", "superseded_by"):
+        if getattr(decision, key) is not None:
+            shown[key] = json_value(getattr(decision, key))
+    return _describe(shown, decision.status)
+
+
+def _explained(action) -> str:
+    try:
+        return _indent(explanation_text(action()))
+    except ExplainError as err:
+        return _indent(f"(no explanation: {err})")
+
+
+def _failure(expected: str, actual: str, explanation: str) -> str:
+    return f"expected: {expected}\nactual:   {actual}\n{explanation}"
+
+
 def run_case(policies: PolicySet, file: str, case: dict) -> CaseResult:
+    """Run one case; every failure says what was expected, what happened, and why."""
     name = case.get("name", "(unnamed)")
     try:
         result = policies.evaluate(case.get("facts", {}), as_of=case.get("as_of"))
@@ -95,22 +244,20 @@ def run_case(policies: PolicySet, file: str, case: dict) -> CaseResult:
         return CaseResult(file=file, name=name, failures=("bad facts: " + "; ".join(err.problems),))
     except ValueError as err:
         return CaseResult(file=file, name=name, failures=(f"bad as_of: {err}",))
-    failures = _unknown_names(policies, case)
-    for expected in case.get("expect", []):
+    failures, unknown = _unknown_names(policies, case)
+    for index, expected in enumerate(case.get("expect", [])):
+        if ("expect", index) in unknown:
+            continue
         found = [d for d in result.decisions if _matches(d, expected)]
         wanted_status = expected.get("status", "active")
-        label = f"{expected['outcome']} for {expected['entity']} in {expected['period']}"
+        wanted = _describe(expected, wanted_status)
         if not found:
-            why = result.why_not(str(expected["entity"]), expected["outcome"], str(expected["period"]))
-            failures.append(f"expected {label} ({wanted_status}), but it did not happen\n"
-                            + _indent(explanation_text(why)))
+            failures.append(_failure(wanted, "it did not happen", _explained(lambda: result.why_not(
+                str(expected["entity"]), expected["outcome"], str(expected["period"])))))
             continue
         decision = found[0]
-        problems = []
-        if decision.status != wanted_status:
-            problems.append(f"status {decision.status}, expected {wanted_status}")
-        if "superseded_by" in expected and decision.superseded_by != expected["superseded_by"]:
-            problems.append(f"superseded by {decision.superseded_by}, expected {expected['superseded_by']}")
+        problems = decision.status != wanted_status or (
+            "superseded_by" in expected and decision.superseded_by != expected["superseded_by"])
         for key in ("amount", "value"):
             if key in expected:
                 actual = getattr(decision, key)
@@ -120,35 +267,40 @@ def run_case(policies: PolicySet, file: str, case: dict) -> CaseResult:
                     same = (None if actual is None else Fraction(actual)) == _exact(expected[key])
                 else:  # text, dates, booleans: compared as written
                     same = json_value(actual) == expected[key]
-                if not same:
-                    problems.append(f"{key} {json_value(actual)}, expected {expected[key]}")
+                problems = problems or not same
         if problems:
-            failures.append(f"{label}: " + "; ".join(problems) + "\n"
-                            + _indent(explanation_text(result.explain(decision.entity, decision.outcome,
-                                                                      decision.period))))
-    for absent in case.get("absent", []):
+            failures.append(_failure(wanted, _decision_text(decision), _explained(
+                lambda: result.explain(decision.entity, decision.outcome, decision.period))))
+    for index, absent in enumerate(case.get("absent", [])):
+        if ("absent", index) in unknown:
+            continue
         found = [d for d in result.decisions if _matches(d, absent) and d.status == "active"]
         if found:
             decision = found[0]
-            failures.append(f"expected no {absent['outcome']} for {absent['entity']} in {absent['period']}, "
-                            f"but it happened\n" + _indent(explanation_text(
-                                result.explain(decision.entity, decision.outcome, decision.period))))
+            failures.append(_failure("no " + _describe(absent), _decision_text(decision), _explained(
+                lambda: result.explain(decision.entity, decision.outcome, decision.period))))
     return CaseResult(file=file, name=name, failures=tuple(failures))
 
 
-def _unknown_names(policies: PolicySet, case: dict) -> list[str]:
-    """An expectation that names no outcome or target of the policies could never fail: report it."""
+def _unknown_names(policies: PolicySet, case: dict) -> tuple[list[str], set[tuple[str, int]]]:
+    """An expectation that names no outcome or target of the policies could never fail: each is
+    a failure of its case (the case's other expectations still run)."""
     outcomes = policies.program.outcomes
     targets = {r.target for r in policies.program.rules if r.target}
-    problems = []
-    for entry in case.get("expect", []) + case.get("absent", []):
-        if entry.get("outcome") not in outcomes:
-            hint = did_you_mean(str(entry.get("outcome")), outcomes)
-            problems.append(f"unknown outcome `{entry.get('outcome')}` in the expectations" + (f"; {hint}" if hint else ""))
-        if "target" in entry and entry["target"] not in targets:
-            hint = did_you_mean(str(entry["target"]), targets)
-            problems.append(f"unknown target `{entry['target']}` in the expectations" + (f"; {hint}" if hint else ""))
-    return problems
+    problems, unknown = [], set()
+    for field in ("expect", "absent"):
+        for index, entry in enumerate(case.get(field, [])):
+            if entry.get("outcome") not in outcomes:
+                hint = did_you_mean(str(entry.get("outcome")), outcomes)
+                problems.append(f"`{field}[{index}].outcome`: unknown outcome `{entry.get('outcome')}`"
+                                + (f"; {hint}" if hint else ""))
+                unknown.add((field, index))
+            if "target" in entry and entry["target"] not in targets:
+                hint = did_you_mean(str(entry["target"]), targets)
+                problems.append(f"`{field}[{index}].target`: unknown target `{entry['target']}`"
+                                + (f"; {hint}" if hint else ""))
+                unknown.add((field, index))
+    return problems, unknown
 
 
 def _indent(text: str) -> str:
@@ -156,5 +308,94 @@ def _indent(text: str) -> str:
 
 
 def run_file(policies: PolicySet, path: Path) -> list[CaseResult]:
+    """Every case of a file; a case the schema rejects fails with its field, the others run."""
     content = _read(path)
-    return [run_case(policies, str(path), case) for case in content["cases"]]
+    _, malformed = validate(content, path)
+    results = []
+    for index, case in enumerate(content["cases"]):
+        name = case.get("name") if isinstance(case, dict) and isinstance(case.get("name"), str) else f"case {index + 1}"
+        if index in malformed:
+            results.append(CaseResult(file=str(path), name=name,
+                                      failures=tuple(f"malformed case: {p}" for p in malformed[index])))
+        else:
+            results.append(run_case(policies, str(path), case))
+    return results
+
+
+def _focus(paths: list[str], found: list[Suite]) -> set[Path]:
+    """The policy files whose rules a coverage report is about: the `.pol` files named, the
+    files in the folders named, and the policies of the scenario files named."""
+    from policydsl.language.build import policy_files
+
+    named: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.suffix == ".json":
+            named += [p for s in found if s.file == path for p in s.policies]
+        else:
+            named.append(path)
+    return {p.resolve() for p in policy_files(named)[0]}
+
+
+def _run_suites(paths: list[str], coverage: bool):
+    from policydsl import api
+    from policydsl.tools.rule_coverage import merge, rule_coverage
+
+    found = suites(paths)
+    if not found:
+        raise ScenarioError("no scenario files found (a policy folder keeps them in scenarios/*.json; "
+                            "a policy file NAME.pol in NAME.scenarios.json or scenarios/NAME.json)")
+    loaded: dict[tuple[Path, ...], PolicySet] = {}
+    results, reports = [], []
+    for suite in found:
+        key = tuple(p.resolve() for p in suite.policies)
+        if key not in loaded:
+            loaded[key] = api.load(*suite.policies)
+        results.extend(run_file(loaded[key], suite.file))
+        if coverage:
+            content = _read(suite.file)
+            _, malformed = validate(content, suite.file)
+            reports.append(rule_coverage(loaded[key], [c for i, c in enumerate(content["cases"])
+                                                       if i not in malformed]))
+    focus = _focus(paths, found)
+    report = [e for e in merge(reports) if Path(e.rule.span.path).resolve() in focus]
+    return results, report
+
+
+def run_tests(paths: list[str], *, output: str = "text", coverage: bool = False) -> int:
+    """`policydsl test`: run the scenario files for the paths; print results (and coverage)."""
+    from policydsl.tools.exits import EXIT_FINDINGS, EXIT_OK
+    from policydsl.tools.rule_coverage import coverage_json, coverage_text
+
+    results, report = _run_suites(paths, coverage)
+    failed = [r for r in results if not r.passed]
+    if output == "json":
+        payload = {"cases": [{"file": r.file, "name": r.name, "passed": r.passed, "failures": list(r.failures)}
+                             for r in results]}
+        if coverage:
+            payload["coverage"] = coverage_json(report)
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            print(f"{'PASS' if r.passed else 'FAIL'}  {r.file} :: {r.name}")
+            for failure in r.failures:
+                print("      " + failure.replace("\n", "\n      "))
+        if coverage:
+            print("\n" + coverage_text(report) + "\n")
+        print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def run_coverage(paths: list[str], *, output: str = "md", to: str | None = None) -> int:
+    """`policydsl coverage` without a catalogue: the rule and boundary coverage of the scenarios."""
+    from policydsl.tools.exits import EXIT_OK
+    from policydsl.tools.rule_coverage import coverage_json, coverage_text
+
+    _, report = _run_suites(paths, True)
+    text = (json.dumps(coverage_json(report), ensure_ascii=False, indent=2) if output == "json"
+            else coverage_text(report)) + "\n"
+    if to:
+        Path(to).write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+    return EXIT_OK

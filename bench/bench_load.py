@@ -1,0 +1,123 @@
+"""Memory and time of loading one large CSV table (`load_data`), measured in a child process.
+
+    python3 bench/bench_load.py                        # a 200 MB enterprise.csv
+    python3 bench/bench_load.py --kind industrial_zone --size-mb 200
+    python3 bench/bench_load.py --folder DIR           # load an existing data folder instead
+
+The file is generated for an entity kind of the shipped policies (`policies/`), with a column for
+every declared fact: static attributes repeat on every row of an entity, as exported tables do;
+periodic facts get fresh random values per row (decimals with two places, percents, integers,
+grades, dates, booleans); text comes from a pool of town names. The child process loads it
+against all shipped policies and reports rows, entities and seconds; the parent reports the
+child's peak resident memory (ru_maxrss), which includes the interpreter and the policies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TOWNS = [f"{name}镇" for name in ("城关", "北关", "南关", "东城", "西城", "许田", "尚集", "椹涧", "灵井", "小召")]
+
+
+def _value(fact, rng: random.Random):
+    type_ = fact.type
+    if type_.is_enum:
+        return rng.choice(type_.members)
+    name = type_.name
+    if name == "boolean":
+        return rng.choice(("true", "false"))
+    if name == "integer":
+        return str(rng.randrange(0, 100_000))
+    if name in ("decimal", "money"):
+        return f"{rng.uniform(0, 100_000):.2f}"
+    if name == "percent":
+        return f"{rng.uniform(-50, 150):.2f}"
+    if name == "date":
+        return (dt.date(2000, 1, 1) + dt.timedelta(days=rng.randrange(0, 9000))).isoformat()
+    if name == "ref":
+        return f"Z{rng.randrange(1, 200):03d}"
+    return rng.choice(TOWNS)
+
+
+def generate(folder: Path, kind: str, size_mb: float, seed: int = 7) -> int:
+    """Write folder/<kind>.csv of about size_mb megabytes; return its number of rows."""
+    sys.path.insert(0, str(ROOT))
+    import policydsl
+
+    schema = policydsl.load(ROOT / "policies").program.entities[kind]
+    facts = list(schema.facts.values())
+    rng = random.Random(seed)
+    target = int(size_mb * 1_000_000)
+    rows = 0
+    with (folder / f"{kind}.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "period", *(f.name for f in facts)])
+        entity = 0
+        while handle.tell() < target:
+            entity += 1
+            static = {f.name: _value(f, rng) for f in facts if f.period_kind is None}
+            for year in range(2010, 2021):
+                cells = [static[f.name] if f.period_kind is None else
+                         (_value(f, rng) if f.period_kind == "year" else "") for f in facts]
+                writer.writerow([f"{kind[0].upper()}{entity:07d}", str(year), *cells])
+                rows += 1
+    return rows
+
+
+def load_in_child(folder: Path) -> dict:
+    """Load the folder in a fresh interpreter; return its report and peak memory."""
+    started = time.perf_counter()
+    completed = subprocess.run([sys.executable, __file__, "--child", str(folder)], capture_output=True, text=True,
+                               cwd=ROOT, check=False)
+    seconds = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if completed.returncode != 0:
+        raise SystemExit(f"loading failed:\n{completed.stderr}")
+    return {"child": completed.stdout.strip(), "wall_seconds": round(seconds, 1), "peak_mib": peak_kib // 1024}
+
+
+def child(folder: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    import policydsl
+
+    policies = policydsl.load(ROOT / "policies")
+    started = time.perf_counter()
+    dataset = policies.load_data(folder)
+    seconds = time.perf_counter() - started
+    rows = sum(len(r.periods) for records in dataset.kinds.values() for r in records.values())
+    entities = sum(len(records) for records in dataset.kinds.values())
+    print(f"loaded {rows} rows of {entities} entities in {seconds:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kind", default="enterprise", help="entity kind of the shipped schema (default: enterprise)")
+    parser.add_argument("--size-mb", type=float, default=200)
+    parser.add_argument("--folder", type=Path, help="load this data folder instead of generating one")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+    if args.folder:
+        print(load_in_child(args.folder))
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        rows = generate(Path(folder), args.kind, args.size_mb)
+        size = (Path(folder) / f"{args.kind}.csv").stat().st_size / 1_000_000
+        print(f"generated {args.kind}.csv: {size:.0f} MB, {rows} rows")
+        print(load_in_child(Path(folder)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""`policydsl test`: files and folders, the scenario schema, failures that say where and why,
+and rule/boundary coverage without a catalogue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+from conftest import ROOT
+
+from policydsl.cli import main
+from policydsl.tools.scenarios import schema
+
+POLICY = """\
+policy taxwatch
+entity firm
+  yearly tax: money
+outcome praised "表扬" is reward
+outcome warned "警告" is sanction
+rule praise_big_payers
+  implements taxwatch.1
+  cite "一" "纳税100万元以上的，予以表扬"
+  for firm
+  when tax >= 100
+  then praised
+rule warn_small_payers
+  implements taxwatch.2
+  cite "二"
+  for firm
+  when tax < 10
+  then warned
+"""
+
+
+def case(name: str, tax, expect=(), absent=()) -> dict:
+    return {"name": name, "facts": {"firm": [{"id": "F1", "period": "2020", "tax": tax}]},
+            "expect": [{"entity": "F1", "period": "2020", "outcome": o} for o in expect],
+            "absent": [{"entity": "F1", "period": "2020", "outcome": o} for o in absent]}
+
+
+GOOD = [case("exactly 100 is praised", 100, expect=["praised"]),
+        case("99 is not", 99, absent=["praised", "warned"]),
+        case("5 is warned", 5, expect=["warned"])]
+
+
+def write(tmp_path: Path, cases: list, where: str = "scenarios/taxwatch.json") -> Path:
+    (tmp_path / "taxwatch.pol").write_text(POLICY, encoding="utf-8")
+    file = tmp_path / where
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(json.dumps({"cases": cases}, ensure_ascii=False), encoding="utf-8")
+    return tmp_path / "taxwatch.pol"
+
+
+def test_a_policy_file_runs_its_scenarios_beside_it(tmp_path, capsys):
+    policy = write(tmp_path, GOOD)
+    assert main(["test", str(policy)]) == 0
+    assert "3 passed, 0 failed" in capsys.readouterr().out
+
+
+def test_a_policy_file_may_keep_its_scenarios_in_name_scenarios_json(tmp_path, capsys):
+    policy = write(tmp_path, GOOD, where="taxwatch.scenarios.json")
+    assert main(["test", str(policy)]) == 0
+    assert main(["test", str(tmp_path / "taxwatch.scenarios.json")]) == 0
+    assert main(["test", str(tmp_path)]) == 0
+
+
+def test_a_policy_file_without_scenarios_names_where_to_put_them(tmp_path, capsys):
+    (tmp_path / "taxwatch.pol").write_text(POLICY, encoding="utf-8")
+    assert main(["test", str(tmp_path / "taxwatch.pol")]) == 2
+    err = capsys.readouterr().err
+    assert "taxwatch.scenarios.json" in err and "scenarios/taxwatch.json" in err
+
+
+def test_a_malformed_case_names_file_case_and_field_and_the_others_run(tmp_path, capsys):
+    broken = case("amount as a list", 100, expect=["praised"])
+    broken["expect"][0]["amount"] = [300]
+    misspelt_key = case("misspelt key", 100)
+    misspelt_key["expct"] = misspelt_key.pop("expect")
+    policy = write(tmp_path, [GOOD[0], broken, misspelt_key, GOOD[2]])
+    assert main(["test", str(policy)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  " + str(tmp_path / "scenarios" / "taxwatch.json") + " :: amount as a list" in out
+    assert "field `expect[0].amount`" in out
+    assert "'expct' was unexpected" in out
+    assert "2 passed, 2 failed" in out
+
+
+def test_a_misspelt_outcome_fails_its_case_with_a_suggestion_and_the_run_goes_on(tmp_path, capsys):
+    misspelt = case("misspelt outcome", 100, expect=["praise"])
+    policy = write(tmp_path, [misspelt, *GOOD])
+    assert main(["test", str(policy)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and ":: misspelt outcome" in out
+    assert "`expect[0].outcome`: unknown outcome `praise`; did you mean `praised`?" in out
+    assert "3 passed, 1 failed" in out
+
+
+def test_a_failure_shows_expected_actual_and_the_explanation(tmp_path, capsys):
+    wrong = case("99 should be praised (it is not)", 99, expect=["praised"])
+    policy = write(tmp_path, [wrong])
+    assert main(["test", str(policy)]) == 1
+    out = capsys.readouterr().out
+    assert "expected: praised for F1 in 2020, active" in out
+    assert "actual:   it did not happen" in out
+    assert "tax >= 100" in out  # the explanation: the failing condition
+
+
+def test_a_file_level_problem_is_an_input_error_naming_the_file(tmp_path, capsys):
+    policy = write(tmp_path, GOOD)
+    (tmp_path / "scenarios" / "taxwatch.json").write_text('{"cases": {}}', encoding="utf-8")
+    assert main(["test", str(policy)]) == 2
+    err = capsys.readouterr().err
+    assert "taxwatch.json" in err and "field `cases`" in err
+
+
+def test_coverage_reports_fired_and_the_sides_of_each_boundary(tmp_path, capsys):
+    policy = write(tmp_path, GOOD)
+    assert main(["test", str(policy), "--coverage", "--format", "json"]) == 0
+    report = {r["rule"]: r for r in json.loads(capsys.readouterr().out)["coverage"]}
+    praise = report["praise_big_payers"]
+    assert (praise["fired"], praise["not_fired"]) == (1, 2)
+    [threshold] = praise["comparisons"]
+    assert threshold["text"] == "tax >= 100"
+    assert threshold["sides"] == {"below": 2, "on": 1, "above": 0} and threshold["missing"] == ["above"]
+    assert report["warn_small_payers"]["comparisons"][0]["sides"] == {"below": 1, "on": 0, "above": 2}
+
+
+def test_coverage_command_without_a_catalogue_reports_rules_and_boundaries(tmp_path, capsys):
+    policy = write(tmp_path, GOOD + [case("a big payer", 500, expect=["praised"])])
+    assert main(["coverage", str(policy)]) == 0
+    out = capsys.readouterr().out
+    assert "✓   10:8   tax >= 100   below 2 · on 1 · above 1" in out
+    assert "no case on" in out  # tax < 10: nobody paid exactly 10
+
+
+def test_every_shipped_scenario_file_matches_the_schema():
+    validator = jsonschema.Draft202012Validator(schema())
+    for file in sorted((ROOT / "policies").rglob("scenarios/*.json")):
+        errors = list(validator.iter_errors(json.loads(file.read_text(encoding="utf-8"))))
+        assert not errors, f"{file}: {errors[0].message}"
+
+
+def test_the_documentation_describes_every_field_of_the_schema():
+    doc = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    definitions = schema()["$defs"]
+    fields = set(schema()["properties"])
+    for name in ("case", "expectation", "absence"):
+        fields |= set(definitions[name]["properties"])
+    assert not [f for f in sorted(fields) if f"`{f}`" not in doc]
