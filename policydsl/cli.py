@@ -34,6 +34,7 @@ from policydsl.tools import facts as facts_tool
 from policydsl.tools import scenarios as scenarios_tool
 from policydsl.tools import lint as lint_tool
 from policydsl.tools import diff as diff_tool
+from policydsl.tools import lsp as lsp_tool
 from policydsl.values import Period
 
 from policydsl.tools.exits import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK  # noqa: E402 (re-exported)
@@ -129,6 +130,7 @@ def make_parser() -> argparse.ArgumentParser:
     lint_tool.add_command(commands)
     facts_tool.add_command(commands)
     diff_tool.add_command(commands, _period)
+    lsp_tool.add_command(commands)
 
     dump = commands.add_parser("dump", help="print an intermediate form")
     dump.add_argument("policy", nargs="+")
@@ -352,7 +354,7 @@ def cmd_coverage(args) -> int:
 
 COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump,
             "fmt": fmt_tool.run_command, "lint": lint_tool.run_command,
-            "diff": diff_tool.run_command,
+            "diff": diff_tool.run_command, "lsp": lsp_tool.run_command,
             "facts": lambda args: print(facts_tool.run_command(args, _load(args.policy)), end="") or EXIT_OK}
 
 

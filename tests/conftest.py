@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import policydsl
 
@@ -58,3 +59,11 @@ def check_golden(path: Path, actual: str, update: bool) -> None:
         return
     expected = path.read_text(encoding="utf-8")
     assert actual == expected, f"output differs from {path.name} (re-run with --update-golden to accept)"
+
+
+# Hypothesis profiles: `ci` (the default) is pinned — derandomized, so every run tries the same
+# examples — with a moderate count; `--hypothesis-profile=long` runs a deep, random search.
+settings.register_profile("ci", max_examples=40, derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("long", max_examples=2000, deadline=None, print_blob=True)
+settings.load_profile("ci")
+settings.register_profile("medium", max_examples=300, deadline=None, print_blob=True)

@@ -222,8 +222,18 @@ def scalar(function: str, operands: Sequence[object]) -> object:
         return Percent(operands[0])
     places = operands[1] if len(operands) > 1 else 0
     if isinstance(operands[0], Percent):  # rounds the percent as shown: round(12.345%, 1) is 12.3%
-        return Percent.shown_as(normalise_number(round(Fraction(operands[0].shown), places)))
-    return normalise_number(round(Fraction(operands[0]), places))
+        return Percent.shown_as(round_half_away_from_zero(Fraction(operands[0].shown), places))
+    return round_half_away_from_zero(Fraction(operands[0]), places)
+
+
+def round_half_away_from_zero(value: Fraction, places: int) -> object:
+    """四舍五入, as the documents mean it: 2.5 rounds to 3 and -2.5 to -3 (Python's `round`
+    would give 2, rounding halves to even)."""
+    scale = Fraction(10) ** places
+    whole, rest = divmod(abs(value) * scale, 1)
+    if rest >= Fraction(1, 2):
+        whole += 1
+    return normalise_number(Fraction(int(whole) if value >= 0 else -int(whole)) / scale)
 
 
 def _total(values: Sequence[object]) -> object:

@@ -1,0 +1,104 @@
+"""The differential harness: executors and the oracle, observed in one comparable form.
+
+An executor is a function `(PolicySet, rows) -> Observed`; adding one (a columnar executor, say)
+is one entry in `EXECUTORS`, and every differential test then checks it too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+from typing import NamedTuple
+
+from oracle import oracle_answer
+from oracle.calendar import Span
+from oracle.logic import UNKNOWN, Pct
+
+import policydsl
+from policydsl.values import Duration, Percent, Unknown
+
+
+class Observed(NamedTuple):
+    values: dict  # (kind, name, entity, period text) -> value
+    results: dict  # (rule, kind, entity, period text) -> True / False / unknown
+    decisions: list  # comparable decision tuples, in decision order
+
+
+def comparable(value: object) -> object:
+    """One form for the values of the oracle and of an executor (bool before numbers)."""
+    if value is None:
+        return None
+    if value is UNKNOWN or isinstance(value, Unknown):
+        return "unknown"
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (Pct, Percent)):
+        return ("percent", Fraction(value.ratio))
+    if isinstance(value, (int, Fraction)):
+        return ("number", Fraction(value))
+    if isinstance(value, (Span, Duration)):
+        return ("duration", value.months, value.days)
+    if isinstance(value, dt.date):
+        return ("date", value.isoformat())
+    return ("text", str(value))
+
+
+def decision_tuple(d) -> tuple:
+    return (d.entity_kind, d.entity, str(d.period), d.policy, d.rule_id, d.rule, d.outcome, d.outcome_kind,
+            d.label, comparable(d.amount), comparable(d.value), d.cite, d.status, d.superseded_by, d.target)
+
+
+def planned(policy_set: policydsl.PolicySet, rows: dict) -> Observed:
+    """The compiled plan and its `Run` (`policydsl.engine.evaluate`)."""
+    result = policy_set.evaluate(rows)
+    run = result.evaluation.run
+    values = {}
+    for (kind, name), value in policy_set.program.values.items():
+        for entity, record in run.dataset.entities(kind).items():
+            # an entity with static attributes only is evaluated at every period of the data
+            for period in (record.periods or run.dataset.periods()):
+                if period.kind == (value.period_kind or "year") or value.period_kind is None:
+                    values[(kind, name, entity, str(period))] = comparable(run.derived(kind, name, entity, period))
+    results = {(r.rule, r.entity_kind, r.entity, str(r.period)): comparable(r.condition)
+               for r in result.evaluation.results}
+    return Observed(values, results, [decision_tuple(d) for d in result.decisions])
+
+
+EXECUTORS: dict[str, Callable[[policydsl.PolicySet, dict], Observed]] = {
+    "plan": planned,
+}
+
+
+def oracle_observed(policy_set, paths: list[Path], rows: dict) -> Observed:
+    answer = oracle_answer(policy_set.program, paths, rows)
+    return Observed({(k, n, e, str(p)): comparable(v) for (k, n, e, p), v in answer.values.items()},
+                    {(r, k, e, str(p)): comparable(v) for (r, k, e, p), v in answer.results.items()},
+                    [decision_tuple(d) for d in answer.decisions])
+
+
+def write(folder: Path, files: dict[str, str]) -> list[Path]:
+    paths = []
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        paths.append(folder / name)
+    return paths
+
+
+def assert_same(expected: Observed, actual: Observed, executor: str) -> None:
+    for field in ("values", "results"):
+        want, got = getattr(expected, field), getattr(actual, field)
+        assert set(got) == set(want), f"{executor}: {field} computed for other cases"
+        wrong = {k: (want[k], got[k]) for k in want if want[k] != got[k]}
+        assert not wrong, f"{executor}: {field} differ from the oracle (oracle, executor): {wrong}"
+    assert actual.decisions == expected.decisions, f"{executor}: decisions differ from the oracle"
+
+
+
+
+def check_every_executor(policy_set: policydsl.PolicySet, paths: list[Path], rows: dict) -> None:
+    """Every executor agrees with the oracle on the policy set and the rows."""
+    expected = oracle_observed(policy_set, paths, rows)
+    for name, executor in sorted(EXECUTORS.items()):
+        assert_same(expected, executor(policy_set, rows), name)
