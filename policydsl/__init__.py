@@ -7,7 +7,7 @@
     print(policydsl.explanation_text(result.explain("E03", "enterprise_yellow_card_warning", "2019")))
 """
 
-from policydsl.api import Compiled, PolicySet, Result, SelectionError, compile_paths, load
+from policydsl.api import EXECUTORS, Compiled, PolicySet, Result, SelectionError, compile_paths, load
 from policydsl.diagnostics import DataError, Diagnostic, PolicyError
 from policydsl.engine.evaluate import Decision
 from policydsl.engine.explain import ExplainError, Explanation
@@ -15,6 +15,13 @@ from policydsl.render import decisions_json, explanation_json, explanation_text
 
 __all__ = [
     "Compiled", "DataError", "Decision", "Diagnostic", "ExplainError", "Explanation", "PolicyError", "PolicySet",
-    "Result", "SelectionError", "compile_paths", "decisions_json", "explanation_json", "explanation_text", "load",
+    "EXECUTORS", "Result", "SelectionError", "compile_paths", "decisions_json", "explanation_json", "explanation_text",
+    "load", "long_from_wide",
 ]
 __version__ = "0.1.0"
+
+
+def long_from_wide(frame, *, id_column: str, periods, fact: str):
+    """Reshape a wide table (one column per period) into long rows: see engine/columnar/columns.py."""
+    from policydsl.engine.columnar.columns import long_from_wide as reshape
+    return reshape(frame, id_column=id_column, periods=periods, fact=fact)

@@ -65,11 +65,14 @@ def _compile(paths: list[str | Path]) -> Compiled:
                     scopes=scopes_of(built.modules))
 
 
+EXECUTORS = ("row", "columnar")  # see README, "Design notes", and docs/architecture.md
+
+
 @attrs.frozen(kw_only=True)
 class Result:
     """The decisions of one evaluation, with the means to explain them."""
 
-    evaluation: Evaluation
+    evaluation: Evaluation  # or a columnar evaluation (policydsl/engine/columnar)
 
     @property
     def decisions(self) -> tuple[Decision, ...]:
@@ -78,17 +81,31 @@ class Result:
     @property
     def warnings(self) -> tuple[DataIssue, ...]:
         """What the data loader reported without stopping (unknown columns, unused files...)."""
+        if hasattr(self.evaluation, "row_slice"):
+            return self.evaluation.warnings
         return self.evaluation.run.dataset.warnings
+
+    def active_outcomes(self, kind: str):
+        """(entity, outcome) of every active decision of one entity kind."""
+        if hasattr(self.evaluation, "active_outcomes"):
+            return self.evaluation.active_outcomes(kind)
+        return ((d.entity, d.outcome) for d in self.decisions if d.entity_kind == kind and d.status == "active")
+
+    def _explainable(self, entity: str) -> Evaluation:
+        # a columnar run explains by re-evaluating the entity's slice on the row executor
+        if hasattr(self.evaluation, "row_slice"):
+            return self.evaluation.row_slice(entity)
+        return self.evaluation
 
     def explain(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
         _require_text("entity", entity)
         _require_text("outcome", outcome)
-        return run_deep(explain_decision, self.evaluation, entity, outcome, _period(period))
+        return run_deep(explain_decision, self._explainable(entity), entity, outcome, _period(period))
 
     def why_not(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
         _require_text("entity", entity)
         _require_text("outcome", outcome)
-        return run_deep(explain_why_not, self.evaluation, entity, outcome, _period(period))
+        return run_deep(explain_why_not, self._explainable(entity), entity, outcome, _period(period))
 
 
 def as_of_date(value: str | dt.date | None) -> dt.date | None:
@@ -198,26 +215,43 @@ class PolicySet:
 
     def evaluate(self, facts: Mapping | Dataset, *, period: str | Period | None = None,
                  entities: Iterable[str] | None = None, strict: bool = False,
-                 as_of: str | dt.date | None = None) -> Result:
-        """Evaluate every rule over the facts: a Dataset, or the JSON mapping of `--data`.
+                 as_of: str | dt.date | None = None, executor: str = "row") -> Result:
+        """Evaluate every rule over the facts: a Dataset, or the JSON mapping of `--data` (whose
+        kinds may also be Polars DataFrames or Arrow tables of long rows).
 
         `period` and `entities` (an iterable of ids) narrow the evaluation; one the data does not
         have raises `SelectionError`, naming the nearest. `as_of` (a date or `YYYY-MM-DD`):
         evaluate as of that day — the periods ended by then, each document's status on it; a
-        `period` ending after it is a ValueError."""
-        if isinstance(facts, Dataset):
-            dataset = facts
-        elif isinstance(facts, Mapping):
-            dataset = self._checked(data_stage.dataset_from_mapping(facts, self.program.entities), strict)
-        else:
+        `period` ending after it is a ValueError. `executor`: "row" (one entity and period at a
+        time) or "columnar" (whole columns, for large batches; engine/columnar)."""
+        if executor not in EXECUTORS:
+            raise ValueError(f"unknown executor `{executor}`; expected one of {', '.join(EXECUTORS)}")
+        if not isinstance(facts, (Dataset, Mapping)):
             raise TypeError(f"`facts` must be a mapping {{entity kind: [rows]}} or a Dataset "
                             f"(from load_data), not {type(facts).__name__}")
         at, wanted, day = _period(period), _entities(entities), as_of_date(as_of)
         if day is not None and at is not None and at.end > day:
             raise ValueError(f"period {at} ends on {at.end}, after the as-of date {day}: "
                              "as of that date it cannot be evaluated yet")
+        if executor == "columnar":
+            from policydsl.engine.columnar.execute import evaluate_columnar
+            if isinstance(facts, Dataset):
+                check_selection(facts, at, wanted)
+            return Result(evaluation=evaluate_columnar(self.plan, facts, period=at, entities=wanted, as_of=day))
+        if isinstance(facts, Mapping) and not all(isinstance(v, (list, tuple)) for v in facts.values()):
+            from policydsl.engine.columnar.columns import rows_of
+            facts = rows_of(facts)  # frames given to the row executor
+        if isinstance(facts, Dataset):
+            dataset = facts
+        else:
+            dataset = self._checked(data_stage.dataset_from_mapping(facts, self.program.entities), strict)
         check_selection(dataset, at, wanted)
         return Result(evaluation=run_deep(evaluate, self.plan, dataset, period=at, entities=wanted, as_of=day))
+
+    def decider(self, kind: str, *, period: str | Period | None = None):
+        """A callable for services deciding one entity per call: see engine/single.py."""
+        from policydsl.engine.single import Decider
+        return Decider(self.plan, kind, period)
 
 
 def load(*paths: str | Path) -> PolicySet:

@@ -22,7 +22,9 @@ from policydsl import api
 from policydsl import __version__, render
 from policydsl import cli_output
 from policydsl.cli_output import OptionError
+from policydsl.service import commands as service_commands
 from policydsl.engine import graph as graph_stage
+from policydsl.engine.columnar.support import columnar_support
 from policydsl.language.build import build, parse_tree_text
 from policydsl.tools.coverage import CatalogueError, catalogue_rules, coverage_rows, omissions, render_markdown
 from policydsl.language.limits import run_deep
@@ -87,6 +89,7 @@ def make_parser() -> argparse.ArgumentParser:
                           help="evaluate as of a date: the periods ended by then, each document's status on it")
     evaluate.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table")
     evaluate.add_argument("--all", action="store_true", help="also list superseded decisions (table format)")
+    _executor_option(evaluate)
     cli_output.add_filter_options(evaluate)
     evaluate.add_argument("-o", "--output", help="file to write (xlsx needs one; default: standard output)")
     _data_options(evaluate)
@@ -113,6 +116,7 @@ def make_parser() -> argparse.ArgumentParser:
     test = commands.add_parser("test", help="run the scenario files of policies")
     test.add_argument("policy", nargs="+", help="policy folder, policy file or scenario file (docs/scenarios.md)")
     test.add_argument("--format", choices=("text", "json"), default="text")
+    _executor_option(test)
     test.add_argument("--coverage", action="store_true",
                       help="also report, per rule, whether cases fired it and not, and per comparison, "
                            "whether cases sat below, on and above its boundary")
@@ -132,10 +136,17 @@ def make_parser() -> argparse.ArgumentParser:
     diff_tool.add_command(commands, _period)
     lsp_tool.add_command(commands)
 
+    service_commands.add_commands(commands)
+
     dump = commands.add_parser("dump", help="print an intermediate form")
     dump.add_argument("policy", nargs="+")
     dump.add_argument("--stage", choices=STAGES, required=True)
     return parser
+
+
+def _executor_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--executor", choices=api.EXECUTORS, default="row",
+                         help="row: one entity at a time; columnar: whole columns (large batches)")
 
 
 def _data_options(command: argparse.ArgumentParser) -> None:
@@ -206,7 +217,8 @@ def _evaluate(policies, dataset, **options):
 def cmd_eval(args) -> int:
     policies = _load(args.policy)
     dataset = _load_data(policies, args)
-    result = _evaluate(policies, dataset, period=args.period, entities=args.entity, as_of=args.as_of)
+    result = _evaluate(policies, dataset, period=args.period, entities=args.entity, as_of=args.as_of,
+                       executor=args.executor)
     cli_output.write_decisions(args, policies, result.decisions, warnings=dataset.warnings)
     return EXIT_OK
 
@@ -321,11 +333,15 @@ def cmd_dump(args) -> int:
         for compiled_rule in plan.rules:
             rule = compiled_rule.rule
             print(f"  {rule.implements} ({rule.name}) for {rule.entity} per {rule.period_kind or 'any period'}")
+        print("columnar executor (--executor columnar):")
+        for name, reason in columnar_support(plan).items():
+            print(f"  {name}: " + (f"row executor: {reason}" if reason else "columnar"))
     return EXIT_OK
 
 
 def cmd_test(args) -> int:
-    return scenarios_tool.run_tests(args.policy, output=args.format, coverage=args.coverage)
+    return scenarios_tool.run_tests(args.policy, output=args.format, coverage=args.coverage,
+                                    executor=args.executor)
 
 
 def cmd_coverage(args) -> int:
@@ -353,6 +369,7 @@ def cmd_coverage(args) -> int:
 
 
 COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump,
+            "serve": service_commands.cmd_serve, "log": service_commands.cmd_log,
             "fmt": fmt_tool.run_command, "lint": lint_tool.run_command,
             "diff": diff_tool.run_command, "lsp": lsp_tool.run_command,
             "facts": lambda args: print(facts_tool.run_command(args, _load(args.policy)), end="") or EXIT_OK}
@@ -363,6 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in argv
     args = make_parser().parse_args([a for a in argv if a != "--debug"])
     try:
+        if args.command in service_commands.MAIN_THREAD_COMMANDS:  # it handles signals; it goes deep itself
+            return _run(args)
         return run_deep(_run, args)  # deep policies are walked on a deep stack (language/limits.py)
     except Exception as err:  # a bug: one line, not a traceback, unless asked for
         if debug:

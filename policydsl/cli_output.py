@@ -46,9 +46,15 @@ def _check(names: Sequence[str], known: Iterable[str], what: str) -> None:
 
 
 def filter_decisions(args, program, decisions: Sequence[Decision]) -> list[Decision]:
-    """Apply --kind, --outcome and --policy; a name the policies do not have is an error, not an
-    empty result (a typo must not look like "no decisions")."""
-    kinds, outcomes, policies = _names(args.kind), _names(args.outcome), _names(args.only_policy)
+    """Apply --kind, --outcome and --policy."""
+    return select_decisions(program, decisions, kinds=_names(args.kind), outcomes=_names(args.outcome),
+                            policies=_names(args.only_policy))
+
+
+def select_decisions(program, decisions: Sequence[Decision], *, kinds: Sequence[str] = (),
+                     outcomes: Sequence[str] = (), policies: Sequence[str] = ()) -> list[Decision]:
+    """The decisions of the chosen kinds, outcomes and policies (all when none is chosen); a name
+    the policies do not have is an error, not an empty result (a typo must not look like "none")."""
     _check(kinds, OUTCOME_KINDS, "kind of outcome")
     _check(outcomes, program.outcomes, "outcome")
     _check(policies, program.policies, "policy")

@@ -41,6 +41,8 @@ class Span:
     generated: bool = attrs.field(default=False, eq=False)
 
     def __str__(self) -> str:
+        if self.line <= 0:  # about a whole file (missing, unreadable): no position to give
+            return self.path
         return f"{self.path}:{self.line}:{self.column}"
 
 

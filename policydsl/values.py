@@ -210,9 +210,12 @@ def format_number(value: Number, digits: int = 6) -> str:
 
 
 def json_number(value: Number) -> int | float:
-    """A JSON number for an exact value (the one place numbers become floats: output)."""
+    """A JSON number for an exact value (the one place numbers become floats: output); a whole
+    number stays an integer (300, never 300.0), whatever arithmetic produced it."""
     if isinstance(value, int):
         return value
+    if value.denominator == 1:
+        return value.numerator
     return float(value)
 
 

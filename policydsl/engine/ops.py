@@ -126,9 +126,12 @@ def _percent_arith(op: str, left: object, right: object) -> object:
 
 
 
-def add_duration(date: dt.date, duration: Duration, sign: int = 1) -> dt.date:
+def add_duration(date: dt.date, duration: Duration, sign: int = 1) -> dt.date | Unknown:
     """A calendar date moved by a duration; 2016-02-29 + 1 year is 2017-02-28."""
-    return date + relativedelta(months=sign * duration.months, days=sign * duration.days)
+    try:
+        return date + relativedelta(months=sign * duration.months, days=sign * duration.days)
+    except (OverflowError, ValueError):  # beyond year 1..9999: no such date
+        return Unknown()
 
 
 def arith(op: str, operands: Sequence[object]) -> object:

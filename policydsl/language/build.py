@@ -17,7 +17,7 @@ from pathlib import Path
 import attrs
 import lark
 
-from policydsl.language import ast
+from policydsl.language import ast, limits
 from policydsl.diagnostics import Diagnostic, SourceFile, Span, did_you_mean, error
 from policydsl.language.syntax import normalise, parse_tree
 from policydsl.values import Duration, to_number
@@ -366,6 +366,11 @@ class _Builder:
         return ast.Index(target=self.expr(target), key=self.expr(key), span=span)
 
     def _number(self, token: lark.Token):
+        whole, _, fraction = str(token).partition(".")
+        if len(whole.lstrip("0")) > limits.MAX_INTEGER_DIGITS or len(fraction) > limits.MAX_FRACTION_DIGITS:
+            self.fail("E114", f"`{str(token)[:20]}…` is too long a number: at most {limits.MAX_INTEGER_DIGITS} digits "
+                              f"before the point and {limits.MAX_FRACTION_DIGITS} after it", token)
+            return 0
         try:
             return to_number(Decimal(str(token)))
         except InvalidOperation:  # the grammar admits only digits, so this is a safety net
@@ -389,10 +394,15 @@ class _Builder:
 
     def _date(self, token: lark.Token) -> dt.date | None:
         try:
-            return dt.date.fromisoformat(str(token))
+            day = dt.date.fromisoformat(str(token))
         except ValueError:
             self.fail("E115", f"`{token}` is not a calendar date", token)
             return None
+        if not limits.FIRST_YEAR <= day.year <= limits.LAST_YEAR:
+            self.fail("E115", f"`{token}` is out of range: dates from {limits.FIRST_YEAR} to {limits.LAST_YEAR}",
+                      token)
+            return None
+        return day
 
     def x_date(self, tree, span):
         value = self._date(tree.children[0])
@@ -407,10 +417,15 @@ class _Builder:
     def x_duration(self, tree, span):
         number, unit = tree.children
         amount = self._number(number)
+        unit = str(unit)
+        most = limits.MAX_DURATION_YEARS * {"y": 1, "m": 12, "d": 366}[unit[0]]
         if not isinstance(amount, int):
             self.fail("E114", f"a duration is a whole number of {unit}", number)
             amount = 0
-        unit = str(unit)
+        elif amount > most:
+            self.fail("E114", f"a duration is at most {limits.MAX_DURATION_YEARS} years"
+                              + ("" if unit.startswith("year") else f" ({most} {unit})"), number)
+            amount = 0
         if unit.startswith("year"):
             value = Duration(months=12 * amount)
         elif unit.startswith("month"):
@@ -495,12 +510,32 @@ def policy_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Diagnost
 def _read(path: Path) -> tuple[SourceFile | None, Diagnostic | None]:
     where = Span(path=str(path), line=0, column=0, end_line=0, end_column=0)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        return None, error("E002", f"`{path}` is not UTF-8 text ({err.reason} at byte {err.start})", where)
+        data = path.read_bytes()
     except OSError as err:
         return None, error("E002", f"cannot read `{path}`: {err.strerror}", where)
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark at the start is no character of the policy
+    except UnicodeDecodeError as err:
+        return None, _not_utf8(path, data, err)
     return SourceFile(path=str(path), text=unicodedata.normalize("NFC", text)), None
+
+
+def _not_utf8(path: Path, data: bytes, err: UnicodeDecodeError) -> Diagnostic:
+    """E002 at the line and column (1-based, in characters) of the first byte that is not UTF-8."""
+    line_start = data.rfind(b"\n", 0, err.start) + 1
+    line = data.count(b"\n", 0, err.start) + 1
+    column = len(data[line_start:err.start].decode("utf-8", errors="replace")) + 1
+    line_end = data.find(b"\n", err.start)
+    shown = data[line_start:line_end if line_end >= 0 else len(data)].decode("utf-8", errors="replace")
+    span = Span(path=str(path), line=line, column=column, end_line=line, end_column=column + 1)
+    hint = "save the file as UTF-8"
+    try:
+        data.decode("gb18030")
+        hint = "the file looks like GB18030 (GBK); save it as UTF-8"
+    except UnicodeDecodeError:
+        pass
+    return error("E002", f"`{path.name}` is not UTF-8 text: byte 0x{data[err.start]:02X} at line {line}, "
+                 f"column {column} ({err.reason}); the line reads `{shown[:60]}`", span, hint=hint)
 
 
 def build(paths: Iterable[str | Path]) -> Built:

@@ -91,6 +91,40 @@ def _target_checks(decl: ast.TargetDecl, diagnostics: list[Diagnostic]) -> list[
             _rule(decl, "~not_met", ast.Not(operand=within, span=span), "target_not_met")]
 
 
+def _verdict_check(decl: ast.TargetDecl) -> ast.Expr | None:
+    """What a target part requires for `target_met` (None: a figure reported without a verdict)."""
+    if decl.require is not None:
+        return decl.require
+    if decl.measure is None or decl.tolerance is None:
+        return None
+    span = _generated(decl.span)
+    distance = ast.Call(function="abs", args=(ast.Binary(op="-", left=decl.measure, right=decl.near, span=span),),
+                        span=span)
+    return ast.Compare(op="<=", left=distance, right=decl.tolerance, span=span)
+
+
+def _compound_rules(parts: list[ast.TargetDecl]) -> list[ast.RuleDecl]:
+    """The verdict on a target stated in parts (「分别达到」), beside the parts' own: met when every
+    part with a verdict is met; not met when every such part is known and one is not met; not
+    evaluable (neither fires) while a part is. Only for targets with at least two parts that give
+    a verdict, all set for one entity kind under one `when` (parts set for other periods or
+    entities are separate checks, with no verdict on the whole)."""
+    checked = [(part, check) for part in parts if (check := _verdict_check(part)) is not None]
+    if (len(checked) < 2 or len({p.entity.name if p.entity else None for p in parts}) != 1
+            or len({p.applies for p, _ in checked}) != 1):
+        return []
+    first = parts[0]
+    span = _generated(first.span)
+    applies = [checked[0][0].applies] if checked[0][0].applies is not None else []
+    checks = [c for _, c in checked]
+    met = ast.And(operands=(*applies, *checks), span=span)
+    known = [ast.Or(operands=(c, ast.Not(operand=c, span=span)), span=span) for c in checks]
+    some_missed = ast.Or(operands=tuple(ast.Not(operand=c, span=span) for c in checks), span=span)
+    not_met = ast.And(operands=(*applies, *known, some_missed), span=span)
+    whole = attrs.evolve(first, name=f"{first.implements}~all", label=None, part=None)
+    return [_rule(whole, "", met, "target_met"), _rule(whole, "~not_met", not_met, "target_not_met")]
+
+
 def _deadline_rules(decl: ast.DeadlineDecl, issued: dt.date | None, diagnostics: list[Diagnostic]) -> list:
     span = _generated(decl.span)
     if decl.due is None or decl.done is None:
@@ -142,6 +176,7 @@ def lower_goals(modules: tuple[ast.Module, ...]) -> Lowered:
     targets: dict[tuple[str | None, str], str] = {}
     lowered: list[ast.Module] = []
     needed: set[str] = set()
+    parts: dict[tuple[str | None, str], list[tuple[int, ast.TargetDecl]]] = {}
     declared = {d.name for m in modules for d in m.declarations if isinstance(d, ast.OutcomeDecl)}
     # a policy's issue date may be in another of its files
     issued_by_policy = {_policy_name(m): _issued(m) for m in modules if _issued(m) is not None}
@@ -149,6 +184,8 @@ def lower_goals(modules: tuple[ast.Module, ...]) -> Lowered:
         issued = issued_by_policy.get(_policy_name(module))
         declarations: list = []
         for decl in module.declarations:
+            if isinstance(decl, ast.TargetDecl) and decl.part and decl.implements:
+                parts.setdefault((_policy_name(module), decl.implements), []).append((len(lowered), decl))
             if isinstance(decl, (ast.TargetDecl, ast.DeadlineDecl)):
                 rules = (_target_rules(decl, diagnostics) if isinstance(decl, ast.TargetDecl)
                          else _deadline_rules(decl, issued, diagnostics))
@@ -162,6 +199,12 @@ def lower_goals(modules: tuple[ast.Module, ...]) -> Lowered:
         lowered.append(attrs.evolve(module, declarations=tuple(declarations)))
     if needed & set(GOAL_OUTCOMES):
         needed |= set(GOAL_OUTCOMES)  # the whole vocabulary of goal checks, so tests may name any of it
+    for (policy, target), found in parts.items():
+        rules = _compound_rules([decl for _, decl in found])
+        if rules:
+            index = found[0][0]  # with the first part's file
+            lowered[index] = attrs.evolve(lowered[index], declarations=lowered[index].declarations + tuple(rules))
+            targets.update({(policy, rule.name): target for rule in rules})
     needed |= set(STATUS_OUTCOMES)  # every document has a status on any date (`--as-of`)
     if needed and lowered:
         first = lowered[0]

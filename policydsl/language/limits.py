@@ -35,6 +35,7 @@ MAX_GROUP_N = 1_000_000        # top(x, n), bottom(x, n)
 MAX_INTEGER_DIGITS = 30        # a number written in a policy: at most 30 digits before the point
 MAX_FRACTION_DIGITS = 30       # ... and 30 after it
 FIRST_YEAR, LAST_YEAR = 1000, 3000  # dates written in a policy
+MAX_DURATION_YEARS = 1000      # durations written in a policy (12,000 months, 366,000 days)
 
 _STACK_BYTES = 1024 * 1024 * 1024  # reserved address space, touched only as deep as a walk goes
 _RECURSION_LIMIT = 1_000_000

@@ -2,7 +2,7 @@
 
 Only `build` imports this module: the Lark tree never travels further than the stage that
 turns it into the AST. This is the one place where Lark's exceptions become diagnostics;
-common mistakes are recognised by example (`match_examples`) and named.
+common mistakes are recognised by the parser state and token of an example, and named.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import unicodedata
 from importlib import resources
 from pathlib import Path
 
+import attrs
 import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -111,7 +112,8 @@ def _token_text(err: UnexpectedInput, text: str) -> str:
     return "end of file"
 
 
-def _diagnostic_for(err: UnexpectedInput, source: SourceFile, text: str, end: int) -> Diagnostic:
+def _diagnostic_for(err: UnexpectedInput, source: SourceFile, text: str, end: int,
+                    keyword: str = "") -> Diagnostic:
     line = getattr(err, "line", None) or 0
     column = getattr(err, "column", None) or 0
     if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
@@ -123,7 +125,11 @@ def _diagnostic_for(err: UnexpectedInput, source: SourceFile, text: str, end: in
     if isinstance(err, UnexpectedToken) and err.token.type != "$END":
         width = max(len(str(err.token)), 1)
     span = Span(path=source.path, line=line, column=column, end_line=line, end_column=column + width)
-    known = err.match_examples(parser().parse, COMMON_MISTAKES, use_accepts=True)
+    if isinstance(err, UnexpectedCharacters):
+        return _character_mistake(text[err.pos_in_stream:err.pos_in_stream + 2], span)
+    known = _recognised(err)
+    if known is not None and known[0] == "E104" and keyword != "rule":
+        known = None  # a target's or a deadline's `when` has no `then`
     if known is not None:
         code, message, hint = known
         return error(code, message, span, hint=hint)
@@ -131,6 +137,82 @@ def _diagnostic_for(err: UnexpectedInput, source: SourceFile, text: str, end: in
     message = f"unexpected {_token_text(err, text)}"
     hint = f"expected {_describe_expected(set(expected))}" if expected else None
     return error("E101", message, span, hint=hint)
+
+
+# Characters that are no token of the language, each with what was probably meant. Chinese input
+# methods type full-width forms of ASCII punctuation; they get their own message (E118).
+_FULL_WIDTH = {"（": "(", "）": ")", "，": ",", "：": ":", "＝": "=", "＋": "+", "－": "-", "＊": "*",
+               "／": "/", "＜": "<", "＞": ">", "％": "%", "［": "[", "］": "]", "｛": "{", "｝": "}",
+               "＃": "#", "＂": '"', "！": "!", "＆": "&", "｜": "|", "；": ";", "．": "."}
+_SYMBOLS = {
+    "×": ("multiplication is written `*`", None),
+    "÷": ("division is written `/`", None),
+    "￥": ("money is written with its unit after the number", "write e.g. `5万元`"),
+    "¥": ("money is written with its unit after the number", "write e.g. `5万元`"),
+    "。": ("a declaration ends at the end of its line: no full stop `。`", "remove the `。`"),
+    "、": ("items are separated by `,`, not `、`", None),
+    "“": ('text is written in straight double quotes "…"', None),
+    "”": ('text is written in straight double quotes "…"', None),
+    "；": ("a declaration ends at the end of its line: no `;`", "remove the `;`"),
+    ";": ("a declaration ends at the end of its line: no `;`", "remove the `;`"),
+}
+
+
+def _character_mistake(at: str, span: Span) -> Diagnostic:
+    """The diagnostic for a character no token starts with: each known mistake by its own name."""
+    char = at[:1]
+    one = attrs.evolve(span, end_column=span.column + 1)
+    if at in ("&&", "||") or char == "!":
+        return error("E107", "`&&`, `||` and `!` are written `and`, `or` and `not`", one)
+    if char == "&":
+        return error("E107", "`&` is not an operator: conditions are joined with `and`", one)
+    if char in "'‘’":
+        return error("E108", "text is written in double quotes", one, hint='write "…" rather than \'…\'')
+    if char in _FULL_WIDTH:
+        return error("E118", f"the full-width `{char}` is written `{_FULL_WIDTH[char]}`", one,
+                     hint="switch the input method to half-width (English) punctuation for code")
+    if char in _SYMBOLS:
+        message, hint = _SYMBOLS[char]
+        return error("E118", message, one, hint=hint)
+    name = unicodedata.name(char, "")
+    return error("E101", f"unexpected character `{char}` (U+{ord(char):04X}{' ' + name if name else ''})", one)
+
+
+def _state_of(err: UnexpectedInput) -> object:
+    state = getattr(err, "state", None)
+    return getattr(state, "position", state)
+
+
+@functools.cache
+def _mistake_signatures() -> tuple[tuple[tuple, tuple[str, str, str | None]], ...]:
+    """For each example of COMMON_MISTAKES, how the parser fails on it: (parser state, token type)."""
+    found = []
+    for label, examples in COMMON_MISTAKES.items():
+        for example in examples:
+            try:
+                parser().parse(example)
+            except (UnexpectedToken, UnexpectedEOF) as err:
+                found.append(((_state_of(err), _token_type(err)), label))
+            except UnexpectedInput:
+                continue
+    return tuple(found)
+
+
+def _token_type(err: UnexpectedInput) -> str:
+    token = getattr(err, "token", None)
+    return getattr(token, "type", "$END") if token is not None else "$END"
+
+
+def _recognised(err: UnexpectedInput) -> tuple[str, str, str | None] | None:
+    """The common mistake an error is, if the parser fails in the same state on the same kind
+    of token as one of its examples (so that a message fires only for its own mistake)."""
+    if not isinstance(err, (UnexpectedToken, UnexpectedEOF)):
+        return None
+    signature = (_state_of(err), _token_type(err))
+    for known, label in _mistake_signatures():
+        if known == signature:
+            return label
+    return None
 
 
 def _blank(text: str, start: int, end: int) -> str:
@@ -156,7 +238,8 @@ def parse_tree(source: SourceFile) -> tuple[lark.Tree | None, list[Diagnostic]]:
             tree = parser().parse(text)
         except UnexpectedInput as err:
             begin, end = _failing_declaration(err, text)
-            diagnostics.append(_diagnostic_for(_isolated_error(err, text, begin, end), source, text, end))
+            keyword = text[begin:end].split(None, 1)[0] if text[begin:end].strip() else ""
+            diagnostics.append(_diagnostic_for(_isolated_error(err, text, begin, end), source, text, end, keyword))
             if end <= begin or not text[begin:end].strip():
                 break
             text = _blank(text, begin, end)

@@ -19,6 +19,7 @@ from policydsl import types as T
 from policydsl.diagnostics import Diagnostic, Note, Span, did_you_mean, error
 from policydsl.language.printer import expr_text as ast_text
 from policydsl.engine import ops
+from policydsl.language import limits
 from policydsl.schema import EntitySchema
 from policydsl.values import Percent, format_number
 
@@ -326,10 +327,11 @@ class ExprChecker:
                 ok = False
         return ok
 
-    def _whole_number(self, e: ast.Expr, what: str) -> int:
-        if isinstance(e, ast.NumberLit) and isinstance(e.value, int) and e.value >= 1 and e.unit is None:
+    def _whole_number(self, e: ast.Expr, what: str, most: int = limits.MAX_PERIOD_COUNT) -> int:
+        """A literal count, checked against its documented bounds (1..most)."""
+        if isinstance(e, ast.NumberLit) and isinstance(e.value, int) and 1 <= e.value <= most and e.unit is None:
             return e.value
-        self.fail("E211", f"{what} must be a whole number of at least 1, written as a number", e.span)
+        self.fail("E211", f"{what} must be a whole number from 1 to {most}, written as a number", e.span)
         return 1
 
     def _scalar(self, e: ast.Call, entity):
@@ -533,9 +535,10 @@ class ExprChecker:
         return paths[0]
 
     def _places(self, e: ast.Expr) -> int:
-        if isinstance(e, ast.NumberLit) and isinstance(e.value, int) and e.value >= 0:
+        if isinstance(e, ast.NumberLit) and isinstance(e.value, int) and 0 <= e.value <= limits.MAX_ROUND_PLACES \
+                and e.unit is None:
             return e.value
-        self.fail("E211", "round's places must be a whole number", e.span)
+        self.fail("E211", f"round's places must be a whole number from 0 to {limits.MAX_ROUND_PLACES}", e.span)
         return 0
 
     def _history(self, e: ast.Call, entity):
@@ -598,7 +601,7 @@ class ExprChecker:
         descending, n = True, 1
         flags = list(e.args[1:])
         if name in ("top", "bottom") and flags:
-            n = self._whole_number(flags.pop(0), f"the n of `{name}`")
+            n = self._whole_number(flags.pop(0), f"the n of `{name}`", limits.MAX_GROUP_N)
         for flag in flags:
             if isinstance(flag, ast.Name) and flag.name in ("ascending", "descending"):
                 descending = flag.name == "descending"

@@ -16,7 +16,8 @@ Where scenarios are found (`suites`): a folder gives every `scenarios/*.json` an
 `<stem>.scenarios.json` beside it; a `.json` file is a scenario file. The policy a file tests is
 its `policy` (relative to the file), else the folder holding `scenarios/`, else `<stem>.pol`.
 
-`status` defaults to active; `target` (for goal checks) must match when given; `amount` and
+`status` defaults to active (in `absent` too; `"status": "any"` there means no decision at all,
+not even a superseded one); `target` (for goal checks) must match when given; `amount` and
 `value` are compared exactly (a number, a decimal string, or a fraction "a/b"). A failure shows
 what was expected, what happened, and the explanation of the actual outcome (or why the expected
 one did not happen). An expectation naming an unknown outcome or target fails its case (with a
@@ -235,11 +236,11 @@ def _failure(expected: str, actual: str, explanation: str) -> str:
     return f"expected: {expected}\nactual:   {actual}\n{explanation}"
 
 
-def run_case(policies: PolicySet, file: str, case: dict) -> CaseResult:
+def run_case(policies: PolicySet, file: str, case: dict, executor: str = "row") -> CaseResult:
     """Run one case; every failure says what was expected, what happened, and why."""
     name = case.get("name", "(unnamed)")
     try:
-        result = policies.evaluate(case.get("facts", {}), as_of=case.get("as_of"))
+        result = policies.evaluate(case.get("facts", {}), as_of=case.get("as_of"), executor=executor)
     except DataError as err:
         return CaseResult(file=file, name=name, failures=("bad facts: " + "; ".join(err.problems),))
     except ValueError as err:
@@ -274,7 +275,8 @@ def run_case(policies: PolicySet, file: str, case: dict) -> CaseResult:
     for index, absent in enumerate(case.get("absent", [])):
         if ("absent", index) in unknown:
             continue
-        found = [d for d in result.decisions if _matches(d, absent) and d.status == "active"]
+        # an absence is of an active decision, unless `"status": "any"` asks that the rule not fire at all
+        found = [d for d in result.decisions if _matches(d, absent) and absent.get("status", "active") in (d.status, "any")]
         if found:
             decision = found[0]
             failures.append(_failure("no " + _describe(absent), _decision_text(decision), _explained(
@@ -307,7 +309,7 @@ def _indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())
 
 
-def run_file(policies: PolicySet, path: Path) -> list[CaseResult]:
+def run_file(policies: PolicySet, path: Path, executor: str = "row") -> list[CaseResult]:
     """Every case of a file; a case the schema rejects fails with its field, the others run."""
     content = _read(path)
     _, malformed = validate(content, path)
@@ -318,7 +320,7 @@ def run_file(policies: PolicySet, path: Path) -> list[CaseResult]:
             results.append(CaseResult(file=str(path), name=name,
                                       failures=tuple(f"malformed case: {p}" for p in malformed[index])))
         else:
-            results.append(run_case(policies, str(path), case))
+            results.append(run_case(policies, str(path), case, executor))
     return results
 
 
@@ -337,7 +339,7 @@ def _focus(paths: list[str], found: list[Suite]) -> set[Path]:
     return {p.resolve() for p in policy_files(named)[0]}
 
 
-def _run_suites(paths: list[str], coverage: bool):
+def _run_suites(paths: list[str], coverage: bool, executor: str = "row"):
     from policydsl import api
     from policydsl.tools.rule_coverage import merge, rule_coverage
 
@@ -351,7 +353,7 @@ def _run_suites(paths: list[str], coverage: bool):
         key = tuple(p.resolve() for p in suite.policies)
         if key not in loaded:
             loaded[key] = api.load(*suite.policies)
-        results.extend(run_file(loaded[key], suite.file))
+        results.extend(run_file(loaded[key], suite.file, executor))
         if coverage:
             content = _read(suite.file)
             _, malformed = validate(content, suite.file)
@@ -362,12 +364,12 @@ def _run_suites(paths: list[str], coverage: bool):
     return results, report
 
 
-def run_tests(paths: list[str], *, output: str = "text", coverage: bool = False) -> int:
+def run_tests(paths: list[str], *, output: str = "text", coverage: bool = False, executor: str = "row") -> int:
     """`policydsl test`: run the scenario files for the paths; print results (and coverage)."""
     from policydsl.tools.exits import EXIT_FINDINGS, EXIT_OK
     from policydsl.tools.rule_coverage import coverage_json, coverage_text
 
-    results, report = _run_suites(paths, coverage)
+    results, report = _run_suites(paths, coverage, executor)
     failed = [r for r in results if not r.passed]
     if output == "json":
         payload = {"cases": [{"file": r.file, "name": r.name, "passed": r.passed, "failures": list(r.failures)}

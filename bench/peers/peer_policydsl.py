@@ -1,0 +1,100 @@
+"""policydsl as a peer of the shared benchmark (../shared/bench-peers, contract in its
+peer_policydsl.py): W1 and W2 written in the policy language (w1.pol, w2.pol beside this file),
+compiled once in setup(), evaluated through the public API.
+
+Both workloads are native: the W1 streak and first-D flag and the W2 city mean are computed by
+the engine from the policies, not precomputed. Rules-only mode is skipped: its input is the
+harness's precomputed features, which would bypass the very history and group logic the
+policies express.
+
+$POLICYDSL_EXECUTOR picks the executor of the full jobs: `columnar` (default when available)
+or `row`. The project is imported from the checkout this file lives in.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import common as C
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+
+import policydsl  # noqa: E402  (after the checkout is on the path)
+
+YEARS = C.YEARS
+LAST = str(YEARS[-1])
+
+
+def _executor() -> str:
+    return os.environ.get("POLICYDSL_EXECUTOR", "columnar" if policydsl.EXECUTORS[-1] == "columnar" else "row")
+
+
+def _active_outcomes(result, kind: str) -> dict[str, list[str]]:
+    """entity id -> its active outcomes, from a result's decision table."""
+    found: dict[str, list[str]] = {}
+    for entity, outcome in result.active_outcomes(kind):
+        found.setdefault(entity, []).append(outcome)
+    return found
+
+
+class PolicyDslPeer(C.Peer):
+    name = "policydsl"
+    dists = ("policydsl", "polars")
+    w1_native = True
+    w2_native = True
+    skip = {("w1", "rules"), ("w2", "rules")}
+    notes = ("W1/W2 in the policy language (bench/peers/w1.pol, w2.pol): streak, first_time, "
+             "group_mean evaluated by the engine; executor from $POLICYDSL_EXECUTOR")
+
+    def setup(self):
+        self.executor = _executor()
+        self.w1 = policydsl.load(HERE / "w1.pol")
+        self.w2 = policydsl.load(HERE / "w2.pol")
+        self.notes = f"{PolicyDslPeer.notes} (this run: {self.executor})"
+
+    def w1_full(self, path, ph):
+        import polars as pl
+        wide = pl.read_parquet(path)
+        ph.mark("load")
+        long = policydsl.long_from_wide(wide, id_column="enterprise_id",
+                                        periods={str(y): f"r{y}" for y in YEARS}, fact="rating")
+        ph.mark("reshape")
+        result = self.w1.evaluate({"enterprise": long}, period=LAST, executor=self.executor)
+        ph.mark("eval")
+        out = [(int(e), outcomes[0]) for e, outcomes in _active_outcomes(result, "enterprise").items()]
+        ph.mark("to_python")
+        return out
+
+    def w2_full(self, path, ph):
+        import polars as pl
+        zones = pl.read_parquet(path)
+        ph.mark("load")
+        static = zones.select(pl.col("zone_id").cast(pl.String).alias("id"), "city_id")
+        y2019 = zones.select(pl.col("zone_id").cast(pl.String).alias("id"), pl.lit("2019").alias("period"),
+                             pl.col("rank2019").alias("provincial_rank"))
+        y2020 = zones.select(pl.col("zone_id").cast(pl.String).alias("id"), pl.lit("2020").alias("period"),
+                             pl.col("rank2020").alias("provincial_rank"),
+                             "tax_growth_bp", "va_growth_bp", "fai_growth_bp")
+        long = pl.concat([static, y2019, y2020], how="diagonal_relaxed")
+        ph.mark("reshape")
+        result = self.w2.evaluate({"zone": long}, period=LAST, executor=self.executor)
+        ph.mark("eval")
+        labels = _active_outcomes(result, "zone")
+        out = [(z, C.canon_w2(labels.get(str(z), ()))) for z in zones["zone_id"].to_list()]
+        ph.mark("to_python")
+        return out
+
+    def w1_single(self, record):
+        decide = self.w1.decider("enterprise", period=LAST)
+        ratings = record["ratings"]
+        facts = {str(y): {"rating": r} for y, r in zip(YEARS, ratings)}
+        entity = str(record["enterprise_id"])
+
+        def one():
+            return decide(entity, facts)[0]
+        return one
+
+
+PEER = PolicyDslPeer

@@ -1,0 +1,302 @@
+"""Columnar stage, execution: a `Plan` and data in, a `ColumnarEvaluation` out.
+
+Per (entity kind, period kind) that some rule is evaluated at, the kind is laid on its dense
+grid (`columns.grid`), every derived value, history walk and aggregate the columnar rules read
+is added as a column (Polars lazy frame, in dependency order), then each rule's condition and
+payloads. Rows with a record, in the policy's force and asked for, make the rule results;
+fired rows make decisions, kept as one compact table (kind, entity, period, rule, outcome,
+payload numerators and denominators) until someone asks for `Decision` objects.
+
+Rules that `support.columnar_support` refuses, and rules whose integers could overflow on this
+data (`lowering.Inexact`), run on the row executor (`engine/evaluate.py`) over the same data;
+`fallbacks` says which and why. Ladders and highest-only groups are applied by the same
+`evaluate.combine` as the row executor's, to the few (entity, period) cases where two members
+of one combination fired; everywhere else every decision is active.
+
+Explanations re-evaluate one entity's slice with the row executor (`row_slice`), so they show
+the same values as the batch decision (the property tests check that they agree).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from fractions import Fraction
+
+import attrs
+import polars as pl
+
+from policydsl.engine import data as data_stage
+from policydsl.engine.columnar import columns as C
+from policydsl.engine.columnar.lowering import ENTITY, PERIOD, FrameLowering, Inexact, Num, Unsupported
+from policydsl.engine.columnar.support import columnar_support, lookback, rule_expressions
+from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
+from policydsl.engine.evaluate import Evaluation, RuleResult, evaluate
+from policydsl.engine.plan import Plan
+from policydsl.schema import Dataset
+from policydsl.values import Period, Unknown, normalise_number
+
+PAYLOAD_COLUMNS = {"amount_num": pl.Int64, "amount_den": pl.Int64, "value_num": pl.Int64,
+                   "value_den": pl.Int64, "value_text": pl.String, "value_bool": pl.Boolean}
+LIGHT_SCHEMA = {"kind": pl.String, ENTITY: pl.String, "@pk": pl.String, PERIOD: pl.Int64,
+                "rule": pl.Int64, "consequence": pl.Int64, "outcome": pl.String, **PAYLOAD_COLUMNS}
+
+
+class ColumnarEvaluation:
+    """The result of a columnar run; `decisions` and `results` are built when first asked for."""
+
+    def __init__(self, *, plan: Plan, light: pl.DataFrame, materialised: list[Decision],
+                 conditions: list[tuple[int, str, pl.DataFrame]], row: Evaluation | None,
+                 fallbacks: Mapping[str, str], dataset_source, period: Period | None,
+                 as_of: dt.date | None = None):
+        self.plan = plan
+        self.light = light  # active decisions not touched by a combination
+        self.materialised = materialised  # decisions of combined cases and of row-executed rules
+        self.conditions = conditions
+        self.row = row
+        self.fallbacks = dict(fallbacks)
+        self._dataset_source = dataset_source
+        self._period = period
+        self.as_of = as_of
+        self._decisions: tuple[Decision, ...] | None = None
+        self._results: tuple[RuleResult, ...] | None = None
+        self._dataset: Dataset | None = None
+
+    # ---- decisions -------------------------------------------------------------------------
+    @property
+    def decisions(self) -> tuple[Decision, ...]:
+        if self._decisions is None:
+            built = [decision_from_row(self.plan, row) for row in self.light.iter_rows(named=True)]
+            self._decisions = tuple(sorted(built + self.materialised, key=decision_order))
+        return self._decisions
+
+    def active_outcomes(self, kind: str) -> Iterator[tuple[str, str]]:
+        """(entity, outcome) of every active decision of one kind, without building decisions."""
+        light = self.light.filter(pl.col("kind") == kind)
+        yield from zip(light[ENTITY].to_list(), light["outcome"].to_list())
+        for decision in self.materialised:
+            if decision.entity_kind == kind and decision.status == "active":
+                yield decision.entity, decision.outcome
+
+    # ---- rule results ----------------------------------------------------------------------
+    @property
+    def results(self) -> tuple[RuleResult, ...]:
+        if self._results is None:
+            found = list(self.row.results) if self.row is not None else []
+            for index, pk, frame in self.conditions:
+                rule = self.plan.rules[index].rule
+                for entity, at, condition in frame.iter_rows():
+                    found.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity,
+                                            period=C.period_of(at, pk),
+                                            condition=Unknown() if condition is None else condition))
+            self._results = tuple(sorted(found, key=lambda r: (r.entity_kind, r.entity, r.period.year,
+                                                               r.period.quarter, r.rule)))
+        return self._results
+
+    # ---- explanations ----------------------------------------------------------------------
+    @property
+    def dataset(self) -> Dataset:
+        if self._dataset is None:
+            self._dataset = _dataset_of(self.plan, self._dataset_source)
+        return self._dataset
+
+    def row_slice(self, entity: str) -> Evaluation:
+        """The row executor's evaluation of one entity (its history, its groups, its references)."""
+        return evaluate(self.plan, self.dataset, period=self._period, entities=[entity], as_of=self.as_of)
+
+    @property
+    def warnings(self) -> tuple:
+        """The data loader's warnings, when the data came through it."""
+        source = self._dataset_source
+        return tuple(getattr(source, "warnings", ())) if isinstance(source, Dataset) else ()
+
+
+def decision_from_row(plan: Plan, row: Mapping) -> Decision:
+    """The `Decision` of one row of the compact decision table."""
+    compiled = plan.rules[row["rule"]]
+    consequence = compiled.rule.consequences[row["consequence"]]
+    period = C.period_of(row[PERIOD], row["@pk"])
+    return decision_of(compiled.rule, plan.program.outcomes[consequence.outcome], row[ENTITY], period,
+                       _number(row["amount_num"], row["amount_den"]), _value(row))
+
+
+def _number(num, den) -> object:
+    if num is None:
+        return None
+    return normalise_number(Fraction(num, den))
+
+
+def _value(row: Mapping) -> object:
+    if row["value_num"] is not None:
+        return _number(row["value_num"], row["value_den"])
+    if row["value_text"] is not None:
+        return row["value_text"]
+    return row["value_bool"]
+
+
+def _dataset_of(plan: Plan, source) -> Dataset:
+    if isinstance(source, Dataset):
+        return source
+    return data_stage.dataset_from_mapping(C.rows_of(source), plan.program.entities)
+
+
+def _lower_rules(plan: Plan, indices: list[int], grid: C.Grid, kind: str, fallbacks: dict[str, str]
+                 ) -> tuple[FrameLowering, dict[int, dict[str, pl.Expr]]]:
+    program = plan.program
+    lowering = FrameLowering(program=program, parameters=plan.parameters, tables=plan.tables, kind=kind,
+                             start=grid.start, members_bound=max(grid.entities, 1), columns=grid.columns,
+                             static_column=lambda n: f"s:{n}", fact_column=lambda n: f"f:{n}")
+    outputs: dict[int, dict[str, pl.Expr]] = {}
+    for index in indices:
+        rule = plan.rules[index].rule
+        steps_before, derived_before = len(lowering.steps), dict(lowering.derived)
+        try:
+            cond = lowering.boolean(rule.condition) if rule.condition is not None else pl.lit(True)
+            payloads = []
+            for consequence in rule.consequences:
+                amount = lowering.lower(consequence.amount) if consequence.amount is not None else None
+                value = lowering.lower(consequence.value) if consequence.value is not None else None
+                payloads.append((amount, value, consequence.value))
+        except (Unsupported, Inexact) as err:
+            del lowering.steps[steps_before:]
+            lowering.derived = derived_before
+            fallbacks[rule.name] = f"at run time: {err}"
+            continue
+        columns = {f"r{index}": cond}
+        for position, (amount, value, source) in enumerate(payloads):
+            if amount is not None:
+                columns[f"r{index}c{position}amount_num"], columns[f"r{index}c{position}amount_den"] = \
+                    amount.num, _den(amount)
+            if value is not None:
+                if isinstance(value, Num):
+                    columns[f"r{index}c{position}value_num"] = value.num
+                    columns[f"r{index}c{position}value_den"] = _den(value)
+                elif source.type.name == "boolean":
+                    columns[f"r{index}c{position}value_bool"] = value.expr
+                else:
+                    columns[f"r{index}c{position}value_text"] = value.expr
+        outputs[index] = columns
+    return lowering, outputs
+
+
+def _den(value: Num) -> pl.Expr:
+    return pl.lit(value.den, dtype=pl.Int64) if value.static else value.den
+
+
+def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid, lowering: FrameLowering,
+               outputs: dict[int, dict[str, pl.Expr]], period: Period | None, wanted: set[str] | None,
+               as_of: dt.date | None, conditions: list, light_parts: list[pl.DataFrame]) -> None:
+    frame = grid.frame.lazy()
+    for step in lowering.steps:
+        frame = frame.with_columns(step)
+    rule_columns = [expr.alias(name) for columns in outputs.values() for name, expr in columns.items()]
+    frame = frame.with_columns(rule_columns).filter(pl.col(C.EVALUATED))
+    if period is not None:
+        frame = frame.filter(pl.col(PERIOD) == C.period_index(period))
+    if wanted is not None:
+        frame = frame.filter(pl.col(ENTITY).is_in(sorted(wanted)))
+    table = frame.select([ENTITY, PERIOD, *(e.meta.output_name() for e in rule_columns)]).collect()
+    periods = table[PERIOD].unique().to_list()
+    for index, columns in outputs.items():
+        rule = plan.rules[index].rule
+        policy = plan.program.policies[rule.policy]
+        ends = {t: C.period_of(t, pk).end for t in periods}
+        # as of a date, a period not yet ended is not evaluated; a document applies to a period it
+        # governs when it is in effect on the evaluation date (the period's end, or the as-of date)
+        in_force = [t for t, end in ends.items() if (as_of is None or end <= as_of)
+                    and policy.applies(end, as_of if as_of is not None else end)]
+        rows = table.filter(pl.col(PERIOD).is_in(in_force))
+        payload_known = [pl.col(name).is_not_null() for name in columns if name != f"r{index}"
+                         and not name.endswith("_den")]
+        # an amount or value that needs missing data makes the rule not evaluable (G8)
+        condition = pl.when(pl.col(f"r{index}") & ~pl.all_horizontal(payload_known or [pl.lit(True)])) \
+            .then(None).otherwise(pl.col(f"r{index}"))
+        decided = rows.select(ENTITY, PERIOD, condition.alias("condition"), *[c for c in columns if c != f"r{index}"])
+        conditions.append((index, pk, decided.select(ENTITY, PERIOD, "condition")))
+        fired = decided.filter(pl.col("condition"))
+        if fired.height == 0:
+            continue
+        for position, consequence in enumerate(rule.consequences):
+            prefix = f"r{index}c{position}"
+            payload = [(pl.col(prefix + name) if prefix + name in fired.columns else pl.lit(None, dtype=dtype))
+                       .alias(name) for name, dtype in PAYLOAD_COLUMNS.items()]
+            light_parts.append(fired.select(
+                pl.lit(kind).alias("kind"), ENTITY, pl.lit(pk).alias("@pk"), PERIOD,
+                pl.lit(index, dtype=pl.Int64).alias("rule"), pl.lit(position, dtype=pl.Int64).alias("consequence"),
+                pl.lit(consequence.outcome).alias("outcome"), *payload))
+
+
+def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, period: Period | None = None,
+                      entities: Iterable[str] | None = None, as_of: dt.date | None = None,
+                      support: Mapping[str, str | None] | None = None) -> ColumnarEvaluation:
+    program = plan.program
+    schemas = program.entities
+    if isinstance(source, Dataset):
+        tables, dataset = C.tables_from_dataset(source, schemas), source
+    else:
+        tables, dataset = C.tables_from_frames(source, schemas)
+    wanted = set(entities) if entities is not None else None
+    support = columnar_support(plan) if support is None else support
+    fallbacks = {name: reason for name, reason in support.items() if reason}
+    frames: dict[tuple[str, str], list[int]] = {}
+    for index, compiled in enumerate(plan.rules):
+        if not support.get(compiled.rule.name):
+            frames.setdefault((compiled.rule.entity, compiled.rule.evaluated_per), []).append(index)
+    conditions: list = []
+    light_parts: list[pl.DataFrame] = []
+    found = {C.period_of(t, pk) for table in tables.values()
+             for pk, t in table.rows.select("@pk", PERIOD).unique().iter_rows()}
+    for (kind, pk), indices in frames.items():
+        if kind not in tables:
+            continue
+        depth = max((lookback(e, program) for i in indices for e in rule_expressions(plan.rules[i].rule)), default=0)
+        grid = C.grid(tables[kind], schemas[kind], pk, depth,
+                      sorted(C.period_index(p) for p in found if p.kind == pk))
+        if grid is None:
+            continue
+        lowering, outputs = _lower_rules(plan, indices, grid, kind, fallbacks)
+        if outputs:
+            _run_frame(plan, kind, pk, indices, grid, lowering, outputs, period, wanted, as_of, conditions,
+                       light_parts)
+    light = pl.concat(light_parts) if light_parts else pl.DataFrame(schema=LIGHT_SCHEMA)
+    materialised: list[Decision] = []
+    row = None
+    row_rules = [c for c in plan.rules if c.rule.name in fallbacks]
+    if row_rules:
+        dataset = dataset if dataset is not None else _dataset_of(plan, source)
+        row_plan = attrs.evolve(plan, rules=tuple(row_rules),
+                                program=attrs.evolve(program, combinations=()))
+        row = evaluate(row_plan, dataset, period=period, entities=entities, as_of=as_of)
+        materialised += [d for d in row.decisions if d.entity_kind != "document"]
+    materialised += [d for d in document_status(program, sorted(found), period, as_of)
+                     if wanted is None or d.entity in wanted]
+    light, materialised = _combined(plan, light, materialised)
+    return ColumnarEvaluation(plan=plan, light=light, materialised=materialised, conditions=conditions, row=row,
+                              fallbacks=fallbacks, dataset_source=source if dataset is None else dataset,
+                              period=period, as_of=as_of)
+
+
+def _combined(plan: Plan, light: pl.DataFrame, materialised: list[Decision]
+              ) -> tuple[pl.DataFrame, list[Decision]]:
+    """Apply ladders and highest-only groups where two members of one combination fired."""
+    combined_outcomes = {o for c in plan.program.combinations for level in c.levels for o in level}
+    if not combined_outcomes:
+        return light, materialised
+    keys = ["kind", ENTITY, "@pk", PERIOD]
+    members = light.filter(pl.col("outcome").is_in(sorted(combined_outcomes))).select(keys)
+    extra = pl.DataFrame([(d.entity_kind, d.entity, d.period.kind, C.period_index(d.period))
+                          for d in materialised if d.outcome in combined_outcomes],
+                         schema={"kind": pl.String, ENTITY: pl.String, "@pk": pl.String, PERIOD: pl.Int64},
+                         orient="row")
+    cases = pl.concat([members, extra]).group_by(keys).len().filter(pl.col("len") >= 2).select(keys)
+    if cases.height == 0:
+        return light, materialised
+    touched = light.join(cases, on=keys, how="semi")
+    untouched = light.join(cases, on=keys, how="anti", maintain_order="left")
+    case_keys = {tuple(k) for k in cases.iter_rows()}
+    inside = [d for d in materialised
+              if (d.entity_kind, d.entity, d.period.kind, C.period_index(d.period)) in case_keys]
+    outside = [d for d in materialised
+               if (d.entity_kind, d.entity, d.period.kind, C.period_index(d.period)) not in case_keys]
+    decided = combine(plan.program.combinations, [decision_from_row(plan, r) for r in touched.iter_rows(named=True)] + inside)
+    return untouched, outside + decided

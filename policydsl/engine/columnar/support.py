@@ -1,0 +1,135 @@
+"""Columnar stage, compile time: which rules the columnar executor runs, and why the others not.
+
+`columnar_support(plan)` walks every rule's condition and payloads (and the derived values
+they read, transitively) and returns, per rule, either None (runs columnar) or the reason it
+falls back to the row executor. `policydsl dump --stage plan` prints it. The decision is
+structural, made once per compiled program; at run time the lowering may still refuse an
+expression whose integers could overflow on this data set (see `lowering.Inexact`), which the
+result reports as a run-time fallback of that rule.
+
+Strictness: an expression is *record-strict* when it is unknown at every period in which the
+entity has no record (a periodic fact is; `previous(x)` and a group aggregate are not). The
+columnar ranks rely on it (see `lowering`); `strict` is the one place that decides it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from policydsl.engine.plan import Plan
+from policydsl.language import ir
+
+# percent values are `values.Percent` objects with their own operator meanings (docs/units.md):
+# they stay on the row executor until the lowering models them
+COLUMNAR_TYPES = frozenset({"integer", "decimal", "money", "boolean", "text"})
+
+
+def _type_ok(t) -> bool:
+    return t.is_enum or t.is_reference or t.name in COLUMNAR_TYPES
+
+
+def unsupported(expr: ir.Expr, kind: str, program: ir.Program, recursive: frozenset,
+                seen: dict[tuple[str, str], str | None]) -> str | None:
+    """The first construct of `expr` that has no columnar form, as a reason; None if all have."""
+    for node in ir.walk(expr):
+        reason = _node_reason(node, kind, program, recursive, seen)
+        if reason:
+            return reason
+    return None
+
+
+def _node_reason(node: ir.Expr, kind: str, program: ir.Program, recursive: frozenset,
+                 seen: dict[tuple[str, str], str | None]) -> str | None:
+    if not isinstance(node, ir.Logic) and not _type_ok(node.type):
+        return f"a {node.type} expression (dates, durations and percents run on the row executor)"
+    match node:
+        case ir.Builtin(name=name):
+            return f"`{name}` (a date)"
+        case ir.Via():
+            return "a reference to another entity (`ref`)"
+        case ir.Members(kind=member_kind):
+            return f"an aggregate over the {member_kind} members of another kind"
+        case ir.Fact(entity=fact_kind) if fact_kind != kind:
+            return f"a fact of another kind ({fact_kind})"
+        case ir.Scalar(function="round"):
+            return "`round`"
+        case ir.Derived(entity=value_kind, name=name):
+            key = (value_kind, name)
+            if key in recursive:
+                return f"`{name}` reads its own earlier periods (a running total)"
+            if key not in seen:
+                seen[key] = None  # a guard against revisiting; values form no same-period cycle
+                seen[key] = unsupported(program.values[key].expr, value_kind, program, recursive, seen)
+            found = seen[key]
+            return f"`{name}`: {found}" if found else None
+        case ir.Aggregate(function=function, operand=operand, where=where) \
+                if function in ("rank", "top", "bottom") and where is None:
+            if not strict(operand, program):
+                return f"`{function}` over a value that is known without a record"
+    return None
+
+
+def strict(expr: ir.Expr, program: ir.Program, depth: int = 0) -> bool:
+    """Whether `expr` is unknown at every period in which the entity has no record."""
+    if depth > 50:
+        return False
+    match expr:
+        case ir.Fact(period_kind=period_kind):
+            return period_kind is not None
+        case ir.Derived(entity=kind, name=name):
+            return strict(program.values[(kind, name)].expr, program, depth + 1)
+        case ir.Arith(operands=operands):
+            return any(strict(o, program, depth + 1) for o in operands)
+        case ir.Compare(left=left, right=right):
+            return strict(left, program, depth + 1) or strict(right, program, depth + 1)
+        case ir.Logic(op="not", operands=operands):
+            return strict(operands[0], program, depth + 1)
+        case ir.Logic(operands=operands):
+            return all(strict(o, program, depth + 1) for o in operands)
+        case ir.Member(operand=operand):
+            return strict(operand, program, depth + 1)
+        case ir.Cond(condition=condition, then=then, otherwise=otherwise):
+            return strict(condition, program, depth + 1) or (
+                strict(then, program, depth + 1) and strict(otherwise, program, depth + 1))
+        case ir.Scalar(function=function, operands=operands) if function not in ("is_missing", "value_or"):
+            return any(strict(o, program, depth + 1) for o in operands)
+        case ir.Lookup(key=key):
+            return strict(key, program, depth + 1)
+        case ir.History(function=function, operand=operand) if function in ("change", "streak", "first_time"):
+            return strict(operand, program, depth + 1)
+        case ir.Aggregate(function=function, operand=operand) if function in ("rank", "top", "bottom"):
+            return strict(operand, program, depth + 1)
+    return False
+
+
+def lookback(expr: ir.Expr, program: ir.Program, depth: int = 0) -> int:
+    """How many periods before the current one `previous`/`change` may read, nested included."""
+    if depth > 50:
+        return 0
+    own = expr.periods if isinstance(expr, ir.History) and expr.function in ("previous", "change") else 0
+    inner = [lookback(c, program, depth + 1) for c in ir.children(expr)]
+    if isinstance(expr, ir.Derived):
+        inner.append(lookback(program.values[(expr.entity, expr.name)].expr, program, depth + 1))
+    return own + max(inner, default=0)
+
+
+def rule_expressions(rule: ir.Rule) -> list[ir.Expr]:
+    found = [rule.condition] if rule.condition is not None else []
+    for consequence in rule.consequences:
+        found += [e for e in (consequence.amount, consequence.value) if e is not None]
+    return found
+
+
+def columnar_support(plan: Plan) -> Mapping[str, str | None]:
+    """Per rule name: None if it runs columnar, else why it falls back to the row executor."""
+    program = plan.program
+    seen: dict[tuple[str, str], str | None] = {}
+    support: dict[str, str | None] = {}
+    for rule in program.rules:
+        reason = None
+        for expr in rule_expressions(rule):
+            reason = unsupported(expr, rule.entity, program, plan.recursive, seen)
+            if reason:
+                break
+        support[rule.name] = reason
+    return support

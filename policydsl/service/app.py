@@ -1,0 +1,310 @@
+"""The HTTP service: a Starlette application over a `Holder` (policies, data sets) and a `DecisionLog`.
+
+In: JSON requests. Out: JSON answers — decisions in the `eval --format json` contract, explanations
+as `explain --format json` — each with the request's id; every decision answered is committed to
+the log before the answer leaves. Bad input is a 400 (not JSON, wrong shape) or a 422 (facts,
+names or a selection the data does not have) with the same located messages as the CLI; a bug is
+a 500 with the request's id and no traceback. Evaluation runs in worker threads (a `PolicySet` is
+immutable; each evaluation has its own state).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+import uuid
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from policydsl import render
+from policydsl.api import SelectionError
+from policydsl.cli_output import OptionError, select_decisions
+from policydsl.diagnostics import DataError
+from policydsl.engine.explain import ExplainError
+from policydsl.language.limits import run_deep
+from policydsl.service.log import DecisionLog, Entry, LogError
+from policydsl.service.openapi import openapi_document
+from policydsl.service.state import Holder, Snapshot
+from policydsl.values import Period
+
+WEB = Path(__file__).resolve().parent / "web"
+MAX_BODY = 64 * 1024 * 1024
+logger = logging.getLogger("policydsl.service")
+
+
+class BadRequest(Exception):
+    """The request is not what the endpoint takes: 400 (shape) or 422 (content), with a message."""
+
+    def __init__(self, message: str, status: int = 400, **extra):
+        super().__init__(message)
+        self.status = status
+        self.extra = extra
+
+
+# ---- reading requests ---------------------------------------------------------------------------
+
+async def _body(request: Request) -> dict:
+    size = request.headers.get("content-length")
+    if size is not None and size.isdigit() and int(size) > MAX_BODY:
+        raise BadRequest(f"the body is larger than {MAX_BODY // (1024 * 1024)} MB", status=413)
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise BadRequest(f"the body is larger than {MAX_BODY // (1024 * 1024)} MB", status=413)
+    try:
+        body = json.loads(raw or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        where = f" at line {err.lineno}, column {err.colno}" if isinstance(err, json.JSONDecodeError) else ""
+        raise BadRequest(f"the body is not JSON{where}: {getattr(err, 'msg', err)}") from None
+    if not isinstance(body, dict):
+        raise BadRequest(f"the body must be a JSON object, not {type(body).__name__}")
+    return body
+
+
+def _text(body: dict, key: str, *, required: bool = False) -> str | None:
+    value = body.get(key)
+    if value is None:
+        if required:
+            raise BadRequest(f"`{key}` is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise BadRequest(f"`{key}` must be text, not {type(value).__name__}")
+    return str(value)
+
+
+def _names(body: dict, key: str) -> list[str]:
+    value = body.get(key)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise BadRequest(f"`{key}` must be a name or a list of names")
+
+
+def _period(body: dict) -> Period | None:
+    text = _text(body, "period")
+    if text is None:
+        return None
+    try:
+        return Period.parse(text)
+    except ValueError as err:
+        raise BadRequest(f"`period`: {err}", status=422) from None
+
+
+def _as_of(body: dict) -> dt.date | None:
+    text = _text(body, "as_of")
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"`as_of`: not a date (YYYY-MM-DD): {text!r}", status=422) from None
+
+
+def _facts(snapshot: Snapshot, body: dict):
+    """The facts of a request: its own (`facts`, the JSON shape of --data) or a loaded data set."""
+    if "facts" in body and "dataset" in body:
+        raise BadRequest("give `facts` or `dataset`, not both")
+    if "dataset" in body:
+        name = _text(body, "dataset")
+        if name not in snapshot.datasets:
+            known = ", ".join(sorted(snapshot.datasets)) or "none (start serve with --data PATH)"
+            raise BadRequest(f"no data set `{name}`; loaded: {known}", status=422)
+        return snapshot.datasets[name], snapshot.dataset_hashes[name]
+    facts = body.get("facts")
+    if not isinstance(facts, dict):
+        raise BadRequest("`facts` must be an object of rows per entity kind, as in --data JSON "
+                         '({"enterprise": [{"id": "E03", "period": "2019", ...}]}), or give `dataset`')
+    canonical = json.dumps(facts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return facts, "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# ---- answering ----------------------------------------------------------------------------------
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def _evaluate(snapshot: Snapshot, body: dict) -> tuple[list[dict], str, list]:
+    facts, facts_hash = _facts(snapshot, body)
+    period, as_of = _period(body), _as_of(body)
+    entities = _names(body, "entities") or None
+    all_statuses = body.get("all", True)
+    if not isinstance(all_statuses, bool):
+        raise BadRequest("`all` must be true or false")
+    kinds, outcomes, policies = _names(body, "kind"), _names(body, "outcome"), _names(body, "policy")
+    strict = body.get("strict", False)
+    if not isinstance(strict, bool):
+        raise BadRequest("`strict` must be true or false")
+    result = snapshot.policies.evaluate(facts, period=period, entities=entities, strict=strict)
+    chosen = select_decisions(snapshot.policies.program, result.decisions, kinds=kinds, outcomes=outcomes,
+                              policies=policies)
+    if as_of is not None:
+        chosen = [d for d in chosen if d.period.end <= as_of]
+    if not all_statuses:
+        chosen = [d for d in chosen if d.status == "active"]
+    warnings = [w.to_json() for w in getattr(result.evaluation.run.dataset, "warnings", ())]
+    return [render.decision_to_json(d) for d in chosen], facts_hash, warnings
+
+
+def _explain(snapshot: Snapshot, body: dict, question: str) -> tuple[dict, str]:
+    facts, facts_hash = _facts(snapshot, body)
+    entity = _text(body, "entity", required=True)
+    outcome = _text(body, "outcome", required=True)
+    period = _period(body)
+    lang = _text(body, "lang") or "zh"
+    if lang not in render.TEXT:
+        raise BadRequest(f"`lang` must be one of {', '.join(render.TEXT)}", status=422)
+    result = snapshot.policies.evaluate(facts, entities=[entity])
+    explanation = (result.why_not if question == "why_not" else result.explain)(entity, outcome, period)
+    answer = render.explanation_json(explanation)
+    answer["text"] = render.explanation_text(explanation, lang)
+    answer["siblings"] = sibling_outcomes(snapshot, result, explanation)
+    return answer, facts_hash
+
+
+def sibling_outcomes(snapshot: Snapshot, result, explanation) -> list[dict]:
+    """The outcomes of the same clause for the same kind of entity (the other rungs of a ladder, the
+    other rewards of a paragraph), each with whether this entity got it in this period."""
+    if explanation.period is None:
+        return []
+    program = snapshot.policies.program
+    clauses = {(r.policy, r.clause) for r in program.rules if r.name in {t.rule for t in explanation.rules}}
+    got = {d.outcome: d.status for d in result.decisions
+           if d.entity == explanation.entity and str(d.period) == explanation.period}
+    seen, out = set(), []
+    for rule in program.rules:
+        if rule.entity != explanation.entity_kind or (rule.policy, rule.clause) not in clauses:
+            continue
+        for consequence in rule.consequences:
+            name = consequence.outcome
+            if name == explanation.outcome or name in seen:
+                continue
+            seen.add(name)
+            declared = program.outcomes[name]
+            out.append({"outcome": name, "label": declared.label, "outcome_kind": declared.kind,
+                        "rule": rule.implements, "status": got.get(name, "not_fired")})
+    return out
+
+
+def _error(message: str, status: int, request_id: str | None = None, **extra) -> JSONResponse:
+    payload = {"error": message, **extra}
+    if request_id:
+        payload["request_id"] = request_id
+    return JSONResponse(payload, status_code=status)
+
+
+def make_app(holder: Holder, log: DecisionLog) -> Starlette:
+    """The ASGI application. `holder.current` is read once per request (a reload swaps it whole)."""
+
+    async def answered(request: Request, endpoint: str, work) -> Response:
+        request_id = uuid.uuid4().hex
+        snapshot = holder.current
+        try:
+            body = await _body(request)
+            # deep policies need a deep stack, as in the CLI (language/limits.py)
+            payload, facts_hash, decisions = await run_in_threadpool(run_deep, work, snapshot, body)
+            entry = Entry(request_id=request_id, time=_now(), endpoint=endpoint,
+                          policy_set=snapshot.policy_set_hash, facts_hash=facts_hash, decisions=tuple(decisions))
+            await asyncio.wrap_future(log.submit(entry))
+        except BadRequest as err:
+            return _error(str(err), err.status, request_id, **err.extra)
+        except DataError as err:
+            return _error("bad data", 422, request_id, problems=list(err.problems),
+                          issues=[i.to_json() for i in err.issues if hasattr(i, "to_json")])
+        except (SelectionError, ExplainError, OptionError) as err:
+            return _error(str(err), 422, request_id)
+        except LogError as err:
+            return _error(str(err), 503, request_id)
+        return JSONResponse({"request_id": request_id, "policy_set": snapshot.policy_set_hash,
+                             "facts_hash": facts_hash, **payload}, headers={"X-Request-Id": request_id})
+
+    def evaluate_work(snapshot: Snapshot, body: dict):
+        decisions, facts_hash, warnings = _evaluate(snapshot, body)
+        return {"decisions": decisions, "warnings": warnings}, facts_hash, decisions
+
+    def explain_work(question: str):
+        def work(snapshot: Snapshot, body: dict):
+            answer, facts_hash = _explain(snapshot, body, question)
+            logged = [answer["decision"]] if answer.get("decision") else []
+            return {"explanation": answer}, facts_hash, logged
+        return work
+
+    async def evaluate(request: Request) -> Response:
+        return await answered(request, "evaluate", evaluate_work)
+
+    async def explain(request: Request) -> Response:
+        return await answered(request, "explain", explain_work("why"))
+
+    async def why_not(request: Request) -> Response:
+        return await answered(request, "why-not", explain_work("why_not"))
+
+    async def policies(request: Request) -> Response:
+        snapshot = holder.current
+        return JSONResponse({"policy_set": snapshot.policy_set_hash, "loaded_at": snapshot.loaded_at,
+                             "reloads": holder.reloads, "last_reload_error": holder.last_reload_error,
+                             "policies": snapshot.policy_list()})
+
+    async def datasets(request: Request) -> Response:
+        snapshot = holder.current
+        return JSONResponse({"datasets": [
+            {"name": name, "hash": snapshot.dataset_hashes[name],
+             "kinds": {kind: len(data.entities(kind)) for kind in data.kinds if data.entities(kind)},
+             "periods": [str(p) for p in sorted(data.periods())]}
+            for name, data in sorted(snapshot.datasets.items())]})
+
+    async def decisions(request: Request) -> Response:
+        query = request.query_params
+        limit = query.get("limit")
+        if limit is not None and not (limit.isdigit() and int(limit) > 0):
+            return _error("`limit` must be a positive whole number", 400)
+        period = query.get("period")
+        if period is not None:
+            try:
+                period = str(Period.parse(period))
+            except ValueError as err:
+                return _error(f"`period`: {err}", 422)
+        try:
+            rows = await run_in_threadpool(log.query, entity=query.get("entity"), period=period,
+                                           request_id=query.get("request_id"),
+                                           limit=int(limit) if limit else None)
+        except LogError as err:
+            return _error(str(err), 503)
+        return JSONResponse({"decisions": rows, "count": len(rows)})
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "policy_set": holder.current.policy_set_hash})
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_document(holder.current))
+
+    async def index(request: Request) -> Response:
+        return FileResponse(WEB / "index.html", media_type="text/html; charset=utf-8")
+
+    async def not_found(request: Request, exc: HTTPException) -> Response:
+        return _error(exc.detail if isinstance(exc.detail, str) else "error", exc.status_code)
+
+    async def internal(request: Request, exc: Exception) -> Response:
+        logger.exception("internal error on %s %s", request.method, request.url.path)
+        return _error("internal error (a bug in policydsl; the server log has the details)", 500)
+
+    routes = [
+        Route("/", index), Route("/healthz", healthz), Route("/openapi.json", openapi),
+        Route("/v1/evaluate", evaluate, methods=["POST"]), Route("/v1/explain", explain, methods=["POST"]),
+        Route("/v1/why-not", why_not, methods=["POST"]), Route("/v1/policies", policies),
+        Route("/v1/datasets", datasets), Route("/v1/decisions", decisions),
+        Mount("/static", StaticFiles(directory=WEB), name="static"),
+    ]
+    return Starlette(routes=routes, exception_handlers={HTTPException: not_found, Exception: internal})
+

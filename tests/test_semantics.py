@@ -1,0 +1,91 @@
+"""One place for each meaning: history walks and groups (engine/semantics.py) as the plan
+computes them and as the explainer shows them; the typed run interface; stable node ids;
+table look-ups of a key the table lacks; the explanation of a conditional."""
+
+from __future__ import annotations
+
+from policydsl.engine.evaluate import Run
+from policydsl.engine.semantics import RunView
+from policydsl.values import Period, Unknown
+
+SCHEMA = """
+policy demo
+entity unit
+  group by region
+  static region: text
+  yearly score: integer
+  quarterly qscore: integer
+outcome flagged "标记" is measure
+outcome paid "奖励" is reward with amount
+table reward: integer -> money
+  1 -> 300
+  2 -> 200
+"""
+
+
+def rule(condition: str, then: str = "flagged", kind: str = "unit") -> str:
+    return f'rule r\n  implements demo.1\n  cite "一"\n  for {kind}\n  when {condition}\n  then {then}\n'
+
+
+def test_a_key_the_table_lacks_has_no_value(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("score >= 0", "paid amount reward[score]"))
+    result = policies.evaluate({"unit": [{"id": "u1", "period": "2017", "region": "R", "score": 3},
+                                         {"id": "u2", "period": "2017", "region": "R", "score": 2}]})
+    assert [(d.entity, d.amount) for d in result.decisions] == [("u2", 200)]
+    (u1,) = [r for r in result.evaluation.results if r.entity == "u1"]
+    assert isinstance(u1.condition, Unknown)  # not 0: the rule is not evaluable
+
+
+def test_the_explanation_of_a_conditional_shows_the_branch_taken(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("(if score > 2 then score * 10 else score + 1000) > 0"))
+    result = policies.evaluate({"unit": [{"id": "u1", "period": "2017", "region": "R", "score": 3}]})
+    condition = result.explain("u1", "flagged", "2017").rules[0].condition
+    conditional = condition.children[0]
+    assert [c.text for c in conditional.children] == ["score > 2", "score * 10"]
+    assert conditional.value == 30
+
+
+def test_a_first_time_trace_walks_every_earlier_quarter(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("first_time(qscore >= 5)"))
+    rows = [{"id": "u1", "period": p, "region": "R", "qscore": s}
+            for p, s in (("2016-Q3", 1), ("2016-Q4", 1), ("2017-Q1", 2), ("2017-Q2", 5))]
+    result = policies.evaluate({"unit": rows})
+    history = result.explain("u1", "flagged", "2017-Q2").rules[0].condition
+    assert history.value is True
+    assert [d.split(":")[0] for d in history.detail] == ["2017-Q2", "2017-Q1", "2016-Q4", "2016-Q3"]
+
+
+def test_a_streak_trace_shows_the_periods_the_plan_counted(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("streak(score >= 5) >= 2"))
+    rows = [{"id": "u1", "period": str(y), "region": "R", "score": s} for y, s in
+            ((2014, 9), (2016, 6), (2017, 7))]  # 2015 has no record: the run is 2016-2017
+    result = policies.evaluate({"unit": rows})
+    streak = result.explain("u1", "flagged", "2017").rules[0].condition.children[0]
+    assert streak.value == 2
+    assert streak.detail == ("2017: true", "2016: true", "2015: no record")
+
+
+def test_an_aggregate_trace_shows_the_group_the_plan_used(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("rank(score, where: score > 1) <= 1"))
+    rows = [{"id": u, "period": "2017", "region": "R", "score": s} for u, s in (("u1", 5), ("u2", 1), ("u3", 5))]
+    result = policies.evaluate({"unit": rows})
+    rank = result.explain("u1", "flagged", "2017").rules[0].condition.children[0]
+    assert rank.value == 1
+    assert rank.detail[0].startswith("group region = R: 2 members where score > 1 in 2017")
+
+
+def test_the_run_is_the_typed_interface_the_plan_reads(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("score > 1"))
+    result = policies.evaluate({"unit": [{"id": "u1", "period": "2017", "region": "R", "score": 3}]})
+    run: RunView = result.evaluation.run
+    assert isinstance(run, Run)
+    for method in ("exists", "has_record", "earliest", "fact", "derived", "members"):
+        assert callable(getattr(run, method))
+    assert run.members("unit", "region", "u1", Period(2017)) == ("u1",)
+
+
+def test_node_ids_are_the_same_in_every_compilation(policy_from_text):
+    text = SCHEMA + "value v for unit = group_sum(score) + rank(score)\n" + rule("v > 1 and top(score, 1)")
+    first, second = policy_from_text(text).plan, policy_from_text(text).plan
+    assert sorted(first.nodes) == sorted(second.nodes)
+    assert "rule:demo::r:when/1" in first.nodes and "value:unit.v/0" in first.nodes

@@ -1,0 +1,312 @@
+"""The HTTP service: endpoints, the OpenAPI document, errors as located JSON (never a traceback),
+the decision log, reload, and the `serve` / `log export` commands."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+import policydsl
+from policydsl import cli
+from policydsl.service.app import make_app
+from policydsl.service.log import DecisionLog, read_decisions
+from policydsl.service.state import Holder
+from tests.conftest import ROOT
+
+POLICIES = str(ROOT / "policies")
+PROVINCE = str(ROOT / "examples" / "province")
+
+
+@pytest.fixture(scope="module")
+def holder():
+    return Holder([POLICIES], [PROVINCE])
+
+
+@pytest.fixture
+def service(holder, tmp_path):
+    log = DecisionLog(tmp_path / "decisions.db")
+    with TestClient(make_app(holder, log), raise_server_exceptions=False) as client:
+        client.log_path = tmp_path / "decisions.db"
+        yield client
+    log.close()
+
+
+def small_facts() -> dict:
+    """Two zones of 开封市 over two years, as in the --data JSON shape."""
+    rows = []
+    for zone, (abs15, dev15, abs16, dev16) in {"KF01": (10, 10, 60, 60), "KF02": (20, 20, 22, 21)}.items():
+        for period, (absolute, development) in (("2015", (abs15, dev15)), ("2016", (abs16, dev16))):
+            rows.append({"id": zone, "period": period, "city": "开封市", "absolute_index_position": absolute,
+                         "development_index_position": development, "value_added": 10, "tax_revenue": 5,
+                         "fixed_asset_investment": 8, "eliminated_in_provincial_dynamic_management": False})
+    return {"industrial_zone": rows}
+
+
+SANCTIONS = ROOT / "policies" / "kaifeng2014" / "zone_sanctions.pol"
+
+
+@pytest.fixture
+def sanctions_service(tmp_path):
+    log = DecisionLog(tmp_path / "decisions.db")
+    with TestClient(make_app(Holder([str(SANCTIONS)]), log), raise_server_exceptions=False) as client:
+        client.log_path = tmp_path / "decisions.db"
+        yield client
+    log.close()
+
+
+def test_evaluate_answers_the_same_decisions_as_the_api_with_a_request_id(sanctions_service):
+    response = sanctions_service.post("/v1/evaluate", json={"facts": small_facts()})
+    assert response.status_code == 200
+    payload = response.json()
+    expected = json.loads(policydsl.decisions_json(policydsl.load(SANCTIONS).evaluate(small_facts()).decisions))
+    assert payload["decisions"] == expected["decisions"] and payload["decisions"]
+    assert len(payload["request_id"]) == 32 and response.headers["x-request-id"] == payload["request_id"]
+    assert payload["policy_set"].startswith("sha256:") and payload["facts_hash"].startswith("sha256:")
+
+
+def test_every_answered_decision_is_in_the_log_with_its_request_and_hashes(sanctions_service):
+    payload = sanctions_service.post("/v1/evaluate", json={"facts": small_facts(), "period": "2016"}).json()
+    logged = read_decisions(sanctions_service.log_path, request_id=payload["request_id"])
+    assert [(r["entity"], r["outcome"], r["rule"], r["period"]) for r in logged] == \
+        [(d["entity"], d["outcome"], d["rule"], d["period"]) for d in payload["decisions"]]
+    assert {r["policy_set"] for r in logged} == {payload["policy_set"]}
+    assert {r["facts_hash"] for r in logged} == {payload["facts_hash"]}
+    back = sanctions_service.get("/v1/decisions", params={"entity": "KF01", "period": "2016"}).json()
+    assert back["count"] == sum(d["entity"] == "KF01" for d in payload["decisions"]) > 0
+
+
+def test_the_same_facts_give_the_same_facts_hash_and_different_facts_another(sanctions_service):
+    first = sanctions_service.post("/v1/evaluate", json={"facts": small_facts()}).json()
+    second = sanctions_service.post("/v1/evaluate", json={"facts": small_facts()}).json()
+    changed = small_facts()
+    changed["industrial_zone"][1]["absolute_index_position"] = 99
+    third = sanctions_service.post("/v1/evaluate", json={"facts": changed}).json()
+    assert first["facts_hash"] == second["facts_hash"] != third["facts_hash"]
+    assert first["request_id"] != second["request_id"]
+
+
+def test_evaluate_filters_by_period_kind_outcome_policy_and_as_of(service):
+    every = service.post("/v1/evaluate", json={"dataset": "province"}).json()["decisions"]
+    sanctions = service.post("/v1/evaluate", json={"dataset": "province", "period": "2016",
+                                                   "kind": ["sanction"]}).json()["decisions"]
+    assert sanctions == [d for d in every if d["period"] == "2016" and d["outcome_kind"] == "sanction"]
+    early = service.post("/v1/evaluate", json={"dataset": "province", "as_of": "2015-12-31"}).json()["decisions"]
+    assert early and all(d["period"][:4] <= "2015" for d in early)
+    assert early == [d for d in every if d["period"][:4] <= "2015"]
+    one = service.post("/v1/evaluate", json={"dataset": "province", "entities": ["Z11"],
+                                             "outcome": "zone_head_replacement_ordered"}).json()["decisions"]
+    assert one and {(d["entity"], d["outcome"]) for d in one} == {("Z11", "zone_head_replacement_ordered")}
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ({"facts": {"industrial_zone": [{"id": "Z1", "period": "2016", "absolute_index_position": "many"}]}},
+     422, "absolute_index_position"),
+    ({"facts": {"industrial_zon": []}, "strict": True}, 422, "industrial_zone"),
+    ({"facts": []}, 400, "`facts` must be an object"),
+    ({"dataset": "provinse"}, 422, "no data set `provinse`"),
+    ({"dataset": "province", "period": "2099"}, 422, "no data for period 2099"),
+    ({"dataset": "province", "period": "20x6"}, 422, "`period`"),
+    ({"dataset": "province", "entities": ["Z1l"]}, 422, "no entity `Z1l`"),
+    ({"dataset": "province", "kind": "sanctions"}, 422, "did you mean `sanction`"),
+    ({"dataset": "province", "as_of": "yesterday"}, 422, "`as_of`"),
+    ({"dataset": "province", "facts": {}}, 400, "not both"),
+])
+def test_input_errors_are_400_or_422_with_located_messages(sanctions_service, service, body, status, words):
+    client = service if "dataset" in body else sanctions_service
+    response = client.post("/v1/evaluate", json=body)
+    assert response.status_code == status
+    payload = response.json()
+    text = json.dumps(payload, ensure_ascii=False)
+    assert words in text and "Traceback" not in text and payload["request_id"]
+
+
+def test_data_warnings_come_back_with_the_answer(sanctions_service):
+    payload = sanctions_service.post("/v1/evaluate", json={"facts": {**small_facts(), "industrial_zon": []}}).json()
+    assert payload["decisions"] and any("industrial_zone" in w["text"] for w in payload["warnings"])
+
+
+def test_bad_data_carries_the_same_messages_as_the_cli(sanctions_service, tmp_path, capsys):
+    facts = {"industrial_zone": [{"id": "Z1", "period": "2016", "city": "开封市", "absolute_index_position": "x"}]}
+    payload = sanctions_service.post("/v1/evaluate", json={"facts": facts}).json()
+    data = tmp_path / "facts.json"
+    data.write_text(json.dumps(facts, ensure_ascii=False), encoding="utf-8")
+    assert cli.main(["eval", str(SANCTIONS), "--data", str(data)]) == 2
+    err = capsys.readouterr().err
+    for problem in payload["problems"]:
+        assert problem.split(": ", 1)[1] in err  # the same message; the file name differs (<data> vs path)
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"\xff\xfe", b'"text"'])
+def test_a_body_that_is_not_a_json_object_is_a_400(service, raw):
+    response = service.post("/v1/evaluate", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 400 and "error" in response.json()
+
+
+def test_explain_and_why_not_answer_with_the_tree_the_text_and_the_siblings(service):
+    body = {"dataset": "province", "entity": "Z11", "period": "2016", "outcome": "zone_head_replacement_ordered"}
+    why = service.post("/v1/explain", json=body).json()["explanation"]
+    assert why["status"] == "active" and why["rules"][0]["cite"] == "四(五)2(7)"
+    assert why["rules"][0]["quote"] and "责令县委调整" in why["rules"][0]["quote"]
+    assert "责令县委调整" in why["text"]
+    siblings = {s["outcome"]: s["status"] for s in why["siblings"]}
+    assert siblings and "zone_head_replacement_ordered" not in siblings
+    assert any(status == "not_fired" for status in siblings.values())
+    why_not = service.post("/v1/why-not", json={**body, "outcome": "zone_head_removal_recommended"}).json()
+    assert why_not["explanation"]["question"] == "why_not"
+    assert why_not["explanation"]["status"] in ("not_fired", "not_evaluable")
+
+
+def test_explain_errors_are_422_with_a_hint(service):
+    response = service.post("/v1/explain", json={"dataset": "province", "entity": "Z11",
+                                                 "outcome": "zone_head_replacement_orderd"})
+    assert response.status_code == 422 and "did you mean `zone_head_replacement_ordered`" in response.json()["error"]
+    response = service.post("/v1/explain", json={"dataset": "province", "outcome": "zone_head_replacement_ordered"})
+    assert response.status_code == 400 and "`entity` is required" in response.json()["error"]
+
+
+def test_policies_lists_documents_in_force_dates_and_the_set_hash(service, holder):
+    payload = service.get("/v1/policies").json()
+    assert payload["policy_set"] == holder.current.policy_set_hash
+    by_id = {p["id"]: p for p in payload["policies"]}
+    assert set(by_id) == {"henan2014", "kaifeng2014", "xuchang2018", "zhoukou2014", "zhoukou2017"}
+    assert by_id["henan2014"]["document"] == "豫政办〔2014〕49号"
+    assert by_id["henan2014"]["in_force_until"] == "2014-12-31"
+    assert any(f.endswith("zone_sanctions.pol") for f in by_id["kaifeng2014"]["files"])
+    assert service.get("/healthz").json()["status"] == "ok"
+
+
+def test_openapi_documents_every_endpoint_and_each_kinds_facts_with_types(service):
+    document = service.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.1")
+    assert {"/v1/evaluate", "/v1/explain", "/v1/why-not", "/v1/policies", "/v1/decisions", "/healthz"} <= \
+        set(document["paths"])
+    schemas = document["components"]["schemas"]
+    program = policydsl.load(POLICIES).program
+    for kind, entity in program.entities.items():
+        properties = schemas[f"{kind}_row"]["properties"]
+        assert set(entity.facts) <= set(properties)
+    zone = schemas["industrial_zone_row"]["properties"]
+    assert zone["absolute_index_position"]["x-policydsl-type"] == "integer"
+    assert zone["eliminated_in_provincial_dynamic_management"]["type"] == "boolean"
+    assert zone["city"]["type"] == "string"
+    money = [f for f in zone.values() if f.get("x-unit") == "万元"]
+    assert money and all("anyOf" in f for f in money)
+
+
+def test_the_openapi_document_validates_a_real_request(service):
+    jsonschema = pytest.importorskip("jsonschema")
+    document = service.get("/openapi.json").json()
+    schema = {"$ref": "#/components/schemas/evaluate_request", "components": document["components"]}
+    jsonschema.validate({"facts": small_facts(), "period": "2016"}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"facts": {"industrial_zone": [{"id": "Z1", "value_added": True}]}}, schema)
+
+
+def test_unknown_paths_and_methods_are_json_errors(service):
+    assert service.get("/v1/nothing").status_code == 404
+    response = service.get("/v1/evaluate")
+    assert response.status_code == 405 and "error" in response.json()
+
+
+def test_decisions_query_rejects_a_bad_limit_or_period(service):
+    assert service.get("/v1/decisions", params={"limit": "-3"}).status_code == 400
+    assert service.get("/v1/decisions", params={"period": "20x6"}).status_code == 422
+
+
+def copy_of_sanctions(tmp_path):
+    """A copy of kaifeng2014's zone sanctions with the schema it imports: (folder, policy file)."""
+    folder = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies" / "schema", folder / "schema")
+    (folder / "kaifeng2014").mkdir()
+    policy = folder / "kaifeng2014" / "zone_sanctions.pol"
+    policy.write_text(SANCTIONS.read_text(encoding="utf-8"), encoding="utf-8")
+    return folder, policy
+
+
+def test_reload_swaps_the_policy_set_atomically_and_a_broken_reload_keeps_the_old(tmp_path):
+    folder, policy = copy_of_sanctions(tmp_path)
+    holder = Holder([str(folder)])
+    before = holder.current
+    policy.write_text(policy.read_text(encoding="utf-8") + "\n# revised\n", encoding="utf-8")
+    assert holder.reload() is None
+    assert holder.current is not before and holder.current.policy_set_hash != before.policy_set_hash
+    revised = holder.current
+    policy.write_text("policy broken\nrule r\n  when x >= \n", encoding="utf-8")
+    problem = holder.reload()
+    assert problem and "error[" in problem
+    assert holder.current is revised  # still serving the last good set
+
+
+def test_log_export_writes_csv_of_the_logged_decisions(sanctions_service, capsys, tmp_path):
+    payload = sanctions_service.post("/v1/evaluate", json={"facts": small_facts()}).json()
+    target = tmp_path / "log.csv"
+    assert cli.main(["log", "export", "--log-db", str(sanctions_service.log_path), "-o", str(target)]) == 0
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert len(rows) == len(payload["decisions"])
+    assert {r["request_id"] for r in rows} == {payload["request_id"]}
+    assert [r["outcome"] for r in rows] == [d["outcome"] for d in payload["decisions"]]
+
+
+def test_log_export_of_a_missing_log_is_an_input_error(capsys, tmp_path):
+    assert cli.main(["log", "export", "--log-db", str(tmp_path / "none.db")]) == 2
+    assert "no decision log" in capsys.readouterr().err
+
+
+def test_the_log_is_in_wal_mode(sanctions_service):
+    import sqlite3
+
+    sanctions_service.post("/v1/evaluate", json={"facts": small_facts()})
+    with sqlite3.connect(sanctions_service.log_path) as connection:
+        assert connection.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_serve_with_bad_policies_exits_like_the_cli(capsys, tmp_path):
+    broken = tmp_path / "broken.pol"
+    broken.write_text("policy p\nrule r\n  when x >= \n", encoding="utf-8")
+    assert cli.main(["serve", str(broken), "--log-db", str(tmp_path / "d.db")]) == 1
+    assert "error[" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="SIGHUP is POSIX")
+def test_serve_answers_over_http_and_reloads_on_sighup(tmp_path):
+    folder, policy = copy_of_sanctions(tmp_path)
+    server = subprocess.Popen([sys.executable, "-m", "policydsl", "serve", str(folder), "--port", "0",
+                               "--log-db", str(tmp_path / "d.db")], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        base = None
+        deadline = time.monotonic() + 60
+        while base is None and time.monotonic() < deadline:
+            line = server.stderr.readline()
+            if "running on" in line.lower():
+                base = line.split("running on ")[1].split()[0]
+        assert base, "the server did not start"
+        first = httpx.get(f"{base}/v1/policies").json()["policy_set"]
+        policy.write_text(policy.read_text(encoding="utf-8") + "\n# revised\n", encoding="utf-8")
+        server.send_signal(signal.SIGHUP)
+        for _ in range(100):
+            time.sleep(0.1)
+            now = httpx.get(f"{base}/v1/policies").json()["policy_set"]
+            if now != first:
+                break
+        assert now != first
+        assert httpx.post(f"{base}/v1/evaluate", json={"facts": small_facts()}).status_code == 200
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+
+
+def test_the_page_is_served_at_the_root(service):
+    response = service.get("/")
+    assert response.status_code == 200 and "text/html" in response.headers["content-type"]
