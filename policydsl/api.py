@@ -24,6 +24,7 @@ from policydsl.diagnostics import DataError, Diagnostic, PolicyError, SourceFile
 from policydsl.engine.evaluate import Decision, Evaluation, evaluate
 from policydsl.engine.explain import Explanation, explain_decision, explain_why_not
 from policydsl.engine.graph import build_graph, cycle_diagnostics
+from policydsl.language.constants import constant_diagnostics
 from policydsl.language.ir import Program
 from policydsl.language.limits import run_deep
 from policydsl.engine.plan import Plan, make_plan
@@ -61,6 +62,8 @@ def _compile(paths: list[str | Path]) -> Compiled:
     diagnostics = list(built.diagnostics) + found
     graph = build_graph(program)
     diagnostics += cycle_diagnostics(graph, program)
+    if not any(d.is_error for d in diagnostics):
+        diagnostics += constant_diagnostics(program, graph)  # what can be known before data
     return Compiled(program=program, graph=graph, diagnostics=tuple(diagnostics), sources=built.sources,
                     scopes=scopes_of(built.modules))
 

@@ -66,4 +66,5 @@ def check_golden(path: Path, actual: str, update: bool) -> None:
 settings.register_profile("ci", max_examples=40, derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("long", max_examples=2000, deadline=None, print_blob=True)
 settings.load_profile("ci")
-settings.register_profile("medium", max_examples=300, deadline=None, print_blob=True)
+# bench/mutation.py runs the differential tests once per mutant: fewer examples, still pinned
+settings.register_profile("mutation", max_examples=15, derandomize=True, deadline=None)

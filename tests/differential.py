@@ -66,8 +66,25 @@ def planned(policy_set: policydsl.PolicySet, rows: dict) -> Observed:
     return Observed(values, results, [decision_tuple(d) for d in result.decisions])
 
 
+def columnar(policy_set: policydsl.PolicySet, rows: dict) -> Observed:
+    """The columnar executor (`policydsl.engine.columnar`): its own values where it computed them,
+    the row executor's for the rules and values it hands over (dump --stage plan says which)."""
+    from policydsl.engine.columnar.execute import evaluate_columnar
+
+    row = planned(policy_set, rows)
+    evaluation = evaluate_columnar(policy_set.plan, rows, keep_values=True)
+    values = dict(row.values)
+    for (kind, name, entity, period), value in evaluation.values.items():
+        if (kind, name, entity, str(period)) in values:
+            values[(kind, name, entity, str(period))] = comparable(value)
+    results = {(r.rule, r.entity_kind, r.entity, str(r.period)): comparable(r.condition)
+               for r in evaluation.results}
+    return Observed(values, results, [decision_tuple(d) for d in evaluation.decisions])
+
+
 EXECUTORS: dict[str, Callable[[policydsl.PolicySet, dict], Observed]] = {
     "plan": planned,
+    "columnar": columnar,
 }
 
 

@@ -148,3 +148,13 @@ def test_the_documentation_describes_every_field_of_the_schema():
     for name in ("case", "expectation", "absence"):
         fields |= set(definitions[name]["properties"])
     assert not [f for f in sorted(fields) if f"`{f}`" not in doc]
+
+
+def test_a_scenario_file_that_names_no_policy_is_refused_not_guessed(tmp_path, capsys):
+    stray = tmp_path / "cases.json"
+    stray.write_text(json.dumps({"cases": GOOD}), encoding="utf-8")
+    assert main(["test", str(stray)]) == 2
+    assert "which policy does it test" in capsys.readouterr().err
+    write(tmp_path, [])
+    stray.write_text(json.dumps({"policy": "taxwatch.pol", "cases": GOOD}), encoding="utf-8")
+    assert main(["test", str(stray)]) == 0

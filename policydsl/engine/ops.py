@@ -12,6 +12,7 @@ Numbers stay exact: division yields a Fraction.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Sequence
 from fractions import Fraction
@@ -250,6 +251,32 @@ def competition_rank(own: object, others: Sequence[object], descending: bool) ->
     if descending:
         return 1 + sum(1 for v in others if v > own)
     return 1 + sum(1 for v in others if v < own)
+
+
+def sorted_known(members: Sequence[object]) -> list:
+    """The known values of a group, ascending: computed once per group and period, they rank any
+    member by bisection (`ranked`)."""
+    return sorted(v for v in members if not isinstance(v, Unknown))
+
+
+def ranked(own: object, ascending_known: Sequence[object], descending: bool) -> int:
+    """`competition_rank(own, known, descending)` over pre-sorted known values, in O(log n)."""
+    if descending:
+        return 1 + len(ascending_known) - bisect.bisect_right(ascending_known, own)
+    return 1 + bisect.bisect_left(ascending_known, own)
+
+
+def rank_aggregate(function: str, own: object, ascending_known: Sequence[object], descending: bool, n: int,
+                   own_included: bool = True) -> object:
+    """rank, top or bottom as `aggregate` gives them, over pre-sorted known values."""
+    if not own_included:
+        return Unknown()
+    if isinstance(own, Unknown):
+        return own
+    if function == "bottom":
+        return ranked(own, ascending_known, not descending) <= n
+    rank = ranked(own, ascending_known, descending)
+    return rank if function == "rank" else rank <= n
 
 
 def aggregate(function: str, own: object, members: Sequence[object], descending: bool, n: int,

@@ -98,6 +98,7 @@ class Group:
 
     values: Mapping[str, object]  # member id -> its value, in member order
     present: int  # members with a record in the period, before the filter
+    summary: dict = attrs.field(factory=dict, eq=False, repr=False)  # what every member shares, once
 
     @property
     def members(self) -> tuple[str, ...]:
@@ -125,6 +126,13 @@ def aggregate(function: str, descending: bool, n: int, seen: Group | Unknown, en
     if isinstance(seen, Unknown):
         return seen
     included = entity in seen.values
-    own = seen.values[entity] if included else operand(entity)
-    return ops.aggregate(function, own, list(seen.values.values()), descending, n,
-                         own_included=included or not filtered)
+    # computed once per group and period, never per member (a city-wide mean is one sum)
+    if function in ("rank", "top", "bottom"):
+        known = seen.summary.get("sorted")
+        if known is None:
+            known = seen.summary["sorted"] = ops.sorted_known(list(seen.values.values()))
+        own = seen.values[entity] if included else operand(entity)
+        return ops.rank_aggregate(function, own, known, descending, n, own_included=included or not filtered)
+    if function not in seen.summary:
+        seen.summary[function] = ops.aggregate(function, None, list(seen.values.values()), descending, n)
+    return seen.summary[function]

@@ -143,6 +143,11 @@ class _Resolver:
                     known.setdefault(item.key, (item.value, item.span))
         found = {}
         for name, (module, decl) in first.items():
+            start, until = meta[name].get("in_force_from"), meta[name].get("in_force_until")
+            if start and until and start[0] is not None and until[0] is not None and start[0] > until[0]:
+                self.fail("E308", f"policy `{name}` comes into force on {start[0]}, after it ends on {until[0]}",
+                          start[1], notes=(Note(message="in force until", span=until[1]),),
+                          hint="swap the dates, or correct the one mistyped")
             values = {key: value for key, (value, _) in meta[name].items() if key != "short_name"}
             found[name] = ir.Policy(name=name, path=module.path, supersedes=tuple(supersedes.get(name, ())),
                                     span=decl.span, **values)
@@ -385,7 +390,15 @@ class _Resolver:
                 self.fail("E202", f"a rule's condition must be true or false, not `{condition.type}`",
                           decl.condition.span)
         consequences = []
+        listed: dict[str, Span] = {}
         for item in decl.consequences:
+            if item.outcome.name in listed:
+                self.fail("E307", f"rule `{decl.name}` lists the outcome `{item.outcome.name}` twice", item.span,
+                          notes=(Note(message="first listed here", span=listed[item.outcome.name]),),
+                          hint="each outcome once per rule: listed twice, an amount would be paid twice")
+                ok = False
+                continue
+            listed[item.outcome.name] = item.span
             if not self.outcome_ref(item.outcome, outcomes):
                 ok = False
                 continue

@@ -97,7 +97,8 @@ def _default_policies(file: Path) -> tuple[Path, ...]:
         return (file.parent.parent,)
     if file.name.endswith(".scenarios.json"):
         return _policy_of_file(file.with_name(file.name[: -len(".scenarios.json")] + ".pol"))
-    return (file.parent,)
+    raise ScenarioError(f"{file}: which policy does it test? Keep it in a policy folder's scenarios/, name it "
+                        f"NAME.scenarios.json beside NAME.pol, or give \"policy\": \"path/to/policy.pol\"")
 
 
 def _declared_policy(file: Path) -> list[str]:
@@ -166,7 +167,7 @@ def validate(content: object, path: Path) -> tuple[list[str], dict[int, list[str
     for problem in sorted(validator.iter_errors(content), key=lambda e: list(map(str, e.absolute_path))):
         where = list(problem.absolute_path)
         if len(where) >= 2 and where[0] == "cases" and isinstance(where[1], int):
-            field = _field(where[2:])
+            field = _field(where[2:]) if len(where) > 2 else "(the case itself)"
             per_case.setdefault(where[1], []).append(f"field `{field}`: {problem.message}")
         else:
             whole.append(f"{path}: field `{_field(where)}`: {problem.message}")

@@ -39,7 +39,8 @@ from policydsl.values import Period, Unknown, normalise_number
 PAYLOAD_COLUMNS = {"amount_num": pl.Int64, "amount_den": pl.Int64, "value_num": pl.Int64,
                    "value_den": pl.Int64, "value_text": pl.String, "value_bool": pl.Boolean}
 LIGHT_SCHEMA = {"kind": pl.String, ENTITY: pl.String, "@pk": pl.String, PERIOD: pl.Int64,
-                "rule": pl.Int64, "consequence": pl.Int64, "outcome": pl.String, **PAYLOAD_COLUMNS}
+                "rule": pl.Int64, "consequence": pl.Int64, "outcome": pl.String, **PAYLOAD_COLUMNS,
+                "superseded_by": pl.String}
 
 
 class ColumnarEvaluation:
@@ -58,6 +59,7 @@ class ColumnarEvaluation:
         self._dataset_source = dataset_source
         self._period = period
         self.as_of = as_of
+        self.values: dict = {}  # with keep_values: (kind, name, entity, period) -> value
         self._decisions: tuple[Decision, ...] | None = None
         self._results: tuple[RuleResult, ...] | None = None
         self._dataset: Dataset | None = None
@@ -72,7 +74,7 @@ class ColumnarEvaluation:
 
     def active_outcomes(self, kind: str) -> Iterator[tuple[str, str]]:
         """(entity, outcome) of every active decision of one kind, without building decisions."""
-        light = self.light.filter(pl.col("kind") == kind)
+        light = self.light.filter((pl.col("kind") == kind) & pl.col("superseded_by").is_null())
         yield from zip(light[ENTITY].to_list(), light["outcome"].to_list())
         for decision in self.materialised:
             if decision.entity_kind == kind and decision.status == "active":
@@ -116,8 +118,11 @@ def decision_from_row(plan: Plan, row: Mapping) -> Decision:
     compiled = plan.rules[row["rule"]]
     consequence = compiled.rule.consequences[row["consequence"]]
     period = C.period_of(row[PERIOD], row["@pk"])
-    return decision_of(compiled.rule, plan.program.outcomes[consequence.outcome], row[ENTITY], period,
-                       _number(row["amount_num"], row["amount_den"]), _value(row))
+    decision = decision_of(compiled.rule, plan.program.outcomes[consequence.outcome], row[ENTITY], period,
+                           _number(row["amount_num"], row["amount_den"]), _value(row))
+    if row.get("superseded_by") is not None:
+        return attrs.evolve(decision, status="superseded", superseded_by=row["superseded_by"])
+    return decision
 
 
 def _number(num, den) -> object:
@@ -185,7 +190,8 @@ def _den(value: Num) -> pl.Expr:
 
 def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid, lowering: FrameLowering,
                outputs: dict[int, dict[str, pl.Expr]], period: Period | None, wanted: set[str] | None,
-               as_of: dt.date | None, conditions: list, light_parts: list[pl.DataFrame]) -> None:
+               as_of: dt.date | None, conditions: list, light_parts: list[pl.DataFrame],
+               keep: list | None = None) -> None:
     frame = grid.frame.lazy()
     for step in lowering.steps:
         frame = frame.with_columns(step)
@@ -195,7 +201,10 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
         frame = frame.filter(pl.col(PERIOD) == C.period_index(period))
     if wanted is not None:
         frame = frame.filter(pl.col(ENTITY).is_in(sorted(wanted)))
-    table = frame.select([ENTITY, PERIOD, *(e.meta.output_name() for e in rule_columns)]).collect()
+    kept = [c for c in _value_columns(lowering)] if keep is not None else []
+    table = frame.select([ENTITY, PERIOD, *(e.meta.output_name() for e in rule_columns), *kept]).collect()
+    if keep is not None:
+        keep.append((kind, pk, table.select(ENTITY, PERIOD, *kept), dict(lowering.derived)))
     periods = table[PERIOD].unique().to_list()
     for index, columns in outputs.items():
         rule = plan.rules[index].rule
@@ -223,12 +232,16 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
             light_parts.append(fired.select(
                 pl.lit(kind).alias("kind"), ENTITY, pl.lit(pk).alias("@pk"), PERIOD,
                 pl.lit(index, dtype=pl.Int64).alias("rule"), pl.lit(position, dtype=pl.Int64).alias("consequence"),
-                pl.lit(consequence.outcome).alias("outcome"), *payload))
+                pl.lit(consequence.outcome).alias("outcome"), *payload,
+                pl.lit(None, dtype=pl.String).alias("superseded_by")))
 
 
 def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, period: Period | None = None,
                       entities: Iterable[str] | None = None, as_of: dt.date | None = None,
-                      support: Mapping[str, str | None] | None = None) -> ColumnarEvaluation:
+                      support: Mapping[str, str | None] | None = None, keep_values: bool = False
+                      ) -> ColumnarEvaluation:
+    """Evaluate the plan columnar; `keep_values` also keeps every derived value it computed
+    (`ColumnarEvaluation.values`, for the differential tests), which costs memory on big runs."""
     program = plan.program
     schemas = program.entities
     if isinstance(source, Dataset):
@@ -244,6 +257,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
             frames.setdefault((compiled.rule.entity, compiled.rule.evaluated_per), []).append(index)
     conditions: list = []
     light_parts: list[pl.DataFrame] = []
+    kept_values: list | None = [] if keep_values else None
     found = {C.period_of(t, pk) for table in tables.values()
              for pk, t in table.rows.select("@pk", PERIOD).unique().iter_rows()}
     for (kind, pk), indices in frames.items():
@@ -257,7 +271,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         lowering, outputs = _lower_rules(plan, indices, grid, kind, fallbacks)
         if outputs:
             _run_frame(plan, kind, pk, indices, grid, lowering, outputs, period, wanted, as_of, conditions,
-                       light_parts)
+                       light_parts, kept_values)
     light = pl.concat(light_parts) if light_parts else pl.DataFrame(schema=LIGHT_SCHEMA)
     materialised: list[Decision] = []
     row = None
@@ -271,15 +285,52 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     materialised += [d for d in document_status(program, sorted(found), period, as_of)
                      if wanted is None or d.entity in wanted]
     light, materialised = _combined(plan, light, materialised)
-    return ColumnarEvaluation(plan=plan, light=light, materialised=materialised, conditions=conditions, row=row,
+    evaluation = ColumnarEvaluation(plan=plan, light=light, materialised=materialised, conditions=conditions, row=row,
                               fallbacks=fallbacks, dataset_source=source if dataset is None else dataset,
                               period=period, as_of=as_of)
+    evaluation.values = _values(program, kept_values or [])
+    return evaluation
+
+
+def _value_columns(lowering: FrameLowering) -> list[str]:
+    names = []
+    for value in lowering.derived.values():
+        if isinstance(value, Num):
+            names.append(value.num.meta.output_name())
+            if not value.static:
+                names.append(value.den.meta.output_name())
+        else:
+            names.append(value.expr.meta.output_name())
+    return names
+
+
+def _values(program, kept: list) -> dict[tuple[str, str, str, Period], object]:
+    """(kind, value name, entity, period) -> value, for the derived values computed columnar."""
+    found = {}
+    for kind, pk, table, derived in kept:
+        for name, value in derived.items():
+            column = (value.num if isinstance(value, Num) else value.expr).meta.output_name()
+            dens = (table[value.den.meta.output_name()].to_list() if isinstance(value, Num) and not value.static
+                    else None)
+            for row, (entity, at, item) in enumerate(zip(table[ENTITY], table[PERIOD], table[column])):
+                if isinstance(value, Num):
+                    den = dens[row] if dens is not None else value.den
+                    item = Unknown() if item is None or den is None else _number(item, den)
+                elif item is None:
+                    item = Unknown()
+                found[(kind, name, entity, C.period_of(at, pk))] = item
+    return found
 
 
 def _combined(plan: Plan, light: pl.DataFrame, materialised: list[Decision]
               ) -> tuple[pl.DataFrame, list[Decision]]:
-    """Apply ladders and highest-only groups where two members of one combination fired."""
-    combined_outcomes = {o for c in plan.program.combinations for level in c.levels for o in level}
+    """Apply ladders and highest-only groups where two members of one combination fired.
+
+    Cases with only columnar decisions under ladders whose outcomes belong to no other
+    combination are resolved on the table (`_ladders`); the rest go through `combine.combine`,
+    the one meaning of combination, as `Decision` objects."""
+    combinations = plan.program.combinations
+    combined_outcomes = {o for c in combinations for level in c.levels for o in level}
     if not combined_outcomes:
         return light, materialised
     keys = ["kind", ENTITY, "@pk", PERIOD]
@@ -288,9 +339,19 @@ def _combined(plan: Plan, light: pl.DataFrame, materialised: list[Decision]
                           for d in materialised if d.outcome in combined_outcomes],
                          schema={"kind": pl.String, ENTITY: pl.String, "@pk": pl.String, PERIOD: pl.Int64},
                          orient="row")
+    counted = members.group_by(keys).len()
     cases = pl.concat([members, extra]).group_by(keys).len().filter(pl.col("len") >= 2).select(keys)
     if cases.height == 0:
         return light, materialised
+    on_table = _table_ladders(combinations)
+    if on_table is not None:
+        # cases where a row-executed rule took part stay with combine.combine
+        mixed = extra.join(counted, on=keys, how="semi").unique() if extra.height else extra
+        table_cases = cases.join(mixed, on=keys, how="anti")
+        light = _ladders(plan, light, table_cases, on_table, keys)
+        cases = cases.join(table_cases, on=keys, how="anti")
+        if cases.height == 0:
+            return light, materialised
     touched = light.join(cases, on=keys, how="semi")
     untouched = light.join(cases, on=keys, how="anti", maintain_order="left")
     case_keys = {tuple(k) for k in cases.iter_rows()}
@@ -298,5 +359,49 @@ def _combined(plan: Plan, light: pl.DataFrame, materialised: list[Decision]
               if (d.entity_kind, d.entity, d.period.kind, C.period_index(d.period)) in case_keys]
     outside = [d for d in materialised
                if (d.entity_kind, d.entity, d.period.kind, C.period_index(d.period)) not in case_keys]
-    decided = combine(plan.program.combinations, [decision_from_row(plan, r) for r in touched.iter_rows(named=True)] + inside)
+    decided = combine(combinations, [decision_from_row(plan, r) for r in touched.iter_rows(named=True)] + inside)
     return untouched, outside + decided
+
+
+def _table_ladders(combinations) -> dict[str, tuple[int, int]] | None:
+    """outcome -> (ladder, level) when every combination is a ladder and no outcome is in two."""
+    found: dict[str, tuple[int, int]] = {}
+    for index, combination in enumerate(combinations):
+        if combination.mode != "ladder":
+            return None
+        for level, outcomes in enumerate(combination.levels):
+            for outcome in outcomes:
+                if outcome in found:
+                    return None
+                found[outcome] = (index, level)
+    return found
+
+
+def _ladders(plan: Plan, light: pl.DataFrame, cases: pl.DataFrame, ladders: dict[str, tuple[int, int]],
+             keys: list[str]) -> pl.DataFrame:
+    """combine.combine's ladder on the table: in each case the strongest level fired stays active;
+    weaker fired levels are superseded by the rule of the first (in decision order) strongest one."""
+    if cases.height == 0:
+        return light
+    # decision order within a case: policy, catalogue id, rule, outcome
+    orders = sorted(((c.rule.policy, c.rule.implements, c.rule.name, q.outcome), i, j)
+                    for i, c in enumerate(plan.rules) for j, q in enumerate(c.rule.consequences))
+    order_of = {(i, j): position for position, (_, i, j) in enumerate(orders)}
+    rule_ids = {i: c.rule.implements for i, c in enumerate(plan.rules)}
+    order_frame = pl.DataFrame({"rule": [i for (i, _j) in order_of], "consequence": [j for (_i, j) in order_of],
+                                "@order": list(order_of.values())},
+                               schema={"rule": pl.Int64, "consequence": pl.Int64, "@order": pl.Int64})
+    ladder_frame = pl.DataFrame({"outcome": list(ladders), "@ladder": [v[0] for v in ladders.values()],
+                                 "@level": [v[1] for v in ladders.values()]},
+                                schema={"outcome": pl.String, "@ladder": pl.Int64, "@level": pl.Int64})
+    inside = (light.join(cases, on=keys, how="semi").join(ladder_frame, on="outcome", how="left")
+              .join(order_frame, on=["rule", "consequence"], how="left"))
+    group = [*keys, "@ladder"]
+    top = pl.col("@level").max().over(group)
+    winner = (pl.col("rule").filter(pl.col("@level") == top).sort_by(
+        pl.col("@order").filter(pl.col("@level") == top)).first().over(group))
+    resolved = inside.with_columns(
+        pl.when(pl.col("@ladder").is_not_null() & (pl.col("@level") < top))
+        .then(winner.replace_strict(rule_ids, return_dtype=pl.String)).otherwise(None).alias("superseded_by"))
+    outside = light.join(cases, on=keys, how="anti", maintain_order="left")
+    return pl.concat([outside, resolved.select(light.columns)])
