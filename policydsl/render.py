@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Sequence
 
 from policydsl.engine.evaluate import Decision
@@ -226,6 +227,86 @@ def decisions_xlsx(decisions: Sequence[Decision], path: str) -> None:
 
 # ---- explanations as text ---------------------------------------------------------------
 
+_ARITH_SIGNS = {"+": "+", "-": "−", "*": "×", "/": "÷"}
+_ARITH_STRENGTH = {"+": 1, "-": 1, "*": 2, "/": 2}
+
+
+def _substituted(node: TraceNode, parent_op: str | None = None, right: bool = False) -> str:
+    """An arithmetic expression with each operand replaced by its value: 0.4 × 117 + 0.6 × 31."""
+    if node.kind == "expr" and node.op in _ARITH_SIGNS and len(node.children) == 2:
+        left, right_child = node.children
+        text = (f"{_substituted(left, node.op)} {_ARITH_SIGNS[node.op]} "
+                f"{_substituted(right_child, node.op, right=True)}")
+        if parent_op is not None and (_ARITH_STRENGTH[node.op] < _ARITH_STRENGTH[parent_op]
+                                      or (right and _ARITH_STRENGTH[node.op] == _ARITH_STRENGTH[parent_op]
+                                          and parent_op in "-/")):
+            return f"({text})"
+        return text
+    if node.kind == "expr" and node.op == "neg" and len(node.children) == 1:
+        return f"−{_substituted(node.children[0], '*')}"
+    return format_value(node.value)
+
+
+def arithmetic(node: TraceNode) -> str | None:
+    """The arithmetic behind a computed number, from the trace's own values (nothing recomputed):
+    `0.4 × 117 + 0.6 × 31 = 65.4` for an expression, `65.4 − 24.2 = 41.2` for `change(x)`;
+    None for anything that is not arithmetic, or whose value is unknown."""
+    if isinstance(node.value, Unknown) or isinstance(node.value, bool):
+        return None
+    if node.kind == "expr" and node.op in (*_ARITH_SIGNS, "neg"):
+        return f"{_substituted(node)} = {format_value(node.value)}"
+    if node.kind == "history" and node.text.startswith("change(") and len(node.children) == 2:
+        now, before = node.children
+        return f"{format_value(now.value)} − {format_value(before.value)} = {format_value(node.value)}"
+    if node.kind == "value" and len(node.children) == 1:
+        inner = arithmetic(node.children[0])
+        # the value's own form of the result (a percent stays a percent)
+        return inner.rsplit(" = ", 1)[0] + f" = {format_value(node.value)}" if inner else None
+    return None
+
+
+# Chinese for the words of the policy language and of the explainer's notes, for `--lang zh`.
+_ZH_OPERATORS = ((" and ", " 且 "), (" or ", " 或 "), ("not ", "非 "), (">=", "≥"), ("<=", "≤"), ("!=", "≠"),
+                 (" in {", " 属于 {"))
+_ZH_KINDS = {"sanction": "惩戒", "reward": "奖励", "eligibility": "资格", "measure": "措施",
+             "classification": "认定", "target": "目标", "deadline": "时限", "computed": "计算值",
+             "status": "文件效力"}
+_ZH_DETAIL = (
+    (re.compile(r"^group (.+?): (\d+) members where (.+) in (\S+)(, (\d+) without a value)?$"),
+     lambda m: f"分组 {m[1]}：{m[4]} 期满足 {m[3]} 的成员共{m[2]}个" + (f"，其中{m[6]}个无数值" if m[6] else "")),
+    (re.compile(r"^group (.+?): (\d+) members in (\S+)(, (\d+) without a value)?$"),
+     lambda m: f"分组 {m[1]}：{m[3]} 期成员共{m[2]}个" + (f"，其中{m[5]}个无数值" if m[5] else "")),
+    (re.compile(r"^ordered descending: (.*)$"), lambda m: f"从高到低：{m[1]}"),
+    (re.compile(r"^ordered ascending: (.*)$"), lambda m: f"从低到高：{m[1]}"),
+    (re.compile(r"^(\S+): no record$"), lambda m: f"{m[1]}：无记录"),
+)
+
+
+def _zh_code(text: str) -> str:
+    """Policy text with its operators in Chinese; quoted strings are left as they are."""
+    parts = re.split(r'("[^"]*")', text)
+    for n in range(0, len(parts), 2):
+        for english, chinese in _ZH_OPERATORS:
+            parts[n] = parts[n].replace(english, chinese)
+    return "".join(parts)
+
+
+def _zh_detail(item: str) -> str:
+    for pattern, say in _ZH_DETAIL:
+        found = pattern.match(item)
+        if found:
+            return say(found)
+    return item
+
+
+def _rank_words(node: TraceNode) -> str | None:
+    """`第4名（共10个）` for a rank, from the group size the explainer noted."""
+    if node.kind != "aggregate" or not node.text.startswith("rank(") or isinstance(node.value, (Unknown, bool)):
+        return None
+    size = next((re.search(r": (\d+) members", d) for d in node.detail if d.startswith("group ")), None)
+    return f"第{format_value(node.value)}名" + (f"（共{size[1]}个）" if size else "")
+
+
 def _mark(value: object) -> str:
     if value is True:
         return "✓ "
@@ -264,16 +345,26 @@ def _node_lines(node: TraceNode, indent: int, words: dict, lines: list[str], pre
         return
     if node.kind == "const":
         return
-    head = f"{pad}{prefix}{_mark(node.value)}{node.text}"
+    zh = words is TEXT["zh"]
+    head = f"{pad}{prefix}{_mark(node.value)}{_zh_code(node.text) if zh else node.text}"
+    worked = arithmetic(node) if node.kind in ("expr", "history") else None
     if node.kind == "compare" and len(node.children) == 2:
         head += f"   [{_compare_detail(node, words)}]"
+    elif worked:
+        head += f" = {worked}"
+    elif zh and _rank_words(node):
+        head += f" = {_rank_words(node)}"
     elif node.value is not True and node.value is not False:
         head += f" = {format_value(node.value)}"
     if node.kind == "value" and node.label:
         head += f"  ({node.label})"
     lines.append(head)
     for item in node.detail:
-        lines.append(f"{pad}    · {item}")
+        lines.append(f"{pad}    · {_zh_detail(item) if zh else item}")
+    if node.kind == "history":  # a derived value walked over periods: its arithmetic at each period
+        for child in node.children:
+            if child.kind == "value" and arithmetic(child):
+                lines.append(f"{pad}    · {child.period}: {child.text} = {arithmetic(child)}")
     if isinstance(node.value, Unknown) and node.value.missing and node.kind != "logic":
         lines.append(f"{pad}    · {words['missing']}: " + ", ".join(str(m) for m in sorted(node.value.missing)))
     if node.members is not None:
@@ -346,14 +437,19 @@ def _rule_lines(trace: RuleTrace, words: dict, lines: list[str], *, why_not: boo
         return
     verdict = words["holds"] if trace.condition.value is True else (
         words["fails"] if trace.condition.value is False else words["unknown"])
-    lines.append(f"  {words['because']}: {trace.condition.text} — {verdict}")
+    condition = _zh_code(trace.condition.text) if words is TEXT["zh"] else trace.condition.text
+    lines.append(f"  {words['because']}: {condition} — {verdict}")
     children = trace.condition.children if trace.condition.kind == "logic" and trace.condition.op == "and" \
         else (trace.condition,)
     shown: set = set()
     for child in children:
         _node_lines(child, 2, words, lines, shown=shown)
     for payload in trace.payload:
-        lines.append(f"  = {payload.text} = {format_value(payload.value)}")
+        zh = words is TEXT["zh"]
+        worked = arithmetic(payload) or (zh and _rank_words(payload)) or format_value(payload.value)
+        lines.append(f"  = {_zh_code(payload.text) if zh else payload.text} = {worked}")
+        for item in payload.detail:
+            lines.append(f"      · {_zh_detail(item) if zh else item}")
         for child in payload.children:
             _node_lines(child, 2, words, lines, shown=shown)
 
@@ -390,7 +486,8 @@ def explanation_text(explanation: Explanation, lang: str = "en", *, width: int |
     e = explanation
     lines = [f"{e.entity} ({e.entity_kind}) · {e.period or '-'}"]
     title = f"{e.outcome_label} ({e.outcome})" if e.outcome_label else e.outcome
-    lines.append(f"{title} [{e.outcome_kind}]: {words[e.status]}")
+    kind = _ZH_KINDS.get(e.outcome_kind, e.outcome_kind) if lang == "zh" else e.outcome_kind
+    lines.append(f"{title} [{kind}]: {words[e.status]}")
     if e.decision is not None:
         payload = e.decision.amount if e.decision.amount is not None else e.decision.value
         if payload is not None:
@@ -429,6 +526,9 @@ def _node_json(node: TraceNode) -> dict:
         out["missing"] = [str(m) for m in sorted(node.value.missing)]
     if node.detail:
         out["detail"] = list(node.detail)
+    worked = arithmetic(node) if node.kind in ("expr", "history", "value") else None
+    if worked:
+        out["arithmetic"] = worked
     if node.children:
         out["children"] = [_node_json(c) for c in node.children]
     if node.members is not None:
@@ -473,6 +573,9 @@ def explanation_dot(explanation: Explanation) -> str:
         name = f"n{next(counter)}"
         where = f" [{node.period}]" if node.kind == "fact" and node.period else ""
         caption = f"{node.text}{where} = {format_value(node.value)}"
+        worked = arithmetic(node) if node.kind in ("expr", "history", "value") else None
+        if worked:
+            caption += f"\n{worked}"
         if node.members is not None:  # every member counted, one per line
             caption += "\n" + "\n".join(m if v is True else f"{m} {format_value(v)}" for m, v in node.members.counted)
         lines.append(f"  {name} [label={quote(caption)}];")

@@ -233,3 +233,40 @@ def test_as_of_decides_alike_on_both_executors(capsys):
     row = capsys.readouterr().out
     assert main([*common, "--executor", "columnar"]) == 0
     assert capsys.readouterr().out == row
+
+
+def test_batches_of_whole_groups_decide_as_one_run():
+    from policydsl.engine.columnar.batches import batch_ids, evaluate_batches
+
+    w2 = policydsl.load(ROOT / "bench" / "peers" / "w2.pol")
+    rows = []
+    for zone in range(12):
+        rows.append({"id": f"Z{zone}", "city_id": zone % 3})
+        rows.append({"id": f"Z{zone}", "period": "2019", "provincial_rank": zone + 1})
+        rows.append({"id": f"Z{zone}", "period": "2020", "provincial_rank": (zone * 7) % 12 + 1,
+                     "tax_growth_bp": zone * 10, "va_growth_bp": 5, "fai_growth_bp": 12 - zone})
+    frame = pl.DataFrame(rows, infer_schema_length=None)
+    whole = w2.evaluate({"zone": frame}, executor="columnar").decisions
+    batches = list(evaluate_batches(w2.plan, {"zone": frame}, kind="zone", batch_rows=10))
+    assert len(batches) == 3  # one city (12 rows) per batch
+    assert tuple(sorted((d for b in batches for d in b.decisions), key=lambda d: (d.entity, str(d.period), d.rule))) \
+        == tuple(sorted(whole, key=lambda d: (d.entity, str(d.period), d.rule)))
+    # every batch holds whole cities
+    for ids in batch_ids(frame, "city_id", 10):
+        assert len({int(i[1:]) % 3 for i in ids}) == 1
+
+
+def test_a_plan_ranking_every_entity_is_not_cut_into_batches(tmp_path):
+    from policydsl.engine.columnar.batches import BatchError, evaluate_batches
+
+    policy_set = load_text(tmp_path, """
+policy everyone
+  issued 2015-01-01
+entity zone
+  yearly score: integer
+outcome first "第一" is measure
+rule first implements everyone.1 cite "1" for zone when rank(score, within: all) = 1 then first
+""")
+    with pytest.raises(BatchError, match="within: all"):
+        list(evaluate_batches(policy_set.plan, {"zone": pl.DataFrame({"id": ["a"], "period": ["2020"], "score": [1]})},
+                              kind="zone"))

@@ -213,3 +213,65 @@ def test_graph_renders_with_graphviz_and_labels_have_no_literal_backslash_n(caps
 def test_graph_filter_with_an_unknown_outcome_is_an_input_error(capsys, monkeypatch):
     code, out, err = run(capsys, monkeypatch, "graph", "policies/", "--outcome", "reward_star_upgrad")
     assert code == 2 and "reward_star_upgrade" in err and not out
+
+
+# ---- explanations: Chinese throughout, and the arithmetic of derived values ------------------
+
+EXPLAIN_Z11 = ["explain", *PROVINCE, "--entity", "Z11", "--period", "2016", "--outcome",
+               "zone_head_replacement_ordered"]
+
+
+def test_explain_text_shows_the_arithmetic_of_every_derived_value(capsys, monkeypatch):
+    _, out, _ = run(capsys, monkeypatch, *EXPLAIN_Z11)
+    assert "change(composite_position) = 65.4 − 24.2 = 41.2" in out
+    assert "2016: composite_position = 0.4 × 117 + 0.6 × 31 = 65.4" in out
+    assert "2015: composite_position = 0.4 × 56 + 0.6 × 3 = 24.2" in out
+
+
+def test_explain_zh_golden(capsys, monkeypatch, update_golden):
+    _, out, _ = run(capsys, monkeypatch, *EXPLAIN_Z11, "--lang", "zh")
+    assert "[惩戒]" in out and " 且 " in out and "≥" in out and " and " not in out
+    check_golden(GOLDEN / "explain_Z11_2016_replacement_zh.expected", out, update_golden)
+
+
+def test_explain_json_and_dot_carry_the_arithmetic(capsys, monkeypatch, update_golden):
+    _, out, _ = run(capsys, monkeypatch, *EXPLAIN_Z11, "--format", "json")
+    worked = []
+
+    def walk(node):
+        if node.get("arithmetic"):
+            worked.append(node["arithmetic"])
+        for child in node.get("children", ()):
+            walk(child)
+    for rule in json.loads(out)["rules"]:
+        walk(rule["condition"])
+    assert "0.4 × 117 + 0.6 × 31 = 65.4" in worked and "65.4 − 24.2 = 41.2" in worked
+    _, dot, _ = run(capsys, monkeypatch, *EXPLAIN_Z11, "--format", "dot")
+    assert "\\n0.4 × 117 + 0.6 × 31 = 65.4" in dot
+    check_golden(GOLDEN / "explain_Z11_2016_replacement.dot.expected", dot, update_golden)
+
+
+def test_arithmetic_parenthesises_by_precedence_and_shows_nothing_for_unknowns():
+    from policydsl.engine.explain import TraceNode
+    from policydsl.render import arithmetic
+    from policydsl.values import Unknown
+
+    def leaf(value):
+        return TraceNode(kind="fact", text="x", value=value, entity="E", period="2016")
+
+    def op(symbol, value, *children):
+        return TraceNode(kind="expr", text="…", value=value, entity="E", period="2016", op=symbol,
+                         children=children)
+    assert arithmetic(op("*", 20, op("+", 4, leaf(1), leaf(3)), leaf(5))) == "(1 + 3) × 5 = 20"
+    assert arithmetic(op("-", 0, leaf(5), op("-", 5, leaf(7), leaf(2)))) == "5 − (7 − 2) = 0"
+    assert arithmetic(op("-", 0, op("-", 5, leaf(7), leaf(2)), leaf(5))) == "7 − 2 − 5 = 0"
+    assert arithmetic(op("+", Unknown(), leaf(1), leaf(Unknown()))) is None
+    assert arithmetic(leaf(3)) is None
+
+
+def test_explain_zh_says_a_rank_as_place_out_of_group(capsys, monkeypatch):
+    argv = ["explain", *PROVINCE, "--entity", "Z12", "--period", "2016", "--outcome", "city_rank"]
+    _, zh, _ = run(capsys, monkeypatch, *argv, "--lang", "zh")
+    _, en, _ = run(capsys, monkeypatch, *argv)
+    assert "rank(indicator_total) = 第5名（共7个）" in zh and "2016 期成员共7个" in zh and "从高到低" in zh
+    assert "rank(indicator_total) = 5" in en and "7 members in 2016" in en

@@ -1,0 +1,105 @@
+"""Columnar stage, batches: one large kind evaluated in batches of whole groups, to bound memory.
+
+In: a plan, the long table of one entity kind (and the other kinds whole), a batch size in rows.
+Out: one `ColumnarEvaluation` per batch, in order. Every batch holds whole groups (the kind's
+`group by` attribute), so group aggregates and ranks see every member; history needs nothing
+more, since an entity's periods stay together. A plan whose rules on that kind aggregate over
+every entity (`within: all`) or read other entities (`ref`, member aggregates) cannot be cut and
+is refused (`BatchError`), never evaluated on a part of its group.
+
+A rich progress bar shows the batches on a terminal when asked (`progress=True`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+
+import polars as pl
+
+from policydsl.engine.columnar import columns as C
+from policydsl.engine.columnar.execute import ColumnarEvaluation, evaluate_columnar
+from policydsl.engine.columnar.support import rule_expressions
+from policydsl.engine.plan import Plan
+from policydsl.language import ir
+from policydsl.values import Period
+
+
+class BatchError(ValueError):
+    """The plan's rules cannot be evaluated one part of the kind at a time."""
+
+
+def _reaches_everyone(plan: Plan, kind: str) -> str | None:
+    program = plan.program
+    seen: set[tuple[str, str]] = set()
+    pending = [e for c in plan.rules if c.rule.entity == kind for e in rule_expressions(c.rule)]
+    while pending:
+        for node in ir.walk(pending.pop()):
+            match node:
+                case ir.Aggregate(group=None):
+                    return "an aggregate over every entity of the kind (`within: all`)"
+                case ir.Via() | ir.Members():
+                    return "a rule reads other entities (`ref` or a member aggregate)"
+                case ir.Derived(entity=value_kind, name=name) if (value_kind, name) not in seen:
+                    seen.add((value_kind, name))
+                    pending.append(program.values[(value_kind, name)].expr)
+    return None
+
+
+def batch_ids(frame: pl.DataFrame, group: str | None, batch_rows: int) -> list[list[str]]:
+    """Entity ids in batches of about `batch_rows` rows, whole groups together."""
+    key = group if group is not None and group in frame.columns else None
+    per_entity = frame.group_by(pl.col("id").cast(pl.String).alias("id")).agg(
+        pl.len().alias("rows"), *( [pl.col(key).drop_nulls().first().cast(pl.String).alias("group")] if key else []))
+    if key is None:
+        per_entity = per_entity.with_columns(pl.col("id").alias("group"))
+    per_group = (per_entity.group_by("group").agg(pl.col("id"), pl.col("rows").sum())
+                 .sort("group", nulls_last=True))
+    batches: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for ids, rows in zip(per_group["id"].to_list(), per_group["rows"].to_list()):
+        if current and size + rows > batch_rows:
+            batches.append(current)
+            current, size = [], 0
+        current.extend(ids)
+        size += rows
+    if current:
+        batches.append(current)
+    return batches
+
+
+def evaluate_batches(plan: Plan, facts: Mapping[str, object], *, kind: str, batch_rows: int = 2_000_000,
+                     period: Period | None = None, as_of: dt.date | None = None,
+                     progress: bool = False) -> Iterator[ColumnarEvaluation]:
+    """Evaluate `facts` with the kind `kind` cut into batches of whole groups."""
+    reason = _reaches_everyone(plan, kind)
+    if reason:
+        raise BatchError(f"`{kind}` cannot be evaluated in batches: {reason}")
+    frame = C.as_frame(facts[kind])
+    batches = batch_ids(frame, plan.program.entities[kind].group, batch_rows)
+    others = {k: v for k, v in facts.items() if k != kind}
+    bar = _progress(progress, len(batches), frame.height)
+    try:
+        for ids in batches:
+            part = frame.filter(pl.col("id").cast(pl.String).is_in(ids))
+            yield evaluate_columnar(plan, {**others, kind: part}, period=period, as_of=as_of)
+            if bar is not None:
+                bar[0].advance(bar[1], part.height)
+    finally:
+        if bar is not None:
+            bar[0].stop()
+
+
+def _progress(wanted: bool, batches: int, rows: int):
+    import sys
+
+    if not wanted or not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+                   TimeRemainingColumn(), transient=True)
+    task = bar.add_task("rows", total=rows)
+    bar.start()
+    return bar, task
