@@ -165,7 +165,7 @@ def _load_data(policies: api.PolicySet, args) -> api.Dataset:
 
 def _warn(warnings) -> None:
     for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(cli_output.fit_terminal(f"warning: {warning}", sys.stderr), file=sys.stderr)
 
 
 def _compile(paths: Sequence[str]) -> api.Compiled:

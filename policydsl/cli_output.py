@@ -68,6 +68,13 @@ def terminal_width() -> int:
     return shutil.get_terminal_size((120, 24)).columns
 
 
+def fit_terminal(text: str, stream) -> str:
+    """Text wrapped to the terminal's width when the stream is a terminal; as it is otherwise
+    (a file or a pipe keeps whole lines for grep)."""
+    isatty = getattr(stream, "isatty", None)
+    return render.wrap_lines(text, terminal_width()) if isatty and isatty() else text
+
+
 def write_decisions(args, policies, decisions: Sequence[Decision], *, warnings: Sequence = ()) -> None:
     """`eval`'s output in the chosen format, to standard output or `-o FILE`."""
     chosen = filter_decisions(args, policies.program, decisions)

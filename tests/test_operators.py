@@ -221,6 +221,26 @@ def test_calendar_arithmetic(date, months, days, expected):
     assert add_span(date, Span(abs(months), abs(days)), sign) == expected
 
 
+DURATION_ARITH_TABLE = [
+    ("+", dt.date(2016, 2, 29), Duration(months=12), dt.date(2017, 2, 28)),
+    ("-", dt.date(2017, 3, 31), Duration(months=1), dt.date(2017, 2, 28)),
+    ("+", dt.date(2017, 1, 1), Duration(days=30), dt.date(2017, 1, 31)),
+    ("-", dt.date(2017, 1, 1), Duration(days=1), dt.date(2016, 12, 31)),
+    ("+", Duration(months=3), dt.date(2017, 1, 31), dt.date(2017, 4, 30)),
+    ("+", Duration(months=12), Duration(months=3, days=2), Duration(months=15, days=2)),
+    ("-", Duration(months=12), Duration(months=3, days=2), Duration(months=9, days=-2)),
+]
+
+
+@pytest.mark.parametrize("op,left,right,expected", DURATION_ARITH_TABLE)
+def test_dates_and_durations_in_arithmetic(op, left, right, expected):
+    assert ops.arith(op, [left, right]) == expected
+
+    def to_oracle(v):
+        return Span(v.months, v.days) if isinstance(v, Duration) else v
+    assert arithmetic(op, to_oracle(left), to_oracle(right)) == to_oracle(expected)
+
+
 @pytest.mark.parametrize("period,start,end", [
     (Period(2016, 1), dt.date(2016, 1, 1), dt.date(2016, 3, 31)),
     (Period(2016, 2), dt.date(2016, 4, 1), dt.date(2016, 6, 30)),

@@ -89,3 +89,34 @@ def test_node_ids_are_the_same_in_every_compilation(policy_from_text):
     first, second = policy_from_text(text).plan, policy_from_text(text).plan
     assert sorted(first.nodes) == sorted(second.nodes)
     assert "rule:demo::r:when/1" in first.nodes and "value:unit.v/0" in first.nodes
+
+
+def test_an_entity_selection_evaluates_those_entities_only(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("score > 1"))
+    rows = [{"id": u, "period": "2017", "region": "R", "score": 3} for u in ("u1", "u2", "u3")]
+    result = policies.evaluate({"unit": rows}, entities=["u2"])
+    assert [d.entity for d in result.decisions] == ["u2"]
+    assert [r.entity for r in result.evaluation.results] == ["u2"]
+
+
+def test_as_of_a_periods_last_day_that_period_is_evaluated(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("score > 1"))
+    rows = [{"id": "u1", "period": str(y), "region": "R", "score": 3} for y in (2016, 2017)]
+    on_the_day = policies.evaluate({"unit": rows}, as_of="2016-12-31")
+    assert [str(d.period) for d in on_the_day.decisions if d.entity_kind == "unit"] == ["2016"]
+    day_before = policies.evaluate({"unit": rows}, as_of="2016-12-30")
+    assert [d for d in day_before.decisions if d.entity_kind == "unit"] == []
+
+
+def test_the_text_of_a_lowered_condition_keeps_the_parentheses_it_needs():
+    from policydsl.engine.explain import ir_text
+    from policydsl.language import ir
+    from policydsl.types import BOOLEAN
+
+    def fact(name):
+        return ir.Fact(entity="unit", name=name, type=BOOLEAN, period_kind="year", span=None)
+    either = ir.Logic(op="or", operands=(fact("b"), fact("c")), type=BOOLEAN, span=None)
+    both = ir.Logic(op="and", operands=(fact("a"), either), type=BOOLEAN, span=None)
+    assert ir_text(both) == "a and (b or c)"
+    assert ir_text(ir.Logic(op="not", operands=(both,), type=BOOLEAN, span=None)) == "not (a and (b or c))"
+    assert ir_text(ir.Logic(op="or", operands=(fact("a"), both), type=BOOLEAN, span=None)) == "a or a and (b or c)"

@@ -1,0 +1,101 @@
+"""What an explanation says besides the values: the entity a reference leads to, the group an
+aggregate saw (how many members, how many without a value, the first twelve in order), the
+case chosen when no period is given, and where a deep chain of derived values is cut."""
+
+from __future__ import annotations
+
+SCHEMA = """
+policy demo
+entity area
+  yearly area_score: integer
+entity unit
+  group by region
+  static region: ref area
+  yearly score: integer
+outcome flagged "标记" is measure
+"""
+
+
+def rule(condition: str) -> str:
+    return f'rule r\n  implements demo.1\n  cite "一"\n  for unit\n  when {condition}\n  then flagged\n'
+
+
+def unit(id_, period, score=None, region="R1"):
+    row = {"id": id_, "period": period, "region": region}
+    if score is not None:
+        row["score"] = score
+    return row
+
+
+def test_a_reference_trace_names_the_entity_it_leads_to_and_its_value(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("region.area_score > 1"))
+    result = policies.evaluate({"area": [{"id": "R1", "period": "2017", "area_score": 5}],
+                                "unit": [unit("u1", "2017", 1)]})
+    via = result.explain("u1", "flagged", "2017").rules[0].condition.children[0]
+    assert via.kind == "via" and via.detail == ("area R1",)
+    assert via.value == 5
+    assert [c.value for c in via.children] == ["R1", 5]
+    assert via.children[1].entity == "R1"
+
+
+def test_an_aggregate_trace_counts_the_members_without_a_value(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("rank(score) <= 1"))
+    full = policies.evaluate({"unit": [unit("u1", "2017", 5), unit("u2", "2017", 3)]})
+    detail = full.explain("u1", "flagged", "2017").rules[0].condition.children[0].detail
+    assert detail[0] == "group region = R1: 2 members in 2017"
+    assert detail[1] == "ordered descending: u1 5, u2 3"
+    partial = policies.evaluate({"unit": [unit("u1", "2017", 5), unit("u2", "2017")]})
+    detail = partial.explain("u1", "flagged", "2017").rules[0].condition.children[0].detail
+    assert detail[0] == "group region = R1: 2 members in 2017, 1 without a value"
+
+
+def test_an_aggregate_trace_lists_twelve_members_then_an_ellipsis(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("rank(score) <= 1"))
+    twelve = policies.evaluate({"unit": [unit(f"u{i:02}", "2017", 100 - i) for i in range(12)]})
+    detail = twelve.explain("u00", "flagged", "2017").rules[0].condition.children[0].detail
+    assert detail[1].count(",") == 11 and not detail[1].endswith("…")
+    thirteen = policies.evaluate({"unit": [unit(f"u{i:02}", "2017", 100 - i) for i in range(13)]})
+    detail = thirteen.explain("u00", "flagged", "2017").rules[0].condition.children[0].detail
+    assert detail[1].count(",") == 11 and detail[1].endswith(" …") and "u12" not in detail[1]
+
+
+def test_without_a_period_the_explanation_is_of_the_latest_decision(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("score > 1"))
+    result = policies.evaluate({"unit": [unit("u1", "2015", 5), unit("u1", "2016", 5), unit("u1", "2017", 0)]})
+    assert result.explain("u1", "flagged").period == "2016"
+    assert result.why_not("u1", "flagged").period == "2016"
+    nothing = policies.evaluate({"unit": [unit("u1", "2015", 0), unit("u1", "2016", 0)]})
+    assert nothing.why_not("u1", "flagged").period == "2016"  # no decision: the latest record
+
+
+def test_an_explanation_is_about_the_kind_whose_rules_decide_the_outcome(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("score > 1"))
+    result = policies.evaluate({"area": [{"id": "X", "period": "2017", "area_score": 1}],
+                                "unit": [unit("X", "2017", 5)]})
+    assert result.explain("X", "flagged", "2017").entity_kind == "unit"
+
+
+def test_a_deep_chain_of_values_is_cut_after_twelve_levels_with_its_value(policy_from_text):
+    values = "value d0 for unit = score\n" + "".join(
+        f"value d{i} for unit = d{i - 1} + 1\n" for i in range(1, 16))
+    policies = policy_from_text(SCHEMA + values + rule("d15 > 0"))
+    result = policies.evaluate({"unit": [unit("u1", "2017", 1)]})
+    node, depth = result.explain("u1", "flagged", "2017").rules[0].condition, 0
+    while node.children:
+        node, depth = node.children[0], depth + 1
+    assert node.detail == ("…",) and depth == 13
+
+
+def test_a_dangling_reference_is_traced_without_the_entity_it_does_not_reach(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("region.area_score > 1"))
+    result = policies.evaluate({"area": [{"id": "R1", "period": "2017", "area_score": 5}],
+                                "unit": [unit("u1", "2017", 1, region="R9")]})
+    via = result.why_not("u1", "flagged", "2017").rules[0].condition.children[0]
+    assert via.kind == "via" and [c.value for c in via.children] == ["R9"]
+
+
+def test_a_group_of_every_entity_is_named_so(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("rank(score, within: all) <= 1"))
+    result = policies.evaluate({"unit": [unit("u1", "2017", 5), unit("u2", "2017", 3, region="R2")]})
+    detail = result.explain("u1", "flagged", "2017").rules[0].condition.children[0].detail
+    assert detail[0] == "group all unit: 2 members in 2017"
