@@ -3,6 +3,8 @@
     python3 bench/bench_load.py                        # a 200 MB enterprise.csv
     python3 bench/bench_load.py --kind industrial_zone --size-mb 200
     python3 bench/bench_load.py --folder DIR           # load an existing data folder instead
+    python3 bench/bench_load.py --generate DIR         # only write DIR/<kind>.csv (to time loads apart)
+    python3 bench/bench_load.py --child DIR            # load DIR in this process (what is measured)
 
 The file is generated for an entity kind of the shipped policies (`policies/`), with a column for
 every declared fact: static attributes repeat on every row of an entity, as exported tables do;
@@ -104,10 +106,16 @@ def main() -> None:
     parser.add_argument("--kind", default="enterprise", help="entity kind of the shipped schema (default: enterprise)")
     parser.add_argument("--size-mb", type=float, default=200)
     parser.add_argument("--folder", type=Path, help="load this data folder instead of generating one")
-    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--generate", type=Path, metavar="DIR", help="only write DIR/<kind>.csv")
+    parser.add_argument("--child", type=Path, metavar="DIR", help="load DIR in this process and report")
     args = parser.parse_args()
     if args.child:
         child(args.child)
+        return
+    if args.generate:
+        args.generate.mkdir(parents=True, exist_ok=True)
+        rows = generate(args.generate, args.kind, args.size_mb)
+        print(f"generated {args.generate / (args.kind + '.csv')}: {rows} rows")
         return
     if args.folder:
         print(load_in_child(args.folder))

@@ -66,6 +66,8 @@ class Province:
                 if previous and rng.random() < 0.6:
                     return previous if previous in ftype.members else rng.choice(ftype.members)
                 return rng.choice(ftype.members)
+            if name == "designation":  # the zones the documents name, by their names; `other` for the rest
+                return entity.get("name") if entity.get("name") in ftype.members else "other"
             return entity.get(fact) if entity.get(fact) in ftype.members else rng.choice(ftype.members)
         type_name = ftype.name
         if type_name == "boolean":

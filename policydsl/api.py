@@ -194,7 +194,7 @@ class PolicySet:
         if not isinstance(path, (str, Path)):
             raise TypeError(f"`path` must be a str or a pathlib.Path, not {type(path).__name__}")
         dataset = data_stage.load_data(path, self.program.entities, required=self.facts_read(),
-                                       encoding=encoding)
+                                       encoding=encoding, computed=self.computed())
         return self._checked(dataset, strict)
 
     def _checked(self, dataset: Dataset, strict: bool) -> Dataset:
@@ -203,6 +203,13 @@ class PolicySet:
         if strict and dataset.warnings:
             raise DataError([str(w) for w in dataset.warnings], issues=dataset.warnings)
         return dataset
+
+    def computed(self) -> dict[str, frozenset[str]]:
+        """Per entity kind, the names of the derived values (a data column so named is not read)."""
+        names: dict[str, set[str]] = {}
+        for kind, name in self.program.values:
+            names.setdefault(kind, set()).add(name)
+        return {kind: frozenset(found) for kind, found in names.items()}
 
     def facts_read(self) -> dict[str, frozenset[str]]:
         """Per entity kind, the facts some rule depends on (and the attributes that group them)."""
@@ -247,7 +254,8 @@ class PolicySet:
         if isinstance(facts, Dataset):
             dataset = facts
         else:
-            dataset = self._checked(data_stage.dataset_from_mapping(facts, self.program.entities), strict)
+            dataset = self._checked(data_stage.dataset_from_mapping(facts, self.program.entities,
+                                                                    computed=self.computed()), strict)
         check_selection(dataset, at, wanted)
         return Result(evaluation=run_deep(evaluate, self.plan, dataset, period=at, entities=wanted, as_of=day))
 

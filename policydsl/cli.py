@@ -180,8 +180,8 @@ def _report(compiled: api.Compiled, *, as_json: bool = False) -> None:
         print(render_all(compiled.diagnostics, compiled.sources), file=sys.stderr)
 
 
-def _input_error(compiled: api.Compiled) -> bool:
-    """Missing or unreadable policy files are input errors, not findings."""
+def _input_error(compiled) -> bool:
+    """Missing or unreadable policy files are input errors, not findings (compiled or built)."""
     return any(d.code in ("E001", "E002") for d in compiled.diagnostics)
 
 
@@ -229,12 +229,12 @@ def cmd_explain(args) -> int:
     api.check_selection(dataset, args.period, [args.entity])
     result = _evaluate(policies, dataset, entities=[args.entity], as_of=args.as_of)
     note = None
-    if args.why_not:
-        explanations = [result.why_not(args.entity, args.why_not, args.period)]
-    elif args.outcome:
+    if args.why_not or args.outcome:
+        outcome = args.why_not or args.outcome
+        ask = result.why_not if args.why_not else result.explain
+        explanations = [ask(args.entity, outcome, args.period)]
         if args.period is None:
-            note = _outcome_periods(result, args.entity, args.outcome)
-        explanations = [result.explain(args.entity, args.outcome, args.period)]
+            note = _outcome_periods(result, args.entity, outcome, explanations[0].period)
     else:
         mine = [d for d in result.decisions if d.entity == args.entity and d.status == "active"]
         period = args.period or (max(d.period for d in mine) if mine else None)
@@ -256,14 +256,14 @@ def cmd_explain(args) -> int:
     return EXIT_OK
 
 
-def _outcome_periods(result: api.Result, entity: str, outcome: str) -> str:
-    """Which periods an outcome happened in, said before the latest is explained."""
+def _outcome_periods(result: api.Result, entity: str, outcome: str, explained: str | None) -> str:
+    """Without --period: the periods an outcome happened in, and which one is explained."""
     periods = sorted({d.period for d in result.decisions if d.entity == entity and d.outcome == outcome})
-    if not periods:
-        return f"{entity} never got {outcome} in the data; explaining its latest period"
-    listed = ", ".join(str(p) for p in periods)
-    return (f"{entity} got {outcome} in {listed}; explaining {periods[-1]} (give --period for another)"
-            if len(periods) > 1 else f"{entity} got {outcome} in {listed}")
+    happened = (f"{entity} got {outcome} in {', '.join(str(p) for p in periods)}" if periods
+                else f"{entity} never got {outcome} in the data")
+    if explained is None:
+        return happened
+    return f"{happened}; explaining {explained} (give --period for another)"
 
 
 def cmd_graph(args) -> int:
@@ -296,7 +296,7 @@ def cmd_dump(args) -> int:
             print(f"# {path}\n{tree or ''}")
         if built.diagnostics:
             print(render_all(built.diagnostics, built.sources), file=sys.stderr)
-            return EXIT_FINDINGS
+            return EXIT_INPUT if _input_error(built) else EXIT_FINDINGS
         return EXIT_OK
     if args.stage == "ast":
         built = build(args.policy)
@@ -306,7 +306,7 @@ def cmd_dump(args) -> int:
                 print(declaration)
         if built.diagnostics:
             print(render_all(built.diagnostics, built.sources), file=sys.stderr)
-            return EXIT_FINDINGS
+            return EXIT_INPUT if _input_error(built) else EXIT_FINDINGS
         return EXIT_OK
     compiled = _compile(args.policy)
     if not compiled.ok:

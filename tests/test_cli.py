@@ -238,3 +238,32 @@ def test_coverage_catalogue_that_is_empty_or_binary_is_a_located_input_error(cap
         catalogue.write_bytes(content)
         code, _, err = run(capsys, "coverage", POLICIES, "--catalogue", str(catalogue))
         assert code == 2 and str(catalogue) in err and "Traceback" not in err
+
+
+def test_why_not_without_a_period_says_which_period_it_explains(capsys):
+    code, out, _ = run(capsys, "explain", *SAMPLE, "--data", DATA, "--entity", "E01", "--why-not",
+                       "enterprise_yellow_card_warning")
+    first = out.splitlines()[0]
+    assert code == 0 and first.startswith("E01 never got enterprise_yellow_card_warning in the data; explaining 20")
+    assert first.split("explaining ")[1].split()[0] in out.splitlines()[1]
+
+
+@pytest.mark.parametrize("command", [["eval", "/missing", "--data", DATA], ["explain", "/missing", "--data", DATA,
+                                     "--entity", "E1"], ["graph", "/missing"], ["dump", "--stage", "parse", "/missing"],
+                                     ["dump", "--stage", "ast", "/missing"], ["dump", "--stage", "plan", "/missing"],
+                                     ["test", "/missing"], ["coverage", "/missing"]])
+def test_a_missing_policy_path_exits_2_for_every_command(capsys, command):
+    code, _, err = run(capsys, *command)
+    assert code == 2 and err.strip() and "Traceback" not in err
+
+
+def test_csv_encoding_can_be_given_on_the_command_line(capsys, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    text = (SAMPLE_DATA / "industrial_zone.csv").read_text(encoding="utf-8")
+    (data / "industrial_zone.csv").write_bytes(text.encode("gbk"))
+    code, out, _ = run(capsys, "eval", str(SAMPLE_POLICIES[1]), "--data", str(data), "--encoding", "gbk",
+                       "--format", "json")
+    assert code == 0 and json.loads(out)["decisions"]
+    code, _, err = run(capsys, "eval", str(SAMPLE_POLICIES[1]), "--data", str(data), "--encoding", "nope")
+    assert code == 2 and "unknown encoding `nope`" in err

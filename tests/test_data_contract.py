@@ -290,3 +290,10 @@ def test_binary_csv_is_a_located_error(tmp_path):
     folder = folder_with(tmp_path, {"enterprise.csv": bytes(range(256)) * 4})
     [problem] = problems_of(lambda: load_data(folder, SCHEMAS))
     assert problem.startswith(f"{folder / 'enterprise.csv'}: ")
+
+
+def test_a_column_named_after_a_computed_value_is_reported_as_computed(tmp_path):
+    folder = folder_with(tmp_path, {"enterprise.csv": "id,period,score,score_rank\nE1,2019,50,1\n"})
+    dataset = load_data(folder, SCHEMAS, required={}, computed={"enterprise": frozenset({"score_rank"})})
+    assert warnings_of(dataset) == [f"{folder / 'enterprise.csv'}: row 1, column score_rank: `score_rank` is a value "
+                                    "the policies compute for `enterprise`, not a fact; its values are not read"]

@@ -127,3 +127,10 @@ def test_fmt_reports_a_broken_file_and_leaves_it(tmp_path, capsys):
     assert main(["fmt", str(tmp_path)]) == 1
     assert "E102" in capsys.readouterr().err
     assert main(["fmt", str(tmp_path / "missing.pol")]) == 2
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_shipped_policy_is_formatted(path):
+    """Run `policydsl fmt policies/` after editing a shipped policy."""
+    source = path.read_text(encoding="utf-8")
+    assert format_text(source, str(path)) == source, f"{path} is not formatted: run `policydsl fmt {path}`"

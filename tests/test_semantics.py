@@ -4,6 +4,7 @@ table look-ups of a key the table lacks; the explanation of a conditional."""
 
 from __future__ import annotations
 
+import policydsl
 from policydsl.engine.evaluate import Run
 from policydsl.engine.semantics import RunView
 from policydsl.values import Period, Unknown
@@ -120,3 +121,34 @@ def test_the_text_of_a_lowered_condition_keeps_the_parentheses_it_needs():
     assert ir_text(both) == "a and (b or c)"
     assert ir_text(ir.Logic(op="not", operands=(both,), type=BOOLEAN, span=None)) == "not (a and (b or c))"
     assert ir_text(ir.Logic(op="or", operands=(fact("a"), both), type=BOOLEAN, span=None)) == "a or a and (b or c)"
+
+
+STATIC_ONLY = """
+policy demo
+entity city
+  static big: boolean
+  yearly gdp: integer
+value big_for "连续" for city = streak(big)
+value newly_big for city = first_time(big)
+outcome flagged "标记" is measure
+"""
+
+
+def test_a_history_walk_over_an_entity_with_static_attributes_only_ends_where_the_data_ends(tmp_path):
+    # Such an entity takes part in every period of the data and in no other: a streak of a
+    # condition that always holds counts the data's periods (it once walked back for ever).
+    from differential import check_every_executor, write
+
+    files = {"p.pol": STATIC_ONLY + 'rule r\n  implements demo.1\n  cite "一"\n  for city\n'
+                                    '  when big_for >= 2 and newly_big = false\n  then flagged\n'}
+    rows = {"city": [{"id": "C1", "period": "2015", "gdp": 1, "big": True},
+                     {"id": "C1", "period": "2016", "gdp": 2, "big": True},
+                     {"id": "C2", "big": True}]}
+    paths = write(tmp_path, files)
+    policies = policydsl.load(*paths)
+    result = policies.evaluate(rows)
+    run = result.evaluation.run
+    assert run.derived("city", "big_for", "C2", Period.parse("2016")) == 2
+    assert run.derived("city", "newly_big", "C2", Period.parse("2015")) is True
+    assert [(d.entity, str(d.period)) for d in result.decisions] == [("C1", "2016"), ("C2", "2016")]
+    check_every_executor(policies, paths, rows)

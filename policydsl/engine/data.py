@@ -88,8 +88,10 @@ class _Entity:
 class KindLoader:
     """Streams the tables of one entity kind into compact records, reporting as it goes."""
 
-    def __init__(self, kind: str, schema: EntitySchema, report: Issues, required: frozenset[str] | None):
+    def __init__(self, kind: str, schema: EntitySchema, report: Issues, required: frozenset[str] | None,
+                 computed: frozenset[str] = frozenset()):
         self.kind, self.schema, self.report, self.required = kind, schema, report, required
+        self.computed = computed
         self.names = header_names(schema)
         periodic = [f for f in schema.facts.values() if f.period_kind is not None]
         static = [f for f in schema.facts.values() if f.period_kind is None]
@@ -127,8 +129,9 @@ class KindLoader:
             by_fact.setdefault(name.fact, []).append(index)
             columns.append((name.fact, header, index))
         for header, hint in unknown.items():
-            self.report(DataIssue(source=table.source, row=1, column=header, severity="warning", hint=hint,
-                                  message=f"unknown column of `{self.kind}`; its values are not read"))
+            self.report(DataIssue(source=table.source, row=1, column=header, severity="warning",
+                                  hint=None if header in self.computed else hint,
+                                  message=self._unknown(header, "values are")))
         repeated = {fact: at for fact, at in by_fact.items() if len(at) > 1}
         for fact, at in repeated.items():
             self.report(DataIssue(source=table.source, row=1, column=table.header[at[0]], severity="warning",
@@ -173,7 +176,7 @@ class KindLoader:
                     if not is_blank(raw):
                         self.report(DataIssue(source=table.source, table=table.table, row=number, column=str(key),
                                               severity="warning", hint=fact.hint,
-                                              message=f"unknown column of `{self.kind}`; its value is not read"))
+                                              message=self._unknown(str(key), "value is")))
                     continue
                 cells.append((fact, str(key), raw))
             for key, values in getattr(row, "repeated", {}).items():
@@ -189,6 +192,11 @@ class KindLoader:
             by_fact = {fact: raw for fact, _, raw in cells}
             self._row(source, table.table, number, by_fact.get("id"), by_fact.get("period"),
                       [c for c in cells if c[0] not in ("id", "period")])
+
+    def _unknown(self, header: str, what: str) -> str:
+        if header in self.computed:
+            return f"`{header}` is a value the policies compute for `{self.kind}`, not a fact; its {what} not read"
+        return f"unknown column of `{self.kind}`; its {what} not read"
 
     def _disagreeing(self, cells, table: readers.Table, number: int) -> None:
         values: dict[str, set] = {}
@@ -356,10 +364,12 @@ def _folder_tables(folder: Path, schemas: Mapping[str, EntitySchema], report: Is
 
 
 def _build(tables: Mapping[str, list[readers.Table]], schemas: Mapping[str, EntitySchema], report: Issues,
-           required: Mapping[str, frozenset[str]] | None) -> Dataset:
+           required: Mapping[str, frozenset[str]] | None,
+           computed: Mapping[str, frozenset[str]] | None = None) -> Dataset:
     kinds = {}
     for kind in sorted(tables):
-        loader = KindLoader(kind, schemas[kind], report, None if required is None else required.get(kind, frozenset()))
+        loader = KindLoader(kind, schemas[kind], report, None if required is None else required.get(kind, frozenset()),
+                            (computed or {}).get(kind, frozenset()))
         for table in tables[kind]:
             loader.read(table)
         kinds[kind] = loader.finish(any(t.header is None for t in tables[kind]))
@@ -374,19 +384,23 @@ def _finish(dataset: Dataset, report: Issues) -> Dataset:
 # ---- entry points -----------------------------------------------------------------------
 
 def dataset_from_mapping(mapping: Mapping[str, object], schemas: Mapping[str, EntitySchema],
-                         source: str = "<data>") -> Dataset:
-    """Validate in-memory rows (the parsed JSON form) against the schemas."""
+                         source: str = "<data>", *, computed: Mapping[str, frozenset[str]] | None = None) -> Dataset:
+    """Validate in-memory rows (the parsed JSON form) against the schemas.
+
+    `computed` names, per kind, the derived values of the policies: a column so named is reported
+    as computed, not as unknown."""
     report = Issues()
     tables = _mapping_tables(mapping, source, schemas, report)
     report.raise_if_errors()
-    dataset = _build(tables, schemas, report, None)
+    dataset = _build(tables, schemas, report, None, computed)
     if not any(dataset.kinds.values()) and not report.errors:
         report(DataIssue(source=source, severity="warning", message="no rows for any declared entity kind"))
     return _finish(dataset, report)
 
 
 def load_data(path: str | Path, schemas: Mapping[str, EntitySchema],
-              required: Mapping[str, frozenset[str]] | None = None, *, encoding: str | None = None) -> Dataset:
+              required: Mapping[str, frozenset[str]] | None = None, *, encoding: str | None = None,
+              computed: Mapping[str, frozenset[str]] | None = None) -> Dataset:
     """Read a JSON file or a folder of tables and validate it against the schemas.
 
     `required` names, per entity kind, the facts a table must have a column for (the facts the
@@ -407,7 +421,7 @@ def load_data(path: str | Path, schemas: Mapping[str, EntitySchema],
     else:
         raise DataError([f"{path}: no such data file or folder"])
     report.raise_if_errors()
-    dataset = _build(tables, schemas, report, required)
+    dataset = _build(tables, schemas, report, required, computed)
     if not any(dataset.kinds.values()) and not report.errors:
         report(DataIssue(source=str(path), message="the data has no rows for any declared entity kind"))
     return _finish(dataset, report)

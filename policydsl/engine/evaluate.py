@@ -11,6 +11,7 @@ The result does not depend on the order of rows, files or rules.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 
 import attrs
@@ -45,11 +46,20 @@ class Run:
     def exists(self, kind: str, entity: str) -> bool:
         return entity in self._records[kind]
 
+    @functools.cached_property
+    def data_periods(self) -> frozenset[Period]:
+        """Every period some record of the data has: the periods an entity described by static
+        attributes only takes part in (the periods its rules are evaluated at, too)."""
+        return frozenset(self.dataset.periods())
+
     def has_record(self, kind: str, entity: str, period: Period) -> bool:
         """Whether the entity has a record in the period; an entity described by static attributes
-        only (no periodic record at all) holds in every period."""
+        only (no periodic record at all) has one in every period of the data, and in no other, so
+        that a history walk over it ends where the data ends."""
         record = self._records[kind].get(entity)
-        return record is not None and (period in record.periods or not record.periods)
+        if record is None:
+            return False
+        return period in record.periods if record.periods else period in self.data_periods
 
     def fact(self, kind: str, entity: str, period: Period, name: str, period_kind: str | None) -> object:
         record = self._records[kind].get(entity)
@@ -74,7 +84,9 @@ class Run:
 
     def earliest(self, kind: str, entity: str, period_kind: str) -> Period | None:
         record = self.dataset.entities(kind).get(entity)
-        periods = [p for p in record.periods if p.kind == period_kind] if record else []
+        if record is None:
+            return None
+        periods = [p for p in (record.periods or self.data_periods) if p.kind == period_kind]
         return min(periods) if periods else None
 
     def members(self, kind: str, group: str | None, entity: str, period: Period):

@@ -49,10 +49,12 @@ class Data:
         return sorted(self.static[kind])
 
     def has_record(self, kind: str, entity: str, period: Period) -> bool:
-        """A record in the period; an entity with static attributes only takes part in every period."""
+        """A record in the period; an entity with static attributes only takes part in every period
+        of the data (and in no period before or after it)."""
         if entity not in self.static[kind]:
             return False
-        return period in self.periodic[kind][entity] or not self.periodic[kind][entity]
+        own = self.periodic[kind][entity]
+        return period in own if own else period in self.all_periods()
 
     def periods(self, kind: str, entity: str) -> list[Period]:
         """The periods the entity is evaluated at: those of its records (every period of the data
