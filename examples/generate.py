@@ -4,7 +4,9 @@
 
 The zones, service zones and cities are those named in the five documents (Chinese names);
 enterprises, cadres, projects and the rest are invented, over 2013–2020, with a fixed seed so
-the files are reproducible. Every declared fact gets a column: facts with a known meaning get
+the files are reproducible. The quantities the documents derive from member data (counts of
+A-class enterprises, of new projects, of starred zones…) are not columns: the engine computes
+them from these member rows (each enterprise's zone and class, each project's zone and year). Every declared fact gets a column: facts with a known meaning get
 plausible values (positions within the province, ranks within the city, money that grows,
 classes A–D that persist), the rest a value of their type. Run it again after adding facts.
 """
@@ -73,6 +75,11 @@ class Province:
                 return rng.random() < 0.8
             return rng.random() < 0.12
         if type_name == "date":
+            if name == "smart_retrofit_implemented_on":
+                # about two in three enterprises retrofit, some of them after 2020
+                if rng.random() < 0.35:
+                    return ""
+                return dt.date(rng.randint(2016, 2021), rng.randint(1, 12), rng.randint(1, 28)).isoformat()
             return dt.date(year, rng.randint(1, 12), rng.randint(1, 28)).isoformat()
         if type_name == "text":
             return entity.get(fact, entity.get("name", ""))
@@ -139,11 +146,13 @@ class Province:
         streets = [{"id": f"ST{n:02d}", "service_zone": rng.choice(service)["id"]} for n in range(1, 11)]
         buildings = [{"id": f"B{n:02d}", "zone": rng.choice(zones)["id"]} for n in range(1, 41)]
         cities = [{"id": city, "city": city} for city in CITIES]
+        provinces = [{"id": "河南省", "province": "河南省"}]
         talents = [{"id": f"T{n:02d}", "city": rng.choice(list(CITIES))} for n in range(1, 21)]
         payments = [{"id": f"TX{n:03d}", "enterprise": rng.choice(enterprises)["id"]} for n in range(1, 61)]
         by_kind = {"industrial_zone": zones, "service_zone": service, "enterprise": enterprises, "cadre": cadres,
                    "project": projects, "enterprise_platform": platforms, "commercial_street": streets,
-                   "building": buildings, "city": cities, "talent": talents, "tax_payment": payments}
+                   "building": buildings, "city": cities, "talent": talents, "tax_payment": payments,
+                   "province": provinces}
         return {kind: rows for kind, rows in by_kind.items() if kind in schemas}
 
     def rows(self, kind: str, schema, entity: dict) -> list[dict]:

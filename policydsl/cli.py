@@ -32,6 +32,7 @@ from policydsl.diagnostics import DataError, PolicyError, SourceFile, render_all
 from policydsl.engine.explain import ExplainError
 from policydsl.tools.scenarios import ScenarioError, run_file, scenario_files
 from policydsl.tools import fmt as fmt_tool
+from policydsl.tools import facts as facts_tool
 from policydsl.tools import scenarios as scenarios_tool
 from policydsl.tools import lint as lint_tool
 from policydsl.tools import diff as diff_tool
@@ -131,6 +132,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     fmt_tool.add_command(commands)
     lint_tool.add_command(commands)
+    facts_tool.add_command(commands)
     diff_tool.add_command(commands, _period)
     lsp_tool.add_command(commands)
 
@@ -369,7 +371,8 @@ def cmd_coverage(args) -> int:
 COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eval": cmd_eval, "explain": cmd_explain, "graph": cmd_graph, "dump": cmd_dump,
             "serve": service_commands.cmd_serve, "log": service_commands.cmd_log,
             "fmt": fmt_tool.run_command, "lint": lint_tool.run_command,
-            "diff": diff_tool.run_command, "lsp": lsp_tool.run_command}
+            "diff": diff_tool.run_command, "lsp": lsp_tool.run_command,
+            "facts": lambda args: print(facts_tool.run_command(args, _load(args.policy)), end="") or EXIT_OK}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,94 @@
+"""The fact list (docs/facts.md) is generated from the schema and current; the quantities the
+documents derive from member data are computed by the engine, not read as input facts."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+import pytest
+from conftest import ROOT, check_golden
+
+import policydsl
+from policydsl.render import explanation_json
+from policydsl.tools.facts import fact_list, render_markdown
+
+# The shared spec sits beside the checkout (../shared), or beside the worktrees (../../shared).
+DICTIONARY = next((p for p in (ROOT.parent / "shared" / "spec" / "data-dictionary.md",
+                               ROOT.parent.parent / "shared" / "spec" / "data-dictionary.md") if p.is_file()), None)
+
+# Each quantity the documents derive from the rows of other kinds: once an input fact, now a value.
+COMPUTED = {
+    ("industrial_zone", "a_class_enterprises"), ("industrial_zone", "a_class_retrofitted"),
+    ("industrial_zone", "b_class_enterprises"), ("industrial_zone", "b_class_retrofitted"),
+    ("city", "a_class_enterprises"), ("city", "a_class_retrofitted"),
+    ("city", "b_class_enterprises"), ("city", "b_class_retrofitted"),
+    ("service_zone", "new_starts_1yi_or_more"), ("service_zone", "major_projects_over_1yi"),
+    ("industrial_zone", "new_leading_enterprises_or_5yi_projects"),
+    ("industrial_zone", "new_leading_or_base_projects_5yi"),
+    ("city", "service_zones_with_star_ge_1"),
+    ("province", "zones_over_1000yi"), ("province", "zones_over_500yi"), ("province", "zones_over_200yi"),
+    ("province", "zones_star_1_or_more"), ("province", "zones_star_2"), ("province", "zones_star_3"),
+    ("province", "zones_star_4"),
+    ("city", "zones_revenue_over_1000yi"), ("city", "zones_revenue_500_to_1000yi"),
+    ("industrial_zone", "new_national_platforms"), ("industrial_zone", "new_provincial_platforms"),
+    ("city", "city_composite_growth_rate"), ("enterprise", "shared_tax_paid"),
+}
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return policydsl.load(ROOT / "policies")
+
+
+@pytest.mark.skipif(DICTIONARY is None, reason="the data dictionary lives in the shared spec")
+def test_fact_list_document_is_generated_from_the_current_schema(shipped, update_golden):
+    text = render_markdown(fact_list(shipped.program, DICTIONARY, root=ROOT))
+    check_golden(ROOT / "docs" / "facts.md", text, update_golden)
+
+
+def test_quantities_derived_from_member_data_are_computed_not_input(shipped):
+    program = shipped.program
+    for kind, name in sorted(COMPUTED):
+        assert name not in program.entities[kind].facts, f"{kind}.{name} is still an input fact"
+        assert (kind, name) in program.values, f"{kind}.{name} is not computed"
+    computed = {(c.kind, c.name) for c in fact_list(program).computed}
+    assert COMPUTED <= computed
+
+
+def _xuchang_enterprises_counted() -> set[str]:
+    """The A-class (2017) enterprises of 许昌市's zones retrofitted by 2020-12-31, read from the CSV."""
+    province = ROOT / "examples" / "province"
+    with (province / "industrial_zone.csv").open(encoding="utf-8") as handle:
+        zones = {row["id"] for row in csv.DictReader(handle) if row["city"] == "许昌市"}
+    classes: dict[tuple[str, str], str] = {}
+    counted = set()
+    with (province / "enterprise.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        classes[(row["id"], row["period"])] = row["class"]
+    for row in rows:
+        if row["period"] != "2020" or row["zone"] not in zones:
+            continue
+        done = row["smart_retrofit_implemented_on"]
+        if classes.get((row["id"], "2017")) == "A" and done and dt.date.fromisoformat(done) <= dt.date(2020, 12, 31):
+            counted.add(row["id"])
+    return counted
+
+
+def test_the_xuchang_coverage_target_explanation_lists_the_enterprises_it_counted(shipped):
+    result = shipped.evaluate(shipped.load_data(ROOT / "examples" / "province"), period="2020")
+    [decision] = [d for d in result.decisions if d.target == "xuchang2018.2.2.1.b#city_wide"]
+    explanation = explanation_json(result.explain(decision.entity, decision.outcome, decision.period))
+    [rule] = [r for r in explanation["rules"] if r["rule"] == "xuchang2018.2.2.1.b"]
+
+    def member_lists(node):
+        if "members" in node:
+            yield node["members"]
+        for child in node.get("children", ()):
+            yield from member_lists(child)
+    retrofitted = [m for m in member_lists(rule["condition"])
+                   if m["where"] == "classified_2017 = A and retrofitted"]
+    assert retrofitted, "the explanation shows the A-class enterprises retrofitted"
+    expected = _xuchang_enterprises_counted()
+    assert expected and {m["entity"] for m in retrofitted[0]["counted"]} == expected
