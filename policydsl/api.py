@@ -49,13 +49,14 @@ class Compiled:
         return not any(d.is_error for d in self.diagnostics)
 
 
-def compile_paths(paths: Iterable[str | Path]) -> Compiled:
-    """Run build, resolve and graph; stop after the first stage that reports an error."""
-    return run_deep(_compile, list(paths))
+def compile_paths(paths: Iterable[str | Path], import_from: Iterable[str | Path] = ()) -> Compiled:
+    """Run build, resolve and graph; stop after the first stage that reports an error.
+    `import_from`: further folders imports may read (see `build`)."""
+    return run_deep(_compile, list(paths), list(import_from))
 
 
-def _compile(paths: list[str | Path]) -> Compiled:
-    built = build(paths)
+def _compile(paths: list[str | Path], import_from: list[str | Path]) -> Compiled:
+    built = build(paths, import_from)
     if any(d.is_error for d in built.diagnostics):
         return Compiled(program=None, graph=None, diagnostics=built.diagnostics, sources=built.sources)
     program, found = resolve(built.modules, built.sources)
@@ -265,14 +266,16 @@ class PolicySet:
         return Decider(self.plan, kind, period)
 
 
-def load(*paths: str | Path) -> PolicySet:
-    """Compile policy files or folders; raise `PolicyError` carrying every diagnostic on error."""
+def load(*paths: str | Path, import_from: Iterable[str | Path] = ()) -> PolicySet:
+    """Compile policy files or folders; raise `PolicyError` carrying every diagnostic on error.
+    `import_from`: further folders whose `.pol` files an `import` may read (besides the folders
+    of `paths` and the shipped schema)."""
     for path in paths:
         if not isinstance(path, (str, Path)):
             raise TypeError(f"policy paths must be str or pathlib.Path, not {type(path).__name__} ({path!r})")
     if not paths:
         raise TypeError("load() needs at least one policy file or folder")
-    return policy_set(compile_paths(paths))
+    return policy_set(compile_paths(paths, import_from))
 
 
 def policy_set(compiled: Compiled) -> PolicySet:

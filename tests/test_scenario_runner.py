@@ -174,3 +174,14 @@ def test_a_scenario_file_that_names_no_policy_is_refused_not_guessed(tmp_path, c
     write(tmp_path, [])
     stray.write_text(json.dumps({"policy": "taxwatch.pol", "cases": GOOD}), encoding="utf-8")
     assert main(["test", str(stray)]) == 0
+
+
+def test_scenarios_of_a_folder_import_from_anywhere_in_that_folder(tmp_path, capsys):
+    # A copy of the shipped policies is not "the shipped schema" (as with a wheel install): its
+    # policies import ../schema, which lies in the folder the user named, so they still load.
+    import shutil
+
+    for name in ("schema", "henan2014"):
+        shutil.copytree(ROOT / "policies" / name, tmp_path / "policies" / name)
+    assert main(["test", str(tmp_path / "policies")]) == 0, capsys.readouterr()
+    assert " 0 failed" in capsys.readouterr().out

@@ -538,10 +538,12 @@ def _not_utf8(path: Path, data: bytes, err: UnicodeDecodeError) -> Diagnostic:
                  f"column {column} ({err.reason}); the line reads `{shown[:60]}`", span, hint=hint)
 
 
-def build(paths: Iterable[str | Path]) -> Built:
-    """Read, parse and build every file named (folders expanded), following imports once each."""
+def build(paths: Iterable[str | Path], import_from: Iterable[str | Path] = ()) -> Built:
+    """Read, parse and build every file named (folders expanded), following imports once each.
+    `import_from`: further folders or files the user named, whose folders imports may also read
+    (the scenario runner loads one policy of a folder the user named whole)."""
     paths = list(paths)
-    roots = import_roots(paths)
+    roots = import_roots([*paths, *import_from])
     files, diagnostics = policy_files(paths)
     modules: list[ast.Module] = []
     sources: dict[str, SourceFile] = {}
