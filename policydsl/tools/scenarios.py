@@ -359,7 +359,7 @@ def _run_suites(paths: list[str], coverage: bool, executor: str = "row"):
         key = tuple(p.resolve() for p in suite.policies)
         if key not in loaded:
             # imports may read anywhere in the folders the user named, as `check` of them would
-            loaded[key] = api.load(*suite.policies, import_from=[p for p in paths if not str(p).endswith('.json')])
+            loaded[key] = api.load(*suite.policies, import_from=[p for p in paths if Path(p).suffix != ".json"])
         results.extend(run_file(loaded[key], suite.file, executor))
         if coverage:
             content = _read(suite.file)
