@@ -555,3 +555,34 @@ def test_member_aggregates_count_what_the_row_executor_counts(tmp_path):
     assert found[("C", "2020", "city_count")] == 3 and found[("D", "2020", "city_count")] == 0
     assert found[("C", "2020", "city_total")] == Fraction(15, 2)  # e5 left out, the others counted
     assert found[("C", "2019", "city_total")] == 3
+
+
+def test_a_rule_handed_to_the_row_executor_reads_the_values_the_columnar_run_computed(tmp_path):
+    # `cube` passes 64 bits, so `huge` runs on the row executor; it reads `share_of_city` (a group
+    # aggregate the columnar run computed and hands over) and must decide exactly as the row
+    # executor alone, unknown where the share is
+    policy_set = load_text(tmp_path, """
+policy handover
+  issued 2010-01-01
+entity zone
+  group by city
+  static city: text
+  yearly big: integer
+  yearly tax: money
+value share_of_city for zone = tax / group_sum(tax)
+value cube for zone = big * big * big
+outcome huge "大" is computed with value: decimal
+rule huge implements handover.1 cite "1" for zone when cube > 1 and share_of_city >= 0.5 then huge = share_of_city
+""")
+    rows = [{"id": "a", "period": "2020", "city": "C", "big": 3_000_000, "tax": "3"},
+            {"id": "b", "period": "2020", "city": "C", "big": 3_000_000, "tax": "1"},
+            {"id": "c", "period": "2020", "city": "D", "big": 3_000_000},
+            {"id": "d", "period": "2020", "city": "D", "big": 2, "tax": "0"}]
+    row = policy_set.evaluate({"zone": rows})
+    columnar = policy_set.evaluate({"zone": rows}, executor="columnar")
+    assert "64-bit" in columnar.evaluation.fallbacks["handover::huge"]
+    assert columnar.decisions == row.decisions
+    assert [(d.entity, d.value) for d in row.decisions] == [("a", Fraction(3, 4))]
+    results = {(r.entity, r.condition if isinstance(r.condition, bool) else None) for r in columnar.evaluation.results}
+    assert results == {(r.entity, r.condition if isinstance(r.condition, bool) else None)
+                       for r in row.evaluation.results} == {("a", True), ("b", False), ("c", None), ("d", None)}

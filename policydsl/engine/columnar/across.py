@@ -28,7 +28,7 @@ import polars as pl
 from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.lowering import (
-    ENTITY, PERIOD, FrameLowering, Join, Lowered, Num, Plain, Unsupported, _checked, apply_steps)
+    ENTITY, PERIOD, FrameLowering, Join, Lowered, Num, Plain, Unsupported, _checked, apply_steps, lit)
 from policydsl.engine.plan import Plan
 from policydsl.language import ir
 
@@ -40,6 +40,7 @@ class Frames:
                  depth: int, as_of: dt.date | None):
         self.plan, self.tables, self.periods, self.depth, self.as_of = plan, tables, periods, depth, as_of
         self._made: dict[tuple[str, str], tuple[C.Grid, FrameLowering] | None] = {}
+        self._done: dict[tuple[str, str], tuple[pl.DataFrame, int]] = {}
 
     def get(self, kind: str, period_kind: str) -> tuple[C.Grid, FrameLowering] | None:
         key = (kind, period_kind)
@@ -62,16 +63,37 @@ class Frames:
                                  period_kind=period_kind, as_of=self.as_of, frames=self)
         return grid, lowering
 
+    def made(self) -> list[tuple[tuple[str, str], tuple[C.Grid, FrameLowering]]]:
+        """Every frame lowered so far."""
+        return [(key, made) for key, made in self._made.items() if made is not None]
+
     def other(self, kind: str, period_kind: str) -> tuple[C.Grid, FrameLowering]:
         found = self.get(kind, period_kind)
         if found is None:
             raise Unsupported(f"no {period_kind}ly rows of {kind} to read")
         return found
 
+    def materialised(self, kind: str, period_kind: str) -> pl.DataFrame:
+        """The frame with every column lowered so far, computed once: steps only ever grow (a rule
+        that fails to lower leaves whole columns behind), so each call adds the new ones."""
+        grid, lowering = self.other(kind, period_kind)
+        frame, done = self._done.get((kind, period_kind), (grid.frame, 0))
+        if done < len(lowering.steps):
+            steps = list(lowering.steps)
+            frame = apply_steps(frame.lazy(), steps[done:]).collect()
+            self._done[(kind, period_kind)] = (frame, len(steps))
+        return frame
+
+    def pending(self, kind: str, period_kind: str) -> pl.LazyFrame:
+        """Every column lowered so far, as a lazy frame: what was computed for other frames is
+        reused, the rest stays lazy (so unread columns need never be computed)."""
+        grid, lowering = self.other(kind, period_kind)
+        frame, done = self._done.get((kind, period_kind), (grid.frame, 0))
+        return apply_steps(frame.lazy(), lowering.steps[done:])
+
     def lazy(self, kind: str, period_kind: str) -> pl.LazyFrame:
         """The frame with every column lowered so far (a snapshot: later steps are not in it)."""
-        grid, lowering = self.other(kind, period_kind)
-        return apply_steps(grid.frame.lazy(), list(lowering.steps))
+        return self.materialised(kind, period_kind).lazy()
 
     def statics(self, kind: str) -> pl.DataFrame:
         return self.tables[kind].statics if kind in self.tables else pl.DataFrame({ENTITY: []}, schema={ENTITY: pl.String})
@@ -132,13 +154,13 @@ def members(lowering: FrameLowering, expr: ir.Members) -> Lowered:
     grid, member = frames.other(expr.kind, lowering.period_kind)
     tag = f"m{id(expr)}"
     where = member.materialise(f"{tag}:where", Plain(member.boolean(expr.where))).expr \
-        if expr.where is not None else pl.lit(True)
+        if expr.where is not None else lit(True)
     operand = member.materialise(f"{tag}:operand", member.lower(expr.operand)) if expr.operand is not None else None
     function = expr.function
     if isinstance(operand, Span) or (function in ("sum", "mean", "min", "max") and isinstance(operand, Num)
                                       and not operand.static):
         raise Unsupported(f"`{function}` over per-row denominators or durations")
-    present = pl.lit(True) if operand is None else (
+    present = lit(True) if operand is None else (
         operand.num.is_not_null() if isinstance(operand, Num) else operand.expr.is_not_null())
     counted = where.fill_null(False) & present
     left_out = where.is_null() | (where.fill_null(False) & ~present)
@@ -172,7 +194,7 @@ def members(lowering: FrameLowering, expr: ir.Members) -> Lowered:
                      operand.bound * bound)
     elif function == "mean":
         _checked(operand.bound * bound, operand.den * bound)
-        result = Num(pl.when(n > 0).then(value), pl.when(n > 0).then(n * operand.den), operand.bound * bound,
+        result = Num(pl.when(n > 0).then(value), pl.when(n > 0).then(n * lit(operand.den, pl.Int64)), operand.bound * bound,
                      operand.den * bound)
     elif isinstance(operand, Num):
         result = Num(pl.when(n > 0).then(value), operand.den, operand.bound)

@@ -30,8 +30,9 @@ from policydsl.engine import data as data_stage
 from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.across import Frames
+from policydsl.engine.columnar.handover import seeded_values
 from policydsl.engine.columnar.lowering import (
-    ENTITY, PERIOD, FrameLowering, Inexact, Num, Unsupported, apply_steps)
+    ENTITY, PERIOD, FrameLowering, Inexact, Num, Unsupported, apply_steps, lit)
 from policydsl.engine.columnar.support import columnar_support, lookback, rule_expressions
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
 from policydsl.engine.evaluate import Evaluation, RuleResult, evaluate
@@ -89,12 +90,13 @@ class ColumnarEvaluation:
     def results(self) -> tuple[RuleResult, ...]:
         if self._results is None:
             found = list(self.row.results) if self.row is not None else []
-            for index, pk, frame in self.conditions:
-                rule = self.plan.rules[index].rule
-                for entity, at, condition in frame.iter_rows():
+            rules = self.plan.rules
+            for _, pk, frame in self.conditions:
+                for entity, at, index, condition in frame.select(ENTITY, PERIOD, "@rule", "condition").iter_rows():
+                    rule = rules[index].rule
                     found.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity,
                                             period=C.period_of(at, pk),
-                                            condition=Unknown() if condition is None else condition))
+                                            condition=Unknown() if condition == 2 else condition == 1))
             self._results = tuple(sorted(found, key=lambda r: (r.entity_kind, r.entity, r.period.year,
                                                                r.period.quarter, r.rule)))
         return self._results
@@ -159,17 +161,16 @@ def _lower_rules(plan: Plan, indices: list[int], lowering: FrameLowering, fallba
     outputs: dict[int, dict[str, pl.Expr]] = {}
     for index in indices:
         rule = plan.rules[index].rule
-        steps_before, derived_before = len(lowering.steps), dict(lowering.derived)
         try:
-            cond = lowering.boolean(rule.condition) if rule.condition is not None else pl.lit(True)
+            cond = lowering.boolean(rule.condition) if rule.condition is not None else lit(True)
             payloads = []
             for consequence in rule.consequences:
                 amount = lowering.lower(consequence.amount) if consequence.amount is not None else None
                 value = lowering.lower(consequence.value) if consequence.value is not None else None
                 payloads.append((amount, value, consequence.value))
         except (Unsupported, Inexact) as err:
-            del lowering.steps[steps_before:]
-            lowering.derived = derived_before
+            # the columns lowered before the failure stay: each is whole and right, and the row
+            # executor is handed the derived values among them (`seeded_values`)
             fallbacks[rule.name] = f"at run time: {err}"
             continue
         columns = {f"r{index}": cond}
@@ -192,14 +193,14 @@ def _lower_rules(plan: Plan, indices: list[int], lowering: FrameLowering, fallba
 
 
 def _den(value: Num) -> pl.Expr:
-    return pl.lit(value.den, dtype=pl.Int64) if value.static else value.den
+    return lit(value.den, pl.Int64) if value.static else value.den
 
 
-def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid, lowering: FrameLowering,
+def _run_frame(plan: Plan, kind: str, pk: str, lowerings: Frames, lowering: FrameLowering,
                outputs: dict[int, dict[str, pl.Expr]], period: Period | None, wanted: set[str] | None,
                as_of: dt.date | None, conditions: list, light_parts: list[pl.DataFrame],
                keep: list | None = None) -> None:
-    frame = apply_steps(grid.frame.lazy(), lowering.steps)
+    frame = lowerings.pending(kind, pk)
     rule_columns = [expr.alias(name) for columns in outputs.values() for name, expr in columns.items()]
     frame = frame.with_columns(rule_columns).filter(pl.col(C.EVALUATED))
     if period is not None:
@@ -211,34 +212,52 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
     if keep is not None:
         keep.append((kind, pk, table.select(ENTITY, PERIOD, *kept), dict(lowering.derived)))
     periods = table[PERIOD].unique().to_list()
+    ends = {t: C.period_of(t, pk).end for t in periods}
+    codes, payloads, labels = [], [], {}
+    present = set(table.columns)
     for index, columns in outputs.items():
         rule = plan.rules[index].rule
         policy = plan.program.policies[rule.policy]
-        ends = {t: C.period_of(t, pk).end for t in periods}
         # as of a date, a period not yet ended is not evaluated; a document applies to a period it
         # governs when it is in effect on the evaluation date (the period's end, or the as-of date)
         in_force = [t for t, end in ends.items() if (as_of is None or end <= as_of)
                     and policy.applies(end, as_of if as_of is not None else end)]
-        rows = table.filter(pl.col(PERIOD).is_in(in_force))
+        if not in_force:
+            continue
+        applies = lit(True) if len(in_force) == len(periods) else pl.col(PERIOD).is_in(in_force)
         payload_known = [pl.col(name).is_not_null() for name in columns if name != f"r{index}"
                          and not name.endswith("_den")]
         # an amount or value that needs missing data makes the rule not evaluable (G8)
-        condition = pl.when(pl.col(f"r{index}") & ~pl.all_horizontal(payload_known or [pl.lit(True)])) \
+        condition = pl.when(pl.col(f"r{index}") & ~pl.all_horizontal(payload_known or [lit(True)])) \
             .then(None).otherwise(pl.col(f"r{index}"))
-        decided = rows.select(ENTITY, PERIOD, condition.alias("condition"), *[c for c in columns if c != f"r{index}"])
-        conditions.append((index, pk, decided.select(ENTITY, PERIOD, "condition")))
-        fired = decided.filter(pl.col("condition"))
-        if fired.height == 0:
-            continue
+        # one column per rule: 1 true, 0 false, 2 unknown, null where the rule does not apply
+        codes.append(pl.when(applies).then(condition.cast(pl.Int8).fill_null(2)).alias(str(index)))
         for position, consequence in enumerate(rule.consequences):
             prefix = f"r{index}c{position}"
-            payload = [(pl.col(prefix + name) if prefix + name in fired.columns else pl.lit(None, dtype=dtype))
-                       .alias(name) for name, dtype in PAYLOAD_COLUMNS.items()]
-            light_parts.append(fired.select(
-                pl.lit(kind).alias("kind"), ENTITY, pl.lit(pk).alias("@pk"), PERIOD,
-                pl.lit(index, dtype=pl.Int64).alias("rule"), pl.lit(position, dtype=pl.Int64).alias("consequence"),
-                pl.lit(consequence.outcome).alias("outcome"), *payload,
-                pl.lit(None, dtype=pl.String).alias("superseded_by")))
+            payload = pl.struct([(pl.col(prefix + name) if prefix + name in present
+                                  else lit(None, dtype)).alias(name)
+                                 for name, dtype in PAYLOAD_COLUMNS.items()])
+            payloads.append(pl.when(applies & condition.fill_null(False)).then(payload).alias(f"{index}:{position}"))
+            labels[f"{index}:{position}"] = (index, position, consequence.outcome)
+    if not codes:
+        return
+    # the rule results and the fired decisions of every rule at once, as long tables
+    decided = table.select(ENTITY, PERIOD, *codes).unpivot(index=[ENTITY, PERIOD], variable_name="@rule",
+                                                           value_name="condition").drop_nulls("condition")
+    conditions.append((None, pk, decided.with_columns(pl.col("@rule").cast(pl.Int64))))
+    if not payloads:
+        return
+    fired = table.select(ENTITY, PERIOD, *payloads).unpivot(index=[ENTITY, PERIOD], variable_name="@which",
+                                                            value_name="@payload").drop_nulls("@payload")
+    if fired.height == 0:
+        return
+    which = pl.col("@which")
+    light_parts.append(fired.select(
+        pl.lit(kind).alias("kind"), ENTITY, pl.lit(pk).alias("@pk"), PERIOD,
+        which.replace_strict({k: v[0] for k, v in labels.items()}, return_dtype=pl.Int64).alias("rule"),
+        which.replace_strict({k: v[1] for k, v in labels.items()}, return_dtype=pl.Int64).alias("consequence"),
+        which.replace_strict({k: v[2] for k, v in labels.items()}, return_dtype=pl.String).alias("outcome"),
+        pl.col("@payload").struct.unnest(), pl.lit(None, dtype=pl.String).alias("superseded_by")))
 
 
 def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, period: Period | None = None,
@@ -266,7 +285,8 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     found = {C.period_of(t, pk) for table in tables.values()
              for pk, t in table.rows.select("@pk", PERIOD).unique().iter_rows()}
     # one depth for every frame: a frame joins another's rows at the same periods (`across`)
-    depth = max((lookback(e, program) for indices in frames.values() for i in indices
+    known: dict = {}
+    depth = max((lookback(e, program, 0, known) for indices in frames.values() for i in indices
                  for e in rule_expressions(plan.rules[i].rule)), default=0)
     periods = {pk: sorted(C.period_index(p) for p in found if p.kind == pk) for pk in ("year", "quarter")}
     lowerings = Frames(plan, tables, periods, depth, as_of)
@@ -277,7 +297,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         grid, lowering = made
         outputs = _lower_rules(plan, indices, lowering, fallbacks)
         if outputs:
-            _run_frame(plan, kind, pk, indices, grid, lowering, outputs, period, wanted, as_of, conditions,
+            _run_frame(plan, kind, pk, lowerings, lowering, outputs, period, wanted, as_of, conditions,
                        light_parts, kept_values)
     light = pl.concat(light_parts) if light_parts else pl.DataFrame(schema=LIGHT_SCHEMA)
     materialised: list[Decision] = []
@@ -287,7 +307,8 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         dataset = dataset if dataset is not None else _dataset_of(plan, source)
         row_plan = attrs.evolve(plan, rules=tuple(row_rules),
                                 program=attrs.evolve(program, combinations=()))
-        row = evaluate(row_plan, dataset, period=period, entities=entities, as_of=as_of)
+        row = evaluate(row_plan, dataset, period=period, entities=entities, as_of=as_of,
+                       values=seeded_values(plan, lowerings, row_rules, periods))
         materialised += [d for d in row.decisions if d.entity_kind != "document"]
     materialised += [d for d in document_status(program, sorted(found), period, as_of)
                      if wanted is None or d.entity in wanted]

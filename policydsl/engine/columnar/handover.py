@@ -1,0 +1,102 @@
+"""Columnar stage, handing rules over to the row executor: the derived values already computed.
+
+In: the plan, the frames a columnar run lowered (`across.Frames`), the rules that run on the row
+executor; out: the derived values those rules read that some frame computed, as the row
+executor's store (`evaluate.Run.store`: (kind, name) -> (entity, period) -> value), so that the
+row executor computes only what the columnar path could not (a sum of many ratios whose exact
+denominators pass 64 bits, say), not the group aggregates beneath it again.
+
+Only values at the data's periods are handed over (from its first period of that kind on): the
+grids reach back far enough for every columnar rule's history, so each such value is the one the
+row executor would compute; earlier periods, and running totals, the row executor computes itself.
+An unknown value is handed over without the facts it lacks; explanations re-evaluate on the row
+executor from scratch (`ColumnarEvaluation.row_slice`) and name them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+
+import polars as pl
+
+from policydsl.engine.columnar import columns as C
+from policydsl.engine.columnar.across import Frames
+from policydsl.engine.columnar.dates import Span
+from policydsl.engine.columnar.lowering import ENTITY, PERIOD, Inexact, Num, Unsupported
+from policydsl.engine.columnar.support import rule_expressions
+from policydsl.engine.plan import CompiledRule, Plan
+from policydsl.language import ir
+from policydsl.values import Percent, Unknown, normalise_number
+
+
+def _direct(expr: ir.Expr) -> set[tuple[str, str]]:
+    return {(n.entity, n.name) for n in ir.walk(expr) if isinstance(n, ir.Derived)}
+
+
+def _lower(plan: Plan, frames: Frames, kind: str, name: str) -> bool:
+    """Lower one value in each frame of its kind (its own period kind, or both for a static one);
+    whether it could be lowered in one at least."""
+    value = plan.program.values[(kind, name)]
+    lowered = False
+    for period_kind in ([value.period_kind] if value.period_kind else ["year", "quarter"]):
+        made = frames.get(kind, period_kind)
+        if made is None:
+            continue
+        try:
+            made[1].lower(ir.Derived(entity=kind, name=name, type=value.type, span=value.span))
+            lowered = True
+        except (Unsupported, Inexact):
+            continue
+    return lowered
+
+
+def values_to_hand_over(plan: Plan, frames: Frames, rules: Iterable[CompiledRule]) -> set[tuple[str, str]]:
+    """The values the row executor will ask for that a frame can give: those the rules read, and,
+    for a value no frame can compute, those it reads in turn (the row executor computes it)."""
+    program = plan.program
+    pending = set().union(*(_direct(e) for c in rules for e in rule_expressions(c.rule))) - set(plan.recursive)
+    seen: set[tuple[str, str]] = set()
+    given: set[tuple[str, str]] = set()
+    while pending:
+        key = pending.pop()
+        seen.add(key)
+        if _lower(plan, frames, *key):
+            given.add(key)
+        else:
+            pending |= _direct(program.values[key].expr) - seen - set(plan.recursive)
+    return given
+
+
+def seeded_values(plan: Plan, frames: Frames, rules: list[CompiledRule], periods: dict[str, list[int]]
+                  ) -> dict[tuple[str, str], dict]:
+    needed = values_to_hand_over(plan, frames, rules)
+    store: dict[tuple[str, str], dict] = {}
+    for (kind, period_kind), (_grid, lowering) in frames.made():
+        names = [n for n, v in lowering.derived.items() if (kind, n) in needed and not isinstance(v, Span)]
+        if not names or not periods.get(period_kind):
+            continue
+        columns = []
+        for name in names:
+            value = lowering.derived[name]
+            columns += [value.num, *([] if value.static else [value.den])] if isinstance(value, Num) else [value.expr]
+        table = (frames.pending(kind, period_kind).filter(pl.col(PERIOD) >= periods[period_kind][0])
+                 .select(ENTITY, PERIOD, *columns).collect())
+        at = [(entity, C.period_of(t, period_kind)) for entity, t in zip(table[ENTITY], table[PERIOD])]
+        for name in names:
+            value = lowering.derived[name]
+            percent = plan.program.values[(kind, name)].type.name == "percent"
+            if isinstance(value, Num):
+                nums = table[value.num.meta.output_name()].to_list()
+                dens = [value.den] * len(nums) if value.static else table[value.den.meta.output_name()].to_list()
+                items = [Unknown() if n is None or d is None
+                         else _number(n, d, percent) for n, d in zip(nums, dens)]
+            else:
+                items = [Unknown() if v is None else v for v in table[value.expr.meta.output_name()].to_list()]
+            store[(kind, name)] = dict(zip(at, items))
+    return store
+
+
+def _number(num: int, den: int, percent: bool) -> object:
+    value = num if den == 1 else normalise_number(Fraction(num, den))
+    return Percent(value) if percent else value
