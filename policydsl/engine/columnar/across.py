@@ -28,7 +28,8 @@ import polars as pl
 from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.lowering import (
-    ENTITY, PERIOD, FrameLowering, Join, Lowered, Num, Plain, Unsupported, _checked, apply_steps, lit)
+    ENTITY, PERIOD, FrameLowering, GroupJoin, Lowered, Num, Plain, ReadJoin, Unsupported, _checked, apply_steps, collect,
+    lit)
 from policydsl.engine.plan import Plan
 from policydsl.language import ir
 
@@ -80,9 +81,13 @@ class Frames:
         frame, done = self._done.get((kind, period_kind), (grid.frame, 0))
         if done < len(lowering.steps):
             steps = list(lowering.steps)
-            frame = apply_steps(frame.lazy(), steps[done:]).collect()
+            frame = collect(apply_steps(frame.lazy(), steps[done:]), grid.frame.height)
             self._done[(kind, period_kind)] = (frame, len(steps))
         return frame
+
+    def done(self, kind: str, period_kind: str) -> int:
+        """How many of the frame's steps are computed already (`materialised`)."""
+        return self._done.get((kind, period_kind), (None, 0))[1]
 
     def pending(self, kind: str, period_kind: str) -> pl.LazyFrame:
         """Every column lowered so far, as a lazy frame: what was computed for other frames is
@@ -123,13 +128,22 @@ def via(lowering: FrameLowering, expr: ir.Via) -> Lowered:
     frames = lowering.frames
     _grid, target = frames.other(expr.kind, lowering.period_kind)
     inner = target.materialise(f"x:{id(expr)}", target.lower(expr.inner))
-    names = _names(inner)
     prefix = f"j{id(expr)}:"
-    key = lowering.materialise(f"k:{id(expr)}", Plain(lowering.plain(expr.ref))).expr.meta.output_name()
-    right = frames.lazy(expr.kind, lowering.period_kind).select(
-        pl.col(ENTITY).alias(prefix + "@id"), pl.col(PERIOD).alias(prefix + "@t"),
-        *[pl.col(n).alias(prefix + n) for n in names])
-    lowering.steps.append(Join(right=right, left_on=(key, PERIOD), right_on=(prefix + "@id", prefix + "@t")))
+    columns = tuple((n, prefix + n) for n in _names(inner))
+    ref = lowering.plain(expr.ref)
+    key = ref.meta.output_name() if ref.meta.is_column() else \
+        lowering.materialise(f"k:{id(expr)}", Plain(ref)).expr.meta.output_name()
+    where = (expr.kind, lowering.period_kind)
+    right = frames.lazy(*where)  # computed so far: every column read over this reference is in it
+    # a join over the same reference to the same frame not yet computed takes the new columns too
+    done = frames.done(lowering.kind, lowering.period_kind)
+    for position in range(len(lowering.steps) - 1, done - 1, -1):
+        step = lowering.steps[position]
+        if isinstance(step, ReadJoin) and step.key == key and step.target == where:
+            lowering.steps[position] = ReadJoin(right=right, key=key, target=where, columns=step.columns + columns)
+            break
+    else:
+        lowering.steps.append(ReadJoin(right=right, key=key, target=where, columns=columns))
     return _renamed(inner, prefix)
 
 
@@ -173,11 +187,19 @@ def members(lowering: FrameLowering, expr: ir.Members) -> Lowered:
         decisive = function == "any"
         hit = counted & (operand.expr if decisive else ~operand.expr)
         aggregates.append(hit.any().alias(f"{tag}:value"))
-    grouped = (frames.lazy(expr.kind, lowering.period_kind).filter(pl.col(C.EVALUATED))
-               .join(ancestors(frames, expr.path), left_on=ENTITY, right_on="@m", how="inner")
-               .group_by("@a", PERIOD).agg(aggregates)
-               .select(pl.col("@a").alias(f"{tag}:@a"), pl.col(PERIOD).alias(f"{tag}:@t"), pl.all().exclude("@a", PERIOD)))
-    lowering.steps.append(Join(right=grouped, left_on=(ENTITY, PERIOD), right_on=(f"{tag}:@a", f"{tag}:@t")))
+    taking_part = (frames.lazy(expr.kind, lowering.period_kind).filter(pl.col(C.EVALUATED))
+                   .join(ancestors(frames, expr.path), left_on=ENTITY, right_on="@m", how="inner"))
+    source = (expr.kind, lowering.period_kind, expr.path)
+    # an aggregate over the same members not yet computed takes these aggregates too
+    done = frames.done(lowering.kind, lowering.period_kind)
+    for position in range(len(lowering.steps) - 1, done - 1, -1):
+        step = lowering.steps[position]
+        if isinstance(step, GroupJoin) and step.source == source:
+            lowering.steps[position] = GroupJoin(members=taking_part, source=source,
+                                                 aggregates=step.aggregates + tuple(aggregates))
+            break
+    else:
+        lowering.steps.append(GroupJoin(members=taking_part, source=source, aggregates=tuple(aggregates)))
     n = pl.col(f"{tag}:n").fill_null(0).cast(pl.Int64)
     left = pl.col(f"{tag}:left").fill_null(0)
     value = pl.col(f"{tag}:value") if function not in ("count",) else None

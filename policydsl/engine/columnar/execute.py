@@ -30,9 +30,9 @@ from policydsl.engine import data as data_stage
 from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.across import Frames
-from policydsl.engine.columnar.handover import seeded_values
+from policydsl.engine.columnar.handover import columns_of, handed_names, seeded_values, values_to_hand_over
 from policydsl.engine.columnar.lowering import (
-    ENTITY, PERIOD, FrameLowering, Inexact, Num, Unsupported, apply_steps, lit)
+    ENTITY, PERIOD, FrameLowering, Inexact, Num, Unsupported, apply_steps, collect, lit)
 from policydsl.engine.columnar.support import columnar_support, lookback, rule_expressions
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
 from policydsl.engine.evaluate import Evaluation, RuleResult, evaluate
@@ -52,7 +52,7 @@ class ColumnarEvaluation:
     """The result of a columnar run; `decisions` and `results` are built when first asked for."""
 
     def __init__(self, *, plan: Plan, light: pl.DataFrame, materialised: list[Decision],
-                 conditions: list[tuple[int, str, pl.DataFrame]], row: Evaluation | None,
+                 conditions: list[tuple[pl.LazyFrame, str]], row: Evaluation | None,
                  fallbacks: Mapping[str, str], dataset_source, period: Period | None,
                  as_of: dt.date | None = None):
         self.plan = plan
@@ -91,8 +91,11 @@ class ColumnarEvaluation:
         if self._results is None:
             found = list(self.row.results) if self.row is not None else []
             rules = self.plan.rules
-            for _, pk, frame in self.conditions:
-                for entity, at, index, condition in frame.select(ENTITY, PERIOD, "@rule", "condition").iter_rows():
+            for codes, pk in self.conditions:
+                frame = collect(codes, 0).unpivot(index=[ENTITY, PERIOD], variable_name="@rule",
+                                                value_name="condition").drop_nulls("condition")
+                for entity, at, index, condition in frame.select(
+                        ENTITY, PERIOD, pl.col("@rule").cast(pl.Int64), "condition").iter_rows():
                     rule = rules[index].rule
                     found.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity,
                                             period=C.period_of(at, pk),
@@ -199,7 +202,7 @@ def _den(value: Num) -> pl.Expr:
 def _run_frame(plan: Plan, kind: str, pk: str, lowerings: Frames, lowering: FrameLowering,
                outputs: dict[int, dict[str, pl.Expr]], period: Period | None, wanted: set[str] | None,
                as_of: dt.date | None, conditions: list, light_parts: list[pl.DataFrame],
-               keep: list | None = None) -> None:
+               keep: list | None = None, seeds: tuple[list[pl.Expr], dict] | None = None) -> None:
     frame = lowerings.pending(kind, pk)
     rule_columns = [expr.alias(name) for columns in outputs.values() for name, expr in columns.items()]
     frame = frame.with_columns(rule_columns).filter(pl.col(C.EVALUATED))
@@ -208,12 +211,16 @@ def _run_frame(plan: Plan, kind: str, pk: str, lowerings: Frames, lowering: Fram
     if wanted is not None:
         frame = frame.filter(pl.col(ENTITY).is_in(sorted(wanted)))
     kept = [c for c in _value_columns(lowering)] if keep is not None else []
-    table = frame.select([ENTITY, PERIOD, *(e.meta.output_name() for e in rule_columns), *kept]).collect()
+    seeded = [c.meta.output_name() for c in seeds[0]] if seeds else []
+    table = collect(frame.select([ENTITY, PERIOD, *(e.meta.output_name() for e in rule_columns),
+                                  *dict.fromkeys(kept + seeded)]), lowerings.get(kind, pk)[0].frame.height)
+    if seeds:  # the values handed to the row executor, computed with the rules (`handover`)
+        seeds[1][(kind, pk)] = table.select(ENTITY, PERIOD, *dict.fromkeys(seeded))
     if keep is not None:
         keep.append((kind, pk, table.select(ENTITY, PERIOD, *kept), dict(lowering.derived)))
     periods = table[PERIOD].unique().to_list()
     ends = {t: C.period_of(t, pk).end for t in periods}
-    codes, payloads, labels = [], [], {}
+    codes, payloads, flags, labels = [], [], [], {}
     present = set(table.columns)
     for index, columns in outputs.items():
         rule = plan.rules[index].rule
@@ -227,37 +234,48 @@ def _run_frame(plan: Plan, kind: str, pk: str, lowerings: Frames, lowering: Fram
         applies = lit(True) if len(in_force) == len(periods) else pl.col(PERIOD).is_in(in_force)
         payload_known = [pl.col(name).is_not_null() for name in columns if name != f"r{index}"
                          and not name.endswith("_den")]
-        # an amount or value that needs missing data makes the rule not evaluable (G8)
-        condition = pl.when(pl.col(f"r{index}") & ~pl.all_horizontal(payload_known or [lit(True)])) \
-            .then(None).otherwise(pl.col(f"r{index}"))
+        condition = pl.col(f"r{index}")
+        if payload_known:  # an amount or value that needs missing data makes the rule not evaluable (G8)
+            condition = pl.when(condition & ~pl.all_horizontal(payload_known)).then(None).otherwise(condition)
         # one column per rule: 1 true, 0 false, 2 unknown, null where the rule does not apply
         codes.append(pl.when(applies).then(condition.cast(pl.Int8).fill_null(2)).alias(str(index)))
+        fired = applies & condition.fill_null(False)
         for position, consequence in enumerate(rule.consequences):
+            label = f"{index}:{position}"
+            labels[label] = (index, position, consequence.outcome)
             prefix = f"r{index}c{position}"
-            payload = pl.struct([(pl.col(prefix + name) if prefix + name in present
-                                  else lit(None, dtype)).alias(name)
+            carried = [name for name in PAYLOAD_COLUMNS if prefix + name in present]
+            if not carried:  # an outcome without amount or value: a flag, no payload to carry
+                flags.append(pl.when(fired).then(lit(True)).alias(label))
+                continue
+            payload = pl.struct([(pl.col(prefix + name) if name in carried else lit(None, dtype)).alias(name)
                                  for name, dtype in PAYLOAD_COLUMNS.items()])
-            payloads.append(pl.when(applies & condition.fill_null(False)).then(payload).alias(f"{index}:{position}"))
-            labels[f"{index}:{position}"] = (index, position, consequence.outcome)
+            payloads.append(pl.when(fired).then(payload).alias(label))
     if not codes:
         return
-    # the rule results and the fired decisions of every rule at once, as long tables
-    decided = table.select(ENTITY, PERIOD, *codes).unpivot(index=[ENTITY, PERIOD], variable_name="@rule",
-                                                           value_name="condition").drop_nulls("condition")
-    conditions.append((None, pk, decided.with_columns(pl.col("@rule").cast(pl.Int64))))
-    if not payloads:
-        return
-    fired = table.select(ENTITY, PERIOD, *payloads).unpivot(index=[ENTITY, PERIOD], variable_name="@which",
-                                                            value_name="@payload").drop_nulls("@payload")
-    if fired.height == 0:
+    # the rule results and the fired decisions of every rule at once, as long tables; the results
+    # only when asked for (`ColumnarEvaluation.results`)
+    read = [c for c in table.columns if c.startswith("r") and c[1:2].isdigit()]
+    conditions.append((table.select(ENTITY, PERIOD, *read).lazy().select(ENTITY, PERIOD, *codes), pk))
+    parts = []
+    if payloads:
+        parts.append(table.select(ENTITY, PERIOD, *payloads).unpivot(
+            index=[ENTITY, PERIOD], variable_name="@which", value_name="@payload").drop_nulls("@payload")
+            .select(ENTITY, PERIOD, "@which", pl.col("@payload").struct.unnest()))
+    if flags:
+        parts.append(table.select(ENTITY, PERIOD, *flags).unpivot(
+            index=[ENTITY, PERIOD], variable_name="@which", value_name="@fired").drop_nulls("@fired")
+            .select(ENTITY, PERIOD, "@which", *[lit(None, dtype).alias(name) for name, dtype in PAYLOAD_COLUMNS.items()]))
+    fired_rows = pl.concat(parts) if parts else None
+    if fired_rows is None or fired_rows.height == 0:
         return
     which = pl.col("@which")
-    light_parts.append(fired.select(
-        pl.lit(kind).alias("kind"), ENTITY, pl.lit(pk).alias("@pk"), PERIOD,
+    light_parts.append(fired_rows.select(
+        lit(kind).alias("kind"), ENTITY, lit(pk).alias("@pk"), PERIOD,
         which.replace_strict({k: v[0] for k, v in labels.items()}, return_dtype=pl.Int64).alias("rule"),
         which.replace_strict({k: v[1] for k, v in labels.items()}, return_dtype=pl.Int64).alias("consequence"),
         which.replace_strict({k: v[2] for k, v in labels.items()}, return_dtype=pl.String).alias("outcome"),
-        pl.col("@payload").struct.unnest(), pl.lit(None, dtype=pl.String).alias("superseded_by")))
+        *PAYLOAD_COLUMNS, lit(None, pl.String).alias("superseded_by")))
 
 
 def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, period: Period | None = None,
@@ -290,25 +308,29 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
                  for e in rule_expressions(plan.rules[i].rule)), default=0)
     periods = {pk: sorted(C.period_index(p) for p in found if p.kind == pk) for pk in ("year", "quarter")}
     lowerings = Frames(plan, tables, periods, depth, as_of)
+    lowered = {}
     for (kind, pk), indices in frames.items():
         made = lowerings.get(kind, pk)
-        if made is None:
-            continue
-        grid, lowering = made
-        outputs = _lower_rules(plan, indices, lowering, fallbacks)
+        if made is not None:
+            lowered[(kind, pk)] = (made[1], _lower_rules(plan, indices, made[1], fallbacks))
+    # the rules that run on the row executor, and the derived values they read that a frame can give
+    row_rules = [c for c in plan.rules if c.rule.name in fallbacks]
+    handed = values_to_hand_over(plan, lowerings, row_rules) if row_rules else set()
+    computed: dict = {}
+    for (kind, pk), (lowering, outputs) in lowered.items():
         if outputs:
+            names = handed_names(lowerings, handed, kind, pk)
             _run_frame(plan, kind, pk, lowerings, lowering, outputs, period, wanted, as_of, conditions,
-                       light_parts, kept_values)
+                       light_parts, kept_values, (columns_of(lowering, names), computed) if names else None)
     light = pl.concat(light_parts) if light_parts else pl.DataFrame(schema=LIGHT_SCHEMA)
     materialised: list[Decision] = []
     row = None
-    row_rules = [c for c in plan.rules if c.rule.name in fallbacks]
     if row_rules:
         dataset = dataset if dataset is not None else _dataset_of(plan, source)
         row_plan = attrs.evolve(plan, rules=tuple(row_rules),
                                 program=attrs.evolve(program, combinations=()))
         row = evaluate(row_plan, dataset, period=period, entities=entities, as_of=as_of,
-                       values=seeded_values(plan, lowerings, row_rules, periods))
+                       values=seeded_values(plan, lowerings, handed, periods, computed))
         materialised += [d for d in row.decisions if d.entity_kind != "document"]
     materialised += [d for d in document_status(program, sorted(found), period, as_of)
                      if wanted is None or d.entity in wanted]

@@ -23,7 +23,7 @@ import polars as pl
 from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.across import Frames
 from policydsl.engine.columnar.dates import Span
-from policydsl.engine.columnar.lowering import ENTITY, PERIOD, Inexact, Num, Unsupported
+from policydsl.engine.columnar.lowering import ENTITY, PERIOD, Inexact, Num, Unsupported, collect
 from policydsl.engine.columnar.support import rule_expressions
 from policydsl.engine.plan import CompiledRule, Plan
 from policydsl.language import ir
@@ -35,11 +35,13 @@ def _direct(expr: ir.Expr) -> set[tuple[str, str]]:
 
 
 def _lower(plan: Plan, frames: Frames, kind: str, name: str) -> bool:
-    """Lower one value in each frame of its kind (its own period kind, or both for a static one);
+    """Lower one value in each frame of its kind (its own period kind; for a static one, those made);
     whether it could be lowered in one at least."""
     value = plan.program.values[(kind, name)]
     lowered = False
-    for period_kind in ([value.period_kind] if value.period_kind else ["year", "quarter"]):
+    # a static value: in the frames of its kind that exist (those its readers' rules are evaluated in)
+    kinds = [value.period_kind] if value.period_kind else [pk for (k, pk), _ in frames.made() if k == kind] or ["year"]
+    for period_kind in kinds:
         made = frames.get(kind, period_kind)
         if made is None:
             continue
@@ -68,20 +70,35 @@ def values_to_hand_over(plan: Plan, frames: Frames, rules: Iterable[CompiledRule
     return given
 
 
-def seeded_values(plan: Plan, frames: Frames, rules: list[CompiledRule], periods: dict[str, list[int]]
-                  ) -> dict[tuple[str, str], dict]:
-    needed = values_to_hand_over(plan, frames, rules)
+def columns_of(lowering, names: Iterable[str]) -> list[pl.Expr]:
+    """The columns holding the named derived values of a frame."""
+    found = []
+    for name in names:
+        value = lowering.derived[name]
+        found += [value.num, *([] if value.static else [value.den])] if isinstance(value, Num) else [value.expr]
+    return found
+
+
+def handed_names(frames: Frames, needed: set[tuple[str, str]], kind: str, period_kind: str) -> list[str]:
+    made = frames.get(kind, period_kind)
+    if made is None:
+        return []
+    return [n for n, v in made[1].derived.items() if (kind, n) in needed and not isinstance(v, Span)]
+
+
+def seeded_values(plan: Plan, frames: Frames, needed: set[tuple[str, str]], periods: dict[str, list[int]],
+                  computed: dict[tuple[str, str], pl.DataFrame]) -> dict[tuple[str, str], dict]:
+    """The store the row executor starts from: the needed values from the tables the frames already
+    computed (`computed`, per (kind, period kind): @id, @t and the value columns), else collected."""
     store: dict[tuple[str, str], dict] = {}
     for (kind, period_kind), (_grid, lowering) in frames.made():
-        names = [n for n, v in lowering.derived.items() if (kind, n) in needed and not isinstance(v, Span)]
+        names = handed_names(frames, needed, kind, period_kind)
         if not names or not periods.get(period_kind):
             continue
-        columns = []
-        for name in names:
-            value = lowering.derived[name]
-            columns += [value.num, *([] if value.static else [value.den])] if isinstance(value, Num) else [value.expr]
-        table = (frames.pending(kind, period_kind).filter(pl.col(PERIOD) >= periods[period_kind][0])
-                 .select(ENTITY, PERIOD, *columns).collect())
+        table = computed.get((kind, period_kind))
+        if table is None:
+            table = collect(frames.pending(kind, period_kind).filter(pl.col(PERIOD) >= periods[period_kind][0])
+                            .select(ENTITY, PERIOD, *columns_of(lowering, names)), _grid.frame.height)
         at = [(entity, C.period_of(t, period_kind)) for entity, t in zip(table[ENTITY], table[PERIOD])]
         for name in names:
             value = lowering.derived[name]

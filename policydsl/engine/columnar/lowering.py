@@ -84,21 +84,50 @@ class ColumnInfo:
 Lowered = Num | Plain | Span
 
 
-@attrs.frozen
-class Join:
-    """A step that brings columns of another frame (`across`): a left join keeping every row."""
+SMALL = 1_000_000  # rows: below this a frame is computed by Polars' in-memory engine
 
-    right: pl.LazyFrame
-    left_on: tuple[str, ...]
-    right_on: tuple[str, ...]
+
+def collect(frame: pl.LazyFrame, rows: int) -> pl.DataFrame:
+    """Run a frame's query. Polars' default (streaming) engine pays a start-up per query that
+    dominates on the small frames of a province (hundreds of rows, hundreds of expressions: three
+    times the CPU, ten times the wall time); large frames keep the default, which bounds memory."""
+    return frame.collect(engine="in-memory") if rows < SMALL else frame.collect()
+
+
+@attrs.frozen
+class ReadJoin:
+    """A step that brings the values of another frame at the entity a reference names (`ref`):
+    every read over the same reference to the same frame shares one join (`across.via`)."""
+
+    right: pl.LazyFrame  # the other frame, as computed so far
+    key: str  # this frame's column naming the other entity
+    target: tuple[str, str]  # the other frame's (kind, period kind)
+    columns: tuple[tuple[str, str], ...]  # (column there, name here)
+
+
+@attrs.frozen
+class GroupJoin:
+    """A step that brings aggregates over the members of another kind (`across.members`): the
+    members that take part, grouped by the entity their references lead to and the period; every
+    aggregate over the same members shares one group-by."""
+
+    members: pl.LazyFrame  # the member frame's rows that take part, with `@a`: the entity reached
+    source: tuple[str, str, tuple]  # member kind, period kind, path
+    aggregates: tuple[pl.Expr, ...]
 
 
 def apply_steps(frame: pl.LazyFrame, steps: list) -> pl.LazyFrame:
     """The frame with the lowered columns added in order (columns, and joins from other frames)."""
     for step in steps:
-        if isinstance(step, Join):
-            frame = frame.join(step.right, left_on=list(step.left_on), right_on=list(step.right_on), how="left",
+        if isinstance(step, ReadJoin):
+            right = step.right.select(pl.col(ENTITY).alias("@read:id"), pl.col(PERIOD).alias("@read:t"),
+                                      *[pl.col(there).alias(here) for there, here in step.columns])
+            frame = frame.join(right, left_on=[step.key, PERIOD], right_on=["@read:id", "@read:t"], how="left",
                                maintain_order="left")
+        elif isinstance(step, GroupJoin):
+            grouped = step.members.group_by("@a", PERIOD).agg(step.aggregates)
+            frame = frame.join(grouped.rename({"@a": "@group:a", PERIOD: "@group:t"}), left_on=[ENTITY, PERIOD],
+                               right_on=["@group:a", "@group:t"], how="left", maintain_order="left")
         else:
             frame = frame.with_columns(step)
     return frame
