@@ -17,7 +17,7 @@ import attrs
 
 from policydsl.engine.status import statuses
 from policydsl.language import ir
-from policydsl.values import Period, Unknown
+from policydsl.values import Period
 
 
 @attrs.frozen(kw_only=True)
@@ -63,11 +63,6 @@ def decision_order(d: Decision):
     return (d.entity_kind, d.entity, d.period.year, d.period.quarter, d.policy, d.rule_id, d.rule, d.outcome)
 
 
-def _amount_key(decision: Decision):
-    amount = decision.amount
-    return (0, 0) if amount is None or isinstance(amount, Unknown) else (1, amount)
-
-
 def combine(combinations: Iterable[ir.Combination], fired: list[Decision]) -> list[Decision]:
     """Apply ladders and highest-only groups to the decisions of each entity and period."""
     combinations = tuple(combinations)
@@ -87,8 +82,11 @@ def combine(combinations: Iterable[ir.Combination], fired: list[Decision]) -> li
                 winner = next(d for _, d in members if rank[d.outcome] == top)
                 losers = [i for i, d in members if rank[d.outcome] < top]
             else:
-                # highest amount wins; equal amounts: the outcome listed first in the group
-                best = max(members, key=lambda item: (_amount_key(item[1]), -rank[item[1].outcome], -item[0]))
+                # highest amount wins; equal amounts: the outcome listed first in the group. Every
+                # member has a known amount: a highest-only group admits only outcomes with an
+                # amount (E215), which every rule producing them gives (E216), and a rule whose
+                # amount is unknown does not fire (G8).
+                best = max(members, key=lambda item: (item[1].amount, -rank[item[1].outcome], -item[0]))
                 winner = best[1]
                 losers = [i for i, _ in members if i != best[0]]
             for i in losers:
