@@ -26,32 +26,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = Path("policydsl/engine/semantics.py")
 
-STREAK_END = "return Walk(value=len(walked) - 1, periods=tuple(walked))"
-STREAK_LOOP = """            walked.append(at)
-            if not (run.has_record(kind, entity, at) and operand(at) is True):"""
+STREAK_END = "        return count, count + 1"
+FIRST_TIME_STEP = """        at = at - 1
+    return True, depth"""
 # name -> (the exact source replaced, its replacement, what the bug is)
 PLANTS = {
-    "streak_plus_one": (STREAK_END, "return Walk(value=len(walked), periods=tuple(walked))",
+    "streak_plus_one": (STREAK_END, "        return count + 1, count + 1",
                         "streak counts the period that broke the run"),
-    "streak_minus_one": (STREAK_END, "return Walk(value=max(len(walked) - 2, 0), periods=tuple(walked))",
-                         "streak misses one period of every run"),
-    "streak_long_minus_one": (STREAK_END,
-                              "return Walk(value=len(walked) - 1 - (len(walked) > 3), periods=tuple(walked))",
+    "streak_minus_one": (STREAK_END, "        return count - 1, count + 1", "streak misses one period of every run"),
+    "streak_long_minus_one": (STREAK_END, "        return count - (count > 2), count + 1",
                               "a run of three or more periods is counted one short"),
-    "gap_keeps_streak": (STREAK_LOOP, """            walked.append(at)
-            first = run.earliest(kind, entity, at.kind)
-            if not run.has_record(kind, entity, at) and first is not None and at > first:
-                at = at.shift(-1)
-                walked.pop()
-                continue
-            if not (run.has_record(kind, entity, at) and operand(at) is True):""",
-                         "a period without a record is skipped instead of breaking the streak"),
+    "gap_keeps_streak": ("""        while has_record(at) and operand(at) is True:
+            count += 1""", """        while (has_record(at) and operand(at) is True) or (
+                not has_record(at) and has_record(at - 1) and operand(at - 1) is True):
+            count += has_record(at)""", "a single period without a record is skipped instead of breaking the streak"),
     "previous_n_off_by_one": ("""    if function == "previous":
         earlier = period.shift(-n)""", """    if function == "previous":
         earlier = period.shift(-n + (n > 1))""", "previous(x, n) reads n - 1 periods back when n > 1"),
-    "first_time_quarters_by_three": ("""        at = at.shift(-1)
-    return Walk(value=True""", """        at = at.shift(-3 if period.kind == "quarter" else -1)
-    return Walk(value=True""", "first_time steps back over quarters three at a time"),
+    "first_time_quarters_by_three": (FIRST_TIME_STEP, """        at = at - (3 if getattr(now, "quarter", 0) else 1)
+    return True, depth""", "first_time steps back over quarters three at a time"),
     "change_over_missing_period": ("""        return Walk(value=ops.arith("-", [operand(period), operand(earlier)])""",
                                    """        before = operand(earlier)
         return Walk(value=ops.arith("-", [operand(period), 0 if isinstance(before, Unknown) else before])""",
