@@ -31,14 +31,6 @@ def _executor() -> str:
     return os.environ.get("POLICYDSL_EXECUTOR", "columnar" if policydsl.EXECUTORS[-1] == "columnar" else "row")
 
 
-def _active_outcomes(result, kind: str) -> dict[str, list[str]]:
-    """entity id -> its active outcomes, from a result's decision table."""
-    found: dict[str, list[str]] = {}
-    for entity, outcome in result.active_outcomes(kind):
-        found.setdefault(entity, []).append(outcome)
-    return found
-
-
 class PolicyDslPeer(C.Peer):
     name = "policydsl"
     dists = ("policydsl", "polars")
@@ -62,8 +54,9 @@ class PolicyDslPeer(C.Peer):
                                         periods={str(y): f"r{y}" for y in YEARS}, fact="rating")
         ph.mark("reshape")
         result = self.w1.evaluate({"enterprise": long}, period=LAST, executor=self.executor)
+        active = result.active_table("enterprise")
         ph.mark("eval")
-        out = [(int(e), outcomes[0]) for e, outcomes in _active_outcomes(result, "enterprise").items()]
+        out = list(zip(active["entity"].cast(pl.Int64).to_list(), active["outcome"].to_list()))
         ph.mark("to_python")
         return out
 
@@ -80,9 +73,14 @@ class PolicyDslPeer(C.Peer):
         long = pl.concat([static, y2019, y2020], how="diagonal_relaxed")
         ph.mark("reshape")
         result = self.w2.evaluate({"zone": long}, period=LAST, executor=self.executor)
+        # a zone's labels as common.canon_w2 writes them: distinct, sorted, joined by "|", or "none"
+        labels = result.active_table("zone").group_by("entity").agg(
+            pl.col("outcome").unique().sort().str.join("|"))
+        canon = (zones.select("zone_id", pl.col("zone_id").cast(pl.String).alias("entity"))
+                 .join(labels, on="entity", how="left", maintain_order="left")
+                 .select("zone_id", pl.col("outcome").fill_null(C.W2_NONE)))
         ph.mark("eval")
-        labels = _active_outcomes(result, "zone")
-        out = [(z, C.canon_w2(labels.get(str(z), ()))) for z in zones["zone_id"].to_list()]
+        out = list(zip(canon["zone_id"].to_list(), canon["outcome"].to_list()))
         ph.mark("to_python")
         return out
 

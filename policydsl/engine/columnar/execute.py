@@ -28,6 +28,7 @@ import polars as pl
 
 from policydsl.engine import data as data_stage
 from policydsl.engine.columnar import columns as C
+from policydsl.engine.columnar.columns import CODE
 from policydsl.engine.columnar.lowering import ENTITY, PERIOD, FrameLowering, Inexact, Num, Unsupported
 from policydsl.engine.columnar.support import columnar_support, lookback, rule_expressions
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
@@ -38,20 +39,21 @@ from policydsl.values import Period, Unknown, normalise_number
 
 PAYLOAD_COLUMNS = {"amount_num": pl.Int64, "amount_den": pl.Int64, "value_num": pl.Int64,
                    "value_den": pl.Int64, "value_text": pl.String, "value_bool": pl.Boolean}
-LIGHT_SCHEMA = {"kind": pl.String, ENTITY: pl.String, "@pk": pl.String, PERIOD: pl.Int64,
-                "rule": pl.Int64, "consequence": pl.Int64, "outcome": pl.String, **PAYLOAD_COLUMNS,
-                "superseded_by": pl.String}
+LIGHT_SCHEMA = {CODE: pl.Int64, "@pk": pl.String, PERIOD: pl.Int64, "rule": pl.Int64, "consequence": pl.Int64,
+                "outcome": pl.String, **PAYLOAD_COLUMNS, "superseded_by": pl.String}
+ACTIVE_SCHEMA = {"entity": pl.String, "outcome": pl.String}
 
 
 class ColumnarEvaluation:
     """The result of a columnar run; `decisions` and `results` are built when first asked for."""
 
-    def __init__(self, *, plan: Plan, light: pl.DataFrame, materialised: list[Decision],
-                 conditions: list[tuple[int, str, pl.DataFrame]], row: Evaluation | None,
-                 fallbacks: Mapping[str, str], dataset_source, period: Period | None,
+    def __init__(self, *, plan: Plan, light: Mapping[str, pl.DataFrame], ids: Mapping[str, pl.Series],
+                 materialised: list[Decision], conditions: list[tuple[int, str, pl.DataFrame, pl.Series]],
+                 row: Evaluation | None, fallbacks: Mapping[str, str], dataset_source, period: Period | None,
                  as_of: dt.date | None = None):
         self.plan = plan
-        self.light = light  # active decisions not touched by a combination
+        self.light = dict(light)  # per kind: decisions of columnar rules (LIGHT_SCHEMA), entities by code
+        self.ids = dict(ids)  # per kind: the entity id of each code
         self.materialised = materialised  # decisions of combined cases and of row-executed rules
         self.conditions = conditions
         self.row = row
@@ -68,27 +70,39 @@ class ColumnarEvaluation:
     @property
     def decisions(self) -> tuple[Decision, ...]:
         if self._decisions is None:
-            built = [decision_from_row(self.plan, row) for row in self.light.iter_rows(named=True)]
+            built = [decision_from_row(self.plan, row) for kind, frame in self.light.items()
+                     for row in _with_entities(frame, self.ids[kind]).iter_rows(named=True)]
             self._decisions = tuple(sorted(built + self.materialised, key=decision_order))
         return self._decisions
 
+    def active_table(self, kind: str) -> pl.DataFrame:
+        """The active decisions of one kind as a frame (`entity`, `outcome`), built from the
+        decision table without a Python object per decision."""
+        parts = []
+        frame = self.light.get(kind)
+        if frame is not None and frame.height:
+            active = frame.filter(pl.col("superseded_by").is_null())
+            parts.append(pl.DataFrame([self.ids[kind].gather(active[CODE]).alias("entity"), active["outcome"]]))
+        rows = [(d.entity, d.outcome) for d in self.materialised if d.entity_kind == kind and d.status == "active"]
+        if rows:
+            parts.append(pl.DataFrame(rows, schema=ACTIVE_SCHEMA, orient="row"))
+        return pl.concat(parts) if parts else pl.DataFrame(schema=ACTIVE_SCHEMA)
+
     def active_outcomes(self, kind: str) -> Iterator[tuple[str, str]]:
         """(entity, outcome) of every active decision of one kind, without building decisions."""
-        light = self.light.filter((pl.col("kind") == kind) & pl.col("superseded_by").is_null())
-        yield from zip(light[ENTITY].to_list(), light["outcome"].to_list())
-        for decision in self.materialised:
-            if decision.entity_kind == kind and decision.status == "active":
-                yield decision.entity, decision.outcome
+        table = self.active_table(kind)
+        yield from zip(table["entity"].to_list(), table["outcome"].to_list())
 
     # ---- rule results ----------------------------------------------------------------------
     @property
     def results(self) -> tuple[RuleResult, ...]:
         if self._results is None:
             found = list(self.row.results) if self.row is not None else []
-            for index, pk, frame in self.conditions:
+            for index, pk, frame, ids in self.conditions:
                 rule = self.plan.rules[index].rule
-                for entity, at, condition in frame.iter_rows():
-                    found.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity,
+                names = ids.to_list()
+                for code, at, condition in frame.iter_rows():
+                    found.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=names[code],
                                             period=C.period_of(at, pk),
                                             condition=Unknown() if condition is None else condition))
             self._results = tuple(sorted(found, key=lambda r: (r.entity_kind, r.entity, r.period.year,
@@ -111,6 +125,16 @@ class ColumnarEvaluation:
         """The data loader's warnings, when the data came through it."""
         source = self._dataset_source
         return tuple(getattr(source, "warnings", ())) if isinstance(source, Dataset) else ()
+
+
+def _with_entities(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """Decision rows with their entity ids (ENTITY) beside the codes."""
+    return frame.with_columns(ids.gather(frame[CODE]).alias(ENTITY))
+
+
+def _among(column: str, values: Iterable, dtype) -> pl.Expr:
+    """`column` is one of `values` (as one typed list: Polars reads a bare collection ambiguously)."""
+    return pl.col(column).is_in(pl.Series(list(values), dtype=dtype).implode())
 
 
 def decision_from_row(plan: Plan, row: Mapping) -> Decision:
@@ -200,11 +224,12 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
     if period is not None:
         frame = frame.filter(pl.col(PERIOD) == C.period_index(period))
     if wanted is not None:
-        frame = frame.filter(pl.col(ENTITY).is_in(sorted(wanted)))
+        frame = frame.filter(_among(CODE, grid.ids.is_in(pl.Series(sorted(wanted), dtype=pl.String).implode()).arg_true(),
+                                    pl.Int64))
     kept = [c for c in _value_columns(lowering)] if keep is not None else []
-    table = frame.select([ENTITY, PERIOD, *(e.meta.output_name() for e in rule_columns), *kept]).collect()
+    table = frame.select([CODE, PERIOD, *(e.meta.output_name() for e in rule_columns), *kept]).collect()
     if keep is not None:
-        keep.append((kind, pk, table.select(ENTITY, PERIOD, *kept), dict(lowering.derived)))
+        keep.append((kind, pk, _with_entities(table, grid.ids).select(ENTITY, PERIOD, *kept), dict(lowering.derived)))
     periods = table[PERIOD].unique().to_list()
     for index, columns in outputs.items():
         rule = plan.rules[index].rule
@@ -214,14 +239,14 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
         # governs when it is in effect on the evaluation date (the period's end, or the as-of date)
         in_force = [t for t, end in ends.items() if (as_of is None or end <= as_of)
                     and policy.applies(end, as_of if as_of is not None else end)]
-        rows = table.filter(pl.col(PERIOD).is_in(in_force))
+        rows = table if len(in_force) == len(periods) else table.filter(_among(PERIOD, in_force, pl.Int64))
         payload_known = [pl.col(name).is_not_null() for name in columns if name != f"r{index}"
                          and not name.endswith("_den")]
         # an amount or value that needs missing data makes the rule not evaluable (G8)
-        condition = pl.when(pl.col(f"r{index}") & ~pl.all_horizontal(payload_known or [pl.lit(True)])) \
-            .then(None).otherwise(pl.col(f"r{index}"))
-        decided = rows.select(ENTITY, PERIOD, condition.alias("condition"), *[c for c in columns if c != f"r{index}"])
-        conditions.append((index, pk, decided.select(ENTITY, PERIOD, "condition")))
+        condition = pl.col(f"r{index}") if not payload_known else \
+            pl.when(pl.col(f"r{index}") & ~pl.all_horizontal(payload_known)).then(None).otherwise(pl.col(f"r{index}"))
+        decided = rows.select(CODE, PERIOD, condition.alias("condition"), *[c for c in columns if c != f"r{index}"])
+        conditions.append((index, pk, decided.select(CODE, PERIOD, "condition"), grid.ids))
         fired = decided.filter(pl.col("condition"))
         if fired.height == 0:
             continue
@@ -230,7 +255,7 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
             payload = [(pl.col(prefix + name) if prefix + name in fired.columns else pl.lit(None, dtype=dtype))
                        .alias(name) for name, dtype in PAYLOAD_COLUMNS.items()]
             light_parts.append(fired.select(
-                pl.lit(kind).alias("kind"), ENTITY, pl.lit(pk).alias("@pk"), PERIOD,
+                CODE, pl.lit(pk).alias("@pk"), PERIOD,
                 pl.lit(index, dtype=pl.Int64).alias("rule"), pl.lit(position, dtype=pl.Int64).alias("consequence"),
                 pl.lit(consequence.outcome).alias("outcome"), *payload,
                 pl.lit(None, dtype=pl.String).alias("superseded_by")))
@@ -256,10 +281,9 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         if not support.get(compiled.rule.name):
             frames.setdefault((compiled.rule.entity, compiled.rule.evaluated_per), []).append(index)
     conditions: list = []
-    light_parts: list[pl.DataFrame] = []
+    light_parts: dict[str, list[pl.DataFrame]] = {}
     kept_values: list | None = [] if keep_values else None
-    found = {C.period_of(t, pk) for table in tables.values()
-             for pk, t in table.rows.select("@pk", PERIOD).unique().iter_rows()}
+    found = set().union(*(table.periods for table in tables.values()))
     for (kind, pk), indices in frames.items():
         if kind not in tables:
             continue
@@ -271,8 +295,9 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         lowering, outputs = _lower_rules(plan, indices, grid, kind, fallbacks)
         if outputs:
             _run_frame(plan, kind, pk, indices, grid, lowering, outputs, period, wanted, as_of, conditions,
-                       light_parts, kept_values)
-    light = pl.concat(light_parts) if light_parts else pl.DataFrame(schema=LIGHT_SCHEMA)
+                       light_parts.setdefault(kind, []), kept_values)
+    light = {kind: pl.concat(parts) for kind, parts in light_parts.items() if parts}
+    ids = {kind: table.ids for kind, table in tables.items()}
     materialised: list[Decision] = []
     row = None
     row_rules = [c for c in plan.rules if c.rule.name in fallbacks]
@@ -284,8 +309,9 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         materialised += [d for d in row.decisions if d.entity_kind != "document"]
     materialised += [d for d in document_status(program, sorted(found), period, as_of)
                      if wanted is None or d.entity in wanted]
-    light, materialised = _combined(plan, light, materialised)
-    evaluation = ColumnarEvaluation(plan=plan, light=light, materialised=materialised, conditions=conditions, row=row,
+    light, materialised = _combined(plan, light, ids, materialised)
+    evaluation = ColumnarEvaluation(plan=plan, light=light, ids=ids, materialised=materialised,
+                                    conditions=conditions, row=row,
                               fallbacks=fallbacks, dataset_source=source if dataset is None else dataset,
                               period=period, as_of=as_of)
     evaluation.values = _values(program, kept_values or [])
@@ -322,45 +348,57 @@ def _values(program, kept: list) -> dict[tuple[str, str, str, Period], object]:
     return found
 
 
-def _combined(plan: Plan, light: pl.DataFrame, materialised: list[Decision]
-              ) -> tuple[pl.DataFrame, list[Decision]]:
+def _combined(plan: Plan, light: dict[str, pl.DataFrame], ids: Mapping[str, pl.Series],
+              materialised: list[Decision]) -> tuple[dict[str, pl.DataFrame], list[Decision]]:
     """Apply ladders and highest-only groups where two members of one combination fired.
 
     Cases with only columnar decisions under ladders whose outcomes belong to no other
     combination are resolved on the table (`_ladders`); the rest go through `combine.combine`,
-    the one meaning of combination, as `Decision` objects."""
+    the one meaning of combination, as `Decision` objects. Cases are (entity code, period) within
+    a kind: period indices of years and of quarters never meet (`period_index`)."""
     combinations = plan.program.combinations
     combined_outcomes = {o for c in combinations for level in c.levels for o in level}
     if not combined_outcomes:
         return light, materialised
-    keys = ["kind", ENTITY, "@pk", PERIOD]
-    members = light.filter(pl.col("outcome").is_in(sorted(combined_outcomes))).select(keys)
-    extra = pl.DataFrame([(d.entity_kind, d.entity, d.period.kind, C.period_index(d.period))
-                          for d in materialised if d.outcome in combined_outcomes],
-                         schema={"kind": pl.String, ENTITY: pl.String, "@pk": pl.String, PERIOD: pl.Int64},
-                         orient="row")
-    counted = members.group_by(keys).len()
-    cases = pl.concat([members, extra]).group_by(keys).len().filter(pl.col("len") >= 2).select(keys)
-    if cases.height == 0:
-        return light, materialised
+    keys = [CODE, PERIOD]
     on_table = _table_ladders(combinations)
-    if on_table is not None:
-        # cases where a row-executed rule took part stay with combine.combine
-        mixed = extra.join(counted, on=keys, how="semi").unique() if extra.height else extra
-        table_cases = cases.join(mixed, on=keys, how="anti")
-        light = _ladders(plan, light, table_cases, on_table, keys)
-        cases = cases.join(table_cases, on=keys, how="anti")
+    kinds = set(light) | {d.entity_kind for d in materialised if d.outcome in combined_outcomes}
+    result, outside, decided = dict(light), list(materialised), []
+    for kind in sorted(kinds):
+        frame = light.get(kind, pl.DataFrame(schema=LIGHT_SCHEMA))
+        names = ids[kind].to_list() if kind in ids else []
+        mine = [d for d in materialised if d.entity_kind == kind]
+        code_of = {}
+        if any(d.outcome in combined_outcomes for d in mine):
+            code_of = {name: code for code, name in enumerate(names)}
+            for d in mine:  # an entity only the row executor decided gets a code of its own
+                code_of.setdefault(d.entity, len(code_of))
+        members = frame.filter(_among("outcome", sorted(combined_outcomes), pl.String)).select(keys)
+        extra = pl.DataFrame([(code_of[d.entity], C.period_index(d.period)) for d in mine
+                              if d.outcome in combined_outcomes], schema={CODE: pl.Int64, PERIOD: pl.Int64},
+                             orient="row")
+        cases = pl.concat([members, extra]).group_by(keys).len().filter(pl.col("len") >= 2).select(keys)
         if cases.height == 0:
-            return light, materialised
-    touched = light.join(cases, on=keys, how="semi")
-    untouched = light.join(cases, on=keys, how="anti", maintain_order="left")
-    case_keys = {tuple(k) for k in cases.iter_rows()}
-    inside = [d for d in materialised
-              if (d.entity_kind, d.entity, d.period.kind, C.period_index(d.period)) in case_keys]
-    outside = [d for d in materialised
-               if (d.entity_kind, d.entity, d.period.kind, C.period_index(d.period)) not in case_keys]
-    decided = combine(combinations, [decision_from_row(plan, r) for r in touched.iter_rows(named=True)] + inside)
-    return untouched, outside + decided
+            continue
+        if on_table is not None:
+            # cases where a row-executed rule took part stay with combine.combine
+            mixed = extra.join(members.group_by(keys).len(), on=keys, how="semi").unique() if extra.height else extra
+            table_cases = cases.join(mixed, on=keys, how="anti")
+            frame = _ladders(plan, frame, table_cases, on_table, keys)
+            cases = cases.join(table_cases, on=keys, how="anti")
+            if cases.height == 0:
+                result[kind] = frame
+                continue
+        touched = frame.join(cases, on=keys, how="semi")
+        result[kind] = frame.join(cases, on=keys, how="anti", maintain_order="left")
+        case_keys = {tuple(k) for k in cases.iter_rows()}
+        inside = [d for d in mine if (code_of.get(d.entity), C.period_index(d.period)) in case_keys]
+        if inside:
+            taken = {id(d) for d in inside}
+            outside = [d for d in outside if id(d) not in taken]
+        touched = _with_entities(touched, ids[kind]) if kind in ids else touched
+        decided += combine(combinations, [decision_from_row(plan, r) for r in touched.iter_rows(named=True)] + inside)
+    return {k: v for k, v in result.items() if k in light or v.height}, outside + decided
 
 
 def _table_ladders(combinations) -> dict[str, tuple[int, int]] | None:
