@@ -64,21 +64,24 @@ class PolicyDslPeer(C.Peer):
         import polars as pl
         zones = pl.read_parquet(path)
         ph.mark("load")
-        static = zones.select(pl.col("zone_id").cast(pl.String).alias("id"), "city_id")
-        y2019 = zones.select(pl.col("zone_id").cast(pl.String).alias("id"), pl.lit("2019").alias("period"),
-                             pl.col("rank2019").alias("provincial_rank"))
-        y2020 = zones.select(pl.col("zone_id").cast(pl.String).alias("id"), pl.lit("2020").alias("period"),
-                             pl.col("rank2020").alias("provincial_rank"),
-                             "tax_growth_bp", "va_growth_bp", "fai_growth_bp")
-        long = pl.concat([static, y2019, y2020], how="diagonal_relaxed")
+        ids = zones.select("zone_id", pl.col("zone_id").cast(pl.String).alias("entity"))
+        period = pl.Enum([str(YEARS[-2]), LAST])  # the two years as an enumeration: no text per row
+        static = pl.DataFrame([ids["entity"].alias("id"), zones["city_id"]])
+        y2019 = pl.DataFrame([ids["entity"].alias("id"), pl.repeat(str(YEARS[-2]), zones.height, dtype=period, eager=True).alias("period"),
+                              zones["rank2019"].alias("provincial_rank")])
+        y2020 = pl.DataFrame([ids["entity"].alias("id"), pl.repeat(LAST, zones.height, dtype=period, eager=True).alias("period"),
+                              zones["rank2020"].alias("provincial_rank"), zones["tax_growth_bp"],
+                              zones["va_growth_bp"], zones["fai_growth_bp"]])
+        long = pl.concat([static, y2019, y2020], how="diagonal", rechunk=False)
         ph.mark("reshape")
         result = self.w2.evaluate({"zone": long}, period=LAST, executor=self.executor)
-        # a zone's labels as common.canon_w2 writes them: distinct, sorted, joined by "|", or "none"
-        labels = result.active_table("zone").group_by("entity").agg(
-            pl.col("outcome").unique().sort().str.join("|"))
-        canon = (zones.select("zone_id", pl.col("zone_id").cast(pl.String).alias("entity"))
-                 .join(labels, on="entity", how="left", maintain_order="left")
-                 .select("zone_id", pl.col("outcome").fill_null(C.W2_NONE)))
+        # a zone's labels as common.canon_w2 writes them: sorted, joined by "|", or "none"
+        active = result.active_table("zone")
+        labels = [pl.when(pl.col("entity").is_in(active.filter(pl.col("outcome") == label)["entity"].implode()))
+                  .then(pl.lit(label)) for label in sorted(C.W2_LABELS)]
+        canon = ids.select("zone_id", pl.concat_str(labels, separator="|", ignore_nulls=True).alias("outcome"))
+        canon = canon.with_columns(pl.when(pl.col("outcome") == "").then(pl.lit(C.W2_NONE))
+                                   .otherwise(pl.col("outcome")).alias("outcome"))
         ph.mark("eval")
         out = list(zip(canon["zone_id"].to_list(), canon["outcome"].to_list()))
         ph.mark("to_python")

@@ -41,7 +41,7 @@ from policydsl.values import Period
 
 NUMERIC = frozenset({"integer", "decimal", "money"})  # percents stay on the row executor (support.py)
 MAX_SCALE = 10 ** 12  # a column needing a larger common denominator stays on the row executor
-CODE = "@c"  # an entity's number within its kind: its position in `KindTable.ids`
+CODE = "@c"  # an entity's number within its kind (Int32): its position in `KindTable.ids`; periods are Int32 too
 
 
 def period_index(period: Period) -> int:
@@ -109,8 +109,8 @@ def tables_from_dataset(dataset: Dataset, schemas: Mapping[str, EntitySchema]) -
                 periods.add(period)
                 for fact in periodic:
                     cells[fact.name].append(row.get(fact.name))
-        columns = {CODE: pl.Series(codes, dtype=pl.Int64), "@pk": pl.Series(kinds, dtype=pl.String),
-                   PERIOD: pl.Series(times, dtype=pl.Int64)}
+        columns = {CODE: pl.Series(codes, dtype=pl.Int32), "@pk": pl.Series(kinds, dtype=pl.String),
+                   PERIOD: pl.Series(times, dtype=pl.Int32)}
         for fact in periodic:
             series = _column_values(cells[fact.name], fact.type, scales, fact.name)
             if series is not None:
@@ -203,23 +203,24 @@ def entity_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series]:
     numbered by position, which costs a comparison with a shifted copy; any other layout by a hash
     join with the sorted distinct ids."""
     count = ids.len()
-    index = pl.int_range(0, count, dtype=pl.Int64, eager=True)
+    dtype = pl.Int32
     if count == 0:
-        return index, ids
+        return pl.Series([], dtype=dtype), ids
     again = (ids == ids[0]).arg_true()  # the rows of the first entity
     width = again[1] if again.len() > 1 else count
     if count % width == 0 and (width == count or (ids.slice(width) == ids.slice(0, count - width)).all()):
         head = ids.slice(0, width)
         if head.n_unique() == width:
-            return index % width, head
+            return pl.int_range(0, count, dtype=dtype, eager=True) % width, head
     block = again.len()
     if again[-1] == block - 1 and count % block == 0:
         starts = ids.ne_missing(ids.shift(1))
         heads = ids.gather(pl.int_range(0, count, block, dtype=pl.Int64, eager=True))
-        if (starts == (index % block == 0)).all() and heads.n_unique() == heads.len():
-            return index // block, heads
+        if (starts == (pl.int_range(0, count, dtype=dtype, eager=True) % block == 0)).all() \
+                and heads.n_unique() == heads.len():
+            return pl.int_range(0, count, dtype=dtype, eager=True) // block, heads
     distinct = ids.unique().sort()
-    numbered = pl.DataFrame({"id": distinct, CODE: pl.int_range(0, distinct.len(), dtype=pl.Int64, eager=True)})
+    numbered = pl.DataFrame({"id": distinct, CODE: pl.int_range(0, distinct.len(), dtype=dtype, eager=True)})
     codes = pl.DataFrame({"id": ids}).join(numbered, on="id", how="left", maintain_order="left")[CODE]
     return codes, distinct
 
@@ -227,37 +228,54 @@ def entity_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series]:
 def _period_columns(column: pl.Series) -> tuple[pl.Series, pl.Series | str, frozenset[Period]] | None:
     """(each row's period index, its period kind (one for all rows: a str), the periods), when every
     distinct period reads as one (the data stage's `parse_period`); None otherwise (blank, padded,
-    not a period, out of range: the row loader words it)."""
-    if isinstance(column.dtype, pl.Enum):
-        categories = column.dtype.categories.to_list()
-        source = column.to_physical()
-        texts = {code: categories[code] for code in source.drop_nulls().unique().to_list()}
-    else:
-        source = column
-        texts = {value: value for value in column.drop_nulls().unique().to_list()}
-    found: dict[object, Period] = {}
-    for key, text in texts.items():
-        if isinstance(text, str) and (is_blank(text) or text != text.strip()):
+    not a period, out of range: the row loader words it). The column is read through an
+    enumeration of its distinct values, so each row costs a small-integer lookup."""
+    if not isinstance(column.dtype, pl.Enum):
+        distinct = column.drop_nulls().unique()
+        if distinct.dtype != pl.String:
+            distinct = distinct.cast(pl.String)
+            column = column.cast(pl.String)
+        column = column.cast(pl.Enum(distinct.sort().to_list()))
+    categories = column.dtype.categories.to_list()
+    codes = column.to_physical()
+    found: dict[int, Period] = {}
+    for code in codes.drop_nulls().unique().to_list():
+        text = categories[code]
+        if is_blank(text) or text != text.strip():
             return None
         try:
-            found[key] = parse_period(text)
+            found[code] = parse_period(text)
         except CellError:
             return None
-    times = source.replace_strict({k: period_index(p) for k, p in found.items()}, default=None,
-                                  return_dtype=pl.Int64) if found else pl.repeat(None, column.len(), dtype=pl.Int64,
-                                                                                 eager=True)
+    lookup = [None] * len(categories)
+    for code, period in found.items():
+        lookup[code] = period_index(period)
+    times = pl.Series(lookup, dtype=pl.Int32).gather(codes)
     kinds = {p.kind for p in found.values()}
     if len(kinds) > 1:
-        return times, source.replace_strict({k: p.kind for k, p in found.items()}, default=None,
-                                            return_dtype=pl.String), frozenset(found.values())
+        kind_of = [None] * len(categories)
+        for code, period in found.items():
+            kind_of[code] = period.kind
+        return times, pl.Series(kind_of, dtype=pl.String).gather(codes), frozenset(found.values())
     return times, next(iter(kinds), "year"), frozenset(found.values())
+
+
+def _index_type(size: int):
+    return pl.Int32 if size < 2 ** 31 else pl.Int64
 
 
 def slots(positions: pl.Series, size: int) -> pl.Series:
     """For each of `size` places, the row whose position it is (null: none); rows sharing a
     position leave fewer places filled than there are rows."""
-    filled = pl.repeat(None, size, dtype=pl.Int64, eager=True)
-    return filled.scatter(positions, pl.int_range(0, positions.len(), dtype=pl.Int64, eager=True))
+    dtype = _index_type(positions.len())
+    filled = pl.repeat(None, size, dtype=dtype, eager=True)
+    return filled.scatter(positions, pl.int_range(0, positions.len(), dtype=dtype, eager=True))
+
+
+def _positions(codes: pl.Series, times: pl.Series, span: int, low: int) -> pl.Series:
+    """code × span + (time − low): each row's place on a grid of `span` periods from `low`."""
+    dtype = _index_type(codes.len() * span if codes.len() else 1)
+    return pl.select((codes.cast(dtype) * span + (times.cast(dtype) - low))).to_series()
 
 
 def _duplicated(codes: pl.Series, times: pl.Series, count: int) -> bool:
@@ -266,7 +284,7 @@ def _duplicated(codes: pl.Series, times: pl.Series, count: int) -> bool:
         return False
     low, high = times.min(), times.max()
     span = high - low + 1
-    positions = codes * span + (times - low)
+    positions = _positions(codes, times, span, low)
     if count * span <= 4 * times.len() + 1024:
         return slots(positions, count * span).null_count() != count * span - times.len()
     return positions.n_unique() != times.len()
@@ -442,21 +460,22 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
     span = end - start + 1
     count = table.ids.len()
     size = count * span
-    index = pl.int_range(0, size, dtype=pl.Int64, eager=True)
-    code = index // span
-    at = index % span + start
+    dtype = _index_type(size)
+    index = pl.int_range(0, size, dtype=dtype, eager=True)
+    code = (index // span).cast(pl.Int32)
+    at = (index % span + start).cast(pl.Int32)
     periodic = [n for n, f in schema.facts.items() if f.period_kind == period_kind]
     statics = [n for n, f in schema.facts.items() if f.period_kind is None]
     fact_columns, infos = _typed(rows, table, schema, periodic, "f:")
     static_columns, static_infos = _typed(table.statics, table, schema, statics, "s:")
     infos.update(static_infos)
-    place = slots(rows[CODE] * span + (rows[PERIOD] - start), size)
+    place = slots(_positions(rows[CODE], rows[PERIOD], span, start), size)
     record = place.is_not_null()
-    if rows.height != size or not (place == index).all():  # else the rows are the grid already
+    if rows.height != size or not (place.cast(dtype) == index).all():  # else the rows are the grid already
         fact_columns = [c.gather(place) for c in fact_columns]
     static_columns = [c.gather(code) for c in static_columns]
     only_static = static_only.gather(code) if static_only.any() else None
-    in_data = at.is_in(pl.Series(data_periods, dtype=pl.Int64).implode())
+    in_data = at.is_in(pl.Series(data_periods, dtype=pl.Int32).implode())
     evaluated = record if only_static is None else record | (only_static & in_data)
     record = record if only_static is None else record | only_static
     frame = pl.DataFrame([code.alias(CODE), at.alias(PERIOD), *fact_columns, *static_columns,

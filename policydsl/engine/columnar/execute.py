@@ -39,7 +39,7 @@ from policydsl.values import Period, Unknown, normalise_number
 
 PAYLOAD_COLUMNS = {"amount_num": pl.Int64, "amount_den": pl.Int64, "value_num": pl.Int64,
                    "value_den": pl.Int64, "value_text": pl.String, "value_bool": pl.Boolean}
-LIGHT_SCHEMA = {CODE: pl.Int64, "@pk": pl.String, PERIOD: pl.Int64, "rule": pl.Int64, "consequence": pl.Int64,
+LIGHT_SCHEMA = {CODE: pl.Int32, "@pk": pl.String, PERIOD: pl.Int32, "rule": pl.Int64, "consequence": pl.Int64,
                 "outcome": pl.String, **PAYLOAD_COLUMNS, "superseded_by": pl.String}
 ACTIVE_SCHEMA = {"entity": pl.String, "outcome": pl.String}
 
@@ -225,7 +225,7 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
         frame = frame.filter(pl.col(PERIOD) == C.period_index(period))
     if wanted is not None:
         frame = frame.filter(_among(CODE, grid.ids.is_in(pl.Series(sorted(wanted), dtype=pl.String).implode()).arg_true(),
-                                    pl.Int64))
+                                    pl.Int32))
     kept = [c for c in _value_columns(lowering)] if keep is not None else []
     table = frame.select([CODE, PERIOD, *(e.meta.output_name() for e in rule_columns), *kept]).collect()
     if keep is not None:
@@ -239,7 +239,7 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
         # governs when it is in effect on the evaluation date (the period's end, or the as-of date)
         in_force = [t for t, end in ends.items() if (as_of is None or end <= as_of)
                     and policy.applies(end, as_of if as_of is not None else end)]
-        rows = table if len(in_force) == len(periods) else table.filter(_among(PERIOD, in_force, pl.Int64))
+        rows = table if len(in_force) == len(periods) else table.filter(_among(PERIOD, in_force, pl.Int32))
         payload_known = [pl.col(name).is_not_null() for name in columns if name != f"r{index}"
                          and not name.endswith("_den")]
         # an amount or value that needs missing data makes the rule not evaluable (G8)
@@ -375,7 +375,7 @@ def _combined(plan: Plan, light: dict[str, pl.DataFrame], ids: Mapping[str, pl.S
                 code_of.setdefault(d.entity, len(code_of))
         members = frame.filter(_among("outcome", sorted(combined_outcomes), pl.String)).select(keys)
         extra = pl.DataFrame([(code_of[d.entity], C.period_index(d.period)) for d in mine
-                              if d.outcome in combined_outcomes], schema={CODE: pl.Int64, PERIOD: pl.Int64},
+                              if d.outcome in combined_outcomes], schema={CODE: pl.Int32, PERIOD: pl.Int32},
                              orient="row")
         cases = pl.concat([members, extra]).group_by(keys).len().filter(pl.col("len") >= 2).select(keys)
         if cases.height == 0:
