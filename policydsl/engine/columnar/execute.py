@@ -352,10 +352,11 @@ def _combined(plan: Plan, light: dict[str, pl.DataFrame], ids: Mapping[str, pl.S
               materialised: list[Decision]) -> tuple[dict[str, pl.DataFrame], list[Decision]]:
     """Apply ladders and highest-only groups where two members of one combination fired.
 
-    Cases with only columnar decisions under ladders whose outcomes belong to no other
-    combination are resolved on the table (`_ladders`); the rest go through `combine.combine`,
-    the one meaning of combination, as `Decision` objects. Cases are (entity code, period) within
-    a kind: period indices of years and of quarters never meet (`period_index`)."""
+    When every combination is a ladder and no outcome is in two, the columnar decisions are
+    resolved on the table (`_ladders`); cases where a row-executed rule took part, and every case
+    of other combinations, go through `combine.combine`, the one meaning of combination, as
+    `Decision` objects. Cases are (entity code, period) within a kind: period indices of years
+    and of quarters never meet (`period_index`)."""
     combinations = plan.program.combinations
     combined_outcomes = {o for c in combinations for level in c.levels for o in level}
     if not combined_outcomes:
@@ -366,31 +367,30 @@ def _combined(plan: Plan, light: dict[str, pl.DataFrame], ids: Mapping[str, pl.S
     result, outside, decided = dict(light), list(materialised), []
     for kind in sorted(kinds):
         frame = light.get(kind, pl.DataFrame(schema=LIGHT_SCHEMA))
-        names = ids[kind].to_list() if kind in ids else []
         mine = [d for d in materialised if d.entity_kind == kind]
         code_of = {}
         if any(d.outcome in combined_outcomes for d in mine):
-            code_of = {name: code for code, name in enumerate(names)}
+            code_of = {name: code for code, name in enumerate(ids[kind].to_list() if kind in ids else [])}
             for d in mine:  # an entity only the row executor decided gets a code of its own
                 code_of.setdefault(d.entity, len(code_of))
-        members = frame.filter(_among("outcome", sorted(combined_outcomes), pl.String)).select(keys)
         extra = pl.DataFrame([(code_of[d.entity], C.period_index(d.period)) for d in mine
                               if d.outcome in combined_outcomes], schema={CODE: pl.Int32, PERIOD: pl.Int32},
                              orient="row")
-        cases = pl.concat([members, extra]).group_by(keys).len().filter(pl.col("len") >= 2).select(keys)
+        members = frame.filter(_among("outcome", sorted(combined_outcomes), pl.String)).select(keys)
+        if on_table is not None:
+            # cases a row-executed rule took part in stay with combine.combine
+            cases = pl.concat([members.join(extra, on=keys, how="semi"),
+                               extra.group_by(keys).len().filter(pl.col("len") >= 2).select(keys)]).unique() \
+                if extra.height else extra
+            touched = frame.join(cases, on=keys, how="semi") if cases.height else frame.clear()
+            result[kind] = _ladders(plan, frame.join(cases, on=keys, how="anti", maintain_order="left")
+                                    if cases.height else frame, on_table)
+        else:
+            cases = pl.concat([members, extra]).group_by(keys).len().filter(pl.col("len") >= 2).select(keys)
+            touched = frame.join(cases, on=keys, how="semi")
+            result[kind] = frame.join(cases, on=keys, how="anti", maintain_order="left")
         if cases.height == 0:
             continue
-        if on_table is not None:
-            # cases where a row-executed rule took part stay with combine.combine
-            mixed = extra.join(members.group_by(keys).len(), on=keys, how="semi").unique() if extra.height else extra
-            table_cases = cases.join(mixed, on=keys, how="anti")
-            frame = _ladders(plan, frame, table_cases, on_table, keys)
-            cases = cases.join(table_cases, on=keys, how="anti")
-            if cases.height == 0:
-                result[kind] = frame
-                continue
-        touched = frame.join(cases, on=keys, how="semi")
-        result[kind] = frame.join(cases, on=keys, how="anti", maintain_order="left")
         case_keys = {tuple(k) for k in cases.iter_rows()}
         inside = [d for d in mine if (code_of.get(d.entity), C.period_index(d.period)) in case_keys]
         if inside:
@@ -415,31 +415,34 @@ def _table_ladders(combinations) -> dict[str, tuple[int, int]] | None:
     return found
 
 
-def _ladders(plan: Plan, light: pl.DataFrame, cases: pl.DataFrame, ladders: dict[str, tuple[int, int]],
-             keys: list[str]) -> pl.DataFrame:
-    """combine.combine's ladder on the table: in each case the strongest level fired stays active;
-    weaker fired levels are superseded by the rule of the first (in decision order) strongest one."""
-    if cases.height == 0:
+def _ladders(plan: Plan, light: pl.DataFrame, ladders: dict[str, tuple[int, int]]) -> pl.DataFrame:
+    """combine.combine's ladder on the table: per entity, period and ladder, the strongest level
+    fired stays active; weaker fired levels are superseded by the rule of the first (in decision
+    order: policy, catalogue id, rule, outcome) strongest one. One window over the decisions."""
+    if light.height == 0:
         return light
-    # decision order within a case: policy, catalogue id, rule, outcome
-    orders = sorted(((c.rule.policy, c.rule.implements, c.rule.name, q.outcome), i, j)
+    width = max(len(c.rule.consequences) for c in plan.rules)
+    orders = sorted(((c.rule.policy, c.rule.implements, c.rule.name, q.outcome), i * width + j, c.rule.implements)
                     for i, c in enumerate(plan.rules) for j, q in enumerate(c.rule.consequences))
-    order_of = {(i, j): position for position, (_, i, j) in enumerate(orders)}
-    rule_ids = {i: c.rule.implements for i, c in enumerate(plan.rules)}
-    order_frame = pl.DataFrame({"rule": [i for (i, _j) in order_of], "consequence": [j for (_i, j) in order_of],
-                                "@order": list(order_of.values())},
-                               schema={"rule": pl.Int64, "consequence": pl.Int64, "@order": pl.Int64})
-    ladder_frame = pl.DataFrame({"outcome": list(ladders), "@ladder": [v[0] for v in ladders.values()],
-                                 "@level": [v[1] for v in ladders.values()]},
-                                schema={"outcome": pl.String, "@ladder": pl.Int64, "@level": pl.Int64})
-    inside = (light.join(cases, on=keys, how="semi").join(ladder_frame, on="outcome", how="left")
-              .join(order_frame, on=["rule", "consequence"], how="left"))
-    group = [*keys, "@ladder"]
-    top = pl.col("@level").max().over(group)
-    winner = (pl.col("rule").filter(pl.col("@level") == top).sort_by(
-        pl.col("@order").filter(pl.col("@level") == top)).first().over(group))
-    resolved = inside.with_columns(
-        pl.when(pl.col("@ladder").is_not_null() & (pl.col("@level") < top))
-        .then(winner.replace_strict(rule_ids, return_dtype=pl.String)).otherwise(None).alias("superseded_by"))
-    outside = light.join(cases, on=keys, how="anti", maintain_order="left")
-    return pl.concat([outside, resolved.select(light.columns)])
+    order_of = {slot: order for order, (_, slot, _) in enumerate(orders)}
+    rule_id = {order: implements for order, (_, _, implements) in enumerate(orders)}
+    outcome_of = {i * width + j: q.outcome for i, c in enumerate(plan.rules) for j, q in enumerate(c.rule.consequences)}
+    placed = {slot: ladders[outcome] for slot, outcome in outcome_of.items() if outcome in ladders}
+    if not placed:
+        return light
+    slot = pl.col("rule") * width + pl.col("consequence")
+    ladder = slot.replace_strict({k: v[0] for k, v in placed.items()}, default=None, return_dtype=pl.Int32)
+    level = slot.replace_strict({k: v[1] for k, v in placed.items()}, default=None, return_dtype=pl.Int32)
+    order = slot.replace_strict(order_of, return_dtype=pl.Int32)
+    group = [CODE, PERIOD, "@ladder"]
+    # in stages: a window inside another window's expression is evaluated once per group
+    framed = (light.lazy()
+              .with_columns(ladder.alias("@ladder"), level.alias("@level"), order.alias("@order"))
+              .with_columns(pl.col("@level").max().over(group).alias("@top"))
+              .with_columns(pl.when(pl.col("@level") == pl.col("@top")).then(pl.col("@order")).alias("@winner"))
+              .with_columns(pl.col("@winner").min().over(group))
+              .with_columns(pl.coalesce(
+                  pl.col("superseded_by"),
+                  pl.when(pl.col("@ladder").is_not_null() & (pl.col("@level") < pl.col("@top")))
+                  .then(pl.col("@winner").replace_strict(rule_id, return_dtype=pl.String))).alias("superseded_by")))
+    return framed.select(light.columns).collect()
