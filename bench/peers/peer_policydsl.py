@@ -64,22 +64,23 @@ class PolicyDslPeer(C.Peer):
         import polars as pl
         zones = pl.read_parquet(path)
         ph.mark("load")
-        ids = zones.select("zone_id", pl.col("zone_id").cast(pl.String).alias("entity"))
+        # long rows: one per zone and year; the static city rides on the 2019 row (a static
+        # attribute may be given on any row of its entity)
+        ids = zones["zone_id"].cast(pl.String).alias("id")
         period = pl.Enum([str(YEARS[-2]), LAST])  # the two years as an enumeration: no text per row
-        static = pl.DataFrame([ids["entity"].alias("id"), zones["city_id"]])
-        y2019 = pl.DataFrame([ids["entity"].alias("id"), pl.repeat(str(YEARS[-2]), zones.height, dtype=period, eager=True).alias("period"),
-                              zones["rank2019"].alias("provincial_rank")])
-        y2020 = pl.DataFrame([ids["entity"].alias("id"), pl.repeat(LAST, zones.height, dtype=period, eager=True).alias("period"),
+        y2019 = pl.DataFrame([ids, pl.repeat(str(YEARS[-2]), zones.height, dtype=period, eager=True).alias("period"),
+                              zones["city_id"], zones["rank2019"].alias("provincial_rank")])
+        y2020 = pl.DataFrame([ids, pl.repeat(LAST, zones.height, dtype=period, eager=True).alias("period"),
                               zones["rank2020"].alias("provincial_rank"), zones["tax_growth_bp"],
                               zones["va_growth_bp"], zones["fai_growth_bp"]])
-        long = pl.concat([static, y2019, y2020], how="diagonal", rechunk=False)
+        long = pl.concat([y2019, y2020], how="diagonal", rechunk=False)
         ph.mark("reshape")
         result = self.w2.evaluate({"zone": long}, period=LAST, executor=self.executor)
         # a zone's labels as common.canon_w2 writes them: sorted, joined by "|", or "none"
-        active = result.active_table("zone")
-        labels = [pl.when(pl.col("entity").is_in(active.filter(pl.col("outcome") == label)["entity"].implode()))
+        active = result.active_table("zone").with_columns(pl.col("entity").cast(pl.Int64).alias("zone_id"))
+        labels = [pl.when(pl.col("zone_id").is_in(active.filter(pl.col("outcome") == label)["zone_id"].implode()))
                   .then(pl.lit(label)) for label in sorted(C.W2_LABELS)]
-        canon = ids.select("zone_id", pl.concat_str(labels, separator="|", ignore_nulls=True).alias("outcome"))
+        canon = zones.select("zone_id", pl.concat_str(labels, separator="|", ignore_nulls=True).alias("outcome"))
         canon = canon.with_columns(pl.when(pl.col("outcome") == "").then(pl.lit(C.W2_NONE))
                                    .otherwise(pl.col("outcome")).alias("outcome"))
         ph.mark("eval")

@@ -195,8 +195,10 @@ def _ids_read_as_themselves(ids: pl.Series) -> bool:
                for text in ids.filter(~ids.str.contains(_PLAIN_TEXT)).to_list())
 
 
-def entity_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """(each row's entity code, the distinct ids in code order), for an id column without nulls.
+def entity_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series, tuple[str, int] | None]:
+    """(each row's entity code, the distinct ids in code order, the layout found), for an id
+    column without nulls. The layout is ("periods", entities per block), ("entities", rows per
+    entity) or None.
 
     Rows laid out period after period (the same ids in the same order in every block, as a wide
     table unpivoted) or entity after entity (each entity's rows together, blocks of one size) are
@@ -205,30 +207,52 @@ def entity_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series]:
     count = ids.len()
     dtype = pl.Int32
     if count == 0:
-        return pl.Series([], dtype=dtype), ids
+        return pl.Series([], dtype=dtype), ids, None
     again = (ids == ids[0]).arg_true()  # the rows of the first entity
     width = again[1] if again.len() > 1 else count
     if count % width == 0 and (width == count or (ids.slice(width) == ids.slice(0, count - width)).all()):
         head = ids.slice(0, width)
         if head.n_unique() == width:
-            return pl.int_range(0, count, dtype=dtype, eager=True) % width, head
+            return pl.int_range(0, count, dtype=dtype, eager=True) % width, head, ("periods", width)
     block = again.len()
     if again[-1] == block - 1 and count % block == 0:
         starts = ids.ne_missing(ids.shift(1))
         heads = ids.gather(pl.int_range(0, count, block, dtype=pl.Int64, eager=True))
         if (starts == (pl.int_range(0, count, dtype=dtype, eager=True) % block == 0)).all() \
                 and heads.n_unique() == heads.len():
-            return pl.int_range(0, count, dtype=dtype, eager=True) // block, heads
+            return pl.int_range(0, count, dtype=dtype, eager=True) // block, heads, ("entities", block)
     distinct = ids.unique().sort()
     numbered = pl.DataFrame({"id": distinct, CODE: pl.int_range(0, distinct.len(), dtype=dtype, eager=True)})
     codes = pl.DataFrame({"id": ids}).join(numbered, on="id", how="left", maintain_order="left")[CODE]
-    return codes, distinct
+    return codes, distinct, None
+
+
+def _one_row_per_period(times: pl.Series, layout: tuple[str, int] | None) -> bool:
+    """Whether the layout alone shows that no entity has two rows in one period: blocks of one
+    period each, every period once; or each entity's periods rising. False: not shown (check)."""
+    if layout is None:
+        return False
+    shape, size = layout
+    if shape == "periods":
+        if times.len() // size > 64:
+            return False
+        seen = set()
+        for start in range(0, times.len(), size):
+            block = times.slice(start, size)
+            if block.null_count() == size:
+                continue  # rows of static attributes
+            if block.null_count() or block.min() != block.max() or block.min() in seen:
+                return False
+            seen.add(block.min())
+        return True
+    rising = (times.diff() > 0).fill_null(False) | (pl.int_range(0, times.len(), eager=True) % size == 0)
+    return bool(rising.all())
 
 
 def _period_columns(column: pl.Series) -> tuple[pl.Series, pl.Series | str, frozenset[Period]] | None:
     """(each row's period index, its period kind (one for all rows: a str), the periods), when every
-    distinct period reads as one (the data stage's `parse_period`); None otherwise (blank, padded,
-    not a period, out of range: the row loader words it). The column is read through an
+    distinct period reads as one (the data stage's `parse_period`); None otherwise (blank, not a
+    period, out of range: the row loader words it). The column is read through an
     enumeration of its distinct values, so each row costs a small-integer lookup."""
     if not isinstance(column.dtype, pl.Enum):
         distinct = column.drop_nulls().unique()
@@ -241,10 +265,10 @@ def _period_columns(column: pl.Series) -> tuple[pl.Series, pl.Series | str, froz
     found: dict[int, Period] = {}
     for code in codes.drop_nulls().unique().to_list():
         text = categories[code]
-        if is_blank(text) or text != text.strip():
-            return None
+        if is_blank(text):
+            return None  # a row without a period: the row loader reads it as static attributes
         try:
-            found[code] = parse_period(text)
+            found[code] = parse_period(text.strip())
         except CellError:
             return None
     lookup = [None] * len(categories)
@@ -327,7 +351,7 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
                                                  else times.is_null() | (kinds != wanted))
         if wrong.any():
             return None
-    codes, ids = entity_codes(frame["id"])
+    codes, ids, layout = entity_codes(frame["id"])
     if not _ids_read_as_themselves(ids):
         return None
     count = ids.len()
@@ -342,7 +366,7 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
         rows = rows.with_columns(kinds.alias("@pk"))
     if not with_period.all():
         rows = rows.filter(with_period)
-    for kind in {p.kind for p in found}:
+    for kind in {p.kind for p in found} if not _one_row_per_period(times, layout) else ():
         part = rows if len({p.kind for p in found}) == 1 else rows.filter(pl.col("@pk") == kind)
         if _duplicated(part[CODE], part[PERIOD], count):
             return None
