@@ -184,6 +184,16 @@ def _reads_as_itself(values: pl.Series, fact_type) -> bool:
     return True
 
 
+def enumerated(values: pl.Series, members) -> pl.Series | None:
+    """An enumeration's column as a Polars Enum (a small integer per row: cheap to compare and to
+    move), or None when a value is not a member as written (the row loader words it). The
+    categories are in code-point order, so that an ordering of two values is Python's."""
+    try:
+        return values.cast(pl.Enum(sorted(members)))
+    except pl.exceptions.InvalidOperationError:
+        return None
+
+
 def _ids_read_as_themselves(ids: pl.Series) -> bool:
     """The distinct ids as the data stage reads them: text (NFC, stripped, not blank, at most 200
     characters) or whole numbers (their decimal text)."""
@@ -337,9 +347,18 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
     if periods is None:
         return None
     times, kinds, found = periods
+    typed = {}
     for name, fact in schema.facts.items():
-        if name in frame.columns and frame.schema[name] == pl.String and not _reads_as_itself(frame[name], fact.type):
+        if name not in frame.columns or frame.schema[name] != pl.String:
+            continue
+        if fact.type.is_enum:
+            typed[name] = enumerated(frame[name], fact.type.members)
+            if typed[name] is None:
+                return None
+        elif not _reads_as_itself(frame[name], fact.type):
             return None
+    if typed:
+        frame = frame.with_columns(typed.values())
     periodic = [n for n, f in schema.facts.items() if f.period_kind is not None and n in frame.columns]
     statics = [n for n, f in schema.facts.items() if f.period_kind is None and n in frame.columns]
     for name in periodic:  # a periodic fact on a row without a period, or of the other period kind

@@ -252,8 +252,8 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
             continue
         for position, consequence in enumerate(rule.consequences):
             prefix = f"r{index}c{position}"
-            payload = [(pl.col(prefix + name) if prefix + name in fired.columns else pl.lit(None, dtype=dtype))
-                       .alias(name) for name, dtype in PAYLOAD_COLUMNS.items()]
+            payload = [(pl.col(prefix + name).cast(dtype) if prefix + name in fired.columns
+                        else pl.lit(None, dtype=dtype)).alias(name) for name, dtype in PAYLOAD_COLUMNS.items()]
             light_parts.append(fired.select(
                 CODE, pl.lit(pk).alias("@pk"), PERIOD,
                 pl.lit(index, dtype=pl.Int64).alias("rule"), pl.lit(position, dtype=pl.Int64).alias("consequence"),
