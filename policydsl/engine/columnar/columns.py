@@ -39,7 +39,7 @@ from policydsl.engine.cells import CellError, convert, is_blank, nfc, parse_peri
 from policydsl.schema import Dataset, EntitySchema
 from policydsl.values import Period
 
-NUMERIC = frozenset({"integer", "decimal", "money"})  # percents stay on the row executor (support.py)
+NUMERIC = frozenset({"integer", "decimal", "money", "percent"})  # a percent as its ratio (ops)
 MAX_SCALE = 10 ** 12  # a column needing a larger common denominator stays on the row executor
 CODE = "@c"  # an entity's number within its kind (Int32): its position in `KindTable.ids`; periods are Int32 too
 
@@ -63,6 +63,10 @@ class KindTable:
     periods: frozenset[Period]  # the periods of its rows
     scales: Mapping[str, int] = attrs.field(factory=dict)  # numeric columns stored as numerators: their denominator
 
+    def with_ids(self) -> pl.DataFrame:
+        """The static attributes with each entity's id (ENTITY)."""
+        return pl.DataFrame([self.ids, *self.statics.get_columns()])
+
 
 def _scaled(values: list) -> tuple[pl.Series, int] | None:
     """Exact numbers as Int64 numerators over their least common denominator (None: too fine)."""
@@ -80,6 +84,8 @@ def _scaled(values: list) -> tuple[pl.Series, int] | None:
 
 def _column_values(values: list, fact_type, scales: dict[str, int], name: str) -> pl.Series | None:
     if fact_type.name in NUMERIC:
+        if fact_type.name == "percent":
+            values = [None if v is None else v.ratio for v in values]
         scaled = _scaled(values)
         if scaled is None:
             return None  # rules reading it run on the row executor
@@ -89,7 +95,9 @@ def _column_values(values: list, fact_type, scales: dict[str, int], name: str) -
         return pl.Series(values, dtype=pl.Boolean)
     if fact_type.is_enum or fact_type.is_reference or fact_type.name == "text":
         return pl.Series(values, dtype=pl.String)
-    return None  # dates: the row executor reads them
+    if fact_type.name == "date":
+        return pl.Series(values, dtype=pl.Date)
+    return None
 
 
 def tables_from_dataset(dataset: Dataset, schemas: Mapping[str, EntitySchema]) -> dict[str, KindTable]:
@@ -156,6 +164,8 @@ def _direct(frame: pl.DataFrame, schema: EntitySchema) -> bool:
         if name not in frame.columns:
             continue
         dtype = frame.schema[name]
+        if fact.type.name == "percent":
+            return False  # 12.5 means 12.5 %: the row loader converts it to its ratio
         if fact.type.name in NUMERIC and not (dtype.is_integer() or dtype == pl.Null):
             return False
         if fact.type.name == "boolean" and dtype not in (pl.Boolean, pl.Null):
@@ -481,15 +491,16 @@ class Grid:
 EVALUATED = "@eval"  # the rows rules are evaluated at
 
 
-def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int, data_periods: list[int]
-         ) -> Grid | None:
+def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int, data_periods: list[int],
+         with_ids: bool = False) -> Grid | None:
     """The kind on the dense (entity × period) grid of one period kind; None if it has no periods.
 
     The grid spans the data set's periods of that kind (all kinds together), less `lookback`
     periods before the first. An entity described by static attributes only has a record in every
     period and is evaluated at every period of the data (engine/evaluate.py, `has_record`). Each
     row finds its place by position (entity code × span + period), so the rows may come in any
-    order and no key is joined."""
+    order and no key is joined. `with_ids`: each row also carries its entity's id as text
+    (ENTITY), for frames that other kinds join by id (`across`)."""
     if not data_periods:
         return None
     rows = table.rows
@@ -523,4 +534,6 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
     record = record if only_static is None else record | only_static
     frame = pl.DataFrame([code.alias(CODE), at.alias(PERIOD), *fact_columns, *static_columns,
                           record.alias(RECORD), evaluated.alias(EVALUATED)])
+    if with_ids:
+        frame = frame.with_columns(table.ids.gather(code).alias(ENTITY))
     return Grid(frame=frame, columns=infos, start=start, end=end, entities=count, ids=table.ids)
