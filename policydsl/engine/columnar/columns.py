@@ -371,8 +371,11 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
         frame = frame.with_columns(typed.values())
     periodic = [n for n, f in schema.facts.items() if f.period_kind is not None and n in frame.columns]
     statics = [n for n, f in schema.facts.items() if f.period_kind is None and n in frame.columns]
+    every_row_periodic = times.null_count() == 0
     for name in periodic:  # a periodic fact on a row without a period, or of the other period kind
         wanted = schema.facts[name].period_kind
+        if every_row_periodic and isinstance(kinds, str) and kinds == wanted:
+            continue
         if isinstance(kinds, str) and kinds != wanted:
             wrong = frame[name].is_not_null()
         else:
@@ -399,8 +402,11 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
         part = rows if len({p.kind for p in found}) == 1 else rows.filter(pl.col("@pk") == kind)
         if _duplicated(part[CODE], part[PERIOD], count):
             return None
-    has_rows = pl.repeat(False, count, dtype=pl.Boolean, eager=True).scatter(rows[CODE], True) \
-        if rows.height else pl.repeat(False, count, dtype=pl.Boolean, eager=True)
+    if every_row_periodic:
+        has_rows = pl.repeat(True, count, dtype=pl.Boolean, eager=True)
+    else:
+        has_rows = pl.repeat(False, count, dtype=pl.Boolean, eager=True)
+        has_rows = has_rows.scatter(rows[CODE], True) if rows.height else has_rows
     return KindTable(ids=ids.cast(pl.String).alias(ENTITY), rows=rows.select(CODE, "@pk", PERIOD, *periodic),
                      statics=static_frame, periodic=has_rows, periods=found)
 

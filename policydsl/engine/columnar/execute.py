@@ -105,6 +105,7 @@ class ColumnarEvaluation:
             for index, pk, frame, ids in self.conditions:
                 rule = self.plan.rules[index].rule
                 names = ids.to_list()
+                frame = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
                 for code, at, condition in frame.iter_rows():
                     found.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=names[code],
                                             period=C.period_of(at, pk),
@@ -222,7 +223,9 @@ def _den(value: Num) -> pl.Expr:
 def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid, lowering: FrameLowering,
                outputs: dict[int, dict[str, pl.Expr]], period: Period | None, wanted: set[str] | None,
                as_of: dt.date | None, conditions: list, light_parts: list[pl.DataFrame],
-               keep: list | None = None) -> None:
+               keep: list | None = None, ladders: dict[str, tuple[int, int]] | None = None) -> None:
+    """Run one frame's rules; with `ladders`, resolve them row by row here (every member of a
+    ladder of this kind and period kind is a rule of this frame)."""
     frame = apply_steps(grid.frame.lazy(), lowering.steps)
     rule_columns = [expr.alias(name) for columns in outputs.values() for name, expr in columns.items()]
     frame = frame.with_columns(rule_columns).filter(pl.col(C.EVALUATED))
@@ -236,34 +239,77 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
     if keep is not None:
         keep.append((kind, pk, _with_entities(table, grid.ids).select(ENTITY, PERIOD, *kept), dict(lowering.derived)))
     periods = table[PERIOD].unique().to_list()
+    in_force, conditions_of = {}, {}
     for index, columns in outputs.items():
-        rule = plan.rules[index].rule
-        policy = plan.program.policies[rule.policy]
+        policy = plan.program.policies[plan.rules[index].rule.policy]
         ends = {t: C.period_of(t, pk).end for t in periods}
         # as of a date, a period not yet ended is not evaluated; a document applies to a period it
         # governs when it is in effect on the evaluation date (the period's end, or the as-of date)
-        in_force = [t for t, end in ends.items() if (as_of is None or end <= as_of)
-                    and policy.applies(end, as_of if as_of is not None else end)]
-        rows = table if len(in_force) == len(periods) else table.filter(_among(PERIOD, in_force, pl.Int32))
+        in_force[index] = [t for t, end in ends.items() if (as_of is None or end <= as_of)
+                           and policy.applies(end, as_of if as_of is not None else end)]
         payload_known = [pl.col(name).is_not_null() for name in columns if name != f"r{index}"
                          and not name.endswith("_den")]
         # an amount or value that needs missing data makes the rule not evaluable (G8)
-        condition = pl.col(f"r{index}") if not payload_known else \
+        conditions_of[index] = pl.col(f"r{index}") if not payload_known else \
             pl.when(pl.col(f"r{index}") & ~pl.all_horizontal(payload_known)).then(None).otherwise(pl.col(f"r{index}"))
-        decided = rows.select(CODE, PERIOD, condition.alias("condition"), *[c for c in columns if c != f"r{index}"])
+    if ladders:
+        fired_where = {index: conditions_of[index].fill_null(False) & (
+            pl.lit(True) if len(in_force[index]) == len(periods) else _among(PERIOD, in_force[index], pl.Int32))
+            for index in outputs}
+        superseding = _row_ladders(plan, fired_where, ladders)
+        table = table.with_columns(expr.alias(f"s{i}c{j}") for (i, j), expr in superseding.items())
+    superseding_columns = set(table.columns)
+    lazy, parts = table.lazy(), []
+    for index, columns in outputs.items():
+        rule = plan.rules[index].rule
+        rows = lazy if len(in_force[index]) == len(periods) else lazy.filter(_among(PERIOD, in_force[index], pl.Int32))
+        superseded = [f"s{index}c{j}" for j in range(len(rule.consequences)) if f"s{index}c{j}" in superseding_columns]
+        decided = rows.select(CODE, PERIOD, conditions_of[index].alias("condition"),
+                              *[c for c in columns if c != f"r{index}"], *superseded)
+        # the rule results are computed when asked for (`ColumnarEvaluation.results`)
         conditions.append((index, pk, decided.select(CODE, PERIOD, "condition"), grid.ids))
         fired = decided.filter(pl.col("condition"))
-        if fired.height == 0:
-            continue
         for position, consequence in enumerate(rule.consequences):
             prefix = f"r{index}c{position}"
-            payload = [(pl.col(prefix + name).cast(dtype) if prefix + name in fired.columns
+            payload = [(pl.col(prefix + name).cast(dtype) if prefix + name in columns
                         else pl.lit(None, dtype=dtype)).alias(name) for name, dtype in PAYLOAD_COLUMNS.items()]
-            light_parts.append(fired.select(
+            parts.append(fired.select(
                 CODE, pl.lit(pk).alias("@pk"), PERIOD,
                 pl.lit(index, dtype=pl.Int64).alias("rule"), pl.lit(position, dtype=pl.Int64).alias("consequence"),
                 pl.lit(consequence.outcome).alias("outcome"), *payload,
-                pl.lit(None, dtype=pl.String).alias("superseded_by")))
+                (pl.col(f"s{index}c{position}") if f"s{index}c{position}" in superseding_columns
+                 else pl.lit(None, dtype=pl.String)).alias("superseded_by")))
+    light_parts.extend(part for part in pl.collect_all(parts) if part.height)
+
+
+def _row_ladders(plan: Plan, fired: Mapping[int, pl.Expr], ladders: dict[str, tuple[int, int]]
+                 ) -> dict[tuple[int, int], pl.Expr]:
+    """combine.combine's ladder, row by row over one frame's rule columns: per ladder, the
+    strongest level fired stays active; a weaker fired level is superseded by the rule of the
+    first (in decision order: policy, catalogue id, rule, outcome) strongest one. Per (rule,
+    consequence) in a ladder: the superseding rule's catalogue id, or null."""
+    members: dict[int, list] = {}
+    for index in fired:
+        rule = plan.rules[index].rule
+        for position, consequence in enumerate(rule.consequences):
+            if consequence.outcome in ladders:
+                ladder, level = ladders[consequence.outcome]
+                order = (rule.policy, rule.implements, rule.name, consequence.outcome)
+                members.setdefault(ladder, []).append((order, index, position, level, rule.implements))
+    found = {}
+    for entries in members.values():
+        if len({level for *_, level, _ in entries}) < 2:
+            continue  # one level: nothing to supersede
+        entries.sort(key=lambda e: e[0])
+        top = pl.max_horizontal([pl.when(fired[index]).then(pl.lit(level, dtype=pl.Int32))
+                                 for _, index, _, level, _ in entries])
+        winner = None
+        for _, index, _, level, implements in entries:
+            test = fired[index] & (top == level)
+            winner = pl.when(test).then(pl.lit(implements)) if winner is None else winner.when(test).then(pl.lit(implements))
+        for _, index, position, level, _ in entries:
+            found[(index, position)] = pl.when(fired[index] & (top > level)).then(winner.otherwise(None))
+    return found
 
 
 def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, period: Period | None = None,
@@ -294,6 +340,8 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
                  for e in rule_expressions(plan.rules[i].rule)), default=0)
     periods = {pk: sorted(C.period_index(p) for p in found if p.kind == pk) for pk in ("year", "quarter")}
     lowerings = Frames(plan, tables, periods, depth, as_of)
+    on_table = _table_ladders(program.combinations) if program.combinations else None
+    ran: dict[str, list[bool]] = {}  # per kind, whether each of its frames resolved its ladders
     for (kind, pk), indices in frames.items():
         made = lowerings.get(kind, pk)
         if made is None:
@@ -301,8 +349,13 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         grid, lowering = made
         outputs = _lower_rules(plan, indices, lowering, fallbacks)
         if outputs:
+            # ladders row by row when no row-executed rule of this frame reaches one
+            row_wise = on_table is not None and not any(
+                c.rule.entity == kind and c.rule.evaluated_per == pk and c.rule.name in fallbacks
+                and any(q.outcome in on_table for q in c.rule.consequences) for c in plan.rules)
             _run_frame(plan, kind, pk, indices, grid, lowering, outputs, period, wanted, as_of, conditions,
-                       light_parts.setdefault(kind, []), kept_values)
+                       light_parts.setdefault(kind, []), kept_values, on_table if row_wise else None)
+            ran.setdefault(kind, []).append(row_wise)
     light = {kind: pl.concat(parts) for kind, parts in light_parts.items() if parts}
     ids = {kind: table.ids for kind, table in tables.items()}
     materialised: list[Decision] = []
@@ -316,7 +369,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         materialised += [d for d in row.decisions if d.entity_kind != "document"]
     materialised += [d for d in document_status(program, sorted(found), period, as_of)
                      if wanted is None or d.entity in wanted]
-    light, materialised = _combined(plan, light, ids, materialised)
+    light, materialised = _combined(plan, light, ids, materialised, {k for k, done in ran.items() if all(done)})
     evaluation = ColumnarEvaluation(plan=plan, light=light, ids=ids, materialised=materialised,
                                     conditions=conditions, row=row,
                               fallbacks=fallbacks, dataset_source=source if dataset is None else dataset,
@@ -363,14 +416,16 @@ def _values(program, kept: list) -> dict[tuple[str, str, str, Period], object]:
 
 
 def _combined(plan: Plan, light: dict[str, pl.DataFrame], ids: Mapping[str, pl.Series],
-              materialised: list[Decision]) -> tuple[dict[str, pl.DataFrame], list[Decision]]:
+              materialised: list[Decision], resolved: set[str] = frozenset()
+              ) -> tuple[dict[str, pl.DataFrame], list[Decision]]:
     """Apply ladders and highest-only groups where two members of one combination fired.
 
     When every combination is a ladder and no outcome is in two, the columnar decisions are
     resolved on the table (`_ladders`); cases where a row-executed rule took part, and every case
     of other combinations, go through `combine.combine`, the one meaning of combination, as
     `Decision` objects. Cases are (entity code, period) within a kind: period indices of years
-    and of quarters never meet (`period_index`)."""
+    and of quarters never meet (`period_index`). The ladders of `resolved` kinds were resolved
+    row by row as their frames ran (`_row_ladders`)."""
     combinations = plan.program.combinations
     combined_outcomes = {o for c in combinations for level in c.levels for o in level}
     if not combined_outcomes:
@@ -397,8 +452,8 @@ def _combined(plan: Plan, light: dict[str, pl.DataFrame], ids: Mapping[str, pl.S
                                extra.group_by(keys).len().filter(pl.col("len") >= 2).select(keys)]).unique() \
                 if extra.height else extra
             touched = frame.join(cases, on=keys, how="semi") if cases.height else frame.clear()
-            result[kind] = _ladders(plan, frame.join(cases, on=keys, how="anti", maintain_order="left")
-                                    if cases.height else frame, on_table)
+            rest = frame.join(cases, on=keys, how="anti", maintain_order="left") if cases.height else frame
+            result[kind] = rest if kind in resolved else _ladders(plan, rest, on_table)
         else:
             cases = pl.concat([members, extra]).group_by(keys).len().filter(pl.col("len") >= 2).select(keys)
             touched = frame.join(cases, on=keys, how="semi")
