@@ -109,18 +109,13 @@ def _compile(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: Mappi
         case ir.Lookup(table=table):
             rows, key_fn = tables[table], sub(0)
 
-            def lookup(run, entity, period):
-                found = key_fn(run, entity, period)
-                if isinstance(found, Unknown):
-                    return found
-                return rows.get(found, Unknown())  # a key the table lacks has no value
-            return lookup
+            return lambda run, entity, period: ops.lookup(rows, key_fn(run, entity, period))
         case ir.Arith(op=op, operands=operands):
             fns = tuple(sub(i) for i in range(len(operands)))
             return lambda run, entity, period: ops.arith(op, [f(run, entity, period) for f in fns])
         case ir.Compare(op=op):
-            lf, rf = sub(0), sub(1)
-            return lambda run, entity, period: ops.compare(op, lf(run, entity, period), rf(run, entity, period))
+            lf, rf, comparison = sub(0), sub(1), ops.comparator(op)
+            return lambda run, entity, period: comparison(lf(run, entity, period), rf(run, entity, period))
         case ir.Logic(op=op, operands=operands):
             fns = tuple(sub(i) for i in range(len(operands)))
             if op == "not":
