@@ -103,9 +103,17 @@ def join_type(left: T.Type, right: T.Type) -> T.Type | None:
     return arith_type("+", left, right)[0] if left.is_numeric and right.is_numeric else None
 
 
+# Money is computed in 万元; a literal may be written in 亿元 (1亿元 = 10000万元), as the documents
+# state their targets, so that the figure in the policy is the figure of the quote.
+MONEY_UNITS = {"万元": 1, "亿元": 10000}
+
+
 def number_literal(value: int | Fraction, unit: str | None) -> object:
-    """The run-time value of a number written in a policy: `12.5%` is the ratio 1/8."""
-    return Percent.shown_as(value) if unit == "%" else value
+    """The run-time value of a number written in a policy: `12.5%` is the ratio 1/8, `825亿元`
+    is 8250000 (万元)."""
+    if unit == "%":
+        return Percent.shown_as(value)
+    return normalise_number(value * MONEY_UNITS[unit]) if unit in MONEY_UNITS else value
 
 
 def _ratio(value: object) -> object:
