@@ -272,7 +272,7 @@ class PolicySet:
     def decider(self, kind: str, *, period: str | Period | None = None):
         """A callable for services deciding one entity per call: see engine/single.py."""
         from policydsl.engine.single import Decider
-        return Decider(self.plan, kind, period)
+        return run_deep(Decider, self.plan, kind, period)  # compiles expressions as deep as the limits allow
 
 
 def load(*paths: str | Path, import_from: Iterable[str | Path] = ()) -> PolicySet:
