@@ -74,7 +74,7 @@ class ExprChecker:
 
     # ---- literals ------------------------------------------------------------------------
     def _NumberLit(self, e: ast.NumberLit, entity, expected):
-        if e.unit == "万元":
+        if e.unit in ops.MONEY_UNITS:
             t = T.MONEY
         elif e.unit == "%":
             t = T.PERCENT

@@ -1,95 +1,103 @@
 """Explanations rendered as text, in English or Chinese (`explain`, `--lang zh|en`).
 
 In: an `Explanation`. Out: lines of text; `arithmetic` writes out the sums behind a computed number
-from the trace's own values. Nothing here computes a value.
+from the trace's own values. Every word comes from the message catalogue (`messages.py`): in
+English an expression is shown as the policy writes it, in Chinese as its reading in the declared
+labels (the identifiers of facts and values stay beside their labels). Nothing here computes a value.
 """
 
 from __future__ import annotations
 
-import re
-
-from policydsl.engine.explain import Explanation, RuleTrace, TraceNode
-from policydsl.render.words import TEXT, _OPS
+from policydsl.engine.explain import Explanation, MemberList, RuleTrace, TraceNode
+from policydsl.render.messages import CATALOGUE, say, value_text, word
 from policydsl.values import Unknown, format_value
 
 _ARITH_SIGNS = {"+": "+", "-": "−", "*": "×", "/": "÷"}
 _ARITH_STRENGTH = {"+": 1, "-": 1, "*": 2, "/": 2}
+_COMPARE_SIGNS = {">=": "≥", "<=": "≤", "!=": "≠"}
 
 
-def _substituted(node: TraceNode, parent_op: str | None = None, right: bool = False) -> str:
+def _substituted(node: TraceNode, lang: str, parent_op: str | None = None, right: bool = False) -> str:
     """An arithmetic expression with each operand replaced by its value: 0.4 × 117 + 0.6 × 31."""
     if node.kind == "expr" and node.op in _ARITH_SIGNS and len(node.children) == 2:
         left, right_child = node.children
-        text = (f"{_substituted(left, node.op)} {_ARITH_SIGNS[node.op]} "
-                f"{_substituted(right_child, node.op, right=True)}")
+        text = (f"{_substituted(left, lang, node.op)} {_ARITH_SIGNS[node.op]} "
+                f"{_substituted(right_child, lang, node.op, right=True)}")
         if parent_op is not None and (_ARITH_STRENGTH[node.op] < _ARITH_STRENGTH[parent_op]
                                       or (right and _ARITH_STRENGTH[node.op] == _ARITH_STRENGTH[parent_op]
                                           and parent_op in "-/")):
             return f"({text})"
         return text
     if node.kind == "expr" and node.op == "neg" and len(node.children) == 1:
-        return f"−{_substituted(node.children[0], '*')}"
-    return format_value(node.value)
+        return f"−{_substituted(node.children[0], lang, '*')}"
+    return value_text(node.value, lang)
 
 
-def arithmetic(node: TraceNode) -> str | None:
+def arithmetic(node: TraceNode, lang: str = "en") -> str | None:
     """The arithmetic behind a computed number, from the trace's own values (nothing recomputed):
     `0.4 × 117 + 0.6 × 31 = 65.4` for an expression, `65.4 − 24.2 = 41.2` for `change(x)`;
-    None for anything that is not arithmetic, or whose value is unknown."""
+    None for anything that is not arithmetic, or whose value is unknown. Values are written as
+    `lang` writes them (a duration: `1 year`, 「1年」)."""
     if isinstance(node.value, Unknown) or isinstance(node.value, bool):
         return None
     if node.kind == "expr" and node.op in (*_ARITH_SIGNS, "neg"):
-        return f"{_substituted(node)} = {format_value(node.value)}"
-    if node.kind == "history" and node.text.startswith("change(") and len(node.children) == 2:
+        return f"{_substituted(node, lang)} = {value_text(node.value, lang)}"
+    if node.kind == "history" and node.reading is not None and node.reading.key == "hist.change" \
+            and len(node.children) == 2:
         now, before = node.children
         return f"{format_value(now.value)} − {format_value(before.value)} = {format_value(node.value)}"
     if node.kind == "value" and len(node.children) == 1:
-        inner = arithmetic(node.children[0])
+        inner = arithmetic(node.children[0], lang)
         # the value's own form of the result (a percent stays a percent)
         return inner.rsplit(" = ", 1)[0] + f" = {format_value(node.value)}" if inner else None
     return None
 
 
-# Chinese for the words of the policy language and of the explainer's notes, for `--lang zh`.
-_ZH_OPERATORS = ((" and ", " 且 "), (" or ", " 或 "), ("not ", "非 "), (">=", "≥"), ("<=", "≤"), ("!=", "≠"),
-                 (" in {", " 属于 {"))
-_ZH_KINDS = {"sanction": "惩戒", "reward": "奖励", "eligibility": "资格", "measure": "措施",
-             "classification": "认定", "target": "目标", "deadline": "时限", "computed": "计算值",
-             "status": "文件效力"}
-_ZH_DETAIL = (
-    (re.compile(r"^group (.+?): (\d+) members where (.+) in (\S+)(, (\d+) without a value)?$"),
-     lambda m: f"分组 {m[1]}：{m[4]} 期满足 {m[3]} 的成员共{m[2]}个" + (f"，其中{m[6]}个无数值" if m[6] else "")),
-    (re.compile(r"^group (.+?): (\d+) members in (\S+)(, (\d+) without a value)?$"),
-     lambda m: f"分组 {m[1]}：{m[3]} 期成员共{m[2]}个" + (f"，其中{m[5]}个无数值" if m[5] else "")),
-    (re.compile(r"^ordered descending: (.*)$"), lambda m: f"从高到低：{m[1]}"),
-    (re.compile(r"^ordered ascending: (.*)$"), lambda m: f"从低到高：{m[1]}"),
-    (re.compile(r"^(\S+): no record$"), lambda m: f"{m[1]}：无记录"),
-)
+class Writer:
+    """The words of one language: expressions, names, values and the catalogue's templates."""
+
+    def __init__(self, lang: str, fact_labels: tuple = ()):
+        self.lang = lang
+        self.labelled = lang == "zh"  # names read in their labels; identifiers in second place
+        self.fact_labels = dict(fact_labels)
+
+    def missing(self, facts) -> str:
+        """Missing facts, each with its entity and period: `x of E1 in 2019`, 「E1 2019 的某指标」."""
+        return ", ".join(
+            self("word.missing_fact" if m.period else "word.missing_static", entity=m.entity, period=m.period,
+                 fact=self.fact_labels.get((m.entity_kind, m.fact), m.fact) if self.labelled else m.fact)
+            for m in sorted(facts))
+
+    def __call__(self, key: str, /, **args: object) -> str:
+        return word(key, self.lang, **args)
+
+    def expr(self, node: TraceNode) -> str:
+        """The node's expression: the policy's own text in English, its reading in Chinese."""
+        if self.labelled and node.reading is not None:
+            return say(node.reading, self.lang)
+        return node.text
+
+    def name(self, node: TraceNode) -> tuple[str, str]:
+        """A fact, value or parameter: (what to show first, what to show in parentheses after)."""
+        if self.labelled and node.label:
+            return node.label, node.text
+        return node.text, node.label or ""
+
+    def value(self, value: object, unit: str | None = None) -> str:
+        text = value_text(value, self.lang)
+        if unit == "万元" and not isinstance(value, Unknown):
+            return self("unit.money", value=text)
+        return text
 
 
-def _zh_code(text: str) -> str:
-    """Policy text with its operators in Chinese; quoted strings are left as they are."""
-    parts = re.split(r'("[^"]*")', text)
-    for n in range(0, len(parts), 2):
-        for english, chinese in _ZH_OPERATORS:
-            parts[n] = parts[n].replace(english, chinese)
-    return "".join(parts)
-
-
-def _zh_detail(item: str) -> str:
-    for pattern, say in _ZH_DETAIL:
-        found = pattern.match(item)
-        if found:
-            return say(found)
-    return item
-
-
-def _rank_words(node: TraceNode) -> str | None:
+def _rank_words(node: TraceNode, w: Writer) -> str | None:
     """`第4名（共10个）` for a rank, from the group size the explainer noted."""
-    if node.kind != "aggregate" or not node.text.startswith("rank(") or isinstance(node.value, (Unknown, bool)):
+    if node.kind != "aggregate" or node.reading is None or not node.reading.key.startswith("agg.rank") \
+            or isinstance(node.value, (Unknown, bool)):
         return None
-    size = next((re.search(r": (\d+) members", d) for d in node.detail if d.startswith("group ")), None)
-    return f"第{format_value(node.value)}名" + (f"（共{size[1]}个）" if size else "")
+    size = next((d.arg("n") for d in node.detail if d.key == "note.group"), None)
+    rank = format_value(node.value)
+    return w("word.rank", rank=rank, n=str(size)) if size is not None else w("word.rank_alone", rank=rank)
 
 
 def _mark(value: object) -> str:
@@ -102,73 +110,76 @@ def _mark(value: object) -> str:
     return ""
 
 
-def _compare_detail(node: TraceNode, words: dict) -> str:
+def _compare_detail(node: TraceNode, w: Writer) -> str:
     left, right = node.children
-    op = _OPS.get(node.op, node.op)
+    op = _COMPARE_SIGNS.get(node.op, node.op)
+    unit = left.unit if left.unit == right.unit else None  # a unit shown on one side only would mislead
     if node.value is False and right.kind in ("const", "parameter"):
-        return words["needed"].format(left=left.text, value=format_value(left.value), op=op,
-                                      threshold=format_value(right.value))
-    return f"{format_value(left.value)} {op} {format_value(right.value)}"
+        return w("word.needed", left=w.expr(left), value=w.value(left.value, unit), op=op,
+                 threshold=w.value(right.value, unit))
+    return f"{w.value(left.value, unit)} {op} {w.value(right.value, unit)}"
 
 
-def _fact_value(node: TraceNode, words: dict) -> str:
-    return f"({words['missing']})" if isinstance(node.value, Unknown) else format_value(node.value)
+def _fact_value(node: TraceNode, w: Writer) -> str:
+    return f"({w('word.missing')})" if isinstance(node.value, Unknown) else w.value(node.value, node.unit)
 
 
 # Derived values are expanded this many levels deep in text; JSON and DOT always carry the whole tree.
 TEXT_VALUE_DEPTH = 3
 
 
-def _node_lines(node: TraceNode, indent: int, words: dict, lines: list[str], prefix: str = "",
+def _node_lines(node: TraceNode, indent: int, w: Writer, lines: list[str], prefix: str = "",
                 value_depth: int = 0, shown: set | None = None) -> None:
     pad = "  " * indent
     shown = set() if shown is None else shown
     if node.kind == "fact":
         where = f" [{node.period}]" if node.period else ""
-        lines.append(f"{pad}{prefix}{node.text}{where} = {_fact_value(node, words)}"
-                     + (f"  ({node.label})" if node.label else ""))
+        first, second = w.name(node)
+        lines.append(f"{pad}{prefix}{first}{where} = {_fact_value(node, w)}" + (f"  ({second})" if second else ""))
         return
     if node.kind == "const":
         return
-    zh = words is TEXT["zh"]
-    head = f"{pad}{prefix}{_mark(node.value)}{_zh_code(node.text) if zh else node.text}"
-    worked = arithmetic(node) if node.kind in ("expr", "history") else None
+    named = node.kind in ("value", "parameter")
+    first, second = w.name(node) if named else (w.expr(node), "")
+    head = f"{pad}{prefix}{_mark(node.value)}{first}"
+    worked = arithmetic(node, w.lang) if node.kind in ("expr", "history") else None
     if node.kind == "compare" and len(node.children) == 2:
-        head += f"   [{_compare_detail(node, words)}]"
+        head += f"   [{_compare_detail(node, w)}]"
     elif worked:
         head += f" = {worked}"
-    elif zh and _rank_words(node):
-        head += f" = {_rank_words(node)}"
+    elif w.labelled and _rank_words(node, w):
+        head += f" = {_rank_words(node, w)}"
     elif node.value is not True and node.value is not False:
-        head += f" = {format_value(node.value)}"
-    if node.kind == "value" and node.label:
-        head += f"  ({node.label})"
+        head += f" = {w.value(node.value, node.unit)}"
+    if named and second:
+        head += f"  ({second})"
     lines.append(head)
     for item in node.detail:
-        lines.append(f"{pad}    · {_zh_detail(item) if zh else item}")
+        lines.append(f"{pad}    · {say(item, w.lang)}")
     if node.kind == "history":  # a derived value walked over periods: its arithmetic at each period
         for child in node.children:
-            if child.kind == "value" and arithmetic(child):
-                lines.append(f"{pad}    · {child.period}: {child.text} = {arithmetic(child)}")
+            if child.kind == "value" and arithmetic(child, w.lang):
+                lines.append(f"{pad}    · " + w("word.at_period", period=child.period,
+                                                     text=f"{w.name(child)[0]} = {arithmetic(child, w.lang)}"))
     if isinstance(node.value, Unknown) and node.value.missing and node.kind != "logic":
-        lines.append(f"{pad}    · {words['missing']}: " + ", ".join(str(m) for m in sorted(node.value.missing)))
+        lines.append(f"{pad}    · " + w("word.missing_list", facts=w.missing(node.value.missing)))
     if node.members is not None:
-        _member_lines(node, pad, words, lines)
+        _member_lines(node.members, pad, w, lines)
     if node.kind == "history":
         return  # the periods walked are listed above; their facts appear under "facts read"
     if node.kind == "value":
         key = (node.text, node.entity, node.period)
         if key in shown:  # a value used twice is explained once
-            lines.append(f"{pad}    · {words['above']}")
+            lines.append(f"{pad}    · {w('word.above')}")
             return
         if value_depth >= TEXT_VALUE_DEPTH:
-            lines.append(f"{pad}    · {words['deeper']}")
+            lines.append(f"{pad}    · {w('word.deeper')}")
             return
         shown.add(key)
         value_depth += 1
     for child in node.children:
         # a derived value shows its definition one level down, introduced by "="
-        _node_lines(child, indent + 1, words, lines, prefix="= " if node.kind == "value" else "",
+        _node_lines(child, indent + 1, w, lines, prefix="= " if node.kind == "value" else "",
                     value_depth=value_depth, shown=shown)
 
 
@@ -177,66 +188,103 @@ TEXT_MEMBERS = 10
 TEXT_SHORTFALLS = 5
 
 
-def _member_lines(node: TraceNode, pad: str, words: dict, lines: list[str]) -> None:
-    """`7 enterprise where …: E012, E031, … (3 more)`, the nearest misses and what they lacked,
+def _member_lines(listed: MemberList, pad: str, w: Writer, lines: list[str]) -> None:
+    """`7 enterprise where …: E012, E031, … (3 more)`, the nearest misses and why they missed,
     and the members left out for missing data."""
-    listed = node.members
-    where = f" where {listed.condition}" if listed.condition else ""
-    head = words["members"].format(n=len(listed.counted), kind=listed.kind, where=where, via=f" (via {listed.via})")
-    names = [m if value is True else f"{m} {format_value(value)}" for m, value in listed.counted[:TEXT_MEMBERS]]
+    kind = say(listed.kind_name, w.lang)
+    where = w("word.members_where", condition=listed.condition_reading if w.labelled else listed.condition) \
+        if listed.condition else ""
+    head = w("word.members", n=str(len(listed.counted)), kind=kind, where=where,
+             via=w("word.members_via", via=listed.via))
+    names = [m if value is True else f"{m} {w.value(value)}" for m, value in listed.counted[:TEXT_MEMBERS]]
     if len(listed.counted) > TEXT_MEMBERS:
-        names.append(words["more"].format(n=len(listed.counted) - TEXT_MEMBERS))
-    lines.append(f"{pad}    · {head}: {', '.join(names) or words['none']}")
+        names.append(w("word.more", n=str(len(listed.counted) - TEXT_MEMBERS)))
+    lines.append(f"{pad}    · " + w("word.members_list", head=head, names=", ".join(names) or w("word.none")))
     if listed.excluded:
-        lines.append(f"{pad}    · " + words["excluded"].format(n=len(listed.excluded), kind=listed.kind) + ":")
+        lines.append(f"{pad}    · " + w("word.excluded", n=str(len(listed.excluded)), kind=kind))
         for shortfall in listed.excluded[:TEXT_SHORTFALLS]:
-            parts = "; ".join(_shortfall_text(part, words) for part in shortfall.failed)
-            lines.append(f"{pad}        {words['short'].format(member=shortfall.member)}: {parts}")
+            parts = w("word.parts").join(why_failed(part, w) for part in shortfall.failed)
+            lines.append(f"{pad}        " + w("word.short", member=shortfall.member, parts=parts))
         if len(listed.excluded) > TEXT_SHORTFALLS:
-            lines.append(f"{pad}        " + words["more"].format(n=len(listed.excluded) - TEXT_SHORTFALLS))
+            lines.append(f"{pad}        " + w("word.more", n=str(len(listed.excluded) - TEXT_SHORTFALLS)))
     if listed.left_out:
-        lines.append(f"{pad}    · " + words["left_out"].format(n=len(listed.left_out), kind=listed.kind) + ":")
+        lines.append(f"{pad}    · " + w("word.left_out", n=str(len(listed.left_out)), kind=kind))
         for member, missing in listed.left_out[:TEXT_SHORTFALLS]:
-            lines.append(f"{pad}        {member}: {words['missing']} " + ", ".join(str(m) for m in missing))
+            lines.append(f"{pad}        " + w("word.lacks", member=member, facts=w.missing(missing)))
         if len(listed.left_out) > TEXT_SHORTFALLS:
-            lines.append(f"{pad}        " + words["more"].format(n=len(listed.left_out) - TEXT_SHORTFALLS))
+            lines.append(f"{pad}        " + w("word.more", n=str(len(listed.left_out) - TEXT_SHORTFALLS)))
 
 
-def _shortfall_text(part: TraceNode, words: dict) -> str:
-    if part.kind == "compare" and len(part.children) == 2:
-        return _compare_detail(part, words)
-    return f"{_mark(part.value)}{part.text}"
+# How far `why_failed` follows derived values into their definitions.
+WHY_DEPTH = 3
 
 
-def _rule_lines(trace: RuleTrace, words: dict, lines: list[str], *, why_not: bool) -> None:
+def why_failed(part: TraceNode, w: Writer, depth: int = 0) -> str:
+    """One failed part of a condition on one line, with what made it fail: a comparison with its
+    two sides; a derived value with its value and, after `←`, its definition and the parts of
+    that which failed (`✗ retrofitted = false ← … ≤ period_end   [2021-03-01 ≤ 2020-12-31]`)."""
+    if part.kind == "compare" and len(part.children) == 2 and not isinstance(part.value, Unknown):
+        text = f"{_mark(part.value)}{w.expr(part)}   [{_compare_detail(part, w)}]"
+        return text if depth else _compare_detail(part, w)
+    if part.kind == "fact":
+        return f"{w.name(part)[0]} = {_fact_value(part, w)}"
+    first = w.name(part)[0] if part.kind in ("value", "parameter") else w.expr(part)
+    text = f"{_mark(part.value)}{first}"
+    worked = arithmetic(part, w.lang) if part.kind in ("expr", "history", "value") else None
+    if worked:
+        text += f" = {worked}"
+    elif part.value is not True and part.value is not False and not isinstance(part.value, Unknown):
+        text += f" = {w.value(part.value, part.unit)}"
+    if isinstance(part.value, Unknown) and part.value.missing:
+        text += w("word.missing_in", facts=w.missing(part.value.missing))
+    if part.kind == "value" and part.children and depth < WHY_DEPTH:
+        inner = part.children[0]
+        causes = _failed_parts(inner) if isinstance(part.value, (bool, Unknown)) else ()
+        if inner.kind == "logic" and causes:
+            text += " ← " + w("word.because_parts", expr=w.expr(inner),
+                              parts=w("word.parts").join(why_failed(c, w, depth + 1) for c in causes))
+        else:
+            text += f" ← {why_failed(inner, w, depth + 1)}"
+    return text
+
+
+def _failed_parts(node: TraceNode) -> tuple[TraceNode, ...]:
+    """The operands of a failed `and` that failed (each on its own), else the node itself."""
+    if node.value is True:
+        return ()
+    if node.kind == "logic" and node.op == "and":
+        return tuple(part for child in node.children for part in _failed_parts(child))
+    return (node,)
+
+
+def _rule_lines(trace: RuleTrace, w: Writer, lines: list[str], *, why_not: bool) -> None:
     local_name = trace.rule.split("::")[-1]
-    lines.append(f"  {words['rule']}: {trace.implements} (`{local_name}`, {words['policy']} {trace.policy}, "
+    lines.append(f"  {w('word.rule')}: {trace.implements} (`{local_name}`, {w('word.policy')} {trace.policy}, "
                  f"{trace.span})")
-    lines.append(f"  {words['clause']}: {trace.clause}" + (f" 「{trace.quote}」" if trace.quote else ""))
+    lines.append(f"  {w('word.clause')}: {trace.clause}" + (f" 「{trace.quote}」" if trace.quote else ""))
     if trace.condition is None:
         return
     if why_not and not trace.fired:
-        lines.append(f"  {words['failed']}:")
+        lines.append(f"  {w('word.failed')}:")
         for part in trace.failed:
-            _node_lines(part, 2, words, lines)
+            _node_lines(part, 2, w, lines)
         return
-    verdict = words["holds"] if trace.condition.value is True else (
-        words["fails"] if trace.condition.value is False else words["unknown"])
-    condition = _zh_code(trace.condition.text) if words is TEXT["zh"] else trace.condition.text
-    lines.append(f"  {words['because']}: {condition} — {verdict}")
+    verdict = w("word.holds") if trace.condition.value is True else (
+        w("word.fails") if trace.condition.value is False else w("word.unknown"))
+    lines.append(f"  {w('word.because')}: {w.expr(trace.condition)} — {verdict}")
     children = trace.condition.children if trace.condition.kind == "logic" and trace.condition.op == "and" \
         else (trace.condition,)
     shown: set = set()
     for child in children:
-        _node_lines(child, 2, words, lines, shown=shown)
+        _node_lines(child, 2, w, lines, shown=shown)
     for payload in trace.payload:
-        zh = words is TEXT["zh"]
-        worked = arithmetic(payload) or (zh and _rank_words(payload)) or format_value(payload.value)
-        lines.append(f"  = {_zh_code(payload.text) if zh else payload.text} = {worked}")
+        worked = arithmetic(payload, w.lang) or (w.labelled and _rank_words(payload, w)) or w.value(payload.value,
+                                                                                             payload.unit)
+        lines.append(f"  = {w.expr(payload)} = {worked}")
         for item in payload.detail:
-            lines.append(f"      · {_zh_detail(item) if zh else item}")
+            lines.append(f"      · {say(item, w.lang)}")
         for child in payload.children:
-            _node_lines(child, 2, words, lines, shown=shown)
+            _node_lines(child, 2, w, lines, shown=shown)
 
 
 def wrap_lines(text: str, width: int) -> str:
@@ -267,32 +315,34 @@ def explanation_text(explanation: Explanation, lang: str = "en", *, width: int |
     """The explanation in words; wrapped to `width` terminal cells when given."""
     if width is not None:
         return wrap_lines(explanation_text(explanation, lang), width)
-    words = TEXT[lang]
     e = explanation
-    lines = [f"{e.entity} ({e.entity_kind}) · {e.period or '-'}"]
+    w = Writer(lang, e.fact_labels)
+    kind = word("name.kind", lang, id=e.entity_kind, label=e.entity_kind_label)
+    lines = [f"{e.entity} ({kind}) · {e.period or '-'}"]
     title = f"{e.outcome_label} ({e.outcome})" if e.outcome_label else e.outcome
-    kind = _ZH_KINDS.get(e.outcome_kind, e.outcome_kind) if lang == "zh" else e.outcome_kind
-    lines.append(f"{title} [{kind}]: {words[e.status]}")
+    outcome_kind = w(f"kind.{e.outcome_kind}") if f"kind.{e.outcome_kind}" in CATALOGUE[lang] else e.outcome_kind
+    lines.append(f"{title} [{outcome_kind}]: {w('status.' + e.status)}")
     if e.decision is not None:
         payload = e.decision.amount if e.decision.amount is not None else e.decision.value
         if payload is not None:
-            key = "amount" if e.decision.amount is not None else "value"
-            unit = " 万元" if key == "amount" else ""
-            lines.append(f"  {words[key]}: {format_value(payload)}{unit}")
+            key = "word.amount" if e.decision.amount is not None else "word.value"
+            unit = " 万元" if e.decision.amount is not None else ""
+            lines.append(f"  {w(key)}: {format_value(payload)}{unit}")
     for winner in e.superseded_by:
-        lines.append(f"  {words['superseded_by']}: {winner.rule_id} → "
+        lines.append(f"  {w('word.superseded_by')}: {winner.rule_id} → "
                      f"{winner.label or ''} ({winner.outcome})")
     for trace in e.rules:
         lines.append("")
-        _rule_lines(trace, words, lines, why_not=e.question == "why_not" and e.decision is None)
+        _rule_lines(trace, w, lines, why_not=e.question == "why_not" and e.decision is None)
     if e.missing:
         lines.append("")
-        lines.append(f"{words['cannot']}: " + ", ".join(str(m) for m in e.missing))
+        lines.append(f"{w('word.cannot')}: " + w.missing(e.missing))
     if e.facts:
         lines.append("")
-        lines.append(f"{words['facts']}:")
+        lines.append(f"{w('word.facts')}:")
         for fact in e.facts:
-            where = f" {fact.period}" if fact.period else f" ({words['static']})"
-            label = f"  ({fact.label})" if fact.label else ""
-            lines.append(f"  {fact.entity} {fact.text}{where} = {_fact_value(fact, words)}{label}")
+            where = f" {fact.period}" if fact.period else f" ({w('word.static')})"
+            first, second = w.name(fact)
+            lines.append(f"  {fact.entity} {first}{where} = {_fact_value(fact, w)}" + (f"  ({second})" if second else ""))
     return "\n".join(lines)
+

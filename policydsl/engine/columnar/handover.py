@@ -6,9 +6,10 @@ executor's store (`evaluate.Run.store`: (kind, name) -> (entity, period) -> valu
 row executor computes only what the columnar path could not (a sum of many ratios whose exact
 denominators pass 64 bits, say), not the group aggregates beneath it again.
 
-Only values at the data's periods are handed over (from its first period of that kind on): the
-grids reach back far enough for every columnar rule's history, so each such value is the one the
-row executor would compute; earlier periods, and running totals, the row executor computes itself.
+Only values whose history the grids hold (a lookback within the grids' depth, which the columnar
+rules set) are handed over, and only at the data's periods (from its first period of that kind
+on): each such value is the one the row executor would compute; other values, earlier periods, and
+running totals, the row executor computes itself.
 An unknown value is handed over without the facts it lacks; explanations re-evaluate on the row
 executor from scratch (`ColumnarEvaluation.row_slice`) and name them.
 """
@@ -24,7 +25,7 @@ from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.across import Frames
 from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.lowering import ENTITY, PERIOD, Inexact, Num, Unsupported, collect
-from policydsl.engine.columnar.support import rule_expressions
+from policydsl.engine.columnar.support import lookback, rule_expressions
 from policydsl.engine.plan import CompiledRule, Plan
 from policydsl.language import ir
 from policydsl.values import Percent, Unknown, normalise_number
@@ -60,10 +61,13 @@ def values_to_hand_over(plan: Plan, frames: Frames, rules: Iterable[CompiledRule
     pending = set().union(*(_direct(e) for c in rules for e in rule_expressions(c.rule))) - set(plan.recursive)
     seen: set[tuple[str, str]] = set()
     given: set[tuple[str, str]] = set()
+    known: dict = {}
     while pending:
         key = pending.pop()
         seen.add(key)
-        if _lower(plan, frames, *key):
+        value = program.values[key]
+        # only a value whose history the grids hold (their depth serves the columnar rules)
+        if lookback(value.expr, program, 0, known) <= frames.depth and _lower(plan, frames, *key):
             given.add(key)
         else:
             pending |= _direct(program.values[key].expr) - seen - set(plan.recursive)
@@ -89,7 +93,8 @@ def handed_names(frames: Frames, needed: set[tuple[str, str]], kind: str, period
 def seeded_values(plan: Plan, frames: Frames, needed: set[tuple[str, str]], periods: dict[str, list[int]],
                   computed: dict[tuple[str, str], pl.DataFrame]) -> dict[tuple[str, str], dict]:
     """The store the row executor starts from: the needed values from the tables the frames already
-    computed (`computed`, per (kind, period kind): @id, @t and the value columns), else collected."""
+    computed (`computed`, per (kind, period kind): entity ids, @t and the value columns), else
+    collected."""
     store: dict[tuple[str, str], dict] = {}
     for (kind, period_kind), (_grid, lowering) in frames.made():
         names = handed_names(frames, needed, kind, period_kind)
@@ -98,7 +103,8 @@ def seeded_values(plan: Plan, frames: Frames, needed: set[tuple[str, str]], peri
         table = computed.get((kind, period_kind))
         if table is None:
             table = collect(frames.pending(kind, period_kind).filter(pl.col(PERIOD) >= periods[period_kind][0])
-                            .select(ENTITY, PERIOD, *columns_of(lowering, names)), _grid.frame.height)
+                            .select(C.CODE, PERIOD, *columns_of(lowering, names)), _grid.frame.height)
+            table = table.with_columns(_grid.ids.gather(table[C.CODE]).alias(ENTITY))
         at = [(entity, C.period_of(t, period_kind)) for entity, t in zip(table[ENTITY], table[PERIOD])]
         for name in names:
             value = lowering.derived[name]

@@ -5,7 +5,7 @@
 
 const WORDS = {
   zh: {
-    title: "决策浏览", switch: "English", dataset: "数据集", upload: "或上传文件 (JSON)", period: "期间",
+    title: "决策浏览", switch: "English", dataset: "数据集", upload: "或上传文件（JSON、CSV、xlsx 或 zip）", period: "期间",
     kind: "结果类别", evaluate: "评估", outcomeKind: "结果类别", policy: "政策", entity: "主体",
     entityKind: "主体类型", outcome: "结果", amount: "金额/数值", rule: "规则", clause: "条款", status: "状态",
     siblings: "同一条款的其他结果", picture: "依赖关系图", all: "全部", loading: "正在计算…",
@@ -13,14 +13,14 @@ const WORDS = {
     because: "依据", facts: "读取的事实", quote: "原文", missing: "缺失", failed: "不满足的条件",
     whyNot: "为什么没有", back: "返回该决定", none: "无", static: "静态", amountUnit: "万元",
     holds: "成立", fails: "不成立", unknown: "未知", superseded_by: "被取代于", noPeriods: "（无期间）",
-    badFile: "文件不是 --data 形式的 JSON", error: "错误",
+    badFile: "文件无法读取", reading: "正在读取文件…", error: "错误",
     kinds: {sanction: "惩戒", reward: "奖励", eligibility: "资格", measure: "措施", classification: "认定",
             target: "目标", deadline: "时限", computed: "计算值", status: "文件效力"},
     statuses: {active: "适用", superseded: "已被取代", not_fired: "未触发", not_evaluable: "数据缺失，无法判定",
                no_record: "该期间无数据", not_in_force: "政策不适用", no_rule: "无规则产生此结果"},
   },
   en: {
-    title: "Decisions", switch: "中文", dataset: "Data set", upload: "or upload a file (JSON)", period: "Period",
+    title: "Decisions", switch: "中文", dataset: "Data set", upload: "or upload files (JSON, CSV, xlsx or zip)", period: "Period",
     kind: "Kind of outcome", evaluate: "Evaluate", outcomeKind: "Kind", policy: "Policy", entity: "Entity",
     entityKind: "Entity kind", outcome: "Outcome", amount: "Amount/value", rule: "Rule", clause: "Clause",
     status: "Status", siblings: "Other outcomes of the same clause", picture: "Dependency picture", all: "all",
@@ -28,7 +28,7 @@ const WORDS = {
     policySet: "policy set", because: "because", facts: "facts read", quote: "quoted", missing: "missing",
     failed: "what failed", whyNot: "why not", back: "back to the decision", none: "none", static: "static",
     amountUnit: "万元", holds: "holds", fails: "does not hold", unknown: "unknown", superseded_by: "superseded by",
-    noPeriods: "(no periods)", badFile: "the file is not JSON in the --data shape", error: "error",
+    noPeriods: "(no periods)", badFile: "the files cannot be read", reading: "reading the files…", error: "error",
     kinds: {sanction: "sanction", reward: "reward", eligibility: "eligibility", measure: "measure",
             classification: "classification", target: "target", deadline: "deadline", computed: "computed",
             status: "document status"},
@@ -88,7 +88,7 @@ function applyLanguage() {
 // ---- choosing the data -------------------------------------------------------------------------
 
 function source() {
-  if (state.uploaded && $("dataset").value === "__upload__") return {facts: state.uploaded.facts};
+  if (state.uploaded && $("dataset").value === "__upload__") return {dataset: state.uploaded.name};
   return {dataset: $("dataset").value};
 }
 
@@ -112,18 +112,23 @@ function datasetChanged() {
   fillPeriods(chosen ? chosen.periods : []);
 }
 
-async function readUpload(file) {
+// Uploaded files are read by the server with the loader of `--data` (JSON, CSV, xlsx, a zip of
+// tables per kind); its located messages are shown as they are.
+async function readUpload(files) {
+  say(t("reading"));
+  const form = new FormData();
+  for (const file of files) form.append("file", file, file.name);
   try {
-    const facts = JSON.parse(await file.text());
-    if (typeof facts !== "object" || Array.isArray(facts)) throw new Error("not an object");
-    const periods = new Set();
-    for (const rows of Object.values(facts)) {
-      if (!Array.isArray(rows)) throw new Error("rows must be lists");
-      for (const row of rows) if (row && row.period !== undefined) periods.add(String(row.period));
+    const response = await fetch("/v1/upload", {method: "POST", body: form});
+    const payload = await response.json();
+    if (!response.ok) {
+      const lines = [...(payload.problems ?? []), ...(payload.warnings ?? []).map((w) => `warning: ${w.text}`)];
+      throw new Error(`${payload.error}${lines.length ? "\n" + lines.join("\n") : ""}`);
     }
-    state.uploaded = {facts, periods: [...periods].sort()};
+    state.uploaded = {name: payload.dataset, periods: payload.periods};
+    const names = [...files].map((f) => f.name).join(", ");
     $("dataset").querySelector('option[value="__upload__"]')?.remove();
-    $("dataset").append(el("option", {value: "__upload__"}, `${t("uploaded")}: ${file.name}`));
+    $("dataset").append(el("option", {value: "__upload__"}, `${t("uploaded")}: ${names}`));
     $("dataset").value = "__upload__";
     datasetChanged();
     say("");
@@ -209,24 +214,29 @@ function valueText(node) {
   return String(node.value);
 }
 
-// Operators of the policy language in Chinese (quoted text left alone), as `explain --lang zh` does.
-const ZH_OPERATORS = [[/ and /g, " 且 "], [/ or /g, " 或 "], [/\bnot /g, "非 "], [/>=/g, "≥"], [/<=/g, "≤"], [/!=/g, "≠"]];
-function codeText(text) {
-  if (state.lang !== "zh") return text;
-  return text.split(/("[^"]*")/).map((part, n) =>
-    n % 2 ? part : ZH_OPERATORS.reduce((s, [pattern, zh]) => s.replace(pattern, zh), part)).join("");
+// A node as the explanation's renderer reads it in the chosen language (the server's message
+// catalogue): Chinese shows names by their labels and expressions in words, with the identifier
+// beside a labelled name; English shows the policy's own text with the label beside it.
+const NAMED = new Set(["fact", "value", "parameter"]);
+function nodeName(node) {
+  if (state.lang === "zh" && NAMED.has(node.kind) && node.label) return [node.label, node.text];
+  if (NAMED.has(node.kind)) return [node.text, node.label];
+  return [state.lang === "zh" ? node.reading ?? node.text : node.text, null];
 }
 
 function traceItem(node) {
   if (node.kind === "const") return null;
   const mark = node.value === true ? "✓ " : node.value === false ? "✗ " : "";
   const where = node.kind === "fact" ? (node.period ? ` [${node.period}]` : ` [${t("static")}]`) : "";
+  const [name, aside] = nodeName(node);
   const line = el("div", {class: `node ${node.kind}`},
-    el("span", {class: "mark"}, mark), el("code", {}, codeText(node.text)), where, " = ", el("b", {}, valueText(node)),
-    node.label ? el("span", {class: "label"}, ` ${node.label}`) : null,
+    el("span", {class: "mark"}, mark), el("code", {}, name), where, " = ", el("b", {}, valueText(node)),
+    aside ? el("span", {class: "label"}, ` ${aside}`) : null,
     // a derived value's arithmetic is shown once, on its definition below it
     node.arithmetic && node.kind !== "value" ? el("div", {class: "arithmetic"}, node.arithmetic) : null,
-    ...(node.detail ?? []).map((d) => el("div", {class: "detail"}, d)),
+    ...(node.detail ?? []).map((d) => el("div", {class: "detail"}, d.text ?? d)),
+    ...(node.members?.excluded ?? []).slice(0, 20).map((m) =>
+      el("div", {class: "detail"}, `✗ ${m.entity}: ${m.why.join(state.lang === "zh" ? "；" : "; ")}`)),
     node.missing ? el("div", {class: "detail"}, `${t("missing")}: ${node.missing.join(", ")}`) : null);
   const children = (node.children ?? []).map(traceItem).filter(Boolean);
   return el("li", {}, line, children.length ? el("ul", {}, children) : null);
@@ -257,7 +267,9 @@ function showExplanation(e, question) {
   }
   if (e.facts?.length) {
     body.push(el("h3", {}, t("facts")), el("table", {class: "facts"}, el("tbody", {}, e.facts.map((f) =>
-      el("tr", {}, el("td", {}, f.entity), el("td", {class: "code"}, f.fact), el("td", {}, f.period ?? t("static")),
+      el("tr", {}, el("td", {}, f.entity),
+         el("td", {class: "code", title: f.fact}, state.lang === "zh" && f.label ? f.label : f.fact),
+         el("td", {}, f.period ?? t("static")),
          el("td", {class: "number"}, f.value === null ? `(${t("missing")})` : String(f.value)))))));
   }
   $("detail-body").replaceChildren(...body);
@@ -291,7 +303,7 @@ function picture(e) {
   function node(n, depth) {
     const kids = (n.children ?? []).filter((c) => c.kind !== "const").map((c) => () => node(c, depth + 1));
     const where = n.kind === "fact" && n.period ? ` [${n.period}]` : "";
-    return place(`${n.text}${where}`, n.arithmetic ?? `= ${valueText(n)}`, n.kind, depth, kids);
+    return place(`${nodeName(n)[0]}${where}`, n.arithmetic ?? `= ${valueText(n)}`, n.kind, depth, kids);
   }
   place(e.label ?? e.outcome, statusName(e.status), "outcome", 0, e.rules.map((r) => () =>
     place(`${r.rule} ${r.cite}`, r.fired ? t("holds") : t("fails"), "rule", 1,
@@ -335,7 +347,11 @@ function picture(e) {
 async function start() {
   $("lang").addEventListener("click", () => { state.lang = state.lang === "zh" ? "en" : "zh"; applyLanguage(); });
   $("dataset").addEventListener("change", datasetChanged);
-  $("upload").addEventListener("change", (event) => event.target.files[0] && readUpload(event.target.files[0]));
+  $("upload").addEventListener("change", (event) => {
+    const files = [...event.target.files];
+    event.target.value = "";  // the same file, corrected, can be chosen again
+    if (files.length) readUpload(files);
+  });
   $("run").addEventListener("click", evaluate);
   for (const id of ["filter-kind", "filter-policy"]) $(id).addEventListener("change", showDecisions);
   $("filter-entity").addEventListener("input", showDecisions);
