@@ -633,3 +633,27 @@ def test_member_aggregates_count_what_the_row_executor_counts(tmp_path):
     assert found[("C", "2020", "city_count")] == 3 and found[("D", "2020", "city_count")] == 0
     assert found[("C", "2020", "city_total")] == Fraction(15, 2)  # e5 left out, the others counted
     assert found[("C", "2019", "city_total")] == 3
+
+
+def test_a_ladder_names_the_first_strongest_rule_as_the_row_executor_does(tmp_path):
+    text = """
+policy ladders
+  issued 2015-01-01
+entity zone
+  yearly score: integer
+outcome warned "警告" is sanction
+outcome fined "罚款" is sanction
+ladder severity: warned < fined
+rule warn implements ladders.1 cite "1" for zone when score > 1 then warned
+rule fine_late implements ladders.3 cite "3" for zone when score > 5 then fined
+rule fine_early implements ladders.2 cite "2" for zone when score > 7 then fined
+"""
+    policy_set = load_text(tmp_path, text)
+    frame = pl.DataFrame({"id": ["Z1", "Z2", "Z3", "Z4"], "period": ["2020"] * 4, "score": [9, 6, 2, 0]})
+    row = policy_set.evaluate({"zone": frame.to_dicts()}).decisions
+    columnar = policy_set.evaluate({"zone": frame}, executor="columnar")
+    assert not columnar.evaluation.fallbacks
+    assert columnar.decisions == row
+    # Z1: both fines fired; the warning is superseded by the first in decision order (ladders.2)
+    assert {(d.entity, d.outcome, d.superseded_by) for d in row if d.status == "superseded"} == {
+        ("Z1", "warned", "ladders.2"), ("Z2", "warned", "ladders.3")}
