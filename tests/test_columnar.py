@@ -657,3 +657,14 @@ rule fine_early implements ladders.2 cite "2" for zone when score > 7 then fined
     # Z1: both fines fired; the warning is superseded by the first in decision order (ladders.2)
     assert {(d.entity, d.outcome, d.superseded_by) for d in row if d.status == "superseded"} == {
         ("Z1", "warned", "ladders.2"), ("Z2", "warned", "ladders.3")}
+
+
+def test_a_frame_with_an_unknown_or_label_column_is_read_and_warned_as_rows_are():
+    w2 = policydsl.load(ROOT / "bench" / "peers" / "w2.pol")
+    frame = pl.DataFrame({"id": ["Z1", "Z2", "Z1", "Z2"], "period": ["2019", "2019", "2020", "2020"],
+                          "所在城市": [1, 1, 1, 1], "provincial_rank": [1, 2, 9, 1], "tax_growth_bp": [None, None, 5, 10],
+                          "va_growth_bp": [None, None, 5, 10], "fai_growth_bp": [None, None, 5, 10], "scroe": [1, 2, 3, 4]})
+    row = w2.evaluate({"zone": frame.to_dicts()})
+    columnar = w2.evaluate({"zone": frame}, executor="columnar")
+    assert columnar.decisions == row.decisions and row.decisions
+    assert [w.column for w in columnar.warnings] == [w.column for w in row.warnings] == ["scroe"]

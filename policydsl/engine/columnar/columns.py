@@ -152,6 +152,8 @@ def _direct(frame: pl.DataFrame, schema: EntitySchema) -> bool:
     """Whether every column has a type the columnar path reads without the row loader."""
     if "id" not in frame.columns or "period" not in frame.columns:
         return False
+    if any(c not in schema.facts and c not in ("id", "period") for c in frame.columns):
+        return False  # a label for a header, or an unknown column: the row loader maps or reports it
     if not (frame.schema["id"] == pl.String or frame.schema["id"].is_integer()):
         return False  # a float or boolean id is an error the row loader words
     if not (frame.schema["period"] in (pl.String, pl.Null) or frame.schema["period"].is_integer()
