@@ -668,3 +668,16 @@ def test_a_frame_with_an_unknown_or_label_column_is_read_and_warned_as_rows_are(
     columnar = w2.evaluate({"zone": frame}, executor="columnar")
     assert columnar.decisions == row.decisions and row.decisions
     assert [w.column for w in columnar.warnings] == [w.column for w in row.warnings] == ["scroe"]
+
+
+@pytest.mark.parametrize("selection", [{"period": "2030"}, {"entities": ["E9"]}])
+def test_a_frame_without_the_chosen_period_or_entity_is_refused_as_rows_are(selection):
+    from policydsl.api import SelectionError
+
+    w1 = policydsl.load(ROOT / "bench" / "peers" / "w1.pol")
+    frame = pl.DataFrame({"id": ["E1", "E1"], "period": ["2019", "2020"], "rating": ["D", "D"]})
+    with pytest.raises(SelectionError) as row:
+        w1.evaluate({"enterprise": frame.to_dicts()}, **selection)
+    with pytest.raises(SelectionError) as columnar:
+        w1.evaluate({"enterprise": frame}, executor="columnar", **selection)
+    assert str(columnar.value) == str(row.value)

@@ -66,6 +66,7 @@ class ColumnarEvaluation:
         self._period = period
         self.as_of = as_of
         self.values: dict = {}  # with keep_values: (kind, name, entity, period) -> value
+        self.periods: list[Period] = []  # the periods of the data
         self._decisions: tuple[Decision, ...] | None = None
         self._results: tuple[RuleResult, ...] | None = None
         self._dataset: Dataset | None = None
@@ -78,6 +79,10 @@ class ColumnarEvaluation:
                      for row in _with_entities(frame, self.ids[kind]).iter_rows(named=True)]
             self._decisions = tuple(sorted(built + self.materialised, key=decision_order))
         return self._decisions
+
+    def entity_ids(self) -> set[str]:
+        """Every entity id of the data, of every kind."""
+        return {entity for ids in self.ids.values() for entity in ids.to_list()}
 
     def active_table(self, kind: str) -> pl.DataFrame:
         """The active decisions of one kind as a frame (`entity`, `outcome`), built from the
@@ -375,6 +380,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
                               fallbacks=fallbacks, dataset_source=source if dataset is None else dataset,
                               period=period, as_of=as_of)
     evaluation.values = _values(program, kept_values or [])
+    evaluation.periods = sorted(found)
     return evaluation
 
 
