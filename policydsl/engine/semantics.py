@@ -3,14 +3,16 @@
 The compiled plan (`plan.py`) computes values with these functions and the explainer
 (`explain.py`) shows the periods a history function walked and the group an aggregate saw with
 the very same functions, so the two cannot disagree. `RunView` is the interface the compiled
-plan asks of a run (`evaluate.Run` implements it): facts, derived values, group members and the
-periods each entity has a record for. In: a run and an expression's operands; out: values.
+plan asks of a run (`evaluate.Run` implements it): facts, derived values, the periods each
+entity has a record for, group members, the members of another kind (`members.py`) and the
+evaluation date. In: a run and an expression's operands; out: values.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Hashable, Mapping
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import attrs
 
@@ -18,10 +20,13 @@ from policydsl.engine import ops
 from policydsl.values import Period, Unknown
 
 
+@runtime_checkable
 class RunView(Protocol):
-    """What compiled expressions ask of a run: one evaluation's data and stored values."""
+    """What compiled expressions ask of a run — one evaluation's data and stored values: facts,
+    derived values, records per period, group members (`group`), the members of another kind
+    whose references lead to an entity (`engine/members.py`), the day a period is evaluated."""
 
-    cache: dict  # per-run memo for group values, keyed by (node id, members, period)
+    cache: dict  # per-run memo for group values and member sets, keyed by node id, entity or group, period
 
     def exists(self, kind: str, entity: str) -> bool: ...
 
@@ -33,9 +38,19 @@ class RunView(Protocol):
 
     def derived(self, kind: str, name: str, entity: str, period: Period) -> object: ...
 
+    def evaluation_date(self, period: Period) -> dt.date:
+        """The day the period is evaluated: its end (G5), or the date the run is made as of."""
+        ...
+
     def members(self, kind: str, group: str | None, entity: str, period: Period) -> tuple[str, ...] | Unknown:
         """The entities of the entity's group (sorted ids) that have a record in the period;
         unknown when the entity's group attribute is missing."""
+        ...
+
+    def related(self, kind: str, path: tuple[tuple[str, str], ...], entity: str, period: Period
+                ) -> tuple[str, ...]:
+        """The entities of `kind` (sorted ids) taking part in the period whose chain of static
+        references `path` leads to `entity`."""
         ...
 
 
@@ -62,49 +77,63 @@ def history(function: str, n: int, run: RunView, kind: str, entity: str, period:
     if function == "change":
         earlier = period.shift(-n)
         return Walk(value=ops.arith("-", [operand(period), operand(earlier)]), periods=(period, earlier))
-    earliest = run.earliest(kind, entity, period.kind) if function == "first_time" else None
-    value, depth = walk_back(function, n, period, operand, lambda at: run.has_record(kind, entity, at), earliest)
+    value, depth = WALKS[function](n, period, operand, lambda at: run.has_record(kind, entity, at),
+                                   lambda: run.earliest(kind, entity, period.kind))
     return Walk(value=value, periods=tuple(period.shift(-back) for back in range(depth)))
 
 
-def walk_back(function: str, n: int, now, operand: Callable[[object], object],
-              has_record: Callable[[object], bool], earliest) -> tuple[object, int]:
-    """streak, count_periods or first_time at `now`: the value and how many periods it read,
-    counting back from `now` (now included). The fast entry point every executor uses: a period
-    is anything that steps back by `at - 1` and compares with `earliest` (a `Period`, or the
-    single-decision executor's ordinal integers); `operand(at)` is the operand's value at a
-    period, `has_record(at)` whether the entity has a record there, and `earliest` its first
-    period of this kind (None: none; read by first_time only)."""
-    if function == "count_periods":
-        # only periods with a record count: a round without an evaluation never satisfies
-        count, at = 0, now
-        for _ in range(n):
-            if has_record(at) and operand(at) is True:
-                count += 1
-            at = at - 1
-        return count, n
-    current = operand(now)
-    if function == "streak":
-        if isinstance(current, Unknown):
-            return current, 1
-        # A period without a record, or without the facts to decide, breaks the run.
-        if current is not True or not has_record(now):
-            return 0, 1
-        count, at = 1, now - 1
-        while has_record(at) and operand(at) is True:
+# The walks back in time: the fast entry points every executor uses. Each gives the value at
+# `now` and how many periods it read, counting back from `now` (now included). A period is
+# anything that steps back by `at - 1` and compares with another (a `Period`, or the
+# single-decision executor's ordinal integers); `operand(at)` is the operand's value at a
+# period, `has_record(at)` whether the entity has a record there, `earliest()` its first
+# period of this kind (None: none).
+Walker = Callable[[int, object, Callable[[object], object], Callable[[object], bool], Callable[[], object]],
+                  tuple[object, int]]
+
+
+def count_periods(n: int, now, operand, has_record, earliest) -> tuple[object, int]:
+    """In how many of the last n periods the condition held (only periods with a record count:
+    a round without an evaluation never satisfies)."""
+    count, at = 0, now
+    for _ in range(n):
+        if has_record(at) and operand(at) is True:
             count += 1
-            at = at - 1
-        return count, count + 1
-    # first_time: it holds now and held at no earlier period with a record
+        at = at - 1
+    return count, n
+
+
+def streak(n: int, now, operand, has_record, earliest) -> tuple[object, int]:
+    """For how many periods in a row, back from now, the condition has held. A period without
+    a record, or without the facts to decide, breaks the run (G4)."""
+    current = operand(now)
+    if isinstance(current, Unknown):
+        return current, 1
+    if current is not True or not has_record(now):
+        return 0, 1
+    count, at = 1, now - 1
+    while has_record(at) and operand(at) is True:
+        count += 1
+        at = at - 1
+    return count, count + 1
+
+
+def first_time(n: int, now, operand, has_record, earliest) -> tuple[object, int]:
+    """The condition holds now and held at no earlier period with a record."""
+    current = operand(now)
     if current is not True:
         return (current if isinstance(current, Unknown) else False), 1
+    first = earliest()
     depth, at = 1, now - 1
-    while earliest is not None and at >= earliest:
+    while first is not None and at >= first:
         depth += 1
         if has_record(at) and operand(at) is True:
             return False, depth
         at = at - 1
     return True, depth
+
+
+WALKS: dict[str, Walker] = {"count_periods": count_periods, "streak": streak, "first_time": first_time}
 
 
 @attrs.frozen(kw_only=True)
