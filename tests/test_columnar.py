@@ -689,3 +689,78 @@ rule s implements edge.2 cite "2" for unit when score >= 0 then seen
     assert "edge::r" in columnar.evaluation.fallbacks
     assert columnar.decisions == policy_set.evaluate(rows).decisions
     assert [d.amount for d in columnar.decisions if d.outcome == "paid"] == [300]
+
+
+def test_a_ladder_names_the_first_strongest_rule_as_the_row_executor_does(tmp_path):
+    text = """
+policy ladders
+  issued 2015-01-01
+entity zone
+  yearly score: integer
+outcome warned "警告" is sanction
+outcome fined "罚款" is sanction
+ladder severity: warned < fined
+rule warn implements ladders.1 cite "1" for zone when score > 1 then warned
+rule fine_late implements ladders.3 cite "3" for zone when score > 5 then fined
+rule fine_early implements ladders.2 cite "2" for zone when score > 7 then fined
+"""
+    policy_set = load_text(tmp_path, text)
+    frame = pl.DataFrame({"id": ["Z1", "Z2", "Z3", "Z4"], "period": ["2020"] * 4, "score": [9, 6, 2, 0]})
+    row = policy_set.evaluate({"zone": frame.to_dicts()}).decisions
+    columnar = policy_set.evaluate({"zone": frame}, executor="columnar")
+    assert not columnar.evaluation.fallbacks
+    assert columnar.decisions == row
+    # Z1: both fines fired; the warning is superseded by the first in decision order (ladders.2)
+    assert {(d.entity, d.outcome, d.superseded_by) for d in row if d.status == "superseded"} == {
+        ("Z1", "warned", "ladders.2"), ("Z2", "warned", "ladders.3")}
+
+
+def test_a_frame_with_an_unknown_or_label_column_is_read_and_warned_as_rows_are():
+    w2 = policydsl.load(ROOT / "bench" / "peers" / "w2.pol")
+    frame = pl.DataFrame({"id": ["Z1", "Z2", "Z1", "Z2"], "period": ["2019", "2019", "2020", "2020"],
+                          "所在城市": [1, 1, 1, 1], "provincial_rank": [1, 2, 9, 1], "tax_growth_bp": [None, None, 5, 10],
+                          "va_growth_bp": [None, None, 5, 10], "fai_growth_bp": [None, None, 5, 10], "scroe": [1, 2, 3, 4]})
+    row = w2.evaluate({"zone": frame.to_dicts()})
+    columnar = w2.evaluate({"zone": frame}, executor="columnar")
+    assert columnar.decisions == row.decisions and row.decisions
+    assert [w.column for w in columnar.warnings] == [w.column for w in row.warnings] == ["scroe"]
+
+
+@pytest.mark.parametrize("selection", [{"period": "2030"}, {"entities": ["E9"]}])
+def test_a_frame_without_the_chosen_period_or_entity_is_refused_as_rows_are(selection):
+    from policydsl.api import SelectionError
+
+    w1 = policydsl.load(ROOT / "bench" / "peers" / "w1.pol")
+    frame = pl.DataFrame({"id": ["E1", "E1"], "period": ["2019", "2020"], "rating": ["D", "D"]})
+    with pytest.raises(SelectionError) as row:
+        w1.evaluate({"enterprise": frame.to_dicts()}, **selection)
+    with pytest.raises(SelectionError) as columnar:
+        w1.evaluate({"enterprise": frame}, executor="columnar", **selection)
+    assert str(columnar.value) == str(row.value)
+
+
+def test_a_count_without_a_filter_counts_every_member_on_the_columnar_executor(tmp_path):
+    # `count(KIND via …)` with no `where`: each member row counts once (not once per group)
+    policy = load_text(tmp_path, """policy c
+  title "c"
+  document "c"
+  issuer "c"
+  issued 2014-01-01
+entity city
+  static name: text
+entity service_zone
+  static city: ref city
+entity enterprise
+  static host: ref service_zone
+outcome settled is computed with value: integer
+rule r
+  implements c.1
+  cite "1" "c"
+  for city
+  then settled = count(enterprise via host.city)
+""")
+    data = {"city": [{"id": "C", "period": "2020", "name": "c"}],
+            "service_zone": [{"id": "S1", "period": "2020", "city": "C"}, {"id": "S2", "period": "2020", "city": "C"}],
+            "enterprise": [{"id": f"E{i}", "period": "2020", "host": f"S{1 + i % 2}"} for i in range(5)]}
+    for executor in ("row", "columnar"):
+        assert [d.value for d in policy.evaluate(data, executor=executor).decisions] == [5], executor
