@@ -246,10 +246,10 @@ def cmd_explain(args) -> int:
     if note:
         print(note, file=sys.stdout if args.format == "text" else sys.stderr)
     if args.format == "json":
-        payload = [render.explanation_json(e) for e in explanations]
+        payload = [render.explanation_json(e, args.lang) for e in explanations]
         print(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=2))
     elif args.format == "dot":
-        print("".join(render.explanation_dot(e) for e in explanations), end="")
+        print("".join(render.explanation_dot(e, args.lang) for e in explanations), end="")
     else:
         width = cli_output.terminal_width()
         print("\n\n".join(render.explanation_text(e, args.lang, width=width) for e in explanations))

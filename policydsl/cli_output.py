@@ -1,7 +1,7 @@
 """The command line's output options: `eval`'s filters and exports, `graph`'s selection.
 
 `cli.py` registers these options with one call each and hands the parsed arguments here;
-the rendering itself is in `render.py` (tables, CSV, xlsx) and `engine/graph.py` (`select`).
+the rendering itself is in `render/decisions.py` (tables, CSV, xlsx) and `engine/graph.py` (`select`).
 """
 
 from __future__ import annotations

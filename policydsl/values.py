@@ -56,6 +56,10 @@ class Period:
         index = self.year * 4 + (self.quarter - 1) + periods
         return Period(index // 4, index % 4 + 1)
 
+    def __sub__(self, periods: int) -> Period:
+        """`period - 1` is the period before: history walks step back this way (semantics.walk_back)."""
+        return self.shift(-periods)
+
     @property
     def start(self) -> dt.date:
         month = 1 if not self.quarter else 3 * (self.quarter - 1) + 1

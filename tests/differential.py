@@ -85,9 +85,24 @@ def columnar(policy_set: policydsl.PolicySet, rows: dict) -> Observed:
     return Observed(values, results, [decision_tuple(d) for d in evaluation.decisions])
 
 
+def single(policy_set: policydsl.PolicySet, rows: dict) -> Observed:
+    """The single-decision executor (`policydsl.engine.single`): every entity through the rules
+    compiled for one entity, on ordinal periods."""
+    from policydsl.engine import data as data_stage
+    from policydsl.engine.single import evaluate_single
+
+    dataset = data_stage.dataset_from_mapping(rows, policy_set.program.entities, computed=policy_set.computed())
+    evaluation, values = evaluate_single(policy_set.plan, dataset, keep_values=True)
+    results = {(r.rule, r.entity_kind, r.entity, str(r.period)): comparable(r.condition)
+               for r in evaluation.results}
+    return Observed({key: comparable(value) for key, value in values.items()}, results,
+                    [decision_tuple(d) for d in evaluation.decisions])
+
+
 EXECUTORS: dict[str, Callable[[policydsl.PolicySet, dict], Observed]] = {
     "plan": planned,
     "columnar": columnar,
+    "single": single,
 }
 
 

@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from fractions import Fraction
 
 import polars as pl
 import pytest
 from conftest import ROOT
+from differential import comparable
 from hypothesis import given
 from test_properties import SETTINGS, datasets, load_text, policies
 from test_scenarios import CASES, _policies
@@ -23,6 +25,7 @@ from test_scenarios import CASES, _policies
 import policydsl
 from policydsl.cli import main
 from policydsl.diagnostics import DataError
+from policydsl.engine.columnar.execute import evaluate_columnar
 from policydsl.engine.data import dataset_from_mapping
 from policydsl.tools.scenarios import run_case
 
@@ -170,7 +173,7 @@ def test_plan_dump_names_rules_that_fall_back_and_why(capsys):
     out = capsys.readouterr().out
     section = out.split("columnar executor (--executor columnar):", 1)[1]
     assert ": columnar" in section
-    assert "row executor: a reference to another entity (`ref`)" in section
+    assert "row executor: `special_fund` reads its own earlier periods (a running total)" in section
 
 
 def test_unknown_executor_is_a_clear_error(tmp_path):
@@ -270,3 +273,285 @@ rule first implements everyone.1 cite "1" for zone when rank(score, within: all)
     with pytest.raises(BatchError, match="within: all"):
         list(evaluate_batches(policy_set.plan, {"zone": pl.DataFrame({"id": ["a"], "period": ["2020"], "score": [1]})},
                               kind="zone"))
+
+
+# ---- constructs lowered to Polars (each decides as the row executor, with no fallback) ----------
+
+def _columnar_alike(policy_set, rows, **options):
+    """The columnar run's decisions and rule results, checked equal to the row executor's; every rule
+    ran columnar. Returns {(entity, period, outcome): value or amount}."""
+    row = policy_set.evaluate(rows, **options)
+    columnar = policy_set.evaluate(rows, executor="columnar", **options)
+    assert columnar.evaluation.fallbacks == {}
+    assert columnar.decisions == row.decisions
+
+    def results(evaluation):
+        return {(r.rule, r.entity, r.period, r.condition if isinstance(r.condition, bool) else None)
+                for r in evaluation.results}
+    assert results(columnar.evaluation) == results(row.evaluation)
+    # every derived value the columnar run computed is the row executor's
+    as_of = options.get("as_of")
+    kept = evaluate_columnar(policy_set.plan, rows, keep_values=True,
+                             as_of=dt.date.fromisoformat(as_of) if as_of else None).values
+    run = row.evaluation.run
+    assert bool(kept) == bool(policy_set.program.values)
+    for (kind, name, entity, period), value in kept.items():
+        assert comparable(value) == comparable(run.derived(kind, name, entity, period)), (name, entity, period)
+    return {(d.entity, str(d.period), d.outcome): d.value if d.value is not None else d.amount
+            for d in row.decisions}
+
+
+CALENDAR = """
+policy cal
+  issued 2010-01-01
+entity unit
+  static appointed: date
+  yearly done_on: date
+  yearly score: integer
+  quarterly qscore: integer
+value anniversary for unit: date = appointed + 1 year
+outcome moved "移动" is computed with value: date
+outcome back "回退" is computed with value: date
+outcome served "满一年" is measure
+outcome q_end "季末" is computed with value: date
+outcome q_start "季初" is computed with value: date
+outcome on_time "按期" is measure
+outcome as_of_day "评估日" is computed with value: date
+outcome far "远" is measure
+outcome earliest "较早" is computed with value: date
+rule moved implements cal.1 cite "1" for unit when score >= 0 then moved = anniversary + 1 month
+rule back implements cal.2 cite "2" for unit when score >= 0 then back = appointed - 1 month - 30 days
+rule served implements cal.3 cite "3" for unit when anniversary <= period_end - 10 months then served
+rule q_end implements cal.4 cite "4" for unit when qscore >= 0 then q_end = period_end
+rule q_start implements cal.5 cite "5" for unit when qscore >= 1 then q_start = period_start + 12 months
+rule on_time implements cal.6 cite "6" for unit when done_on <= evaluation_date - 3 months then on_time
+rule as_of_day implements cal.7 cite "7" for unit when score >= 0 then as_of_day = evaluation_date
+rule far implements cal.8 cite "8" for unit when is_missing(appointed - 1000 years - 1000 years) then far
+rule earliest implements cal.9 cite "9" for unit when score >= 0 then earliest = min(appointed, done_on)
+"""
+
+
+def test_dates_move_by_the_calendar_as_the_row_executor_moves_them(tmp_path):
+    policy_set = load_text(tmp_path, CALENDAR)
+    rows = [
+        {"id": "leap", "appointed": "2016-02-29"},  # + 1 year: 2017-02-28 (no 29 February)
+        {"id": "leap", "period": "2017", "score": 1, "done_on": "2017-09-30"},
+        {"id": "month_end", "appointed": "2017-01-31"},  # + 1 year + 1 month: 2018-02-28
+        {"id": "month_end", "period": "2017", "score": 1, "done_on": "2017-10-01"},
+        {"id": "month_end", "period": "2017-Q1", "qscore": 1},
+        {"id": "month_end", "period": "2017-Q4", "qscore": 0},
+        {"id": "early", "appointed": "1900-01-31"},
+        {"id": "early", "period": "2017", "score": 0},
+    ]
+    found = _columnar_alike(policy_set, {"unit": rows})
+    assert found[("leap", "2017", "moved")] == dt.date(2017, 3, 28)
+    assert found[("month_end", "2017", "moved")] == dt.date(2018, 2, 28)
+    assert found[("leap", "2017", "back")] == dt.date(2015, 12, 30)  # 01-29, then 30 days back
+    assert found[("month_end", "2017", "back")] == dt.date(2016, 12, 1)  # 12-31, then 30 days back
+    # 2017-02-28 <= 2017-12-31 - 10 months = 2017-02-28: on the boundary
+    assert ("leap", "2017", "served") in found and ("month_end", "2017", "served") not in found
+    assert found[("month_end", "2017-Q1", "q_end")] == dt.date(2017, 3, 31)
+    assert found[("month_end", "2017-Q4", "q_end")] == dt.date(2017, 12, 31)
+    assert found[("month_end", "2017-Q1", "q_start")] == dt.date(2018, 1, 1)
+    assert ("month_end", "2017-Q4", "q_start") not in found
+    # evaluated on 2017-12-31: 2017-09-30 is on the boundary, 2017-10-01 after it
+    assert ("leap", "2017", "on_time") in found and ("month_end", "2017", "on_time") not in found
+    # two thousand years before 1900 is before year 1: unknown, as dateutil makes it
+    assert ("early", "2017", "far") in found and ("leap", "2017", "far") not in found
+    assert ("early", "2017", "earliest") not in found  # no done_on: min is unknown
+    assert found[("leap", "2017", "earliest")] == dt.date(2016, 2, 29)
+    # as of a date, the evaluation date is that day
+    as_of = _columnar_alike(policy_set, {"unit": rows}, as_of="2018-03-31")
+    assert as_of[("leap", "2017", "as_of_day")] == dt.date(2018, 3, 31)
+
+
+PERCENTS = """
+policy pct
+  issued 2010-01-01
+entity unit
+  group by city
+  static city: text
+  yearly share: percent
+  yearly revenue: money
+  yearly ratio: decimal
+value share_of_revenue for unit: money = revenue * share
+value doubled for unit: percent = share + share
+outcome high_share "高占比" is measure
+outcome paid "奖励" is reward with amount
+outcome shown "显示" is computed with value: percent
+outcome rounded "取整" is computed with value: decimal
+outcome above_mean "高于平均" is measure
+rule high_share implements pct.1 cite "1" for unit when share >= 12.5% and doubled < 50% then high_share
+rule paid implements pct.2 cite "2" for unit when share_of_revenue > 0 then paid amount share_of_revenue
+rule shown implements pct.3 cite "3" for unit when share > 0% then shown = round(share / 3, 1)
+rule rounded implements pct.4 cite "4" for unit when is_missing(ratio) = false then rounded = round(ratio, 1)
+rule above_mean implements pct.5 cite "5" for unit when share > group_mean(share) then above_mean
+"""
+
+
+def test_percents_are_exact_ratios_and_round_half_away_from_zero(tmp_path):
+    policy_set = load_text(tmp_path, PERCENTS)
+    rows = [
+        {"id": "a", "period": "2020", "city": "C", "share": "12.5", "revenue": "3", "ratio": "0.25"},
+        {"id": "b", "period": "2020", "city": "C", "share": "12.4", "revenue": "1", "ratio": "-0.25"},
+        {"id": "c", "period": "2020", "city": "C", "share": "25", "revenue": "0", "ratio": "0.249"},
+        {"id": "d", "period": "2020", "city": "C", "share": "1.05", "ratio": "-0.35"},
+    ]
+    found = _columnar_alike(policy_set, {"unit": rows})
+    from policydsl.values import Percent
+    assert ("a", "2020", "high_share") in found and ("b", "2020", "high_share") not in found
+    assert ("c", "2020", "high_share") not in found  # doubled is 50%, not below
+    assert found[("a", "2020", "paid")] == Fraction(3, 8)
+    assert found[("a", "2020", "shown")] == Percent.shown_as(Fraction(42, 10))  # 4.1666..% -> 4.2%
+    assert found[("d", "2020", "shown")] == Percent.shown_as(Fraction(4, 10))  # 0.35% -> 0.4%: half away
+    assert found[("a", "2020", "rounded")] == Fraction(3, 10)
+    assert found[("b", "2020", "rounded")] == Fraction(-3, 10)
+    assert found[("c", "2020", "rounded")] == Fraction(2, 10)
+    assert found[("d", "2020", "rounded")] == Fraction(-4, 10)
+    # the city mean of 12.5, 12.4, 25, 1.05 is 12.7375%: only c is above it
+    assert {e for e, _, o in found if o == "above_mean"} == {"c"}
+
+
+def test_an_amount_divided_by_a_missing_fact_is_unknown_and_the_rule_does_not_fire(tmp_path):
+    policy_set = load_text(tmp_path, """
+policy divide
+  issued 2010-01-01
+entity unit
+  yearly revenue: money
+  yearly ratio: decimal
+  yearly flag: boolean
+outcome paid "奖励" is reward with amount
+rule paid implements divide.1 cite "1" for unit when flag then paid amount revenue / ratio
+""")
+    rows = [{"id": "u", "period": "2018", "flag": True, "revenue": "10"},
+            {"id": "v", "period": "2018", "flag": True, "revenue": "10", "ratio": "0"},
+            {"id": "w", "period": "2018", "flag": True, "revenue": "10", "ratio": "4"}]
+    assert _columnar_alike(policy_set, {"unit": rows}) == {("w", "2018", "paid"): Fraction(5, 2)}
+
+
+REFERENCES = """
+policy refs
+  issued 2010-01-01
+entity province
+  static title: text
+entity city
+  static province: ref province
+  yearly budget: money
+entity zone
+  static city: ref city
+  yearly score: integer
+value city_budget for zone: money = city.budget
+value province_title for zone = city.province.title
+outcome rich "富" is measure
+outcome grew "增" is measure
+outcome henan "河南" is measure
+rule rich implements refs.1 cite "1" for zone when score >= 0 and city_budget >= 10 then rich
+rule grew implements refs.2 cite "2" for zone when previous(city.budget) < city.budget then grew
+rule henan implements refs.3 cite "3" for zone when province_title = "河南" then henan
+"""
+
+
+def test_references_read_the_referenced_entity_at_the_same_period(tmp_path):
+    policy_set = load_text(tmp_path, REFERENCES)
+    rows = {
+        "province": [{"id": "P", "title": "河南"}],
+        "city": [{"id": "C", "province": "P"}, {"id": "C", "period": "2019", "budget": "10"},
+                 {"id": "C", "period": "2020", "budget": "12"},
+                 {"id": "D", "province": "nowhere"}, {"id": "D", "period": "2020", "budget": "9.99"}],
+        "zone": [{"id": "in_c", "city": "C"}, {"id": "in_c", "period": "2019", "score": 1},
+                 {"id": "in_c", "period": "2020", "score": 1},
+                 {"id": "in_d", "city": "D"}, {"id": "in_d", "period": "2020", "score": 1},
+                 {"id": "dangling", "city": "X"}, {"id": "dangling", "period": "2020", "score": 1},
+                 {"id": "no_city", "period": "2020", "score": 1}],
+    }
+    found = _columnar_alike(policy_set, rows)
+    assert {k for k in found if k[2] == "rich"} == {("in_c", "2019", "rich"), ("in_c", "2020", "rich")}
+    assert {k for k in found if k[2] == "grew"} == {("in_c", "2020", "grew")}
+    # two hops; a province id no province has, a city id no city has, no city: unknown
+    assert {k[0] for k in found if k[2] == "henan"} == {"in_c"}
+
+
+MEMBERS = """
+policy members
+  issued 2010-01-01
+type grade = A | B
+entity city
+  static name: text
+entity zone
+  static city: ref city
+entity enterprise
+  static zone: ref zone
+  yearly class: grade
+  yearly tax: money
+  yearly done: boolean
+  yearly signed_on: date
+value a_count for zone = count(enterprise where class = A)
+value tax_total for zone: money = sum(tax over enterprise)
+value tax_mean for zone: money = mean(tax over enterprise where class = A)
+value tax_min for zone: money = min(tax over enterprise)
+value tax_max for zone: money = max(tax over enterprise)
+value first_signed for zone: date = min(signed_on over enterprise)
+value all_done for zone = all(done over enterprise where class = A)
+value any_done for zone = any(done over enterprise)
+value city_a for city = count(enterprise via zone.city where class = A)
+value city_tax for city: money = sum(tax over enterprise via zone.city)
+outcome report "汇总" is computed with value: money
+outcome counted "计数" is computed with value: integer
+outcome finished "完成" is measure
+outcome started "开始" is measure
+outcome mean "平均" is computed with value: money
+outcome extremes "极值" is computed with value: money
+outcome signed "签约" is computed with value: date
+outcome city_count "市计数" is computed with value: integer
+outcome city_total "市合计" is computed with value: money
+rule report implements members.1 cite "1" for zone when tax_total >= 0 then report = tax_total
+rule counted implements members.2 cite "2" for zone when a_count >= 0 then counted = a_count
+rule finished implements members.3 cite "3" for zone when all_done then finished
+rule started implements members.4 cite "4" for zone when any_done then started
+rule mean implements members.5 cite "5" for zone when tax_mean > 0 then mean = tax_mean
+rule extremes implements members.6 cite "6" for zone when tax_max >= tax_min then extremes = tax_max - tax_min
+rule signed implements members.7 cite "7" for zone when first_signed <= 2020-06-30 then signed = first_signed
+rule city_count implements members.8 cite "8" for city when city_a >= 0 then city_count = city_a
+rule city_total implements members.9 cite "9" for city when city_tax >= 0 then city_total = city_tax
+"""
+
+
+def test_member_aggregates_count_what_the_row_executor_counts(tmp_path):
+    policy_set = load_text(tmp_path, MEMBERS)
+    enterprises = [
+        # zone Z: two A enterprises, one B; e3 has no class (left out where the filter reads it)
+        {"id": "e1", "zone": "Z"}, {"id": "e1", "period": "2020", "class": "A", "tax": "1.5", "done": True,
+                                    "signed_on": "2020-06-30"},
+        {"id": "e2", "zone": "Z"}, {"id": "e2", "period": "2020", "class": "A", "tax": "2", "done": False},
+        {"id": "e3", "zone": "Z"}, {"id": "e3", "period": "2020", "tax": "4", "done": True},
+        {"id": "e4", "zone": "Z"}, {"id": "e4", "period": "2020", "class": "B", "done": True,
+                                    "signed_on": "2020-07-01"},
+        # zone Y: one A whose `done` is missing (all() unknown), no tax at all (sum unknown)
+        {"id": "e5", "zone": "Y"}, {"id": "e5", "period": "2020", "class": "A"},
+        {"id": "e5", "period": "2019", "class": "B", "tax": "3"},
+        # a dangling zone and a missing zone: members of no one
+        {"id": "e6", "zone": "nowhere"}, {"id": "e6", "period": "2020", "class": "A", "tax": "1"},
+        {"id": "e7", "period": "2020", "class": "A", "tax": "1"},
+        # a member with static attributes only takes part in every period
+        {"id": "e8", "zone": "W"},
+    ]
+    rows = {"city": [{"id": "C", "name": "c"}, {"id": "D", "name": "d"}],
+            "zone": [{"id": "Z", "city": "C"}, {"id": "Y", "city": "C"}, {"id": "W", "city": "C"},
+                     {"id": "empty", "city": "D"}],
+            "enterprise": enterprises}
+    found = _columnar_alike(policy_set, rows)
+    assert found[("Z", "2020", "report")] == Fraction(15, 2)
+    assert found[("Z", "2020", "counted")] == 2 and found[("Y", "2020", "counted")] == 1
+    assert found[("empty", "2020", "counted")] == 0 and found[("empty", "2020", "report")] == 0
+    assert ("Y", "2020", "report") not in found  # its only member's tax is missing: unknown, not 0
+    assert found[("Y", "2019", "report")] == 3
+    assert ("Z", "2020", "finished") not in found  # e2 is an A that is not done
+    assert ("Y", "2020", "finished") not in found and ("Y", "2020", "started") not in found  # unknown
+    assert ("Z", "2020", "started") in found
+    assert found[("Z", "2020", "mean")] == Fraction(7, 4)
+    assert ("empty", "2020", "mean") not in found  # the mean of nothing is unknown
+    assert found[("Z", "2020", "extremes")] == Fraction(5, 2)
+    assert found[("Z", "2020", "signed")] == dt.date(2020, 6, 30)
+    assert found[("C", "2020", "city_count")] == 3 and found[("D", "2020", "city_count")] == 0
+    assert found[("C", "2020", "city_total")] == Fraction(15, 2)  # e5 left out, the others counted
+    assert found[("C", "2019", "city_total")] == 3

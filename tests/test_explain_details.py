@@ -4,6 +4,8 @@ case chosen when no period is given, and where a deep chain of derived values is
 
 from __future__ import annotations
 
+from policydsl.render.messages import say
+
 SCHEMA = """
 policy demo
 entity area
@@ -20,6 +22,11 @@ def rule(condition: str) -> str:
     return f'rule r\n  implements demo.1\n  cite "一"\n  for unit\n  when {condition}\n  then flagged\n'
 
 
+def english(detail) -> list[str]:
+    """The explainer's notes (keyed messages) as the English catalogue writes them."""
+    return [say(note, "en") for note in detail]
+
+
 def unit(id_, period, score=None, region="R1"):
     row = {"id": id_, "period": period, "region": region}
     if score is not None:
@@ -32,7 +39,7 @@ def test_a_reference_trace_names_the_entity_it_leads_to_and_its_value(policy_fro
     result = policies.evaluate({"area": [{"id": "R1", "period": "2017", "area_score": 5}],
                                 "unit": [unit("u1", "2017", 1)]})
     via = result.explain("u1", "flagged", "2017").rules[0].condition.children[0]
-    assert via.kind == "via" and via.detail == ("area R1",)
+    assert via.kind == "via" and english(via.detail) == ["area R1"] and via.detail[0].key == "note.via"
     assert via.value == 5
     assert [c.value for c in via.children] == ["R1", 5]
     assert via.children[1].entity == "R1"
@@ -42,20 +49,21 @@ def test_an_aggregate_trace_counts_the_members_without_a_value(policy_from_text)
     policies = policy_from_text(SCHEMA + rule("rank(score) <= 1"))
     full = policies.evaluate({"unit": [unit("u1", "2017", 5), unit("u2", "2017", 3)]})
     detail = full.explain("u1", "flagged", "2017").rules[0].condition.children[0].detail
-    assert detail[0] == "group region = R1: 2 members in 2017"
-    assert detail[1] == "ordered descending: u1 5, u2 3"
+    assert english(detail) == ["group region = R1: 2 members in 2017", "ordered descending: u1 5, u2 3"]
+    assert [d.key for d in detail] == ["note.group", "note.descending"] and detail[0].arg("n") == 2
     partial = policies.evaluate({"unit": [unit("u1", "2017", 5), unit("u2", "2017")]})
     detail = partial.explain("u1", "flagged", "2017").rules[0].condition.children[0].detail
-    assert detail[0] == "group region = R1: 2 members in 2017, 1 without a value"
+    assert english(detail)[0] == "group region = R1: 2 members in 2017, 1 without a value"
+    assert say(detail[0], "zh") == "分组 region = R1：2017 期成员共2个，其中1个无数值"
 
 
 def test_an_aggregate_trace_lists_twelve_members_then_an_ellipsis(policy_from_text):
     policies = policy_from_text(SCHEMA + rule("rank(score) <= 1"))
     twelve = policies.evaluate({"unit": [unit(f"u{i:02}", "2017", 100 - i) for i in range(12)]})
-    detail = twelve.explain("u00", "flagged", "2017").rules[0].condition.children[0].detail
+    detail = english(twelve.explain("u00", "flagged", "2017").rules[0].condition.children[0].detail)
     assert detail[1].count(",") == 11 and not detail[1].endswith("…")
     thirteen = policies.evaluate({"unit": [unit(f"u{i:02}", "2017", 100 - i) for i in range(13)]})
-    detail = thirteen.explain("u00", "flagged", "2017").rules[0].condition.children[0].detail
+    detail = english(thirteen.explain("u00", "flagged", "2017").rules[0].condition.children[0].detail)
     assert detail[1].count(",") == 11 and detail[1].endswith(" …") and "u12" not in detail[1]
 
 
@@ -83,7 +91,7 @@ def test_a_deep_chain_of_values_is_cut_after_twelve_levels_with_its_value(policy
     node, depth = result.explain("u1", "flagged", "2017").rules[0].condition, 0
     while node.children:
         node, depth = node.children[0], depth + 1
-    assert node.detail == ("…",) and depth == 13
+    assert [d.key for d in node.detail] == ["note.cut"] and depth == 13
 
 
 def test_a_dangling_reference_is_traced_without_the_entity_it_does_not_reach(policy_from_text):
@@ -97,5 +105,5 @@ def test_a_dangling_reference_is_traced_without_the_entity_it_does_not_reach(pol
 def test_a_group_of_every_entity_is_named_so(policy_from_text):
     policies = policy_from_text(SCHEMA + rule("rank(score, within: all) <= 1"))
     result = policies.evaluate({"unit": [unit("u1", "2017", 5), unit("u2", "2017", 3, region="R2")]})
-    detail = result.explain("u1", "flagged", "2017").rules[0].condition.children[0].detail
+    detail = english(result.explain("u1", "flagged", "2017").rules[0].condition.children[0].detail)
     assert detail[0] == "group all unit: 2 members in 2017"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import policydsl
 from policydsl.engine.evaluate import Run
 from policydsl.engine.semantics import RunView
+from policydsl.render.messages import say
 from policydsl.values import Period, Unknown
 
 SCHEMA = """
@@ -53,7 +54,7 @@ def test_a_first_time_trace_walks_every_earlier_quarter(policy_from_text):
     result = policies.evaluate({"unit": rows})
     history = result.explain("u1", "flagged", "2017-Q2").rules[0].condition
     assert history.value is True
-    assert [d.split(":")[0] for d in history.detail] == ["2017-Q2", "2017-Q1", "2016-Q4", "2016-Q3"]
+    assert [d.arg("period") for d in history.detail] == ["2017-Q2", "2017-Q1", "2016-Q4", "2016-Q3"]
 
 
 def test_a_streak_trace_shows_the_periods_the_plan_counted(policy_from_text):
@@ -63,7 +64,7 @@ def test_a_streak_trace_shows_the_periods_the_plan_counted(policy_from_text):
     result = policies.evaluate({"unit": rows})
     streak = result.explain("u1", "flagged", "2017").rules[0].condition.children[0]
     assert streak.value == 2
-    assert streak.detail == ("2017: true", "2016: true", "2015: no record")
+    assert [say(d, "en") for d in streak.detail] == ["2017: true", "2016: true", "2015: no record"]
 
 
 def test_an_aggregate_trace_shows_the_group_the_plan_used(policy_from_text):
@@ -72,7 +73,7 @@ def test_an_aggregate_trace_shows_the_group_the_plan_used(policy_from_text):
     result = policies.evaluate({"unit": rows})
     rank = result.explain("u1", "flagged", "2017").rules[0].condition.children[0]
     assert rank.value == 1
-    assert rank.detail[0].startswith("group region = R: 2 members where score > 1 in 2017")
+    assert say(rank.detail[0], "en").startswith("group region = R: 2 members where score > 1 in 2017")
 
 
 def test_the_run_is_the_typed_interface_the_plan_reads(policy_from_text):

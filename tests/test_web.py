@@ -108,7 +108,9 @@ def test_an_analyst_finds_a_zones_sanction_and_reads_its_clause_and_arithmetic(s
     assert "「排名较上年度后退20个位次及以上的产业集聚区" in detail  # the quoted sentence of the clause
     assert "惩戒 · 适用" in detail
     assert "0.4 × 117 + 0.6 × 31 = 65.4" in detail and "65.4 − 24.2 = 41.2" in detail
-    assert "absolute_index_position [2016] = 117" in detail  # a fact with its period
+    # in Chinese: a fact by its label with its period, its identifier beside it; the condition in words
+    assert "省综合考评绝对量指数位次 [2016] = 117 absolute_index_position" in detail
+    assert "省综合位次较上年度后退 ≥ 调整主要负责人的后退位次" in detail and ">=" not in detail
     siblings = browser.find_elements(By.CSS_SELECTOR, "#siblings li a")
     assert siblings and any("未触发" in s.find_element(By.XPATH, "..").text for s in siblings)
     boxes = browser.find_elements(By.CSS_SELECTOR, "#picture svg g.box")
@@ -139,6 +141,7 @@ def test_a_sibling_opens_its_why_not_and_the_page_switches_to_english(server, br
     header = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#decisions thead th")]
     assert header[:3] == ["Entity", "Entity kind", "Period"]
     assert "what failed" in visible_text(browser, "detail-body")
+    assert "Z11 eliminated_in_provincial_dynamic_management 2016" in visible_text(browser, "detail-body")  # ids
     assert visible_text(browser, "counts").startswith("sanction ")
 
 

@@ -11,7 +11,7 @@ executor.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import attrs
 
@@ -63,38 +63,54 @@ def decision_order(d: Decision):
     return (d.entity_kind, d.entity, d.period.year, d.period.quarter, d.policy, d.rule_id, d.rule, d.outcome)
 
 
-def _amount_key(decision: Decision):
-    amount = decision.amount
+def _amount_key(amount: object):
     return (0, 0) if amount is None or isinstance(amount, Unknown) else (1, amount)
+
+
+Ranked = tuple[tuple[str, dict[str, int]], ...]
+
+
+def combination_ranks(combinations: Iterable[ir.Combination]) -> Ranked:
+    """Each combination's mode and the rank of each of its outcomes (levels weakest first):
+    computed once per program, read for every entity and period."""
+    return tuple((c.mode, {o: i for i, level in enumerate(c.levels) for o in level}) for c in combinations)
+
+
+def superseded(ranked: Ranked, outcomes: Sequence[str], amounts: Sequence[object]) -> dict[int, int]:
+    """The fired outcomes of one entity and period (in decision order) that combinations set
+    aside: index of each superseded one -> index of the decision that won. The meaning of
+    ladders and highest-only groups, shared by every executor (`combine`, the single decision)."""
+    lost: dict[int, int] = {}
+    if len(outcomes) < 2:
+        return lost
+    for mode, rank in ranked:
+        members = [i for i, outcome in enumerate(outcomes) if outcome in rank]
+        if len(members) < 2:
+            continue
+        if mode == "ladder":
+            top = max(rank[outcomes[i]] for i in members)
+            winner = next(i for i in members if rank[outcomes[i]] == top)
+            losers = [i for i in members if rank[outcomes[i]] < top]
+        else:
+            # highest amount wins; equal amounts: the outcome listed first in the group
+            winner = max(members, key=lambda i: (_amount_key(amounts[i]), -rank[outcomes[i]], -i))
+            losers = [i for i in members if i != winner]
+        for i in losers:
+            lost.setdefault(i, winner)
+    return lost
 
 
 def combine(combinations: Iterable[ir.Combination], fired: list[Decision]) -> list[Decision]:
     """Apply ladders and highest-only groups to the decisions of each entity and period."""
-    combinations = tuple(combinations)
+    ranked = combination_ranks(combinations)
     by_case: dict[tuple, list[Decision]] = {}
     for decision in sorted(fired, key=decision_order):
         by_case.setdefault((decision.entity_kind, decision.entity, decision.period), []).append(decision)
     result: list[Decision] = []
     for decisions in by_case.values():
-        superseded: dict[int, str] = {}
-        for combination in combinations:
-            rank = {o: i for i, level in enumerate(combination.levels) for o in level}
-            members = [(i, d) for i, d in enumerate(decisions) if d.outcome in rank]
-            if len(members) < 2:
-                continue
-            if combination.mode == "ladder":
-                top = max(rank[d.outcome] for _, d in members)
-                winner = next(d for _, d in members if rank[d.outcome] == top)
-                losers = [i for i, d in members if rank[d.outcome] < top]
-            else:
-                # highest amount wins; equal amounts: the outcome listed first in the group
-                best = max(members, key=lambda item: (_amount_key(item[1]), -rank[item[1].outcome], -item[0]))
-                winner = best[1]
-                losers = [i for i, _ in members if i != best[0]]
-            for i in losers:
-                superseded.setdefault(i, winner.rule_id)
+        lost = superseded(ranked, [d.outcome for d in decisions], [d.amount for d in decisions])
         for i, decision in enumerate(decisions):
-            if i in superseded:
-                decision = attrs.evolve(decision, status="superseded", superseded_by=superseded[i])
+            if i in lost:
+                decision = attrs.evolve(decision, status="superseded", superseded_by=decisions[lost[i]].rule_id)
             result.append(decision)
     return result

@@ -19,7 +19,7 @@ file readers in `tables.py`; tables are streamed row by row into a compact `Data
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from policydsl.diagnostics import DataError, did_you_mean
@@ -76,6 +76,13 @@ class Issues:
             raise DataError(shown, issues=tuple(self.errors), warnings=self.warnings)
 
 
+def fact_converters(schema: EntitySchema) -> dict[str, Callable[[object], object]]:
+    """Per fact of an entity kind, the loader's own conversion of one non-blank cell: the typed,
+    exact value, or a `CellError` with the message the loader reports (`cells.convert`; built
+    once per kind, so that readers and the single decision accept and refuse the same values)."""
+    return {name: converter(fact.type) for name, fact in schema.facts.items()}
+
+
 class _Entity:
     __slots__ = ("static", "static_where", "periods")
 
@@ -97,7 +104,7 @@ class KindLoader:
         static = [f for f in schema.facts.values() if f.period_kind is None]
         self.positions = {f.name: i for i, f in enumerate(periodic)}
         self.static_positions = {f.name: i for i, f in enumerate(static)}
-        self.converters = {name: converter(fact.type) for name, fact in schema.facts.items()}
+        self.converters = fact_converters(schema)
         self.entities: dict[str, _Entity] = {}
         self.sources: list[str] = []
         self._ids: dict[object, str] = {}

@@ -18,7 +18,8 @@ from policydsl.engine import members, semantics
 from policydsl.engine.combine import Decision
 from policydsl.engine.evaluate import Evaluation
 from policydsl.engine.plan import child_node, condition_node, field_part, payload_node, value_node
-from policydsl.values import MissingFact, Period, Unknown, format_value
+from policydsl.engine.readings import Message, Reader, ir_text, message
+from policydsl.values import MissingFact, Period, Unknown
 
 
 @attrs.frozen(kw_only=True)
@@ -34,8 +35,10 @@ class MemberList:
     """The members an aggregate over another kind saw (`count(enterprise where …)`), all of them."""
 
     kind: str
+    kind_name: Message  # the kind with its label
     via: str  # the chain of references, e.g. "zone.city"
     condition: str | None  # the `where` filter's text
+    condition_reading: Message | None  # ... and its reading in labels
     counted: tuple[tuple[str, object], ...]  # (member, its value; true for a count)
     excluded: tuple[Shortfall, ...]  # nearest first: the fewest failed parts
     left_out: tuple[tuple[str, tuple[MissingFact, ...]], ...]  # missing data (G8)
@@ -50,7 +53,9 @@ class TraceNode:
     period: str
     label: str | None = None
     op: str | None = None  # the operator of a compare, logic or arithmetic node
-    detail: tuple[str, ...] = ()
+    detail: tuple[Message, ...] = ()  # the explainer's notes: periods walked, a group's members
+    reading: Message | None = None  # the expression in words (names with their labels)
+    unit: str | None = None  # the unit of the value's type (万元, %)
     children: tuple[TraceNode, ...] = ()
     span: str | None = None
     members: MemberList | None = None  # an aggregate over another kind: every member it saw
@@ -81,6 +86,9 @@ class Explanation:
     entity: str
     period: str | None
     outcome: str
+    entity_kind_label: str | None = attrs.field(default=None, kw_only=True)
+    # the declared labels of the facts of every kind, for naming missing facts: ((kind, fact), label)
+    fact_labels: tuple[tuple[tuple[str, str], str], ...] = attrs.field(default=(), kw_only=True, repr=False)
     outcome_label: str | None
     outcome_kind: str | None
     status: str  # active, superseded, not_fired, not_evaluable, not_in_force, no_record, no_rule
@@ -104,6 +112,7 @@ class _Tracer:
         self.program = evaluation.plan.program
         self.nodes = evaluation.plan.nodes
         self.run = evaluation.run
+        self.reader = Reader(self.program)
 
     def value(self, node: str, entity: str, period: Period) -> object:
         return self.nodes[node](self.run, entity, period)
@@ -116,9 +125,9 @@ class _Tracer:
     def trace(self, expr: ir.Expr, node: str, kind: str, entity: str, period: Period, depth: int = 0) -> TraceNode:
         value = self.value(node, entity, period)
         base = dict(text=self.text(expr), value=value, entity=entity, period=str(period),
-                    span=str(expr.span))
+                    span=str(expr.span), reading=self.reader.reading(expr), unit=expr.type.unit)
         if depth > 12:  # deep chains of derived values are cut; the value is still shown
-            return TraceNode(kind="expr", detail=("…",), **base)
+            return TraceNode(kind="expr", detail=(message("note.cut"),), **base)
         sub = depth + 1
 
         def child(index: int, at: Period = period, who: str = entity, in_kind: str = kind) -> TraceNode:
@@ -143,7 +152,8 @@ class _Tracer:
                 children = (child(0),)
                 if not isinstance(other, Unknown) and self.run.exists(target, str(other)):
                     children += (child(1, who=str(other), in_kind=target),)
-                return TraceNode(kind="via", detail=(f"{target} {other}",), children=children, **base)
+                return TraceNode(kind="via", detail=(message("note.via", kind=self.reader.kind(target), entity=other),),
+                                 children=children, **base)
             case ir.History():
                 return self._history(expr, node, kind, entity, period, base, child)
             case ir.Aggregate():
@@ -176,11 +186,11 @@ class _Tracer:
             # previous and change read their periods whatever the records; the others skip a
             # period without a record (it breaks a streak, never counts)
             if expr.function not in ("previous", "change") and not self.run.has_record(kind, entity, at):
-                detail.append(f"{at}: no record")
+                detail.append(message("note.no_record", period=str(at)))
                 continue
             traced = child(0, at=at)
             children.append(traced)
-            detail.append(f"{at}: {format_value(traced.value)}")
+            detail.append(message("note.period_value", period=str(at), value=traced.value))
         return TraceNode(kind="history", detail=tuple(detail), children=tuple(children), **base)
 
     def _aggregate(self, expr: ir.Aggregate, node: str, kind, entity, period: Period, base, child) -> TraceNode:
@@ -194,16 +204,24 @@ class _Tracer:
         members, values = seen.members, list(seen.values.values())
         known = [v for v in values if not isinstance(v, Unknown)]
         record = self.evaluation.run.dataset.entities(kind).get(entity)
-        group = f"{expr.group} = {record.static.get(expr.group)}" if expr.group and record else f"all {kind}"
-        taking_part = "members" if expr.where is None else f"members where {self.text(expr.where)}"
-        detail = [f"group {group}: {len(members)} {taking_part} in {period}"
-                  + (f", {len(values) - len(known)} without a value" if len(known) < len(values) else "")]
+        if expr.group and record:
+            attribute = self.program.entities[kind].facts.get(expr.group)
+            group = message("note.group_by", value=record.static.get(expr.group), attribute=message(
+                "name.fact", id=expr.group, label=attribute.label if attribute else None))
+        else:
+            group = message("note.group_all", kind=self.reader.kind(kind))
+        where = None if expr.where is None else message(
+            "note.group_where", condition=self.reader.reading(expr.where), code=self.text(expr.where))
+        without = message("note.without_value", n=len(values) - len(known)) if len(known) < len(values) else None
+        detail = [message("note.group", group=group, n=len(members), where=where, period=str(period),
+                          without=without)]
         if expr.function in ("rank", "top", "bottom"):
-            order = "descending" if expr.descending else "ascending"
             ranked = sorted(zip(members, values), key=lambda mv: (isinstance(mv[1], Unknown),
                             _sort_key(mv[1], expr.descending), mv[0]))
-            shown = ", ".join(f"{m} {format_value(v)}" for m, v in ranked[:12])
-            detail.append(f"ordered {order}: {shown}" + (" …" if len(ranked) > 12 else ""))
+            detail.append(message(
+                "note.descending" if expr.descending else "note.ascending",
+                members=tuple(message("note.member_value", entity=m, value=v) for m, v in ranked[:12]),
+                more=message("note.more_hidden") if len(ranked) > 12 else None))
         return TraceNode(kind="aggregate", detail=tuple(detail), children=(own,), **base)
 
     def _members(self, expr: ir.Members, node: str, entity, period: Period, base, child) -> TraceNode:
@@ -219,51 +237,17 @@ class _Tracer:
             excluded.append(Shortfall(member=member, failed=_failed_parts(condition)))
         excluded.sort(key=lambda s: (len(s.failed), s.member))
         listed = MemberList(
-            kind=expr.kind, via=".".join(attribute for _, attribute in expr.path),
+            kind=expr.kind, kind_name=self.reader.kind(expr.kind), via=".".join(attribute for _, attribute in expr.path),
             condition=self.text(expr.where) if expr.where is not None else None,
+            condition_reading=self.reader.reading(expr.where) if expr.where is not None else None,
             counted=tuple(seen.counted.items()), excluded=tuple(excluded),
             left_out=tuple((m, tuple(sorted(u.missing))) for m, u in seen.left_out.items()))
         return TraceNode(kind="members", members=listed, **base)
 
 
-_STRENGTH = {"or": 1, "and": 2, "not": 3}
-
-
-def ir_text(expr: ir.Expr) -> str:
-    """Policy text for an expression that a lowering wrote (it has no source of its own)."""
-    def wrapped(child: ir.Expr, parent_op: str) -> str:
-        text = ir_text(child)
-        if isinstance(child, ir.Logic) and _STRENGTH[child.op] < _STRENGTH.get(parent_op, 9):
-            return f"({text})"
-        if isinstance(child, ir.Arith) and parent_op in ("*", "/") and child.op in "+-":
-            return f"({text})"
-        return text
-
-    match expr:
-        case ir.Const(value=value):
-            return format_value(value) if not isinstance(value, str) else (
-                value if expr.type.is_enum else f'"{value}"')
-        case ir.Fact(name=name) | ir.Derived(name=name) | ir.Param(name=name) | ir.Builtin(name=name):
-            return name.split("::")[-1]  # a policy's own parameter is written without its policy
-        case ir.Logic(op="not", operands=(operand,)):
-            return f"not {wrapped(operand, 'not')}"
-        case ir.Logic(op=op, operands=operands):
-            return f" {op} ".join(wrapped(o, op) for o in operands)
-        case ir.Compare(op=op, left=left, right=right):
-            return f"{ir_text(left)} {op} {ir_text(right)}"
-        case ir.Arith(op="neg", operands=(operand,)):
-            return f"-{ir_text(operand)}"
-        case ir.Arith(op=op, operands=(left, right)):
-            return f"{wrapped(left, op)} {op} {wrapped(right, op)}"
-        case ir.Scalar(function=function, operands=operands):
-            return f"{function}({', '.join(ir_text(o) for o in operands)})"
-        case ir.Via(ref=ref, inner=inner):
-            return f"{ir_text(ref)}.{ir_text(inner)}"
-        case ir.Members(function=function, kind=kind, path=path, operand=operand, where=where):
-            text = kind if operand is None else f"{ir_text(operand)} over {kind}"
-            text += " via " + ".".join(attribute for _, attribute in path)
-            return f"{function}({text}" + (f" where {ir_text(where)})" if where is not None else ")")
-    return type(expr).__name__
+def _fact_labels(program: ir.Program) -> tuple[tuple[tuple[str, str], str], ...]:
+    return tuple(((kind, name), fact.label) for kind, schema in sorted(program.entities.items())
+                 for name, fact in sorted(schema.facts.items()) if fact.label)
 
 
 def _sort_key(value, descending: bool):
@@ -314,7 +298,9 @@ def _rule_trace(tracer: _Tracer, rule: ir.Rule, entity: str, period: Period, out
             for field in consequence.fields:  # named payload fields: `amount_min = 500万元`
                 traced = tracer.trace(field.expr, payload_node(rule, index, field_part(field.name)), rule.entity,
                                       entity, period)
-                payload.append(attrs.evolve(traced, text=f"{field.name} = {traced.text}"))
+                named = message("expr.code", text=field.name)
+                payload.append(attrs.evolve(traced, text=f"{field.name} = {traced.text}", reading=message(
+                    "expr.eq", left=named, right=traced.reading) if traced.reading is not None else None))
     failed = _failed_parts(condition) if condition is not None else ()
     unknown = tuple(p for p in payload if isinstance(p.value, Unknown))
     if unknown:  # the condition held, but an amount, value or field needs missing data (G8): not fired
@@ -368,6 +354,8 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
     kind, rules, period = _resolve_case(evaluation, entity, outcome, period)
     declared = evaluation.plan.program.outcomes[outcome]
     common = dict(question=question, entity_kind=kind, entity=entity, outcome=outcome,
+                  entity_kind_label=evaluation.plan.program.entities[kind].label,
+                  fact_labels=_fact_labels(evaluation.plan.program),
                   outcome_label=declared.label, outcome_kind=declared.kind)
     if not rules:
         return Explanation(period=str(period) if period else None, status="no_rule", **common)

@@ -13,8 +13,9 @@ Numbers stay exact: division yields a Fraction.
 from __future__ import annotations
 
 import bisect
+import operator
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 
 from dateutil.relativedelta import relativedelta
@@ -161,38 +162,63 @@ def arith(op: str, operands: Sequence[object]) -> object:
     return normalise_number(Fraction(left) / Fraction(right))
 
 
+def comparator(op: str) -> Callable[[object, object], object]:
+    """The comparison `op` (= != < <= > >=) as a function of its two operands, chosen once when
+    an expression is compiled: `compare(op, l, r)` is `comparator(op)(l, r)`."""
+    test = _TESTS[op]
+
+    def comparison(left: object, right: object) -> object:
+        kind = left.__class__
+        if kind is right.__class__ and kind is not Unknown and kind is not Percent:
+            return test(left, right)  # the common case: two known values of one plain type
+        if isinstance(left, Unknown) or isinstance(right, Unknown):
+            return unknown_of(left, right)
+        if isinstance(left, Percent) != isinstance(right, Percent):  # a computed ratio with a percent
+            left, right = _ratio(left), _ratio(right)
+        return test(left, right)
+    return comparison
+
+
+def plain_test(op: str, left_type: T.Type, right_type: T.Type) -> Callable[[object, object], bool] | None:
+    """The Python operator that `comparator(op)` applies to two *known* values of these types,
+    or None when a percent may meet a plain ratio (then the ratios are compared)."""
+    return None if T.PERCENT in (left_type, right_type) else _TESTS[op]
+
+
+_TESTS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+          ">=": operator.ge}
+_COMPARATORS = {op: comparator(op) for op in _TESTS}
+
+
 def compare(op: str, left: object, right: object) -> object:
-    if isinstance(left, Unknown) or isinstance(right, Unknown):
-        return unknown_of(left, right)
-    if isinstance(left, Percent) != isinstance(right, Percent):  # a computed ratio with a percent
-        left, right = _ratio(left), _ratio(right)
-    if op == "=":
-        return left == right
-    if op == "!=":
-        return left != right
-    if op == "<":
-        return left < right
-    if op == "<=":
-        return left <= right
-    if op == ">":
-        return left > right
-    return left >= right
+    return _COMPARATORS[op](left, right)
+
+
+def _kleene(values: Sequence[object], decisive: bool) -> object:
+    """`and` (decisive False) or `or` (decisive True): one decisive operand decides; else an
+    unknown operand makes it unknown; else it is the other truth value."""
+    unknown = False
+    for value in values:
+        if value is decisive:
+            return decisive
+        if value is not (not decisive) and isinstance(value, Unknown):
+            unknown = True
+    return unknown_of(*values) if unknown else not decisive
 
 
 def logic_and(values: Sequence[object]) -> object:
-    if any(v is False for v in values):
-        return False
-    if any(isinstance(v, Unknown) for v in values):
-        return unknown_of(*values)
-    return True
+    return _kleene(values, False)
 
 
 def logic_or(values: Sequence[object]) -> object:
-    if any(v is True for v in values):
-        return True
-    if any(isinstance(v, Unknown) for v in values):
-        return unknown_of(*values)
-    return False
+    return _kleene(values, True)
+
+
+def lookup(rows: Mapping[object, object], key: object) -> object:
+    """A table row by its key; an unknown key, or one the table lacks, has no value."""
+    if isinstance(key, Unknown):
+        return key
+    return rows.get(key, Unknown())
 
 
 def logic_not(value: object) -> object:

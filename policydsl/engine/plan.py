@@ -66,14 +66,16 @@ def field_part(name: str) -> str:
     return f"field.{name}"
 
 
-def payload_fields(outcome: ir.Outcome, given: Mapping[str, Compiled]) -> Compiled:
+def payload_fields(outcome: ir.Outcome, given: Mapping[str, Callable[..., object]]) -> Callable[..., object]:
     """The value of an outcome with payload fields: every declared field in order (an optional one
-    not set is None), or unknown when a field set needs missing data (G8: the rule does not fire)."""
+    not set is None), or unknown when a field set needs missing data (G8: the rule does not fire).
+    `given` are the compiled fields, called with whatever arguments the executor's closures take
+    (the plan's `(run, entity, period)`, the single-decision path's `(entity, t)`)."""
     names = tuple(f.name for f in outcome.fields)
     units = tuple((f.name, " 万元") for f in outcome.fields if f.type.unit == "万元")
 
-    def fields(run, entity, period):
-        values = tuple(given[name](run, entity, period) if name in given else None for name in names)
+    def fields(*at):
+        values = tuple(given[name](*at) if name in given else None for name in names)
         if any(isinstance(v, Unknown) for v in values):
             return unknown_of(*values)
         return Fields(items=tuple(zip(names, values)), units=units)
@@ -128,18 +130,13 @@ def _compile(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: Mappi
         case ir.Lookup(table=table):
             rows, key_fn = tables[table], sub(0)
 
-            def lookup(run, entity, period):
-                found = key_fn(run, entity, period)
-                if isinstance(found, Unknown):
-                    return found
-                return rows.get(found, Unknown())  # a key the table lacks has no value
-            return lookup
+            return lambda run, entity, period: ops.lookup(rows, key_fn(run, entity, period))
         case ir.Arith(op=op, operands=operands):
             fns = tuple(sub(i) for i in range(len(operands)))
             return lambda run, entity, period: ops.arith(op, [f(run, entity, period) for f in fns])
         case ir.Compare(op=op):
-            lf, rf = sub(0), sub(1)
-            return lambda run, entity, period: ops.compare(op, lf(run, entity, period), rf(run, entity, period))
+            lf, rf, comparison = sub(0), sub(1), ops.comparator(op)
+            return lambda run, entity, period: comparison(lf(run, entity, period), rf(run, entity, period))
         case ir.Logic(op=op, operands=operands):
             fns = tuple(sub(i) for i in range(len(operands)))
             if op == "not":

@@ -62,34 +62,49 @@ def history(function: str, n: int, run: RunView, kind: str, entity: str, period:
     if function == "change":
         earlier = period.shift(-n)
         return Walk(value=ops.arith("-", [operand(period), operand(earlier)]), periods=(period, earlier))
+    earliest = run.earliest(kind, entity, period.kind) if function == "first_time" else None
+    value, depth = walk_back(function, n, period, operand, lambda at: run.has_record(kind, entity, at), earliest)
+    return Walk(value=value, periods=tuple(period.shift(-back) for back in range(depth)))
+
+
+def walk_back(function: str, n: int, now, operand: Callable[[object], object],
+              has_record: Callable[[object], bool], earliest) -> tuple[object, int]:
+    """streak, count_periods or first_time at `now`: the value and how many periods it read,
+    counting back from `now` (now included). The fast entry point every executor uses: a period
+    is anything that steps back by `at - 1` and compares with `earliest` (a `Period`, or the
+    single-decision executor's ordinal integers); `operand(at)` is the operand's value at a
+    period, `has_record(at)` whether the entity has a record there, and `earliest` its first
+    period of this kind (None: none; read by first_time only)."""
     if function == "count_periods":
         # only periods with a record count: a round without an evaluation never satisfies
-        walked = tuple(period.shift(-back) for back in range(n))
-        return Walk(value=sum(1 for at in walked if run.has_record(kind, entity, at) and operand(at) is True),
-                    periods=walked)
-    now = operand(period)
+        count, at = 0, now
+        for _ in range(n):
+            if has_record(at) and operand(at) is True:
+                count += 1
+            at = at - 1
+        return count, n
+    current = operand(now)
     if function == "streak":
-        if isinstance(now, Unknown):
-            return Walk(value=now, periods=(period,))
-        walked, at = [], period
+        if isinstance(current, Unknown):
+            return current, 1
         # A period without a record, or without the facts to decide, breaks the run.
-        while True:
-            walked.append(at)
-            if not (run.has_record(kind, entity, at) and operand(at) is True):
-                return Walk(value=len(walked) - 1, periods=tuple(walked))
-            at = at.shift(-1)
+        if current is not True or not has_record(now):
+            return 0, 1
+        count, at = 1, now - 1
+        while has_record(at) and operand(at) is True:
+            count += 1
+            at = at - 1
+        return count, count + 1
     # first_time: it holds now and held at no earlier period with a record
-    if now is not True:
-        return Walk(value=now if isinstance(now, Unknown) else False, periods=(period,))
-    walked = [period]
-    earliest = run.earliest(kind, entity, period.kind)
-    at = period.shift(-1)
+    if current is not True:
+        return (current if isinstance(current, Unknown) else False), 1
+    depth, at = 1, now - 1
     while earliest is not None and at >= earliest:
-        walked.append(at)
-        if run.has_record(kind, entity, at) and operand(at) is True:
-            return Walk(value=False, periods=tuple(walked))
-        at = at.shift(-1)
-    return Walk(value=True, periods=tuple(walked))
+        depth += 1
+        if has_record(at) and operand(at) is True:
+            return False, depth
+        at = at - 1
+    return True, depth
 
 
 @attrs.frozen(kw_only=True)

@@ -1,74 +1,333 @@
-"""Single decisions for services: one entity's facts in, its active outcomes out.
+"""Single decisions: one entity's facts in, its outcomes out, on the plan compiled for one entity.
 
-`Decider` is built once per (policy set, entity kind, period) and then called per request with
-the entity's facts by period. Facts are checked with the data stage's own conversion
-(`engine/data.py`: the same messages), the entity is evaluated by the row executor alone (no
-group: aggregates see the entity as the only member), and only the active outcomes are
-returned, or every decision with `decisions=True`.
+`Decider` is built once per (policy set, entity kind, period) — it compiles the kind's rules
+with `fastpath.prepare` and the kind's fact converters with the data stage's own
+(`data.fact_converters`) — and is then called per request with the entity's facts by period.
+A call checks the facts (the loader's conversions and messages; all problems at once, as a
+`DataError`), evaluates the rules at the decided period on ordinal periods (no `Run`, no trace,
+no `Decision` objects) and returns the active outcome names; `decisions` returns `Decision`s,
+`result` a `Result` whose `explain`/`why_not` trace the decision on the row executor with the
+values the decision used. The entity is alone in its world: a group aggregate sees it as the
+only member, a reference to another entity is a missing fact.
+
+`evaluate_single` runs the same compiled rules over a whole `Dataset` (every entity of every
+kind, other entities read from a `Run` of the data set): the third executor the differential
+test compares with the oracle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Iterable, Mapping
 
-from policydsl.diagnostics import DataError
+from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.engine import data as data_stage
-from policydsl.engine.evaluate import Decision, evaluate
+from policydsl.engine.cells import CellError, parse_period
+from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status, superseded
+from policydsl.engine.evaluate import Evaluation, Run, RuleResult, history_floor
+from policydsl.engine.fastpath import Entity, Prepared, ordinal, period_of, prepare
 from policydsl.engine.plan import Plan
 from policydsl.schema import Dataset, EntityRecord
-from policydsl.values import Period
+from policydsl.values import Period, Unknown
+
+_PERIOD_MEMO = 4096  # period texts remembered per decider
 
 
 class Decider:
     """decide(entity, {period: {fact: value}}, static={...}) -> active outcome names."""
 
     def __init__(self, plan: Plan, kind: str, period: str | Period | None = None):
+        if not isinstance(kind, str):
+            raise TypeError(f"`kind` must be a str, not {type(kind).__name__}")
         if kind not in plan.program.entities:
-            raise ValueError(f"unknown entity kind `{kind}`")
-        self.plan = plan
-        self.kind = kind
+            hint = did_you_mean(kind, plan.program.entities)
+            raise ValueError(f"unknown entity kind `{kind}`" + (f"; {hint}" if hint else ""))
+        if period is not None and not isinstance(period, (str, Period)):
+            raise TypeError(f"`period` must be a str such as \"2019\" or a Period, not {type(period).__name__}")
+        self.plan, self.kind = plan, kind
         self.schema = plan.program.entities[kind]
         self.period = Period.parse(period) if isinstance(period, str) else period
-        self._periods: dict[str, Period] = {}
+        self.prepared: Prepared = prepare(plan, kind)
+        self._convert = data_stage.fact_converters(self.schema)
+        # per period kind, the enumeration facts and their members: a member is taken as it is
+        self._enums = {pk: {name: frozenset(f.type.members) for name, f in self.schema.facts.items()
+                            if f.type.is_enum and f.period_kind == pk} for pk in ("year", "quarter")}
+        self._periods: dict[object, tuple[str, int] | str] = {}
+        self._floor = bool(plan.recursive)
+        if self.period is not None:
+            self._t, self._pk = ordinal(self.period), self.period.kind
+            # the rules in force at the decided period, with the outcomes a plain firing gives
+            self._now = tuple(
+                (rule.condition, rule.consequences, tuple(o.name for _, o, _, _ in rule.consequences)
+                 if all(a is None and v is None for _, _, a, v in rule.consequences) else None)
+                for rule in self.prepared.rules.get(self._pk, ())
+                if _applies(rule.rule, plan, self.period, None))
 
-    def _period(self, text: str) -> Period:
-        found = self._periods.get(text)
+    # ---- the facts of one request ---------------------------------------------------------------
+    def _period(self, text: object, problems: list[str]) -> tuple[str, int] | None:
+        found = self._periods.get(text) if isinstance(text, (str, int)) and not isinstance(text, bool) else None
         if found is None:
             try:
-                found = Period.parse(text)
-            except ValueError as err:
-                raise DataError([f"{self.kind} period `{text}`: {err}"]) from None
-            if len(self._periods) < 1024:
+                period = parse_period(text.strip() if isinstance(text, str) else text)
+                found = (period.kind, ordinal(period))
+            except CellError as err:
+                found = f"{self.kind} period `{text}`: {err}"
+            if isinstance(text, (str, int)) and len(self._periods) < _PERIOD_MEMO:
                 self._periods[text] = found
+        if isinstance(found, str):
+            problems.append(found)
+            return None
         return found
 
-    def _value(self, name: str, value: object, where: str) -> object:
-        fact = self.schema.facts.get(name)
-        if fact is None:
-            raise DataError([f"{where}: `{name}` is not a fact of `{self.kind}`"])
-        if fact.type.is_enum and value in fact.type.members:
-            return value  # already a member: what the conversion would return
-        try:
-            return data_stage._convert(value, fact.type)  # the row loader's own conversion and message
-        except ValueError as err:
-            raise DataError([f"{where}, column {name}: {err}"]) from None
+    def _row(self, row: object, where: str, pk: str | None, problems: list[str]) -> Mapping[str, object]:
+        """The typed facts of one row: the caller's own mapping when every value is already typed
+        (an enumeration member, a whole number...), else a converted copy; problems are collected."""
+        if not isinstance(row, Mapping):
+            problems.append(f"{where}: the facts of a period are a mapping {{fact: value}}, not {type(row).__name__}")
+            return {}
+        enums, converted = self._enums.get(pk, {}), None
+        for name, value in row.items():
+            members = enums.get(name)
+            if members is not None and value.__class__ is str and value in members:
+                continue  # already what the conversion would return
+            fact = self.schema.facts.get(name)
+            if fact is None or fact.period_kind != pk:
+                problems.append(self._misplaced(name, where, pk, fact))
+                continue
+            if value is None:
+                typed = None
+            else:
+                try:
+                    typed = self._convert[name](value)
+                except CellError as err:
+                    problems.append(f"{where}, column {name}: {err}")
+                    continue
+            if typed is not value or converted is not None:
+                if converted is None:
+                    converted = {n: v for n, v in row.items() if v is not None}
+                if typed is None:
+                    converted.pop(name, None)
+                else:
+                    converted[name] = typed
+        return row if converted is None else converted
 
-    def record(self, entity: str, facts: Mapping[str, Mapping[str, object]],
-               static: Mapping[str, object] | None = None) -> EntityRecord:
-        periods = {}
+    def _misplaced(self, name: object, where: str, pk: str | None, fact) -> str:
+        if fact is None:
+            hint = did_you_mean(str(name), self.schema.facts)
+            return f"{where}: `{name}` is not a fact of `{self.kind}`" + (f" ({hint})" if hint else "")
+        if fact.period_kind is None:
+            return f"{where}: `{name}` is a static attribute of `{self.kind}`: give it in `static`"
+        word = "yearly" if fact.period_kind == "year" else "quarterly"
+        return (f"{where}: `{name}` is a {word} fact" + (f", but {where.split()[-1]} is a {pk}" if pk else
+                                                         ", not a static attribute"))
+
+    def entity(self, entity: str, facts: Mapping[str, Mapping[str, object]],
+               static: Mapping[str, object] | None = None, world: Run | None = None) -> Entity:
+        """The checked facts of one entity, ready to evaluate; DataError listing every problem."""
+        if not isinstance(entity, str):
+            raise TypeError(f"`entity` must be a str id, not {type(entity).__name__} ({entity!r})")
+        if not isinstance(facts, Mapping):
+            raise TypeError(f"`facts` must be a mapping {{period: {{fact: value}}}}, not {type(facts).__name__}")
+        if static is not None and not isinstance(static, Mapping):
+            raise TypeError(f"`static` must be a mapping {{attribute: value}}, not {type(static).__name__}")
+        problems: list[str] = []
+        rows: dict[str, dict[int, Mapping[str, object]]] = {"year": {}, "quarter": {}}
+        memo, enums = self._periods, self._enums
         for text, row in facts.items():
-            at = self._period(str(text))
-            periods[at] = {name: self._value(name, v, f"{entity} {text}") for name, v in row.items()
-                           if v is not None}
-        statics = {name: self._value(name, v, entity) for name, v in (static or {}).items() if v is not None}
-        return EntityRecord(id=entity, static=statics, periods=periods)
+            found = memo.get(text) if text.__class__ is str else None
+            if found is None or found.__class__ is str:
+                found = self._period(text, problems)
+                if found is None:
+                    continue
+            pk, t = found
+            if row.__class__ is dict:  # the common case first: every value already typed
+                members_of = enums[pk]
+                for name, value in row.items():
+                    members = members_of.get(name)
+                    if members is None or value.__class__ is not str or value not in members:
+                        row = self._row(row, f"{entity} {text}", pk, problems)
+                        break
+            else:
+                row = self._row(row, f"{entity} {text}", pk, problems)
+            rows[pk][t] = row
+        statics = self._row(static, entity, None, problems) if static else {}
+        if problems:
+            raise DataError(problems)
+        return Entity(self.kind, entity, rows, rows if rows["year"] or rows["quarter"] else {}, statics,
+                      _floor(rows) if self._floor else {}, None, self._world)
+
+    def _world(self, entity: Entity) -> Run:
+        """A run over the entity alone, for what reads other entities (a group of one)."""
+        periods = {period_of(pk, t): row for pk, by_t in entity.rows.items() for t, row in by_t.items()}
+        record = EntityRecord(id=entity.id, static=entity.static, periods=periods)
+        return Run(self.plan, Dataset(kinds={self.kind: {entity.id: record}}))
+
+    def _require_period(self, entity: Entity) -> None:
+        if self._t in entity.rows[self._pk]:
+            return
+        from policydsl.api import SelectionError  # the API's error for a period the data lacks
+        given = sorted(period_of(pk, t) for pk, by_t in entity.rows.items() for t in by_t)
+        nearest = sorted(given, key=lambda p: (p.kind != self.period.kind, abs(ordinal(p) - self._t)))[:3]
+        raise SelectionError(f"no facts for `{entity.id}` in period {self.period}" + (
+            "; nearest: " + ", ".join(str(p) for p in nearest) if nearest else "; no period was given"))
+
+    # ---- deciding ---------------------------------------------------------------------------------
+    def __call__(self, entity: str, facts: Mapping[str, Mapping[str, object]],
+                 static: Mapping[str, object] | None = None) -> list[str]:
+        """The outcomes active for the entity: at the decided period, or at every period given."""
+        checked = self.entity(entity, facts, static)
+        if self.period is None:
+            return [d.outcome for d in self._decisions(checked) if d.status == "active"]
+        self._require_period(checked)
+        t, outcomes, amounts = self._t, [], []
+        for condition, consequences, plain in self._now:
+            if condition is not None and condition(checked, t) is not True:
+                continue
+            if plain is not None:
+                outcomes.extend(plain)
+                amounts.extend(None for _ in plain)
+                continue
+            fired = _payloads(consequences, checked, t)
+            if fired is not None:
+                outcomes.extend(o.name for _, o, _, _ in consequences)
+                amounts.extend(amount for amount, _ in fired)
+        if len(outcomes) < 2:
+            return outcomes
+        lost = superseded(self.prepared.ranked, outcomes, amounts)
+        return [o for i, o in enumerate(outcomes) if i not in lost]
 
     def decisions(self, entity: str, facts: Mapping[str, Mapping[str, object]],
                   static: Mapping[str, object] | None = None) -> tuple[Decision, ...]:
-        dataset = Dataset(kinds={self.kind: {entity: self.record(entity, facts, static)}})
-        return evaluate(self.plan, dataset, period=self.period).decisions
+        """Every decision about the entity (superseded ones too), in decision order."""
+        return tuple(self._decisions(self.entity(entity, facts, static)))
 
-    def __call__(self, entity: str, facts: Mapping[str, Mapping[str, object]],
-                 static: Mapping[str, object] | None = None) -> list[str]:
-        return [d.outcome for d in self.decisions(entity, facts, static) if d.status == "active"
-                and d.entity_kind == self.kind]
+    def _decisions(self, checked: Entity) -> list[Decision]:
+        if self.period is not None:
+            self._require_period(checked)
+        fired, _ = evaluate_entity(self.prepared, checked, self.period, None)
+        return combine(self.plan.program.combinations, fired)
+
+    def result(self, entity: str, facts: Mapping[str, Mapping[str, object]],
+               static: Mapping[str, object] | None = None):
+        """The decision as an API `Result`: `.decisions`, and `.explain(entity, outcome)` /
+        `.why_not(...)` traced on the row executor over the same facts, with the values the
+        decision computed."""
+        from policydsl.api import Result
+        checked = self.entity(entity, facts, static)
+        if self.period is not None:
+            self._require_period(checked)
+        fired, results = evaluate_entity(self.prepared, checked, self.period, None)
+        run = checked.world()
+        _share_values(self.prepared, checked, run)
+        decisions = sorted(combine(self.plan.program.combinations, fired), key=decision_order)
+        return Result(evaluation=Evaluation(plan=self.plan, run=run, decisions=tuple(decisions),
+                                            results=tuple(results)))
+
+
+def _payloads(consequences, entity: Entity, t: int) -> list[tuple[object, object]] | None:
+    """The amount and value of each consequence of a fired rule; None when one is unknown (G8)."""
+    found = []
+    for _, _, amount_fn, value_fn in consequences:
+        amount = amount_fn(entity, t) if amount_fn else None
+        value = value_fn(entity, t) if value_fn else None
+        if isinstance(amount, Unknown) or isinstance(value, Unknown):
+            return None
+        found.append((amount, value))
+    return found
+
+
+def _applies(rule, plan: Plan, period: Period, as_of: dt.date | None) -> bool:
+    """The document governs the period and is in effect on the day it is evaluated."""
+    return plan.program.policies[rule.policy].applies(period.end, as_of if as_of is not None else period.end)
+
+
+def _floor(rows: Mapping[str, Mapping[int, object]]) -> dict[str, int]:
+    """`evaluate.history_floor` in ordinals: where a running total stops reaching back."""
+    periods = [period_of(pk, t) for pk, by_t in rows.items() for t in by_t]
+    return {kind: ordinal(p) for kind, p in history_floor(Dataset(kinds={"": {"": EntityRecord(
+        id="", static={}, periods=dict.fromkeys(periods))}})).items()}
+
+
+def evaluate_entity(prepared: Prepared, entity: Entity, only: Period | None, as_of: dt.date | None
+                    ) -> tuple[list[Decision], list[RuleResult]]:
+    """The fired decisions (before combination) and the rule results of one entity, at every
+    period it has a record in (or only `only`), as `evaluate.evaluate` makes them."""
+    plan, fired, results = prepared.plan, [], []
+    periods = sorted(period_of(pk, t) for pk in prepared.rules for t in entity.present.get(pk, ()))
+    for period in periods:
+        if (only is not None and period != only) or (as_of is not None and period.end > as_of):
+            continue
+        t = ordinal(period)
+        for compiled in prepared.rules[period.kind]:
+            rule = compiled.rule
+            if not _applies(rule, plan, period, as_of):
+                continue
+            condition = compiled.condition(entity, t) if compiled.condition else True
+            if condition is True:
+                payloads = _payloads(compiled.consequences, entity, t)
+                if payloads is None:  # the unknown amount or value is the rule's result (G8)
+                    condition = next(v for pair in _unknown_payloads(compiled.consequences, entity, t)
+                                     for v in pair if isinstance(v, Unknown))
+                else:
+                    fired.extend(decision_of(rule, outcome, entity.id, period, amount, value)
+                                 for (_, outcome, _, _), (amount, value) in zip(compiled.consequences, payloads))
+            results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity.id, period=period,
+                                      condition=condition))
+    return fired, results
+
+
+def _unknown_payloads(consequences, entity: Entity, t: int):
+    for _, _, amount_fn, value_fn in consequences:
+        yield (amount_fn(entity, t) if amount_fn else None, value_fn(entity, t) if value_fn else None)
+
+
+def _share_values(prepared: Prepared, entity: Entity, run: Run) -> None:
+    """Put the values the decision computed into the run the explanation reads, so that it
+    shows exactly those."""
+    for name, by_period in prepared.stored(entity).items():
+        store = run.store.setdefault((prepared.kind, name), {})
+        for period, value in by_period.items():
+            store.setdefault((entity.id, period), value)
+
+
+def evaluate_single(plan: Plan, dataset: Dataset, *, period: Period | None = None,
+                    entities: Iterable[str] | None = None, as_of: dt.date | None = None,
+                    keep_values: bool = False) -> tuple[Evaluation, dict]:
+    """Every entity of the data set through the single-decision executor (the differential
+    test's third executor): the same decisions and rule results as `evaluate.evaluate`; with
+    `keep_values`, every derived value of every entity at every period it has a record in."""
+    run = Run(plan, dataset, as_of)
+    wanted = set(entities) if entities is not None else None
+    floor = {kind: ordinal(p) for kind, p in history_floor(dataset).items()} if plan.recursive else {}
+    data_periods: dict[str, set[int]] = {"year": set(), "quarter": set()}
+    for p in dataset.periods():
+        data_periods[p.kind].add(ordinal(p))
+    fired: list[Decision] = []
+    results: list[RuleResult] = []
+    values: dict = {}
+    for kind in sorted(plan.program.entities):
+        prepared = prepare(plan, kind)
+        names = [name for k, name in plan.program.values if k == kind]
+        for entity_id, record in sorted(dataset.entities(kind).items()):
+            if wanted is not None and entity_id not in wanted:
+                continue
+            rows: dict[str, dict[int, Mapping]] = {"year": {}, "quarter": {}}
+            for p, row in record.periods.items():
+                rows[p.kind][ordinal(p)] = row
+            entity = Entity(kind, entity_id, rows, rows if record.periods else data_periods, record.static,
+                            floor, as_of, lambda _: run)
+            decided, checked = evaluate_entity(prepared, entity, period, as_of)
+            fired += decided
+            results += checked
+            for name in names if keep_values else ():
+                declared = plan.program.values[(kind, name)].period_kind
+                for pk, ts in entity.present.items():
+                    for t in ts:
+                        if declared is None or declared == pk:
+                            values[(kind, name, entity_id, str(period_of(pk, t)))] = \
+                                prepared.value(name, pk)(entity, t)
+    fired.extend(d for d in document_status(plan.program, dataset.periods(), period, as_of)
+                 if wanted is None or d.entity in wanted)
+    decisions = tuple(sorted(combine(plan.program.combinations, fired), key=decision_order))
+    results.sort(key=lambda r: (r.entity_kind, r.entity, r.period.year, r.period.quarter, r.rule))
+    return Evaluation(plan=plan, run=run, decisions=decisions, results=tuple(results), as_of=as_of), values

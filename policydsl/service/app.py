@@ -164,11 +164,11 @@ def _explain(snapshot: Snapshot, body: dict, question: str) -> tuple[dict, str]:
     outcome = _text(body, "outcome", required=True)
     period = _period(body)
     lang = _text(body, "lang") or "zh"
-    if lang not in render.TEXT:
-        raise BadRequest(f"`lang` must be one of {', '.join(render.TEXT)}", status=422)
+    if lang not in render.LANGUAGES:
+        raise BadRequest(f"`lang` must be one of {', '.join(render.LANGUAGES)}", status=422)
     result = snapshot.policies.evaluate(facts, entities=[entity])
     explanation = (result.why_not if question == "why_not" else result.explain)(entity, outcome, period)
-    answer = render.explanation_json(explanation)
+    answer = render.explanation_json(explanation, lang)
     answer["text"] = render.explanation_text(explanation, lang)
     answer["siblings"] = sibling_outcomes(snapshot, result, explanation)
     return answer, facts_hash

@@ -33,7 +33,7 @@ from policydsl.engine.columnar.lowering import ENTITY, PERIOD, RECORD, ColumnInf
 from policydsl.schema import Dataset, EntitySchema
 from policydsl.values import Period
 
-NUMERIC = frozenset({"integer", "decimal", "money"})  # percents stay on the row executor (support.py)
+NUMERIC = frozenset({"integer", "decimal", "money", "percent"})  # a percent as its ratio (ops)
 MAX_SCALE = 10 ** 12  # a column needing a larger common denominator stays on the row executor
 
 
@@ -70,6 +70,8 @@ def _scaled(values: list) -> tuple[pl.Series, int] | None:
 
 def _column_values(values: list, fact_type, scales: dict[str, int], name: str) -> pl.Series | None:
     if fact_type.name in NUMERIC:
+        if fact_type.name == "percent":
+            values = [None if v is None else v.ratio for v in values]
         scaled = _scaled(values)
         if scaled is None:
             return None  # rules reading it run on the row executor
@@ -79,7 +81,9 @@ def _column_values(values: list, fact_type, scales: dict[str, int], name: str) -
         return pl.Series(values, dtype=pl.Boolean)
     if fact_type.is_enum or fact_type.is_reference or fact_type.name == "text":
         return pl.Series(values, dtype=pl.String)
-    return None  # dates: the row executor reads them
+    if fact_type.name == "date":
+        return pl.Series(values, dtype=pl.Date)
+    return None
 
 
 def tables_from_dataset(dataset: Dataset, schemas: Mapping[str, EntitySchema]) -> dict[str, KindTable]:
@@ -134,6 +138,8 @@ def _direct(frame: pl.DataFrame, schema: EntitySchema) -> bool:
         if name not in frame.columns:
             continue
         dtype = frame.schema[name]
+        if fact.type.name == "percent":
+            return False  # 12.5 means 12.5 %: the row loader converts it to its ratio
         if fact.type.name in NUMERIC and not (dtype.is_integer() or dtype == pl.Null):
             return False
         if fact.type.name == "boolean" and dtype not in (pl.Boolean, pl.Null):

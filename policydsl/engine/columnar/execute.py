@@ -28,16 +28,20 @@ import polars as pl
 
 from policydsl.engine import data as data_stage
 from policydsl.engine.columnar import columns as C
-from policydsl.engine.columnar.lowering import ENTITY, PERIOD, FrameLowering, Inexact, Num, Unsupported
+from policydsl.engine.columnar.dates import Span
+from policydsl.engine.columnar.across import Frames
+from policydsl.engine.columnar.lowering import (
+    ENTITY, PERIOD, FrameLowering, Inexact, Num, Unsupported, apply_steps)
 from policydsl.engine.columnar.support import columnar_support, lookback, rule_expressions
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
 from policydsl.engine.evaluate import Evaluation, RuleResult, evaluate
 from policydsl.engine.plan import Plan
 from policydsl.schema import Dataset
-from policydsl.values import Period, Unknown, normalise_number
+from policydsl.values import Percent, Period, Unknown, normalise_number
 
 PAYLOAD_COLUMNS = {"amount_num": pl.Int64, "amount_den": pl.Int64, "value_num": pl.Int64,
-                   "value_den": pl.Int64, "value_text": pl.String, "value_bool": pl.Boolean}
+                   "value_den": pl.Int64, "value_text": pl.String, "value_bool": pl.Boolean,
+                   "value_date": pl.Date}
 LIGHT_SCHEMA = {"kind": pl.String, ENTITY: pl.String, "@pk": pl.String, PERIOD: pl.Int64,
                 "rule": pl.Int64, "consequence": pl.Int64, "outcome": pl.String, **PAYLOAD_COLUMNS,
                 "superseded_by": pl.String}
@@ -118,8 +122,11 @@ def decision_from_row(plan: Plan, row: Mapping) -> Decision:
     compiled = plan.rules[row["rule"]]
     consequence = compiled.rule.consequences[row["consequence"]]
     period = C.period_of(row[PERIOD], row["@pk"])
+    value = _value(row)
+    if consequence.value is not None and consequence.value.type.name == "percent" and value is not None:
+        value = Percent(value)  # a percent is computed as its ratio
     decision = decision_of(compiled.rule, plan.program.outcomes[consequence.outcome], row[ENTITY], period,
-                           _number(row["amount_num"], row["amount_den"]), _value(row))
+                           _number(row["amount_num"], row["amount_den"]), value)
     if row.get("superseded_by") is not None:
         return attrs.evolve(decision, status="superseded", superseded_by=row["superseded_by"])
     return decision
@@ -136,6 +143,8 @@ def _value(row: Mapping) -> object:
         return _number(row["value_num"], row["value_den"])
     if row["value_text"] is not None:
         return row["value_text"]
+    if row.get("value_date") is not None:
+        return row["value_date"]
     return row["value_bool"]
 
 
@@ -145,12 +154,8 @@ def _dataset_of(plan: Plan, source) -> Dataset:
     return data_stage.dataset_from_mapping(C.rows_of(source), plan.program.entities)
 
 
-def _lower_rules(plan: Plan, indices: list[int], grid: C.Grid, kind: str, fallbacks: dict[str, str]
-                 ) -> tuple[FrameLowering, dict[int, dict[str, pl.Expr]]]:
-    program = plan.program
-    lowering = FrameLowering(program=program, parameters=plan.parameters, tables=plan.tables, kind=kind,
-                             start=grid.start, members_bound=max(grid.entities, 1), columns=grid.columns,
-                             static_column=lambda n: f"s:{n}", fact_column=lambda n: f"f:{n}")
+def _lower_rules(plan: Plan, indices: list[int], lowering: FrameLowering, fallbacks: dict[str, str]
+                 ) -> dict[int, dict[str, pl.Expr]]:
     outputs: dict[int, dict[str, pl.Expr]] = {}
     for index in indices:
         rule = plan.rules[index].rule
@@ -178,10 +183,12 @@ def _lower_rules(plan: Plan, indices: list[int], grid: C.Grid, kind: str, fallba
                     columns[f"r{index}c{position}value_den"] = _den(value)
                 elif source.type.name == "boolean":
                     columns[f"r{index}c{position}value_bool"] = value.expr
+                elif source.type.name == "date":
+                    columns[f"r{index}c{position}value_date"] = value.expr
                 else:
                     columns[f"r{index}c{position}value_text"] = value.expr
         outputs[index] = columns
-    return lowering, outputs
+    return outputs
 
 
 def _den(value: Num) -> pl.Expr:
@@ -192,9 +199,7 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
                outputs: dict[int, dict[str, pl.Expr]], period: Period | None, wanted: set[str] | None,
                as_of: dt.date | None, conditions: list, light_parts: list[pl.DataFrame],
                keep: list | None = None) -> None:
-    frame = grid.frame.lazy()
-    for step in lowering.steps:
-        frame = frame.with_columns(step)
+    frame = apply_steps(grid.frame.lazy(), lowering.steps)
     rule_columns = [expr.alias(name) for columns in outputs.values() for name, expr in columns.items()]
     frame = frame.with_columns(rule_columns).filter(pl.col(C.EVALUATED))
     if period is not None:
@@ -260,15 +265,17 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     kept_values: list | None = [] if keep_values else None
     found = {C.period_of(t, pk) for table in tables.values()
              for pk, t in table.rows.select("@pk", PERIOD).unique().iter_rows()}
+    # one depth for every frame: a frame joins another's rows at the same periods (`across`)
+    depth = max((lookback(e, program) for indices in frames.values() for i in indices
+                 for e in rule_expressions(plan.rules[i].rule)), default=0)
+    periods = {pk: sorted(C.period_index(p) for p in found if p.kind == pk) for pk in ("year", "quarter")}
+    lowerings = Frames(plan, tables, periods, depth, as_of)
     for (kind, pk), indices in frames.items():
-        if kind not in tables:
+        made = lowerings.get(kind, pk)
+        if made is None:
             continue
-        depth = max((lookback(e, program) for i in indices for e in rule_expressions(plan.rules[i].rule)), default=0)
-        grid = C.grid(tables[kind], schemas[kind], pk, depth,
-                      sorted(C.period_index(p) for p in found if p.kind == pk))
-        if grid is None:
-            continue
-        lowering, outputs = _lower_rules(plan, indices, grid, kind, fallbacks)
+        grid, lowering = made
+        outputs = _lower_rules(plan, indices, lowering, fallbacks)
         if outputs:
             _run_frame(plan, kind, pk, indices, grid, lowering, outputs, period, wanted, as_of, conditions,
                        light_parts, kept_values)
@@ -295,6 +302,8 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
 def _value_columns(lowering: FrameLowering) -> list[str]:
     names = []
     for value in lowering.derived.values():
+        if isinstance(value, Span):
+            continue  # durations are constants: the row executor's values stand
         if isinstance(value, Num):
             names.append(value.num.meta.output_name())
             if not value.static:
@@ -309,6 +318,9 @@ def _values(program, kept: list) -> dict[tuple[str, str, str, Period], object]:
     found = {}
     for kind, pk, table, derived in kept:
         for name, value in derived.items():
+            if isinstance(value, Span):
+                continue
+            percent = program.values[(kind, name)].type.name == "percent"
             column = (value.num if isinstance(value, Num) else value.expr).meta.output_name()
             dens = (table[value.den.meta.output_name()].to_list() if isinstance(value, Num) and not value.static
                     else None)
@@ -316,6 +328,8 @@ def _values(program, kept: list) -> dict[tuple[str, str, str, Period], object]:
                 if isinstance(value, Num):
                     den = dens[row] if dens is not None else value.den
                     item = Unknown() if item is None or den is None else _number(item, den)
+                    if percent and not isinstance(item, Unknown):
+                        item = Percent(item)
                 elif item is None:
                     item = Unknown()
                 found[(kind, name, entity, C.period_of(at, pk))] = item

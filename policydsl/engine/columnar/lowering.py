@@ -26,6 +26,7 @@ Meanings follow `engine/ops.py` exactly:
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Mapping
 from fractions import Fraction
@@ -33,7 +34,10 @@ from fractions import Fraction
 import attrs
 import polars as pl
 
+from policydsl.engine.columnar import dates
+from policydsl.engine.columnar.dates import Span
 from policydsl.language import ir
+from policydsl.values import Duration, Percent
 
 LIMIT = 2 ** 62  # headroom under Int64's 2**63: a product is checked before it is formed
 
@@ -76,7 +80,27 @@ class ColumnInfo:
     numeric: bool = False
 
 
-Lowered = Num | Plain
+Lowered = Num | Plain | Span
+
+
+@attrs.frozen
+class Join:
+    """A step that brings columns of another frame (`across`): a left join keeping every row."""
+
+    right: pl.LazyFrame
+    left_on: tuple[str, ...]
+    right_on: tuple[str, ...]
+
+
+def apply_steps(frame: pl.LazyFrame, steps: list) -> pl.LazyFrame:
+    """The frame with the lowered columns added in order (columns, and joins from other frames)."""
+    for step in steps:
+        if isinstance(step, Join):
+            frame = frame.join(step.right, left_on=list(step.left_on), right_on=list(step.right_on), how="left",
+                               maintain_order="left")
+        else:
+            frame = frame.with_columns(step)
+    return frame
 
 
 def _checked(*bounds: int) -> None:
@@ -88,6 +112,12 @@ def _checked(*bounds: int) -> None:
 def constant(value: object) -> Lowered:
     if isinstance(value, bool) or isinstance(value, str):
         return Plain(pl.lit(value))
+    if isinstance(value, dt.date):
+        return Plain(pl.lit(value, dtype=pl.Date))
+    if isinstance(value, Duration):
+        return dates.duration(value)
+    if isinstance(value, Percent):  # a percent is its ratio in every operator (ops, docs/units.md)
+        value = value.ratio
     if isinstance(value, int):
         _checked(abs(value))
         return Num(pl.lit(value, dtype=pl.Int64), 1, abs(value))
@@ -151,12 +181,16 @@ def _divide(left: Num, right: Num) -> Num:
     den = ld * rn
     # keep the denominator positive, so that comparisons may cross-multiply
     negative = den < 0
-    num = pl.when(den == 0).then(None).when(negative).then(-num).otherwise(num)
-    den = pl.when(den == 0).then(None).when(negative).then(-den).otherwise(den)
+    # unknown when either side is (a static denominator leaves the numerator known alone) or /0
+    undefined = num.is_null() | den.is_null() | (den == 0)
+    num = pl.when(undefined).then(None).when(negative).then(-num).otherwise(num)
+    den = pl.when(undefined).then(None).when(negative).then(-den).otherwise(den)
     return Num(num, den, left.bound * right.den_bound, left.den_bound * right.bound)
 
 
 def compare(op: str, left: Lowered, right: Lowered) -> pl.Expr:
+    if isinstance(left, Span) or isinstance(right, Span):
+        raise Unsupported("a comparison of durations")
     if isinstance(left, Num) != isinstance(right, Num):
         raise Unsupported("a comparison of a number with a non-number")
     if isinstance(left, Num):
@@ -187,6 +221,9 @@ def choose(condition: pl.Expr, then: Lowered, otherwise: Lowered) -> Lowered:
     if isinstance(then, Plain) and isinstance(otherwise, Plain):
         return Plain(pl.when(condition.is_null()).then(None).when(condition).then(then.expr)
                      .otherwise(otherwise.expr))
+    if isinstance(then, Span) and isinstance(otherwise, Span):
+        pick = lambda x, y: pl.when(condition.is_null()).then(None).when(condition).then(x).otherwise(y)  # noqa: E731
+        return Span(pick(then.months, otherwise.months), pick(then.days, otherwise.days))
     raise Unsupported("branches of different kinds")
 
 
@@ -208,6 +245,8 @@ def coalesce(first: Lowered, fallback: Lowered) -> Lowered:
 def known(value: Lowered) -> pl.Expr:
     if isinstance(value, Num) and not value.static:
         return value.num.is_not_null() & value.den.is_not_null()
+    if isinstance(value, Span):
+        return value.months.is_not_null() & value.days.is_not_null()
     return (value.num if isinstance(value, Num) else value.expr).is_not_null()
 
 
@@ -221,6 +260,8 @@ def shift(value: Lowered, n: int, start: int) -> Lowered:
 
     if isinstance(value, Num):
         return Num(back(value.num), value.den if value.static else back(value.den), value.bound, value.den_bound)
+    if isinstance(value, Span):
+        return Span(back(value.months), back(value.days))
     return Plain(back(value.expr))
 
 
@@ -268,6 +309,9 @@ def aggregate(function: str, operand: Lowered, group: str | None, where: pl.Expr
     if function == "group_count":
         counted = (taking_part & operand.expr.fill_null(False)).cast(pl.Int64)
         return Num(per_group(counted.sum()), 1, members_bound)
+    if isinstance(operand, Plain) and function in ("group_min", "group_max"):  # dates
+        values = pl.when(taking_part).then(operand.expr)
+        return Plain(per_group(values.min() if function == "group_min" else values.max()))
     if not isinstance(operand, Num) or not operand.static:
         raise Unsupported(f"`{function}` over per-row denominators")
     present = taking_part & operand.num.is_not_null()
@@ -293,6 +337,29 @@ def aggregate(function: str, operand: Lowered, group: str | None, where: pl.Expr
     return Num(extreme, operand.den, operand.bound)
 
 
+def extreme_of(function: str, parts: list[Num]) -> Num:
+    """min or max of values with per-row denominators: compared by cross-multiplying, pairwise."""
+    known_all = pl.all_horizontal([known(p) for p in parts])
+    best = parts[0]
+    for part in parts[1:]:
+        (bn, bd), (pn, pd) = as_pair(best), as_pair(part)
+        _checked(best.bound * part.den_bound, part.bound * best.den_bound)
+        keep = bn * pd <= pn * bd if function == "min" else bn * pd >= pn * bd
+        best = Num(pl.when(keep).then(bn).otherwise(pn), pl.when(keep).then(bd).otherwise(pd),
+                   max(best.bound, part.bound), max(best.den_bound, part.den_bound))
+    return Num(pl.when(known_all).then(best.num), pl.when(known_all).then(as_pair(best)[1]), best.bound,
+               best.den_bound)
+
+
+def round_half_away(value: Num, places: int) -> Num:
+    """ops.round_half_away_from_zero: |v| * 10**places + 1/2, floored, with v's sign; exact."""
+    scale = 10 ** places
+    num, den = as_pair(value)
+    _checked(2 * value.bound * scale + value.den_bound, 2 * value.den_bound)
+    whole = (num.abs() * (2 * scale) + den) // (den * 2)
+    return Num(pl.when(num < 0).then(-whole).otherwise(whole), scale, value.bound * scale + 1)
+
+
 def member_of(value: Lowered, options: list[Lowered], negated: bool) -> pl.Expr:
     """x in {a, b}: Kleene OR of the equalities (ops.member)."""
     found = None
@@ -313,8 +380,11 @@ class FrameLowering:
     def __init__(self, *, program: ir.Program, parameters: Mapping[str, object],
                  tables: Mapping[str, Mapping], kind: str, start: int, members_bound: int,
                  columns: Mapping[str, ColumnInfo], static_column: Callable[[str], str],
-                 fact_column: Callable[[str], str]):
+                 fact_column: Callable[[str], str], period_kind: str = "year", as_of: dt.date | None = None,
+                 frames=None):
         self.program, self.parameters, self.tables = program, parameters, tables
+        self.period_kind, self.as_of = period_kind, as_of
+        self.frames = frames  # across.Frames: the other kinds' frames, for `ref` and member aggregates
         self.kind, self.start, self.members_bound = kind, start, members_bound
         self.columns = columns
         self.static_column, self.fact_column = static_column, fact_column
@@ -322,6 +392,9 @@ class FrameLowering:
         self.derived: dict[str, Lowered] = {}
 
     def materialise(self, name: str, value: Lowered) -> Lowered:
+        if isinstance(value, Span):
+            self.steps += [value.months.alias(name + "/months"), value.days.alias(name + "/days")]
+            return Span(pl.col(name + "/months"), pl.col(name + "/days"))
         if isinstance(value, Plain):
             self.steps.append(value.expr.alias(name))
             return Plain(pl.col(name))
@@ -350,6 +423,10 @@ class FrameLowering:
                     value = self.lower(self.program.values[(self.kind, name)].expr)
                     self.derived[name] = self.materialise(f"v:{name}", value)
                 return self.derived[name]
+            case ir.Builtin(name=name):
+                return Plain(self.builtin(name))
+            case ir.Arith(op=op, operands=operands, type=result) if result.name in ("date", "duration"):
+                return self.calendar(op, [self.lower(o) for o in operands])
             case ir.Arith(op=op, operands=operands):
                 parts = [self.number(o) for o in operands]
                 return arith(op, *parts)
@@ -374,8 +451,23 @@ class FrameLowering:
             case ir.Scalar(function="abs", operands=(operand,)):
                 value = self.number(operand)
                 return Num(value.num.abs(), value.den, value.bound, value.den_bound)
+            case ir.Scalar(function="as_percent", operands=(operand,)):
+                return self.number(operand)  # a ratio declared a percent: the same number
+            case ir.Scalar(function="round", operands=operands):
+                places = operands[1].value if len(operands) > 1 else 0
+                # a percent rounds as shown: round(12.345%, 1) is 12.3%, the ratio to places + 2
+                shown = 2 if operands[0].type.name == "percent" else 0
+                return round_half_away(self.number(operands[0]), places + shown)
+            case ir.Scalar(function=("min" | "max") as function, operands=operands) \
+                    if operands[0].type.name == "date":
+                parts = [self.plain(o) for o in operands]
+                pick = pl.min_horizontal if function == "min" else pl.max_horizontal
+                return Plain(pl.when(pl.all_horizontal([p.is_not_null() for p in parts])).then(pick(parts)))
             case ir.Scalar(function=("min" | "max") as function, operands=operands):
-                parts = common([self.number(o) for o in operands])
+                parts = [self.number(o) for o in operands]
+                if not all(p.static for p in parts):
+                    return extreme_of(function, parts)
+                parts = common(parts)
                 known_all = pl.all_horizontal([p.num.is_not_null() for p in parts])
                 pick = pl.min_horizontal if function == "min" else pl.max_horizontal
                 return Num(pl.when(known_all).then(pick([p.num for p in parts])), parts[0].den,
@@ -384,6 +476,9 @@ class FrameLowering:
                 return self.lookup(self.tables[table], self.lower(key))
             case ir.History():
                 return self.history(expr)
+            case ir.Via() | ir.Members() if self.frames is not None:
+                from policydsl.engine.columnar import across
+                return across.via(self, expr) if isinstance(expr, ir.Via) else across.members(self, expr)
             case ir.Aggregate():
                 return self.aggregate(expr)
         raise Unsupported(f"{type(expr).__name__} has no columnar form")
@@ -393,6 +488,32 @@ class FrameLowering:
         if not isinstance(value, Num):
             raise Unsupported("a number expected")
         return value
+
+    def plain(self, expr: ir.Expr) -> pl.Expr:
+        value = self.lower(expr)
+        if not isinstance(value, Plain):
+            raise Unsupported("a date, text or condition expected")
+        return value.expr
+
+    def builtin(self, name: str) -> pl.Expr:
+        period = pl.col(PERIOD)
+        if name == "period_start":
+            return dates.period_start(self.period_kind, period)
+        if name == "period_end":
+            return dates.period_end(self.period_kind, period)
+        if name == "evaluation_date":
+            return dates.evaluation_date(self.period_kind, period, self.as_of)
+        raise Unsupported(f"`{name}`")
+
+    def calendar(self, op: str, parts: list[Lowered]) -> Lowered:
+        """Dates moved by durations, and durations added (the checker admits nothing else)."""
+        if all(isinstance(p, Span) for p in parts):
+            return dates.span_arith(op, *parts)
+        if len(parts) == 2 and isinstance(parts[0], Plain) and isinstance(parts[1], Span):
+            return Plain(dates.add_duration(parts[0].expr, parts[1], 1 if op == "+" else -1))
+        if op == "+" and len(parts) == 2 and isinstance(parts[0], Span) and isinstance(parts[1], Plain):
+            return Plain(dates.add_duration(parts[1].expr, parts[0]))
+        raise Unsupported(f"`{op}` over dates and durations")
 
     def boolean(self, expr: ir.Expr) -> pl.Expr:
         value = self.lower(expr)

@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from policydsl.engine.plan import Plan
 from policydsl.language import ir
 
-# percent values are `values.Percent` objects with their own operator meanings (docs/units.md):
-# they stay on the row executor until the lowering models them
-COLUMNAR_TYPES = frozenset({"integer", "decimal", "money", "boolean", "text"})
+# a percent is lowered as its ratio (the meaning ops gives it), a date as a Polars Date, a
+# duration as months and days (`dates`)
+COLUMNAR_TYPES = frozenset({"integer", "decimal", "money", "percent", "boolean", "text", "date", "duration"})
 
 
 def _type_ok(t) -> bool:
@@ -30,29 +30,32 @@ def _type_ok(t) -> bool:
 
 def unsupported(expr: ir.Expr, kind: str, program: ir.Program, recursive: frozenset,
                 seen: dict[tuple[str, str], str | None]) -> str | None:
-    """The first construct of `expr` that has no columnar form, as a reason; None if all have."""
-    for node in ir.walk(expr):
-        reason = _node_reason(node, kind, program, recursive, seen)
+    """The first construct of `expr` that has no columnar form, as a reason; None if all have.
+    The inner expression of `ref.x` is read in the referenced kind, a member aggregate's operand
+    and filter in the member kind."""
+    pending = [(expr, kind)]
+    while pending:
+        node, in_kind = pending.pop()
+        reason = _node_reason(node, in_kind, program, recursive, seen)
         if reason:
             return reason
+        match node:
+            case ir.Via(ref=ref, kind=target, inner=inner):
+                pending += [(inner, target), (ref, in_kind)]
+            case ir.Members(kind=member_kind):
+                pending += [(child, member_kind) for child in reversed(ir.children(node))]
+            case _:
+                pending += [(child, in_kind) for child in reversed(ir.children(node))]
     return None
 
 
 def _node_reason(node: ir.Expr, kind: str, program: ir.Program, recursive: frozenset,
                  seen: dict[tuple[str, str], str | None]) -> str | None:
     if not isinstance(node, ir.Logic) and not _type_ok(node.type):
-        return f"a {node.type} expression (dates, durations and percents run on the row executor)"
+        return f"a {node.type} expression"
     match node:
-        case ir.Builtin(name=name):
-            return f"`{name}` (a date)"
-        case ir.Via():
-            return "a reference to another entity (`ref`)"
-        case ir.Members(kind=member_kind):
-            return f"an aggregate over the {member_kind} members of another kind"
         case ir.Fact(entity=fact_kind) if fact_kind != kind:
             return f"a fact of another kind ({fact_kind})"
-        case ir.Scalar(function="round"):
-            return "`round`"
         case ir.Derived(entity=value_kind, name=name):
             key = (value_kind, name)
             if key in recursive:

@@ -209,24 +209,29 @@ function valueText(node) {
   return String(node.value);
 }
 
-// Operators of the policy language in Chinese (quoted text left alone), as `explain --lang zh` does.
-const ZH_OPERATORS = [[/ and /g, " 且 "], [/ or /g, " 或 "], [/\bnot /g, "非 "], [/>=/g, "≥"], [/<=/g, "≤"], [/!=/g, "≠"]];
-function codeText(text) {
-  if (state.lang !== "zh") return text;
-  return text.split(/("[^"]*")/).map((part, n) =>
-    n % 2 ? part : ZH_OPERATORS.reduce((s, [pattern, zh]) => s.replace(pattern, zh), part)).join("");
+// A node as the explanation's renderer reads it in the chosen language (the server's message
+// catalogue): Chinese shows names by their labels and expressions in words, with the identifier
+// beside a labelled name; English shows the policy's own text with the label beside it.
+const NAMED = new Set(["fact", "value", "parameter"]);
+function nodeName(node) {
+  if (state.lang === "zh" && NAMED.has(node.kind) && node.label) return [node.label, node.text];
+  if (NAMED.has(node.kind)) return [node.text, node.label];
+  return [state.lang === "zh" ? node.reading ?? node.text : node.text, null];
 }
 
 function traceItem(node) {
   if (node.kind === "const") return null;
   const mark = node.value === true ? "✓ " : node.value === false ? "✗ " : "";
   const where = node.kind === "fact" ? (node.period ? ` [${node.period}]` : ` [${t("static")}]`) : "";
+  const [name, aside] = nodeName(node);
   const line = el("div", {class: `node ${node.kind}`},
-    el("span", {class: "mark"}, mark), el("code", {}, codeText(node.text)), where, " = ", el("b", {}, valueText(node)),
-    node.label ? el("span", {class: "label"}, ` ${node.label}`) : null,
+    el("span", {class: "mark"}, mark), el("code", {}, name), where, " = ", el("b", {}, valueText(node)),
+    aside ? el("span", {class: "label"}, ` ${aside}`) : null,
     // a derived value's arithmetic is shown once, on its definition below it
     node.arithmetic && node.kind !== "value" ? el("div", {class: "arithmetic"}, node.arithmetic) : null,
-    ...(node.detail ?? []).map((d) => el("div", {class: "detail"}, d)),
+    ...(node.detail ?? []).map((d) => el("div", {class: "detail"}, d.text ?? d)),
+    ...(node.members?.excluded ?? []).slice(0, 20).map((m) =>
+      el("div", {class: "detail"}, `✗ ${m.entity}: ${m.why.join(state.lang === "zh" ? "；" : "; ")}`)),
     node.missing ? el("div", {class: "detail"}, `${t("missing")}: ${node.missing.join(", ")}`) : null);
   const children = (node.children ?? []).map(traceItem).filter(Boolean);
   return el("li", {}, line, children.length ? el("ul", {}, children) : null);
@@ -257,7 +262,9 @@ function showExplanation(e, question) {
   }
   if (e.facts?.length) {
     body.push(el("h3", {}, t("facts")), el("table", {class: "facts"}, el("tbody", {}, e.facts.map((f) =>
-      el("tr", {}, el("td", {}, f.entity), el("td", {class: "code"}, f.fact), el("td", {}, f.period ?? t("static")),
+      el("tr", {}, el("td", {}, f.entity),
+         el("td", {class: "code", title: f.fact}, state.lang === "zh" && f.label ? f.label : f.fact),
+         el("td", {}, f.period ?? t("static")),
          el("td", {class: "number"}, f.value === null ? `(${t("missing")})` : String(f.value)))))));
   }
   $("detail-body").replaceChildren(...body);
@@ -291,7 +298,7 @@ function picture(e) {
   function node(n, depth) {
     const kids = (n.children ?? []).filter((c) => c.kind !== "const").map((c) => () => node(c, depth + 1));
     const where = n.kind === "fact" && n.period ? ` [${n.period}]` : "";
-    return place(`${n.text}${where}`, n.arithmetic ?? `= ${valueText(n)}`, n.kind, depth, kids);
+    return place(`${nodeName(n)[0]}${where}`, n.arithmetic ?? `= ${valueText(n)}`, n.kind, depth, kids);
   }
   place(e.label ?? e.outcome, statusName(e.status), "outcome", 0, e.rules.map((r) => () =>
     place(`${r.rule} ${r.cite}`, r.fired ? t("holds") : t("fails"), "rule", 1,

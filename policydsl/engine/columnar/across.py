@@ -1,0 +1,181 @@
+"""Columnar stage, lowering across entity kinds: `ref` reads and member aggregates as joins.
+
+In: a frame's `FrameLowering` and an `ir.Via` or `ir.Members`; out: the lowered value in that
+frame, with the join steps that bring it there. `Frames` holds one lowering per (entity kind,
+period kind), built on demand on the dense grid of that kind (`columns.grid`), all grids over the
+same periods, so that a row of one frame meets the row of another at the same period.
+
+- `zone.x` (`ir.Via`): `x` is lowered in the zone frame, then joined on (reference id, period);
+  an unknown reference or an id no zone has gives no row: unknown (`plan._via`).
+- `count(enterprise via zone where c)`, `sum/mean/min/max(x over K …)`, `any/all(c over K …)`
+  (`ir.Members`): the chain of static references is followed once, as a join of the kinds'
+  static attributes (a missing or dangling reference leads nowhere); the operand and the filter
+  are lowered in the member frame; the members that take part in a period (`@eval`: a record in
+  it, or static attributes only) are grouped by (entity reached, period) once, and the counts
+  joined back. G8 as `members.fold` gives it: a member whose filter or operand is unknown is left
+  out of count/sum/mean/min/max; with none counted, count and sum are 0 unless one was left out
+  (then sum is unknown), mean/min/max unknown; any/all decide on one member that decides them,
+  else are unknown when one was left out, else false/true.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import polars as pl
+
+from policydsl.engine.columnar import columns as C
+from policydsl.engine.columnar.dates import Span
+from policydsl.engine.columnar.lowering import (
+    ENTITY, PERIOD, FrameLowering, Join, Lowered, Num, Plain, Unsupported, _checked, apply_steps)
+from policydsl.engine.plan import Plan
+from policydsl.language import ir
+
+
+class Frames:
+    """One `FrameLowering` per (kind, period kind), each on its kind's grid, made when first asked."""
+
+    def __init__(self, plan: Plan, tables: Mapping[str, C.KindTable], periods: Mapping[str, list[int]],
+                 depth: int, as_of: dt.date | None):
+        self.plan, self.tables, self.periods, self.depth, self.as_of = plan, tables, periods, depth, as_of
+        self._made: dict[tuple[str, str], tuple[C.Grid, FrameLowering] | None] = {}
+
+    def get(self, kind: str, period_kind: str) -> tuple[C.Grid, FrameLowering] | None:
+        key = (kind, period_kind)
+        if key not in self._made:
+            self._made[key] = self._make(kind, period_kind)
+        return self._made[key]
+
+    def _make(self, kind: str, period_kind: str) -> tuple[C.Grid, FrameLowering] | None:
+        table = self.tables.get(kind)
+        if table is None:
+            return None
+        grid = C.grid(table, self.plan.program.entities[kind], period_kind, self.depth,
+                      self.periods.get(period_kind, []))
+        if grid is None:
+            return None
+        lowering = FrameLowering(program=self.plan.program, parameters=self.plan.parameters,
+                                 tables=self.plan.tables, kind=kind, start=grid.start,
+                                 members_bound=max(grid.entities, 1), columns=grid.columns,
+                                 static_column=lambda n: f"s:{n}", fact_column=lambda n: f"f:{n}",
+                                 period_kind=period_kind, as_of=self.as_of, frames=self)
+        return grid, lowering
+
+    def other(self, kind: str, period_kind: str) -> tuple[C.Grid, FrameLowering]:
+        found = self.get(kind, period_kind)
+        if found is None:
+            raise Unsupported(f"no {period_kind}ly rows of {kind} to read")
+        return found
+
+    def lazy(self, kind: str, period_kind: str) -> pl.LazyFrame:
+        """The frame with every column lowered so far (a snapshot: later steps are not in it)."""
+        grid, lowering = self.other(kind, period_kind)
+        return apply_steps(grid.frame.lazy(), list(lowering.steps))
+
+    def statics(self, kind: str) -> pl.DataFrame:
+        return self.tables[kind].statics if kind in self.tables else pl.DataFrame({ENTITY: []}, schema={ENTITY: pl.String})
+
+
+def _names(value: Lowered) -> list[str]:
+    if isinstance(value, Num):
+        return [value.num.meta.output_name()] + ([] if value.static else [value.den.meta.output_name()])
+    if isinstance(value, Span):
+        return [value.months.meta.output_name(), value.days.meta.output_name()]
+    return [value.expr.meta.output_name()]
+
+
+def _renamed(value: Lowered, prefix: str) -> Lowered:
+    """The same value read from the joined columns (`prefix` + its column names)."""
+    def col(expr: pl.Expr) -> pl.Expr:
+        return pl.col(prefix + expr.meta.output_name())
+    if isinstance(value, Num):
+        return Num(col(value.num), value.den if value.static else col(value.den), value.bound, value.den_bound)
+    if isinstance(value, Span):
+        return Span(col(value.months), col(value.days))
+    return Plain(col(value.expr))
+
+
+def via(lowering: FrameLowering, expr: ir.Via) -> Lowered:
+    """`ref.inner`: the inner value of the referenced entity at the same period, joined by id."""
+    frames = lowering.frames
+    _grid, target = frames.other(expr.kind, lowering.period_kind)
+    inner = target.materialise(f"x:{id(expr)}", target.lower(expr.inner))
+    names = _names(inner)
+    prefix = f"j{id(expr)}:"
+    key = lowering.materialise(f"k:{id(expr)}", Plain(lowering.plain(expr.ref))).expr.meta.output_name()
+    right = frames.lazy(expr.kind, lowering.period_kind).select(
+        pl.col(ENTITY).alias(prefix + "@id"), pl.col(PERIOD).alias(prefix + "@t"),
+        *[pl.col(n).alias(prefix + n) for n in names])
+    lowering.steps.append(Join(right=right, left_on=(key, PERIOD), right_on=(prefix + "@id", prefix + "@t")))
+    return _renamed(inner, prefix)
+
+
+def ancestors(frames: Frames, path: tuple[tuple[str, str], ...]) -> pl.LazyFrame:
+    """member id (`@m`) -> the entity its chain of static references leads to (`@a`)."""
+    found = None
+    for hop_kind, attribute in path:
+        statics = frames.statics(hop_kind)
+        if attribute not in statics.columns:
+            return pl.LazyFrame(schema={"@m": pl.String, "@a": pl.String})
+        step = statics.lazy().select(pl.col(ENTITY).alias("@at"), pl.col(attribute).cast(pl.String).alias("@next")) \
+            .drop_nulls("@next")
+        if found is None:
+            found = step.select(pl.col("@at").alias("@m"), pl.col("@next").alias("@a"))
+        else:  # the hop's entity must exist and hold the attribute: an inner join
+            found = found.join(step, left_on="@a", right_on="@at", how="inner").select("@m", pl.col("@next").alias("@a"))
+    return found
+
+
+def members(lowering: FrameLowering, expr: ir.Members) -> Lowered:
+    frames = lowering.frames
+    grid, member = frames.other(expr.kind, lowering.period_kind)
+    tag = f"m{id(expr)}"
+    where = member.materialise(f"{tag}:where", Plain(member.boolean(expr.where))).expr \
+        if expr.where is not None else pl.lit(True)
+    operand = member.materialise(f"{tag}:operand", member.lower(expr.operand)) if expr.operand is not None else None
+    function = expr.function
+    if isinstance(operand, Span) or (function in ("sum", "mean", "min", "max") and isinstance(operand, Num)
+                                      and not operand.static):
+        raise Unsupported(f"`{function}` over per-row denominators or durations")
+    present = pl.lit(True) if operand is None else (
+        operand.num.is_not_null() if isinstance(operand, Num) else operand.expr.is_not_null())
+    counted = where.fill_null(False) & present
+    left_out = where.is_null() | (where.fill_null(False) & ~present)
+    aggregates = [counted.sum().alias(f"{tag}:n"), left_out.sum().alias(f"{tag}:left")]
+    if function in ("sum", "mean", "min", "max"):
+        values = pl.when(counted).then(operand.num if isinstance(operand, Num) else operand.expr)
+        total = {"sum": values.sum(), "mean": values.sum(), "min": values.min(), "max": values.max()}[function]
+        aggregates.append(total.alias(f"{tag}:value"))
+    elif function in ("any", "all"):
+        decisive = function == "any"
+        hit = counted & (operand.expr if decisive else ~operand.expr)
+        aggregates.append(hit.any().alias(f"{tag}:value"))
+    grouped = (frames.lazy(expr.kind, lowering.period_kind).filter(pl.col(C.EVALUATED))
+               .join(ancestors(frames, expr.path), left_on=ENTITY, right_on="@m", how="inner")
+               .group_by("@a", PERIOD).agg(aggregates)
+               .select(pl.col("@a").alias(f"{tag}:@a"), pl.col(PERIOD).alias(f"{tag}:@t"), pl.all().exclude("@a", PERIOD)))
+    lowering.steps.append(Join(right=grouped, left_on=(ENTITY, PERIOD), right_on=(f"{tag}:@a", f"{tag}:@t")))
+    n = pl.col(f"{tag}:n").fill_null(0).cast(pl.Int64)
+    left = pl.col(f"{tag}:left").fill_null(0)
+    value = pl.col(f"{tag}:value") if function not in ("count",) else None
+    bound = max(grid.entities, 1)
+    if function == "count":
+        result: Lowered = Num(n, 1, bound)
+    elif function in ("any", "all"):
+        decisive = function == "any"
+        result = Plain(pl.when(value.fill_null(False)).then(pl.lit(decisive)).when(left > 0).then(None)
+                       .otherwise(pl.lit(not decisive)))
+    elif function == "sum":
+        _checked(operand.bound * bound)
+        result = Num(pl.when(n > 0).then(value).when(left > 0).then(None).otherwise(0), operand.den,
+                     operand.bound * bound)
+    elif function == "mean":
+        _checked(operand.bound * bound, operand.den * bound)
+        result = Num(pl.when(n > 0).then(value), pl.when(n > 0).then(n * operand.den), operand.bound * bound,
+                     operand.den * bound)
+    elif isinstance(operand, Num):
+        result = Num(pl.when(n > 0).then(value), operand.den, operand.bound)
+    else:  # min, max of dates
+        result = Plain(pl.when(n > 0).then(value))
+    return lowering.materialise(f"{tag}:result", result)

@@ -1,0 +1,301 @@
+"""The single-decision executor's compile step: a plan's expressions for one entity at a time.
+
+In: a `Plan` and an entity kind. Out: `Prepared` — the kind's rules in decision order, each
+condition and payload compiled once into a closure `(entity, t) -> value`, where `entity` is an
+`Entity` (one entity's rows by ordinal period, its static attributes and the values computed so
+far) and `t` an ordinal period (a year is its number, a quarter `year * 4 + quarter - 1`), so a
+history walk steps back by `t - 1` without making `Period` objects, and a call builds no `Run`,
+no trace and no `Decision` unless asked.
+
+One meaning: operators come from `ops` (`comparator`, `logic_and`, `arith`, ...), history walks
+from `semantics.walk_back`, combinations from `combine.superseded` — the functions the row
+executor and the explainer use. What reads other entities (group aggregates, `ref`, aggregates
+across kinds) runs the plan's own closure for that node on a `Run` of the entity's world
+(`Entity.world`, built only when such a node is read), so every construct of the language runs
+here and means what it means on the row executor; the differential test compares the two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from functools import partial
+
+import attrs
+
+from policydsl.engine import ops
+from policydsl.engine.combine import combination_ranks
+from policydsl.engine.plan import Plan, child_node, condition_node, field_part, payload_fields, payload_node, value_node
+from policydsl.engine.semantics import walk_back
+from policydsl.language import ir
+from policydsl.values import MissingFact, Period, Unknown
+
+Fast = Callable[["Entity", int], object]
+_NOT_YET = object()
+
+
+def ordinal(period: Period) -> int:
+    """A period as an integer that steps back by 1: 2019 -> 2019, 2019-Q3 -> 2019 * 4 + 2."""
+    return period.year * 4 + period.quarter - 1 if period.quarter else period.year
+
+
+def period_of(kind: str, t: int) -> Period:
+    return Period(t // 4, t % 4 + 1) if kind == "quarter" else Period(t)
+
+
+class Entity:
+    """One entity under evaluation: its rows by period kind and ordinal, the periods it has a
+    record in, its static attributes, the values computed so far, and (on demand) its world."""
+
+    __slots__ = ("kind", "id", "rows", "present", "static", "store", "floor", "as_of", "_world", "_make_world")
+
+    def __init__(self, kind: str, entity: str, rows: Mapping[str, Mapping[int, Mapping[str, object]]],
+                 present: Mapping[str, object], static: Mapping[str, object], floor: Mapping[str, int],
+                 as_of: dt.date | None, make_world: Callable[[Entity], object]):
+        self.kind, self.id, self.rows, self.present, self.static = kind, entity, rows, present, static
+        self.floor, self.as_of = floor, as_of
+        self.store: dict[int, object] = {}
+        self._world = None
+        self._make_world = make_world
+
+    def world(self):
+        """The `Run` the plan's closures read other entities from (built once, when first needed)."""
+        if self._world is None:
+            self._world = self._make_world(self)
+        return self._world
+
+    def earliest(self, kind: str) -> int | None:
+        present = self.present.get(kind)
+        return min(present) if present else None
+
+
+@attrs.frozen(kw_only=True)
+class FastRule:
+    rule: ir.Rule
+    condition: Fast | None
+    consequences: tuple[tuple[ir.Consequence, ir.Outcome, Fast | None, Fast | None], ...]
+
+
+class Prepared:
+    """A kind's rules compiled for single entities: `rules[pk]` are those evaluated per period
+    kind pk, in decision order (policy, catalogue id, rule name; outcomes by name within a rule);
+    `ranked` the program's combinations (`combine.combination_ranks`)."""
+
+    def __init__(self, plan: Plan, kind: str):
+        self.plan, self.kind = plan, kind
+        self._compiler = _Compiler(plan, kind)
+        self.ranked = combination_ranks(plan.program.combinations)
+        rules: dict[str, list[FastRule]] = {}
+        order = sorted((r for r in plan.program.rules if r.entity == kind), key=lambda r: (r.policy, r.implements, r.name))
+        for rule in order:
+            pk = rule.evaluated_per
+            consequences = tuple(
+                (c, plan.program.outcomes[c.outcome], self._payload(c.amount, pk, payload_node(rule, i, "amount")),
+                 self._value(rule, i, c, pk))
+                for i, c in sorted(enumerate(rule.consequences), key=lambda item: item[1].outcome))
+            condition = self._payload(rule.condition, pk, condition_node(rule))
+            rules.setdefault(pk, []).append(FastRule(rule=rule, condition=condition, consequences=consequences))
+        self.rules: Mapping[str, tuple[FastRule, ...]] = {pk: tuple(found) for pk, found in rules.items()}
+
+    def _payload(self, expr: ir.Expr | None, pk: str, node: str) -> Fast | None:
+        return self._compiler.compile(expr, pk, node) if expr is not None else None
+
+    def _value(self, rule: ir.Rule, index: int, consequence: ir.Consequence, pk: str) -> Fast | None:
+        """A consequence's value: its expression, or the object of an outcome's payload fields."""
+        outcome = self.plan.program.outcomes[consequence.outcome]
+        if not outcome.fields:
+            return self._payload(consequence.value, pk, payload_node(rule, index, "value"))
+        return payload_fields(outcome, {f.name: self._payload(f.expr, pk, payload_node(rule, index, field_part(f.name)))
+                                        for f in consequence.fields})
+
+    def value(self, name: str, pk: str) -> Fast:
+        """A derived value of the kind, read in periods of kind pk (compiled on first use)."""
+        return self._compiler.derived(name, pk)
+
+    def stored(self, entity: Entity) -> dict[str, dict[Period, object]]:
+        """The derived values computed for an entity so far, by name and period."""
+        keys = {index: key for key, index in self._compiler.indices.items()}
+        found: dict[str, dict[Period, object]] = {}
+        for slot, value in entity.store.items():
+            name, pk = keys[slot & 0xFFFF]
+            if not name:
+                continue  # a memo of a sub-expression, not a derived value
+            found.setdefault(name, {})[period_of(pk, slot >> 16)] = value
+        return found
+
+
+def prepare(plan: Plan, kind: str) -> Prepared:
+    """Compile the rules of one entity kind (and the values they read) for single entities."""
+    return Prepared(plan, kind)
+
+
+class _Compiler:
+    def __init__(self, plan: Plan, kind: str):
+        self.plan, self.kind = plan, kind
+        self.values: dict[tuple[str, str], Fast] = {}  # (value name, period kind) -> closure
+        self.indices: dict[tuple[str, str], int] = {}  # (value name, period kind) -> its slot in the store
+        self.shared: dict[tuple[ir.Expr, str], Fast] = {}
+
+    def compile(self, expr: ir.Expr, pk: str, node: str) -> Fast:
+        """One closure per distinct expression and period kind: the rules that test the same
+        thing (`first_time(rating = D)` in two rules) share it, and its memo."""
+        key = (expr, pk)
+        found = self.shared.get(key)
+        if found is None:
+            children = ir.children(expr)
+
+            def sub(index: int) -> Fast:
+                return self.compile(children[index], pk, child_node(node, index))
+            found = self.shared[key] = self._compile(expr, pk, node, sub)
+        return found
+
+    def memo(self, compute: Fast) -> Fast:
+        """`compute`, evaluated once per entity and period (kept in the entity's store)."""
+        index = len(self.indices)
+        self.indices[("", str(index))] = index
+
+        def memo(entity: Entity, t: int) -> object:
+            slot = (t << 16) + index
+            value = entity.store.get(slot, _NOT_YET)
+            if value is _NOT_YET:
+                value = entity.store[slot] = compute(entity, t)
+            return value
+        return memo
+
+    def derived(self, name: str, pk: str) -> Fast:
+        """A derived value of the kind, computed once per entity and period (the store)."""
+        key = (name, pk)
+        found = self.values.get(key)
+        if found is not None:
+            return found
+        index = self.indices.setdefault(key, len(self.indices))
+        recursive = (self.kind, name) in self.plan.recursive
+        cell: list[Fast] = []
+
+        def derived(entity: Entity, t: int) -> object:
+            slot = (t << 16) + index
+            value = entity.store.get(slot, _NOT_YET)
+            if value is _NOT_YET:
+                if recursive and t < entity.floor.get(pk, t):
+                    return Unknown()  # a running total that never reaches its base case stops here
+                value = entity.store[slot] = cell[0](entity, t)
+            return value
+        self.values[key] = derived  # before compiling the definition: it may read itself (previous)
+        cell.append(self.compile(self.plan.program.values[(self.kind, name)].expr, pk, value_node(self.kind, name)))
+        return derived
+
+    def _compile(self, expr: ir.Expr, pk: str, node: str, sub: Callable[[int], Fast]) -> Fast:
+        kind = self.kind
+        match expr:
+            case ir.Const(value=value):
+                return lambda entity, t: value
+            case ir.Param(name=name):
+                value = self.plan.parameters[name]
+                return lambda entity, t: value
+            case ir.Fact(name=name, period_kind=None):
+                def static(entity: Entity, t: int) -> object:
+                    value = entity.static.get(name)
+                    return Unknown(frozenset({MissingFact(kind, entity.id, name, "")})) if value is None else value
+                return static
+            case ir.Fact(name=name, period_kind=fact_pk):
+                def fact(entity: Entity, t: int) -> object:
+                    row = entity.rows[fact_pk].get(t)
+                    if row is not None:
+                        value = row.get(name)
+                        if value is not None:
+                            return value
+                    return Unknown(frozenset({MissingFact(kind, entity.id, name, str(period_of(fact_pk, t)))}))
+                return fact
+            case ir.Derived(entity=value_kind, name=name) if value_kind == kind:
+                return self.derived(name, pk)
+            case ir.Builtin(name="period_start"):
+                return lambda entity, t: period_of(pk, t).start
+            case ir.Builtin(name="period_end"):
+                return lambda entity, t: period_of(pk, t).end
+            case ir.Builtin(name="evaluation_date"):
+                return lambda entity, t: entity.as_of if entity.as_of is not None else period_of(pk, t).end
+            case ir.Lookup(table=table):
+                rows, key = self.plan.tables[table], sub(0)
+                return lambda entity, t: ops.lookup(rows, key(entity, t))
+            case ir.Compare(op=op, left=ir.Fact(name=name, period_kind=str() as fact_pk), right=ir.Const(value=constant)) \
+                    if ops.plain_test(op, expr.left.type, expr.right.type):
+                # a fact against a constant, the commonest test, in one step
+                test, fact_of = ops.plain_test(op, expr.left.type, expr.right.type), sub(0)
+
+                def fact_test(entity: Entity, t: int) -> object:
+                    row = entity.rows[fact_pk].get(t)
+                    if row is not None:
+                        value = row.get(name)
+                        if value is not None:
+                            return test(value, constant)
+                    return fact_of(entity, t)  # unknown: the missing fact
+                return fact_test
+            case ir.Compare(op=op, right=ir.Const(value=constant)):
+                left, comparison = sub(0), ops.comparator(op)
+                return lambda entity, t: comparison(left(entity, t), constant)
+            case ir.Compare(op=op):
+                left, right, comparison = sub(0), sub(1), ops.comparator(op)
+                return lambda entity, t: comparison(left(entity, t), right(entity, t))
+            case ir.Logic(op="not"):
+                operand = sub(0)
+                return lambda entity, t: ops.logic_not(operand(entity, t))
+            case ir.Logic(op=op, operands=operands):
+                return _logic(op, tuple(sub(i) for i in range(len(operands))))
+            case ir.Member(options=options, negated=negated):
+                operand, choices = sub(0), tuple(sub(i + 1) for i in range(len(options)))
+                if all(isinstance(o, ir.Const) for o in options):
+                    constants = [o.value for o in options]
+                    return lambda entity, t: ops.member(operand(entity, t), constants, negated)
+                return lambda entity, t: ops.member(operand(entity, t), [c(entity, t) for c in choices], negated)
+            case ir.Arith(op=op, operands=operands):
+                parts = tuple(sub(i) for i in range(len(operands)))
+                return lambda entity, t: ops.arith(op, [p(entity, t) for p in parts])
+            case ir.Scalar(function=function, operands=operands):
+                parts = tuple(sub(i) for i in range(len(operands)))
+                return lambda entity, t: ops.scalar(function, [p(entity, t) for p in parts])
+            case ir.Cond():
+                test, then, otherwise = sub(0), sub(1), sub(2)
+
+                def conditional(entity: Entity, t: int) -> object:
+                    holds = test(entity, t)
+                    if isinstance(holds, Unknown):
+                        return holds
+                    return then(entity, t) if holds else otherwise(entity, t)
+                return conditional
+            case ir.History(function=function, periods=n):
+                walk = _history(function, n, sub(0), pk)
+                return walk if function in ("previous", "change") else self.memo(walk)
+        # aggregates over a group, references and aggregates across kinds read other entities:
+        # the plan's own closure for the node, on the entity's world
+        planned = self.plan.nodes[node]
+        return self.memo(lambda entity, t: planned(entity.world(), entity.id, period_of(pk, t)))
+
+
+def _logic(op: str, parts: tuple[Fast, ...]) -> Fast:
+    """`and`/`or`, evaluated left to right until an operand decides it (false for `and`, true
+    for `or`); otherwise `ops.logic_and`/`logic_or` over the values (Kleene logic)."""
+    decides, join = (False, ops.logic_and) if op == "and" else (True, ops.logic_or)
+
+    def logic(entity: Entity, t: int) -> object:
+        values = []
+        for part in parts:
+            value = part(entity, t)
+            if value is decides:
+                return decides
+            values.append(value)
+        return join(values)
+    return logic
+
+
+def _history(function: str, n: int, operand: Fast, pk: str) -> Fast:
+    if function == "previous":
+        return lambda entity, t: operand(entity, t - n)
+    if function == "change":
+        return lambda entity, t: ops.arith("-", [operand(entity, t), operand(entity, t - n)])
+    first_time = function == "first_time"
+
+    def history(entity: Entity, t: int) -> object:
+        present = entity.present.get(pk, ())
+        return walk_back(function, n, t, partial(operand, entity), present.__contains__,
+                         entity.earliest(pk) if first_time else None)[0]
+    return history

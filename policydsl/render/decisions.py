@@ -1,0 +1,186 @@
+"""Decisions rendered: the `eval --format json` contract, tables that fit the terminal, CSV and xlsx.
+
+In: `Decision`s (and the load's warnings). Out: text or a workbook. Nothing here computes a value.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+
+from policydsl.engine.evaluate import Decision
+from policydsl.values import format_value, json_value
+
+def decision_to_json(d: Decision) -> dict:
+    return {
+        "entity": d.entity, "entity_kind": d.entity_kind, "period": str(d.period), "outcome": d.outcome,
+        "outcome_kind": d.outcome_kind, "label": d.label,
+        "amount": json_value(d.amount) if d.amount is not None else None,
+        "value": json_value(d.value) if d.value is not None else None,
+        "rule": d.rule_id, "policy": d.policy, "cite": d.cite, "status": d.status,
+        "superseded_by": d.superseded_by, "target": d.target,
+        "as_of": d.as_of.isoformat() if d.as_of is not None else None,
+    }
+
+
+def decisions_json(decisions: Sequence[Decision], warnings: Sequence = ()) -> str:
+    """The `eval --format json` contract: the decisions, and the data warnings of the load."""
+    return json.dumps({"decisions": [decision_to_json(d) for d in decisions],
+                       "warnings": [w.to_json() for w in warnings]}, ensure_ascii=False, indent=2)
+
+
+# The order in which kinds of outcome are shown: what an analyst looks for first comes first.
+OUTCOME_KIND_ORDER = ("sanction", "reward", "eligibility", "measure", "classification", "target", "deadline",
+                      "computed", "status")
+
+# Column headings of exported decisions: the keys of the JSON contract, and their Chinese names.
+DECISION_COLUMNS = (
+    ("entity", "主体"), ("entity_kind", "主体类型"), ("period", "期间"), ("outcome", "结果"),
+    ("outcome_kind", "结果类别"), ("label", "结果名称"), ("amount", "金额（万元）"), ("value", "数值"),
+    ("rule", "规则"), ("policy", "政策"), ("cite", "条款"), ("status", "状态"),
+    ("superseded_by", "被取代于"), ("target", "目标"), ("as_of", "截至日期"),
+)
+
+KIND_HEADINGS = {
+    "en": {"sanction": "sanctions", "reward": "rewards", "eligibility": "eligibility", "measure": "measures",
+           "classification": "classifications", "target": "targets", "deadline": "deadlines",
+           "computed": "computed values", "status": "document status"},
+    "zh": {"sanction": "惩戒", "reward": "奖励", "eligibility": "资格", "measure": "措施",
+           "classification": "认定", "target": "目标", "deadline": "时限", "computed": "计算值",
+           "status": "文件效力"},
+}
+
+
+def grouped_by_kind(decisions: Sequence[Decision], entity_order: Sequence[str] = ()
+                    ) -> list[tuple[str, list[Decision]]]:
+    """Decisions grouped by kind of outcome (sanctions first), each group ordered by entity kind
+    in the schema's order of declaration, then entity, period and rule."""
+    kind_rank = {k: n for n, k in enumerate(OUTCOME_KIND_ORDER)}
+    entity_rank = {k: n for n, k in enumerate(entity_order)}
+    groups: dict[str, list[Decision]] = {}
+    for d in decisions:
+        groups.setdefault(d.outcome_kind, []).append(d)
+    ordered = sorted(groups.items(), key=lambda item: (kind_rank.get(item[0], len(kind_rank)), item[0]))
+    return [(kind, sorted(items, key=lambda d: (entity_rank.get(d.entity_kind, len(entity_rank)),
+                                                d.entity_kind, d.entity, d.period, d.rule_id, d.outcome)))
+            for kind, items in ordered]
+
+
+def _payload(d: Decision) -> str:
+    shown = [format_value(d.amount) + " 万元"] if d.amount is not None else []
+    shown += [format_value(d.value)] if d.value is not None else []  # an amount may come with payload fields
+    return "; ".join(shown)
+
+
+def decisions_table(decisions: Sequence[Decision], *, width: int = 120, entity_order: Sequence[str] = (),
+                    lang: str = "en") -> str:
+    """Decisions as tables that fit `width` columns, one per kind of outcome (rich wraps long cells)."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False, emoji=False,
+                      soft_wrap=False)
+    headings = KIND_HEADINGS[lang]
+    for kind, items in grouped_by_kind(decisions, entity_order):
+        table = Table(title=f"{headings.get(kind, kind)} ({len(items)})", title_justify="left", box=box.SIMPLE_HEAD,
+                      expand=False, pad_edge=False, show_edge=False, padding=(0, 1, 0, 0))
+        payloads = [_payload(d) for d in items]
+        columns = ["entity", "period", "outcome", "amount/value", "rule · cite"]
+        rows = []
+        for d, payload in zip(items, payloads):
+            outcome = f"{d.label}\n{d.outcome}" if d.label else d.outcome
+            if d.target:
+                outcome += f"\n→ {d.target}"
+            if d.status != "active":  # the status shows only where it is not the usual one
+                outcome += f"\n↑ {d.status}" + (f" by {d.superseded_by}" if d.superseded_by else "")
+            rows.append([f"{d.entity}\n{d.entity_kind}", str(d.period), outcome, payload, f"{d.rule_id}\n{d.cite}"])
+        if not any(payloads):  # sanctions and the like carry no amount: no empty column
+            del columns[3]
+            rows = [row[:3] + row[4:] for row in rows]
+        widths = fit_widths(columns, rows, width, flexible=2)
+        for name, column_width in zip(columns, widths):
+            table.add_column(name, overflow="fold", width=column_width,
+                             justify="right" if name == "amount/value" else "left")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    console.print(f"{len(decisions)} decision{'s' if len(decisions) != 1 else ''}")
+    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines())
+
+
+def fit_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], width: int, *, flexible: int,
+               gap: int = 2, floor: int = 8) -> list[int]:
+    """Column widths (in terminal cells) that fit `width`: each column as wide as its widest line,
+    the flexible one taking what is left; when that is too little, the widest others give way.
+
+    Widths are fixed here rather than left to rich, whose own squeezing can crop a cell that
+    cannot be folded narrow enough; with fixed widths every cell folds and nothing is lost."""
+    from rich.cells import cell_len
+
+    natural = [max([cell_len(name)] + [cell_len(line) for row in rows for line in str(row[i]).split("\n")])
+               for i, name in enumerate(columns)]
+    room = width - gap * (len(columns) - 1)
+    widths = list(natural)
+    floors = [min(w, floor) for w in natural]
+    want = min(natural[flexible], 20)  # the flexible column keeps at least this much before others give way
+    while sum(w for i, w in enumerate(widths) if i != flexible) + want > room:
+        others = [i for i in range(len(widths)) if i != flexible and widths[i] > floors[i]]
+        if not others:
+            break
+        widest = max(others, key=lambda i: widths[i])
+        widths[widest] -= 1
+    widths[flexible] = max(floors[flexible], min(natural[flexible],
+                                                 room - sum(w for i, w in enumerate(widths) if i != flexible)))
+    return widths
+
+
+def decision_rows(decisions: Sequence[Decision]) -> list[list[object]]:
+    """Decisions as rows of the JSON contract's columns (numbers as JSON numbers, for spreadsheets;
+    a value of named payload fields as one cell of JSON text, so that the columns never vary)."""
+    return [[_cell(decision_to_json(d)[key]) for key, _ in DECISION_COLUMNS] for d in decisions]
+
+
+def _cell(value: object) -> object:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
+
+
+def csv_text(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    import csv
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+    return out.getvalue()
+
+
+def decisions_csv(decisions: Sequence[Decision]) -> str:
+    return csv_text([key for key, _ in DECISION_COLUMNS], decision_rows(decisions))
+
+
+def write_xlsx(path: str, header: Sequence[str], rows: Sequence[Sequence[object]], *, sheet: str) -> None:
+    """A workbook with one sheet: a bold, frozen header row, columns sized to their contents."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from rich.cells import cell_len
+
+    book = Workbook()
+    page = book.active
+    page.title = sheet
+    page.append(list(header))
+    for cell in page[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        page.append([cell for cell in row])
+    page.freeze_panes = "A2"
+    for n, title in enumerate(header, start=1):
+        longest = max([cell_len(str(title))] + [cell_len(str(r[n - 1])) for r in rows if r[n - 1] is not None])
+        page.column_dimensions[get_column_letter(n)].width = min(60, longest + 2)
+    book.save(path)
+
+
+def decisions_xlsx(decisions: Sequence[Decision], path: str) -> None:
+    write_xlsx(path, [zh for _, zh in DECISION_COLUMNS], decision_rows(decisions), sheet="决定")
