@@ -5,8 +5,11 @@
 The zones, service zones and cities are those named in the five documents (Chinese names);
 enterprises, cadres, projects and the rest are invented, over 2013–2020, with a fixed seed so
 the files are reproducible. The quantities the documents derive from member data (counts of
-A-class enterprises, of new projects, of starred zones…) are not columns: the engine computes
-them from these member rows (each enterprise's zone and class, each project's zone and year). Every declared fact gets a column: facts with a known meaning get
+A-class enterprises, of new, started, completed and major projects, of key enterprises, of
+starred zones and of clusters by size; the cities' and the province's zone totals) are not
+columns: the engine computes them from these member rows (each enterprise's zone, class and key
+listing, each project's zone or service zone, year, investment and dates, each cluster's zone and
+revenue, each zone's own figures). Every declared fact gets a column: facts with a known meaning get
 plausible values (positions within the province, ranks within the city, money that grows,
 classes A–D that persist), the rest a value of their type. Run it again after adding facts.
 """
@@ -43,12 +46,19 @@ SERVICE_ZONES = {
             ("淮阳县特色商业区", "special_commercial_zone")],
     "许昌市": [("许昌市商务中心区", "business_centre_zone"), ("禹州市特色商业区", "special_commercial_zone")],
 }
+# (kind, fact) of the member attributes the documents' counts are computed from (their own stream)
+MEMBER_ATTRIBUTES = {("project", "construction_started_on"), ("project", "production_started_on"),
+                     ("project", "top500_or_top100_investor"), ("enterprise", "provincial_key_enterprise"),
+                     ("enterprise", "municipal_key_enterprise")}
 FIRMS = ["食品", "纺织", "机械", "化工", "电子", "建材", "医药", "皮革", "汽配", "家具", "发制品", "新能源"]
 
 
 class Province:
     def __init__(self, seed: int = 2014):
         self.rng = random.Random(seed)
+        # The member attributes added for the engine's counts draw from their own stream, so that
+        # adding them left every other column of the sample as it was.
+        self.members_rng = random.Random(seed + 1)
         self.zones = [(f"Z{n:02d}", name, city) for n, (city, name) in
                       enumerate(((c, z) for c, zs in CITIES.items() for z in zs), start=1)]
         self.service_zones = [(f"S{n:02d}", name, city, kind) for n, (city, name, kind) in
@@ -56,6 +66,8 @@ class Province:
 
     # ---- per-fact values -------------------------------------------------------------------
     def value(self, kind: str, fact: str, ftype, entity: dict, year: int, state: dict):
+        if (kind, fact) in MEMBER_ATTRIBUTES or kind == "industrial_cluster":
+            return self.member_value(kind, fact, ftype, entity, year, state)
         rng = self.rng
         name = fact
         if ftype.is_reference:
@@ -110,6 +122,35 @@ class Province:
             return rng.randint(1, 6)
         return rng.randint(0, 6)
 
+    def member_value(self, kind: str, fact: str, ftype, entity: dict, year: int, state: dict):
+        """The attributes the counts and totals of the documents are computed from."""
+        rng = self.members_rng
+        if fact == "construction_started_on":  # most projects start in the year they are reported
+            state["started"] = dt.date(year - (rng.random() < 0.3), rng.randint(1, 12), rng.randint(1, 28))
+            return state["started"].isoformat()
+        if fact == "production_started_on":  # in production 6–30 months later, or not yet
+            if rng.random() < 0.3:
+                return ""
+            started = state.get("started") or dt.date(year, 1, 1)
+            return (started + dt.timedelta(days=rng.randint(180, 900))).isoformat()
+        if fact == "top500_or_top100_investor":
+            return rng.random() < 0.1
+        if fact in ("provincial_key_enterprise", "municipal_key_enterprise"):
+            return rng.random() < (0.1 if fact.startswith("provincial") else 0.2)
+        if ftype.is_reference:
+            return entity["zone"]
+        if fact == "industry":
+            return entity["industry"]
+        if fact == "main_business_revenue_yi":  # 20–1200亿, growing
+            base = state.setdefault("revenue", rng.uniform(20, 600))
+            state["revenue"] = base * rng.uniform(0.95, 1.3)
+            return round(state["revenue"], 2)
+        if fact == "leading_enterprises":
+            return rng.randint(0, 5)
+        if fact == "supporting_enterprises":
+            return rng.randint(5, 40)
+        raise ValueError(f"no sample values for {kind}.{fact}")
+
     # ---- entities ----------------------------------------------------------------------
     def entities(self, schemas) -> dict[str, list[dict]]:
         rng = self.rng
@@ -142,6 +183,17 @@ class Province:
             zone = rng.choice(zones)
             projects.append({"id": f"P{n:03d}", "zone": zone["id"], "city": zone["city"], "province": "河南省",
                              "year": rng.choice(list(YEARS)), "service_zone": rng.choice(service)["id"]})
+        # a quarter of the projects are in a service zone (and in no industrial zone), the rest in an
+        # industrial zone only, so that each is counted once, for the kind of zone it is in
+        for project in projects:
+            if self.members_rng.random() < 0.25:
+                project["zone"] = ""
+            else:
+                project["service_zone"] = ""
+        clusters = []  # two industrial clusters per zone
+        for index, zone in enumerate(zones):
+            for industry in (FIRMS[index % len(FIRMS)], FIRMS[(index + 5) % len(FIRMS)]):
+                clusters.append({"id": f"CL{len(clusters) + 1:02d}", "zone": zone["id"], "industry": industry})
         platforms = [{"id": f"RD{n:02d}", "enterprise": rng.choice(enterprises)["id"]} for n in range(1, 31)]
         streets = [{"id": f"ST{n:02d}", "service_zone": rng.choice(service)["id"]} for n in range(1, 11)]
         buildings = [{"id": f"B{n:02d}", "zone": rng.choice(zones)["id"]} for n in range(1, 41)]
@@ -152,10 +204,10 @@ class Province:
         by_kind = {"industrial_zone": zones, "service_zone": service, "enterprise": enterprises, "cadre": cadres,
                    "project": projects, "enterprise_platform": platforms, "commercial_street": streets,
                    "building": buildings, "city": cities, "talent": talents, "tax_payment": payments,
-                   "province": provinces}
+                   "province": provinces, "industrial_cluster": clusters}
         return {kind: rows for kind, rows in by_kind.items() if kind in schemas}
 
-    def rows(self, kind: str, schema, entity: dict) -> list[dict]:
+    def rows(self, kind: str, schema, entity: dict, quarterly: set[str]) -> list[dict]:
         state: dict = {}
         years = [entity["year"]] if "year" in entity else list(YEARS)
         rows = []
@@ -167,7 +219,7 @@ class Province:
                 if spec.period_kind == "year":
                     row[fact] = self.value(kind, fact, spec.type, entity, year, state)
             rows.append(row)
-            if any(spec.period_kind == "quarter" for spec in schema.facts.values()):
+            if kind in quarterly:
                 for quarter in range(1, 5):
                     quarter_row = {"id": entity["id"], "period": f"{year}-Q{quarter}", **static}
                     for fact, spec in schema.facts.items():
@@ -182,6 +234,11 @@ def main() -> None:
     schemas = policies.program.entities
     province = Province()
     OUT.mkdir(parents=True, exist_ok=True)
+    # kinds with a quarterly fact, or a rule evaluated per quarter (the province's quarterly bulletin),
+    # get a row per quarter as well
+    quarterly = {kind for kind, schema in schemas.items()
+                 if any(spec.period_kind == "quarter" for spec in schema.facts.values())}
+    quarterly |= {rule.entity for rule in policies.program.rules if rule.evaluated_per == "quarter"}
     for kind, entities in province.entities(schemas).items():
         schema = schemas[kind]
         columns = ["id", "period", *schema.facts]
@@ -191,7 +248,7 @@ def main() -> None:
             writer.writeheader()
             count = 0
             for entity in entities:
-                for row in province.rows(kind, schema, entity):
+                for row in province.rows(kind, schema, entity, quarterly):
                     writer.writerow({k: ("true" if v is True else "false" if v is False else v)
                                      for k, v in row.items()})
                     count += 1

@@ -95,6 +95,15 @@ class Result:
             return self.evaluation.active_outcomes(kind)
         return ((d.entity, d.outcome) for d in self.decisions if d.entity_kind == kind and d.status == "active")
 
+    def active_table(self, kind: str):
+        """The active decisions of one entity kind as a Polars frame (`entity`, `outcome`); from a
+        columnar run, without a Python object per decision."""
+        if hasattr(self.evaluation, "active_table"):
+            return self.evaluation.active_table(kind)
+        import polars as pl
+        return pl.DataFrame(list(self.active_outcomes(kind)), schema={"entity": pl.String, "outcome": pl.String},
+                            orient="row")
+
     def _explainable(self, entity: str) -> Evaluation:
         # a columnar run explains by re-evaluating the entity's slice on the row executor
         if hasattr(self.evaluation, "row_slice"):
@@ -263,7 +272,7 @@ class PolicySet:
     def decider(self, kind: str, *, period: str | Period | None = None):
         """A callable for services deciding one entity per call: see engine/single.py."""
         from policydsl.engine.single import Decider
-        return Decider(self.plan, kind, period)
+        return run_deep(Decider, self.plan, kind, period)  # compiles expressions as deep as the limits allow
 
 
 def load(*paths: str | Path, import_from: Iterable[str | Path] = ()) -> PolicySet:

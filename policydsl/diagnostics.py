@@ -20,11 +20,15 @@ class SourceFile:
 
     path: str
     text: str
+    lines: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)  # split once, read per quote
+
+    @lines.default
+    def _split(self) -> tuple[str, ...]:
+        return tuple(self.text.splitlines())
 
     def line(self, number: int) -> str:
-        lines = self.text.splitlines()
-        if 1 <= number <= len(lines):
-            return lines[number - 1]
+        if 1 <= number <= len(self.lines):
+            return self.lines[number - 1]
         return ""
 
 

@@ -275,6 +275,84 @@ rule first implements everyone.1 cite "1" for zone when rank(score, within: all)
                               kind="zone"))
 
 
+PLAIN = """
+policy plain
+  issued 2015-01-01
+entity zone
+  group by city
+  static city: text
+  yearly growth: integer
+outcome grew "增长" is measure
+outcome above "高于平均" is measure
+rule grew implements plain.1 cite "1" for zone when growth > 2 then grew
+rule above implements plain.2 cite "2" for zone when growth > group_mean(growth) then above
+"""
+
+
+def _plain(tmp_path):
+    policy_set = load_text(tmp_path, PLAIN)
+    assert not _fallbacks(policy_set)  # every rule columnar: the frame path alone reads the data
+    return policy_set
+
+
+def _fallbacks(policy_set):
+    frame = pl.DataFrame({"id": ["Z1"], "period": ["2019"], "city": ["C"], "growth": [1]})
+    return policy_set.evaluate({"zone": frame}, executor="columnar").evaluation.fallbacks
+
+
+@pytest.mark.parametrize("ids,periods", [
+    (["Z1", "Z2", "Z1", "Z2"], ["2019", "2019", "2019", "2020"]),  # period after period, a block of two years
+    (["Z1", "Z1", "Z2", "Z2"], ["2019", "2019", "2019", "2020"]),  # entity after entity
+    (["Z2", "Z1", "Z1", "Z3"], ["2019", "2019", "2019", "2019"]),  # no layout
+])
+def test_duplicate_rows_are_found_whatever_the_layout(tmp_path, ids, periods):
+    frame = pl.DataFrame({"id": ids, "period": periods, "city": ["C"] * 4, "growth": [1, 2, 3, 4]})
+    with pytest.raises(DataError, match="duplicate row for `Z1` in 2019"):
+        _plain(tmp_path).evaluate({"zone": frame}, executor="columnar")
+
+
+@pytest.mark.parametrize("column,values", [
+    ("id", [" Z1", "Z1 ", "Z2", "Z2"]),  # padded ids: the row loader strips them
+    ("city", ["C ", "C ", "C", "C"]),  # a padded text
+    ("city", ["Cafe\u0301", "Cafe\u0301", "Café", "Café"]),  # not NFC: the row loader normalises it
+])
+def test_frames_decide_as_the_row_loader_reads_them(tmp_path, column, values):
+    policy_set = _plain(tmp_path)
+    data = {"id": ["Z1", "Z1", "Z2", "Z2"], "period": ["2019", "2020", "2019", "2020"], "city": ["C"] * 4,
+            "growth": [1, 5, 3, 2]}
+    data[column] = values
+    frame = pl.DataFrame(data)
+    row = policy_set.evaluate({"zone": frame.to_dicts()}).decisions
+    assert {(d.entity, d.outcome) for d in row} >= {("Z2", "above"), ("Z1", "above")}  # one group
+    assert policy_set.evaluate({"zone": frame}, executor="columnar").decisions == row
+
+
+@pytest.mark.parametrize("column,values,message", [
+    ("period", ["2019", "2250"], "out of range"),  # a period the data contract refuses
+    ("city", ["C", "D"], "has city"),  # a static attribute given twice, differently
+    ("id", ["Z1", ""], "missing id"),
+])
+def test_bad_frames_get_the_row_loaders_message(tmp_path, column, values, message):
+    data = {"id": ["Z1", "Z1"], "period": ["2019", "2020"], "city": ["C", "C"], "growth": [1, 2]}
+    data[column] = values
+    with pytest.raises(DataError, match=message):
+        _plain(tmp_path).evaluate({"zone": pl.DataFrame(data)}, executor="columnar")
+
+
+def test_long_rows_from_a_wide_table_decide_as_rows_do():
+    w1 = policydsl.load(ROOT / "bench" / "peers" / "w1.pol")
+    wide = pl.DataFrame({"enterprise_id": [1, 2, 3, 4], "r2019": ["D", "D", "A", "C"], "r2020": ["D", "A", "D", "C"]})
+    long = policydsl.long_from_wide(wide, id_column="enterprise_id", periods={"2019": "r2019", "2020": "r2020"},
+                                    fact="rating")
+    assert isinstance(long.schema["period"], pl.Enum)
+    row = w1.evaluate({"enterprise": long.to_dicts()}, period="2020")
+    columnar = w1.evaluate({"enterprise": long}, period="2020", executor="columnar")
+    assert columnar.decisions == row.decisions
+    assert sorted(columnar.active_table("enterprise").rows()) == sorted(row.active_outcomes("enterprise"))
+    assert sorted(columnar.active_table("enterprise").rows()) == [
+        ("1", "yellow_card"), ("2", "priority_support"), ("3", "rectify"), ("4", "key_supervision")]
+
+
 # ---- constructs lowered to Polars (each decides as the row executor, with no fallback) ----------
 
 def _columnar_alike(policy_set, rows, **options):

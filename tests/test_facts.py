@@ -33,6 +33,20 @@ COMPUTED = {
     ("city", "zones_revenue_over_1000yi"), ("city", "zones_revenue_500_to_1000yi"),
     ("industrial_zone", "new_national_platforms"), ("industrial_zone", "new_provincial_platforms"),
     ("city", "city_composite_growth_rate"), ("enterprise", "shared_tax_paid"),
+    ("province", "zones_in_province"),
+    ("city", "zones_fai_yi"), ("province", "zones_fai_yi"), ("city", "zones_revenue_yi"),
+    ("province", "zones_revenue_yi"), ("city", "service_zone_fai_yi"), ("city", "zones_tax_yi"),
+    ("province", "zones_value_added_yi"),
+    ("city", "major_projects_1yi_implemented"), ("province", "major_projects_1yi_implemented"),
+    ("city", "major_projects_1yi_started"), ("province", "major_projects_1yi_started"),
+    ("city", "major_projects_1yi_completed"), ("province", "major_projects_1yi_completed"),
+    ("city", "service_zone_major_projects_1yi"),
+    ("industrial_zone", "new_top500_or_leading_projects"), ("service_zone", "new_top500_or_leading_projects"),
+    ("city", "key_enterprises_designated"), ("province", "key_enterprises_designated"),
+    ("city", "clusters_over_100yi"), ("province", "clusters_over_100yi"),
+    ("city", "qualifying_100yi_clusters"), ("province", "qualifying_100yi_clusters"),
+    ("city", "clusters_over_1000yi"), ("province", "clusters_over_1000yi"),
+    ("industrial_zone", "clusters_100yi"),
 }
 
 
@@ -92,3 +106,30 @@ def test_the_xuchang_coverage_target_explanation_lists_the_enterprises_it_counte
     assert retrofitted, "the explanation shows the A-class enterprises retrofitted"
     expected = _xuchang_enterprises_counted()
     assert expected and {m["entity"] for m in retrofitted[0]["counted"]} == expected
+
+
+def _members_of(node):
+    if "members" in node:
+        yield node["members"]
+    for child in node.get("children", ()):
+        yield from _members_of(child)
+
+
+@pytest.mark.parametrize("third_zone, outcome", [(2250000, "target_met"), ("2249999.99", "target_not_met")])
+def test_a_city_total_is_the_sum_of_its_zones_and_its_explanation_lists_them(third_zone, outcome):
+    # 「完成固定资产投资825亿元」: the city's zones' investment (万元) added up and converted to 亿元
+    policies = policydsl.load(ROOT / "policies" / "zhoukou2014")
+    zones = [("Z1", 3000000), ("Z2", 3000000), ("Z3", third_zone)]
+    data = {"city": [{"id": "周口市", "period": "2014", "city": "周口市", "zones_fai_growth_pct": 25}],
+            "industrial_zone": [{"id": z, "period": "2014", "city": "周口市", "fixed_asset_investment": v}
+                                for z, v in zones]
+            + [{"id": "Z4", "period": "2014", "city": "周口市"},  # reported without its investment
+               {"id": "Z9", "period": "2014", "city": "许昌市", "fixed_asset_investment": 9000000}]}
+    result = policies.evaluate(data)
+    [decision] = [d for d in result.decisions if d.target == "zhoukou2014.1.2.c"]
+    assert decision.outcome == outcome
+    explanation = explanation_json(result.explain("周口市", outcome, "2014"))
+    [rule] = [r for r in explanation["rules"] if r["rule"] == "zhoukou2014.1.2.c"]
+    [members] = list(_members_of(rule["condition"]))
+    assert [(m["entity"], str(m["value"])) for m in members["counted"]] == [(z, str(v)) for z, v in zones]
+    assert [m["entity"] for m in members["left_out"]] == ["Z4"]

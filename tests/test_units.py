@@ -105,6 +105,21 @@ rule show
     assert "13.5%" in capsys.readouterr().out
 
 
+def test_money_written_in_yi_yuan_is_ten_thousand_wan_yuan():
+    # 「完成固定资产投资825亿元」: the figure of the quote, in the unit of the quote; money is in 万元
+    assert checked_type("825亿元") == "money"
+    assert evaluated("825亿元") == 8_250_000
+    assert evaluated("1.5亿元 + m") == 15_100
+    assert evaluated("m >= 0.01亿元") is True and evaluated("m > 0.01亿元") is False  # m is 100万元
+    assert checked_type("1亿元 + 5%") == ["E202"]
+
+
+def test_money_in_yi_yuan_keeps_its_unit_when_formatted(tmp_path):
+    from policydsl.tools.fmt import format_text
+    text = value_policy("max(m, 825亿元)")
+    assert "825亿元" in format_text(text, "p.pol")
+
+
 # ---- the table, combination by combination -----------------------------------------------
 
 @pytest.mark.parametrize("expression, expected", [

@@ -31,14 +31,6 @@ def _executor() -> str:
     return os.environ.get("POLICYDSL_EXECUTOR", "columnar" if policydsl.EXECUTORS[-1] == "columnar" else "row")
 
 
-def _active_outcomes(result, kind: str) -> dict[str, list[str]]:
-    """entity id -> its active outcomes, from a result's decision table."""
-    found: dict[str, list[str]] = {}
-    for entity, outcome in result.active_outcomes(kind):
-        found.setdefault(entity, []).append(outcome)
-    return found
-
-
 class PolicyDslPeer(C.Peer):
     name = "policydsl"
     dists = ("policydsl", "polars")
@@ -62,8 +54,9 @@ class PolicyDslPeer(C.Peer):
                                         periods={str(y): f"r{y}" for y in YEARS}, fact="rating")
         ph.mark("reshape")
         result = self.w1.evaluate({"enterprise": long}, period=LAST, executor=self.executor)
+        active = result.active_table("enterprise")
         ph.mark("eval")
-        out = [(int(e), outcomes[0]) for e, outcomes in _active_outcomes(result, "enterprise").items()]
+        out = list(zip(active["entity"].cast(pl.Int64).to_list(), active["outcome"].to_list()))
         ph.mark("to_python")
         return out
 
@@ -71,18 +64,27 @@ class PolicyDslPeer(C.Peer):
         import polars as pl
         zones = pl.read_parquet(path)
         ph.mark("load")
-        static = zones.select(pl.col("zone_id").cast(pl.String).alias("id"), "city_id")
-        y2019 = zones.select(pl.col("zone_id").cast(pl.String).alias("id"), pl.lit("2019").alias("period"),
-                             pl.col("rank2019").alias("provincial_rank"))
-        y2020 = zones.select(pl.col("zone_id").cast(pl.String).alias("id"), pl.lit("2020").alias("period"),
-                             pl.col("rank2020").alias("provincial_rank"),
-                             "tax_growth_bp", "va_growth_bp", "fai_growth_bp")
-        long = pl.concat([static, y2019, y2020], how="diagonal_relaxed")
+        # long rows: one per zone and year; the static city rides on the 2019 row (a static
+        # attribute may be given on any row of its entity)
+        ids = zones["zone_id"].cast(pl.String).alias("id")
+        period = pl.Enum([str(YEARS[-2]), LAST])  # the two years as an enumeration: no text per row
+        y2019 = pl.DataFrame([ids, pl.repeat(str(YEARS[-2]), zones.height, dtype=period, eager=True).alias("period"),
+                              zones["city_id"], zones["rank2019"].alias("provincial_rank")])
+        y2020 = pl.DataFrame([ids, pl.repeat(LAST, zones.height, dtype=period, eager=True).alias("period"),
+                              zones["rank2020"].alias("provincial_rank"), zones["tax_growth_bp"],
+                              zones["va_growth_bp"], zones["fai_growth_bp"]])
+        long = pl.concat([y2019, y2020], how="diagonal", rechunk=False)
         ph.mark("reshape")
         result = self.w2.evaluate({"zone": long}, period=LAST, executor=self.executor)
+        # a zone's labels as common.canon_w2 writes them: sorted, joined by "|", or "none"
+        active = result.active_table("zone").with_columns(pl.col("entity").cast(pl.Int64).alias("zone_id"))
+        labels = [pl.when(pl.col("zone_id").is_in(active.filter(pl.col("outcome") == label)["zone_id"].implode()))
+                  .then(pl.lit(label)) for label in sorted(C.W2_LABELS)]
+        canon = zones.select("zone_id", pl.concat_str(labels, separator="|", ignore_nulls=True).alias("outcome"))
+        canon = canon.with_columns(pl.when(pl.col("outcome") == "").then(pl.lit(C.W2_NONE))
+                                   .otherwise(pl.col("outcome")).alias("outcome"))
         ph.mark("eval")
-        labels = _active_outcomes(result, "zone")
-        out = [(z, C.canon_w2(labels.get(str(z), ()))) for z in zones["zone_id"].to_list()]
+        out = list(zip(canon["zone_id"].to_list(), canon["outcome"].to_list()))
         ph.mark("to_python")
         return out
 

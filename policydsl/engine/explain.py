@@ -369,6 +369,9 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
     tracer = _Tracer(evaluation)
     case = [d for d in evaluation.decisions if d.entity_kind == kind and d.entity == entity and d.period == period]
     mine = [d for d in case if d.outcome == outcome]
+    if mine:  # why it happened: only the rule that decided it is shown, so only it is traced
+        deciding = next((d for d in mine if d.status == "active"), mine[0]).rule
+        rules = [r for r in rules if r.name == deciding]
     traces = tuple(_rule_trace(tracer, r, entity, period, outcome) for r in rules
                    if r.evaluated_per == period.kind)
     facts = _facts(tuple(t.condition for t in traces if t.condition) + tuple(p for t in traces for p in t.payload))

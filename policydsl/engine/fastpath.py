@@ -26,7 +26,7 @@ import attrs
 from policydsl.engine import ops
 from policydsl.engine.combine import combination_ranks
 from policydsl.engine.plan import Plan, child_node, condition_node, field_part, payload_fields, payload_node, value_node
-from policydsl.engine.semantics import walk_back
+from policydsl.engine.semantics import WALKS
 from policydsl.language import ir
 from policydsl.values import MissingFact, Period, Unknown
 
@@ -43,25 +43,33 @@ def period_of(kind: str, t: int) -> Period:
     return Period(t // 4, t % 4 + 1) if kind == "quarter" else Period(t)
 
 
+@attrs.frozen
+class Frame:
+    """What the entities of one evaluation share: where running totals stop (ordinal per period
+    kind, `evaluate.history_floor`), the as-of date, and how to build an entity's world."""
+
+    floor: Mapping[str, int]
+    as_of: dt.date | None
+    make_world: Callable[[Entity], object]
+
+
 class Entity:
     """One entity under evaluation: its rows by period kind and ordinal, the periods it has a
-    record in, its static attributes, the values computed so far, and (on demand) its world."""
+    record in (by kind), its static attributes, the values computed so far, and (on demand) its
+    world."""
 
-    __slots__ = ("kind", "id", "rows", "present", "static", "store", "floor", "as_of", "_world", "_make_world")
+    __slots__ = ("id", "rows", "present", "static", "store", "frame", "_world")
 
-    def __init__(self, kind: str, entity: str, rows: Mapping[str, Mapping[int, Mapping[str, object]]],
-                 present: Mapping[str, object], static: Mapping[str, object], floor: Mapping[str, int],
-                 as_of: dt.date | None, make_world: Callable[[Entity], object]):
-        self.kind, self.id, self.rows, self.present, self.static = kind, entity, rows, present, static
-        self.floor, self.as_of = floor, as_of
+    def __init__(self, entity: str, rows: Mapping[str, Mapping[int, Mapping[str, object]]],
+                 present: Mapping[str, object], static: Mapping[str, object], frame: Frame):
+        self.id, self.rows, self.present, self.static, self.frame = entity, rows, present, static, frame
         self.store: dict[int, object] = {}
         self._world = None
-        self._make_world = make_world
 
     def world(self):
         """The `Run` the plan's closures read other entities from (built once, when first needed)."""
         if self._world is None:
-            self._world = self._make_world(self)
+            self._world = self.frame.make_world(self)
         return self._world
 
     def earliest(self, kind: str) -> int | None:
@@ -124,6 +132,27 @@ class Prepared:
         return found
 
 
+def nesting(plan: Plan) -> int:
+    """How deep an evaluation of the plan may recurse: its deepest expression, a derived value
+    counting as deep as its own definition (values are taken in dependency order)."""
+    depth_of: dict[tuple[str, str], int] = {}
+
+    def depth(expr: ir.Expr) -> int:
+        deepest, pending = 0, [(expr, 1)]
+        while pending:
+            node, level = pending.pop()
+            if isinstance(node, ir.Derived):
+                level += depth_of.get((node.entity, node.name), 0)
+            deepest = max(deepest, level)
+            pending.extend((child, level + 1) for child in ir.children(node))
+        return deepest
+    for key in plan.value_order:
+        depth_of[key] = depth(plan.program.values[key].expr)
+    exprs = [e for r in plan.program.rules for e in (r.condition, *(c.amount for c in r.consequences),
+                                                      *(c.value for c in r.consequences)) if e is not None]
+    return max([0, *depth_of.values(), *(depth(e) for e in exprs)])
+
+
 def prepare(plan: Plan, kind: str) -> Prepared:
     """Compile the rules of one entity kind (and the values they read) for single entities."""
     return Prepared(plan, kind)
@@ -149,10 +178,15 @@ class _Compiler:
             found = self.shared[key] = self._compile(expr, pk, node, sub)
         return found
 
-    def memo(self, compute: Fast) -> Fast:
-        """`compute`, evaluated once per entity and period (kept in the entity's store)."""
+    def slot(self) -> int:
+        """A new place in the entities' stores for a memo of a sub-expression."""
         index = len(self.indices)
         self.indices[("", str(index))] = index
+        return index
+
+    def memo(self, compute: Fast) -> Fast:
+        """`compute`, evaluated once per entity and period (kept in the entity's store)."""
+        index = self.slot()
 
         def memo(entity: Entity, t: int) -> object:
             slot = (t << 16) + index
@@ -176,7 +210,7 @@ class _Compiler:
             slot = (t << 16) + index
             value = entity.store.get(slot, _NOT_YET)
             if value is _NOT_YET:
-                if recursive and t < entity.floor.get(pk, t):
+                if recursive and t < entity.frame.floor.get(pk, t):
                     return Unknown()  # a running total that never reaches its base case stops here
                 value = entity.store[slot] = cell[0](entity, t)
             return value
@@ -213,26 +247,15 @@ class _Compiler:
             case ir.Builtin(name="period_end"):
                 return lambda entity, t: period_of(pk, t).end
             case ir.Builtin(name="evaluation_date"):
-                return lambda entity, t: entity.as_of if entity.as_of is not None else period_of(pk, t).end
+                return lambda entity, t: entity.frame.as_of or period_of(pk, t).end
             case ir.Lookup(table=table):
                 rows, key = self.plan.tables[table], sub(0)
                 return lambda entity, t: ops.lookup(rows, key(entity, t))
-            case ir.Compare(op=op, left=ir.Fact(name=name, period_kind=str() as fact_pk), right=ir.Const(value=constant)) \
-                    if ops.plain_test(op, expr.left.type, expr.right.type):
-                # a fact against a constant, the commonest test, in one step
-                test, fact_of = ops.plain_test(op, expr.left.type, expr.right.type), sub(0)
-
-                def fact_test(entity: Entity, t: int) -> object:
-                    row = entity.rows[fact_pk].get(t)
-                    if row is not None:
-                        value = row.get(name)
-                        if value is not None:
-                            return test(value, constant)
-                    return fact_of(entity, t)  # unknown: the missing fact
-                return fact_test
-            case ir.Compare(op=op, right=ir.Const(value=constant)):
+            case ir.Compare(op=op, left=left_expr, right=ir.Const(value=constant)):
                 left, comparison = sub(0), ops.comparator(op)
-                return lambda entity, t: comparison(left(entity, t), constant)
+                known = ops.known_test(op, left_expr.type, expr.right.type, constant)
+                general = lambda entity, t: comparison(left(entity, t), constant)  # noqa: E731
+                return _on_known(left_expr, left, known, general) if known else general
             case ir.Compare(op=op):
                 left, right, comparison = sub(0), sub(1), ops.comparator(op)
                 return lambda entity, t: comparison(left(entity, t), right(entity, t))
@@ -241,12 +264,14 @@ class _Compiler:
                 return lambda entity, t: ops.logic_not(operand(entity, t))
             case ir.Logic(op=op, operands=operands):
                 return _logic(op, tuple(sub(i) for i in range(len(operands))))
-            case ir.Member(options=options, negated=negated):
+            case ir.Member(operand=operand_expr, options=options, negated=negated):
                 operand, choices = sub(0), tuple(sub(i + 1) for i in range(len(options)))
-                if all(isinstance(o, ir.Const) for o in options):
-                    constants = [o.value for o in options]
-                    return lambda entity, t: ops.member(operand(entity, t), constants, negated)
-                return lambda entity, t: ops.member(operand(entity, t), [c(entity, t) for c in choices], negated)
+                if not all(isinstance(o, ir.Const) for o in options):
+                    return lambda entity, t: ops.member(operand(entity, t), [c(entity, t) for c in choices], negated)
+                constants = [o.value for o in options]
+                known = ops.member_test(constants, negated)
+                general = lambda entity, t: ops.member(operand(entity, t), constants, negated)  # noqa: E731
+                return _on_known(operand_expr, operand, known, general) if known else general
             case ir.Arith(op=op, operands=operands):
                 parts = tuple(sub(i) for i in range(len(operands)))
                 return lambda entity, t: ops.arith(op, [p(entity, t) for p in parts])
@@ -263,18 +288,50 @@ class _Compiler:
                     return then(entity, t) if holds else otherwise(entity, t)
                 return conditional
             case ir.History(function=function, periods=n):
-                walk = _history(function, n, sub(0), pk)
-                return walk if function in ("previous", "change") else self.memo(walk)
+                return _history(function, n, sub(0), pk, self.slot())
         # aggregates over a group, references and aggregates across kinds read other entities:
         # the plan's own closure for the node, on the entity's world
         planned = self.plan.nodes[node]
         return self.memo(lambda entity, t: planned(entity.world(), entity.id, period_of(pk, t)))
 
 
+def _on_known(operand_expr: ir.Expr, operand: Fast, known: Callable[[object], bool], general: Fast) -> Fast:
+    """A test of one operand against constants: `known(value)` when the value is known (read
+    straight from the row when the operand is a fact), else the general closure (unknowns)."""
+    if isinstance(operand_expr, ir.Fact) and operand_expr.period_kind is not None:
+        name, fact_pk = operand_expr.name, operand_expr.period_kind
+
+        def fact_test(entity: Entity, t: int) -> object:
+            row = entity.rows[fact_pk].get(t)
+            if row is not None:
+                value = row.get(name)
+                if value is not None:
+                    return known(value)
+            return general(entity, t)
+        return fact_test
+
+    def test(entity: Entity, t: int) -> object:
+        value = operand(entity, t)
+        return general(entity, t) if isinstance(value, Unknown) else known(value)
+    return test
+
+
 def _logic(op: str, parts: tuple[Fast, ...]) -> Fast:
     """`and`/`or`, evaluated left to right until an operand decides it (false for `and`, true
     for `or`); otherwise `ops.logic_and`/`logic_or` over the values (Kleene logic)."""
     decides, join = (False, ops.logic_and) if op == "and" else (True, ops.logic_or)
+    if len(parts) == 2:
+        first, second, other = parts[0], parts[1], not decides
+
+        def pair(entity: Entity, t: int) -> object:
+            a = first(entity, t)
+            if a is decides:
+                return decides
+            b = second(entity, t)
+            if b is decides or (a is other and b is other):  # decided, or both the other truth value
+                return b
+            return join((a, b))
+        return pair
 
     def logic(entity: Entity, t: int) -> object:
         values = []
@@ -287,15 +344,18 @@ def _logic(op: str, parts: tuple[Fast, ...]) -> Fast:
     return logic
 
 
-def _history(function: str, n: int, operand: Fast, pk: str) -> Fast:
+def _history(function: str, n: int, operand: Fast, pk: str, index: int) -> Fast:
     if function == "previous":
         return lambda entity, t: operand(entity, t - n)
     if function == "change":
         return lambda entity, t: ops.arith("-", [operand(entity, t), operand(entity, t - n)])
-    first_time = function == "first_time"
+    walk = WALKS[function]
 
-    def history(entity: Entity, t: int) -> object:
-        present = entity.present.get(pk, ())
-        return walk_back(function, n, t, partial(operand, entity), present.__contains__,
-                         entity.earliest(pk) if first_time else None)[0]
+    def history(entity: Entity, t: int) -> object:  # walked once per entity and period
+        slot = (t << 16) + index
+        value = entity.store.get(slot, _NOT_YET)
+        if value is _NOT_YET:
+            value = entity.store[slot] = walk(n, t, partial(operand, entity), entity.present.get(pk, ()).__contains__,
+                                              partial(entity.earliest, pk))[0]
+        return value
     return history

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import operator
+from functools import partial
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
@@ -102,9 +103,17 @@ def join_type(left: T.Type, right: T.Type) -> T.Type | None:
     return arith_type("+", left, right)[0] if left.is_numeric and right.is_numeric else None
 
 
+# Money is computed in 万元; a literal may be written in 亿元 (1亿元 = 10000万元), as the documents
+# state their targets, so that the figure in the policy is the figure of the quote.
+MONEY_UNITS = {"万元": 1, "亿元": 10000}
+
+
 def number_literal(value: int | Fraction, unit: str | None) -> object:
-    """The run-time value of a number written in a policy: `12.5%` is the ratio 1/8."""
-    return Percent.shown_as(value) if unit == "%" else value
+    """The run-time value of a number written in a policy: `12.5%` is the ratio 1/8, `825亿元`
+    is 8250000 (万元)."""
+    if unit == "%":
+        return Percent.shown_as(value)
+    return normalise_number(value * MONEY_UNITS[unit]) if unit in MONEY_UNITS else value
 
 
 def _ratio(value: object) -> object:
@@ -179,15 +188,31 @@ def comparator(op: str) -> Callable[[object, object], object]:
     return comparison
 
 
-def plain_test(op: str, left_type: T.Type, right_type: T.Type) -> Callable[[object, object], bool] | None:
-    """The Python operator that `comparator(op)` applies to two *known* values of these types,
-    or None when a percent may meet a plain ratio (then the ratios are compared)."""
-    return None if T.PERCENT in (left_type, right_type) else _TESTS[op]
+def known_test(op: str, left_type: T.Type, right_type: T.Type, constant: object) -> Callable[[object], bool] | None:
+    """`comparator(op)(value, constant)` for a *known* value, as one call (the constant bound
+    first, the operator mirrored: `v >= 3` is `3 <= v`); None when a percent may meet a plain
+    ratio (then ratios are compared) or the constant is unknown."""
+    if T.PERCENT in (left_type, right_type) or isinstance(constant, Unknown):
+        return None
+    return partial(_TESTS[_MIRRORED[op]], constant)
+
+
+def member_test(options: Sequence[object], negated: bool) -> Callable[[object], bool] | None:
+    """`member(value, options, negated)` for a *known* value and constant options, as one
+    call; None when an option is unknown."""
+    if any(isinstance(o, Unknown) for o in options):
+        return None
+    try:
+        choices = frozenset(options)
+    except TypeError:
+        return None
+    return choices.__contains__ if not negated else (lambda value: value not in choices)
 
 
 _TESTS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
           ">=": operator.ge}
 _COMPARATORS = {op: comparator(op) for op in _TESTS}
+_MIRRORED = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 def compare(op: str, left: object, right: object) -> object:

@@ -62,49 +62,63 @@ def history(function: str, n: int, run: RunView, kind: str, entity: str, period:
     if function == "change":
         earlier = period.shift(-n)
         return Walk(value=ops.arith("-", [operand(period), operand(earlier)]), periods=(period, earlier))
-    earliest = run.earliest(kind, entity, period.kind) if function == "first_time" else None
-    value, depth = walk_back(function, n, period, operand, lambda at: run.has_record(kind, entity, at), earliest)
+    value, depth = WALKS[function](n, period, operand, lambda at: run.has_record(kind, entity, at),
+                                   lambda: run.earliest(kind, entity, period.kind))
     return Walk(value=value, periods=tuple(period.shift(-back) for back in range(depth)))
 
 
-def walk_back(function: str, n: int, now, operand: Callable[[object], object],
-              has_record: Callable[[object], bool], earliest) -> tuple[object, int]:
-    """streak, count_periods or first_time at `now`: the value and how many periods it read,
-    counting back from `now` (now included). The fast entry point every executor uses: a period
-    is anything that steps back by `at - 1` and compares with `earliest` (a `Period`, or the
-    single-decision executor's ordinal integers); `operand(at)` is the operand's value at a
-    period, `has_record(at)` whether the entity has a record there, and `earliest` its first
-    period of this kind (None: none; read by first_time only)."""
-    if function == "count_periods":
-        # only periods with a record count: a round without an evaluation never satisfies
-        count, at = 0, now
-        for _ in range(n):
-            if has_record(at) and operand(at) is True:
-                count += 1
-            at = at - 1
-        return count, n
-    current = operand(now)
-    if function == "streak":
-        if isinstance(current, Unknown):
-            return current, 1
-        # A period without a record, or without the facts to decide, breaks the run.
-        if current is not True or not has_record(now):
-            return 0, 1
-        count, at = 1, now - 1
-        while has_record(at) and operand(at) is True:
+# The walks back in time: the fast entry points every executor uses. Each gives the value at
+# `now` and how many periods it read, counting back from `now` (now included). A period is
+# anything that steps back by `at - 1` and compares with another (a `Period`, or the
+# single-decision executor's ordinal integers); `operand(at)` is the operand's value at a
+# period, `has_record(at)` whether the entity has a record there, `earliest()` its first
+# period of this kind (None: none).
+Walker = Callable[[int, object, Callable[[object], object], Callable[[object], bool], Callable[[], object]],
+                  tuple[object, int]]
+
+
+def count_periods(n: int, now, operand, has_record, earliest) -> tuple[object, int]:
+    """In how many of the last n periods the condition held (only periods with a record count:
+    a round without an evaluation never satisfies)."""
+    count, at = 0, now
+    for _ in range(n):
+        if has_record(at) and operand(at) is True:
             count += 1
-            at = at - 1
-        return count, count + 1
-    # first_time: it holds now and held at no earlier period with a record
+        at = at - 1
+    return count, n
+
+
+def streak(n: int, now, operand, has_record, earliest) -> tuple[object, int]:
+    """For how many periods in a row, back from now, the condition has held. A period without
+    a record, or without the facts to decide, breaks the run (G4)."""
+    current = operand(now)
+    if isinstance(current, Unknown):
+        return current, 1
+    if current is not True or not has_record(now):
+        return 0, 1
+    count, at = 1, now - 1
+    while has_record(at) and operand(at) is True:
+        count += 1
+        at = at - 1
+    return count, count + 1
+
+
+def first_time(n: int, now, operand, has_record, earliest) -> tuple[object, int]:
+    """The condition holds now and held at no earlier period with a record."""
+    current = operand(now)
     if current is not True:
         return (current if isinstance(current, Unknown) else False), 1
+    first = earliest()
     depth, at = 1, now - 1
-    while earliest is not None and at >= earliest:
+    while first is not None and at >= first:
         depth += 1
         if has_record(at) and operand(at) is True:
             return False, depth
         at = at - 1
     return True, depth
+
+
+WALKS: dict[str, Walker] = {"count_periods": count_periods, "streak": streak, "first_time": first_time}
 
 
 @attrs.frozen(kw_only=True)

@@ -25,12 +25,15 @@ from policydsl.engine import data as data_stage
 from policydsl.engine.cells import CellError, parse_period
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status, superseded
 from policydsl.engine.evaluate import Evaluation, Run, RuleResult, history_floor
-from policydsl.engine.fastpath import Entity, Prepared, ordinal, period_of, prepare
+from policydsl.engine.explain import explain_decision
+from policydsl.engine.fastpath import Entity, Frame, Prepared, nesting, ordinal, period_of, prepare
+from policydsl.language.limits import run_deep
 from policydsl.engine.plan import Plan
 from policydsl.schema import Dataset, EntityRecord
 from policydsl.values import Period, Unknown
 
 _PERIOD_MEMO = 4096  # period texts remembered per decider
+_SHALLOW = 100  # expression nesting (values included) evaluated on the caller's own stack
 
 
 class Decider:
@@ -52,16 +55,21 @@ class Decider:
         # per period kind, the enumeration facts and their members: a member is taken as it is
         self._enums = {pk: {name: frozenset(f.type.members) for name, f in self.schema.facts.items()
                             if f.type.is_enum and f.period_kind == pk} for pk in ("year", "quarter")}
+        self._members = {pk: frozenset((name, m) for name, members in by_name.items() for m in members)
+                         for pk, by_name in self._enums.items()}
         self._periods: dict[object, tuple[str, int] | str] = {}
-        self._floor = bool(plan.recursive)
+        self._frame = Frame({}, None, self._world)
         if self.period is not None:
             self._t, self._pk = ordinal(self.period), self.period.kind
             # the rules in force at the decided period, with the outcomes a plain firing gives
             self._now = tuple(
-                (rule.condition, rule.consequences, tuple(o.name for _, o, _, _ in rule.consequences)
-                 if all(a is None and v is None for _, _, a, v in rule.consequences) else None)
+                (rule.condition, rule.consequences, plain, (None,) * len(plain) if plain else None)
                 for rule in self.prepared.rules.get(self._pk, ())
-                if _applies(rule.rule, plan, self.period, None))
+                if _applies(rule.rule, plan, self.period, None)
+                for plain in [[o.name for _, o, _, _ in rule.consequences]
+                              if all(a is None and v is None for _, _, a, v in rule.consequences) else None])
+        # an evaluation that may recurse deeper than a thread's default stack runs on run_deep's
+        self._deep = bool(plan.recursive) or nesting(plan) > _SHALLOW
 
     # ---- the facts of one request ---------------------------------------------------------------
     def _period(self, text: object, problems: list[str]) -> tuple[str, int] | None:
@@ -122,17 +130,17 @@ class Decider:
                                                          ", not a static attribute"))
 
     def entity(self, entity: str, facts: Mapping[str, Mapping[str, object]],
-               static: Mapping[str, object] | None = None, world: Run | None = None) -> Entity:
+               static: Mapping[str, object] | None = None) -> Entity:
         """The checked facts of one entity, ready to evaluate; DataError listing every problem."""
-        if not isinstance(entity, str):
+        if entity.__class__ is not str and not isinstance(entity, str):
             raise TypeError(f"`entity` must be a str id, not {type(entity).__name__} ({entity!r})")
-        if not isinstance(facts, Mapping):
+        if facts.__class__ is not dict and not isinstance(facts, Mapping):
             raise TypeError(f"`facts` must be a mapping {{period: {{fact: value}}}}, not {type(facts).__name__}")
         if static is not None and not isinstance(static, Mapping):
             raise TypeError(f"`static` must be a mapping {{attribute: value}}, not {type(static).__name__}")
         problems: list[str] = []
         rows: dict[str, dict[int, Mapping[str, object]]] = {"year": {}, "quarter": {}}
-        memo, enums = self._periods, self._enums
+        memo, members = self._periods, self._members
         for text, row in facts.items():
             found = memo.get(text) if text.__class__ is str else None
             if found is None or found.__class__ is str:
@@ -140,21 +148,18 @@ class Decider:
                 if found is None:
                     continue
             pk, t = found
-            if row.__class__ is dict:  # the common case first: every value already typed
-                members_of = enums[pk]
-                for name, value in row.items():
-                    members = members_of.get(name)
-                    if members is None or value.__class__ is not str or value not in members:
-                        row = self._row(row, f"{entity} {text}", pk, problems)
-                        break
-            else:
+            try:  # the common case first: every fact an enumeration member, taken as it is
+                typed = row.__class__ is dict and row.items() <= members[pk]
+            except TypeError:  # an unhashable value
+                typed = False
+            if not typed:
                 row = self._row(row, f"{entity} {text}", pk, problems)
             rows[pk][t] = row
         statics = self._row(static, entity, None, problems) if static else {}
         if problems:
             raise DataError(problems)
-        return Entity(self.kind, entity, rows, rows if rows["year"] or rows["quarter"] else {}, statics,
-                      _floor(rows) if self._floor else {}, None, self._world)
+        frame = self._frame if not self.plan.recursive else Frame(_floor(rows), None, self._world)
+        return Entity(entity, rows, rows if rows["year"] or rows["quarter"] else {}, statics, frame)
 
     def _world(self, entity: Entity) -> Run:
         """A run over the entity alone, for what reads other entities (a group of one)."""
@@ -175,22 +180,30 @@ class Decider:
     def __call__(self, entity: str, facts: Mapping[str, Mapping[str, object]],
                  static: Mapping[str, object] | None = None) -> list[str]:
         """The outcomes active for the entity: at the decided period, or at every period given."""
+        if self._deep:
+            return run_deep(self._outcomes, entity, facts, static)
+        return self._outcomes(entity, facts, static)
+
+    def _outcomes(self, entity: str, facts: Mapping[str, Mapping[str, object]],
+                  static: Mapping[str, object] | None) -> list[str]:
         checked = self.entity(entity, facts, static)
         if self.period is None:
-            return [d.outcome for d in self._decisions(checked) if d.status == "active"]
-        self._require_period(checked)
-        t, outcomes, amounts = self._t, [], []
-        for condition, consequences, plain in self._now:
+            return [d.outcome for d in self._evaluation(checked).decisions if d.status == "active"]
+        t = self._t
+        if t not in checked.rows[self._pk]:
+            self._require_period(checked)
+        outcomes, amounts = [], []
+        for condition, consequences, plain, nothing in self._now:
             if condition is not None and condition(checked, t) is not True:
                 continue
             if plain is not None:
-                outcomes.extend(plain)
-                amounts.extend(None for _ in plain)
+                outcomes += plain
+                amounts += nothing
                 continue
             fired = _payloads(consequences, checked, t)
             if fired is not None:
-                outcomes.extend(o.name for _, o, _, _ in consequences)
-                amounts.extend(amount for amount, _ in fired)
+                outcomes += [o.name for _, o, _, _ in consequences]
+                amounts += [amount for amount, _ in fired]
         if len(outcomes) < 2:
             return outcomes
         lost = superseded(self.prepared.ranked, outcomes, amounts)
@@ -199,29 +212,38 @@ class Decider:
     def decisions(self, entity: str, facts: Mapping[str, Mapping[str, object]],
                   static: Mapping[str, object] | None = None) -> tuple[Decision, ...]:
         """Every decision about the entity (superseded ones too), in decision order."""
-        return tuple(self._decisions(self.entity(entity, facts, static)))
+        return self._deeply(lambda: self._evaluation(self.entity(entity, facts, static)).decisions)
 
-    def _decisions(self, checked: Entity) -> list[Decision]:
-        if self.period is not None:
-            self._require_period(checked)
-        fired, _ = evaluate_entity(self.prepared, checked, self.period, None)
-        return combine(self.plan.program.combinations, fired)
+    def explain(self, entity: str, facts: Mapping[str, Mapping[str, object]], outcome: str,
+                static: Mapping[str, object] | None = None):
+        """Decide the entity and explain `outcome` at the decided period (without a period: the
+        latest period it happened in): why it happened, or why not (`explain.explain_decision`),
+        traced on the row executor with the values the decision computed."""
+        if not isinstance(outcome, str):
+            raise TypeError(f"`outcome` must be a str, not {type(outcome).__name__}")
+        return self._deeply(lambda: explain_decision(self._evaluation(self.entity(entity, facts, static)), entity,
+                                                     outcome, self.period))
 
     def result(self, entity: str, facts: Mapping[str, Mapping[str, object]],
                static: Mapping[str, object] | None = None):
         """The decision as an API `Result`: `.decisions`, and `.explain(entity, outcome)` /
-        `.why_not(...)` traced on the row executor over the same facts, with the values the
-        decision computed."""
+        `.why_not(...)` traced on the row executor with the values the decision computed."""
         from policydsl.api import Result
-        checked = self.entity(entity, facts, static)
-        if self.period is not None:
+        return Result(evaluation=self._deeply(lambda: self._evaluation(self.entity(entity, facts, static))))
+
+    def _deeply(self, work):
+        return run_deep(work) if self._deep else work()
+
+    def _evaluation(self, checked: Entity) -> Evaluation:
+        """The entity's decisions and rule results as an `Evaluation` over its world, whose run
+        holds the values the decision computed (what an explanation reads)."""
+        if self.period is not None and self._t not in checked.rows[self._pk]:
             self._require_period(checked)
         fired, results = evaluate_entity(self.prepared, checked, self.period, None)
         run = checked.world()
         _share_values(self.prepared, checked, run)
         decisions = sorted(combine(self.plan.program.combinations, fired), key=decision_order)
-        return Result(evaluation=Evaluation(plan=self.plan, run=run, decisions=tuple(decisions),
-                                            results=tuple(results)))
+        return Evaluation(plan=self.plan, run=run, decisions=tuple(decisions), results=tuple(results))
 
 
 def _payloads(consequences, entity: Entity, t: int) -> list[tuple[object, object]] | None:
@@ -302,6 +324,7 @@ def evaluate_single(plan: Plan, dataset: Dataset, *, period: Period | None = Non
     data_periods: dict[str, set[int]] = {"year": set(), "quarter": set()}
     for p in dataset.periods():
         data_periods[p.kind].add(ordinal(p))
+    frame = Frame(floor, as_of, lambda _: run)
     fired: list[Decision] = []
     results: list[RuleResult] = []
     values: dict = {}
@@ -314,8 +337,7 @@ def evaluate_single(plan: Plan, dataset: Dataset, *, period: Period | None = Non
             rows: dict[str, dict[int, Mapping]] = {"year": {}, "quarter": {}}
             for p, row in record.periods.items():
                 rows[p.kind][ordinal(p)] = row
-            entity = Entity(kind, entity_id, rows, rows if record.periods else data_periods, record.static,
-                            floor, as_of, lambda _: run)
+            entity = Entity(entity_id, rows, rows if record.periods else data_periods, record.static, frame)
             decided, checked = evaluate_entity(prepared, entity, period, as_of)
             fired += decided
             results += checked

@@ -441,7 +441,7 @@ class Program:
         source = self.sources.get(span.path)
         if source is None or span.line <= 0:
             return ""
-        lines = source.text.splitlines()
+        lines = source.lines
         if span.end_line == span.line:
             return lines[span.line - 1][span.column - 1: span.end_column - 1]
         first = lines[span.line - 1][span.column - 1:]

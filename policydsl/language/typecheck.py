@@ -76,7 +76,7 @@ class ExprChecker(UnitChecks, LinkChecks):
 
     # ---- literals ------------------------------------------------------------------------
     def _NumberLit(self, e: ast.NumberLit, entity, expected):
-        if e.unit == "万元":
+        if e.unit in ops.MONEY_UNITS:
             t = T.MONEY
         elif e.unit == "%":
             t = T.PERCENT

@@ -8,8 +8,8 @@ test), written by `policydsl facts policies/ -o docs/facts.md`.
 For each entity kind: every input fact (a column of the kind's table) with its periods, type and
 label, marked when the data dictionary does not list it; then every derived value computed from
 the rows of other kinds (an aggregate across kinds, `count(enterprise via zone where …)`), with its
-expression. A dictionary fact that the engine now computes is listed as such — a data set need not
-(and cannot usefully) supply it.
+expression. A dictionary fact that the engine now computes (from other kinds' rows or from the
+entity's own facts) is listed as such — a data set need not (and cannot usefully) supply it.
 """
 
 from __future__ import annotations
@@ -84,7 +84,9 @@ def fact_list(program: ir.Program, dictionary: Path | None = None, root: Path | 
         for kind in sorted(program.entities) for name, fact in sorted(program.entities[kind].facts.items()))
     computed, memo = [], {}
     for (kind, name), value in sorted(program.values.items()):
-        if not _reads_members(program, (kind, name), memo):
+        # a dictionary fact the engine computes is listed even from the entity's own facts
+        # (a project's `newly_started`, from its construction date), or users would still supply it
+        if not (_reads_members(program, (kind, name), memo) or (known is not None and (kind, name) in known)):
             continue
         path = Path(value.span.path)
         if root is not None and path.is_absolute() and path.is_relative_to(root):
@@ -121,7 +123,7 @@ def render_markdown(facts: FactList) -> str:
             lines.append(f"| `{fact.name}` | {fact.periods} | {_cell(fact.type)} | {_cell(fact.label)} | {mark} |")
         mine = [c for c in facts.computed if c.kind == kind]
         if mine:
-            lines += ["", "| computed from other kinds | label | expression | declared in |",
+            lines += ["", "| computed by the engine | label | expression | declared in |",
                       "| --- | --- | --- | --- |"]
             lines += [f"| `{c.name}` | {_cell(c.label)} | `{_cell(c.expression)}` | {c.declared_at} |" for c in mine]
         lines.append("")

@@ -136,6 +136,8 @@ class Interpreter:
         match e:
             case ast.NumberLit(value=value, unit="%"):
                 return Pct.written(value)
+            case ast.NumberLit(value=value, unit="亿元"):
+                return Fraction(value) * 10_000  # 1亿元 = 10000万元, the oracle's unit of money
             case ast.NumberLit(value=value):
                 return Fraction(value)
             case ast.StringLit(value=value) | ast.DateLit(value=value) | ast.BoolLit(value=value):

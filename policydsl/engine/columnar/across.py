@@ -40,6 +40,8 @@ class Frames:
                  depth: int, as_of: dt.date | None):
         self.plan, self.tables, self.periods, self.depth, self.as_of = plan, tables, periods, depth, as_of
         self._made: dict[tuple[str, str], tuple[C.Grid, FrameLowering] | None] = {}
+        # grids carry entity ids as text (for the joins below) only when some expression joins
+        self.joins = _joins(plan)
 
     def get(self, kind: str, period_kind: str) -> tuple[C.Grid, FrameLowering] | None:
         key = (kind, period_kind)
@@ -52,7 +54,7 @@ class Frames:
         if table is None:
             return None
         grid = C.grid(table, self.plan.program.entities[kind], period_kind, self.depth,
-                      self.periods.get(period_kind, []))
+                      self.periods.get(period_kind, []), with_ids=self.joins)
         if grid is None:
             return None
         lowering = FrameLowering(program=self.plan.program, parameters=self.plan.parameters,
@@ -74,7 +76,15 @@ class Frames:
         return apply_steps(grid.frame.lazy(), list(lowering.steps))
 
     def statics(self, kind: str) -> pl.DataFrame:
-        return self.tables[kind].statics if kind in self.tables else pl.DataFrame({ENTITY: []}, schema={ENTITY: pl.String})
+        return self.tables[kind].with_ids() if kind in self.tables else pl.DataFrame({ENTITY: []}, schema={ENTITY: pl.String})
+
+
+def _joins(plan: Plan) -> bool:
+    """Whether a rule or derived value reads another kind (`ref`, member aggregates)."""
+    expressions = [e for c in plan.rules for e in (c.rule.condition, *(x for q in c.rule.consequences
+                                                                       for x in (q.amount, q.value)))]
+    expressions += [v.expr for v in plan.program.values.values()]
+    return any(isinstance(node, (ir.Via, ir.Members)) for e in expressions if e is not None for node in ir.walk(e))
 
 
 def _names(value: Lowered) -> list[str]:

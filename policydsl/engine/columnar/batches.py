@@ -82,7 +82,7 @@ def evaluate_batches(plan: Plan, facts: Mapping[str, object], *, kind: str, batc
     bar = _progress(progress, len(batches), frame.height)
     try:
         for ids in batches:
-            part = frame.filter(pl.col("id").cast(pl.String).is_in(ids))
+            part = frame.filter(pl.col("id").cast(pl.String).is_in(pl.Series(ids, dtype=pl.String).implode()))
             yield evaluate_columnar(plan, {**others, kind: part}, period=period, as_of=as_of)
             if bar is not None:
                 bar[0].advance(bar[1], part.height)

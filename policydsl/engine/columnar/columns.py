@@ -6,15 +6,20 @@ static attributes). Two ways in:
 - `tables_from_dataset`: a validated `Dataset` (the CLI's `--data`, scenario facts) becomes one
   long frame per entity kind;
 - `tables_from_frames`: Polars DataFrames or Arrow tables given to the API are checked with
-  vectorised expressions (ids, periods, duplicates, enumeration members, column types). Any
-  problem sends the table through the data stage's own validation (`engine/data.py`), so that
-  the messages — file, row, column — are exactly the row loader's; so does a column whose type
-  has no direct columnar form (text digits, floats, dates).
+  vectorised expressions, each text once per distinct value with the data stage's own cell rules
+  (ids, periods, enumeration members, texts; duplicates and disagreeing static attributes by
+  position). Any problem sends the table through the data stage's own validation
+  (`engine/data.py`), so that the messages — file, row, column — are exactly the row loader's;
+  so does a column whose type has no direct columnar form (text digits, floats, dates).
+
+Entities are numbered within their kind (`KindTable.ids`; `entity_codes`), so that laying rows
+on the grid, combining decisions and filtering work on integers; ids come back as text only for
+the decisions asked for.
 
 `long_from_wide` reshapes a wide table (one column per period) into long rows.
 
 `grid` then lays one kind out for one period kind on the dense grid the lowering expects
-(`lowering` module docstring): numbers become Int64 numerators over one denominator per column
+(`lowering` module docstring), each row put in its place by position: numbers become Int64 numerators over one denominator per column
 (the least common multiple of the column's denominators: a scaled integer; Fractions in, exact),
 with the bound of the column's numerators.
 """
@@ -30,11 +35,13 @@ import polars as pl
 
 from policydsl.engine import data as data_stage
 from policydsl.engine.columnar.lowering import ENTITY, PERIOD, RECORD, ColumnInfo
+from policydsl.engine.cells import CellError, convert, is_blank, nfc, parse_period
 from policydsl.schema import Dataset, EntitySchema
 from policydsl.values import Period
 
 NUMERIC = frozenset({"integer", "decimal", "money", "percent"})  # a percent as its ratio (ops)
 MAX_SCALE = 10 ** 12  # a column needing a larger common denominator stays on the row executor
+CODE = "@c"  # an entity's number within its kind (Int32): its position in `KindTable.ids`; periods are Int32 too
 
 
 def period_index(period: Period) -> int:
@@ -47,11 +54,18 @@ def period_of(index: int, period_kind: str) -> Period:
 
 @attrs.frozen(kw_only=True)
 class KindTable:
-    """One entity kind in long form: periodic rows (`@id`, `@t`, `@pk`, facts) and statics."""
+    """One entity kind in long form, its entities numbered: an entity's code is its position in `ids`."""
 
-    rows: pl.DataFrame  # @id, @pk ("year"/"quarter"), @t, one column per periodic fact
-    statics: pl.DataFrame  # @id, one column per static attribute (every entity of the kind)
+    ids: pl.Series  # String: every entity of the kind
+    rows: pl.DataFrame  # @c (code), @pk ("year"/"quarter"), @t, one column per periodic fact; a row per record
+    statics: pl.DataFrame  # one column per static attribute, one row per entity, in code order (no column: empty)
+    periodic: pl.Series  # Boolean per entity: whether it has a row with a period (else: statics only)
+    periods: frozenset[Period]  # the periods of its rows
     scales: Mapping[str, int] = attrs.field(factory=dict)  # numeric columns stored as numerators: their denominator
+
+    def with_ids(self) -> pl.DataFrame:
+        """The static attributes with each entity's id (ENTITY)."""
+        return pl.DataFrame([self.ids, *self.statics.get_columns()])
 
 
 def _scaled(values: list) -> tuple[pl.Series, int] | None:
@@ -90,36 +104,43 @@ def tables_from_dataset(dataset: Dataset, schemas: Mapping[str, EntitySchema]) -
     tables = {}
     for kind, schema in schemas.items():
         records = dataset.entities(kind)
+        entities = sorted(records)
         periodic = [f for f in schema.facts.values() if f.period_kind is not None]
         static = [f for f in schema.facts.values() if f.period_kind is None]
-        ids, kinds, times, scales = [], [], [], {}
+        codes, kinds, times, scales, periods = [], [], [], {}, set()
         cells: dict[str, list] = {f.name: [] for f in periodic}
-        for entity in sorted(records):
+        for code, entity in enumerate(entities):
             for period, row in records[entity].periods.items():
-                ids.append(entity)
+                codes.append(code)
                 kinds.append(period.kind)
                 times.append(period_index(period))
+                periods.add(period)
                 for fact in periodic:
                     cells[fact.name].append(row.get(fact.name))
-        columns = {ENTITY: pl.Series(ids, dtype=pl.String), "@pk": pl.Series(kinds, dtype=pl.String),
-                   PERIOD: pl.Series(times, dtype=pl.Int64)}
+        columns = {CODE: pl.Series(codes, dtype=pl.Int32), "@pk": pl.Series(kinds, dtype=pl.String),
+                   PERIOD: pl.Series(times, dtype=pl.Int32)}
         for fact in periodic:
             series = _column_values(cells[fact.name], fact.type, scales, fact.name)
             if series is not None:
                 columns[fact.name] = series
-        static_columns = {ENTITY: pl.Series(sorted(records), dtype=pl.String)}
+        static_columns = {}
         for fact in static:
-            series = _column_values([records[e].static.get(fact.name) for e in sorted(records)], fact.type,
+            series = _column_values([records[e].static.get(fact.name) for e in entities], fact.type,
                                     scales, fact.name)
             if series is not None:
                 static_columns[fact.name] = series
-        tables[kind] = KindTable(rows=pl.DataFrame(columns), statics=pl.DataFrame(static_columns), scales=scales)
+        tables[kind] = KindTable(ids=pl.Series(ENTITY, entities, dtype=pl.String), rows=pl.DataFrame(columns),
+                                 statics=pl.DataFrame(static_columns),
+                                 periodic=pl.Series([bool(records[e].periods) for e in entities], dtype=pl.Boolean),
+                                 periods=frozenset(periods), scales=scales)
     return tables
 
 
 # ---- frames given to the API ---------------------------------------------------------------
 
-_PERIOD_PATTERN = r"^\d{4}(-Q[1-4])?$"
+# printable ASCII without spaces at either end: a text that reads as itself (NFC, not blank, stripped)
+_PLAIN_TEXT = r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$"
+MAX_ID_LENGTH = 200  # the data stage's limit
 
 
 def is_frame(value: object) -> bool:
@@ -133,6 +154,11 @@ def as_frame(value: object) -> pl.DataFrame:
 def _direct(frame: pl.DataFrame, schema: EntitySchema) -> bool:
     """Whether every column has a type the columnar path reads without the row loader."""
     if "id" not in frame.columns or "period" not in frame.columns:
+        return False
+    if not (frame.schema["id"] == pl.String or frame.schema["id"].is_integer()):
+        return False  # a float or boolean id is an error the row loader words
+    if not (frame.schema["period"] in (pl.String, pl.Null) or frame.schema["period"].is_integer()
+            or isinstance(frame.schema["period"], pl.Enum)):
         return False
     for name, fact in schema.facts.items():
         if name not in frame.columns:
@@ -153,54 +179,236 @@ def _direct(frame: pl.DataFrame, schema: EntitySchema) -> bool:
     return True
 
 
-def _clean(frame: pl.DataFrame, schema: EntitySchema) -> bool:
-    """Vectorised checks for what the row loader would report; True if none applies."""
-    ids = pl.col("id").cast(pl.String)
-    text = pl.col("period").cast(pl.String)
-    checks = [ids.is_null() | (ids.str.strip_chars() == "") | (ids != ids.str.strip_chars()),
-              text.is_not_null() & ~text.str.contains(_PERIOD_PATTERN)]
-    for name, fact in schema.facts.items():
-        if name not in frame.columns:
-            continue
-        if fact.type.is_enum:
-            checks.append(pl.col(name).is_not_null() & ~pl.col(name).is_in(list(fact.type.members)))
-        if fact.type.is_enum or fact.type.is_reference or fact.type.name == "text":
-            value = pl.col(name)
-            checks.append(value.is_not_null() & ((value.str.strip_chars() == "") | (value != value.str.strip_chars())))
-        if fact.period_kind is not None:  # a periodic fact on a row without a period, or of the other kind
-            quarterly = text.str.contains("-Q")
-            wrong = text.is_null() | (quarterly if fact.period_kind == "year" else ~quarterly)
-            checks.append(pl.col(name).is_not_null() & wrong)
-    found = frame.select(pl.any_horizontal(checks).any()).item()
-    if found:
-        return False
-    periodic = frame.filter(pl.col("period").is_not_null())
-    if periodic.select(pl.struct(pl.col("id").cast(pl.String), pl.col("period").cast(pl.String))
-                       .is_duplicated().any()).item():
-        return False
-    statics = [n for n, f in schema.facts.items() if f.period_kind is None and n in frame.columns]
-    if statics:
-        disagree = frame.group_by(pl.col("id").cast(pl.String)).agg(
-            [pl.col(n).drop_nulls().n_unique().alias(n) for n in statics])
-        if disagree.select(pl.any_horizontal([pl.col(n) > 1 for n in statics]).any()).item():
+def _reads_as_itself(values: pl.Series, fact_type) -> bool:
+    """Whether every distinct text of a column is what the data stage's `convert` makes of it (not
+    blank, no spaces at the ends, NFC; for an enumeration, a member). Checked once per distinct text."""
+    distinct = values.drop_nulls().unique()
+    if fact_type.is_enum:
+        return bool(distinct.is_in(pl.Series(list(fact_type.members), dtype=pl.String).implode()).all())
+    for text in distinct.filter(~distinct.str.contains(_PLAIN_TEXT)).to_list():
+        try:
+            if is_blank(text) or convert(text, fact_type) != text:
+                return False
+        except CellError:
             return False
     return True
 
 
-def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable:
-    text = pl.col("period").cast(pl.String)
-    quarterly = text.str.contains("-Q")
-    year = text.str.slice(0, 4).cast(pl.Int64)
-    index = pl.when(quarterly).then(year * 4 + text.str.slice(6, 1).cast(pl.Int64) - 1).otherwise(year)
+def enumerated(values: pl.Series, members) -> pl.Series | None:
+    """An enumeration's column as a Polars Enum (a small integer per row: cheap to compare and to
+    move), or None when a value is not a member as written (the row loader words it). The
+    categories are in code-point order, so that an ordering of two values is Python's."""
+    try:
+        return values.cast(pl.Enum(sorted(members)))
+    except pl.exceptions.InvalidOperationError:
+        return None
+
+
+def _ids_read_as_themselves(ids: pl.Series) -> bool:
+    """The distinct ids as the data stage reads them: text (NFC, stripped, not blank, at most 200
+    characters) or whole numbers (their decimal text)."""
+    if ids.dtype.is_integer():
+        return True
+    if ids.len() and ids.str.len_chars().max() > MAX_ID_LENGTH:
+        return False
+    return all(not is_blank(text) and nfc(text) == text
+               for text in ids.filter(~ids.str.contains(_PLAIN_TEXT)).to_list())
+
+
+def entity_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series, tuple[str, int] | None]:
+    """(each row's entity code, the distinct ids in code order, the layout found), for an id
+    column without nulls. The layout is ("periods", entities per block), ("entities", rows per
+    entity) or None.
+
+    Rows laid out period after period (the same ids in the same order in every block, as a wide
+    table unpivoted) or entity after entity (each entity's rows together, blocks of one size) are
+    numbered by position, which costs a comparison with a shifted copy; any other layout by a hash
+    join with the sorted distinct ids."""
+    count = ids.len()
+    dtype = pl.Int32
+    if count == 0:
+        return pl.Series([], dtype=dtype), ids, None
+    again = (ids == ids[0]).arg_true()  # the rows of the first entity
+    width = again[1] if again.len() > 1 else count
+    if count % width == 0 and (width == count or (ids.slice(width) == ids.slice(0, count - width)).all()):
+        head = ids.slice(0, width)
+        if head.n_unique() == width:
+            return pl.int_range(0, count, dtype=dtype, eager=True) % width, head, ("periods", width)
+    block = again.len()
+    if again[-1] == block - 1 and count % block == 0:
+        starts = ids.ne_missing(ids.shift(1))
+        heads = ids.gather(pl.int_range(0, count, block, dtype=pl.Int64, eager=True))
+        if (starts == (pl.int_range(0, count, dtype=dtype, eager=True) % block == 0)).all() \
+                and heads.n_unique() == heads.len():
+            return pl.int_range(0, count, dtype=dtype, eager=True) // block, heads, ("entities", block)
+    distinct = ids.unique().sort()
+    numbered = pl.DataFrame({"id": distinct, CODE: pl.int_range(0, distinct.len(), dtype=dtype, eager=True)})
+    codes = pl.DataFrame({"id": ids}).join(numbered, on="id", how="left", maintain_order="left")[CODE]
+    return codes, distinct, None
+
+
+def _one_row_per_period(times: pl.Series, layout: tuple[str, int] | None) -> bool:
+    """Whether the layout alone shows that no entity has two rows in one period: blocks of one
+    period each, every period once; or each entity's periods rising. False: not shown (check)."""
+    if layout is None:
+        return False
+    shape, size = layout
+    if shape == "periods":
+        if times.len() // size > 64:
+            return False
+        seen = set()
+        for start in range(0, times.len(), size):
+            block = times.slice(start, size)
+            if block.null_count() == size:
+                continue  # rows of static attributes
+            if block.null_count() or block.min() != block.max() or block.min() in seen:
+                return False
+            seen.add(block.min())
+        return True
+    rising = (times.diff() > 0).fill_null(False) | (pl.int_range(0, times.len(), eager=True) % size == 0)
+    return bool(rising.all())
+
+
+def _period_columns(column: pl.Series) -> tuple[pl.Series, pl.Series | str, frozenset[Period]] | None:
+    """(each row's period index, its period kind (one for all rows: a str), the periods), when every
+    distinct period reads as one (the data stage's `parse_period`); None otherwise (blank, not a
+    period, out of range: the row loader words it). The column is read through an
+    enumeration of its distinct values, so each row costs a small-integer lookup."""
+    if not isinstance(column.dtype, pl.Enum):
+        distinct = column.drop_nulls().unique()
+        if distinct.dtype != pl.String:
+            distinct = distinct.cast(pl.String)
+            column = column.cast(pl.String)
+        column = column.cast(pl.Enum(distinct.sort().to_list()))
+    categories = column.dtype.categories.to_list()
+    codes = column.to_physical()
+    found: dict[int, Period] = {}
+    for code in codes.drop_nulls().unique().to_list():
+        text = categories[code]
+        if is_blank(text):
+            return None  # a row without a period: the row loader reads it as static attributes
+        try:
+            found[code] = parse_period(text.strip())
+        except CellError:
+            return None
+    lookup = [None] * len(categories)
+    for code, period in found.items():
+        lookup[code] = period_index(period)
+    times = pl.Series(lookup, dtype=pl.Int32).gather(codes)
+    kinds = {p.kind for p in found.values()}
+    if len(kinds) > 1:
+        kind_of = [None] * len(categories)
+        for code, period in found.items():
+            kind_of[code] = period.kind
+        return times, pl.Series(kind_of, dtype=pl.String).gather(codes), frozenset(found.values())
+    return times, next(iter(kinds), "year"), frozenset(found.values())
+
+
+def _index_type(size: int):
+    return pl.Int32 if size < 2 ** 31 else pl.Int64
+
+
+def slots(positions: pl.Series, size: int) -> pl.Series:
+    """For each of `size` places, the row whose position it is (null: none); rows sharing a
+    position leave fewer places filled than there are rows."""
+    dtype = _index_type(positions.len())
+    filled = pl.repeat(None, size, dtype=dtype, eager=True)
+    return filled.scatter(positions, pl.int_range(0, positions.len(), dtype=dtype, eager=True))
+
+
+def _positions(codes: pl.Series, times: pl.Series, span: int, low: int) -> pl.Series:
+    """code × span + (time − low): each row's place on a grid of `span` periods from `low`."""
+    dtype = _index_type(codes.len() * span if codes.len() else 1)
+    return pl.select((codes.cast(dtype) * span + (times.cast(dtype) - low))).to_series()
+
+
+def _duplicated(codes: pl.Series, times: pl.Series, count: int) -> bool:
+    """Whether two rows share an entity and a period."""
+    if times.len() == 0:
+        return False
+    low, high = times.min(), times.max()
+    span = high - low + 1
+    positions = _positions(codes, times, span, low)
+    if count * span <= 4 * times.len() + 1024:
+        return slots(positions, count * span).null_count() != count * span - times.len()
+    return positions.n_unique() != times.len()
+
+
+def _statics(frame: pl.DataFrame, codes: pl.Series, count: int, names: list[str]) -> pl.DataFrame | None:
+    """One row per entity of its static attributes (from whichever rows give them); None when two
+    rows of one entity disagree (the row loader names both)."""
+    columns = []
+    for name in names:
+        values = frame[name]
+        known = values.is_not_null()
+        where, given = (codes, values) if known.all() else (codes.filter(known), values.filter(known))
+        column = pl.repeat(None, count, dtype=values.dtype, eager=True).scatter(where, given)
+        if (column.gather(where) != given).any():
+            return None
+        columns.append(column.alias(name))
+    return pl.DataFrame(columns)
+
+
+def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | None:
+    """The kind's table from a frame of long rows, or None when something needs the row loader."""
+    if frame.height == 0 or frame["id"].null_count():
+        return None
+    periods = _period_columns(frame["period"])
+    if periods is None:
+        return None
+    times, kinds, found = periods
+    typed = {}
+    for name, fact in schema.facts.items():
+        if name not in frame.columns or frame.schema[name] != pl.String:
+            continue
+        if fact.type.is_enum:
+            typed[name] = enumerated(frame[name], fact.type.members)
+            if typed[name] is None:
+                return None
+        elif not _reads_as_itself(frame[name], fact.type):
+            return None
+    if typed:
+        frame = frame.with_columns(typed.values())
     periodic = [n for n, f in schema.facts.items() if f.period_kind is not None and n in frame.columns]
-    rows = frame.filter(pl.col("period").is_not_null()).select(
-        pl.col("id").cast(pl.String).alias(ENTITY),
-        pl.when(quarterly).then(pl.lit("quarter")).otherwise(pl.lit("year")).alias("@pk"),
-        index.alias(PERIOD), *periodic)
     statics = [n for n, f in schema.facts.items() if f.period_kind is None and n in frame.columns]
-    static_frame = (frame.group_by(pl.col("id").cast(pl.String).alias(ENTITY))
-                    .agg([pl.col(n).drop_nulls().first() for n in statics]).sort(ENTITY))
-    return KindTable(rows=rows, statics=static_frame)
+    every_row_periodic = times.null_count() == 0
+    for name in periodic:  # a periodic fact on a row without a period, or of the other period kind
+        wanted = schema.facts[name].period_kind
+        if every_row_periodic and isinstance(kinds, str) and kinds == wanted:
+            continue
+        if isinstance(kinds, str) and kinds != wanted:
+            wrong = frame[name].is_not_null()
+        else:
+            wrong = frame[name].is_not_null() & (times.is_null() if isinstance(kinds, str)
+                                                 else times.is_null() | (kinds != wanted))
+        if wrong.any():
+            return None
+    codes, ids, layout = entity_codes(frame["id"])
+    if not _ids_read_as_themselves(ids):
+        return None
+    count = ids.len()
+    static_frame = _statics(frame, codes, count, statics)
+    if static_frame is None:
+        return None
+    with_period = times.is_not_null()
+    rows = pl.DataFrame([codes.alias(CODE), times.alias(PERIOD), *(frame[n] for n in periodic)])
+    if isinstance(kinds, str):
+        rows = rows.with_columns(pl.lit(kinds).alias("@pk"))
+    else:
+        rows = rows.with_columns(kinds.alias("@pk"))
+    if not with_period.all():
+        rows = rows.filter(with_period)
+    for kind in {p.kind for p in found} if not _one_row_per_period(times, layout) else ():
+        part = rows if len({p.kind for p in found}) == 1 else rows.filter(pl.col("@pk") == kind)
+        if _duplicated(part[CODE], part[PERIOD], count):
+            return None
+    if every_row_periodic:
+        has_rows = pl.repeat(True, count, dtype=pl.Boolean, eager=True)
+    else:
+        has_rows = pl.repeat(False, count, dtype=pl.Boolean, eager=True)
+        has_rows = has_rows.scatter(rows[CODE], True) if rows.height else has_rows
+    return KindTable(ids=ids.cast(pl.String).alias(ENTITY), rows=rows.select(CODE, "@pk", PERIOD, *periodic),
+                     statics=static_frame, periodic=has_rows, periods=found)
 
 
 def tables_from_frames(mapping: Mapping[str, object], schemas: Mapping[str, EntitySchema]
@@ -217,8 +425,9 @@ def tables_from_frames(mapping: Mapping[str, object], schemas: Mapping[str, Enti
             continue
         if is_frame(value):
             frame = as_frame(value)
-            if _direct(frame, schemas[kind]) and _clean(frame, schemas[kind]):
-                direct[kind] = _table_from_frame(frame, schemas[kind])
+            table = _table_from_frame(frame, schemas[kind]) if _direct(frame, schemas[kind]) else None
+            if table is not None:
+                direct[kind] = table
                 continue
             value = frame.to_dicts()
         through_rows[kind] = value
@@ -239,15 +448,20 @@ def long_from_wide(frame, *, id_column: str, periods: Mapping[str, str], fact: s
 
         long_from_wide(df, id_column="enterprise_id", periods={"2019": "r2019", "2020": "r2020"},
                        fact="rating")  ->  id, period, rating
-    Other columns of the wide table are static attributes and repeat on every row.
+    Other columns of the wide table are static attributes and repeat on every row. The rows come
+    period after period (each period's block holds the ids in the wide table's order; the blocks
+    share the wide table's columns rather than copy them), and `period` is an enumeration of the
+    periods given, so that the columnar executor reads the layout and the periods without hashing.
     """
     frame = as_frame(frame)
-    by_column = {column: period for period, column in periods.items()}
-    others = [c for c in frame.columns if c not in by_column and c != id_column]
-    long = frame.unpivot(index=[id_column, *others], on=list(by_column), variable_name="period", value_name=fact)
-    return long.select(pl.col(id_column).cast(pl.String).alias("id"),
-                       pl.col("period").replace_strict(by_column, return_dtype=pl.String),
-                       pl.col(fact), *others)
+    others = [c for c in frame.columns if c not in set(periods.values()) and c != id_column]
+    ids = frame.select(pl.col(id_column).cast(pl.String).alias("id"))
+    period_type = pl.Enum(list(periods))
+    blocks = [ids.with_columns(pl.lit(period, dtype=period_type).alias("period"), frame[column].alias(fact),
+                               *(frame[c] for c in others))
+              for period, column in periods.items()]
+    return pl.concat(blocks, how="vertical", rechunk=False) if blocks else \
+        ids.with_columns(pl.lit(None, dtype=period_type).alias("period"), pl.lit(None).alias(fact)).clear()
 
 
 # ---- the dense grid --------------------------------------------------------------------------
@@ -272,46 +486,60 @@ def _typed(frame: pl.DataFrame, table: KindTable, schema: EntitySchema, names: l
 
 @attrs.frozen(kw_only=True)
 class Grid:
-    frame: pl.DataFrame  # @id, @t, @rec, f:<fact>, s:<static>; sorted by @id, @t
+    frame: pl.DataFrame  # @c, @t, @rec, @eval, f:<fact>, s:<static>; sorted by @c, @t
     columns: Mapping[str, ColumnInfo]
     start: int
     end: int
     entities: int
+    ids: pl.Series  # the entity id of each code
 
 
 EVALUATED = "@eval"  # the rows rules are evaluated at
 
 
-def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int, data_periods: list[int]
-         ) -> Grid | None:
+def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int, data_periods: list[int],
+         with_ids: bool = False) -> Grid | None:
     """The kind on the dense (entity × period) grid of one period kind; None if it has no periods.
 
     The grid spans the data set's periods of that kind (all kinds together), less `lookback`
     periods before the first. An entity described by static attributes only has a record in every
-    period and is evaluated at every period of the data (engine/evaluate.py, `has_record`)."""
-    rows = table.rows.filter(pl.col("@pk") == period_kind)
+    period and is evaluated at every period of the data (engine/evaluate.py, `has_record`). Each
+    row finds its place by position (entity code × span + period), so the rows may come in any
+    order and no key is joined. `with_ids`: each row also carries its entity's id as text
+    (ENTITY), for frames that other kinds join by id (`across`)."""
     if not data_periods:
+        return None
+    rows = table.rows
+    if {p.kind for p in table.periods} != {period_kind}:
+        rows = rows.filter(pl.col("@pk") == period_kind)
+    static_only = ~table.periodic
+    if rows.height == 0 and not static_only.any():
         return None
     start = min(data_periods) - lookback
     end = max(data_periods)
+    span = end - start + 1
+    count = table.ids.len()
+    size = count * span
+    dtype = _index_type(size)
+    index = pl.int_range(0, size, dtype=dtype, eager=True)
+    code = (index // span).cast(pl.Int32)
+    at = (index % span + start).cast(pl.Int32)
     periodic = [n for n, f in schema.facts.items() if f.period_kind == period_kind]
     statics = [n for n, f in schema.facts.items() if f.period_kind is None]
     fact_columns, infos = _typed(rows, table, schema, periodic, "f:")
     static_columns, static_infos = _typed(table.statics, table, schema, statics, "s:")
     infos.update(static_infos)
-    entity_ids = table.statics[ENTITY]
-    static_only = entity_ids.filter(~entity_ids.is_in(table.rows[ENTITY].unique()))
-    if rows.height == 0 and not len(static_only):
-        return None
-    base = (pl.DataFrame([entity_ids]).with_columns(pl.int_ranges(start, end + 1, dtype=pl.Int64).alias(PERIOD))
-            .explode(PERIOD))
-    facts = pl.DataFrame([rows[ENTITY], rows[PERIOD], *fact_columns]).with_columns(pl.lit(True).alias(RECORD))
-    frame = base.join(facts, on=[ENTITY, PERIOD], how="left", maintain_order="left")
-    if static_columns:
-        frame = frame.join(pl.DataFrame([table.statics[ENTITY], *static_columns]), on=ENTITY, how="left",
-                           maintain_order="left")
-    only_static = pl.col(ENTITY).is_in(static_only.to_list()) if len(static_only) else pl.lit(False)
-    frame = frame.with_columns(
-        (pl.col(RECORD).fill_null(False) | (only_static & pl.col(PERIOD).is_in(data_periods))).alias(EVALUATED),
-        (pl.col(RECORD).fill_null(False) | only_static).alias(RECORD))
-    return Grid(frame=frame, columns=infos, start=start, end=end, entities=len(entity_ids))
+    place = slots(_positions(rows[CODE], rows[PERIOD], span, start), size)
+    record = place.is_not_null()
+    if rows.height != size or not (place.cast(dtype) == index).all():  # else the rows are the grid already
+        fact_columns = [c.gather(place) for c in fact_columns]
+    static_columns = [c.gather(code) for c in static_columns]
+    only_static = static_only.gather(code) if static_only.any() else None
+    in_data = at.is_in(pl.Series(data_periods, dtype=pl.Int32).implode())
+    evaluated = record if only_static is None else record | (only_static & in_data)
+    record = record if only_static is None else record | only_static
+    frame = pl.DataFrame([code.alias(CODE), at.alias(PERIOD), *fact_columns, *static_columns,
+                          record.alias(RECORD), evaluated.alias(EVALUATED)])
+    if with_ids:
+        frame = frame.with_columns(table.ids.gather(code).alias(ENTITY))
+    return Grid(frame=frame, columns=infos, start=start, end=end, entities=count, ids=table.ids)

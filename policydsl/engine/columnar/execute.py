@@ -28,8 +28,9 @@ import polars as pl
 
 from policydsl.engine import data as data_stage
 from policydsl.engine.columnar import columns as C
-from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.across import Frames
+from policydsl.engine.columnar.columns import CODE
+from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.lowering import (
     ENTITY, PERIOD, FrameLowering, Inexact, Num, Unsupported, apply_steps)
 from policydsl.engine.columnar.support import columnar_support, lookback, rule_expressions
@@ -42,20 +43,21 @@ from policydsl.values import Percent, Period, Unknown, normalise_number
 PAYLOAD_COLUMNS = {"amount_num": pl.Int64, "amount_den": pl.Int64, "value_num": pl.Int64,
                    "value_den": pl.Int64, "value_text": pl.String, "value_bool": pl.Boolean,
                    "value_date": pl.Date}
-LIGHT_SCHEMA = {"kind": pl.String, ENTITY: pl.String, "@pk": pl.String, PERIOD: pl.Int64,
-                "rule": pl.Int64, "consequence": pl.Int64, "outcome": pl.String, **PAYLOAD_COLUMNS,
-                "superseded_by": pl.String}
+LIGHT_SCHEMA = {CODE: pl.Int32, "@pk": pl.String, PERIOD: pl.Int32, "rule": pl.Int64, "consequence": pl.Int64,
+                "outcome": pl.String, **PAYLOAD_COLUMNS, "superseded_by": pl.String}
+ACTIVE_SCHEMA = {"entity": pl.String, "outcome": pl.String}
 
 
 class ColumnarEvaluation:
     """The result of a columnar run; `decisions` and `results` are built when first asked for."""
 
-    def __init__(self, *, plan: Plan, light: pl.DataFrame, materialised: list[Decision],
-                 conditions: list[tuple[int, str, pl.DataFrame]], row: Evaluation | None,
-                 fallbacks: Mapping[str, str], dataset_source, period: Period | None,
+    def __init__(self, *, plan: Plan, light: Mapping[str, pl.DataFrame], ids: Mapping[str, pl.Series],
+                 materialised: list[Decision], conditions: list[tuple[int, str, pl.DataFrame, pl.Series]],
+                 row: Evaluation | None, fallbacks: Mapping[str, str], dataset_source, period: Period | None,
                  as_of: dt.date | None = None):
         self.plan = plan
-        self.light = light  # active decisions not touched by a combination
+        self.light = dict(light)  # per kind: decisions of columnar rules (LIGHT_SCHEMA), entities by code
+        self.ids = dict(ids)  # per kind: the entity id of each code
         self.materialised = materialised  # decisions of combined cases and of row-executed rules
         self.conditions = conditions
         self.row = row
@@ -72,27 +74,40 @@ class ColumnarEvaluation:
     @property
     def decisions(self) -> tuple[Decision, ...]:
         if self._decisions is None:
-            built = [decision_from_row(self.plan, row) for row in self.light.iter_rows(named=True)]
+            built = [decision_from_row(self.plan, row) for kind, frame in self.light.items()
+                     for row in _with_entities(frame, self.ids[kind]).iter_rows(named=True)]
             self._decisions = tuple(sorted(built + self.materialised, key=decision_order))
         return self._decisions
 
+    def active_table(self, kind: str) -> pl.DataFrame:
+        """The active decisions of one kind as a frame (`entity`, `outcome`), built from the
+        decision table without a Python object per decision."""
+        parts = []
+        frame = self.light.get(kind)
+        if frame is not None and frame.height:
+            active = frame.filter(pl.col("superseded_by").is_null())
+            parts.append(pl.DataFrame([self.ids[kind].gather(active[CODE]).alias("entity"), active["outcome"]]))
+        rows = [(d.entity, d.outcome) for d in self.materialised if d.entity_kind == kind and d.status == "active"]
+        if rows:
+            parts.append(pl.DataFrame(rows, schema=ACTIVE_SCHEMA, orient="row"))
+        return pl.concat(parts) if parts else pl.DataFrame(schema=ACTIVE_SCHEMA)
+
     def active_outcomes(self, kind: str) -> Iterator[tuple[str, str]]:
         """(entity, outcome) of every active decision of one kind, without building decisions."""
-        light = self.light.filter((pl.col("kind") == kind) & pl.col("superseded_by").is_null())
-        yield from zip(light[ENTITY].to_list(), light["outcome"].to_list())
-        for decision in self.materialised:
-            if decision.entity_kind == kind and decision.status == "active":
-                yield decision.entity, decision.outcome
+        table = self.active_table(kind)
+        yield from zip(table["entity"].to_list(), table["outcome"].to_list())
 
     # ---- rule results ----------------------------------------------------------------------
     @property
     def results(self) -> tuple[RuleResult, ...]:
         if self._results is None:
             found = list(self.row.results) if self.row is not None else []
-            for index, pk, frame in self.conditions:
+            for index, pk, frame, ids in self.conditions:
                 rule = self.plan.rules[index].rule
-                for entity, at, condition in frame.iter_rows():
-                    found.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity,
+                names = ids.to_list()
+                frame = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+                for code, at, condition in frame.iter_rows():
+                    found.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=names[code],
                                             period=C.period_of(at, pk),
                                             condition=Unknown() if condition is None else condition))
             self._results = tuple(sorted(found, key=lambda r: (r.entity_kind, r.entity, r.period.year,
@@ -115,6 +130,16 @@ class ColumnarEvaluation:
         """The data loader's warnings, when the data came through it."""
         source = self._dataset_source
         return tuple(getattr(source, "warnings", ())) if isinstance(source, Dataset) else ()
+
+
+def _with_entities(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """Decision rows with their entity ids (ENTITY) beside the codes."""
+    return frame.with_columns(ids.gather(frame[CODE]).alias(ENTITY))
+
+
+def _among(column: str, values: Iterable, dtype) -> pl.Expr:
+    """`column` is one of `values` (as one typed list: Polars reads a bare collection ambiguously)."""
+    return pl.col(column).is_in(pl.Series(list(values), dtype=dtype).implode())
 
 
 def decision_from_row(plan: Plan, row: Mapping) -> Decision:
@@ -198,47 +223,93 @@ def _den(value: Num) -> pl.Expr:
 def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid, lowering: FrameLowering,
                outputs: dict[int, dict[str, pl.Expr]], period: Period | None, wanted: set[str] | None,
                as_of: dt.date | None, conditions: list, light_parts: list[pl.DataFrame],
-               keep: list | None = None) -> None:
+               keep: list | None = None, ladders: dict[str, tuple[int, int]] | None = None) -> None:
+    """Run one frame's rules; with `ladders`, resolve them row by row here (every member of a
+    ladder of this kind and period kind is a rule of this frame)."""
     frame = apply_steps(grid.frame.lazy(), lowering.steps)
     rule_columns = [expr.alias(name) for columns in outputs.values() for name, expr in columns.items()]
     frame = frame.with_columns(rule_columns).filter(pl.col(C.EVALUATED))
     if period is not None:
         frame = frame.filter(pl.col(PERIOD) == C.period_index(period))
     if wanted is not None:
-        frame = frame.filter(pl.col(ENTITY).is_in(sorted(wanted)))
+        frame = frame.filter(_among(CODE, grid.ids.is_in(pl.Series(sorted(wanted), dtype=pl.String).implode()).arg_true(),
+                                    pl.Int32))
     kept = [c for c in _value_columns(lowering)] if keep is not None else []
-    table = frame.select([ENTITY, PERIOD, *(e.meta.output_name() for e in rule_columns), *kept]).collect()
+    table = frame.select([CODE, PERIOD, *(e.meta.output_name() for e in rule_columns), *kept]).collect()
     if keep is not None:
-        keep.append((kind, pk, table.select(ENTITY, PERIOD, *kept), dict(lowering.derived)))
+        keep.append((kind, pk, _with_entities(table, grid.ids).select(ENTITY, PERIOD, *kept), dict(lowering.derived)))
     periods = table[PERIOD].unique().to_list()
+    in_force, conditions_of = {}, {}
     for index, columns in outputs.items():
-        rule = plan.rules[index].rule
-        policy = plan.program.policies[rule.policy]
+        policy = plan.program.policies[plan.rules[index].rule.policy]
         ends = {t: C.period_of(t, pk).end for t in periods}
         # as of a date, a period not yet ended is not evaluated; a document applies to a period it
         # governs when it is in effect on the evaluation date (the period's end, or the as-of date)
-        in_force = [t for t, end in ends.items() if (as_of is None or end <= as_of)
-                    and policy.applies(end, as_of if as_of is not None else end)]
-        rows = table.filter(pl.col(PERIOD).is_in(in_force))
+        in_force[index] = [t for t, end in ends.items() if (as_of is None or end <= as_of)
+                           and policy.applies(end, as_of if as_of is not None else end)]
         payload_known = [pl.col(name).is_not_null() for name in columns if name != f"r{index}"
                          and not name.endswith("_den")]
         # an amount or value that needs missing data makes the rule not evaluable (G8)
-        condition = pl.when(pl.col(f"r{index}") & ~pl.all_horizontal(payload_known or [pl.lit(True)])) \
-            .then(None).otherwise(pl.col(f"r{index}"))
-        decided = rows.select(ENTITY, PERIOD, condition.alias("condition"), *[c for c in columns if c != f"r{index}"])
-        conditions.append((index, pk, decided.select(ENTITY, PERIOD, "condition")))
+        conditions_of[index] = pl.col(f"r{index}") if not payload_known else \
+            pl.when(pl.col(f"r{index}") & ~pl.all_horizontal(payload_known)).then(None).otherwise(pl.col(f"r{index}"))
+    if ladders:
+        fired_where = {index: conditions_of[index].fill_null(False) & (
+            pl.lit(True) if len(in_force[index]) == len(periods) else _among(PERIOD, in_force[index], pl.Int32))
+            for index in outputs}
+        superseding = _row_ladders(plan, fired_where, ladders)
+        table = table.with_columns(expr.alias(f"s{i}c{j}") for (i, j), expr in superseding.items())
+    superseding_columns = set(table.columns)
+    lazy, parts = table.lazy(), []
+    for index, columns in outputs.items():
+        rule = plan.rules[index].rule
+        rows = lazy if len(in_force[index]) == len(periods) else lazy.filter(_among(PERIOD, in_force[index], pl.Int32))
+        superseded = [f"s{index}c{j}" for j in range(len(rule.consequences)) if f"s{index}c{j}" in superseding_columns]
+        decided = rows.select(CODE, PERIOD, conditions_of[index].alias("condition"),
+                              *[c for c in columns if c != f"r{index}"], *superseded)
+        # the rule results are computed when asked for (`ColumnarEvaluation.results`)
+        conditions.append((index, pk, decided.select(CODE, PERIOD, "condition"), grid.ids))
         fired = decided.filter(pl.col("condition"))
-        if fired.height == 0:
-            continue
         for position, consequence in enumerate(rule.consequences):
             prefix = f"r{index}c{position}"
-            payload = [(pl.col(prefix + name) if prefix + name in fired.columns else pl.lit(None, dtype=dtype))
-                       .alias(name) for name, dtype in PAYLOAD_COLUMNS.items()]
-            light_parts.append(fired.select(
-                pl.lit(kind).alias("kind"), ENTITY, pl.lit(pk).alias("@pk"), PERIOD,
+            payload = [(pl.col(prefix + name).cast(dtype) if prefix + name in columns
+                        else pl.lit(None, dtype=dtype)).alias(name) for name, dtype in PAYLOAD_COLUMNS.items()]
+            parts.append(fired.select(
+                CODE, pl.lit(pk).alias("@pk"), PERIOD,
                 pl.lit(index, dtype=pl.Int64).alias("rule"), pl.lit(position, dtype=pl.Int64).alias("consequence"),
                 pl.lit(consequence.outcome).alias("outcome"), *payload,
-                pl.lit(None, dtype=pl.String).alias("superseded_by")))
+                (pl.col(f"s{index}c{position}") if f"s{index}c{position}" in superseding_columns
+                 else pl.lit(None, dtype=pl.String)).alias("superseded_by")))
+    light_parts.extend(part for part in pl.collect_all(parts) if part.height)
+
+
+def _row_ladders(plan: Plan, fired: Mapping[int, pl.Expr], ladders: dict[str, tuple[int, int]]
+                 ) -> dict[tuple[int, int], pl.Expr]:
+    """combine.combine's ladder, row by row over one frame's rule columns: per ladder, the
+    strongest level fired stays active; a weaker fired level is superseded by the rule of the
+    first (in decision order: policy, catalogue id, rule, outcome) strongest one. Per (rule,
+    consequence) in a ladder: the superseding rule's catalogue id, or null."""
+    members: dict[int, list] = {}
+    for index in fired:
+        rule = plan.rules[index].rule
+        for position, consequence in enumerate(rule.consequences):
+            if consequence.outcome in ladders:
+                ladder, level = ladders[consequence.outcome]
+                order = (rule.policy, rule.implements, rule.name, consequence.outcome)
+                members.setdefault(ladder, []).append((order, index, position, level, rule.implements))
+    found = {}
+    for entries in members.values():
+        if len({level for *_, level, _ in entries}) < 2:
+            continue  # one level: nothing to supersede
+        entries.sort(key=lambda e: e[0])
+        top = pl.max_horizontal([pl.when(fired[index]).then(pl.lit(level, dtype=pl.Int32))
+                                 for _, index, _, level, _ in entries])
+        winner = None
+        for _, index, _, level, implements in entries:
+            test = fired[index] & (top == level)
+            winner = pl.when(test).then(pl.lit(implements)) if winner is None else winner.when(test).then(pl.lit(implements))
+        for _, index, position, level, _ in entries:
+            found[(index, position)] = pl.when(fired[index] & (top > level)).then(winner.otherwise(None))
+    return found
 
 
 def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, period: Period | None = None,
@@ -261,15 +332,16 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         if not support.get(compiled.rule.name):
             frames.setdefault((compiled.rule.entity, compiled.rule.evaluated_per), []).append(index)
     conditions: list = []
-    light_parts: list[pl.DataFrame] = []
+    light_parts: dict[str, list[pl.DataFrame]] = {}
     kept_values: list | None = [] if keep_values else None
-    found = {C.period_of(t, pk) for table in tables.values()
-             for pk, t in table.rows.select("@pk", PERIOD).unique().iter_rows()}
+    found = set().union(*(table.periods for table in tables.values()))
     # one depth for every frame: a frame joins another's rows at the same periods (`across`)
     depth = max((lookback(e, program) for indices in frames.values() for i in indices
                  for e in rule_expressions(plan.rules[i].rule)), default=0)
     periods = {pk: sorted(C.period_index(p) for p in found if p.kind == pk) for pk in ("year", "quarter")}
     lowerings = Frames(plan, tables, periods, depth, as_of)
+    on_table = _table_ladders(program.combinations) if program.combinations else None
+    ran: dict[str, list[bool]] = {}  # per kind, whether each of its frames resolved its ladders
     for (kind, pk), indices in frames.items():
         made = lowerings.get(kind, pk)
         if made is None:
@@ -277,9 +349,15 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         grid, lowering = made
         outputs = _lower_rules(plan, indices, lowering, fallbacks)
         if outputs:
+            # ladders row by row when no row-executed rule of this frame reaches one
+            row_wise = on_table is not None and not any(
+                c.rule.entity == kind and c.rule.evaluated_per == pk and c.rule.name in fallbacks
+                and any(q.outcome in on_table for q in c.rule.consequences) for c in plan.rules)
             _run_frame(plan, kind, pk, indices, grid, lowering, outputs, period, wanted, as_of, conditions,
-                       light_parts, kept_values)
-    light = pl.concat(light_parts) if light_parts else pl.DataFrame(schema=LIGHT_SCHEMA)
+                       light_parts.setdefault(kind, []), kept_values, on_table if row_wise else None)
+            ran.setdefault(kind, []).append(row_wise)
+    light = {kind: pl.concat(parts) for kind, parts in light_parts.items() if parts}
+    ids = {kind: table.ids for kind, table in tables.items()}
     materialised: list[Decision] = []
     row = None
     row_rules = [c for c in plan.rules if c.rule.name in fallbacks]
@@ -291,8 +369,9 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         materialised += [d for d in row.decisions if d.entity_kind != "document"]
     materialised += [d for d in document_status(program, sorted(found), period, as_of)
                      if wanted is None or d.entity in wanted]
-    light, materialised = _combined(plan, light, materialised)
-    evaluation = ColumnarEvaluation(plan=plan, light=light, materialised=materialised, conditions=conditions, row=row,
+    light, materialised = _combined(plan, light, ids, materialised, {k for k, done in ran.items() if all(done)})
+    evaluation = ColumnarEvaluation(plan=plan, light=light, ids=ids, materialised=materialised,
+                                    conditions=conditions, row=row,
                               fallbacks=fallbacks, dataset_source=source if dataset is None else dataset,
                               period=period, as_of=as_of)
     evaluation.values = _values(program, kept_values or [])
@@ -336,45 +415,59 @@ def _values(program, kept: list) -> dict[tuple[str, str, str, Period], object]:
     return found
 
 
-def _combined(plan: Plan, light: pl.DataFrame, materialised: list[Decision]
-              ) -> tuple[pl.DataFrame, list[Decision]]:
+def _combined(plan: Plan, light: dict[str, pl.DataFrame], ids: Mapping[str, pl.Series],
+              materialised: list[Decision], resolved: set[str] = frozenset()
+              ) -> tuple[dict[str, pl.DataFrame], list[Decision]]:
     """Apply ladders and highest-only groups where two members of one combination fired.
 
-    Cases with only columnar decisions under ladders whose outcomes belong to no other
-    combination are resolved on the table (`_ladders`); the rest go through `combine.combine`,
-    the one meaning of combination, as `Decision` objects."""
+    When every combination is a ladder and no outcome is in two, the columnar decisions are
+    resolved on the table (`_ladders`); cases where a row-executed rule took part, and every case
+    of other combinations, go through `combine.combine`, the one meaning of combination, as
+    `Decision` objects. Cases are (entity code, period) within a kind: period indices of years
+    and of quarters never meet (`period_index`). The ladders of `resolved` kinds were resolved
+    row by row as their frames ran (`_row_ladders`)."""
     combinations = plan.program.combinations
     combined_outcomes = {o for c in combinations for level in c.levels for o in level}
     if not combined_outcomes:
         return light, materialised
-    keys = ["kind", ENTITY, "@pk", PERIOD]
-    members = light.filter(pl.col("outcome").is_in(sorted(combined_outcomes))).select(keys)
-    extra = pl.DataFrame([(d.entity_kind, d.entity, d.period.kind, C.period_index(d.period))
-                          for d in materialised if d.outcome in combined_outcomes],
-                         schema={"kind": pl.String, ENTITY: pl.String, "@pk": pl.String, PERIOD: pl.Int64},
-                         orient="row")
-    counted = members.group_by(keys).len()
-    cases = pl.concat([members, extra]).group_by(keys).len().filter(pl.col("len") >= 2).select(keys)
-    if cases.height == 0:
-        return light, materialised
+    keys = [CODE, PERIOD]
     on_table = _table_ladders(combinations)
-    if on_table is not None:
-        # cases where a row-executed rule took part stay with combine.combine
-        mixed = extra.join(counted, on=keys, how="semi").unique() if extra.height else extra
-        table_cases = cases.join(mixed, on=keys, how="anti")
-        light = _ladders(plan, light, table_cases, on_table, keys)
-        cases = cases.join(table_cases, on=keys, how="anti")
+    kinds = set(light) | {d.entity_kind for d in materialised if d.outcome in combined_outcomes}
+    result, outside, decided = dict(light), list(materialised), []
+    for kind in sorted(kinds):
+        frame = light.get(kind, pl.DataFrame(schema=LIGHT_SCHEMA))
+        mine = [d for d in materialised if d.entity_kind == kind]
+        code_of = {}
+        if any(d.outcome in combined_outcomes for d in mine):
+            code_of = {name: code for code, name in enumerate(ids[kind].to_list() if kind in ids else [])}
+            for d in mine:  # an entity only the row executor decided gets a code of its own
+                code_of.setdefault(d.entity, len(code_of))
+        extra = pl.DataFrame([(code_of[d.entity], C.period_index(d.period)) for d in mine
+                              if d.outcome in combined_outcomes], schema={CODE: pl.Int32, PERIOD: pl.Int32},
+                             orient="row")
+        members = frame.filter(_among("outcome", sorted(combined_outcomes), pl.String)).select(keys)
+        if on_table is not None:
+            # cases a row-executed rule took part in stay with combine.combine
+            cases = pl.concat([members.join(extra, on=keys, how="semi"),
+                               extra.group_by(keys).len().filter(pl.col("len") >= 2).select(keys)]).unique() \
+                if extra.height else extra
+            touched = frame.join(cases, on=keys, how="semi") if cases.height else frame.clear()
+            rest = frame.join(cases, on=keys, how="anti", maintain_order="left") if cases.height else frame
+            result[kind] = rest if kind in resolved else _ladders(plan, rest, on_table)
+        else:
+            cases = pl.concat([members, extra]).group_by(keys).len().filter(pl.col("len") >= 2).select(keys)
+            touched = frame.join(cases, on=keys, how="semi")
+            result[kind] = frame.join(cases, on=keys, how="anti", maintain_order="left")
         if cases.height == 0:
-            return light, materialised
-    touched = light.join(cases, on=keys, how="semi")
-    untouched = light.join(cases, on=keys, how="anti", maintain_order="left")
-    case_keys = {tuple(k) for k in cases.iter_rows()}
-    inside = [d for d in materialised
-              if (d.entity_kind, d.entity, d.period.kind, C.period_index(d.period)) in case_keys]
-    outside = [d for d in materialised
-               if (d.entity_kind, d.entity, d.period.kind, C.period_index(d.period)) not in case_keys]
-    decided = combine(combinations, [decision_from_row(plan, r) for r in touched.iter_rows(named=True)] + inside)
-    return untouched, outside + decided
+            continue
+        case_keys = {tuple(k) for k in cases.iter_rows()}
+        inside = [d for d in mine if (code_of.get(d.entity), C.period_index(d.period)) in case_keys]
+        if inside:
+            taken = {id(d) for d in inside}
+            outside = [d for d in outside if id(d) not in taken]
+        touched = _with_entities(touched, ids[kind]) if kind in ids else touched
+        decided += combine(combinations, [decision_from_row(plan, r) for r in touched.iter_rows(named=True)] + inside)
+    return {k: v for k, v in result.items() if k in light or v.height}, outside + decided
 
 
 def _table_ladders(combinations) -> dict[str, tuple[int, int]] | None:
@@ -391,31 +484,34 @@ def _table_ladders(combinations) -> dict[str, tuple[int, int]] | None:
     return found
 
 
-def _ladders(plan: Plan, light: pl.DataFrame, cases: pl.DataFrame, ladders: dict[str, tuple[int, int]],
-             keys: list[str]) -> pl.DataFrame:
-    """combine.combine's ladder on the table: in each case the strongest level fired stays active;
-    weaker fired levels are superseded by the rule of the first (in decision order) strongest one."""
-    if cases.height == 0:
+def _ladders(plan: Plan, light: pl.DataFrame, ladders: dict[str, tuple[int, int]]) -> pl.DataFrame:
+    """combine.combine's ladder on the table: per entity, period and ladder, the strongest level
+    fired stays active; weaker fired levels are superseded by the rule of the first (in decision
+    order: policy, catalogue id, rule, outcome) strongest one. One window over the decisions."""
+    if light.height == 0:
         return light
-    # decision order within a case: policy, catalogue id, rule, outcome
-    orders = sorted(((c.rule.policy, c.rule.implements, c.rule.name, q.outcome), i, j)
+    width = max(len(c.rule.consequences) for c in plan.rules)
+    orders = sorted(((c.rule.policy, c.rule.implements, c.rule.name, q.outcome), i * width + j, c.rule.implements)
                     for i, c in enumerate(plan.rules) for j, q in enumerate(c.rule.consequences))
-    order_of = {(i, j): position for position, (_, i, j) in enumerate(orders)}
-    rule_ids = {i: c.rule.implements for i, c in enumerate(plan.rules)}
-    order_frame = pl.DataFrame({"rule": [i for (i, _j) in order_of], "consequence": [j for (_i, j) in order_of],
-                                "@order": list(order_of.values())},
-                               schema={"rule": pl.Int64, "consequence": pl.Int64, "@order": pl.Int64})
-    ladder_frame = pl.DataFrame({"outcome": list(ladders), "@ladder": [v[0] for v in ladders.values()],
-                                 "@level": [v[1] for v in ladders.values()]},
-                                schema={"outcome": pl.String, "@ladder": pl.Int64, "@level": pl.Int64})
-    inside = (light.join(cases, on=keys, how="semi").join(ladder_frame, on="outcome", how="left")
-              .join(order_frame, on=["rule", "consequence"], how="left"))
-    group = [*keys, "@ladder"]
-    top = pl.col("@level").max().over(group)
-    winner = (pl.col("rule").filter(pl.col("@level") == top).sort_by(
-        pl.col("@order").filter(pl.col("@level") == top)).first().over(group))
-    resolved = inside.with_columns(
-        pl.when(pl.col("@ladder").is_not_null() & (pl.col("@level") < top))
-        .then(winner.replace_strict(rule_ids, return_dtype=pl.String)).otherwise(None).alias("superseded_by"))
-    outside = light.join(cases, on=keys, how="anti", maintain_order="left")
-    return pl.concat([outside, resolved.select(light.columns)])
+    order_of = {slot: order for order, (_, slot, _) in enumerate(orders)}
+    rule_id = {order: implements for order, (_, _, implements) in enumerate(orders)}
+    outcome_of = {i * width + j: q.outcome for i, c in enumerate(plan.rules) for j, q in enumerate(c.rule.consequences)}
+    placed = {slot: ladders[outcome] for slot, outcome in outcome_of.items() if outcome in ladders}
+    if not placed:
+        return light
+    slot = pl.col("rule") * width + pl.col("consequence")
+    ladder = slot.replace_strict({k: v[0] for k, v in placed.items()}, default=None, return_dtype=pl.Int32)
+    level = slot.replace_strict({k: v[1] for k, v in placed.items()}, default=None, return_dtype=pl.Int32)
+    order = slot.replace_strict(order_of, return_dtype=pl.Int32)
+    group = [CODE, PERIOD, "@ladder"]
+    # in stages: a window inside another window's expression is evaluated once per group
+    framed = (light.lazy()
+              .with_columns(ladder.alias("@ladder"), level.alias("@level"), order.alias("@order"))
+              .with_columns(pl.col("@level").max().over(group).alias("@top"))
+              .with_columns(pl.when(pl.col("@level") == pl.col("@top")).then(pl.col("@order")).alias("@winner"))
+              .with_columns(pl.col("@winner").min().over(group))
+              .with_columns(pl.coalesce(
+                  pl.col("superseded_by"),
+                  pl.when(pl.col("@ladder").is_not_null() & (pl.col("@level") < pl.col("@top")))
+                  .then(pl.col("@winner").replace_strict(rule_id, return_dtype=pl.String))).alias("superseded_by")))
+    return framed.select(light.columns).collect()
