@@ -148,9 +148,8 @@ def document_statuses(program: Program, periods: list[Period]) -> list[Decided]:
     for year in sorted({p.year for p in periods}):
         day = Period(year).last_day
         for document in documents:
-            status = status_on(program, document, day)
-            if status is None:
-                continue
+            # not dated precisely enough for the day: reported as such, never guessed
+            status = status_on(program, document, day) or "document_status_unknown"
             if status == "document_repealed":
                 reporter = repealed[label(document)][1]
             elif document.reference_in is not None:
