@@ -18,6 +18,7 @@ import asyncio
 import csv
 import json
 import os
+import queue
 import random
 import re
 import signal
@@ -26,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -63,33 +65,58 @@ def request_bodies(count: int, seed: int = 2016) -> list[dict]:
     return bodies
 
 
-def start_server(log_db: Path) -> tuple[subprocess.Popen, str]:
+# How long a server may take to compile the policies and load its data before it answers; generous,
+# since a loaded machine (a CI runner, several test suites at once) can be many times slower.
+START_SECONDS = 300.0
+
+
+def serve(arguments: list[str], seconds: float = START_SECONDS) -> tuple[subprocess.Popen, str]:
+    """Start `policydsl serve ARGUMENTS --port 0` and wait, at most `seconds`, for the address it
+    says it is running on. Its stderr is read by a thread for as long as it runs, so the server
+    never blocks on a full pipe, and the wait ends at the deadline even if the server prints nothing."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "policydsl", "serve", str(POLICY), "--host", "127.0.0.1", "--port", "0",
-         "--log-db", str(log_db)],
+        [sys.executable, "-m", "policydsl", "serve", *arguments, "--host", "127.0.0.1", "--port", "0"],
         cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
-    deadline = time.monotonic() + 60
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def drain() -> None:
+        for line in server.stderr:
+            lines.put(line)
+        lines.put(None)
+    threading.Thread(target=drain, daemon=True).start()
+    deadline = time.monotonic() + seconds
     seen = []
-    while time.monotonic() < deadline:
-        line = server.stderr.readline()
-        if not line:
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:  # the server ended
             break
         seen.append(line)
         found = re.search(r"running on (http://127\.0\.0\.1:\d+)", line, re.IGNORECASE)
         if found:
             return server, found.group(1)
-    server.kill()
-    raise RuntimeError("the server did not start:\n" + "".join(seen))
+    stop_server(server)
+    raise RuntimeError(f"the server did not start within {seconds:.0f} s:\n" + "".join(seen))
+
+
+def start_server(log_db: Path) -> tuple[subprocess.Popen, str]:
+    return serve([str(POLICY), "--log-db", str(log_db)])
 
 
 def stop_server(server: subprocess.Popen) -> None:
-    server.send_signal(signal.SIGINT)
+    if server.poll() is None:
+        server.send_signal(signal.SIGINT)
     try:
-        server.wait(timeout=30)
+        server.wait(timeout=60)
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
+
+
+REQUEST_SECONDS = 300.0
 
 
 async def drive(base: str, bodies: list[dict], concurrency: int, time_limit: float
@@ -116,7 +143,8 @@ async def drive(base: str, bodies: list[dict], concurrency: int, time_limit: flo
             answers.append((payload["request_id"], payload["decisions"]))
 
     started = time.perf_counter()
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+    # a request's own bound: generous, as the answer waits for the log's commit on a loaded machine
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=REQUEST_SECONDS) as http:
         await asyncio.gather(*(client(http) for _ in range(concurrency)))
     return answers, failures, time.perf_counter() - started, latencies
 

@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 import policydsl
 
@@ -66,5 +66,8 @@ def check_golden(path: Path, actual: str, update: bool) -> None:
 settings.register_profile("ci", max_examples=40, derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("long", max_examples=2000, deadline=None, print_blob=True)
 settings.load_profile("ci")
-# bench/mutation.py runs the differential tests once per mutant: fewer examples, still pinned
-settings.register_profile("mutation", max_examples=15, derandomize=True, deadline=None)
+# The `ci` examples without shrinking a failure (bench/history_plants.py: whether they fail is
+# all it asks); bench/mutation.py runs the tests once per mutant with half of them.
+settings.register_profile("ci-no-shrink", settings.get_profile("ci"),
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+settings.register_profile("mutation", settings.get_profile("ci-no-shrink"), max_examples=20)

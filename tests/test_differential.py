@@ -15,6 +15,7 @@ import pytest
 from differential import EXECUTORS, assert_same, comparable, oracle_observed, write
 from hypothesis import HealthCheck, given, note, settings
 from oracle.generate import datasets, policies
+from oracle.history import history_datasets, history_policies
 
 import policydsl
 from policydsl.engine.explain import TraceNode
@@ -28,12 +29,25 @@ GENERATED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,
 @GENERATED
 @given(files=policies(), rows=datasets())
 def test_executor_agrees_with_the_oracle_on_values_results_and_decisions(tmp_path_factory, executor, files, rows):
+    _agrees(tmp_path_factory.mktemp("gen"), executor, files, rows)
+
+
+def _agrees(folder: Path, executor: str, files: dict[str, str], rows: dict) -> None:
     for name, text in files.items():
         note(f"--- {name}\n{text}")
     note(f"data: {rows}")
-    paths = write(tmp_path_factory.mktemp("gen"), files)
+    paths = write(folder, files)
     policy_set = policydsl.load(*paths)
     assert_same(oracle_observed(policy_set, paths, rows), EXECUTORS[executor](policy_set, rows), executor)
+
+
+@pytest.mark.parametrize("executor", sorted(EXECUTORS))
+@GENERATED
+@given(files=history_policies(), rows=history_datasets())
+def test_executor_agrees_with_the_oracle_on_long_histories_with_gaps(tmp_path_factory, executor, files, rows):
+    """Runs of several periods, gaps and unknown records, yearly and quarterly together, walked by
+    streak, first_time, count_periods, previous and change with n > 1 (`oracle/history.py`)."""
+    _agrees(tmp_path_factory.mktemp("hist"), executor, files, rows)
 
 
 def _nodes(node: TraceNode):

@@ -63,6 +63,13 @@ def test_templates_of_a_key_take_arguments_the_other_language_knows():
         assert zh - en <= {"label", "condition"} and en - zh <= {"id", "via", "code"}, key
 
 
+def test_every_key_a_renderer_names_is_in_the_catalogue():
+    named = set()
+    for module in (ROOT / "policydsl" / "render").glob("*.py"):
+        named |= set(re.findall(r'"((?:word|status|unit|value|list)\.[a-z_]+)"', module.read_text(encoding="utf-8")))
+    assert len(named) > 20 and sorted(named - set(CATALOGUE["en"])) == []
+
+
 def test_an_unknown_key_is_refused_where_it_is_made():
     with pytest.raises(ValueError, match="no message key"):
         readings.message("note.not_a_key")

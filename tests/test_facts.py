@@ -47,6 +47,9 @@ COMPUTED = {
     ("city", "qualifying_100yi_clusters"), ("province", "qualifying_100yi_clusters"),
     ("city", "clusters_over_1000yi"), ("province", "clusters_over_1000yi"),
     ("industrial_zone", "clusters_100yi"),
+    ("city", "zone_employees"), ("city", "service_zone_enterprises"), ("city", "major_manufacturing_projects_5yi"),
+    ("province", "green_retrofit_zones"), ("industrial_zone", "new_related_supporting_enterprises"),
+    ("industrial_zone", "listing_reserve_enterprises"), ("industrial_zone", "new_leading_projects_10yi_in_production"),
 }
 
 

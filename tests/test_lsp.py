@@ -51,7 +51,8 @@ class Session:
             self.diagnostics[params.uri] = params.diagnostics
 
     def run(self, coroutine):
-        return self.loop.run_until_complete(asyncio.wait_for(coroutine, 60))
+        # a bound, not a speed check: generous, since the suite may share a loaded machine
+        return self.loop.run_until_complete(asyncio.wait_for(coroutine, 180))
 
     def uri(self, name: str) -> str:
         return from_fs_path(str((self.folder / name).resolve()))

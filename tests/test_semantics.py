@@ -80,9 +80,10 @@ def test_the_run_is_the_typed_interface_the_plan_reads(policy_from_text):
     policies = policy_from_text(SCHEMA + rule("score > 1"))
     result = policies.evaluate({"unit": [{"id": "u1", "period": "2017", "region": "R", "score": 3}]})
     run: RunView = result.evaluation.run
-    assert isinstance(run, Run)
-    for method in ("exists", "has_record", "earliest", "fact", "derived", "members"):
-        assert callable(getattr(run, method))
+    assert isinstance(run, Run) and isinstance(run, RunView)  # every member of the protocol is there
+    asked = {"cache", "exists", "has_record", "earliest", "fact", "derived", "evaluation_date", "members", "related"}
+    declared = {name for name in vars(RunView) if not name.startswith("_")} | set(RunView.__annotations__)
+    assert declared == asked  # one interface: history, groups and cross-kind members
     assert run.members("unit", "region", "u1", Period(2017)) == ("u1",)
 
 

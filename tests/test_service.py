@@ -6,11 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 
 import httpx
@@ -23,6 +20,7 @@ from policydsl.service.app import make_app
 from policydsl.service.log import DecisionLog, read_decisions
 from policydsl.service.state import Holder
 from tests.conftest import ROOT
+from tests.serving import PATIENCE, serve, stop_server
 
 POLICIES = str(ROOT / "policies")
 PROVINCE = str(ROOT / "examples" / "province")
@@ -291,30 +289,19 @@ def test_serve_with_bad_policies_exits_like_the_cli(capsys, tmp_path):
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="SIGHUP is POSIX")
 def test_serve_answers_over_http_and_reloads_on_sighup(tmp_path):
     folder, policy = copy_of_sanctions(tmp_path)
-    server = subprocess.Popen([sys.executable, "-m", "policydsl", "serve", str(folder), "--port", "0",
-                               "--log-db", str(tmp_path / "d.db")], cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    server, base = serve([str(folder), "--log-db", str(tmp_path / "d.db")])
     try:
-        base = None
-        deadline = time.monotonic() + 60
-        while base is None and time.monotonic() < deadline:
-            line = server.stderr.readline()
-            if "running on" in line.lower():
-                base = line.split("running on ")[1].split()[0]
-        assert base, "the server did not start"
-        first = httpx.get(f"{base}/v1/policies").json()["policy_set"]
-        policy.write_text(policy.read_text(encoding="utf-8") + "\n# revised\n", encoding="utf-8")
-        server.send_signal(signal.SIGHUP)
-        for _ in range(100):
-            time.sleep(0.1)
-            now = httpx.get(f"{base}/v1/policies").json()["policy_set"]
-            if now != first:
-                break
-        assert now != first
-        assert httpx.post(f"{base}/v1/evaluate", json={"facts": small_facts()}).status_code == 200
+        with httpx.Client(base_url=base, timeout=PATIENCE) as http:
+            first = http.get("/v1/policies").json()["policy_set"]
+            policy.write_text(policy.read_text(encoding="utf-8") + "\n# revised\n", encoding="utf-8")
+            server.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + PATIENCE  # the reload compiles anew: poll until it is in
+            while (now := http.get("/v1/policies").json()["policy_set"]) == first and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert now != first
+            assert http.post("/v1/evaluate", json={"facts": small_facts()}).status_code == 200
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
+        stop_server(server)
 
 
 def test_the_page_is_served_at_the_root(service):

@@ -4,18 +4,15 @@ The full run (20,000 requests, 32 clients) and its figures are in bench/README.m
 
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
 
-from tests.conftest import ROOT
-
-_spec = importlib.util.spec_from_file_location("service_load", ROOT / "bench" / "service_load.py")
-service_load = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(service_load)
+from tests.serving import service_load
 
 
 def test_every_decision_answered_under_concurrent_load_is_logged_exactly_once():
-    report = service_load.run(requests=2000, concurrency=32, time_limit=240)
+    # bounded in count and in time; the time bound is far above a normal run (about half a minute)
+    # so that a loaded machine slows the test down rather than failing it
+    report = service_load.run(requests=2000, concurrency=32, time_limit=1200)
     assert report["failed"] == 0, report["failures"]
     assert report["answered"] == 2000
     assert report["decisions"] > 2000  # the requests' facts give decisions, not empty answers

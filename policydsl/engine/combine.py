@@ -17,7 +17,7 @@ import attrs
 
 from policydsl.engine.status import statuses
 from policydsl.language import ir
-from policydsl.values import Period, Unknown
+from policydsl.values import Period
 
 
 @attrs.frozen(kw_only=True)
@@ -63,10 +63,6 @@ def decision_order(d: Decision):
     return (d.entity_kind, d.entity, d.period.year, d.period.quarter, d.policy, d.rule_id, d.rule, d.outcome)
 
 
-def _amount_key(amount: object):
-    return (0, 0) if amount is None or isinstance(amount, Unknown) else (1, amount)
-
-
 Ranked = tuple[tuple[str, dict[str, int]], ...]
 
 
@@ -92,8 +88,11 @@ def superseded(ranked: Ranked, outcomes: Sequence[str], amounts: Sequence[object
             winner = next(i for i in members if rank[outcomes[i]] == top)
             losers = [i for i in members if rank[outcomes[i]] < top]
         else:
-            # highest amount wins; equal amounts: the outcome listed first in the group
-            winner = max(members, key=lambda i: (_amount_key(amounts[i]), -rank[outcomes[i]], -i))
+            # highest amount wins; equal amounts: the outcome listed first in the group. Every
+            # member has a known amount: a highest-only group admits only outcomes with an
+            # amount (E215), which every rule producing them gives (E216), and a rule whose
+            # amount is unknown does not fire (G8).
+            winner = max(members, key=lambda i: (amounts[i], -rank[outcomes[i]], -i))
             losers = [i for i in members if i != winner]
         for i in losers:
             lost.setdefault(i, winner)

@@ -5,7 +5,8 @@ enterprise, `mean(x over industrial_zone)` for a city: the members are the entit
 member kind whose chain of static references (`ir.Members.path`) leads to the entity, and that
 take part in the period (a record in it, or no periodic record at all: an entity described by
 static attributes only belongs to every period). The compiled plan computes the value with
-`gather` and `fold`; the explainer lists the members from the very same `MemberSet`, so the two
+`gather` and `fold` (the run is read through `semantics.RunView`, the one interface the plan
+asks of a run); the explainer lists the members from the very same `MemberSet`, so the two
 cannot disagree. In: a run, the member kind and path, the operand and filter as functions of a
 member; out: a `MemberSet`, then a value.
 
@@ -21,23 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
 from fractions import Fraction
-from typing import Protocol
 
 import attrs
 
+from policydsl.engine.semantics import RunView
 from policydsl.values import MissingFact, Period, Unknown, normalise_number
 
 # The value of an operand or filter for a member entity in the same period.
 ForMember = Callable[[str], object]
-
-
-class MemberRun(Protocol):
-    """What member aggregates ask of a run (`evaluate.Run` implements it)."""
-
-    cache: dict
-
-    def related(self, kind: str, path: tuple[tuple[str, str], ...], entity: str, period: Period
-                ) -> tuple[str, ...]: ...
 
 
 @attrs.frozen(kw_only=True)
@@ -54,7 +46,7 @@ class MemberSet:
         return len(self.counted) + len(self.excluded) + len(self.left_out)
 
 
-def gather(run: MemberRun, node: Hashable, kind: str, path: tuple[tuple[str, str], ...], entity: str,
+def gather(run: RunView, node: Hashable, kind: str, path: tuple[tuple[str, str], ...], entity: str,
            period: Period, operand: ForMember | None, where: ForMember | None) -> MemberSet:
     """The members of `entity` at `period`, each counted, excluded by the filter, or left out."""
     key = ("members", node, entity, period)

@@ -3,14 +3,16 @@
 The compiled plan (`plan.py`) computes values with these functions and the explainer
 (`explain.py`) shows the periods a history function walked and the group an aggregate saw with
 the very same functions, so the two cannot disagree. `RunView` is the interface the compiled
-plan asks of a run (`evaluate.Run` implements it): facts, derived values, group members and the
-periods each entity has a record for. In: a run and an expression's operands; out: values.
+plan asks of a run (`evaluate.Run` implements it): facts, derived values, the periods each
+entity has a record for, group members, the members of another kind (`members.py`) and the
+evaluation date. In: a run and an expression's operands; out: values.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Hashable, Mapping
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import attrs
 
@@ -18,10 +20,13 @@ from policydsl.engine import ops
 from policydsl.values import Period, Unknown
 
 
+@runtime_checkable
 class RunView(Protocol):
-    """What compiled expressions ask of a run: one evaluation's data and stored values."""
+    """What compiled expressions ask of a run — one evaluation's data and stored values: facts,
+    derived values, records per period, group members (`group`), the members of another kind
+    whose references lead to an entity (`engine/members.py`), the day a period is evaluated."""
 
-    cache: dict  # per-run memo for group values, keyed by (node id, members, period)
+    cache: dict  # per-run memo for group values and member sets, keyed by node id, entity or group, period
 
     def exists(self, kind: str, entity: str) -> bool: ...
 
@@ -33,9 +38,19 @@ class RunView(Protocol):
 
     def derived(self, kind: str, name: str, entity: str, period: Period) -> object: ...
 
+    def evaluation_date(self, period: Period) -> dt.date:
+        """The day the period is evaluated: its end (G5), or the date the run is made as of."""
+        ...
+
     def members(self, kind: str, group: str | None, entity: str, period: Period) -> tuple[str, ...] | Unknown:
         """The entities of the entity's group (sorted ids) that have a record in the period;
         unknown when the entity's group attribute is missing."""
+        ...
+
+    def related(self, kind: str, path: tuple[tuple[str, str], ...], entity: str, period: Period
+                ) -> tuple[str, ...]:
+        """The entities of `kind` (sorted ids) taking part in the period whose chain of static
+        references `path` leads to `entity`."""
         ...
 
 

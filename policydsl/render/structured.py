@@ -46,7 +46,7 @@ def _node_json(node: TraceNode, w: Writer) -> dict:
         out["missing"] = [str(m) for m in sorted(node.value.missing)]
     if node.detail:
         out["detail"] = [message_json(d, w.lang) for d in node.detail]
-    worked = arithmetic(node) if node.kind in ("expr", "history", "value") else None
+    worked = arithmetic(node, w.lang) if node.kind in ("expr", "history", "value") else None
     if worked:
         out["arithmetic"] = worked
     if node.children:
@@ -101,7 +101,7 @@ def explanation_dot(explanation: Explanation, lang: str = "en") -> str:
         where = f" [{node.period}]" if node.kind == "fact" and node.period else ""
         first = w.name(node)[0] if node.kind in ("fact", "value", "parameter") else w.expr(node)
         caption = f"{first}{where} = {w.value(node.value, node.unit)}"
-        worked = arithmetic(node) if node.kind in ("expr", "history", "value") else None
+        worked = arithmetic(node, w.lang) if node.kind in ("expr", "history", "value") else None
         if worked:
             caption += f"\n{worked}"
         if node.members is not None:  # every member counted, one per line; then each excluded, and why

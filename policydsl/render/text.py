@@ -17,36 +17,37 @@ _ARITH_STRENGTH = {"+": 1, "-": 1, "*": 2, "/": 2}
 _COMPARE_SIGNS = {">=": "≥", "<=": "≤", "!=": "≠"}
 
 
-def _substituted(node: TraceNode, parent_op: str | None = None, right: bool = False) -> str:
+def _substituted(node: TraceNode, lang: str, parent_op: str | None = None, right: bool = False) -> str:
     """An arithmetic expression with each operand replaced by its value: 0.4 × 117 + 0.6 × 31."""
     if node.kind == "expr" and node.op in _ARITH_SIGNS and len(node.children) == 2:
         left, right_child = node.children
-        text = (f"{_substituted(left, node.op)} {_ARITH_SIGNS[node.op]} "
-                f"{_substituted(right_child, node.op, right=True)}")
+        text = (f"{_substituted(left, lang, node.op)} {_ARITH_SIGNS[node.op]} "
+                f"{_substituted(right_child, lang, node.op, right=True)}")
         if parent_op is not None and (_ARITH_STRENGTH[node.op] < _ARITH_STRENGTH[parent_op]
                                       or (right and _ARITH_STRENGTH[node.op] == _ARITH_STRENGTH[parent_op]
                                           and parent_op in "-/")):
             return f"({text})"
         return text
     if node.kind == "expr" and node.op == "neg" and len(node.children) == 1:
-        return f"−{_substituted(node.children[0], '*')}"
-    return format_value(node.value)
+        return f"−{_substituted(node.children[0], lang, '*')}"
+    return value_text(node.value, lang)
 
 
-def arithmetic(node: TraceNode) -> str | None:
+def arithmetic(node: TraceNode, lang: str = "en") -> str | None:
     """The arithmetic behind a computed number, from the trace's own values (nothing recomputed):
     `0.4 × 117 + 0.6 × 31 = 65.4` for an expression, `65.4 − 24.2 = 41.2` for `change(x)`;
-    None for anything that is not arithmetic, or whose value is unknown."""
+    None for anything that is not arithmetic, or whose value is unknown. Values are written as
+    `lang` writes them (a duration: `1 year`, 「1年」)."""
     if isinstance(node.value, Unknown) or isinstance(node.value, bool):
         return None
     if node.kind == "expr" and node.op in (*_ARITH_SIGNS, "neg"):
-        return f"{_substituted(node)} = {format_value(node.value)}"
+        return f"{_substituted(node, lang)} = {value_text(node.value, lang)}"
     if node.kind == "history" and node.reading is not None and node.reading.key == "hist.change" \
             and len(node.children) == 2:
         now, before = node.children
         return f"{format_value(now.value)} − {format_value(before.value)} = {format_value(node.value)}"
     if node.kind == "value" and len(node.children) == 1:
-        inner = arithmetic(node.children[0])
+        inner = arithmetic(node.children[0], lang)
         # the value's own form of the result (a percent stays a percent)
         return inner.rsplit(" = ", 1)[0] + f" = {format_value(node.value)}" if inner else None
     return None
@@ -112,10 +113,11 @@ def _mark(value: object) -> str:
 def _compare_detail(node: TraceNode, w: Writer) -> str:
     left, right = node.children
     op = _COMPARE_SIGNS.get(node.op, node.op)
+    unit = left.unit if left.unit == right.unit else None  # a unit shown on one side only would mislead
     if node.value is False and right.kind in ("const", "parameter"):
-        return w("word.needed", left=w.expr(left), value=w.value(left.value, left.unit), op=op,
-                 threshold=w.value(right.value, right.unit))
-    return f"{w.value(left.value, left.unit)} {op} {w.value(right.value, right.unit)}"
+        return w("word.needed", left=w.expr(left), value=w.value(left.value, unit), op=op,
+                 threshold=w.value(right.value, unit))
+    return f"{w.value(left.value, unit)} {op} {w.value(right.value, unit)}"
 
 
 def _fact_value(node: TraceNode, w: Writer) -> str:
@@ -140,7 +142,7 @@ def _node_lines(node: TraceNode, indent: int, w: Writer, lines: list[str], prefi
     named = node.kind in ("value", "parameter")
     first, second = w.name(node) if named else (w.expr(node), "")
     head = f"{pad}{prefix}{_mark(node.value)}{first}"
-    worked = arithmetic(node) if node.kind in ("expr", "history") else None
+    worked = arithmetic(node, w.lang) if node.kind in ("expr", "history") else None
     if node.kind == "compare" and len(node.children) == 2:
         head += f"   [{_compare_detail(node, w)}]"
     elif worked:
@@ -156,9 +158,9 @@ def _node_lines(node: TraceNode, indent: int, w: Writer, lines: list[str], prefi
         lines.append(f"{pad}    · {say(item, w.lang)}")
     if node.kind == "history":  # a derived value walked over periods: its arithmetic at each period
         for child in node.children:
-            if child.kind == "value" and arithmetic(child):
+            if child.kind == "value" and arithmetic(child, w.lang):
                 lines.append(f"{pad}    · " + w("word.at_period", period=child.period,
-                                                     text=f"{w.name(child)[0]} = {arithmetic(child)}"))
+                                                     text=f"{w.name(child)[0]} = {arithmetic(child, w.lang)}"))
     if isinstance(node.value, Unknown) and node.value.missing and node.kind != "logic":
         lines.append(f"{pad}    · " + w("word.missing_list", facts=w.missing(node.value.missing)))
     if node.members is not None:
@@ -228,7 +230,7 @@ def why_failed(part: TraceNode, w: Writer, depth: int = 0) -> str:
         return f"{w.name(part)[0]} = {_fact_value(part, w)}"
     first = w.name(part)[0] if part.kind in ("value", "parameter") else w.expr(part)
     text = f"{_mark(part.value)}{first}"
-    worked = arithmetic(part) if part.kind in ("expr", "history", "value") else None
+    worked = arithmetic(part, w.lang) if part.kind in ("expr", "history", "value") else None
     if worked:
         text += f" = {worked}"
     elif part.value is not True and part.value is not False and not isinstance(part.value, Unknown):
@@ -276,7 +278,7 @@ def _rule_lines(trace: RuleTrace, w: Writer, lines: list[str], *, why_not: bool)
     for child in children:
         _node_lines(child, 2, w, lines, shown=shown)
     for payload in trace.payload:
-        worked = arithmetic(payload) or (w.labelled and _rank_words(payload, w)) or w.value(payload.value,
+        worked = arithmetic(payload, w.lang) or (w.labelled and _rank_words(payload, w)) or w.value(payload.value,
                                                                                              payload.unit)
         lines.append(f"  = {w.expr(payload)} = {worked}")
         for item in payload.detail:

@@ -35,6 +35,7 @@ from policydsl.language.limits import run_deep
 from policydsl.service.log import DecisionLog, Entry, LogError
 from policydsl.service.openapi import openapi_document
 from policydsl.service.state import Holder, Snapshot
+from policydsl.service.uploads import MAX_FILES, Upload, UploadError, Uploads, load_upload, upload_hash
 from policydsl.values import Period
 
 WEB = Path(__file__).resolve().parent / "web"
@@ -112,16 +113,23 @@ def _as_of(body: dict) -> dt.date | None:
         raise BadRequest(f"`as_of`: not a date (YYYY-MM-DD): {text!r}", status=422) from None
 
 
-def _facts(snapshot: Snapshot, body: dict):
-    """The facts of a request: its own (`facts`, the JSON shape of --data) or a loaded data set."""
+def _facts(snapshot: Snapshot, body: dict, uploads: Uploads | None = None):
+    """The facts of a request: its own (`facts`, the JSON shape of --data), a loaded data set, or
+    an uploaded one (`POST /v1/upload`)."""
     if "facts" in body and "dataset" in body:
         raise BadRequest("give `facts` or `dataset`, not both")
     if "dataset" in body:
         name = _text(body, "dataset")
-        if name not in snapshot.datasets:
-            known = ", ".join(sorted(snapshot.datasets)) or "none (start serve with --data PATH)"
-            raise BadRequest(f"no data set `{name}`; loaded: {known}", status=422)
-        return snapshot.datasets[name], snapshot.dataset_hashes[name]
+        if name in snapshot.datasets:
+            return snapshot.datasets[name], snapshot.dataset_hashes[name]
+        uploaded = uploads.get(name) if uploads is not None and name else None
+        if uploaded is not None:
+            if uploaded.policy_set != snapshot.policy_set_hash:
+                raise BadRequest(f"the uploaded data set `{name}` was read for policies since reloaded; "
+                                 "upload it again", status=422)
+            return uploaded.dataset, uploaded.hash
+        known = ", ".join(sorted(snapshot.datasets)) or "none (start serve with --data PATH)"
+        raise BadRequest(f"no data set `{name}`; loaded: {known}", status=422)
     facts = body.get("facts")
     if not isinstance(facts, dict):
         raise BadRequest("`facts` must be an object of rows per entity kind, as in --data JSON "
@@ -136,8 +144,8 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
-def _evaluate(snapshot: Snapshot, body: dict) -> tuple[list[dict], str, list]:
-    facts, facts_hash = _facts(snapshot, body)
+def _evaluate(snapshot: Snapshot, body: dict, uploads: Uploads | None = None) -> tuple[list[dict], str, list]:
+    facts, facts_hash = _facts(snapshot, body, uploads)
     period, as_of = _period(body), _as_of(body)
     entities = _names(body, "entities") or None
     all_statuses = body.get("all", True)
@@ -158,8 +166,8 @@ def _evaluate(snapshot: Snapshot, body: dict) -> tuple[list[dict], str, list]:
     return [render.decision_to_json(d) for d in chosen], facts_hash, warnings
 
 
-def _explain(snapshot: Snapshot, body: dict, question: str) -> tuple[dict, str]:
-    facts, facts_hash = _facts(snapshot, body)
+def _explain(snapshot: Snapshot, body: dict, question: str, uploads: Uploads | None = None) -> tuple[dict, str]:
+    facts, facts_hash = _facts(snapshot, body, uploads)
     entity = _text(body, "entity", required=True)
     outcome = _text(body, "outcome", required=True)
     period = _period(body)
@@ -198,6 +206,38 @@ def sibling_outcomes(snapshot: Snapshot, result, explanation) -> list[dict]:
     return out
 
 
+def dataset_summary(data) -> dict:
+    """What a data set holds: entities per kind, and its periods."""
+    return {"kinds": {kind: len(data.entities(kind)) for kind in data.kinds if data.entities(kind)},
+            "periods": [str(p) for p in sorted(data.periods())]}
+
+
+async def _uploaded_files(request: Request) -> list[tuple[str, bytes]]:
+    """The files of an upload: the `file` fields of a multipart form (a browser's upload), or the
+    body itself named by `?filename=` (curl --data-binary @enterprise.csv)."""
+    size = request.headers.get("content-length")
+    if size is not None and size.isdigit() and int(size) > MAX_BODY:
+        raise BadRequest(f"the upload is larger than {MAX_BODY // (1024 * 1024)} MB", status=413)
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        try:
+            async with request.form(max_files=MAX_FILES, max_fields=MAX_FILES) as form:
+                files = [(item.filename or "", await item.read()) for item in form.getlist("file")
+                         if hasattr(item, "filename")]
+        except (ValueError, HTTPException) as err:  # a malformed form
+            raise BadRequest(f"the upload is not a readable form: {getattr(err, 'detail', err)}") from None
+        if sum(len(content) for _, content in files) > MAX_BODY:
+            raise BadRequest(f"the upload is larger than {MAX_BODY // (1024 * 1024)} MB", status=413)
+        return files
+    name = request.query_params.get("filename")
+    if not name:
+        raise BadRequest("send the files as multipart/form-data fields named `file`, "
+                         "or the body of one file with `?filename=NAME` (e.g. enterprise.csv)")
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise BadRequest(f"the upload is larger than {MAX_BODY // (1024 * 1024)} MB", status=413)
+    return [(name, raw)]
+
+
 def _error(message: str, status: int, request_id: str | None = None, **extra) -> JSONResponse:
     payload = {"error": message, **extra}
     if request_id:
@@ -205,8 +245,17 @@ def _error(message: str, status: int, request_id: str | None = None, **extra) ->
     return JSONResponse(payload, status_code=status)
 
 
+def _bad_data(err: DataError, request_id: str) -> JSONResponse:
+    """Data the loader refused: 422 with its located messages, as the CLI prints them (and the
+    warnings it found before it stopped: a table it did not read says why the data had none)."""
+    return _error("bad data", 422, request_id, problems=list(err.problems),
+                  issues=[i.to_json() for i in err.issues if hasattr(i, "to_json")],
+                  warnings=[w.to_json() for w in err.warnings if hasattr(w, "to_json")])
+
+
 def make_app(holder: Holder, log: DecisionLog) -> Starlette:
     """The ASGI application. `holder.current` is read once per request (a reload swaps it whole)."""
+    uploads = Uploads()
 
     async def answered(request: Request, endpoint: str, work) -> Response:
         request_id = uuid.uuid4().hex
@@ -221,8 +270,7 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
         except BadRequest as err:
             return _error(str(err), err.status, request_id, **err.extra)
         except DataError as err:
-            return _error("bad data", 422, request_id, problems=list(err.problems),
-                          issues=[i.to_json() for i in err.issues if hasattr(i, "to_json")])
+            return _bad_data(err, request_id)
         except (SelectionError, ExplainError, OptionError) as err:
             return _error(str(err), 422, request_id)
         except LogError as err:
@@ -231,12 +279,12 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
                              "facts_hash": facts_hash, **payload}, headers={"X-Request-Id": request_id})
 
     def evaluate_work(snapshot: Snapshot, body: dict):
-        decisions, facts_hash, warnings = _evaluate(snapshot, body)
+        decisions, facts_hash, warnings = _evaluate(snapshot, body, uploads)
         return {"decisions": decisions, "warnings": warnings}, facts_hash, decisions
 
     def explain_work(question: str):
         def work(snapshot: Snapshot, body: dict):
-            answer, facts_hash = _explain(snapshot, body, question)
+            answer, facts_hash = _explain(snapshot, body, question, uploads)
             logged = [answer["decision"]] if answer.get("decision") else []
             return {"explanation": answer}, facts_hash, logged
         return work
@@ -250,6 +298,28 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
     async def why_not(request: Request) -> Response:
         return await answered(request, "why-not", explain_work("why_not"))
 
+    async def upload(request: Request) -> Response:
+        """Read uploaded files with the loader of --data and keep them as a data set for later requests."""
+        request_id = uuid.uuid4().hex
+        snapshot = holder.current
+        try:
+            files = await _uploaded_files(request)
+            dataset = await run_in_threadpool(run_deep, load_upload, snapshot.policies, files)
+        except BadRequest as err:
+            return _error(str(err), err.status, request_id, **err.extra)
+        except UploadError as err:
+            return _error(str(err), 400, request_id)
+        except DataError as err:
+            return _bad_data(err, request_id)
+        digest = upload_hash(files)
+        name = "upload-" + digest.split(":", 1)[1][:12]
+        uploads.add(Upload(name=name, hash=digest, files=tuple(n for n, _ in files), dataset=dataset,
+                           policy_set=snapshot.policy_set_hash))
+        return JSONResponse({"request_id": request_id, "dataset": name, "hash": digest,
+                             "files": [n for n, _ in files], **dataset_summary(dataset),
+                             "warnings": [w.to_json() for w in dataset.warnings if hasattr(w, "to_json")]},
+                            status_code=201, headers={"X-Request-Id": request_id})
+
     async def policies(request: Request) -> Response:
         snapshot = holder.current
         return JSONResponse({"policy_set": snapshot.policy_set_hash, "loaded_at": snapshot.loaded_at,
@@ -259,9 +329,7 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
     async def datasets(request: Request) -> Response:
         snapshot = holder.current
         return JSONResponse({"datasets": [
-            {"name": name, "hash": snapshot.dataset_hashes[name],
-             "kinds": {kind: len(data.entities(kind)) for kind in data.kinds if data.entities(kind)},
-             "periods": [str(p) for p in sorted(data.periods())]}
+            {"name": name, "hash": snapshot.dataset_hashes[name], **dataset_summary(data)}
             for name, data in sorted(snapshot.datasets.items())]})
 
     async def decisions(request: Request) -> Response:
@@ -302,7 +370,8 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
     routes = [
         Route("/", index), Route("/healthz", healthz), Route("/openapi.json", openapi),
         Route("/v1/evaluate", evaluate, methods=["POST"]), Route("/v1/explain", explain, methods=["POST"]),
-        Route("/v1/why-not", why_not, methods=["POST"]), Route("/v1/policies", policies),
+        Route("/v1/why-not", why_not, methods=["POST"]), Route("/v1/upload", upload, methods=["POST"]),
+        Route("/v1/policies", policies),
         Route("/v1/datasets", datasets), Route("/v1/decisions", decisions),
         Mount("/static", StaticFiles(directory=WEB), name="static"),
     ]

@@ -137,6 +137,21 @@ def openapi_document(snapshot: Snapshot) -> dict:
             "summary": "why an entity did not get an outcome",
             "requestBody": _json_body(_ref("explain_request")),
             "responses": _answers({"type": "object"}, "the explanation (as `explain --format json`)")}},
+        "/v1/upload": {"post": {
+            "summary": "read uploaded data with the loader of --data and keep it as a data set for "
+                       "`{\"dataset\": NAME}` in later requests (the most recent 8 are kept)",
+            "requestBody": {"required": True, "content": {
+                "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {
+                    "type": "array", "items": {"type": "string", "format": "binary"},
+                    "description": "a JSON file in the --data shape, tables named <kind>.csv/.json/.xlsx/.parquet, "
+                                   "or a .zip of tables"}}}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"},
+                                             "description": "one file; name it with ?filename="}}},
+            "responses": {"201": {"description": "the data set's name, hash, kinds, periods and warnings"},
+                          "400": {"description": "not an upload the loader can read",
+                                  "content": {"application/json": {"schema": _ref("error")}}},
+                          "422": {"description": "bad data: the located messages of the loader",
+                                  "content": {"application/json": {"schema": _ref("error")}}}}}},
         "/v1/policies": {"get": {
             "summary": "the loaded policies, their documents and in-force dates, and the policy set's hash",
             "responses": {"200": {"description": "the policy set"}}}},

@@ -111,7 +111,9 @@ def tables_of(files: Sequence[tuple[str, bytes]]) -> tuple[list[tuple[str, bytes
 
 
 def _without_folder(text: str, folder: str) -> str:
-    return re.sub(re.escape(folder) + r"[/\\]?", "", text)
+    """A message about a file of the upload names the file; one about the whole folder, the upload."""
+    return re.sub(re.escape(folder) + r"(?:[/\\](?=\S)|(?=\W|$))", lambda m: "" if len(m.group(0)) > len(folder)
+                  else "the upload", text)
 
 
 def load_upload(policies, files: Sequence[tuple[str, bytes]]) -> Dataset:

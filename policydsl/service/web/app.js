@@ -5,7 +5,7 @@
 
 const WORDS = {
   zh: {
-    title: "决策浏览", switch: "English", dataset: "数据集", upload: "或上传文件 (JSON)", period: "期间",
+    title: "决策浏览", switch: "English", dataset: "数据集", upload: "或上传文件（JSON、CSV、xlsx 或 zip）", period: "期间",
     kind: "结果类别", evaluate: "评估", outcomeKind: "结果类别", policy: "政策", entity: "主体",
     entityKind: "主体类型", outcome: "结果", amount: "金额/数值", rule: "规则", clause: "条款", status: "状态",
     siblings: "同一条款的其他结果", picture: "依赖关系图", all: "全部", loading: "正在计算…",
@@ -13,14 +13,14 @@ const WORDS = {
     because: "依据", facts: "读取的事实", quote: "原文", missing: "缺失", failed: "不满足的条件",
     whyNot: "为什么没有", back: "返回该决定", none: "无", static: "静态", amountUnit: "万元",
     holds: "成立", fails: "不成立", unknown: "未知", superseded_by: "被取代于", noPeriods: "（无期间）",
-    badFile: "文件不是 --data 形式的 JSON", error: "错误",
+    badFile: "文件无法读取", reading: "正在读取文件…", error: "错误",
     kinds: {sanction: "惩戒", reward: "奖励", eligibility: "资格", measure: "措施", classification: "认定",
             target: "目标", deadline: "时限", computed: "计算值", status: "文件效力"},
     statuses: {active: "适用", superseded: "已被取代", not_fired: "未触发", not_evaluable: "数据缺失，无法判定",
                no_record: "该期间无数据", not_in_force: "政策不适用", no_rule: "无规则产生此结果"},
   },
   en: {
-    title: "Decisions", switch: "中文", dataset: "Data set", upload: "or upload a file (JSON)", period: "Period",
+    title: "Decisions", switch: "中文", dataset: "Data set", upload: "or upload files (JSON, CSV, xlsx or zip)", period: "Period",
     kind: "Kind of outcome", evaluate: "Evaluate", outcomeKind: "Kind", policy: "Policy", entity: "Entity",
     entityKind: "Entity kind", outcome: "Outcome", amount: "Amount/value", rule: "Rule", clause: "Clause",
     status: "Status", siblings: "Other outcomes of the same clause", picture: "Dependency picture", all: "all",
@@ -28,7 +28,7 @@ const WORDS = {
     policySet: "policy set", because: "because", facts: "facts read", quote: "quoted", missing: "missing",
     failed: "what failed", whyNot: "why not", back: "back to the decision", none: "none", static: "static",
     amountUnit: "万元", holds: "holds", fails: "does not hold", unknown: "unknown", superseded_by: "superseded by",
-    noPeriods: "(no periods)", badFile: "the file is not JSON in the --data shape", error: "error",
+    noPeriods: "(no periods)", badFile: "the files cannot be read", reading: "reading the files…", error: "error",
     kinds: {sanction: "sanction", reward: "reward", eligibility: "eligibility", measure: "measure",
             classification: "classification", target: "target", deadline: "deadline", computed: "computed",
             status: "document status"},
@@ -88,7 +88,7 @@ function applyLanguage() {
 // ---- choosing the data -------------------------------------------------------------------------
 
 function source() {
-  if (state.uploaded && $("dataset").value === "__upload__") return {facts: state.uploaded.facts};
+  if (state.uploaded && $("dataset").value === "__upload__") return {dataset: state.uploaded.name};
   return {dataset: $("dataset").value};
 }
 
@@ -112,18 +112,23 @@ function datasetChanged() {
   fillPeriods(chosen ? chosen.periods : []);
 }
 
-async function readUpload(file) {
+// Uploaded files are read by the server with the loader of `--data` (JSON, CSV, xlsx, a zip of
+// tables per kind); its located messages are shown as they are.
+async function readUpload(files) {
+  say(t("reading"));
+  const form = new FormData();
+  for (const file of files) form.append("file", file, file.name);
   try {
-    const facts = JSON.parse(await file.text());
-    if (typeof facts !== "object" || Array.isArray(facts)) throw new Error("not an object");
-    const periods = new Set();
-    for (const rows of Object.values(facts)) {
-      if (!Array.isArray(rows)) throw new Error("rows must be lists");
-      for (const row of rows) if (row && row.period !== undefined) periods.add(String(row.period));
+    const response = await fetch("/v1/upload", {method: "POST", body: form});
+    const payload = await response.json();
+    if (!response.ok) {
+      const lines = [...(payload.problems ?? []), ...(payload.warnings ?? []).map((w) => `warning: ${w.text}`)];
+      throw new Error(`${payload.error}${lines.length ? "\n" + lines.join("\n") : ""}`);
     }
-    state.uploaded = {facts, periods: [...periods].sort()};
+    state.uploaded = {name: payload.dataset, periods: payload.periods};
+    const names = [...files].map((f) => f.name).join(", ");
     $("dataset").querySelector('option[value="__upload__"]')?.remove();
-    $("dataset").append(el("option", {value: "__upload__"}, `${t("uploaded")}: ${file.name}`));
+    $("dataset").append(el("option", {value: "__upload__"}, `${t("uploaded")}: ${names}`));
     $("dataset").value = "__upload__";
     datasetChanged();
     say("");
@@ -342,7 +347,11 @@ function picture(e) {
 async function start() {
   $("lang").addEventListener("click", () => { state.lang = state.lang === "zh" ? "en" : "zh"; applyLanguage(); });
   $("dataset").addEventListener("change", datasetChanged);
-  $("upload").addEventListener("change", (event) => event.target.files[0] && readUpload(event.target.files[0]));
+  $("upload").addEventListener("change", (event) => {
+    const files = [...event.target.files];
+    event.target.value = "";  // the same file, corrected, can be chosen again
+    if (files.length) readUpload(files);
+  });
   $("run").addEventListener("click", evaluate);
   for (const id of ["filter-kind", "filter-policy"]) $(id).addEventListener("change", showDecisions);
   $("filter-entity").addEventListener("input", showDecisions);
