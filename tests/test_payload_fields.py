@@ -141,3 +141,12 @@ def test_fields_are_typed_and_unit_checked(tmp_path, then, code):
     (tmp_path / "p.pol").write_text(text, encoding="utf-8")
     compiled = policydsl.compile_paths([tmp_path / "p.pol"])
     assert code in {d.code for d in compiled.diagnostics}, [d.message for d in compiled.diagnostics]
+
+
+def test_hover_on_an_outcome_lists_its_fields_with_labels_and_types():
+    from policydsl.tools.lsp.analysis import index
+
+    module, _ = build_source(SourceFile(path="p.pol", text=POLICY))
+    funding = next(s for s in index([module]) if s.name == "funding" and s.kind == "outcome")
+    assert "`amount_min` 资金支持不低于 — `money`" in funding.detail
+    assert "`rate` — `percent` (optional)" in funding.detail

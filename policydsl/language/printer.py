@@ -307,11 +307,13 @@ def declaration_lines(decl: ast.Declaration) -> list[Line]:
             if not fields:
                 return _lines_of(decl, [head])
             items = [f"{'optional ' if f.optional else ''}{f.name}{_label(f.label)}: {_type(f.type)}" for f in fields]
-            texts = fill(f"{head} fields", _parenthesised(items), INDENT)
-            if max(display_width(t) for t in texts) > WIDTH:  # one field a line, after the opening parenthesis
-                texts = [f"{head} fields ("] + [f"{INDENT}{item}{',' if i < len(items) - 1 else ')'}"
-                                                 for i, item in enumerate(items)]
-            return _lines_of(decl, texts)
+            one = f"{head} fields ({', '.join(items)})"
+            if display_width(one) <= WIDTH:
+                return _lines_of(decl, [one])
+            # one field a line after the opening parenthesis, each anchored at its own source line
+            return [_head(decl, f"{head} fields (")] + [
+                line for i, (field, item) in enumerate(zip(fields, items))
+                for line in _lines_of(field, [f"{INDENT}{item}{',' if i < len(items) - 1 else ')'}"])]
         case ast.LadderDecl(name=name, label=label, levels=levels):
             one = f"ladder {name}{_label(label)}: " + " < ".join(" + ".join(r.name for r in lv) for lv in levels)
             if display_width(one) <= WIDTH:
