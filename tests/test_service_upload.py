@@ -71,7 +71,9 @@ def test_a_zip_of_tables_and_a_json_file_are_read_as_the_cli_reads_a_folder_and_
 
     as_json = upload(sanctions_service, ("facts.json", json.dumps(small_facts()).encode()))
     assert as_json.status_code == 201, as_json.text
-    for payload in (zipped.json(), as_json.json()):
+    one_kind = upload(sanctions_service, ("industrial_zone.json", json.dumps(small_facts()["industrial_zone"]).encode()))
+    assert one_kind.status_code == 201, one_kind.text
+    for payload in (zipped.json(), as_json.json(), one_kind.json()):
         decisions = sanctions_service.post("/v1/evaluate", json={"dataset": payload["dataset"]}).json()["decisions"]
         assert decisions == expected_decisions(sanctions_service)
 

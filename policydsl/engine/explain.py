@@ -37,6 +37,7 @@ class MemberList:
     kind: str
     kind_name: Message  # the kind with its label
     via: str  # the chain of references, e.g. "zone.city"
+    via_reading: Message | None  # ... read in the attributes' labels
     condition: str | None  # the `where` filter's text
     condition_reading: Message | None  # ... and its reading in labels
     counted: tuple[tuple[str, object], ...]  # (member, its value; true for a count)
@@ -238,6 +239,7 @@ class _Tracer:
         excluded.sort(key=lambda s: (len(s.failed), s.member))
         listed = MemberList(
             kind=expr.kind, kind_name=self.reader.kind(expr.kind), via=".".join(attribute for _, attribute in expr.path),
+            via_reading=self.reader.chain(expr.path),
             condition=self.text(expr.where) if expr.where is not None else None,
             condition_reading=self.reader.reading(expr.where) if expr.where is not None else None,
             counted=tuple(seen.counted.items()), excluded=tuple(excluded),

@@ -120,6 +120,8 @@ def load_upload(policies, files: Sequence[tuple[str, bytes]]) -> Dataset:
     """Read uploaded files with the loader of `--data`; DataError (located, without the temporary
     folder's path) or UploadError when they cannot be read."""
     tables, single_json = tables_of(files)
+    if single_json and PurePosixPath(tables[0][0]).stem in policies.program.entities:
+        single_json = False  # `enterprise.json`: one kind's rows, a table of a data folder
     with tempfile.TemporaryDirectory(prefix="policydsl-upload-") as folder:
         for name, content in tables:
             (Path(folder) / name).write_bytes(content)
