@@ -161,8 +161,8 @@ def _compile(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: Mappi
             return lambda run, entity, period: ops.scalar(function, [f(run, entity, period) for f in fns])
         case ir.History(function=function, periods=n):
             operand = sub(0)
-            return lambda run, entity, period: semantics.history(
-                function, n, run, kind, entity, period, lambda at: operand(run, entity, at)).value
+            return lambda run, entity, period: semantics.history_value(
+                function, n, run, kind, entity, period, lambda at: operand(run, entity, at))
         case ir.Aggregate():
             return _aggregate(expr, kind, node, sub(0), sub(1) if expr.where is not None else None)
         case ir.Via(kind=target):
