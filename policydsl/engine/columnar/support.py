@@ -128,7 +128,7 @@ def lookback(expr: ir.Expr, program: ir.Program, depth: int = 0, known: dict | N
 def rule_expressions(rule: ir.Rule) -> list[ir.Expr]:
     found = [rule.condition] if rule.condition is not None else []
     for consequence in rule.consequences:
-        found += [e for e in (consequence.amount, consequence.value) if e is not None]
+        found += consequence.expressions
     return found
 
 
@@ -139,6 +139,9 @@ def columnar_support(plan: Plan) -> Mapping[str, str | None]:
     support: dict[str, str | None] = {}
     for rule in program.rules:
         reason = None
+        if any(program.outcomes[c.outcome].fields for c in rule.consequences):
+            support[rule.name] = "payload fields (the value is an object of named fields)"
+            continue
         for expr in rule_expressions(rule):
             reason = unsupported(expr, rule.entity, program, plan.recursive, seen)
             if reason:
