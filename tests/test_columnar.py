@@ -764,3 +764,27 @@ rule r
             "enterprise": [{"id": f"E{i}", "period": "2020", "host": f"S{1 + i % 2}"} for i in range(5)]}
     for executor in ("row", "columnar"):
         assert [d.value for d in policy.evaluate(data, executor=executor).decisions] == [5], executor
+
+
+def test_a_value_without_a_columnar_form_is_not_handed_to_the_row_executor(tmp_path):
+    # `v0` ranks a constant (no columnar form: a rank there counts members without a record), so
+    # `r4` runs on the row executor and computes `v0` itself
+    policy_set = load_text(tmp_path, """
+policy gen
+entity unit
+  group by region
+  static region: text
+  yearly score: integer
+  yearly flag: boolean
+outcome o0 "零" is sanction
+outcome a0 "甲" is reward with amount
+value v0 for unit = previous(rank(1))
+rule r0 implements gen.0 cite "0" for unit when flag then a0 amount previous(score)
+rule r4 implements gen.4 cite "4" for unit when score < v0 then o0
+""")
+    rows = {"unit": [{"id": "u0", "region": "R", "period": "2018", "score": 0, "flag": True},
+                     {"id": "u0", "region": "R", "period": "2019", "score": 0, "flag": True},
+                     {"id": "u1", "region": "R", "period": "2019", "score": 3, "flag": False}]}
+    columnar = policy_set.evaluate(rows, executor="columnar")
+    assert "gen::r4" in columnar.evaluation.fallbacks
+    assert columnar.decisions == policy_set.evaluate(rows).decisions

@@ -25,7 +25,7 @@ from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.across import Frames
 from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.lowering import ENTITY, PERIOD, Inexact, Num, Unsupported, collect
-from policydsl.engine.columnar.support import lookback, rule_expressions
+from policydsl.engine.columnar.support import lookback, rule_expressions, unsupported
 from policydsl.engine.plan import CompiledRule, Plan
 from policydsl.language import ir
 from policydsl.values import Percent, Unknown, normalise_number
@@ -62,12 +62,15 @@ def values_to_hand_over(plan: Plan, frames: Frames, rules: Iterable[CompiledRule
     seen: set[tuple[str, str]] = set()
     given: set[tuple[str, str]] = set()
     known: dict = {}
+    reasons: dict = {}
     while pending:
         key = pending.pop()
         seen.add(key)
         value = program.values[key]
-        # only a value whose history the grids hold (their depth serves the columnar rules)
-        if lookback(value.expr, program, 0, known) <= frames.depth and _lower(plan, frames, *key):
+        # only a value with a columnar form (`support`) whose history the grids hold (their depth
+        # serves the columnar rules)
+        if unsupported(value.expr, key[0], program, plan.recursive, reasons) is None \
+                and lookback(value.expr, program, 0, known) <= frames.depth and _lower(plan, frames, *key):
             given.add(key)
         else:
             pending |= _direct(program.values[key].expr) - seen - set(plan.recursive)
