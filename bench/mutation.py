@@ -64,9 +64,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ENGINE = Path("policydsl") / "engine"
 
 # the semantic core: operators, history and groups, cross-kind members, the plan, the
-# evaluator, combination and document status, the explainer
+# evaluator, combination and document status, the explainer (its traces and their readings)
 TARGETS = ("ops.py", "semantics.py", "members.py", "plan.py", "evaluate.py", "combine.py", "status.py",
-           "explain.py")
+           "explain.py", "readings.py")
 # the tests whose coverage selects the tests of each mutant (the fast ones that exercise the core)
 TESTS = ("tests/test_operators.py", "tests/test_semantics.py", "tests/test_units.py", "tests/test_language.py",
          "tests/test_members.py", "tests/test_member_properties.py", "tests/test_time.py", "tests/test_goals.py",
@@ -213,7 +213,7 @@ def collect(scratch: Path, cache: Path) -> dict:
     key = _sources_hash(scratch)
     if cache.exists():
         known = json.loads(cache.read_text(encoding="utf-8"))
-        if known.get("sources") == key:
+        if known.get("sources") == key and set(known["lines"]) == set(TARGETS):
             return known
     out = scratch / ".coverage-map.json"
 
