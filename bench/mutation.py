@@ -22,8 +22,13 @@ What makes a complete run affordable (mutmut 3 does the same):
    no test executes is not run at all and counts as a survivor, reported as `not-covered`.
 3. Kill-first ordering, with `-x`: the tests that killed earlier mutants of the same module
    first (the most recent first), then the rest, fastest first.
-4. Fork after import: pytest, hypothesis and the libraries are imported once; each mutant's run
-   is a forked child that imports `policydsl` afresh from the mutated scratch copy.
+4. Fork after collection: a mutant inside a function body runs in a forked child of one test
+   session that has collected the tests once; the child puts the mutated code into the loaded
+   function (and into the closures already made from its nested functions) and runs the
+   selected tests. A survivor there is confirmed by a fresh run (a value computed before the
+   patch could hide the mutant). A mutant elsewhere (a module constant, a decorator, a default:
+   what runs at import) runs in a forked child of the driver, which has imported pytest and the
+   libraries but not `policydsl`, with a fresh pytest run over the mutated scratch copy.
 5. Hypothesis tests run the `mutation` profile (the `ci` examples, pinned, without shrinking).
 
 Timeouts are generous so that a loaded machine does not fake kills: `--timeout-floor` seconds
@@ -38,6 +43,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import gc
 import hashlib
 import importlib
 import json
@@ -48,6 +54,7 @@ import signal
 import sys
 import tempfile
 import time
+import types
 from collections import defaultdict
 from pathlib import Path
 
@@ -391,7 +398,24 @@ def patch(mutant: Mutant) -> None:
     if len(path) == 2:
         old, new = vars(old)[path[1]], vars(new)[path[1]]
     old, new = _unwrap(old), _unwrap(new)
+    # functions made earlier from the old code's nested functions (closures a compiled plan or a
+    # module constant holds) get the new nested code too
+    for before, after in _nested_pairs(old.__code__, new.__code__):
+        for holder in gc.get_referrers(before):
+            if isinstance(holder, types.FunctionType) and holder.__code__ is before:
+                holder.__code__ = after
     old.__code__ = new.__code__
+
+
+def _nested_pairs(old: types.CodeType, new: types.CodeType):
+    """(old, new) code objects of the functions nested in a function, matched by name and line."""
+    def nested(code: types.CodeType) -> dict:
+        return {(c.co_name, c.co_firstlineno): c for c in code.co_consts if isinstance(c, types.CodeType)}
+    before, after = nested(old), nested(new)
+    for key, code in before.items():
+        if key in after:
+            yield code, after[key]
+            yield from _nested_pairs(code, after[key])
 
 
 class _Session:
@@ -438,7 +462,9 @@ class _Session:
                     return ("survived" if code == 0 else "killed"), first
 
                 verdict, first = judge(mutant, tests, self.known, killers, self.args, run_tests)
-                if verdict == "unpatched":
+                # a survivor is confirmed by a fresh run: a value computed before the patch (a plan
+                # compiled while the tests were collected, a cache) may hide the mutant here
+                if verdict in ("unpatched", "survived"):
                     with self.unpatched.open("a", encoding="utf-8") as later:
                         later.write(f"{position}\n")
                     continue
