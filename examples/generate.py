@@ -46,29 +46,43 @@ SERVICE_ZONES = {
             ("淮阳县特色商业区", "special_commercial_zone")],
     "许昌市": [("许昌市商务中心区", "business_centre_zone"), ("禹州市特色商业区", "special_commercial_zone")],
 }
-# (kind, fact) of the member attributes the documents' counts are computed from (their own stream)
+# (kind, fact) of the member attributes the documents' counts are computed from, with sample values of their own
 MEMBER_ATTRIBUTES = {("project", "construction_started_on"), ("project", "production_started_on"),
                      ("project", "top500_or_top100_investor"), ("enterprise", "provincial_key_enterprise"),
-                     ("enterprise", "municipal_key_enterprise")}
+                     ("enterprise", "municipal_key_enterprise"), ("enterprise", "listing_reserve"),
+                     ("enterprise", "newly_introduced_supporting"), ("enterprise", "host_service_zone"),
+                     ("industrial_zone", "employees"), ("industrial_zone", "green_infrastructure_retrofit"),
+                     ("enterprise", "newly_above_scale_service"), ("enterprise", "newly_branded_service"),
+                     ("enterprise", "investment"), ("enterprise", "in_use_on"),
+                     ("enterprise", "newly_leading_or_brand"), ("enterprise", "innovation_leading"),
+                     ("enterprise", "high_tech")}
 FIRMS = ["食品", "纺织", "机械", "化工", "电子", "建材", "医药", "皮革", "汽配", "家具", "发制品", "新能源"]
 
 
 class Province:
     def __init__(self, seed: int = 2014):
-        self.rng = random.Random(seed)
-        # The member attributes added for the engine's counts draw from their own stream, so that
-        # adding them left every other column of the sample as it was.
-        self.members_rng = random.Random(seed + 1)
+        self.seed = seed
+        self.rng = random.Random(seed)  # the entities and their links
+        # Each column of each entity draws from its own stream, so that adding or removing a fact
+        # leaves every other column of the sample as it was.
+        self.streams: dict[tuple[str, str, str], random.Random] = {}
+        self.members_rng = random.Random(seed + 1)  # which projects and enterprises sit in a service zone
         self.zones = [(f"Z{n:02d}", name, city) for n, (city, name) in
                       enumerate(((c, z) for c, zs in CITIES.items() for z in zs), start=1)]
         self.service_zones = [(f"S{n:02d}", name, city, kind) for n, (city, name, kind) in
                               enumerate(((c, n, k) for c, ss in SERVICE_ZONES.items() for n, k in ss), start=1)]
 
+    def stream(self, kind: str, entity: str, fact: str) -> random.Random:
+        key = (kind, entity, fact)
+        if key not in self.streams:
+            self.streams[key] = random.Random(f"{self.seed}:{kind}:{entity}:{fact}")
+        return self.streams[key]
+
     # ---- per-fact values -------------------------------------------------------------------
     def value(self, kind: str, fact: str, ftype, entity: dict, year: int, state: dict):
         if (kind, fact) in MEMBER_ATTRIBUTES or kind == "industrial_cluster":
             return self.member_value(kind, fact, ftype, entity, year, state)
-        rng = self.rng
+        rng = self.stream(kind, entity["id"], fact)
         name = fact
         if ftype.is_reference:
             return entity.get(fact) or entity.get("zone") or ""
@@ -124,7 +138,7 @@ class Province:
 
     def member_value(self, kind: str, fact: str, ftype, entity: dict, year: int, state: dict):
         """The attributes the counts and totals of the documents are computed from."""
-        rng = self.members_rng
+        rng = self.stream(kind, entity["id"], fact)
         if fact == "construction_started_on":  # most projects start in the year they are reported
             state["started"] = dt.date(year - (rng.random() < 0.3), rng.randint(1, 12), rng.randint(1, 28))
             return state["started"].isoformat()
@@ -137,6 +151,21 @@ class Province:
             return rng.random() < 0.1
         if fact in ("provincial_key_enterprise", "municipal_key_enterprise"):
             return rng.random() < (0.1 if fact.startswith("provincial") else 0.2)
+        if fact in ("listing_reserve", "newly_introduced_supporting", "green_infrastructure_retrofit"):
+            return rng.random() < 0.1
+        if fact in ("newly_above_scale_service", "newly_branded_service", "newly_leading_or_brand"):
+            return bool(entity.get("host_service_zone")) and rng.random() < 0.3  # service-zone enterprises only
+        if fact in ("innovation_leading", "high_tech"):
+            return rng.random() < 0.08
+        if fact == "investment":  # 1000万 to 2亿
+            return rng.randint(1_000, 20_000)
+        if fact == "in_use_on":
+            return dt.date(rng.randint(2012, 2020), rng.randint(1, 12), rng.randint(1, 28)).isoformat()
+        if fact == "host_service_zone":
+            return entity.get("host_service_zone", "")
+        if fact == "employees":  # 5000–60000, growing slowly
+            state["employees"] = int(state.get("employees", rng.randint(5_000, 50_000)) * rng.uniform(0.98, 1.08))
+            return state["employees"]
         if ftype.is_reference:
             return entity["zone"]
         if fact == "industry":
@@ -176,6 +205,10 @@ class Province:
             zone = rng.choice(zones)
             enterprises.append({"id": f"E{n:03d}", "name": f"{zone['name'][:2]}{rng.choice(FIRMS)}有限公司{n}",
                                 "zone": zone["id"], "host_zone": zone["id"], "city": zone["city"]})
+        for enterprise in enterprises:  # about one in ten is settled in a service zone of its city (入驻)
+            if self.members_rng.random() < 0.1:
+                enterprise["host_service_zone"] = self.members_rng.choice(
+                    [s["id"] for s in service if s["city"] == enterprise["city"]])
         cadres = [{"id": f"C{n:02d}", "zone": zone["id"], "name": f"{zone['name']}主要负责人", "post_kind": "main"}
                   for n, zone in enumerate(zones, start=1)]
         projects = []
@@ -224,7 +257,7 @@ class Province:
                     quarter_row = {"id": entity["id"], "period": f"{year}-Q{quarter}", **static}
                     for fact, spec in schema.facts.items():
                         if spec.period_kind == "quarter":
-                            quarter_row[fact] = self.rng.randint(1, 10)
+                            quarter_row[fact] = self.stream(kind, entity["id"], fact).randint(1, 10)
                     rows.append(quarter_row)
         return rows
 

@@ -169,14 +169,19 @@ def _entities(entities: object) -> frozenset[str] | None:
 def check_selection(dataset: Dataset, period: Period | None, entities: Iterable[str] | None) -> None:
     """Refuse to answer about an entity or a period the data does not have: an empty answer to
     such a question would look like "nothing happened". Raises SelectionError naming the nearest."""
+    known = {e for kind in dataset.kinds for e in dataset.entities(kind)} if entities is not None else set()
+    check_selection_in(known, dataset.periods() if period is not None else [], period, entities)
+
+
+def check_selection_in(known: set[str], present: list[Period], period: Period | None,
+                       entities: Iterable[str] | None) -> None:
+    """`check_selection` over the entity ids and the periods a data set has (every executor)."""
     if entities is not None:
-        known = {e for kind in dataset.kinds for e in dataset.entities(kind)}
         for entity in sorted(set(entities) - known):
             hint = did_you_mean(entity, known)
             raise SelectionError(f"no entity `{entity}` in the data" + (f"; {hint}" if hint else
                                  f" (it has {len(known)} entities)"))
     if period is not None:
-        present = dataset.periods()
         if period in present or (period.quarter is None and any(p.year == period.year for p in present)):
             return
         def distance(p: Period) -> tuple:
@@ -255,9 +260,9 @@ class PolicySet:
                              "as of that date it cannot be evaluated yet")
         if executor == "columnar":
             from policydsl.engine.columnar.execute import evaluate_columnar
-            if isinstance(facts, Dataset):
-                check_selection(facts, at, wanted)
-            return Result(evaluation=evaluate_columnar(self.plan, facts, period=at, entities=wanted, as_of=day))
+            return Result(evaluation=evaluate_columnar(
+                self.plan, facts, period=at, entities=wanted, as_of=day,
+                check=lambda known, present: check_selection_in(known, present, at, wanted)))
         if isinstance(facts, Mapping) and not all(isinstance(v, (list, tuple)) for v in facts.values()):
             from policydsl.engine.columnar.columns import rows_of
             facts = rows_of(facts)  # frames given to the row executor

@@ -633,3 +633,30 @@ def test_member_aggregates_count_what_the_row_executor_counts(tmp_path):
     assert found[("C", "2020", "city_count")] == 3 and found[("D", "2020", "city_count")] == 0
     assert found[("C", "2020", "city_total")] == Fraction(15, 2)  # e5 left out, the others counted
     assert found[("C", "2019", "city_total")] == 3
+
+
+def test_a_count_without_a_filter_counts_every_member_on_the_columnar_executor(tmp_path):
+    # `count(KIND via …)` with no `where`: each member row counts once (not once per group)
+    policy = load_text(tmp_path, """policy c
+  title "c"
+  document "c"
+  issuer "c"
+  issued 2014-01-01
+entity city
+  static name: text
+entity service_zone
+  static city: ref city
+entity enterprise
+  static host: ref service_zone
+outcome settled is computed with value: integer
+rule r
+  implements c.1
+  cite "1" "c"
+  for city
+  then settled = count(enterprise via host.city)
+""")
+    data = {"city": [{"id": "C", "period": "2020", "name": "c"}],
+            "service_zone": [{"id": "S1", "period": "2020", "city": "C"}, {"id": "S2", "period": "2020", "city": "C"}],
+            "enterprise": [{"id": f"E{i}", "period": "2020", "host": f"S{1 + i % 2}"} for i in range(5)]}
+    for executor in ("row", "columnar"):
+        assert [d.value for d in policy.evaluate(data, executor=executor).decisions] == [5], executor

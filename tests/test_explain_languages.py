@@ -164,3 +164,21 @@ def test_the_first_line_names_the_kind_by_its_label_in_chinese(result):
     explanation = result.explain("Z2", "retrofit_reward", "2020")
     assert explanation_text(explanation, "zh").splitlines()[0] == "Z2 (产业集聚区) · 2020"
     assert explanation_text(explanation, "en").splitlines()[0] == "Z2 (industrial_zone) · 2020"
+
+
+def test_a_rank_with_a_filter_or_over_all_is_still_said_as_a_place(policy_from_text):
+    policies = policy_from_text("""
+policy demo
+entity unit "单位"
+  group by region
+  static region: text
+  yearly score "得分": integer
+outcome first "第一" is measure
+rule r implements demo.1 cite "一" for unit when rank(score, where: score > 0) <= 1 and rank(score, within: all) <= 1
+  then first
+""")
+    result = policies.evaluate({"unit": [{"id": "u1", "period": "2017", "region": "R", "score": 5},
+                                         {"id": "u2", "period": "2017", "region": "R", "score": 3}]})
+    text = explanation_text(result.explain("u1", "first", "2017"), "zh")
+    assert "得分的组内排名（仅计满足「得分 > 0」的成员） = 第1名（共2个）" in text
+    assert "得分的组内排名（全部范围） = 第1名（共2个）" in text

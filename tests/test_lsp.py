@@ -43,12 +43,13 @@ class Session:
     def __init__(self, loop: asyncio.AbstractEventLoop, folder: Path):
         self.loop, self.folder = loop, folder
         self.client = LanguageClient("policydsl-tests", "1")
-        self.diagnostics: dict[str, list[lsp.Diagnostic]] = {}
-        self.versions = {}
+        # the last diagnostics published per document, with the version of the text they are about
+        self.diagnostics: dict[str, tuple[int | None, list[lsp.Diagnostic]]] = {}
+        self.versions: dict[str, int] = {}  # never reset, so that a late answer about an old text is not taken
 
         @self.client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def published(params: lsp.PublishDiagnosticsParams):
-            self.diagnostics[params.uri] = params.diagnostics
+            self.diagnostics[params.uri] = (params.version, params.diagnostics)
 
     def run(self, coroutine):
         # a bound, not a speed check: generous, since the suite may share a loaded machine
@@ -59,15 +60,14 @@ class Session:
 
     def open(self, name: str, text: str) -> str:
         uri = self.uri(name)
-        self.diagnostics.pop(uri, None)
-        self.versions[uri] = 1
+        self.versions[uri] = self.versions.get(uri, 0) + 1
         self.client.text_document_did_open(lsp.DidOpenTextDocumentParams(
-            text_document=lsp.TextDocumentItem(uri=uri, language_id="policydsl", version=1, text=text)))
+            text_document=lsp.TextDocumentItem(uri=uri, language_id="policydsl", version=self.versions[uri],
+                                               text=text)))
         return list(self.wait_for_diagnostics(uri))
 
     def change(self, name: str, text: str) -> list[lsp.Diagnostic]:
         uri = self.uri(name)
-        self.diagnostics.pop(uri, None)
         self.versions[uri] += 1
         self.client.text_document_did_change(lsp.DidChangeTextDocumentParams(
             text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
@@ -75,10 +75,11 @@ class Session:
         return list(self.wait_for_diagnostics(uri))
 
     def wait_for_diagnostics(self, uri: str) -> list[lsp.Diagnostic]:
+        """The diagnostics of the version last sent: earlier publications (of an older text) are passed over."""
         async def wait():
-            while uri not in self.diagnostics:
+            while self.diagnostics.get(uri, (None, None))[0] != self.versions[uri]:
                 await asyncio.sleep(0.02)
-            return self.diagnostics[uri]
+            return self.diagnostics[uri][1]
         return self.run(wait())
 
     def position(self, name: str, needle: str, offset: int = 0) -> tuple[str, lsp.Position]:

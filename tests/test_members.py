@@ -191,5 +191,5 @@ def test_text_shortens_a_long_member_list_and_json_keeps_all_of_it(policy_from_t
 def test_chinese_explanation_of_members(policy_from_text):
     result = policy_from_text(EXPLAINED).evaluate(ROWS)
     text = explanation_text(result.explain("C1", "two_a", "2020"), "zh")
-    assert "2 个满足「class = A」的enterprise（经 zone.city）：E1, E3" in text
+    assert "2 个满足「class = A」的enterprise（经 zone的city）：E1, E3" in text
     assert "1 个enterprise因数据缺失未计入：" in text and "E4：缺失 E4 2020 的class" in text

@@ -275,5 +275,5 @@ def test_explain_zh_says_a_rank_as_place_out_of_group(capsys, monkeypatch):
     argv = ["explain", *PROVINCE, "--entity", "Z12", "--period", "2016", "--outcome", "city_rank"]
     _, zh, _ = run(capsys, monkeypatch, *argv, "--lang", "zh")
     _, en, _ = run(capsys, monkeypatch, *argv)
-    assert "考核综合得分的组内排名 = 第2名（共7个）" in zh and "2016 期成员共7个" in zh and "从高到低" in zh
-    assert "rank(indicator_total) = 2" in en and "7 members in 2016" in en
+    assert "考核综合得分的组内排名 = 第1名（共7个）" in zh and "2016 期成员共7个" in zh and "从高到低" in zh
+    assert "rank(indicator_total) = 1" in en and "7 members in 2016" in en

@@ -71,7 +71,9 @@ def test_a_zip_of_tables_and_a_json_file_are_read_as_the_cli_reads_a_folder_and_
 
     as_json = upload(sanctions_service, ("facts.json", json.dumps(small_facts()).encode()))
     assert as_json.status_code == 201, as_json.text
-    for payload in (zipped.json(), as_json.json()):
+    one_kind = upload(sanctions_service, ("industrial_zone.json", json.dumps(small_facts()["industrial_zone"]).encode()))
+    assert one_kind.status_code == 201, one_kind.text
+    for payload in (zipped.json(), as_json.json(), one_kind.json()):
         decisions = sanctions_service.post("/v1/evaluate", json={"dataset": payload["dataset"]}).json()["decisions"]
         assert decisions == expected_decisions(sanctions_service)
 
@@ -98,11 +100,21 @@ def test_a_table_named_for_no_kind_is_reported_as_the_cli_reports_it(sanctions_s
     assert warning["file"] == "industrial_zones.csv" and "industrial_zone.csv" in warning["hint"]  # did you mean
 
 
+def damaged_zip() -> bytes:
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("industrial_zone.csv", zones_csv() * 20)
+    data = bytearray(packed.getvalue())
+    data[60] ^= 0xFF  # a byte of the compressed member: its check fails when it is read
+    return bytes(data)
+
+
 @pytest.mark.parametrize("files,message", [
     ((), "no file was uploaded"),
     ((("a.zip", b"not a zip"),), "not a zip archive"),
+    ((("a.zip", damaged_zip()),), "cannot be unpacked"),
     ((("industrial_zone.csv", b"x"), ("sub/industrial_zone.csv", b"y")), "two files are named"),
-], ids=["nothing", "bad-zip", "same-name"])
+], ids=["nothing", "bad-zip", "damaged-zip", "same-name"])
 def test_an_upload_the_loader_cannot_be_given_is_a_400(sanctions_service, files, message):
     answer = upload(sanctions_service, *files) if files else sanctions_service.post(
         "/v1/upload", files={"other": ("x.txt", b"")})

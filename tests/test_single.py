@@ -149,3 +149,19 @@ def test_every_shipped_scenario_decides_the_same_on_the_single_decision_executor
     single, _ = evaluate_single(policies.plan, dataset, as_of=row.as_of)
     assert single.decisions == row.decisions
     assert single.results == row.results
+
+
+@pytest.mark.parametrize("executor", policydsl.EXECUTORS)
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_every_executor_refuses_an_entity_or_period_the_data_lacks(executor, as_frame):
+    import polars as pl
+
+    rows = [{"id": "E1", "period": "2019", "rating": "D"}, {"id": "E2", "period": "2020", "rating": "C"}]
+    facts = {"enterprise": pl.DataFrame(rows) if as_frame else rows}
+    policies = _policies(W1)
+    with pytest.raises(policydsl.SelectionError, match="no entity `E3`"):
+        policies.evaluate(facts, entities=["E3"], executor=executor)
+    with pytest.raises(policydsl.SelectionError, match="no data for period 2018; nearest: 2019, 2020"):
+        policies.evaluate(facts, period="2018", executor=executor)
+    found = policies.evaluate(facts, entities=["E2"], period="2020", executor=executor)
+    assert [(d.entity, d.outcome) for d in found.decisions] == [("E2", "key_supervision")]

@@ -188,3 +188,20 @@ def test_an_uploaded_csv_is_read_by_the_server_and_bad_rows_are_shown_located(se
     located = f"industrial_zone.csv: row {row + 1}, column absolute_index_position"
     wait(browser, lambda d: located in d.find_element(By.ID, "status").text)
     assert "error" in browser.find_element(By.ID, "status").get_attribute("class")
+
+
+def test_an_uploaded_data_folder_is_read_as_the_cli_reads_it(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(server + "/")
+    wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    browser.find_element(By.ID, "upload-folder").send_keys(str(ROOT / "examples" / "province"))
+    wait(browser, lambda d: Select(d.find_element(By.ID, "dataset")).first_selected_option.text.endswith("province/")
+         or "无法读取" in d.find_element(By.ID, "status").text)
+    assert visible_text(browser, "status") == ""
+    Select(browser.find_element(By.ID, "period")).select_by_visible_text("2016")
+    browser.find_element(By.ID, "run").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr.decision") or "错误" in d.find_element(By.ID, "status").text)
+    kinds = {r.find_elements(By.TAG_NAME, "td")[1].text for r in browser.find_elements(By.CSS_SELECTOR, "tr.decision")}
+    assert len(kinds) > 2  # the decisions of several kinds: every table of the folder was read

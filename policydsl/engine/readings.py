@@ -73,6 +73,16 @@ class Reader:
         schema = self.program.entities.get(kind)
         return message("name.kind", id=kind, label=schema.label if schema else None)
 
+    def chain(self, path: tuple[tuple[str, str], ...]) -> Message | None:
+        """A chain of references (`zone.city`: each (kind, attribute) hop) in the attributes' labels."""
+        read = None
+        for kind, attribute in path:
+            schema = self.program.entities.get(kind)
+            fact = schema.facts.get(attribute) if schema else None
+            hop = message("name.fact", id=attribute, label=fact.label if fact else None)
+            read = hop if read is None else message("expr.via", ref=read, inner=hop)
+        return read
+
     def reading(self, expr: ir.Expr) -> Message:
         known = self._read_before.get(id(expr))
         if known is not None and known[0] is expr:

@@ -82,6 +82,17 @@ def history(function: str, n: int, run: RunView, kind: str, entity: str, period:
     return Walk(value=value, periods=tuple(period.shift(-back) for back in range(depth)))
 
 
+def history_value(function: str, n: int, run: RunView, kind: str, entity: str, period: Period,
+                  operand: AtPeriod) -> object:
+    """The value of `history` alone (what the plan's closures compute): no `Walk` is made."""
+    if function == "previous":
+        return operand(period.shift(-n))
+    if function == "change":
+        return ops.arith("-", [operand(period), operand(period.shift(-n))])
+    return WALKS[function](n, period, operand, lambda at: run.has_record(kind, entity, at),
+                           lambda: run.earliest(kind, entity, period.kind))[0]
+
+
 # The walks back in time: the fast entry points every executor uses. Each gives the value at
 # `now` and how many periods it read, counting back from `now` (now included). A period is
 # anything that steps back by `at - 1` and compares with another (a `Period`, or the

@@ -275,14 +275,19 @@ def evaluate_entity(prepared: Prepared, entity: Entity, only: Period | None, as_
     """The fired decisions (before combination) and the rule results of one entity, at every
     period it has a record in (or only `only`), as `evaluate.evaluate` makes them."""
     plan, fired, results = prepared.plan, [], []
-    periods = sorted(period_of(pk, t) for pk in prepared.rules for t in entity.present.get(pk, ()))
+    if only is not None:
+        periods = [only] if only.kind in prepared.rules and ordinal(only) in entity.present.get(only.kind, ()) else []
+    else:
+        periods = sorted(period_of(pk, t) for pk in prepared.rules for t in entity.present.get(pk, ()))
     for period in periods:
-        if (only is not None and period != only) or (as_of is not None and period.end > as_of):
+        if as_of is not None and period.end > as_of:
             continue
-        t = ordinal(period)
+        t, applies = ordinal(period), {}
         for compiled in prepared.rules[period.kind]:
             rule = compiled.rule
-            if not _applies(rule, plan, period, as_of):
+            if rule.policy not in applies:
+                applies[rule.policy] = _applies(rule, plan, period, as_of)
+            if not applies[rule.policy]:
                 continue
             condition = compiled.condition(entity, t) if compiled.condition else True
             if condition is True:

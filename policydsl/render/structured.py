@@ -55,6 +55,7 @@ def _node_json(node: TraceNode, w: Writer) -> dict:
         listed = node.members
         out["members"] = {
             "kind": listed.kind, "kind_label": listed.kind_name.arg("label"), "via": listed.via,
+            "via_reading": say(listed.via_reading, w.lang) if listed.via_reading else None,
             "where": listed.condition,
             "where_reading": say(listed.condition_reading, w.lang) if listed.condition_reading else None,
             "counted": [{"entity": m, "value": json_value(v)} for m, v in listed.counted],

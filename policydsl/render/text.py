@@ -63,7 +63,7 @@ class Writer:
 
     def missing(self, facts) -> str:
         """Missing facts, each with its entity and period: `x of E1 in 2019`, 「E1 2019 的某指标」."""
-        return ", ".join(
+        return self("list.separator").join(
             self("word.missing_fact" if m.period else "word.missing_static", entity=m.entity, period=m.period,
                  fact=self.fact_labels.get((m.entity_kind, m.fact), m.fact) if self.labelled else m.fact)
             for m in sorted(facts))
@@ -92,7 +92,10 @@ class Writer:
 
 def _rank_words(node: TraceNode, w: Writer) -> str | None:
     """`第4名（共10个）` for a rank, from the group size the explainer noted."""
-    if node.kind != "aggregate" or node.reading is None or not node.reading.key.startswith("agg.rank") \
+    reading = node.reading
+    while reading is not None and reading.key in ("agg.where", "agg.within_all"):  # options of the rank
+        reading = reading.arg("aggregate")
+    if node.kind != "aggregate" or reading is None or reading.key not in ("agg.rank", "agg.rank_ascending") \
             or isinstance(node.value, (Unknown, bool)):
         return None
     size = next((d.arg("n") for d in node.detail if d.key == "note.group"), None)
@@ -195,7 +198,7 @@ def _member_lines(listed: MemberList, pad: str, w: Writer, lines: list[str]) -> 
     where = w("word.members_where", condition=listed.condition_reading if w.labelled else listed.condition) \
         if listed.condition else ""
     head = w("word.members", n=str(len(listed.counted)), kind=kind, where=where,
-             via=w("word.members_via", via=listed.via))
+             via=w("word.members_via", via=listed.via_reading if w.labelled and listed.via_reading else listed.via))
     names = [m if value is True else f"{m} {w.value(value)}" for m, value in listed.counted[:TEXT_MEMBERS]]
     if len(listed.counted) > TEXT_MEMBERS:
         names.append(w("word.more", n=str(len(listed.counted) - TEXT_MEMBERS)))
@@ -323,11 +326,10 @@ def explanation_text(explanation: Explanation, lang: str = "en", *, width: int |
     outcome_kind = w(f"kind.{e.outcome_kind}") if f"kind.{e.outcome_kind}" in CATALOGUE[lang] else e.outcome_kind
     lines.append(f"{title} [{outcome_kind}]: {w('status.' + e.status)}")
     if e.decision is not None:
-        payload = e.decision.amount if e.decision.amount is not None else e.decision.value
-        if payload is not None:
-            key = "word.amount" if e.decision.amount is not None else "word.value"
-            unit = " 万元" if e.decision.amount is not None else ""
-            lines.append(f"  {w(key)}: {format_value(payload)}{unit}")
+        for key, payload in (("word.amount", e.decision.amount), ("word.value", e.decision.value)):
+            if payload is not None:  # an amount may come with payload fields
+                unit = " 万元" if key == "word.amount" else ""
+                lines.append(f"  {w(key)}: {format_value(payload)}{unit}")
     for winner in e.superseded_by:
         lines.append(f"  {w('word.superseded_by')}: {winner.rule_id} → "
                      f"{winner.label or ''} ({winner.outcome})")

@@ -1,6 +1,6 @@
 """The HTTP service: a Starlette application over a `Holder` (policies, data sets) and a `DecisionLog`.
 
-In: JSON requests. Out: JSON answers — decisions in the `eval --format json` contract, explanations
+In: JSON requests (and uploaded data files, `uploads.py`). Out: JSON answers — decisions in the `eval --format json` contract, explanations
 as `explain --format json` — each with the request's id; every decision answered is committed to
 the log before the answer leaves. Bad input is a 400 (not JSON, wrong shape) or a 422 (facts,
 names or a selection the data does not have) with the same located messages as the CLI; a bug is
@@ -324,7 +324,7 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
         snapshot = holder.current
         return JSONResponse({"policy_set": snapshot.policy_set_hash, "loaded_at": snapshot.loaded_at,
                              "reloads": holder.reloads, "last_reload_error": holder.last_reload_error,
-                             "policies": snapshot.policy_list()})
+                             "policies": snapshot.policy_list(), "documents": snapshot.document_list()})
 
     async def datasets(request: Request) -> Response:
         snapshot = holder.current

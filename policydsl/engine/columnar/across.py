@@ -141,14 +141,16 @@ def members(lowering: FrameLowering, expr: ir.Members) -> Lowered:
     frames = lowering.frames
     grid, member = frames.other(expr.kind, lowering.period_kind)
     tag = f"m{id(expr)}"
+    # `true` for every member row: a literal would be summed once per group, not once per member
+    every_row = pl.col(ENTITY).is_not_null()
     where = member.materialise(f"{tag}:where", Plain(member.boolean(expr.where))).expr \
-        if expr.where is not None else pl.lit(True)
+        if expr.where is not None else every_row
     operand = member.materialise(f"{tag}:operand", member.lower(expr.operand)) if expr.operand is not None else None
     function = expr.function
     if isinstance(operand, Span) or (function in ("sum", "mean", "min", "max") and isinstance(operand, Num)
                                       and not operand.static):
         raise Unsupported(f"`{function}` over per-row denominators or durations")
-    present = pl.lit(True) if operand is None else (
+    present = every_row if operand is None else (
         operand.num.is_not_null() if isinstance(operand, Num) else operand.expr.is_not_null())
     counted = where.fill_null(False) & present
     left_out = where.is_null() | (where.fill_null(False) & ~present)

@@ -20,7 +20,7 @@ the same values as the batch decision (the property tests check that they agree)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from fractions import Fraction
 
 import attrs
@@ -314,8 +314,8 @@ def _row_ladders(plan: Plan, fired: Mapping[int, pl.Expr], ladders: dict[str, tu
 
 def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, period: Period | None = None,
                       entities: Iterable[str] | None = None, as_of: dt.date | None = None,
-                      support: Mapping[str, str | None] | None = None, keep_values: bool = False
-                      ) -> ColumnarEvaluation:
+                      support: Mapping[str, str | None] | None = None, keep_values: bool = False,
+                      check: Callable[[set[str], list[Period]], None] | None = None) -> ColumnarEvaluation:
     """Evaluate the plan columnar; `keep_values` also keeps every derived value it computed
     (`ColumnarEvaluation.values`, for the differential tests), which costs memory on big runs."""
     program = plan.program
@@ -335,6 +335,9 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     light_parts: dict[str, list[pl.DataFrame]] = {}
     kept_values: list | None = [] if keep_values else None
     found = set().union(*(table.periods for table in tables.values()))
+    if check is not None:  # the entities and periods the data has, before any work (api.check_selection_in)
+        check({i for table in tables.values() for i in table.ids.to_list()} if entities is not None else set(),
+              sorted(found))
     # one depth for every frame: a frame joins another's rows at the same periods (`across`)
     depth = max((lookback(e, program) for indices in frames.values() for i in indices
                  for e in rule_expressions(plan.rules[i].rule)), default=0)

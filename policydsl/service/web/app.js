@@ -5,7 +5,7 @@
 
 const WORDS = {
   zh: {
-    title: "决策浏览", switch: "English", dataset: "数据集", upload: "或上传文件（JSON、CSV、xlsx 或 zip）", period: "期间",
+    title: "决策浏览", switch: "English", dataset: "数据集", upload: "或上传文件（JSON、CSV、xlsx 或 zip）", uploadFolder: "或上传数据文件夹（每类主体一个表）", period: "期间",
     kind: "结果类别", evaluate: "评估", outcomeKind: "结果类别", policy: "政策", entity: "主体",
     entityKind: "主体类型", outcome: "结果", amount: "金额/数值", rule: "规则", clause: "条款", status: "状态",
     siblings: "同一条款的其他结果", picture: "依赖关系图", all: "全部", loading: "正在计算…",
@@ -20,7 +20,7 @@ const WORDS = {
                no_record: "该期间无数据", not_in_force: "政策不适用", no_rule: "无规则产生此结果"},
   },
   en: {
-    title: "Decisions", switch: "中文", dataset: "Data set", upload: "or upload files (JSON, CSV, xlsx or zip)", period: "Period",
+    title: "Decisions", switch: "中文", dataset: "Data set", upload: "or upload files (JSON, CSV, xlsx or zip)", uploadFolder: "or upload a data folder (a table per kind)", period: "Period",
     kind: "Kind of outcome", evaluate: "Evaluate", outcomeKind: "Kind", policy: "Policy", entity: "Entity",
     entityKind: "Entity kind", outcome: "Outcome", amount: "Amount/value", rule: "Rule", clause: "Clause",
     status: "Status", siblings: "Other outcomes of the same clause", picture: "Dependency picture", all: "all",
@@ -126,7 +126,8 @@ async function readUpload(files) {
       throw new Error(`${payload.error}${lines.length ? "\n" + lines.join("\n") : ""}`);
     }
     state.uploaded = {name: payload.dataset, periods: payload.periods};
-    const names = [...files].map((f) => f.name).join(", ");
+    const folder = files[0].webkitRelativePath ? files[0].webkitRelativePath.split("/")[0] : null;
+    const names = folder ? `${folder}/` : [...files].map((f) => f.name).join(", ");
     $("dataset").querySelector('option[value="__upload__"]')?.remove();
     $("dataset").append(el("option", {value: "__upload__"}, `${t("uploaded")}: ${names}`));
     $("dataset").value = "__upload__";
@@ -167,8 +168,13 @@ function fillFilters() {
 }
 
 function payloadText(d) {
-  if (d.amount !== null && d.amount !== undefined) return `${d.amount} ${t("amountUnit")}`;
-  return d.value === null || d.value === undefined ? "" : String(d.value);
+  const shown = [];
+  if (d.amount !== null && d.amount !== undefined) shown.push(`${d.amount} ${t("amountUnit")}`);
+  if (d.value !== null && d.value !== undefined && typeof d.value === "object") {
+    // named payload fields: `amount_min = 500`, the optional ones left unset omitted
+    shown.push(Object.entries(d.value).filter(([, v]) => v !== null).map(([k, v]) => `${k} = ${v}`).join(", "));
+  } else if (d.value !== null && d.value !== undefined) shown.push(String(d.value));
+  return shown.join("; ");
 }
 
 function showDecisions() {
@@ -347,11 +353,14 @@ function picture(e) {
 async function start() {
   $("lang").addEventListener("click", () => { state.lang = state.lang === "zh" ? "en" : "zh"; applyLanguage(); });
   $("dataset").addEventListener("change", datasetChanged);
-  $("upload").addEventListener("change", (event) => {
-    const files = [...event.target.files];
-    event.target.value = "";  // the same file, corrected, can be chosen again
-    if (files.length) readUpload(files);
-  });
+  for (const id of ["upload", "upload-folder"]) {
+    $(id).addEventListener("change", (event) => {
+      // hidden files of a folder (.DS_Store) are no one's data, as for --data
+      const files = [...event.target.files].filter((f) => !f.name.startsWith("."));
+      event.target.value = "";  // the same file, corrected, can be chosen again
+      if (files.length) readUpload(files);
+    });
+  }
   $("run").addEventListener("click", evaluate);
   for (const id of ["filter-kind", "filter-policy"]) $(id).addEventListener("change", showDecisions);
   $("filter-entity").addEventListener("input", showDecisions);
