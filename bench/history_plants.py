@@ -26,20 +26,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = Path("policydsl/engine/semantics.py")
 
-STREAK_END = "        return count, count + 1"
+STREAK_END = "    return count, count + 1"
 FIRST_TIME_STEP = """        at = at - 1
     return True, depth"""
 # name -> (the exact source replaced, its replacement, what the bug is)
 PLANTS = {
-    "streak_plus_one": (STREAK_END, "        return count + 1, count + 1",
+    "streak_plus_one": (STREAK_END, "    return count + 1, count + 1",
                         "streak counts the period that broke the run"),
-    "streak_minus_one": (STREAK_END, "        return count - 1, count + 1", "streak misses one period of every run"),
-    "streak_long_minus_one": (STREAK_END, "        return count - (count > 2), count + 1",
+    "streak_minus_one": (STREAK_END, "    return count - 1, count + 1", "streak misses one period of every run"),
+    "streak_long_minus_one": (STREAK_END, "    return count - (count > 2), count + 1",
                               "a run of three or more periods is counted one short"),
-    "gap_keeps_streak": ("""        while has_record(at) and operand(at) is True:
-            count += 1""", """        while (has_record(at) and operand(at) is True) or (
-                not has_record(at) and has_record(at - 1) and operand(at - 1) is True):
-            count += has_record(at)""", "a single period without a record is skipped instead of breaking the streak"),
+    "gap_keeps_streak": ("""    while has_record(at) and operand(at) is True:
+        count += 1""", """    while (has_record(at) and operand(at) is True) or (
+            not has_record(at) and has_record(at - 1) and operand(at - 1) is True):
+        count += has_record(at)""", "a single period without a record is skipped instead of breaking the streak"),
     "previous_n_off_by_one": ("""    if function == "previous":
         earlier = period.shift(-n)""", """    if function == "previous":
         earlier = period.shift(-n + (n > 1))""", "previous(x, n) reads n - 1 periods back when n > 1"),

@@ -22,8 +22,13 @@ What makes a complete run affordable (mutmut 3 does the same):
    no test executes is not run at all and counts as a survivor, reported as `not-covered`.
 3. Kill-first ordering, with `-x`: the tests that killed earlier mutants of the same module
    first (the most recent first), then the rest, fastest first.
-4. Fork after import: pytest, hypothesis and the libraries are imported once; each mutant's run
-   is a forked child that imports `policydsl` afresh from the mutated scratch copy.
+4. Fork after collection: a mutant inside a function body runs in a forked child of one test
+   session that has collected the tests once; the child puts the mutated code into the loaded
+   function (and into the closures already made from its nested functions) and runs the
+   selected tests. A survivor there is confirmed by a fresh run (a value computed before the
+   patch could hide the mutant). A mutant elsewhere (a module constant, a decorator, a default:
+   what runs at import) runs in a forked child of the driver, which has imported pytest and the
+   libraries but not `policydsl`, with a fresh pytest run over the mutated scratch copy.
 5. Hypothesis tests run the `mutation` profile (the `ci` examples, pinned, without shrinking).
 
 Timeouts are generous so that a loaded machine does not fake kills: `--timeout-floor` seconds
@@ -38,6 +43,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import gc
 import hashlib
 import importlib
 import json
@@ -48,6 +54,7 @@ import signal
 import sys
 import tempfile
 import time
+import types
 from collections import defaultdict
 from pathlib import Path
 
@@ -64,9 +71,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ENGINE = Path("policydsl") / "engine"
 
 # the semantic core: operators, history and groups, cross-kind members, the plan, the
-# evaluator, combination and document status, the explainer
+# evaluator, combination and document status, the explainer (its traces and their readings)
 TARGETS = ("ops.py", "semantics.py", "members.py", "plan.py", "evaluate.py", "combine.py", "status.py",
-           "explain.py")
+           "explain.py", "readings.py")
 # the tests whose coverage selects the tests of each mutant (the fast ones that exercise the core)
 TESTS = ("tests/test_operators.py", "tests/test_semantics.py", "tests/test_units.py", "tests/test_language.py",
          "tests/test_members.py", "tests/test_member_properties.py", "tests/test_time.py", "tests/test_goals.py",
@@ -83,9 +90,15 @@ IMPORT_TIME = ""  # coverage's context for lines executed outside any test (impo
 
 
 class Mutant:
-    def __init__(self, module: str, line: int, end_line: int, description: str, tree: ast.Module):
+    def __init__(self, module: str, line: int, end_line: int, description: str, tree: ast.Module,
+                 in_body: bool):
         self.module, self.line, self.end_line, self.description, self.tree = (module, line, end_line, description,
                                                                                tree)
+        self.in_body = in_body  # inside a function's body: patched into a running session
+
+    @property
+    def module_name(self) -> str:
+        return ".".join([*ENGINE.parts, self.module.removesuffix(".py")])
 
     def __str__(self) -> str:
         return f"{self.module}:{self.line} {self.description}"
@@ -135,11 +148,22 @@ class _Replace(ast.NodeTransformer):
         return super().generic_visit(node)
 
 
+def _bodies(tree: ast.Module) -> list[tuple[int, int]]:
+    """Line ranges of the bodies of the module's functions and methods (not their `def` lines,
+    decorators or defaults, which run at import)."""
+    ranges = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            ranges.append((node.body[0].lineno, node.end_lineno))
+    return ranges
+
+
 def mutants(module: str) -> list[Mutant]:
     source = (ROOT / ENGINE / module).read_text(encoding="utf-8")
     tree = ast.parse(source)
     skipped = _skipped(tree, module)
     original_nodes = list(ast.walk(tree))
+    bodies = _bodies(tree)
     found = []
     for node, field, replacement, description in list(_points(tree)):
         if node.lineno in skipped:
@@ -150,7 +174,9 @@ def mutants(module: str) -> list[Mutant]:
             mutated = _Replace(twin, copy.deepcopy(replacement)).visit(mutated)
         else:
             setattr(twin, field, replacement)
-        found.append(Mutant(module, node.lineno, node.end_lineno or node.lineno, description, mutated))
+        end = node.end_lineno or node.lineno
+        in_body = any(first <= node.lineno and end <= last for first, last in bodies)
+        found.append(Mutant(module, node.lineno, end, description, mutated, in_body))
     return found
 
 
@@ -213,7 +239,7 @@ def collect(scratch: Path, cache: Path) -> dict:
     key = _sources_hash(scratch)
     if cache.exists():
         known = json.loads(cache.read_text(encoding="utf-8"))
-        if known.get("sources") == key:
+        if known.get("sources") == key and set(known["lines"]) == set(TARGETS):
             return known
     out = scratch / ".coverage-map.json"
 
@@ -294,38 +320,193 @@ def run(mutant: Mutant, tests: list[str], scratch: Path, timeout: float) -> tupl
     return ("survived" if code == 0 else "killed"), first
 
 
+class _Killers:
+    """Kill-first order: per module, the tests that killed its mutants, the most recent first;
+    then the other selected tests, fastest first."""
+
+    def __init__(self, known: dict):
+        self.known = known
+        self.recent: dict[str, list[str]] = defaultdict(list)
+
+    def order(self, mutant: Mutant, tests: list[str]) -> list[str]:
+        recent = [t for t in self.recent[mutant.module] if t in tests]
+        rest = sorted(set(tests) - set(recent), key=lambda t: (self.known["durations"].get(t, 0.0), t))
+        return recent + rest
+
+    def killed_by(self, mutant: Mutant, test: str) -> None:
+        self.recent[mutant.module] = [test] + [t for t in self.recent[mutant.module] if t != test]
+
+
+def judge(mutant: Mutant, tests: list[str], known: dict, killers: _Killers, args, run_tests) -> tuple[str, str | None]:
+    """Run the mutant's tests (`run_tests(ordered, timeout)`) with the timeout rules: a timeout is
+    re-checked once with twice the time, and only a second timeout kills."""
+    ordered = killers.order(mutant, tests)
+    timeout = args.timeout_floor + args.timeout_factor * sum(known["durations"].get(t, 0.0) for t in tests)
+    verdict, first = run_tests(ordered, timeout)
+    if verdict == "timeout":  # a loaded machine must not fake a kill: once more, twice the time
+        verdict, first = run_tests(ordered, 2 * timeout)
+        if verdict == "timeout":
+            verdict, first = "killed", "(timed out twice)"
+    if verdict == "killed" and first in tests:
+        killers.killed_by(mutant, first)
+    return verdict, first
+
+
+def _record(out, position: int, mutant: Mutant, verdict: str, tests: list[str], seconds: float,
+            first: str | None) -> None:
+    line = f"{verdict:<11} {position} {mutant} | {len(tests)} tests, {seconds:.0f}s{' | ' + first if first else ''}"
+    print(line, flush=True)
+    out.write(line + "\n")
+    out.flush()
+
+
+# ---- function-body mutants: patched into one running test session -------------------------
+
+def _unwrap(found: object):
+    for attribute in ("__func__", "fget", "func", "__wrapped__"):
+        inner = getattr(found, attribute, None)
+        if inner is not None:
+            return _unwrap(inner)
+    return found
+
+
+def _outer_function(tree: ast.Module, line: int) -> tuple[str, ...] | None:
+    """The path (function, or class and method) of the top-level definition whose body holds `line`."""
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body[0].lineno <= line <= node.end_lineno:
+            return (node.name,)
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+                        item.body[0].lineno <= line <= item.end_lineno):
+                    return node.name, item.name
+    return None
+
+
+def patch(mutant: Mutant) -> None:
+    """Give the running function the mutant's code: the module is executed afresh from the mutated
+    tree in a separate namespace, and the code object of the function that holds the mutant is
+    put into the function already loaded, so that every reference to it (imports, closures,
+    compiled plans) runs the mutant. Raises when the function cannot be found."""
+    module = sys.modules.get(mutant.module_name) or importlib.import_module(mutant.module_name)
+    path = _outer_function(mutant.tree, mutant.line)
+    if path is None:
+        raise LookupError(f"no function holds line {mutant.line}")
+    fresh = {"__name__": module.__name__, "__file__": module.__file__, "__package__": module.__package__}
+    exec(compile(ast.fix_missing_locations(mutant.tree), module.__file__, "exec"), fresh)  # noqa: S102 - our own tree
+    old, new = vars(module)[path[0]], fresh[path[0]]
+    if len(path) == 2:
+        old, new = vars(old)[path[1]], vars(new)[path[1]]
+    old, new = _unwrap(old), _unwrap(new)
+    # functions made earlier from the old code's nested functions (closures a compiled plan or a
+    # module constant holds) get the new nested code too
+    for before, after in _nested_pairs(old.__code__, new.__code__):
+        for holder in gc.get_referrers(before):
+            if isinstance(holder, types.FunctionType) and holder.__code__ is before:
+                holder.__code__ = after
+    old.__code__ = new.__code__
+
+
+def _nested_pairs(old: types.CodeType, new: types.CodeType):
+    """(old, new) code objects of the functions nested in a function, matched by name and line."""
+    def nested(code: types.CodeType) -> dict:
+        return {(c.co_name, c.co_firstlineno): c for c in code.co_consts if isinstance(c, types.CodeType)}
+    before, after = nested(old), nested(new)
+    for key, code in before.items():
+        if key in after:
+            yield code, after[key]
+            yield from _nested_pairs(code, after[key])
+
+
+class _Session:
+    """pytest plugin: collects the tests once, then runs each function-body mutant in a forked
+    child that patches the mutant in and runs the mutant's tests with the collected items."""
+
+    def __init__(self, todo: list[tuple[int, Mutant, list[str]]], known: dict, args, results: Path,
+                 unpatched: Path):
+        self.todo, self.known, self.args, self.results, self.unpatched = todo, known, args, results, unpatched
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        from _pytest.runner import runtestprotocol
+
+        items = {item.nodeid: item for item in session.items}
+        killers = _Killers(self.known)
+        killer = Path(tempfile.mkdtemp(prefix="mutation-killer-")) / "first"
+        with self.results.open("a", encoding="utf-8") as out:
+            for position, mutant, tests in self.todo:
+                started = time.monotonic()
+
+                def run_tests(ordered: list[str], timeout: float) -> tuple[str, str | None]:
+                    chosen = [items[t] for t in ordered if t in items]
+                    killer.unlink(missing_ok=True)
+
+                    def work() -> int:
+                        try:
+                            patch(mutant)
+                        except Exception:  # noqa: BLE001 - run it the slow way
+                            return 97
+                        for i, item in enumerate(chosen):
+                            following = chosen[i + 1] if i + 1 < len(chosen) else None
+                            reports = runtestprotocol(item, nextitem=following, log=False)
+                            if any(r.failed for r in reports):
+                                killer.write_text(item.nodeid, encoding="utf-8")
+                                return 1
+                        return 0
+                    state, code = _in_child(work, timeout)
+                    if state == "timeout":
+                        return "timeout", None
+                    if code == 97:
+                        return "unpatched", None
+                    first = killer.read_text(encoding="utf-8") if killer.exists() else None
+                    return ("survived" if code == 0 else "killed"), first
+
+                verdict, first = judge(mutant, tests, self.known, killers, self.args, run_tests)
+                # a survivor is confirmed by a fresh run: a value computed before the patch (a plan
+                # compiled while the tests were collected, a cache) may hide the mutant here
+                if verdict in ("unpatched", "survived"):
+                    with self.unpatched.open("a", encoding="utf-8") as later:
+                        later.write(f"{position}\n")
+                    continue
+                _record(out, position, mutant, verdict, tests, time.monotonic() - started, first)
+        return True
+
+
 def shard(every: list[Mutant], done: set[int], known: dict, job: int, jobs: int, args, results: Path) -> None:
     """One job's share of the mutants not yet in `results`, in its own scratch copy of the
-    repository; one result line per mutant, appended as it finishes."""
+    repository; one result line per mutant, appended as it finishes. Mutants inside function
+    bodies run in one test session (`_Session`); the others (module constants, decorators,
+    defaults: what runs at import) each in a fresh pytest run that imports the mutated module."""
     pending = [i for i in range(len(every)) if i not in done][job::jobs]
     scratch = _scratch()
-    killers: dict[str, list[str]] = defaultdict(list)  # module -> tests that killed, most recent first
+    unpatched = scratch / ".unpatched"
     try:
         with results.open("a", encoding="utf-8") as out:
             for position in pending:
-                mutant = every[position]
+                if not selected(every[position], known):
+                    _record(out, position, every[position], "not-covered", [], 0.0, None)
+        fast = [(p, every[p], selected(every[p], known)) for p in pending
+                if every[p].in_body and selected(every[p], known)]
+        if fast:
+            tests = sorted({t.split("::")[0] for _, _, selection in fast for t in selection})
+
+            def session() -> int:
+                os.chdir(scratch)
+                sys.path.insert(0, str(scratch))
+                return pytest.main(["-q", "-p", "no:cacheprovider", "-p", "no:warnings",
+                                    "--hypothesis-profile=mutation", *tests],
+                                   plugins=[_Session(fast, known, args, results, unpatched)])
+            _in_child(session)
+        later = {int(n) for n in unpatched.read_text().split()} if unpatched.exists() else set()
+        slow = [p for p in pending if (not every[p].in_body or p in later) and selected(every[p], known)]
+        killers = _Killers(known)
+        with results.open("a", encoding="utf-8") as out:
+            for position in slow:
+                mutant, started = every[position], time.monotonic()
                 tests = selected(mutant, known)
-                started = time.monotonic()
-                first = None
-                if not tests:
-                    verdict = "not-covered"
-                else:
-                    recent = [t for t in killers[mutant.module] if t in tests]
-                    rest = sorted(set(tests) - set(recent), key=lambda t: (known["durations"].get(t, 0.0), t))
-                    expected = sum(known["durations"].get(t, 0.0) for t in tests)
-                    timeout = args.timeout_floor + args.timeout_factor * expected
-                    verdict, first = run(mutant, recent + rest, scratch, timeout)
-                    if verdict == "timeout":  # a loaded machine must not fake a kill: once more, twice the time
-                        verdict, first = run(mutant, recent + rest, scratch, 2 * timeout)
-                        verdict = "killed" if verdict == "timeout" else verdict
-                        first = first or "(timed out twice)"
-                    if verdict == "killed" and first and first in tests:
-                        killers[mutant.module] = [first] + [t for t in killers[mutant.module] if t != first]
-                line = (f"{verdict:<11} {position} {mutant} | {len(tests)} tests, {time.monotonic() - started:.0f}s"
-                        f"{' | ' + first if first else ''}")
-                print(line, flush=True)
-                out.write(line + "\n")
-                out.flush()
+                verdict, first = judge(mutant, tests, known, killers, args,
+                                       lambda ordered, timeout: run(mutant, ordered, scratch, timeout))
+                _record(out, position, mutant, verdict, tests, time.monotonic() - started, first)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -51,7 +51,11 @@ MEMBER_ATTRIBUTES = {("project", "construction_started_on"), ("project", "produc
                      ("project", "top500_or_top100_investor"), ("enterprise", "provincial_key_enterprise"),
                      ("enterprise", "municipal_key_enterprise"), ("enterprise", "listing_reserve"),
                      ("enterprise", "newly_introduced_supporting"), ("enterprise", "host_service_zone"),
-                     ("industrial_zone", "employees"), ("industrial_zone", "green_infrastructure_retrofit")}
+                     ("industrial_zone", "employees"), ("industrial_zone", "green_infrastructure_retrofit"),
+                     ("enterprise", "newly_above_scale_service"), ("enterprise", "newly_branded_service"),
+                     ("enterprise", "investment"), ("enterprise", "in_use_on"),
+                     ("enterprise", "newly_leading_or_brand"), ("enterprise", "innovation_leading"),
+                     ("enterprise", "high_tech")}
 FIRMS = ["食品", "纺织", "机械", "化工", "电子", "建材", "医药", "皮革", "汽配", "家具", "发制品", "新能源"]
 
 
@@ -149,6 +153,14 @@ class Province:
             return rng.random() < (0.1 if fact.startswith("provincial") else 0.2)
         if fact in ("listing_reserve", "newly_introduced_supporting", "green_infrastructure_retrofit"):
             return rng.random() < 0.1
+        if fact in ("newly_above_scale_service", "newly_branded_service", "newly_leading_or_brand"):
+            return bool(entity.get("host_service_zone")) and rng.random() < 0.3  # service-zone enterprises only
+        if fact in ("innovation_leading", "high_tech"):
+            return rng.random() < 0.08
+        if fact == "investment":  # 1000万 to 2亿
+            return rng.randint(1_000, 20_000)
+        if fact == "in_use_on":
+            return dt.date(rng.randint(2012, 2020), rng.randint(1, 12), rng.randint(1, 28)).isoformat()
         if fact == "host_service_zone":
             return entity.get("host_service_zone", "")
         if fact == "employees":  # 5000–60000, growing slowly

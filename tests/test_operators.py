@@ -12,7 +12,7 @@ from fractions import Fraction
 import pytest
 from oracle.calendar import Period as OraclePeriod
 from oracle.calendar import Span, add_span
-from oracle.logic import UNKNOWN, Pct, all_of, any_of, arithmetic, negation, one_of
+from oracle.logic import UNKNOWN, Pct, all_of, any_of, arithmetic, comparison, negation, one_of
 
 from policydsl.engine import ops
 from policydsl.values import Duration, Percent, Period, Unknown, format_value, json_value
@@ -142,6 +142,23 @@ def test_unit_combinations(op, left, right, expected):
         return Pct(Fraction(v.ratio)) if isinstance(v, Percent) else v
     assert oracle_truth(arithmetic(op, to_oracle(left), to_oracle(right))) == (
         to_oracle(expected) if expected != "U" else "U")
+
+
+COMPARE_TABLE = [
+    # op, left, right, expected: a comparison with an unknown side is unknown, both sides too
+    # (two missing facts are not equal, nor unequal: nothing is known about either)
+    *[(op, left, right, "U") for op in ("=", "!=", "<", "<=", ">", ">=")
+      for left, right in ((U, U), (U, 3), (3, U), (Unknown(), U))],
+    ("=", 3, 3, T), ("!=", 3, 3, F), ("<", 2, 3, T), ("<=", 3, 3, T), (">", 3, 3, F), (">=", 3, 3, T),
+    ("=", "A", "A", T), ("!=", "A", "B", T), ("<", Fraction(1, 3), Fraction(1, 2), T), ("=", 1, Fraction(2, 2), T),
+]
+
+
+@pytest.mark.parametrize("op,left,right,expected", COMPARE_TABLE)
+def test_comparisons_are_unknown_when_a_side_is_unknown(op, left, right, expected):
+    assert engine_truth(ops.compare(op, left, right)) == expected
+    assert engine_truth(ops.comparator(op)(left, right)) == expected
+    assert oracle_truth(comparison(op, oracle_value(left), oracle_value(right))) == expected
 
 
 def test_a_computed_ratio_compares_with_a_percent_by_its_ratio():

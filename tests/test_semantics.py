@@ -85,6 +85,9 @@ def test_the_run_is_the_typed_interface_the_plan_reads(policy_from_text):
     declared = {name for name in vars(RunView) if not name.startswith("_")} | set(RunView.__annotations__)
     assert declared == asked  # one interface: history, groups and cross-kind members
     assert run.members("unit", "region", "u1", Period(2017)) == ("u1",)
+    # an entity the data does not have has no record and no history, rather than an error
+    assert run.has_record("unit", "u1", Period(2017)) and not run.has_record("unit", "u9", Period(2017))
+    assert not run.exists("unit", "u9") and run.earliest("unit", "u9", "year") is None
 
 
 def test_node_ids_are_the_same_in_every_compilation(policy_from_text):
@@ -154,3 +157,72 @@ def test_a_history_walk_over_an_entity_with_static_attributes_only_ends_where_th
     assert run.derived("city", "newly_big", "C2", Period.parse("2015")) is True
     assert [(d.entity, str(d.period)) for d in result.decisions] == [("C1", "2016"), ("C2", "2016")]
     check_every_executor(policies, paths, rows)
+
+
+def test_the_records_the_semantic_core_hands_out_are_keyword_only():
+    # A positional construction could silently swap two fields of one type (entity and period,
+    # amount and value, a decision's rule id and rule): every record is built by field name.
+    import attrs
+
+    from policydsl.engine import combine, evaluate, explain, members, plan, semantics, status
+
+    records = (semantics.Walk, semantics.Group, members.MemberSet, plan.CompiledRule, plan.Plan,
+               evaluate.RuleResult, evaluate.Evaluation, combine.Decision, status.Status, explain.Shortfall,
+               explain.MemberList, explain.TraceNode, explain.RuleTrace, explain.Explanation)
+    positional = {record.__name__: [f.name for f in attrs.fields(record) if not f.kw_only] for record in records}
+    assert {name: fields for name, fields in positional.items() if fields} == {}
+
+
+def test_the_text_of_a_lowered_cross_kind_aggregate_names_its_members_chain_and_filter(policy_from_text):
+    from policydsl.engine.readings import ir_text
+
+    policies = policy_from_text("""
+policy demo
+entity city
+  yearly budget: integer
+entity zone
+  static city: ref city
+entity unit
+  static zone: ref zone
+  yearly score: integer
+value counted for city = count(unit via zone.city where score > 1)
+value total for city = sum(score over unit via zone.city)
+value plain for city = max(score over unit)
+""")
+    texts = {name: ir_text(value.expr) for (_, name), value in policies.program.values.items()}
+    assert texts == {"counted": "count(unit via zone.city where score > 1)",
+                     "total": "sum(score over unit via zone.city)", "plain": "max(score over unit via zone.city)"}
+
+
+def test_a_percent_compared_with_a_plain_ratio_constant_decides_alike_in_every_executor(policy_from_text):
+    # 12.5% is the ratio 1/8: a percent fact against a decimal parameter, or against a ratio the
+    # rule computes, compares ratios (the checker reads the plain side as a percent: as_percent)
+    policies = policy_from_text("""
+policy demo
+entity unit
+  yearly share: percent
+  yearly part: integer
+parameter eighth: decimal = 0.125
+outcome above "达标" is measure
+outcome above_part "达标比" is measure
+rule r
+  implements demo.1
+  cite "一"
+  for unit
+  when share >= eighth
+  then above
+rule s
+  implements demo.2
+  cite "二"
+  for unit
+  when share > part / 8
+  then above_part
+""")
+    facts = {"u": {"share": "12.5", "part": 1}, "v": {"share": "12", "part": 1}, "w": {"share": "13", "part": 1}}
+    rows = [{"id": entity, "period": "2017", **values} for entity, values in facts.items()]
+    expected = [("u", "above"), ("w", "above"), ("w", "above_part")]
+    for executor in ("row", "columnar"):
+        decisions = policies.evaluate({"unit": rows}, executor=executor).decisions
+        assert [(d.entity, d.outcome) for d in decisions] == expected, executor
+    decide = policies.decider("unit", period="2017")
+    assert [(e, o) for e, values in facts.items() for o in decide(e, {"2017": values})] == expected

@@ -100,11 +100,21 @@ def test_a_table_named_for_no_kind_is_reported_as_the_cli_reports_it(sanctions_s
     assert warning["file"] == "industrial_zones.csv" and "industrial_zone.csv" in warning["hint"]  # did you mean
 
 
+def damaged_zip() -> bytes:
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("industrial_zone.csv", zones_csv() * 20)
+    data = bytearray(packed.getvalue())
+    data[60] ^= 0xFF  # a byte of the compressed member: its check fails when it is read
+    return bytes(data)
+
+
 @pytest.mark.parametrize("files,message", [
     ((), "no file was uploaded"),
     ((("a.zip", b"not a zip"),), "not a zip archive"),
+    ((("a.zip", damaged_zip()),), "cannot be unpacked"),
     ((("industrial_zone.csv", b"x"), ("sub/industrial_zone.csv", b"y")), "two files are named"),
-], ids=["nothing", "bad-zip", "same-name"])
+], ids=["nothing", "bad-zip", "damaged-zip", "same-name"])
 def test_an_upload_the_loader_cannot_be_given_is_a_400(sanctions_service, files, message):
     answer = upload(sanctions_service, *files) if files else sanctions_service.post(
         "/v1/upload", files={"other": ("x.txt", b"")})

@@ -41,10 +41,6 @@ class MemberSet:
     excluded: tuple[str, ...]  # members for which the `where` filter is false
     left_out: Mapping[str, Unknown]  # members whose filter or operand needs missing data
 
-    @property
-    def present(self) -> int:
-        return len(self.counted) + len(self.excluded) + len(self.left_out)
-
 
 def gather(run: RunView, node: Hashable, kind: str, path: tuple[tuple[str, str], ...], entity: str,
            period: Period, operand: ForMember | None, where: ForMember | None) -> MemberSet:

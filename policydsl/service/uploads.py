@@ -17,6 +17,7 @@ import re
 import tempfile
 import threading
 import zipfile
+import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
@@ -75,8 +76,13 @@ def _unzipped(name: str, content: bytes) -> list[tuple[str, bytes]]:
         raise UploadError(f"{name}: expands to more than {MAX_UNZIPPED // (1024 * 1024)} MB")
     out = []
     for member in members:
-        with archive.open(member) as stream:
-            data = stream.read(MAX_UNZIPPED + 1)
+        try:
+            with archive.open(member) as stream:
+                data = stream.read(member.file_size + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as err:  # a damaged member (CRC, truncated)
+            raise UploadError(f"{name}: `{member.filename}` cannot be unpacked: {err}") from None
+        except (NotImplementedError, RuntimeError) as err:  # an unknown compression, a password
+            raise UploadError(f"{name}: `{member.filename}` cannot be unpacked ({err})") from None
         if len(data) > member.file_size:  # a size the archive understated
             raise UploadError(f"{name}: `{member.filename}` is larger than the archive says")
         out.append((f"{name}/{member.filename}", data))
