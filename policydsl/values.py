@@ -179,6 +179,24 @@ class Percent:
         return format_number(self.shown) + "%"
 
 
+@attrs.frozen
+class Fields:
+    """The named payload fields of a decision (`talent_funding_support` with `amount_min = 500`):
+    the value of an outcome declared `with fields (…)`, in the declaration's order. `units` says
+    which fields are money (万元), for text; an optional field left unset is None (null in JSON)."""
+
+    items: tuple[tuple[str, object], ...]
+    units: tuple[tuple[str, str], ...] = attrs.field(default=(), eq=False, repr=False)
+
+    def get(self, name: str, default: object = None) -> object:
+        return next((value for key, value in self.items if key == name), default)
+
+    def __str__(self) -> str:
+        units = dict(self.units)
+        return ", ".join(f"{name} = {format_value(value)}{units.get(name, '')}" for name, value in self.items
+                         if value is not None)
+
+
 def to_number(value: int | Decimal | Fraction | str) -> Number:
     """An exact number from an int, a Decimal, or a decimal string (never from a float)."""
     if isinstance(value, bool):
@@ -246,4 +264,6 @@ def json_value(value: object) -> object:
         return json_number(value.shown)
     if isinstance(value, (dt.date, Duration, Period)):
         return str(value) if not isinstance(value, dt.date) else value.isoformat()
+    if isinstance(value, Fields):  # the `value` of an outcome with payload fields: an object
+        return {name: json_value(item) for name, item in value.items}
     return value

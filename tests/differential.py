@@ -15,9 +15,10 @@ from typing import NamedTuple
 from oracle import oracle_answer
 from oracle.calendar import Span
 from oracle.logic import UNKNOWN, Pct
+from oracle.outcomes import FieldValues
 
 import policydsl
-from policydsl.values import Duration, Percent, Unknown
+from policydsl.values import Duration, Fields, Percent, Unknown
 
 
 class Observed(NamedTuple):
@@ -34,6 +35,8 @@ def comparable(value: object) -> object:
         return "unknown"
     if isinstance(value, bool):
         return value
+    if isinstance(value, (Fields, FieldValues)):  # named payload fields, in declaration order
+        return ("fields", tuple((name, comparable(item)) for name, item in value.items))
     if isinstance(value, (Pct, Percent)):
         return ("percent", Fraction(value.ratio))
     if isinstance(value, (int, Fraction)):

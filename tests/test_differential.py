@@ -19,7 +19,7 @@ from oracle.history import history_datasets, history_policies
 
 import policydsl
 from policydsl.engine.explain import TraceNode
-from policydsl.values import Unknown
+from policydsl.values import Fields, Unknown
 
 
 GENERATED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -97,6 +97,8 @@ def test_explanations_show_the_values_the_evaluation_computed(tmp_path_factory, 
         fired = [t for t in explanation.rules if t.rule == decision.rule]
         assert fired and all(t.condition is None or t.condition.value is True for t in fired)
         payload = [comparable(p.value) for t in fired for p in t.payload]
-        for paid in (decision.amount, decision.value):
-            if paid is not None:
-                assert comparable(paid) in payload
+        fields = decision.value.items if isinstance(decision.value, Fields) else ()
+        paid = [decision.amount] + ([v for _, v in fields] if fields else [decision.value])
+        for value in paid:  # each field a rule sets is traced on its own
+            if value is not None:
+                assert comparable(value) in payload

@@ -502,6 +502,7 @@ def test_document_status_and_repeal_as_of_each_year(policy_from_text):
     status = {(str(d.period), d.entity, d.outcome) for d in result.decisions if d.entity_kind == "document"}
     assert status == {("2014", "示政〔2020〕1号", "document_not_yet_in_force"),
                       ("2015", "示政〔2020〕1号", "document_in_force"),
+                      ("2014", "示政〔2015〕9号", "document_status_unknown"),  # known only as repealed
                       ("2015", "示政〔2015〕9号", "document_repealed"),
                       ("2031", "示政〔2020〕1号", "document_lapsed"),
                       ("2031", "示政〔2015〕9号", "document_repealed")}

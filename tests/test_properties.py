@@ -31,6 +31,7 @@ outcome o1 "一" is sanction
 outcome o2 "二" is sanction
 outcome a0 "甲" is reward with amount
 outcome a1 "乙" is reward with amount
+outcome f0 "字段" is eligibility with fields (floor "资金支持不低于（万元）": money, optional note "备注值": decimal)
 ladder escalation: o0 < o1 < o2
 highest only prizes: a0, a1
 """
@@ -90,8 +91,11 @@ def policies(draw) -> tuple[str, list[str]]:
         values.append(f"v{i}")
     rules = []
     for i in range(draw(st.integers(1, 5))):
-        outcome = draw(st.sampled_from(["o0", "o1", "o2", "a0", "a1"]))
+        outcome = draw(st.sampled_from(["o0", "o1", "o2", "a0", "a1", "f0"]))
         then = f"{outcome} amount {draw(numeric(values, 1))}" if outcome.startswith("a") else outcome
+        if outcome == "f0":  # named payload fields, the optional one set or not
+            note = f", note = {draw(numeric(values, 1))}" if draw(st.booleans()) else ""
+            then = f"f0 with (floor = {draw(numeric(values, 1))}{note})"
         rules.append(f"rule r{i}\n  implements gen.{i}\n  cite \"{i}\"\n  for unit\n"
                      f"  when {draw(boolean(values))}\n  then {then}")
     return "\n".join(lines), rules

@@ -184,6 +184,16 @@ def test_policies_lists_documents_in_force_dates_and_the_set_hash(service, holde
     assert service.get("/healthz").json()["status"] == "ok"
 
 
+def test_policies_lists_the_documents_known_only_by_reference_with_the_dates_the_corpus_gives(service):
+    documents = {d["document"]: d for d in service.get("/v1/policies").json()["documents"]}
+    assert documents["汴发〔2011〕23号"]["issued"] == "2011"  # a year alone
+    assert documents["汴发〔2011〕23号"]["repealed_by"] == "kaifeng2014"
+    assert documents["汴发〔2011〕23号"]["repealed_on"] == "2014-08-26"
+    assert documents["周发〔2012〕12号"]["cited_in"] == "zhoukou2014"
+    undated = documents["党政领导干部选拔任用工作条例"]
+    assert (undated["issued"], undated["in_force_from"], undated["cited_in"]) == (None, None, "kaifeng2014")
+
+
 def test_openapi_documents_every_endpoint_and_each_kinds_facts_with_types(service):
     document = service.get("/openapi.json").json()
     assert document["openapi"].startswith("3.1")

@@ -85,8 +85,10 @@ ROWS = {"zone": [{"id": "Z", "period": "2014", "output": 12}, {"id": "Z", "perio
 
 
 @pytest.mark.parametrize(("day", "expected"), [
+    # 示政〔2012〕5号 is known only as repealed: before its repeal its status is not evaluable (G8)
     ("2014-07-21", {"示政〔2014〕7号": ("document_not_yet_in_force", None),
-                    "示政〔2011〕3号": ("document_in_force", None)}),
+                    "示政〔2011〕3号": ("document_in_force", None),
+                    "示政〔2012〕5号": ("document_status_unknown", None)}),
     ("2014-07-22", {"示政〔2014〕7号": ("document_in_force", None),
                     "示政〔2011〕3号": ("document_repealed", "示政〔2014〕7号"),
                     "示政〔2012〕5号": ("document_repealed", "示政〔2014〕7号")}),
@@ -96,10 +98,14 @@ ROWS = {"zone": [{"id": "Z", "period": "2014", "output": 12}, {"id": "Z", "perio
     ("2015-01-01", {"示政〔2014〕7号": ("document_lapsed", None),
                     "示政〔2011〕3号": ("document_repealed", "示政〔2014〕7号"),
                     "示政〔2012〕5号": ("document_repealed", "示政〔2014〕7号")}),
-    # known only by its year: before 2011 not yet in force, within 2011 the corpus cannot say
+    # known only by its year: before 2011 not yet in force, within 2011 the corpus cannot say: not
+    # evaluable, reported as such rather than guessed or left out
     ("2010-12-31", {"示政〔2014〕7号": ("document_not_yet_in_force", None),
-                    "示政〔2011〕3号": ("document_not_yet_in_force", None)}),
-    ("2011-06-01", {"示政〔2014〕7号": ("document_not_yet_in_force", None)}),
+                    "示政〔2011〕3号": ("document_not_yet_in_force", None),
+                    "示政〔2012〕5号": ("document_status_unknown", None)}),
+    ("2011-06-01", {"示政〔2014〕7号": ("document_not_yet_in_force", None),
+                    "示政〔2011〕3号": ("document_status_unknown", None),
+                    "示政〔2012〕5号": ("document_status_unknown", None)}),
 ])
 def test_every_document_has_its_status_on_any_day_and_a_repeal_names_the_repealing_document(plan, day, expected):
     result = plan.evaluate({"zone": []}, as_of=day)
@@ -196,7 +202,9 @@ def test_unfinished_before_the_due_date_is_not_yet_missed(policy_from_text):
 
 def test_reference_declarations_are_checked(compile_text):
     twice = PLAN + '\nreference "示政〔2011〕3号"\n  issued 2011-03-01\n'
-    assert [d.code for d in compile_text(twice, "twice.pol").diagnostics] == ["E204"]
+    assert [d.code for d in compile_text(twice, "twice.pol").diagnostics] == ["E204"]  # declared differently
+    agreeing = PLAN + '\nreference "示政〔2011〕3号"\n  title "旧意见"\n  issued 2011\n'  # each citing policy may declare it
+    assert not compile_text(agreeing, "agreeing.pol").diagnostics
     loaded = PLAN + '\nreference "示政〔2014〕7号"\n'
     assert [d.code for d in compile_text(loaded, "loaded.pol").diagnostics] == ["E204"]
     bad = PLAN.replace("  issued 2011\n", "  issued 20110\n")
@@ -215,7 +223,8 @@ def test_eval_as_of_on_the_command_line(tmp_path, capsys):
     assert code == 0
     assert {(d["entity"], d["outcome"], d["as_of"]) for d in out if d["entity_kind"] == "document"} == {
         ("示政〔2014〕7号", "document_not_yet_in_force", "2014-07-21"),
-        ("示政〔2011〕3号", "document_in_force", "2014-07-21")}
+        ("示政〔2011〕3号", "document_in_force", "2014-07-21"),
+        ("示政〔2012〕5号", "document_status_unknown", "2014-07-21")}
     with pytest.raises(SystemExit) as bad_date:
         main(["eval", str(policy), "--data", str(data), "--as-of", "21.7.2014"])
     assert bad_date.value.code == 2

@@ -17,7 +17,7 @@ from policydsl.diagnostics import did_you_mean
 from policydsl.engine import members, semantics
 from policydsl.engine.combine import Decision
 from policydsl.engine.evaluate import Evaluation
-from policydsl.engine.plan import child_node, condition_node, payload_node, value_node
+from policydsl.engine.plan import child_node, condition_node, field_part, payload_node, value_node
 from policydsl.engine.readings import Message, Reader, ir_text, message
 from policydsl.values import MissingFact, Period, Unknown
 
@@ -297,10 +297,27 @@ def _rule_trace(tracer: _Tracer, rule: ir.Rule, entity: str, period: Period, out
             for part, expr in (("amount", consequence.amount), ("value", consequence.value)):
                 if expr is not None:
                     payload.append(tracer.trace(expr, payload_node(rule, index, part), rule.entity, entity, period))
+            for field in consequence.fields:  # named payload fields: `amount_min = 500万元`
+                traced = tracer.trace(field.expr, payload_node(rule, index, field_part(field.name)), rule.entity,
+                                      entity, period)
+                named = message("expr.code", text=field.name)
+                payload.append(attrs.evolve(traced, text=f"{field.name} = {traced.text}", reading=message(
+                    "expr.eq", left=named, right=traced.reading) if traced.reading is not None else None))
+    failed = _failed_parts(condition) if condition is not None else ()
+    unknown = tuple(p for p in payload if isinstance(p.value, Unknown))
+    if unknown:  # the condition held, but an amount, value or field needs missing data (G8): not fired
+        fired, failed = False, unknown
     return RuleTrace(rule=rule.name, implements=rule.implements, policy=rule.policy, clause=rule.clause,
                      quote=rule.quote, span=str(rule.span), fired=fired, condition=condition,
-                     failed=_failed_parts(condition) if condition is not None else (),
-                     payload=tuple(payload))
+                     failed=failed, payload=tuple(payload))
+
+
+def _undecided(trace: RuleTrace) -> bool:
+    """Whether missing data left the rule undecided: its condition unknown, or its condition held
+    and a payload it would pay is unknown."""
+    if trace.condition is not None and trace.condition.value is not True:
+        return isinstance(trace.condition.value, Unknown)
+    return any(isinstance(part.value, Unknown) for part in trace.failed)
 
 
 def _resolve_case(evaluation: Evaluation, entity: str, outcome: str, period: Period | None,
@@ -370,7 +387,7 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
                                + tuple(p for t in fired for p in t.payload)), **common)
     missing = sorted({m for t in traces for f in t.failed for m in f.missing})
     status = "not_evaluable" if traces and all(
-        isinstance(t.condition.value, Unknown) for t in traces if t.condition) else "not_fired"
+        _undecided(t) for t in traces if t.condition or t.failed) else "not_fired"
     return Explanation(period=str(period), status=status, rules=traces, facts=facts, missing=tuple(missing),
                        **common)
 

@@ -25,7 +25,7 @@ import attrs
 
 from policydsl.engine import ops
 from policydsl.engine.combine import combination_ranks
-from policydsl.engine.plan import Plan, child_node, condition_node, payload_node, value_node
+from policydsl.engine.plan import Plan, child_node, condition_node, field_part, payload_fields, payload_node, value_node
 from policydsl.engine.semantics import WALKS
 from policydsl.language import ir
 from policydsl.values import MissingFact, Period, Unknown
@@ -99,7 +99,7 @@ class Prepared:
             pk = rule.evaluated_per
             consequences = tuple(
                 (c, plan.program.outcomes[c.outcome], self._payload(c.amount, pk, payload_node(rule, i, "amount")),
-                 self._payload(c.value, pk, payload_node(rule, i, "value")))
+                 self._value(rule, i, c, pk))
                 for i, c in sorted(enumerate(rule.consequences), key=lambda item: item[1].outcome))
             condition = self._payload(rule.condition, pk, condition_node(rule))
             rules.setdefault(pk, []).append(FastRule(rule=rule, condition=condition, consequences=consequences))
@@ -107,6 +107,14 @@ class Prepared:
 
     def _payload(self, expr: ir.Expr | None, pk: str, node: str) -> Fast | None:
         return self._compiler.compile(expr, pk, node) if expr is not None else None
+
+    def _value(self, rule: ir.Rule, index: int, consequence: ir.Consequence, pk: str) -> Fast | None:
+        """A consequence's value: its expression, or the object of an outcome's payload fields."""
+        outcome = self.plan.program.outcomes[consequence.outcome]
+        if not outcome.fields:
+            return self._payload(consequence.value, pk, payload_node(rule, index, "value"))
+        return payload_fields(outcome, {f.name: self._payload(f.expr, pk, payload_node(rule, index, field_part(f.name)))
+                                        for f in consequence.fields})
 
     def value(self, name: str, pk: str) -> Fast:
         """A derived value of the kind, read in periods of kind pk (compiled on first use)."""

@@ -102,7 +102,7 @@ def build_graph(program: ir.Program) -> nx.DiGraph:
         graph.add_node(node, kind="rule", name=rule.name, label=rule.label, implements=rule.implements,
                        clause=rule.clause, policy=rule.policy, span=rule.span)
         exprs = [rule.condition] if rule.condition else []
-        exprs += [e for c in rule.consequences for e in (c.amount, c.value) if e is not None]
+        exprs += [e for c in rule.consequences for e in c.expressions]
         for expr in exprs:
             for source, span, earlier in _references(expr):
                 _link(graph, source, node, span, earlier)

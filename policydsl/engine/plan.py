@@ -20,7 +20,7 @@ from policydsl.engine import graph as g
 from policydsl.engine import members, ops, semantics
 from policydsl.engine.semantics import RunView
 from policydsl.language import ir
-from policydsl.values import MissingFact, Period, Unknown
+from policydsl.values import Fields, MissingFact, Period, Unknown, unknown_of
 
 # A compiled expression: its value for an entity at a period, read from a run.
 Compiled = Callable[[RunView, str, Period], object]
@@ -59,6 +59,27 @@ def condition_node(rule: ir.Rule) -> str:
 def payload_node(rule: ir.Rule, index: int, part: str) -> str:
     """The node id of the amount or value (`part`) of a rule's `index`-th consequence."""
     return f"rule:{rule.name}:then{index}:{part}"
+
+
+def field_part(name: str) -> str:
+    """The `part` of a payload field's node id (`payload_node(rule, i, field_part("amount_min"))`)."""
+    return f"field.{name}"
+
+
+def payload_fields(outcome: ir.Outcome, given: Mapping[str, Callable[..., object]]) -> Callable[..., object]:
+    """The value of an outcome with payload fields: every declared field in order (an optional one
+    not set is None), or unknown when a field set needs missing data (G8: the rule does not fire).
+    `given` are the compiled fields, called with whatever arguments the executor's closures take
+    (the plan's `(run, entity, period)`, the single-decision path's `(entity, t)`)."""
+    names = tuple(f.name for f in outcome.fields)
+    units = tuple((f.name, " 万元") for f in outcome.fields if f.type.unit == "万元")
+
+    def fields(*at):
+        values = tuple(given[name](*at) if name in given else None for name in names)
+        if any(isinstance(v, Unknown) for v in values):
+            return unknown_of(*values)
+        return Fields(items=tuple(zip(names, values)), units=units)
+    return fields
 
 
 def child_node(parent: str, index: int) -> str:
@@ -207,10 +228,18 @@ def make_plan(program: ir.Program, graph: nx.DiGraph) -> Plan:
     def compiled(expr: ir.Expr | None, kind: str, node: str) -> Compiled | None:
         return compile_expr(expr, kind, parameters, tables, node, nodes) if expr is not None else None
 
+    def value_of(rule: ir.Rule, index: int, consequence: ir.Consequence) -> Compiled | None:
+        outcome = program.outcomes[consequence.outcome]
+        if not outcome.fields:
+            return compiled(consequence.value, rule.entity, payload_node(rule, index, "value"))
+        given = {f.name: compiled(f.expr, rule.entity, payload_node(rule, index, field_part(f.name)))
+                 for f in consequence.fields}
+        return payload_fields(outcome, given)
+
     rules = tuple(
         CompiledRule(rule=rule, condition=compiled(rule.condition, rule.entity, condition_node(rule)),
                      consequences=tuple((c, compiled(c.amount, rule.entity, payload_node(rule, i, "amount")),
-                                         compiled(c.value, rule.entity, payload_node(rule, i, "value")))
+                                         value_of(rule, i, c))
                                         for i, c in enumerate(rule.consequences)))
         for rule in program.rules)
     recursive = frozenset((graph.nodes[n]["entity"], graph.nodes[n]["name"]) for n in g.recursive_values(graph))

@@ -3,8 +3,9 @@ document's status on a date out.
 
 Every loaded policy and every document known only by reference has, on a given day, one status:
 `document_in_force`, `document_not_yet_in_force`, `document_lapsed` or `document_repealed` (with
-the repealing document as its value), or none when the corpus does not date it precisely enough
-(a referenced document known only by its year, on a day of that year). Statuses are reported as
+the repealing document as its value), or `document_status_unknown` when the corpus does not date
+it precisely enough (a referenced document with no date, or known only by its year, on a day of
+that year): not evaluable, never guessed (G8). Statuses are reported as
 of one date (`--as-of`), for every document; without one, at the end of each year of the data
 (G12), for the documents of policies that declare a `status_rule`.
 """
@@ -18,6 +19,9 @@ import attrs
 
 from policydsl.language import ir
 from policydsl.values import Period
+
+
+UNKNOWN_STATUS = "document_status_unknown"
 
 
 @attrs.frozen(kw_only=True)
@@ -55,9 +59,9 @@ def statuses_on(program: ir.Program, on: dt.date, period: Period, every: bool = 
     for document in documents:
         if not every and not _declares_status(program, document):
             continue
-        outcome = document.status(on)
-        if outcome is None:
-            continue
+        # a document the corpus does not date precisely enough (known only by reference: no date
+        # at all, or only the year, on a day of that year) is reported as not evaluable (G8)
+        outcome = document.status(on) or UNKNOWN_STATUS
         reporter = _reporter(program, document, outcome)
         rule_id = reporter.status_rule or f"{reporter.name}.status"
         found.append(Status(document=document.label, on=on, period=period, policy=reporter.name,

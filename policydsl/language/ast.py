@@ -275,12 +275,24 @@ class ValueDecl:
 
 
 @node
+class FieldDecl:
+    """A named payload field of an outcome: `amount_min "资金支持下限": money` (`optional` may be left unset)."""
+
+    name: str
+    label: str | None
+    type: TypeExpr
+    optional: bool = False
+    span: Span = _span()
+
+
+@node
 class OutcomeDecl:
     name: str
     label: str | None
     kind: Ref
     payload: str | None  # "amount", "value" or None
     value_type: TypeExpr | None
+    fields: tuple[FieldDecl, ...] = ()  # `with fields (…)`, or `with amount and fields (…)`
     span: Span = _span()
 
 
@@ -301,10 +313,20 @@ class HighestDecl:
 
 
 @node
+class FieldValue:
+    """A payload field set by a rule: `amount_min = 500万元` in `then talent_funding_support with (…)`."""
+
+    name: str
+    value: Expr
+    span: Span = _span()
+
+
+@node
 class Consequence:
     outcome: Ref
     amount: Expr | None = None
     value: Expr | None = None
+    fields: tuple[FieldValue, ...] = ()
     span: Span = _span()
 
 

@@ -2,7 +2,9 @@
 dates out (part of resolve).
 
 A document known only by reference (`reference "汴发〔2011〕23号"`, declared in a policy's files
-with the dates the corpus gives) becomes an `ir.Policy` without rules, keyed by its number. A
+with the dates the corpus gives) becomes an `ir.Policy` without rules, keyed by its number (or its
+title when the corpus gives no number). Each policy citing it may declare it; the declarations
+must agree, and the first (in file order) reports its status. A
 repeal (`supersedes "…"` of a loaded policy) dates the repealed document's end: it is repealed on
 the day the repealing document takes effect. A document superseded but never declared is still
 reported as repealed from that day (nothing is known of it before).
@@ -47,18 +49,24 @@ def _declared_references(modules, policies, diagnostics: list[Diagnostic]) -> di
                     "E204", f"`{decl.document}` is a loaded policy; its dates are declared in its `policy` header",
                     decl.span, notes=(Note(message="the policy", span=numbers[decl.document].span),)))
                 continue
-            if decl.document in found:
-                diagnostics.append(error("E204", f"reference `{decl.document}` is declared twice", decl.span,
-                                         notes=(Note(message="first declared here", span=spans[decl.document]),)))
-                continue
             meta = {item.key: item.value for item in decl.meta}
             until = meta.get("in_force_until")
             if isinstance(until, int):
                 until = dt.date(until, 12, 31)
-            found[decl.document] = ir.Policy(
+            declared = ir.Policy(
                 name=decl.document, path=module.path, document=decl.document, title=meta.get("title"),
                 issuer=meta.get("issuer"), issued=meta.get("issued"), in_force_from=meta.get("in_force_from"),
                 in_force_until=until, reference_in=owner, span=decl.span)
+            if decl.document in found:
+                first = found[decl.document]
+                # each policy citing a document may declare it; the declarations must agree (the first reports it)
+                if attrs.evolve(declared, path=first.path, reference_in=first.reference_in) != first:
+                    diagnostics.append(error(
+                        "E204", f"reference `{decl.document}` is declared twice, differently", decl.span,
+                        notes=(Note(message="first declared here", span=spans[decl.document]),),
+                        hint="give the same title, issuer and dates wherever it is declared"))
+                continue
+            found[decl.document] = declared
             spans[decl.document] = decl.span
     return found
 

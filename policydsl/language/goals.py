@@ -36,6 +36,8 @@ STATUS_OUTCOMES = {
     "document_not_yet_in_force": "文件尚未生效",
     "document_lapsed": "文件已失效",
     "document_repealed": "文件已废止",
+    # a document the corpus does not date precisely enough for the day asked (G8: never guessed)
+    "document_status_unknown": "文件效力不明（语料未给出足以判断的日期）",
 }
 
 

@@ -342,12 +342,24 @@ class Value:
 
 
 @node
+class Field:
+    """A named payload field an outcome declares (its `value` is then an object of fields)."""
+
+    name: str
+    label: str | None
+    type: Type
+    optional: bool = False
+    span: Span = _span()
+
+
+@node
 class Outcome:
     name: str
     label: str | None
     kind: str
     payload: str | None
     value_type: Type | None
+    fields: tuple[Field, ...] = ()
     span: Span = _span()
 
 
@@ -363,13 +375,29 @@ class Combination:
 
 
 @node
+class FieldValue:
+    """A payload field a rule sets: its checked expression (in the rule's entity kind) and source."""
+
+    name: str
+    expr: Expr
+    source: ast.Expr
+    span: Span = _span()
+
+
+@node
 class Consequence:
     outcome: str
     amount: Expr | None
     value: Expr | None
     source_amount: ast.Expr | None
     source_value: ast.Expr | None
+    fields: tuple[FieldValue, ...] = ()  # in the order the outcome declares them; optional ones may be absent
     span: Span = _span()
+
+    @property
+    def expressions(self) -> tuple[Expr, ...]:
+        """Every expression of the consequence: amount, value, then each field's."""
+        return tuple(e for e in (self.amount, self.value) if e is not None) + tuple(f.expr for f in self.fields)
 
 
 @node

@@ -234,6 +234,11 @@ def fill(head: str, items: list[str], indent: str, *, own_lines: bool = False) -
     return lines
 
 
+def _parenthesised(items: list[str]) -> list[str]:
+    """Items of a parenthesised list for `fill`: `(a`, `b`, `c)`."""
+    return [("(" if i == 0 else "") + item + (")" if i == len(items) - 1 else "") for i, item in enumerate(items)]
+
+
 def _label(label: str | None) -> str:
     return f" {_quote(label)}" if label is not None else ""
 
@@ -289,13 +294,26 @@ def declaration_lines(decl: ast.Declaration) -> list[Line]:
         case ast.ValueDecl(name=name, label=label, entity=entity, type=type_, expr=expr):
             annotation = f": {_type(type_)}" if type_ else ""
             return _definition(decl, f"value {name}{_label(label)} for {entity.name}{annotation} =", expr)
-        case ast.OutcomeDecl(name=name, label=label, kind=kind, payload=payload, value_type=value_type):
+        case ast.OutcomeDecl(name=name, label=label, kind=kind, payload=payload, value_type=value_type,
+                             fields=fields):
             tail = ""
             if payload == "amount":
-                tail = " with amount"
+                tail = " with amount" + (" and" if fields else "")
             elif payload == "value":
                 tail = f" with value: {_type(value_type)}"
-            return _lines_of(decl, [f"outcome {name}{_label(label)} is {kind.name}{tail}"])
+            elif fields:
+                tail = " with"
+            head = f"outcome {name}{_label(label)} is {kind.name}{tail}"
+            if not fields:
+                return _lines_of(decl, [head])
+            items = [f"{'optional ' if f.optional else ''}{f.name}{_label(f.label)}: {_type(f.type)}" for f in fields]
+            one = f"{head} fields ({', '.join(items)})"
+            if display_width(one) <= WIDTH:
+                return _lines_of(decl, [one])
+            # one field a line after the opening parenthesis, each anchored at its own source line
+            return [_head(decl, f"{head} fields (")] + [
+                line for i, (field, item) in enumerate(zip(fields, items))
+                for line in _lines_of(field, [f"{INDENT}{item}{',' if i < len(items) - 1 else ')'}"])]
         case ast.LadderDecl(name=name, label=label, levels=levels):
             one = f"ladder {name}{_label(label)}: " + " < ".join(" + ".join(r.name for r in lv) for lv in levels)
             if display_width(one) <= WIDTH:
@@ -349,6 +367,8 @@ def _consequence_text(consequence: ast.Consequence) -> str:
         text += f" amount {_wrap(consequence.amount, _OR)}"  # `amount (if … then … else …)`
     if consequence.value is not None:
         text += f" = {expr_text(consequence.value)}"
+    if consequence.fields:
+        text += " with " + ", ".join(_parenthesised([f"{f.name} = {expr_text(f.value)}" for f in consequence.fields]))
     return text
 
 
@@ -361,7 +381,11 @@ def _rule_lines(rule: ast.RuleDecl) -> list[Line]:
         texts = fill(f"{INDENT}then", [_consequence_text(c) for c in rule.consequences], INDENT * 2)
         single = rule.consequences[0]
         if len(rule.consequences) == 1 and display_width(texts[0]) > WIDTH:
-            if single.value is not None:
+            if single.fields:  # one field per line: a line break is as good as a space
+                head = _consequence_text(attrs.evolve(single, fields=()))
+                texts = fill(f"{INDENT}then {head} with", _parenthesised(
+                    [f"{f.name} = {expr_text(f.value)}" for f in single.fields]), INDENT * 2)
+            elif single.value is not None:
                 texts = expr_lines(f"{INDENT}then {single.outcome.name} = ", single.value, INDENT * 2)
             elif single.amount is not None:
                 texts = expr_lines(f"{INDENT}then {single.outcome.name} amount ", single.amount, INDENT * 2)

@@ -3,11 +3,12 @@
 Resolves each name in the scope of an entity kind (derived value, fact, parameter, built-in,
 enumeration member), checks operand types and units, and checks the built-in functions'
 arguments. Used by `resolve`, which owns the symbol tables; problems go to its diagnostics.
+Two concerns live beside it, mixed into `ExprChecker`: `typecheck_units` (where a percent meets a
+plain number) and `typecheck_links` (`zone.x`, `document.DATE`, aggregates over member kinds).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 
 import attrs
@@ -17,11 +18,11 @@ from policydsl.language import ast
 from policydsl.language import ir
 from policydsl import types as T
 from policydsl.diagnostics import Diagnostic, Note, Span, did_you_mean, error
-from policydsl.language.printer import expr_text as ast_text
 from policydsl.engine import ops
 from policydsl.language import limits
+from policydsl.language.typecheck_links import LinkChecks
+from policydsl.language.typecheck_units import UnitChecks, describe, plain_literal, scaled_by_percent
 from policydsl.schema import EntitySchema
-from policydsl.values import Percent, format_number
 
 HISTORY_FUNCTIONS = {"previous", "change", "streak", "count_periods", "first_time"}
 AGGREGATE_FUNCTIONS = {"rank", "top", "bottom", "group_sum", "group_mean", "group_min", "group_max",
@@ -30,8 +31,6 @@ SCALAR_FUNCTIONS = {"min", "max", "abs", "round"}
 MISSING_FUNCTIONS = {"is_missing", "value_or"}
 # evaluation_date: the period's end, or the date an evaluation is made as of (`--as-of`)
 BUILTIN_NAMES = {"period_start": T.DATE, "period_end": T.DATE, "evaluation_date": T.DATE}
-# `document.in_force_from`: a date of the policy the expression belongs to
-DOCUMENT_DATES = ("issued", "in_force_from", "in_force_until", "governs_from", "governs_until")
 ALL_FUNCTIONS = HISTORY_FUNCTIONS | AGGREGATE_FUNCTIONS | SCALAR_FUNCTIONS | MISSING_FUNCTIONS
 
 
@@ -49,7 +48,10 @@ class Symbols:
     policies: Mapping[str, object] = attrs.field(factory=dict)  # name -> ir.Policy, for `document.DATE`
 
 
-class ExprChecker:
+class ExprChecker(UnitChecks, LinkChecks):
+    """The checker: literals, names, operators and the built-in functions here; percent and plain
+    numbers in `typecheck_units`; reading other entities and documents in `typecheck_links`."""
+
     def __init__(self, symbols: Symbols, diagnostics: list[Diagnostic]):
         self.symbols = symbols
         self.diagnostics = diagnostics
@@ -156,49 +158,17 @@ class ExprChecker:
         lt, rt = left.type, right.type
         result, hint = ops.arith_type(e.op, lt, rt)
         if result is None:
-            self.fail("E202", f"cannot apply `{e.op}` to {_a(lt)} and {_a(rt)}", e.span, hint=hint)
+            self.fail("E202", f"cannot apply `{e.op}` to {describe(lt)} and {describe(rt)}", e.span, hint=hint)
             result = T.ERROR
-        elif e.op == "/" and _plain_literal(e.right) == 100 and _scaled_by_percent(left):
+        elif e.op == "/" and plain_literal(e.right) == 100 and scaled_by_percent(left):
             self.fail("E219", "a percent is already a ratio: dividing by 100 again makes 5% count as 0.05%",
                       e.span, hint="drop `/ 100`: `x * 5%` is 5 hundredths of x")
         return ir.Arith(op=e.op, operands=(left, right), type=result, span=e.span)
 
-    # ---- percent and plain numbers (docs/units.md) -----------------------------------------
-    @staticmethod
-    def _zero_as_percent(checked: ir.Expr, source: ast.Expr, other: T.Type) -> ir.Expr:
-        """A written 0 beside a percent is 0%: the one plain number that means the same either way."""
-        if other == T.PERCENT and checked.type in ops.PLAIN and _plain_literal(source) == 0:
-            return ir.Const(value=Percent(0), type=T.PERCENT, span=checked.span)
-        return checked
-
-    def as_declared(self, checked: ir.Expr, source: ast.Expr, wanted: T.Type | None) -> ir.Expr:
-        """An expression where a type is declared: a plain number where a percent is wanted is
-        0% if it is a written 0, a ratio shown as a percent if it is computed (`a / b` is 25%),
-        and an error if it is written (is `30` 30% or 3000%?)."""
-        if wanted != T.PERCENT or checked.type not in ops.PLAIN:
-            return checked
-        if isinstance(source, ast.Binary) and source.op == "*" and 100 in (
-                _plain_literal(source.left), _plain_literal(source.right)):
-            self.fail("E219", "a ratio multiplied by 100 by hand, where a percent is expected", source.span,
-                      hint="drop `* 100`: a ratio is shown as a percent by itself (1/4 is 25%)")
-            return ir.Const(value=None, type=T.ERROR, span=checked.span)
-        if _plain_literal(source) is not None:
-            zero = self._zero_as_percent(checked, source, T.PERCENT)
-            if zero is checked:
-                self._percent_literal(source)
-            return zero
-        return ir.Scalar(function="as_percent", operands=(checked,), type=T.PERCENT, span=checked.span)
-
-    def _percent_literal(self, source: ast.Expr) -> None:
-        number = _plain_literal(source)
-        self.fail("E219", f"the plain number {_number_text(number)} stands where a percent is expected",
-                  source.span, hint=f"write `{_number_text(number)}%` for {_number_text(number)} percent, "
-                                    f"or `{_number_text(number * 100)}%` for the ratio {_number_text(number)}")
-
     def _Negate(self, e: ast.Negate, entity, expected):
         operand = self.check(e.operand, entity)
         if not (operand.type.is_numeric or T.is_error(operand.type)):
-            self.fail("E202", f"cannot negate {_a(operand.type)}", e.span)
+            self.fail("E202", f"cannot negate {describe(operand.type)}", e.span)
         return ir.Arith(op="neg", operands=(operand,), type=operand.type, span=e.span)
 
     def _Compare(self, e: ast.Compare, entity, expected):
@@ -210,16 +180,6 @@ class ExprChecker:
         self._comparable(e.op, left.type, right.type, e.span)
         return ir.Compare(op=e.op, left=left, right=right, type=T.BOOLEAN, span=e.span)
 
-    def _percent_operands(self, left: ir.Expr, left_source: ast.Expr, right: ir.Expr,
-                          right_source: ast.Expr) -> tuple[ir.Expr, ir.Expr]:
-        """Two values set side by side (compared, or the branches of `if`): a percent meets a
-        written plain number only if it is 0; a computed plain number is a ratio."""
-        if right.type == T.PERCENT and left.type in ops.PLAIN:
-            return self.as_declared(left, left_source, T.PERCENT), right
-        if left.type == T.PERCENT and right.type in ops.PLAIN:
-            return left, self.as_declared(right, right_source, T.PERCENT)
-        return left, right
-
     def _comparable(self, op: str, lt: T.Type, rt: T.Type, span: Span) -> None:
         if T.is_error(lt) or T.is_error(rt):
             return
@@ -227,18 +187,18 @@ class ExprChecker:
         same_family = (T.assignable(lt, rt) or T.assignable(rt, lt)
                        or (lt.is_enum and rt.is_enum and set(lt.members) & set(rt.members)))
         if not same_family:
-            self.fail("E203", f"cannot compare {_a(lt)} with {_a(rt)}", span,
+            self.fail("E203", f"cannot compare {describe(lt)} with {describe(rt)}", span,
                       hint="a grade is compared with one of its values, e.g. `= D`" if lt.is_enum or rt.is_enum
                       else None)
         elif op not in ("=", "!=") and lt.name not in ordered:
-            self.fail("E203", f"`{op}` needs numbers or dates; {_a(lt)} has no order", span,
+            self.fail("E203", f"`{op}` needs numbers or dates; {describe(lt)} has no order", span,
                       hint="use `=`, `!=` or `in {…}`")
 
     def _logic(self, op: str, operands: tuple[ast.Expr, ...], entity, span: Span):
         checked = tuple(self.check(o, entity) for o in operands)
         for original, item in zip(operands, checked):
             if item.type not in (T.BOOLEAN, T.ERROR):
-                self.fail("E202", f"`{op}` needs true/false operands, not {_a(item.type)}", original.span)
+                self.fail("E202", f"`{op}` needs true/false operands, not {describe(item.type)}", original.span)
         return ir.Logic(op=op, operands=checked, type=T.BOOLEAN, span=span)
 
     def _And(self, e: ast.And, entity, expected):
@@ -262,7 +222,7 @@ class ExprChecker:
     def _If(self, e: ast.If, entity, expected):
         condition = self.check(e.condition, entity)
         if condition.type not in (T.BOOLEAN, T.ERROR):
-            self.fail("E202", f"`if` needs a true/false condition, not {_a(condition.type)}",
+            self.fail("E202", f"`if` needs a true/false condition, not {describe(condition.type)}",
                       e.condition.span)
         then = self.check(e.then, entity, expected)
         otherwise = self.check(e.otherwise, entity, expected or then.type)
@@ -273,7 +233,7 @@ class ExprChecker:
         elif T.assignable(then.type, otherwise.type):
             result = otherwise.type
         else:
-            self.fail("E202", f"the branches of `if` differ: {_a(then.type)} and {_a(otherwise.type)}",
+            self.fail("E202", f"the branches of `if` differ: {describe(then.type)} and {describe(otherwise.type)}",
                       e.span)
             result = T.ERROR
         if then.type.is_numeric and otherwise.type.is_numeric and not (then.type.unit or otherwise.type.unit):
@@ -291,7 +251,7 @@ class ExprChecker:
         key_type, value_type = self.symbols.tables[table]
         key = self.check(e.key, entity, expected=key_type)
         if not T.assignable(key.type, key_type):
-            self.fail("E202", f"table `{e.target.name}` is keyed by {_a(key_type)}, not {_a(key.type)}",
+            self.fail("E202", f"table `{e.target.name}` is keyed by {describe(key_type)}, not {describe(key.type)}",
                       e.key.span)
         return ir.Lookup(table=table, key=key, type=value_type, span=e.span)
 
@@ -354,14 +314,14 @@ class ExprChecker:
         result = operands[0].type if operands else T.ERROR
         for original, operand in zip(e.args, operands):
             if not (operand.type.is_numeric or operand.type in (T.DATE, T.ERROR)):
-                self.fail("E202", f"`{name}` needs numbers, not {_a(operand.type)}", original.span)
+                self.fail("E202", f"`{name}` needs numbers, not {describe(operand.type)}", original.span)
                 result = T.ERROR
             elif T.is_error(result) or T.is_error(operand.type):
                 result = T.ERROR
             elif name in ("min", "max"):
                 joined = result if result == operand.type == T.DATE else ops.join_type(result, operand.type)
                 if joined is None:
-                    self.fail("E202", f"`{name}` mixes {_a(result)} and {_a(operand.type)}", original.span)
+                    self.fail("E202", f"`{name}` mixes {describe(result)} and {describe(operand.type)}", original.span)
                     joined = T.ERROR
                 result = joined
         if name == "round" and result == T.DECIMAL and (len(e.args) == 1 or operands[-1].value == 0):
@@ -381,158 +341,8 @@ class ExprChecker:
         default = self.check(e.args[1], entity, expected=value.type)
         value, default = self._percent_operands(value, e.args[0], default, e.args[1])
         if not (T.assignable(default.type, value.type) or T.assignable(value.type, default.type)):
-            self.fail("E202", f"`value_or` mixes {_a(value.type)} and {_a(default.type)}", e.args[1].span)
+            self.fail("E202", f"`value_or` mixes {describe(value.type)} and {describe(default.type)}", e.args[1].span)
         return ir.Scalar(function="value_or", operands=(value, default), type=value.type, span=e.span)
-
-    def _Attribute(self, e: ast.Attribute, entity, expected):
-        if isinstance(e.target, ast.Name) and e.target.name == "document" and not self._names_something(
-                "document", entity):
-            return self._document_date(e)
-        ref = self.check(e.target, entity)
-        if T.is_error(ref.type):
-            return ir.Const(value=None, type=T.ERROR, span=e.span)
-        if not ref.type.is_reference:
-            self.fail("E217", f"`.{e.name}` needs a reference to another entity, not {_a(ref.type)}", e.target.span,
-                      hint="declare the attribute as `ref KIND`, e.g. `static zone: ref industrial_zone`")
-            return ir.Const(value=None, type=T.ERROR, span=e.span)
-        target = ref.type.target
-        if target not in self.symbols.entities:
-            return ir.Const(value=None, type=T.ERROR, span=e.span)
-        inner = self.check(ast.Name(name=e.name, span=e.span), target, expected)
-        return ir.Via(ref=ref, kind=target, inner=inner, type=inner.type, span=e.span)
-
-    def _names_something(self, name: str, entity: str | None) -> bool:
-        schema = self.symbols.entities.get(entity) if entity is not None else None
-        return (schema is not None and name in schema.facts) or (
-            entity is not None and self.symbols.value_type(entity, name) is not None)
-
-    def _document_date(self, e: ast.Attribute) -> ir.Expr:
-        """`document.in_force_from`: a date of the policy the rule or value belongs to, a constant."""
-        policy = self.symbols.policies.get(self.policy) if self.policy else None
-        if e.name not in DOCUMENT_DATES:
-            self.fail("E201", f"a document has no date `{e.name}`", e.span,
-                      hint=did_you_mean(e.name, DOCUMENT_DATES) or "known: " + ", ".join(DOCUMENT_DATES))
-            return ir.Const(value=None, type=T.ERROR, span=e.span)
-        if policy is None:
-            self.fail("E201", f"`document.{e.name}` reads the dates of its own policy, and this is in no policy",
-                      e.span, hint="declare it in a file that starts with `policy NAME`")
-            return ir.Const(value=None, type=T.ERROR, span=e.span)
-        value = getattr(policy, e.name)
-        if value is None and e.name == "governs_from":
-            value = policy.in_force_from
-        if value is None and e.name == "governs_until":
-            value = policy.in_force_until
-        if not isinstance(value, dt.date):
-            self.fail("E201", f"policy `{policy.name}` declares no `{e.name}` date", e.span,
-                      hint=f"add `{e.name} YYYY-MM-DD` to `policy {policy.name}`")
-            return ir.Const(value=None, type=T.ERROR, span=e.span)
-        return ir.Const(value=value, type=T.DATE, span=e.span)
-
-    # ---- aggregates over the members of another kind ---------------------------------------
-    def _Members(self, e: ast.Members, entity, expected):
-        """`count(enterprise where …)`, `sum(amount over tax_payment)`: see ir.Members."""
-        function = e.function
-        failed = ir.Const(value=None, type=T.ERROR, span=e.span)
-        if entity is None:
-            self.fail("E209", f"`{function}` reads the members of an entity and cannot be used in a parameter "
-                              "or table", e.span)
-            return failed
-        if e.kind is None:
-            if function != "count":
-                self.fail("E210", f"`{function}` needs the kind it aggregates: `{function}(EXPR over KIND)`",
-                          e.span, hint=f"e.g. `{function}(amount over tax_payment)`")
-                return failed
-            if not isinstance(e.operand, ast.Name):
-                self.fail("E220", "`count` names the entity kind it counts", e.operand.span,
-                          hint="e.g. `count(enterprise where class = A)`")
-                return failed
-            member_kind, kind_span = e.operand.name, e.operand.span
-        else:
-            if function == "count":
-                self.fail("E210", "`count` names the kind it counts, with the condition after `where`", e.span,
-                          hint=f"write `count({e.kind} where {ast_text(e.operand)})`")
-                return failed
-            member_kind, kind_span = e.kind, e.span
-        if member_kind not in self.symbols.entities:
-            self.fail("E201", f"unknown entity kind `{member_kind}`", kind_span,
-                      hint=did_you_mean(member_kind, self.symbols.entities))
-            return failed
-        path = self._member_path(member_kind, e.via, entity, e.span)
-        if path is None:
-            return failed
-        operand = None if e.kind is None else self.check(e.operand, member_kind)
-        where = None
-        if e.where is not None:
-            where = self.check(e.where, member_kind)
-            if where.type not in (T.BOOLEAN, T.ERROR):
-                self.fail("E202", f"`where` takes a condition, not {_a(where.type)}", e.where.span)
-        result = self._members_type(function, operand, e)
-        return ir.Members(function=function, kind=member_kind, path=path, operand=operand, where=where,
-                          type=result, span=e.span)
-
-    def _members_type(self, function: str, operand: ir.Expr | None, e: ast.Members) -> T.Type:
-        if operand is None:
-            return T.INTEGER
-        t = operand.type
-        if T.is_error(t):
-            return T.ERROR
-        if function in ("any", "all"):
-            if t != T.BOOLEAN:
-                self.fail("E202", f"`{function}` needs a condition, not {_a(t)}", e.operand.span,
-                          hint=f"e.g. `{function}(class = A over enterprise)`")
-                return T.ERROR
-            return T.BOOLEAN
-        if function in ("min", "max") and t == T.DATE:
-            return t
-        if not t.is_numeric:
-            self.fail("E202", f"`{function}` needs a number, not {_a(t)}", e.operand.span)
-            return T.ERROR
-        return T.DECIMAL if function == "mean" and t == T.INTEGER else t
-
-    def _member_path(self, member_kind: str, via: tuple[str, ...], entity: str, span: Span
-                     ) -> tuple[tuple[str, str], ...] | None:
-        """The chain of static references from the member kind to `entity`: the one `via` names,
-        else the only one there is (E220 when there is none, E221 when there are several)."""
-        entities = self.symbols.entities
-        if via:
-            path, at = [], member_kind
-            for attribute in via:
-                refs = _references_of(entities[at])
-                if attribute not in refs:
-                    self.fail("E220", f"`{attribute}` is not a reference attribute of `{at}`", span,
-                              hint=did_you_mean(attribute, refs) or (
-                                  f"`{at}` refers to other kinds through " + ", ".join(
-                                      f"`{a}` ({k})" for a, k in sorted(refs.items())) if refs
-                                  else f"`{at}` has no `ref` attribute"))
-                    return None
-                path.append((at, attribute))
-                at = refs[attribute]
-            if at != entity:
-                self.fail("E220", f"`via {'.'.join(via)}` leads from `{member_kind}` to `{at}`, not to `{entity}`",
-                          span)
-                return None
-            return tuple(path)
-        paths = reference_paths(entities, member_kind, entity)
-        if not paths:
-            refs = _references_of(entities[member_kind])
-            upward = reference_paths(entities, entity, member_kind)
-            if upward:
-                hint = (f"`{entity}` refers to `{member_kind}` itself: read its facts with "
-                        f"`{'.'.join(a for _, a in upward[0])}.NAME`")
-            elif refs:
-                hint = f"`{member_kind}` refers to " + ", ".join(f"`{k}` through `{a}`" for a, k in sorted(refs.items()))
-            else:
-                hint = f"give `{member_kind}` a `static ATTRIBUTE: ref {entity}`"
-            self.fail("E220", f"no chain of references leads from `{member_kind}` to `{entity}`", span,
-                      hint=hint + "; an aggregate takes the entities whose references lead to this one")
-            return None
-        if len(paths) > 1:
-            written = ["via " + ".".join(attribute for _, attribute in p) for p in paths]
-            self.fail("E221", f"several chains of references lead from `{member_kind}` to `{entity}`", span,
-                      notes=tuple(Note(message=f"`{w}`") for w in written),
-                      hint=f"name one, e.g. `{written[0]}`")
-            return None
-        return paths[0]
 
     def _places(self, e: ast.Expr) -> int:
         if isinstance(e, ast.NumberLit) and isinstance(e.value, int) and 0 <= e.value <= limits.MAX_ROUND_PLACES \
@@ -561,10 +371,10 @@ class ExprChecker:
             periods = self._whole_number(e.args[1], f"the period count of `{name}`")
         if name in ("streak", "count_periods", "first_time") and operand.type not in (T.BOOLEAN, T.ERROR):
             self.fail("E202", f"`{name}` counts periods in which a condition holds; "
-                              f"{_a(operand.type)} is not a condition", e.args[0].span,
+                              f"{describe(operand.type)} is not a condition", e.args[0].span,
                       hint="e.g. `streak(performance_class = D)`")
         if name == "change" and not (operand.type.is_numeric or T.is_error(operand.type)):
-            self.fail("E202", f"`change` needs a number, not {_a(operand.type)}", e.args[0].span)
+            self.fail("E202", f"`change` needs a number, not {describe(operand.type)}", e.args[0].span)
         result = {"previous": operand.type, "change": operand.type if operand.type.is_numeric else T.ERROR,
                   "streak": T.INTEGER, "count_periods": T.INTEGER, "first_time": T.BOOLEAN}[name]
         return ir.History(function=name, operand=operand, periods=periods, type=result, span=e.span)
@@ -585,7 +395,7 @@ class ExprChecker:
             if keyword.name == "where":
                 where = self.check(keyword.value, entity)
                 if where.type not in (T.BOOLEAN, T.ERROR):
-                    self.fail("E202", f"`where:` takes a condition, not {_a(where.type)}", keyword.value.span)
+                    self.fail("E202", f"`where:` takes a condition, not {describe(where.type)}", keyword.value.span)
                 continue
             if keyword.name != "within":
                 continue
@@ -610,70 +420,13 @@ class ExprChecker:
         if name == "group_count":
             if operand.type not in (T.BOOLEAN, T.ERROR):
                 self.fail("E202", f"`group_count` counts members for which a condition holds; "
-                                  f"{_a(operand.type)} is not a condition", e.args[0].span)
+                                  f"{describe(operand.type)} is not a condition", e.args[0].span)
             result = T.INTEGER
         else:
             if not (operand.type.is_numeric or T.is_error(operand.type)):
-                self.fail("E202", f"`{name}` needs a number, not {_a(operand.type)}", e.args[0].span)
+                self.fail("E202", f"`{name}` needs a number, not {describe(operand.type)}", e.args[0].span)
             result = {"rank": T.INTEGER, "top": T.BOOLEAN, "bottom": T.BOOLEAN,
                       "group_mean": T.DECIMAL if operand.type == T.INTEGER else operand.type,
                       }.get(name, operand.type)
         return ir.Aggregate(function=name, operand=operand, group=group, descending=descending, n=n,
                             where=where, type=result, span=e.span)
-
-
-MAX_REFERENCE_HOPS = 4
-
-
-def _references_of(schema: EntitySchema) -> dict[str, str]:
-    """A kind's static reference attributes and the kinds they name."""
-    return {name: fact.type.target for name, fact in schema.facts.items()
-            if fact.period_kind is None and fact.type.is_reference}
-
-
-def reference_paths(entities: dict[str, EntitySchema], member_kind: str, target: str
-                    ) -> list[tuple[tuple[str, str], ...]]:
-    """Every chain of static references (at most MAX_REFERENCE_HOPS, no kind twice) from the
-    member kind to the target kind."""
-    found: list[tuple[tuple[str, str], ...]] = []
-
-    def follow(kind: str, path: tuple[tuple[str, str], ...], seen: frozenset[str]) -> None:
-        if len(path) >= MAX_REFERENCE_HOPS or kind not in entities:
-            return
-        for attribute, next_kind in sorted(_references_of(entities[kind]).items()):
-            hop = path + ((kind, attribute),)
-            if next_kind == target:
-                found.append(hop)
-            elif next_kind not in seen:
-                follow(next_kind, hop, seen | {next_kind})
-    follow(member_kind, (), frozenset({member_kind}))
-    return found
-def _scaled_by_percent(e: ir.Expr) -> bool:
-    """A percent, or a product with a percent in it (`tax * growth`)."""
-    if e.type == T.PERCENT:
-        return True
-    return isinstance(e, ir.Arith) and e.op == "*" and any(_scaled_by_percent(o) for o in e.operands)
-
-
-def _plain_literal(e: ast.Expr):
-    """The number of a written plain number (`30`, `-0.5`), else None."""
-    if isinstance(e, ast.NumberLit) and e.unit is None:
-        return e.value
-    if isinstance(e, ast.Negate):
-        inner = _plain_literal(e.operand)
-        return -inner if inner is not None else None
-    return None
-
-
-def _number_text(number) -> str:
-    return format_number(number)
-
-
-def _a(t: T.Type) -> str:
-    if T.is_error(t):
-        return "an invalid value"
-    if t.is_enum:
-        return f"a `{t}` value"
-    article = "an" if t.name[0] in "aeiou" else "a"
-    return f"{article} {t.name}"
-

@@ -68,10 +68,9 @@ def grouped_by_kind(decisions: Sequence[Decision], entity_order: Sequence[str] =
 
 
 def _payload(d: Decision) -> str:
-    payload = d.amount if d.amount is not None else d.value
-    if payload is None:
-        return ""
-    return format_value(payload) + (" 万元" if d.amount is not None else "")
+    shown = [format_value(d.amount) + " 万元"] if d.amount is not None else []
+    shown += [format_value(d.value)] if d.value is not None else []  # an amount may come with payload fields
+    return "; ".join(shown)
 
 
 def decisions_table(decisions: Sequence[Decision], *, width: int = 120, entity_order: Sequence[str] = (),
@@ -138,8 +137,13 @@ def fit_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], width: int
 
 
 def decision_rows(decisions: Sequence[Decision]) -> list[list[object]]:
-    """Decisions as rows of the JSON contract's columns (numbers as JSON numbers, for spreadsheets)."""
-    return [[decision_to_json(d)[key] for key, _ in DECISION_COLUMNS] for d in decisions]
+    """Decisions as rows of the JSON contract's columns (numbers as JSON numbers, for spreadsheets;
+    a value of named payload fields as one cell of JSON text, so that the columns never vary)."""
+    return [[_cell(decision_to_json(d)[key]) for key, _ in DECISION_COLUMNS] for d in decisions]
+
+
+def _cell(value: object) -> object:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
 
 
 def csv_text(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -326,11 +326,10 @@ def explanation_text(explanation: Explanation, lang: str = "en", *, width: int |
     outcome_kind = w(f"kind.{e.outcome_kind}") if f"kind.{e.outcome_kind}" in CATALOGUE[lang] else e.outcome_kind
     lines.append(f"{title} [{outcome_kind}]: {w('status.' + e.status)}")
     if e.decision is not None:
-        payload = e.decision.amount if e.decision.amount is not None else e.decision.value
-        if payload is not None:
-            key = "word.amount" if e.decision.amount is not None else "word.value"
-            unit = " 万元" if e.decision.amount is not None else ""
-            lines.append(f"  {w(key)}: {format_value(payload)}{unit}")
+        for key, payload in (("word.amount", e.decision.amount), ("word.value", e.decision.value)):
+            if payload is not None:  # an amount may come with payload fields
+                unit = " 万元" if key == "word.amount" else ""
+                lines.append(f"  {w(key)}: {format_value(payload)}{unit}")
     for winner in e.superseded_by:
         lines.append(f"  {w('word.superseded_by')}: {winner.rule_id} → "
                      f"{winner.label or ''} ({winner.outcome})")

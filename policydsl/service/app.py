@@ -324,7 +324,7 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
         snapshot = holder.current
         return JSONResponse({"policy_set": snapshot.policy_set_hash, "loaded_at": snapshot.loaded_at,
                              "reloads": holder.reloads, "last_reload_error": holder.last_reload_error,
-                             "policies": snapshot.policy_list()})
+                             "policies": snapshot.policy_list(), "documents": snapshot.document_list()})
 
     async def datasets(request: Request) -> Response:
         snapshot = holder.current

@@ -43,8 +43,20 @@ class Snapshot:
             })
         return out
 
+    def document_list(self) -> list[dict]:
+        """The documents known only by reference: number (or title), dates the corpus gives (a
+        year alone as "2011"; null when not given), repeal, and the policy whose files declare it."""
+        program = self.policies.program
+        return [{"document": number, "title": doc.title, "issuer": doc.issuer, "issued": _iso(doc.issued),
+                 "in_force_from": _iso(doc.in_force_from), "in_force_until": _iso(doc.in_force_until),
+                 "repealed_on": _iso(doc.repealed_on), "repealed_by": doc.repealed_by, "cited_in": doc.reference_in}
+                for number, doc in sorted(program.documents.items())]
 
-def _iso(day: dt.date | None) -> str | None:
+
+def _iso(day: dt.date | int | None) -> str | None:
+    """A date as ISO text; a year alone (a document known only by the year of its number) as "2011"."""
+    if isinstance(day, int):
+        return str(day)
     return day.isoformat() if day else None
 
 

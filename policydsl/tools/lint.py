@@ -232,7 +232,8 @@ def unused(program: ir.Program, graph, modules: tuple[ast.Module, ...], mine) ->
         if not graph.out_degree(graph_stage.value_node(kind, name)):
             found.append(warning("W104", f"value `{name}` for {kind} is declared but never used", value.span,
                                  hint="use it in a rule, or delete it"))
-    engine_made = {"document_in_force", "document_not_yet_in_force", "document_lapsed", "document_repealed"}
+    engine_made = {"document_in_force", "document_not_yet_in_force", "document_lapsed", "document_repealed",
+                   "document_status_unknown"}
     for module in modules:
         for decl in module.declarations:
             if isinstance(decl, ast.OutcomeDecl) and mine(decl.span) and decl.name not in engine_made:

@@ -42,7 +42,7 @@ from policydsl.api import PolicySet
 from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.engine.explain import ExplainError
 from policydsl.render import explanation_text
-from policydsl.values import Percent, json_value
+from policydsl.values import Fields, Percent, json_value
 
 
 @attrs.frozen(kw_only=True)
@@ -185,6 +185,23 @@ def _exact(value: object) -> Fraction | None:
         raise ScenarioError(f"`{value}` is not an exact number (write 12.5 or \"25/2\")") from None
 
 
+def _same(actual: object, expected: object) -> bool:
+    """An amount or value as a scenario expects it: numbers exactly, text, dates and booleans as
+    written; payload fields (an object) field by field, each one listed compared, and a field not
+    listed must be unset."""
+    if isinstance(actual, Fields) or isinstance(expected, dict):
+        if not (isinstance(actual, Fields) and isinstance(expected, dict)):
+            return False
+        given = dict(actual.items)
+        return set(expected) <= set(given) and all(
+            _same(value, expected[name]) if name in expected else value is None for name, value in given.items())
+    if isinstance(actual, Percent):  # expected as shown: 12.5 for 12.5%
+        actual = actual.shown
+    if actual is None or isinstance(actual, (int, Fraction)) and not isinstance(actual, bool):
+        return (None if actual is None else Fraction(actual)) == _exact(expected)
+    return json_value(actual) == expected  # text, dates, booleans: compared as written
+
+
 def _read(path: Path) -> dict:
     """A scenario file's content; ScenarioError when it is not JSON or not a scenario file at all
     (problems inside single cases are left to `validate`, so that the other cases still run)."""
@@ -267,14 +284,7 @@ def run_case(policies: PolicySet, file: str, case: dict, executor: str = "row") 
             "superseded_by" in expected and decision.superseded_by != expected["superseded_by"])
         for key in ("amount", "value"):
             if key in expected:
-                actual = getattr(decision, key)
-                if isinstance(actual, Percent):  # expected as shown: 12.5 for 12.5%
-                    actual = actual.shown
-                if actual is None or isinstance(actual, (int, Fraction)) and not isinstance(actual, bool):
-                    same = (None if actual is None else Fraction(actual)) == _exact(expected[key])
-                else:  # text, dates, booleans: compared as written
-                    same = json_value(actual) == expected[key]
-                problems = problems or not same
+                problems = problems or not _same(getattr(decision, key), expected[key])
         if problems:
             failures.append(_failure(wanted, _decision_text(decision), _explained(
                 lambda: result.explain(decision.entity, decision.outcome, decision.period))))

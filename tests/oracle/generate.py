@@ -55,6 +55,7 @@ outcome o2 "二" is sanction
 outcome a0 "甲" is reward with amount
 outcome a1 "乙" is reward with amount
 outcome c0 "值" is computed with value: decimal
+outcome f0 "字段" is eligibility with fields (floor: money, count: decimal, optional flag: boolean)
 ladder escalation: o0 < o1 < o2
 highest only prizes: a0, a1
 """
@@ -209,14 +210,17 @@ def policies(draw) -> dict[str, str]:
         quarterly = draw(st.integers(0, 4)) == 0
         exprs = quarter if quarterly else year
         condition = draw(exprs.bool(2))
-        outcomes = draw(st.lists(st.sampled_from(["o0", "o1", "o2", "a0", "a1", "c0"]), min_size=1, max_size=3,
-                                 unique=True))
+        outcomes = draw(st.lists(st.sampled_from(["o0", "o1", "o2", "a0", "a1", "c0", "f0"]), min_size=1,
+                                 max_size=3, unique=True))
         parts = []
         for outcome in outcomes:
             if outcome.startswith("a"):
                 parts.append(f"{outcome} amount {draw(exprs.money(1))}")
             elif outcome == "c0":
                 parts.append(f"c0 = {draw(exprs.num(1))}")
+            elif outcome == "f0":  # named payload fields; the optional one set or not
+                flag = f", flag = {draw(exprs.bool(1))}" if draw(st.booleans()) else ""
+                parts.append(f"f0 with (floor = {draw(exprs.money(1))}, count = {draw(exprs.num(1))}{flag})")
             else:
                 parts.append(outcome)
         lines.append(_rule(f"r{i}", condition, ", ".join(parts)))

@@ -95,6 +95,12 @@ def status_on(program: Program, document: Policy, day: dt.date) -> str | None:
     return "document_in_force"
 
 
+class FieldValues(NamedTuple):
+    """The value of an outcome with payload fields: (name, value) for each declared field, in order."""
+
+    items: tuple
+
+
 def rule_outcomes(program: Program, interpreter: Interpreter):
     """Every rule's result (True, False or UNKNOWN) per (rule, kind, entity, period), and the
     decisions of the rules that fired."""
@@ -116,10 +122,15 @@ def rule_outcomes(program: Program, interpreter: Interpreter):
                         pays = [interpreter.eval(source, rule.policy, rule.entity, entity, period)
                                 if source is not None else None
                                 for source in (consequence.source_amount, consequence.source_value)]
+                        outcome = program.outcomes[consequence.outcome]
+                        if outcome.fields:  # named payload fields: each declared one, None when left unset
+                            given = {f.name: interpreter.eval(f.source, rule.policy, rule.entity, entity, period)
+                                     for f in consequence.fields}
+                            pays[1] = FieldValues(tuple((f.name, given.get(f.name)) for f in outcome.fields))
+                            pays += list(given.values())
                         if UNKNOWN in pays:
                             condition, decided = UNKNOWN, []
                             break
-                        outcome = program.outcomes[consequence.outcome]
                         decided.append(Decided(rule.entity, entity, period, rule.policy, rule.implements, rule.name,
                                                outcome.name, outcome.kind, outcome.label, pays[0], pays[1],
                                                rule.clause, "active", None, rule.target))
@@ -137,9 +148,8 @@ def document_statuses(program: Program, periods: list[Period]) -> list[Decided]:
     for year in sorted({p.year for p in periods}):
         day = Period(year).last_day
         for document in documents:
-            status = status_on(program, document, day)
-            if status is None:
-                continue
+            # not dated precisely enough for the day: reported as such, never guessed
+            status = status_on(program, document, day) or "document_status_unknown"
             if status == "document_repealed":
                 reporter = repealed[label(document)][1]
             elif document.reference_in is not None:

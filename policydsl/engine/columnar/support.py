@@ -119,7 +119,7 @@ def lookback(expr: ir.Expr, program: ir.Program, depth: int = 0) -> int:
 def rule_expressions(rule: ir.Rule) -> list[ir.Expr]:
     found = [rule.condition] if rule.condition is not None else []
     for consequence in rule.consequences:
-        found += [e for e in (consequence.amount, consequence.value) if e is not None]
+        found += consequence.expressions
     return found
 
 
@@ -130,6 +130,9 @@ def columnar_support(plan: Plan) -> Mapping[str, str | None]:
     support: dict[str, str | None] = {}
     for rule in program.rules:
         reason = None
+        if any(program.outcomes[c.outcome].fields for c in rule.consequences):
+            support[rule.name] = "payload fields (the value is an object of named fields)"
+            continue
         for expr in rule_expressions(rule):
             reason = unsupported(expr, rule.entity, program, plan.recursive, seen)
             if reason:

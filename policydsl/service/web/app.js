@@ -168,8 +168,13 @@ function fillFilters() {
 }
 
 function payloadText(d) {
-  if (d.amount !== null && d.amount !== undefined) return `${d.amount} ${t("amountUnit")}`;
-  return d.value === null || d.value === undefined ? "" : String(d.value);
+  const shown = [];
+  if (d.amount !== null && d.amount !== undefined) shown.push(`${d.amount} ${t("amountUnit")}`);
+  if (d.value !== null && d.value !== undefined && typeof d.value === "object") {
+    // named payload fields: `amount_min = 500`, the optional ones left unset omitted
+    shown.push(Object.entries(d.value).filter(([, v]) => v !== null).map(([k, v]) => `${k} = ${v}`).join(", "));
+  } else if (d.value !== null && d.value !== undefined) shown.push(String(d.value));
+  return shown.join("; ");
 }
 
 function showDecisions() {

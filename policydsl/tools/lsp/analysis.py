@@ -194,8 +194,12 @@ def _symbols(decl, policy: str | None) -> list[Symbol]:
             return [Symbol(name=name, kind="value", span=decl.span, label=label, entity=entity.name,
                            detail=f"**value {name}**{title} for {entity.name}, type `{_type(type_)}`\n\n"
                                   f"```\n{name} = {expr_text(expr)}\n```")]
-        case ast.OutcomeDecl(name=name, kind=kind, payload=payload):
+        case ast.OutcomeDecl(name=name, kind=kind, payload=payload, fields=fields):
             tail = {"amount": " with an amount (万元)", "value": " with a value"}.get(payload or "", "")
+            if fields:  # the payload fields, one line each: `amount_min` 资金支持不低于 — `money`
+                tail += "\n\nfields:\n" + "\n".join(
+                    f"- `{f.name}`{' ' + f.label if f.label else ''} — `{_type(f.type)}`"
+                    + (" (optional)" if f.optional else "") for f in fields)
             return [Symbol(name=name, kind="outcome", span=decl.span, label=label,
                            detail=f"**outcome {name}**{title}: a {kind.name}{tail}")]
         case ast.LadderDecl(name=name, levels=levels):
