@@ -16,10 +16,12 @@ from collections.abc import Sequence
 from policydsl.engine.combine import Decision
 from policydsl.engine.explain import Explanation, ExplainError, RuleTrace, TraceNode
 from policydsl.engine.readings import message
+from policydsl.engine.status import UNKNOWN_STATUS, reporter_of
 from policydsl.language import ir
-from policydsl.values import Period
+from policydsl.values import MissingFact, Period, Unknown
 
-STATUS_OUTCOMES = ("document_in_force", "document_not_yet_in_force", "document_lapsed", "document_repealed")
+STATUS_OUTCOMES = ("document_in_force", "document_not_yet_in_force", "document_lapsed", "document_repealed",
+                   UNKNOWN_STATUS)
 
 # The document dates a status is decided by, with the labels the explanation names them by.
 _DATE_LABELS = {"in_force_from": "生效日期", "in_force_until": "有效期截止日期", "repealed_on": "废止日期"}
@@ -61,6 +63,14 @@ def _conditions(document: ir.Policy, outcome: str, on: dt.date) -> list[TraceNod
     if outcome == "document_repealed":
         if document.repealed_on is not None:
             parts.append(_compare(">=", on, "repealed_on", document.repealed_on, on >= document.repealed_on, label))
+        return parts
+    if outcome == UNKNOWN_STATUS:  # within the year the corpus dates it by, or not dated at all
+        if window is None:  # the corpus gives no date: the missing date is the reason
+            parts.append(_date_node("in_force_from", Unknown(frozenset({
+                MissingFact("document", label, "in_force_from", "")})), label))
+        else:
+            parts.append(_compare(">=", on, "in_force_from", start, on >= window[0], label))
+            parts.append(_compare("<=", on, "in_force_from", start, on < window[1], label))
         return parts
     if outcome == "document_not_yet_in_force":
         if window is not None:
@@ -105,20 +115,19 @@ def explain_status(program: ir.Program, decisions: Sequence[Decision], as_of: dt
         for part in parts[1:]:
             reading = message("expr.and", left=reading, right=part.reading)
         condition = TraceNode(kind="logic", text=" and ".join(p.text for p in parts), op="and",
-                              value=all(p.value for p in parts), entity=entity, period=str(period),
+                              value=all(p.value is True for p in parts), entity=entity, period=str(period),
                               children=tuple(parts), reading=reading)
-    reporter = program.policies.get(document.repealing_policy if outcome == "document_repealed"
-                                    and document.repealing_policy else (document.reference_in or document.name))
-    rule_id = (reporter.status_rule if reporter and reporter.status_rule else f"{document.name}.status")
+    reporter = reporter_of(program, document, outcome)
+    rule_id = reporter.status_rule or f"{reporter.name}.status"
     mine = next((d for d in decided if d.outcome == outcome and d.period == period), None)
     fired = mine is not None
-    trace = RuleTrace(rule=rule_id, implements=rule_id, policy=reporter.name if reporter else document.name,
-                      clause=(reporter.status_cite if reporter else None) or "", span=str(document.span),
-                      quote=reporter.status_quote if reporter else None, fired=fired, condition=condition,
+    trace = RuleTrace(rule=rule_id, implements=rule_id, policy=reporter.name, clause=reporter.status_cite or "",
+                      span=str(document.span), quote=reporter.status_quote, fired=fired, condition=condition,
                       failed=tuple(p for p in parts if p.value is not True) if not fired else ())
     facts = ()  # the dates are the document's, not facts of the data: the condition shows them
+    missing = tuple(sorted(m for p in parts for m in p.missing))
     if fired:
         return Explanation(period=str(period), status=mine.status, decision=mine, rules=(trace,), facts=facts,
-                           **common)
+                           missing=missing, **common)
     status = "not_evaluable" if document.status(on) is None else "not_fired"
-    return Explanation(period=str(period), status=status, rules=(trace,), facts=facts, **common)
+    return Explanation(period=str(period), status=status, rules=(trace,), facts=facts, missing=missing, **common)
