@@ -192,7 +192,7 @@ def check_selection_in(known: set[str], present: list[Period], period: Period | 
             raise SelectionError(f"no entity `{entity}` in the data" + (f"; {hint}" if hint else
                                  f" (it has {len(known)} entities)"))
     if period is not None:
-        if period in present or (period.quarter is None and any(p.year == period.year for p in present)):
+        if period in present:  # a year is not its quarters: `--period 2016` evaluates yearly rules only
             return
         def distance(p: Period) -> tuple:
             quarters = abs((p.year * 4 + (p.quarter or 4)) - (period.year * 4 + (period.quarter or 4)))

@@ -119,3 +119,13 @@ def test_strict_evaluation_of_a_mapping_refuses_warnings(policies):
     assert "unknown entity kind `enterprises`" in str(policies.evaluate(facts).warnings[0])
     with pytest.raises(policydsl.DataError, match="unknown entity kind `enterprises`"):
         policies.evaluate(facts, strict=True)
+
+
+def test_a_year_asked_of_data_with_only_its_quarters_is_refused_naming_the_quarters(policy_from_text):
+    """`--period 2014` evaluates the yearly rules of 2014; with only quarterly rows it would answer
+    nothing, which reads as "nothing happened": refused, naming the quarters the data has."""
+    from test_time import PLAN
+    quarters_only = {"zone": [{"id": "Z", "period": "2014-Q3", "quarter_rank": 1}]}
+    with pytest.raises(policydsl.SelectionError, match="no data for period 2014; nearest: 2014-Q3"):
+        policy_from_text(PLAN).evaluate(quarters_only, period="2014")
+    assert policy_from_text(PLAN).evaluate(quarters_only, period="2014-Q3").decisions
