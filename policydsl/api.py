@@ -23,6 +23,7 @@ from policydsl.language.build import build
 from policydsl.diagnostics import DataError, Diagnostic, PolicyError, SourceFile, did_you_mean
 from policydsl.engine.evaluate import Decision, Evaluation, evaluate
 from policydsl.engine.explain import Explanation, explain_decision, explain_why_not
+from policydsl.engine.explain_status import STATUS_OUTCOMES, document_labels, explain_status
 from policydsl.engine.graph import build_graph, cycle_diagnostics
 from policydsl.language.constants import constant_diagnostics
 from policydsl.language.ir import Program
@@ -113,11 +114,17 @@ class Result:
     def explain(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
         _require_text("entity", entity)
         _require_text("outcome", outcome)
+        if outcome in STATUS_OUTCOMES:  # a document's status: decided by its dates, not by rules over data
+            return explain_status(self.evaluation.plan.program, self.decisions, self.evaluation.as_of, entity, outcome,
+                                  _period(period), "why")
         return run_deep(explain_decision, self._explainable(entity), entity, outcome, _period(period))
 
     def why_not(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
         _require_text("entity", entity)
         _require_text("outcome", outcome)
+        if outcome in STATUS_OUTCOMES:
+            return explain_status(self.evaluation.plan.program, self.decisions, self.evaluation.as_of, entity, outcome,
+                                  _period(period), "why_not")
         return run_deep(explain_why_not, self._explainable(entity), entity, outcome, _period(period))
 
 
@@ -166,10 +173,13 @@ def _entities(entities: object) -> frozenset[str] | None:
     return frozenset(ids)
 
 
-def check_selection(dataset: Dataset, period: Period | None, entities: Iterable[str] | None) -> None:
+def check_selection(dataset: Dataset, period: Period | None, entities: Iterable[str] | None,
+                    documents: Iterable[str] = ()) -> None:
     """Refuse to answer about an entity or a period the data does not have: an empty answer to
-    such a question would look like "nothing happened". Raises SelectionError naming the nearest."""
-    known = {e for kind in dataset.kinds for e in dataset.entities(kind)} if entities is not None else set()
+    such a question would look like "nothing happened". Raises SelectionError naming the nearest.
+    `documents`: the ids of the program's documents, entities too (their statuses are decisions)."""
+    known = {e for kind in dataset.kinds for e in dataset.entities(kind)} | set(documents) \
+        if entities is not None else set()
     check_selection_in(known, dataset.periods() if period is not None else [], period, entities)
 
 
@@ -262,7 +272,8 @@ class PolicySet:
             from policydsl.engine.columnar.execute import evaluate_columnar
             return Result(evaluation=evaluate_columnar(
                 self.plan, facts, period=at, entities=wanted, as_of=day,
-                check=lambda known, present: check_selection_in(known, present, at, wanted)))
+                check=lambda known, present: check_selection_in(known | document_labels(self.program), present, at,
+                                                              wanted)))
         if isinstance(facts, Mapping) and not all(isinstance(v, (list, tuple)) for v in facts.values()):
             from policydsl.engine.columnar.columns import rows_of
             facts = rows_of(facts)  # frames given to the row executor
@@ -271,7 +282,7 @@ class PolicySet:
         else:
             dataset = self._checked(data_stage.dataset_from_mapping(facts, self.program.entities,
                                                                     computed=self.computed()), strict)
-        check_selection(dataset, at, wanted)
+        check_selection(dataset, at, wanted, document_labels(self.program))
         return Result(evaluation=run_deep(evaluate, self.plan, dataset, period=at, entities=wanted, as_of=day))
 
     def decider(self, kind: str, *, period: str | Period | None = None):

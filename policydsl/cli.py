@@ -25,6 +25,7 @@ from policydsl.cli_output import OptionError
 from policydsl.service import commands as service_commands
 from policydsl.engine import graph as graph_stage
 from policydsl.engine.columnar.support import columnar_support
+from policydsl.engine.explain_status import document_labels
 from policydsl.language.build import build, parse_tree_text
 from policydsl.tools.coverage import CatalogueError, catalogue_rules, coverage_rows, omissions, render_markdown
 from policydsl.language.limits import run_deep
@@ -226,7 +227,7 @@ def cmd_eval(args) -> int:
 def cmd_explain(args) -> int:
     policies = _load(args.policy)
     dataset = _load_data(policies, args)
-    api.check_selection(dataset, args.period, [args.entity])
+    api.check_selection(dataset, args.period, [args.entity], document_labels(policies.program))
     result = _evaluate(policies, dataset, entities=[args.entity], as_of=args.as_of)
     note = None
     if args.why_not or args.outcome:

@@ -57,7 +57,7 @@ class Period:
         return Period(index // 4, index % 4 + 1)
 
     def __sub__(self, periods: int) -> Period:
-        """`period - 1` is the period before: history walks step back this way (semantics.walk_back)."""
+        """`period - 1` is the period before: history walks step back this way (semantics.WALKS)."""
         return self.shift(-periods)
 
     @property

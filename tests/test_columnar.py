@@ -635,6 +635,110 @@ def test_member_aggregates_count_what_the_row_executor_counts(tmp_path):
     assert found[("C", "2019", "city_total")] == 3
 
 
+def test_a_rule_handed_to_the_row_executor_reads_the_values_the_columnar_run_computed(tmp_path):
+    # `cube` passes 64 bits, so `huge` runs on the row executor; it reads `share_of_city` (a group
+    # aggregate the columnar run computed and hands over) and must decide exactly as the row
+    # executor alone, unknown where the share is
+    policy_set = load_text(tmp_path, """
+policy handover
+  issued 2010-01-01
+entity zone
+  group by city
+  static city: text
+  yearly big: integer
+  yearly tax: money
+value share_of_city for zone = tax / group_sum(tax)
+value cube for zone = big * big * big
+outcome huge "大" is computed with value: decimal
+rule huge implements handover.1 cite "1" for zone when cube > 1 and share_of_city >= 0.5 then huge = share_of_city
+""")
+    rows = [{"id": "a", "period": "2020", "city": "C", "big": 3_000_000, "tax": "3"},
+            {"id": "b", "period": "2020", "city": "C", "big": 3_000_000, "tax": "1"},
+            {"id": "c", "period": "2020", "city": "D", "big": 3_000_000},
+            {"id": "d", "period": "2020", "city": "D", "big": 2, "tax": "0"}]
+    row = policy_set.evaluate({"zone": rows})
+    columnar = policy_set.evaluate({"zone": rows}, executor="columnar")
+    assert "64-bit" in columnar.evaluation.fallbacks["handover::huge"]
+    assert columnar.decisions == row.decisions
+    assert [(d.entity, d.value) for d in row.decisions] == [("a", Fraction(3, 4))]
+    results = {(r.entity, r.condition if isinstance(r.condition, bool) else None) for r in columnar.evaluation.results}
+    assert results == {(r.entity, r.condition if isinstance(r.condition, bool) else None)
+                       for r in row.evaluation.results} == {("a", True), ("b", False), ("c", None), ("d", None)}
+
+
+def test_a_value_with_more_history_than_the_columnar_rules_read_is_left_to_the_row_executor(tmp_path):
+    # `r` falls back (a rank over a constant); the columnar rule reads no history, so the grid
+    # starts at the data's first period: `earlier`, which looks one period back, is the row
+    # executor's to compute (300 from the table), not a value cut at the grid's edge
+    policy_set = load_text(tmp_path, """
+policy edge
+  issued 2010-01-01
+entity unit
+  yearly score: integer
+parameter threshold: integer = 2
+table points: integer -> money
+  1 -> 300万元
+outcome paid "奖励" is reward with amount
+outcome seen "见" is measure
+value earlier for unit: money = previous(value_or(points[1], 0万元))
+rule r implements edge.1 cite "1" for unit when not top(threshold, 1) or true then paid amount earlier
+rule s implements edge.2 cite "2" for unit when score >= 0 then seen
+""")
+    rows = {"unit": [{"id": "u", "period": "2017", "score": 1}]}
+    columnar = policy_set.evaluate(rows, executor="columnar")
+    assert "edge::r" in columnar.evaluation.fallbacks
+    assert columnar.decisions == policy_set.evaluate(rows).decisions
+    assert [d.amount for d in columnar.decisions if d.outcome == "paid"] == [300]
+
+
+def test_a_ladder_names_the_first_strongest_rule_as_the_row_executor_does(tmp_path):
+    text = """
+policy ladders
+  issued 2015-01-01
+entity zone
+  yearly score: integer
+outcome warned "警告" is sanction
+outcome fined "罚款" is sanction
+ladder severity: warned < fined
+rule warn implements ladders.1 cite "1" for zone when score > 1 then warned
+rule fine_late implements ladders.3 cite "3" for zone when score > 5 then fined
+rule fine_early implements ladders.2 cite "2" for zone when score > 7 then fined
+"""
+    policy_set = load_text(tmp_path, text)
+    frame = pl.DataFrame({"id": ["Z1", "Z2", "Z3", "Z4"], "period": ["2020"] * 4, "score": [9, 6, 2, 0]})
+    row = policy_set.evaluate({"zone": frame.to_dicts()}).decisions
+    columnar = policy_set.evaluate({"zone": frame}, executor="columnar")
+    assert not columnar.evaluation.fallbacks
+    assert columnar.decisions == row
+    # Z1: both fines fired; the warning is superseded by the first in decision order (ladders.2)
+    assert {(d.entity, d.outcome, d.superseded_by) for d in row if d.status == "superseded"} == {
+        ("Z1", "warned", "ladders.2"), ("Z2", "warned", "ladders.3")}
+
+
+def test_a_frame_with_an_unknown_or_label_column_is_read_and_warned_as_rows_are():
+    w2 = policydsl.load(ROOT / "bench" / "peers" / "w2.pol")
+    frame = pl.DataFrame({"id": ["Z1", "Z2", "Z1", "Z2"], "period": ["2019", "2019", "2020", "2020"],
+                          "所在城市": [1, 1, 1, 1], "provincial_rank": [1, 2, 9, 1], "tax_growth_bp": [None, None, 5, 10],
+                          "va_growth_bp": [None, None, 5, 10], "fai_growth_bp": [None, None, 5, 10], "scroe": [1, 2, 3, 4]})
+    row = w2.evaluate({"zone": frame.to_dicts()})
+    columnar = w2.evaluate({"zone": frame}, executor="columnar")
+    assert columnar.decisions == row.decisions and row.decisions
+    assert [w.column for w in columnar.warnings] == [w.column for w in row.warnings] == ["scroe"]
+
+
+@pytest.mark.parametrize("selection", [{"period": "2030"}, {"entities": ["E9"]}])
+def test_a_frame_without_the_chosen_period_or_entity_is_refused_as_rows_are(selection):
+    from policydsl.api import SelectionError
+
+    w1 = policydsl.load(ROOT / "bench" / "peers" / "w1.pol")
+    frame = pl.DataFrame({"id": ["E1", "E1"], "period": ["2019", "2020"], "rating": ["D", "D"]})
+    with pytest.raises(SelectionError) as row:
+        w1.evaluate({"enterprise": frame.to_dicts()}, **selection)
+    with pytest.raises(SelectionError) as columnar:
+        w1.evaluate({"enterprise": frame}, executor="columnar", **selection)
+    assert str(columnar.value) == str(row.value)
+
+
 def test_a_count_without_a_filter_counts_every_member_on_the_columnar_executor(tmp_path):
     # `count(KIND via …)` with no `where`: each member row counts once (not once per group)
     policy = load_text(tmp_path, """policy c
@@ -660,3 +764,27 @@ rule r
             "enterprise": [{"id": f"E{i}", "period": "2020", "host": f"S{1 + i % 2}"} for i in range(5)]}
     for executor in ("row", "columnar"):
         assert [d.value for d in policy.evaluate(data, executor=executor).decisions] == [5], executor
+
+
+def test_a_value_without_a_columnar_form_is_not_handed_to_the_row_executor(tmp_path):
+    # `v0` ranks a constant (no columnar form: a rank there counts members without a record), so
+    # `r4` runs on the row executor and computes `v0` itself
+    policy_set = load_text(tmp_path, """
+policy gen
+entity unit
+  group by region
+  static region: text
+  yearly score: integer
+  yearly flag: boolean
+outcome o0 "零" is sanction
+outcome a0 "甲" is reward with amount
+value v0 for unit = previous(rank(1))
+rule r0 implements gen.0 cite "0" for unit when flag then a0 amount previous(score)
+rule r4 implements gen.4 cite "4" for unit when score < v0 then o0
+""")
+    rows = {"unit": [{"id": "u0", "region": "R", "period": "2018", "score": 0, "flag": True},
+                     {"id": "u0", "region": "R", "period": "2019", "score": 0, "flag": True},
+                     {"id": "u1", "region": "R", "period": "2019", "score": 3, "flag": False}]}
+    columnar = policy_set.evaluate(rows, executor="columnar")
+    assert "gen::r4" in columnar.evaluation.fallbacks
+    assert columnar.decisions == policy_set.evaluate(rows).decisions

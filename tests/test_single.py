@@ -165,3 +165,24 @@ def test_every_executor_refuses_an_entity_or_period_the_data_lacks(executor, as_
         policies.evaluate(facts, period="2018", executor=executor)
     found = policies.evaluate(facts, entities=["E2"], period="2020", executor=executor)
     assert [(d.entity, d.outcome) for d in found.decisions] == [("E2", "key_supervision")]
+
+
+def test_deep_expressions_and_running_totals_are_decided_without_a_recursion_error(tmp_path):
+    nested = "not " * 3000 + "rating = D"  # an even number of `not`s: the same as `rating = D`
+    (tmp_path / "deep.pol").write_text(
+        "policy deep\n  in_force_from 2010-01-01\n\n"
+        "type rating = A | D\n"
+        "entity firm\n  yearly rating: rating\n\n"
+        "value years for firm: integer = if period_end = 2015-12-31 then 1 else previous(years) + 1\n"
+        "outcome flagged is sanction\noutcome long is sanction\n"
+        f"rule r implements deep.r cite \"1\" \"x\" for firm when {nested} then flagged\n"
+        "rule s implements deep.s cite \"2\" \"y\" for firm when years >= 6 then long\n",
+        encoding="utf-8")
+    policies = policydsl.load(tmp_path / "deep.pol")
+    decide = policies.decider("firm", period="2020")
+    facts = {year: {"rating": "D"} for year in YEARS}
+    rows = [{"id": "F1", "period": p, **row} for p, row in facts.items()]
+    expected = policies.evaluate({"firm": rows}, period="2020").decisions
+    assert decide("F1", facts) == [d.outcome for d in expected if d.status == "active"] == ["flagged", "long"]
+    assert decide.decisions("F1", facts) == expected
+    assert decide.explain("F1", facts, "long").status == "active"

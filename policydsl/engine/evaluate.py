@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -180,10 +180,14 @@ def _periods_of(dataset: Dataset, kind: str, entity: str, period_kind: str,
 
 
 def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
-             entities: Iterable[str] | None = None, as_of: dt.date | None = None) -> Evaluation:
+             entities: Iterable[str] | None = None, as_of: dt.date | None = None,
+             values: Mapping[tuple[str, str], Mapping] | None = None) -> Evaluation:
     """Decisions for every period of the data, each evaluated at its end; with `as_of`, every
-    period that has ended by that date, evaluated on it, and each document's status on it."""
+    period that has ended by that date, evaluated on it, and each document's status on it.
+    `values`: derived values already computed (the columnar executor's), as `Run.store` holds them."""
     run = Run(plan, dataset, as_of)
+    for key, computed in (values or {}).items():
+        run.store[key] = dict(computed)
     wanted = set(entities) if entities is not None else None
     fired: list[Decision] = []
     results: list[RuleResult] = []

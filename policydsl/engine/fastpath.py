@@ -8,7 +8,7 @@ history walk steps back by `t - 1` without making `Period` objects, and a call b
 no trace and no `Decision` unless asked.
 
 One meaning: operators come from `ops` (`comparator`, `logic_and`, `arith`, ...), history walks
-from `semantics.walk_back`, combinations from `combine.superseded` — the functions the row
+from `semantics.WALKS`, combinations from `combine.superseded` — the functions the row
 executor and the explainer use. What reads other entities (group aggregates, `ref`, aggregates
 across kinds) runs the plan's own closure for that node on a `Run` of the entity's world
 (`Entity.world`, built only when such a node is read), so every construct of the language runs
@@ -218,6 +218,37 @@ class _Compiler:
         cell.append(self.compile(self.plan.program.values[(self.kind, name)].expr, pk, value_node(self.kind, name)))
         return derived
 
+    def on_known(self, operand_expr: ir.Expr, operand: Fast, known: Callable[[object], bool], general: Fast,
+                 pk: str) -> Fast:
+        """A test of one operand against constants: `known(value)` when the value is known (read
+        straight from the row for a fact, from the store for a derived value already computed),
+        else the general closure (unknowns)."""
+        if isinstance(operand_expr, ir.Fact) and operand_expr.period_kind is not None:
+            name, fact_pk = operand_expr.name, operand_expr.period_kind
+
+            def fact_test(entity: Entity, t: int) -> object:
+                row = entity.rows[fact_pk].get(t)
+                if row is not None:
+                    value = row.get(name)
+                    if value is not None:
+                        return known(value)
+                return general(entity, t)
+            return fact_test
+        if isinstance(operand_expr, ir.Derived) and (operand_expr.name, pk) in self.indices:
+            index = self.indices[(operand_expr.name, pk)]
+
+            def derived_test(entity: Entity, t: int) -> object:
+                value = entity.store.get((t << 16) + index, _NOT_YET)
+                if value is _NOT_YET:
+                    value = operand(entity, t)
+                return general(entity, t) if isinstance(value, Unknown) else known(value)
+            return derived_test
+
+        def test(entity: Entity, t: int) -> object:
+            value = operand(entity, t)
+            return general(entity, t) if isinstance(value, Unknown) else known(value)
+        return test
+
     def _compile(self, expr: ir.Expr, pk: str, node: str, sub: Callable[[int], Fast]) -> Fast:
         kind = self.kind
         match expr:
@@ -255,13 +286,17 @@ class _Compiler:
                 left, comparison = sub(0), ops.comparator(op)
                 known = ops.known_test(op, left_expr.type, expr.right.type, constant)
                 general = lambda entity, t: comparison(left(entity, t), constant)  # noqa: E731
-                return _on_known(left_expr, left, known, general) if known else general
+                return self.on_known(left_expr, left, known, general, pk) if known else general
             case ir.Compare(op=op):
                 left, right, comparison = sub(0), sub(1), ops.comparator(op)
                 return lambda entity, t: comparison(left(entity, t), right(entity, t))
             case ir.Logic(op="not"):
                 operand = sub(0)
-                return lambda entity, t: ops.logic_not(operand(entity, t))
+
+                def negation(entity: Entity, t: int) -> object:
+                    value = operand(entity, t)
+                    return False if value is True else True if value is False else ops.logic_not(value)
+                return negation
             case ir.Logic(op=op, operands=operands):
                 return _logic(op, tuple(sub(i) for i in range(len(operands))))
             case ir.Member(operand=operand_expr, options=options, negated=negated):
@@ -271,7 +306,7 @@ class _Compiler:
                 constants = [o.value for o in options]
                 known = ops.member_test(constants, negated)
                 general = lambda entity, t: ops.member(operand(entity, t), constants, negated)  # noqa: E731
-                return _on_known(operand_expr, operand, known, general) if known else general
+                return self.on_known(operand_expr, operand, known, general, pk) if known else general
             case ir.Arith(op=op, operands=operands):
                 parts = tuple(sub(i) for i in range(len(operands)))
                 return lambda entity, t: ops.arith(op, [p(entity, t) for p in parts])
@@ -293,27 +328,6 @@ class _Compiler:
         # the plan's own closure for the node, on the entity's world
         planned = self.plan.nodes[node]
         return self.memo(lambda entity, t: planned(entity.world(), entity.id, period_of(pk, t)))
-
-
-def _on_known(operand_expr: ir.Expr, operand: Fast, known: Callable[[object], bool], general: Fast) -> Fast:
-    """A test of one operand against constants: `known(value)` when the value is known (read
-    straight from the row when the operand is a fact), else the general closure (unknowns)."""
-    if isinstance(operand_expr, ir.Fact) and operand_expr.period_kind is not None:
-        name, fact_pk = operand_expr.name, operand_expr.period_kind
-
-        def fact_test(entity: Entity, t: int) -> object:
-            row = entity.rows[fact_pk].get(t)
-            if row is not None:
-                value = row.get(name)
-                if value is not None:
-                    return known(value)
-            return general(entity, t)
-        return fact_test
-
-    def test(entity: Entity, t: int) -> object:
-        value = operand(entity, t)
-        return general(entity, t) if isinstance(value, Unknown) else known(value)
-    return test
 
 
 def _logic(op: str, parts: tuple[Fast, ...]) -> Fast:

@@ -70,6 +70,8 @@ class Decider:
                               if all(a is None and v is None for _, _, a, v in rule.consequences) else None])
         # an evaluation that may recurse deeper than a thread's default stack runs on run_deep's
         self._deep = bool(plan.recursive) or nesting(plan) > _SHALLOW
+        if self._deep:
+            self.__class__ = _DeepDecider
 
     # ---- the facts of one request ---------------------------------------------------------------
     def _period(self, text: object, problems: list[str]) -> tuple[str, int] | None:
@@ -180,12 +182,6 @@ class Decider:
     def __call__(self, entity: str, facts: Mapping[str, Mapping[str, object]],
                  static: Mapping[str, object] | None = None) -> list[str]:
         """The outcomes active for the entity: at the decided period, or at every period given."""
-        if self._deep:
-            return run_deep(self._outcomes, entity, facts, static)
-        return self._outcomes(entity, facts, static)
-
-    def _outcomes(self, entity: str, facts: Mapping[str, Mapping[str, object]],
-                  static: Mapping[str, object] | None) -> list[str]:
         checked = self.entity(entity, facts, static)
         if self.period is None:
             return [d.outcome for d in self._evaluation(checked).decisions if d.status == "active"]
@@ -244,6 +240,15 @@ class Decider:
         _share_values(self.prepared, checked, run)
         decisions = sorted(combine(self.plan.program.combinations, fired), key=decision_order)
         return Evaluation(plan=self.plan, run=run, decisions=tuple(decisions), results=tuple(results))
+
+
+class _DeepDecider(Decider):
+    """A decider whose plan may recurse deeper than a thread's default stack (deep nesting, long
+    chains of values, running totals): every call runs on `run_deep`'s thread."""
+
+    def __call__(self, entity: str, facts: Mapping[str, Mapping[str, object]],
+                 static: Mapping[str, object] | None = None) -> list[str]:
+        return run_deep(super().__call__, entity, facts, static)
 
 
 def _payloads(consequences, entity: Entity, t: int) -> list[tuple[object, object]] | None:

@@ -36,7 +36,7 @@ class Status:
     repealed_by: str | None = None
 
 
-def _reporter(program: ir.Program, document: ir.Policy, outcome: str) -> ir.Policy:
+def reporter_of(program: ir.Program, document: ir.Policy, outcome: str) -> ir.Policy:
     """Who reports a status: a repeal is the repealing policy's decision; a referenced document's
     other statuses are reported by the policy whose files declare it."""
     if outcome == "document_repealed" and document.repealing_policy is not None:
@@ -47,7 +47,7 @@ def _reporter(program: ir.Program, document: ir.Policy, outcome: str) -> ir.Poli
 
 
 def _declares_status(program: ir.Program, document: ir.Policy) -> bool:
-    reporters = (_reporter(program, document, "document_repealed"), _reporter(program, document, "document_in_force"))
+    reporters = (reporter_of(program, document, "document_repealed"), reporter_of(program, document, "document_in_force"))
     return any(r.status_rule is not None for r in reporters)
 
 
@@ -62,7 +62,7 @@ def statuses_on(program: ir.Program, on: dt.date, period: Period, every: bool = 
         # a document the corpus does not date precisely enough (known only by reference: no date
         # at all, or only the year, on a day of that year) is reported as not evaluable (G8)
         outcome = document.status(on) or UNKNOWN_STATUS
-        reporter = _reporter(program, document, outcome)
+        reporter = reporter_of(program, document, outcome)
         rule_id = reporter.status_rule or f"{reporter.name}.status"
         found.append(Status(document=document.label, on=on, period=period, policy=reporter.name,
                             rule_id=rule_id, outcome=outcome, cite=reporter.status_cite or "",

@@ -28,7 +28,8 @@ import polars as pl
 from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.lowering import (
-    ENTITY, PERIOD, FrameLowering, Join, Lowered, Num, Plain, Unsupported, _checked, apply_steps)
+    ENTITY, PERIOD, FrameLowering, GroupJoin, Lowered, Num, Plain, ReadJoin, Unsupported, _checked, apply_steps, collect,
+    lit)
 from policydsl.engine.plan import Plan
 from policydsl.language import ir
 
@@ -40,6 +41,7 @@ class Frames:
                  depth: int, as_of: dt.date | None):
         self.plan, self.tables, self.periods, self.depth, self.as_of = plan, tables, periods, depth, as_of
         self._made: dict[tuple[str, str], tuple[C.Grid, FrameLowering] | None] = {}
+        self._done: dict[tuple[str, str], tuple[pl.DataFrame, int]] = {}
         # grids carry entity ids as text (for the joins below) only when some expression joins
         self.joins = _joins(plan)
 
@@ -64,16 +66,41 @@ class Frames:
                                  period_kind=period_kind, as_of=self.as_of, frames=self)
         return grid, lowering
 
+    def made(self) -> list[tuple[tuple[str, str], tuple[C.Grid, FrameLowering]]]:
+        """Every frame lowered so far."""
+        return [(key, made) for key, made in self._made.items() if made is not None]
+
     def other(self, kind: str, period_kind: str) -> tuple[C.Grid, FrameLowering]:
         found = self.get(kind, period_kind)
         if found is None:
             raise Unsupported(f"no {period_kind}ly rows of {kind} to read")
         return found
 
+    def materialised(self, kind: str, period_kind: str) -> pl.DataFrame:
+        """The frame with every column lowered so far, computed once: steps only ever grow (a rule
+        that fails to lower leaves whole columns behind), so each call adds the new ones."""
+        grid, lowering = self.other(kind, period_kind)
+        frame, done = self._done.get((kind, period_kind), (grid.frame, 0))
+        if done < len(lowering.steps):
+            steps = list(lowering.steps)
+            frame = collect(apply_steps(frame.lazy(), steps[done:]), grid.frame.height)
+            self._done[(kind, period_kind)] = (frame, len(steps))
+        return frame
+
+    def done(self, kind: str, period_kind: str) -> int:
+        """How many of the frame's steps are computed already (`materialised`)."""
+        return self._done.get((kind, period_kind), (None, 0))[1]
+
+    def pending(self, kind: str, period_kind: str) -> pl.LazyFrame:
+        """Every column lowered so far, as a lazy frame: what was computed for other frames is
+        reused, the rest stays lazy (so unread columns need never be computed)."""
+        grid, lowering = self.other(kind, period_kind)
+        frame, done = self._done.get((kind, period_kind), (grid.frame, 0))
+        return apply_steps(frame.lazy(), lowering.steps[done:])
+
     def lazy(self, kind: str, period_kind: str) -> pl.LazyFrame:
         """The frame with every column lowered so far (a snapshot: later steps are not in it)."""
-        grid, lowering = self.other(kind, period_kind)
-        return apply_steps(grid.frame.lazy(), list(lowering.steps))
+        return self.materialised(kind, period_kind).lazy()
 
     def statics(self, kind: str) -> pl.DataFrame:
         return self.tables[kind].with_ids() if kind in self.tables else pl.DataFrame({ENTITY: []}, schema={ENTITY: pl.String})
@@ -111,13 +138,22 @@ def via(lowering: FrameLowering, expr: ir.Via) -> Lowered:
     frames = lowering.frames
     _grid, target = frames.other(expr.kind, lowering.period_kind)
     inner = target.materialise(f"x:{id(expr)}", target.lower(expr.inner))
-    names = _names(inner)
     prefix = f"j{id(expr)}:"
-    key = lowering.materialise(f"k:{id(expr)}", Plain(lowering.plain(expr.ref))).expr.meta.output_name()
-    right = frames.lazy(expr.kind, lowering.period_kind).select(
-        pl.col(ENTITY).alias(prefix + "@id"), pl.col(PERIOD).alias(prefix + "@t"),
-        *[pl.col(n).alias(prefix + n) for n in names])
-    lowering.steps.append(Join(right=right, left_on=(key, PERIOD), right_on=(prefix + "@id", prefix + "@t")))
+    columns = tuple((n, prefix + n) for n in _names(inner))
+    ref = lowering.plain(expr.ref)
+    key = ref.meta.output_name() if ref.meta.is_column() else \
+        lowering.materialise(f"k:{id(expr)}", Plain(ref)).expr.meta.output_name()
+    where = (expr.kind, lowering.period_kind)
+    right = frames.lazy(*where)  # computed so far: every column read over this reference is in it
+    # a join over the same reference to the same frame not yet computed takes the new columns too
+    done = frames.done(lowering.kind, lowering.period_kind)
+    for position in range(len(lowering.steps) - 1, done - 1, -1):
+        step = lowering.steps[position]
+        if isinstance(step, ReadJoin) and step.key == key and step.target == where:
+            lowering.steps[position] = ReadJoin(right=right, key=key, target=where, columns=step.columns + columns)
+            break
+    else:
+        lowering.steps.append(ReadJoin(right=right, key=key, target=where, columns=columns))
     return _renamed(inner, prefix)
 
 
@@ -163,11 +199,19 @@ def members(lowering: FrameLowering, expr: ir.Members) -> Lowered:
         decisive = function == "any"
         hit = counted & (operand.expr if decisive else ~operand.expr)
         aggregates.append(hit.any().alias(f"{tag}:value"))
-    grouped = (frames.lazy(expr.kind, lowering.period_kind).filter(pl.col(C.EVALUATED))
-               .join(ancestors(frames, expr.path), left_on=ENTITY, right_on="@m", how="inner")
-               .group_by("@a", PERIOD).agg(aggregates)
-               .select(pl.col("@a").alias(f"{tag}:@a"), pl.col(PERIOD).alias(f"{tag}:@t"), pl.all().exclude("@a", PERIOD)))
-    lowering.steps.append(Join(right=grouped, left_on=(ENTITY, PERIOD), right_on=(f"{tag}:@a", f"{tag}:@t")))
+    taking_part = (frames.lazy(expr.kind, lowering.period_kind).filter(pl.col(C.EVALUATED))
+                   .join(ancestors(frames, expr.path), left_on=ENTITY, right_on="@m", how="inner"))
+    source = (expr.kind, lowering.period_kind, expr.path)
+    # an aggregate over the same members not yet computed takes these aggregates too
+    done = frames.done(lowering.kind, lowering.period_kind)
+    for position in range(len(lowering.steps) - 1, done - 1, -1):
+        step = lowering.steps[position]
+        if isinstance(step, GroupJoin) and step.source == source:
+            lowering.steps[position] = GroupJoin(members=taking_part, source=source,
+                                                 aggregates=step.aggregates + tuple(aggregates))
+            break
+    else:
+        lowering.steps.append(GroupJoin(members=taking_part, source=source, aggregates=tuple(aggregates)))
     n = pl.col(f"{tag}:n").fill_null(0).cast(pl.Int64)
     left = pl.col(f"{tag}:left").fill_null(0)
     value = pl.col(f"{tag}:value") if function not in ("count",) else None
@@ -184,7 +228,7 @@ def members(lowering: FrameLowering, expr: ir.Members) -> Lowered:
                      operand.bound * bound)
     elif function == "mean":
         _checked(operand.bound * bound, operand.den * bound)
-        result = Num(pl.when(n > 0).then(value), pl.when(n > 0).then(n * operand.den), operand.bound * bound,
+        result = Num(pl.when(n > 0).then(value), pl.when(n > 0).then(n * lit(operand.den, pl.Int64)), operand.bound * bound,
                      operand.den * bound)
     elif isinstance(operand, Num):
         result = Num(pl.when(n > 0).then(value), operand.den, operand.bound)

@@ -107,20 +107,17 @@ def tables_from_dataset(dataset: Dataset, schemas: Mapping[str, EntitySchema]) -
         entities = sorted(records)
         periodic = [f for f in schema.facts.values() if f.period_kind is not None]
         static = [f for f in schema.facts.values() if f.period_kind is None]
-        codes, kinds, times, scales, periods = [], [], [], {}, set()
-        cells: dict[str, list] = {f.name: [] for f in periodic}
-        for code, entity in enumerate(entities):
-            for period, row in records[entity].periods.items():
-                codes.append(code)
-                kinds.append(period.kind)
-                times.append(period_index(period))
-                periods.add(period)
-                for fact in periodic:
-                    cells[fact.name].append(row.get(fact.name))
-        columns = {CODE: pl.Series(codes, dtype=pl.Int32), "@pk": pl.Series(kinds, dtype=pl.String),
-                   PERIOD: pl.Series(times, dtype=pl.Int32)}
+        scales: dict[str, int] = {}
+        entries = [(code, period, row) for code, entity in enumerate(entities)
+                   for period, row in records[entity].periods.items()]
+        periods = {period for _, period, _ in entries}
+        index_of = {period: period_index(period) for period in periods}
+        columns = {CODE: pl.Series([e[0] for e in entries], dtype=pl.Int32),
+                   "@pk": pl.Series([e[1].kind for e in entries], dtype=pl.String),
+                   PERIOD: pl.Series([index_of[e[1]] for e in entries], dtype=pl.Int32)}
         for fact in periodic:
-            series = _column_values(cells[fact.name], fact.type, scales, fact.name)
+            name = fact.name
+            series = _column_values([e[2].get(name) for e in entries], fact.type, scales, name)
             if series is not None:
                 columns[fact.name] = series
         static_columns = {}
@@ -155,6 +152,8 @@ def _direct(frame: pl.DataFrame, schema: EntitySchema) -> bool:
     """Whether every column has a type the columnar path reads without the row loader."""
     if "id" not in frame.columns or "period" not in frame.columns:
         return False
+    if any(c not in schema.facts and c not in ("id", "period") for c in frame.columns):
+        return False  # a label for a header, or an unknown column: the row loader maps or reports it
     if not (frame.schema["id"] == pl.String or frame.schema["id"].is_integer()):
         return False  # a float or boolean id is an error the row loader words
     if not (frame.schema["period"] in (pl.String, pl.Null) or frame.schema["period"].is_integer()

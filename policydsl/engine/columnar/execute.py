@@ -31,8 +31,9 @@ from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.across import Frames
 from policydsl.engine.columnar.columns import CODE
 from policydsl.engine.columnar.dates import Span
+from policydsl.engine.columnar.handover import columns_of, handed_names, seeded_values, values_to_hand_over
 from policydsl.engine.columnar.lowering import (
-    ENTITY, PERIOD, FrameLowering, Inexact, Num, Unsupported, apply_steps)
+    ENTITY, PERIOD, SMALL, FrameLowering, Inexact, Num, Unsupported, collect, lit)
 from policydsl.engine.columnar.support import columnar_support, lookback, rule_expressions
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
 from policydsl.engine.evaluate import Evaluation, RuleResult, evaluate
@@ -184,17 +185,17 @@ def _lower_rules(plan: Plan, indices: list[int], lowering: FrameLowering, fallba
     outputs: dict[int, dict[str, pl.Expr]] = {}
     for index in indices:
         rule = plan.rules[index].rule
-        steps_before, derived_before = len(lowering.steps), dict(lowering.derived)
         try:
-            cond = lowering.boolean(rule.condition) if rule.condition is not None else pl.lit(True)
+            cond = lowering.boolean(rule.condition) if rule.condition is not None else lit(True)
             payloads = []
             for consequence in rule.consequences:
                 amount = lowering.lower(consequence.amount) if consequence.amount is not None else None
                 value = lowering.lower(consequence.value) if consequence.value is not None else None
                 payloads.append((amount, value, consequence.value))
         except (Unsupported, Inexact) as err:
-            del lowering.steps[steps_before:]
-            lowering.derived = derived_before
+            # the columns lowered before the failure stay: each is whole and right (and other frames'
+            # joins count on the steps only growing); the row executor is handed the derived values
+            # among them (`handover`)
             fallbacks[rule.name] = f"at run time: {err}"
             continue
         columns = {f"r{index}": cond}
@@ -217,16 +218,18 @@ def _lower_rules(plan: Plan, indices: list[int], lowering: FrameLowering, fallba
 
 
 def _den(value: Num) -> pl.Expr:
-    return pl.lit(value.den, dtype=pl.Int64) if value.static else value.den
+    return lit(value.den, pl.Int64) if value.static else value.den
 
 
 def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid, lowering: FrameLowering,
                outputs: dict[int, dict[str, pl.Expr]], period: Period | None, wanted: set[str] | None,
                as_of: dt.date | None, conditions: list, light_parts: list[pl.DataFrame],
-               keep: list | None = None, ladders: dict[str, tuple[int, int]] | None = None) -> None:
+               keep: list | None = None, ladders: dict[str, tuple[int, int]] | None = None,
+               lowerings: Frames | None = None, seeds: tuple[list[pl.Expr], dict] | None = None) -> None:
     """Run one frame's rules; with `ladders`, resolve them row by row here (every member of a
-    ladder of this kind and period kind is a rule of this frame)."""
-    frame = apply_steps(grid.frame.lazy(), lowering.steps)
+    ladder of this kind and period kind is a rule of this frame). `seeds`: derived values to keep
+    for the row executor (`handover`), computed in the same query."""
+    frame = lowerings.pending(kind, pk)
     rule_columns = [expr.alias(name) for columns in outputs.values() for name, expr in columns.items()]
     frame = frame.with_columns(rule_columns).filter(pl.col(C.EVALUATED))
     if period is not None:
@@ -235,7 +238,11 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
         frame = frame.filter(_among(CODE, grid.ids.is_in(pl.Series(sorted(wanted), dtype=pl.String).implode()).arg_true(),
                                     pl.Int32))
     kept = [c for c in _value_columns(lowering)] if keep is not None else []
-    table = frame.select([CODE, PERIOD, *(e.meta.output_name() for e in rule_columns), *kept]).collect()
+    seeded = [c.meta.output_name() for c in seeds[0]] if seeds else []
+    table = collect(frame.select([CODE, PERIOD, *(e.meta.output_name() for e in rule_columns),
+                                  *dict.fromkeys(kept + seeded)]), grid.frame.height)
+    if seeds:
+        seeds[1][(kind, pk)] = _with_entities(table.select(CODE, PERIOD, *dict.fromkeys(seeded)), grid.ids)
     if keep is not None:
         keep.append((kind, pk, _with_entities(table, grid.ids).select(ENTITY, PERIOD, *kept), dict(lowering.derived)))
     periods = table[PERIOD].unique().to_list()
@@ -272,14 +279,15 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
         for position, consequence in enumerate(rule.consequences):
             prefix = f"r{index}c{position}"
             payload = [(pl.col(prefix + name).cast(dtype) if prefix + name in columns
-                        else pl.lit(None, dtype=dtype)).alias(name) for name, dtype in PAYLOAD_COLUMNS.items()]
+                        else lit(None, dtype)).alias(name) for name, dtype in PAYLOAD_COLUMNS.items()]
             parts.append(fired.select(
                 CODE, pl.lit(pk).alias("@pk"), PERIOD,
                 pl.lit(index, dtype=pl.Int64).alias("rule"), pl.lit(position, dtype=pl.Int64).alias("consequence"),
                 pl.lit(consequence.outcome).alias("outcome"), *payload,
                 (pl.col(f"s{index}c{position}") if f"s{index}c{position}" in superseding_columns
                  else pl.lit(None, dtype=pl.String)).alias("superseded_by")))
-    light_parts.extend(part for part in pl.collect_all(parts) if part.height)
+    done = pl.collect_all(parts, engine="in-memory") if grid.frame.height < SMALL else pl.collect_all(parts)
+    light_parts.extend(part for part in done if part.height)
 
 
 def _row_ladders(plan: Plan, fired: Mapping[int, pl.Expr], ladders: dict[str, tuple[int, int]]
@@ -339,36 +347,43 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         check({i for table in tables.values() for i in table.ids.to_list()} if entities is not None else set(),
               sorted(found))
     # one depth for every frame: a frame joins another's rows at the same periods (`across`)
-    depth = max((lookback(e, program) for indices in frames.values() for i in indices
+    known: dict = {}
+    depth = max((lookback(e, program, 0, known) for indices in frames.values() for i in indices
                  for e in rule_expressions(plan.rules[i].rule)), default=0)
     periods = {pk: sorted(C.period_index(p) for p in found if p.kind == pk) for pk in ("year", "quarter")}
     lowerings = Frames(plan, tables, periods, depth, as_of)
     on_table = _table_ladders(program.combinations) if program.combinations else None
     ran: dict[str, list[bool]] = {}  # per kind, whether each of its frames resolved its ladders
+    lowered = {}
     for (kind, pk), indices in frames.items():
         made = lowerings.get(kind, pk)
-        if made is None:
-            continue
-        grid, lowering = made
-        outputs = _lower_rules(plan, indices, lowering, fallbacks)
+        if made is not None:
+            lowered[(kind, pk)] = (indices, *made, _lower_rules(plan, indices, made[1], fallbacks))
+    # the rules that run on the row executor, and the derived values they read that a frame can give
+    row_rules = [c for c in plan.rules if c.rule.name in fallbacks]
+    handed = values_to_hand_over(plan, lowerings, row_rules) if row_rules else set()
+    computed: dict = {}
+    for (kind, pk), (indices, grid, lowering, outputs) in lowered.items():
         if outputs:
+            names = handed_names(lowerings, handed, kind, pk)
             # ladders row by row when no row-executed rule of this frame reaches one
             row_wise = on_table is not None and not any(
                 c.rule.entity == kind and c.rule.evaluated_per == pk and c.rule.name in fallbacks
                 and any(q.outcome in on_table for q in c.rule.consequences) for c in plan.rules)
             _run_frame(plan, kind, pk, indices, grid, lowering, outputs, period, wanted, as_of, conditions,
-                       light_parts.setdefault(kind, []), kept_values, on_table if row_wise else None)
+                       light_parts.setdefault(kind, []), kept_values, on_table if row_wise else None,
+                       lowerings, (columns_of(lowering, names), computed) if names else None)
             ran.setdefault(kind, []).append(row_wise)
     light = {kind: pl.concat(parts) for kind, parts in light_parts.items() if parts}
     ids = {kind: table.ids for kind, table in tables.items()}
     materialised: list[Decision] = []
     row = None
-    row_rules = [c for c in plan.rules if c.rule.name in fallbacks]
     if row_rules:
         dataset = dataset if dataset is not None else _dataset_of(plan, source)
         row_plan = attrs.evolve(plan, rules=tuple(row_rules),
                                 program=attrs.evolve(program, combinations=()))
-        row = evaluate(row_plan, dataset, period=period, entities=entities, as_of=as_of)
+        row = evaluate(row_plan, dataset, period=period, entities=entities, as_of=as_of,
+                       values=seeded_values(plan, lowerings, handed, periods, computed))
         materialised += [d for d in row.decisions if d.entity_kind != "document"]
     materialised += [d for d in document_status(program, sorted(found), period, as_of)
                      if wanted is None or d.entity in wanted]

@@ -27,6 +27,7 @@ Meanings follow `engine/ops.py` exactly:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Mapping
 from fractions import Fraction
@@ -83,24 +84,63 @@ class ColumnInfo:
 Lowered = Num | Plain | Span
 
 
-@attrs.frozen
-class Join:
-    """A step that brings columns of another frame (`across`): a left join keeping every row."""
+SMALL = 1_000_000  # rows: below this a frame is computed by Polars' in-memory engine
 
-    right: pl.LazyFrame
-    left_on: tuple[str, ...]
-    right_on: tuple[str, ...]
+
+def collect(frame: pl.LazyFrame, rows: int) -> pl.DataFrame:
+    """Run a frame's query. Polars' default (streaming) engine pays a start-up per query that
+    dominates on the small frames of a province (hundreds of rows, hundreds of expressions: three
+    times the CPU, ten times the wall time); large frames keep the default, which bounds memory."""
+    return frame.collect(engine="in-memory") if rows < SMALL else frame.collect()
+
+
+@attrs.frozen
+class ReadJoin:
+    """A step that brings the values of another frame at the entity a reference names (`ref`):
+    every read over the same reference to the same frame shares one join (`across.via`)."""
+
+    right: pl.LazyFrame  # the other frame, as computed so far
+    key: str  # this frame's column naming the other entity
+    target: tuple[str, str]  # the other frame's (kind, period kind)
+    columns: tuple[tuple[str, str], ...]  # (column there, name here)
+
+
+@attrs.frozen
+class GroupJoin:
+    """A step that brings aggregates over the members of another kind (`across.members`): the
+    members that take part, grouped by the entity their references lead to and the period; every
+    aggregate over the same members shares one group-by."""
+
+    members: pl.LazyFrame  # the member frame's rows that take part, with `@a`: the entity reached
+    source: tuple[str, str, tuple]  # member kind, period kind, path
+    aggregates: tuple[pl.Expr, ...]
 
 
 def apply_steps(frame: pl.LazyFrame, steps: list) -> pl.LazyFrame:
     """The frame with the lowered columns added in order (columns, and joins from other frames)."""
     for step in steps:
-        if isinstance(step, Join):
-            frame = frame.join(step.right, left_on=list(step.left_on), right_on=list(step.right_on), how="left",
+        if isinstance(step, ReadJoin):
+            right = step.right.select(pl.col(ENTITY).alias("@read:id"), pl.col(PERIOD).alias("@read:t"),
+                                      *[pl.col(there).alias(here) for there, here in step.columns])
+            frame = frame.join(right, left_on=[step.key, PERIOD], right_on=["@read:id", "@read:t"], how="left",
                                maintain_order="left")
+        elif isinstance(step, GroupJoin):
+            grouped = step.members.group_by("@a", PERIOD).agg(step.aggregates)
+            frame = frame.join(grouped.rename({"@a": "@group:a", PERIOD: "@group:t"}), left_on=[ENTITY, PERIOD],
+                               right_on=["@group:a", "@group:t"], how="left", maintain_order="left")
         else:
             frame = frame.with_columns(step)
     return frame
+
+
+@functools.lru_cache(maxsize=4096)
+def lit(value: object, dtype=None) -> pl.Expr:
+    """A literal expression, made once per value: building one costs more than using it, and a
+    program repeats the same few constants (expressions are immutable, so sharing is safe)."""
+    return pl.lit(value, dtype=dtype)
+
+
+INT = pl.Int64
 
 
 def _checked(*bounds: int) -> None:
@@ -111,19 +151,19 @@ def _checked(*bounds: int) -> None:
 
 def constant(value: object) -> Lowered:
     if isinstance(value, bool) or isinstance(value, str):
-        return Plain(pl.lit(value))
+        return Plain(lit(value))
     if isinstance(value, dt.date):
-        return Plain(pl.lit(value, dtype=pl.Date))
+        return Plain(lit(value, pl.Date))
     if isinstance(value, Duration):
         return dates.duration(value)
     if isinstance(value, Percent):  # a percent is its ratio in every operator (ops, docs/units.md)
         value = value.ratio
     if isinstance(value, int):
         _checked(abs(value))
-        return Num(pl.lit(value, dtype=pl.Int64), 1, abs(value))
+        return Num(lit(value, INT), 1, abs(value))
     if isinstance(value, Fraction):
         _checked(abs(value.numerator), value.denominator)
-        return Num(pl.lit(value.numerator, dtype=pl.Int64), value.denominator, abs(value.numerator))
+        return Num(lit(value.numerator, INT), value.denominator, abs(value.numerator))
     raise Unsupported(f"a constant {value!r}")
 
 
@@ -131,11 +171,11 @@ def rescale(value: Num, den: int) -> pl.Expr:
     """The numerator over a common static denominator `den` (a multiple of value.den)."""
     factor = den // value.den
     _checked(value.bound * factor)
-    return value.num if factor == 1 else value.num * factor
+    return value.num if factor == 1 else value.num * lit(factor, INT)
 
 
 def as_pair(value: Num) -> tuple[pl.Expr, pl.Expr]:
-    return value.num, (pl.lit(value.den, dtype=pl.Int64) if value.static else value.den)
+    return value.num, (lit(value.den, INT) if value.static else value.den)
 
 
 def common(values: list[Num]) -> list[Num]:
@@ -301,7 +341,7 @@ def aggregate(function: str, operand: Lowered, group: str | None, where: pl.Expr
     keys = [PERIOD] if group is None else [group, PERIOD]
     member = pl.col(RECORD) if group is None else pl.col(RECORD) & pl.col(group).is_not_null()
     taking_part = member if where is None else member & where.fill_null(False)
-    no_group = pl.lit(False) if group is None else pl.col(group).is_null()
+    no_group = lit(False) if group is None else pl.col(group).is_null()
 
     def per_group(e: pl.Expr) -> pl.Expr:
         return pl.when(no_group).then(None).otherwise(e.over(keys))
@@ -331,7 +371,7 @@ def aggregate(function: str, operand: Lowered, group: str | None, where: pl.Expr
     if function == "group_mean":
         _checked(operand.bound * members_bound, operand.den * members_bound)
         total = per_group(values.sum())
-        return Num(pl.when(count > 0).then(total), pl.when(count > 0).then(count * operand.den),
+        return Num(pl.when(count > 0).then(total), pl.when(count > 0).then(count * lit(operand.den, INT)),
                    operand.bound * members_bound, operand.den * members_bound)
     extreme = per_group(values.min() if function == "group_min" else values.max())
     return Num(extreme, operand.den, operand.bound)
@@ -356,7 +396,7 @@ def round_half_away(value: Num, places: int) -> Num:
     scale = 10 ** places
     num, den = as_pair(value)
     _checked(2 * value.bound * scale + value.den_bound, 2 * value.den_bound)
-    whole = (num.abs() * (2 * scale) + den) // (den * 2)
+    whole = (num.abs() * lit(2 * scale, INT) + den) // (den * lit(2, INT))
     return Num(pl.when(num < 0).then(-whole).otherwise(whole), scale, value.bound * scale + 1)
 
 
@@ -523,7 +563,7 @@ class FrameLowering:
 
     def lookup(self, rows: Mapping[object, object], key: Lowered) -> Lowered:
         if not rows:
-            return Plain(pl.lit(None))
+            return Plain(lit(None))
         values = [constant(v) for v in rows.values()]
         if all(isinstance(v, Num) for v in values):
             values = common(values)

@@ -105,14 +105,23 @@ def strict(expr: ir.Expr, program: ir.Program, depth: int = 0) -> bool:
     return False
 
 
-def lookback(expr: ir.Expr, program: ir.Program, depth: int = 0) -> int:
-    """How many periods before the current one `previous`/`change` may read, nested included."""
+def lookback(expr: ir.Expr, program: ir.Program, depth: int = 0, known: dict | None = None) -> int:
+    """How many periods before the current one `previous`/`change` may read, nested included
+    (`known`: the lookback of derived values found so far, shared between calls)."""
     if depth > 50:
         return 0
+    known = {} if known is None else known
     own = expr.periods if isinstance(expr, ir.History) and expr.function in ("previous", "change") else 0
-    inner = [lookback(c, program, depth + 1) for c in ir.children(expr)]
+    inner = [lookback(c, program, depth + 1, known) for c in ir.children(expr)]
     if isinstance(expr, ir.Derived):
-        inner.append(lookback(program.values[(expr.entity, expr.name)].expr, program, depth + 1))
+        key = (expr.entity, expr.name)
+        if key not in known:
+            found = lookback(program.values[key].expr, program, depth + 1, known)
+            if depth == 0 or found < 50 - depth:  # a depth cut short by the recursion bound is not kept
+                known[key] = found
+            inner.append(found)
+        else:
+            inner.append(known[key])
     return own + max(inner, default=0)
 
 
