@@ -67,6 +67,16 @@ def test_a_streak_trace_shows_the_periods_the_plan_counted(policy_from_text):
     assert [say(d, "en") for d in streak.detail] == ["2017: true", "2016: true", "2015: no record"]
 
 
+def test_a_walk_that_fails_now_shows_only_the_period_it_read(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("streak(score >= 5) >= 1 or first_time(score >= 5)"))
+    rows = [{"id": "u1", "period": str(y), "region": "R", "score": s} for y, s in ((2016, 6), (2017, 1))]
+    result = policies.evaluate({"unit": rows})
+    at_least_one, first = result.why_not("u1", "flagged", "2017").rules[0].condition.children
+    streak = at_least_one.children[0]
+    assert (streak.value, [say(d, "en") for d in streak.detail]) == (0, ["2017: false"])
+    assert (first.value, [say(d, "en") for d in first.detail]) == (False, ["2017: false"])
+
+
 def test_an_aggregate_trace_shows_the_group_the_plan_used(policy_from_text):
     policies = policy_from_text(SCHEMA + rule("rank(score, where: score > 1) <= 1"))
     rows = [{"id": u, "period": "2017", "region": "R", "score": s} for u, s in (("u1", 5), ("u2", 1), ("u3", 5))]
