@@ -55,7 +55,8 @@ MEMBER_ATTRIBUTES = {("project", "construction_started_on"), ("project", "produc
                      ("enterprise", "newly_above_scale_service"), ("enterprise", "newly_branded_service"),
                      ("enterprise", "investment"), ("enterprise", "in_use_on"),
                      ("enterprise", "newly_leading_or_brand"), ("enterprise", "innovation_leading"),
-                     ("enterprise", "high_tech")}
+                     ("enterprise", "high_tech"), ("enterprise", "newly_introduced_aaa_logistics"),
+                     ("enterprise", "newly_completed_aaa_logistics")}
 FIRMS = ["食品", "纺织", "机械", "化工", "电子", "建材", "医药", "皮革", "汽配", "家具", "发制品", "新能源"]
 
 
@@ -153,6 +154,8 @@ class Province:
             return rng.random() < (0.1 if fact.startswith("provincial") else 0.2)
         if fact in ("listing_reserve", "newly_introduced_supporting", "green_infrastructure_retrofit"):
             return rng.random() < 0.1
+        if fact in ("newly_introduced_aaa_logistics", "newly_completed_aaa_logistics"):
+            return bool(entity.get("host_service_zone")) and rng.random() < 0.05  # logistics firms are few
         if fact in ("newly_above_scale_service", "newly_branded_service", "newly_leading_or_brand"):
             return bool(entity.get("host_service_zone")) and rng.random() < 0.3  # service-zone enterprises only
         if fact in ("innovation_leading", "high_tech"):

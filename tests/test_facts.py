@@ -51,6 +51,7 @@ COMPUTED = {
     ("province", "green_retrofit_zones"), ("industrial_zone", "new_related_supporting_enterprises"),
     ("industrial_zone", "listing_reserve_enterprises"), ("industrial_zone", "new_leading_projects_10yi_in_production"),
     ("service_zone", "new_above_scale_service_enterprises"), ("service_zone", "new_branded_service_enterprises"),
+    ("service_zone", "aaa_logistics_introduced"), ("service_zone", "aaa_logistics_completed"),
     ("service_zone", "new_service_enterprises_5000wan_in_use"), ("service_zone", "new_leading_or_brand_enterprises"),
     ("city", "innovation_leading_enterprises"), ("city", "high_tech_enterprises"),
 }
@@ -139,3 +140,20 @@ def test_a_city_total_is_the_sum_of_its_zones_and_its_explanation_lists_them(thi
     [members] = list(_members_of(rule["condition"], "sum(fixed_asset_investment over industrial_zone)"))
     assert [(m["entity"], str(m["value"])) for m in members["counted"]] == [(z, str(v)) for z, v in zones]
     assert [m["entity"] for m in members["left_out"]] == ["Z4"]
+
+
+def test_the_aaa_logistics_counts_of_a_service_zone_are_its_flagged_enterprises(shipped):
+    """kaifeng2014's service-zone bonus counts the AAA logistics enterprises introduced and completed
+    in the zone in the year: equal, zone by zone, to a count read independently from the CSV."""
+    from policydsl.values import Period
+    with (ROOT / "examples" / "province" / "enterprise.csv").open(encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["period"] == "2016" and row["host_service_zone"]]
+    result = shipped.evaluate(shipped.load_data(ROOT / "examples" / "province"), period="2016")
+    zones = sorted(result.evaluation.run.dataset.entities("service_zone"))
+    for value, flag in (("aaa_logistics_introduced", "newly_introduced_aaa_logistics"),
+                        ("aaa_logistics_completed", "newly_completed_aaa_logistics")):
+        expected = {zone: sum(1 for row in rows if row["host_service_zone"] == zone and row[flag] == "true")
+                    for zone in zones}
+        assert sum(expected.values()) > 0, "the sample has some, so the count is tested"
+        computed = {zone: result.evaluation.run.derived("service_zone", value, zone, Period(2016)) for zone in zones}
+        assert computed == expected
