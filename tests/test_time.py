@@ -230,3 +230,17 @@ def test_eval_as_of_on_the_command_line(tmp_path, capsys):
     assert bad_date.value.code == 2
     assert main(["eval", str(policy), "--data", str(data), "--as-of", "2014-07-21", "--period", "2014"]) == 2
     assert "after the as-of date" in capsys.readouterr().err
+
+
+def test_as_of_a_date_every_document_has_a_status_even_without_a_status_rule(policy_from_text):
+    """`--as-of` answers for every document; without a date only status-rule policies report."""
+    without_rule = policy_from_text(PLAN.replace('  status_rule "plan2014.0"\n', ""))
+    assert statuses(without_rule.evaluate({"zone": []}, as_of="2014-07-22"))["示政〔2014〕7号"] == (
+        "document_in_force", None)
+    assert statuses(without_rule.evaluate(ROWS)) == {}
+
+
+def test_a_quarter_asked_for_reports_no_document_status_a_year_does(plan):
+    rows = {"zone": [*ROWS["zone"], {"id": "Z", "period": "2014-Q3", "quarter_rank": 2}]}
+    assert statuses(plan.evaluate(rows, period="2014-Q3")) == {}
+    assert statuses(plan.evaluate(rows, period="2014"))["示政〔2014〕7号"] == ("document_in_force", None)
