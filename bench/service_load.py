@@ -102,8 +102,14 @@ def serve(arguments: list[str], seconds: float = START_SECONDS) -> tuple[subproc
     raise RuntimeError(f"the server did not start within {seconds:.0f} s:\n" + "".join(seen))
 
 
+# The server closes a connection idle longer than its keep-alive; a client stalled that long on a
+# loaded machine then sends on a connection already closing and reads nothing (httpx.ReadError).
+# This run measures the log, not that race, so its server keeps connections as long as a request may take.
+KEEP_ALIVE_SECONDS = 300.0
+
+
 def start_server(log_db: Path) -> tuple[subprocess.Popen, str]:
-    return serve([str(POLICY), "--log-db", str(log_db)])
+    return serve([str(POLICY), "--log-db", str(log_db), "--keep-alive", str(KEEP_ALIVE_SECONDS)])
 
 
 def stop_server(server: subprocess.Popen) -> None:
@@ -134,7 +140,12 @@ async def drive(base: str, bodies: list[dict], concurrency: int, time_limit: flo
             if time.monotonic() > stop_at:
                 return
             started = time.perf_counter()
-            response = await http.post("/v1/evaluate", json=bodies[index])
+            try:
+                response = await http.post("/v1/evaluate", json=bodies[index])
+            except httpx.TransportError as error:  # reported with the others, never a traceback
+                latencies.append(time.perf_counter() - started)
+                failures.append(f"request {index}: {type(error).__name__}: {error}")
+                continue
             latencies.append(time.perf_counter() - started)
             if response.status_code != 200:
                 failures.append(f"{response.status_code}: {response.text[:200]}")

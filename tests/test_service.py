@@ -307,3 +307,46 @@ def test_serve_answers_over_http_and_reloads_on_sighup(tmp_path):
 def test_the_page_is_served_at_the_root(service):
     response = service.get("/")
     assert response.status_code == 200 and "text/html" in response.headers["content-type"]
+
+
+@pytest.mark.parametrize("seconds", ["0", "-1", "soon", "inf"])
+def test_serve_refuses_a_keep_alive_that_is_not_a_positive_number_of_seconds(capsys, seconds):
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["serve", "policies", "--keep-alive", seconds])
+    assert raised.value.code == 2
+    assert "not a number of seconds above 0" in capsys.readouterr().err
+
+
+def _idle_connection_is_closed(base: str, idle: float) -> bool:
+    """Ask once on a kept-alive connection, stay idle, and say whether the server closed it."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(base)
+    with socket.create_connection((address.hostname, address.port), timeout=PATIENCE) as connection:
+        connection.sendall(b"GET /v1/policies HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += connection.recv(65536)
+        time.sleep(idle)
+        connection.settimeout(0.5)
+        try:
+            while chunk := connection.recv(65536):  # the rest of the body, then the close if any
+                answer += chunk
+        except TimeoutError:
+            return False
+        return True
+
+
+def test_serve_closes_idle_connections_after_the_keep_alive_it_is_given(tmp_path):
+    folder, _ = copy_of_sanctions(tmp_path)
+    server, base = serve([str(folder), "--log-db", str(tmp_path / "d.db"), "--keep-alive", "0.5"])
+    try:
+        assert _idle_connection_is_closed(base, idle=2.0)
+    finally:
+        stop_server(server)
+    server, base = serve([str(folder), "--log-db", str(tmp_path / "e.db"), "--keep-alive", "60"])
+    try:
+        assert not _idle_connection_is_closed(base, idle=2.0)
+    finally:
+        stop_server(server)

@@ -27,12 +27,25 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds above 0: {text!r}")
+    return seconds
+
+
 def add_commands(commands) -> None:
     serve = commands.add_parser("serve", help="serve the policies over HTTP, with a decision log and a web page")
     serve.add_argument("policy", nargs="+", help=".pol file or folder")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=_port, default=8080, help="port (default: %(default)s; 0: any free port)")
     serve.add_argument("--log-db", default=DEFAULT_LOG, help="the SQLite decision log (default: %(default)s)")
+    serve.add_argument("--keep-alive", type=_seconds, default=5.0, metavar="SECONDS",
+                       help="close a client's idle connection after this long (default: %(default)s); "
+                            "set it above any pause a client may make between two requests on one connection")
     serve.add_argument("--data", action="append", default=[], metavar="PATH",
                        help="a data set the web page and `dataset` requests can use (repeatable)")
 
@@ -91,7 +104,7 @@ def cmd_serve(args) -> int:
           f"data sets: {', '.join(snapshot.datasets) or 'none'}; decision log {args.log_db}", file=sys.stderr)
     try:
         uvicorn.run(make_app(holder, log), host=args.host, port=args.port, log_level="info",
-                    access_log=False)
+                    access_log=False, timeout_keep_alive=args.keep_alive)
     finally:
         log.close()
     return 0
