@@ -410,6 +410,9 @@ def member_of(value: Lowered, options: list[Lowered], negated: bool) -> pl.Expr:
 
 
 
+SHARED = (ir.History, ir.Aggregate, ir.Via, ir.Members)  # lowered once per frame, however often written
+
+
 class FrameLowering:
     """Lowers the expressions of one frame (entity kind, period kind), derived values once each.
 
@@ -430,6 +433,7 @@ class FrameLowering:
         self.static_column, self.fact_column = static_column, fact_column
         self.steps: list[pl.Expr] = []
         self.derived: dict[str, Lowered] = {}
+        self.shared: dict[ir.Expr, Lowered] = {}  # history walks, aggregates, reads of other kinds
 
     def materialise(self, name: str, value: Lowered) -> Lowered:
         if isinstance(value, Span):
@@ -445,6 +449,19 @@ class FrameLowering:
         return Num(pl.col(name), pl.col(name + "/den"), value.bound, value.den_bound)
 
     def lower(self, expr: ir.Expr) -> Lowered:
+        if isinstance(expr, SHARED):
+            # the same walk, aggregate or read written in several rules (equal IR: spans aside) is
+            # computed once: one window, one join, not one per place it is written
+            try:
+                found = self.shared.get(expr)
+            except TypeError:  # a part that cannot be hashed: lowered each time
+                return self._lower(expr)
+            if found is None:
+                found = self.shared[expr] = self._lower(expr)
+            return found
+        return self._lower(expr)
+
+    def _lower(self, expr: ir.Expr) -> Lowered:
         match expr:
             case ir.Const(value=value):
                 return constant(value)
