@@ -90,6 +90,11 @@ class MissingFact:
         return f"{self.fact} of {self.entity}{at}"
 
 
+# The `fact` of a `MissingFact` when what is missing is the entity's whole record in a period
+# (`previous(x)` of a value computed without one: G4/G8 make that period unknown).
+NO_RECORD = "(record)"
+
+
 @attrs.frozen
 class Unknown:
     """The value of an expression that needed a missing fact."""

@@ -26,7 +26,7 @@ import attrs
 from policydsl.engine import ops
 from policydsl.engine.combine import combination_ranks
 from policydsl.engine.plan import Plan, child_node, condition_node, field_part, payload_fields, payload_node, value_node
-from policydsl.engine.semantics import WALKS
+from policydsl.engine.semantics import WALKS, recorded
 from policydsl.language import ir
 from policydsl.values import MissingFact, Period, Unknown
 
@@ -323,7 +323,7 @@ class _Compiler:
                     return then(entity, t) if holds else otherwise(entity, t)
                 return conditional
             case ir.History(function=function, periods=n):
-                return _history(function, n, sub(0), pk, self.slot())
+                return _history(function, n, sub(0), kind, pk, self.slot())
         # aggregates over a group, references and aggregates across kinds read other entities:
         # the plan's own closure for the node, on the entity's world
         planned = self.plan.nodes[node]
@@ -358,11 +358,17 @@ def _logic(op: str, parts: tuple[Fast, ...]) -> Fast:
     return logic
 
 
-def _history(function: str, n: int, operand: Fast, pk: str, index: int) -> Fast:
-    if function == "previous":
-        return lambda entity, t: operand(entity, t - n)
-    if function == "change":
-        return lambda entity, t: ops.arith("-", [operand(entity, t), operand(entity, t - n)])
+def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: int) -> Fast:
+    if function in ("previous", "change"):
+        def before(entity: Entity, t: int) -> object:  # unknown at a period without a record (G4/G8)
+            earlier = t - n
+            value = operand(entity, earlier)
+            if isinstance(value, Unknown) or earlier in entity.present.get(pk, ()):
+                return value
+            return recorded(value, False, kind, entity.id, period_of(pk, earlier))
+        if function == "previous":
+            return before
+        return lambda entity, t: ops.arith("-", [operand(entity, t), before(entity, t)])
     walk = WALKS[function]
 
     def history(entity: Entity, t: int) -> object:  # walked once per entity and period

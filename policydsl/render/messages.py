@@ -137,6 +137,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "word.missing_in": (" (missing: {facts})", "（缺失：{facts}）"),
     "word.because_parts": ("{expr}: {parts}", "{expr}：{parts}"),
     "word.missing_fact": ("{fact} of {entity} in {period}", "{entity} {period} 的{fact}"),
+    "word.a_record": ("a record", "记录"),
     "word.missing_static": ("{fact} of {entity}", "{entity} 的{fact}"),
     "word.at_period": ("{period}: {text}", "{period}：{text}"),
     "word.rank": ("rank {rank} of {n}", "第{rank}名（共{n}个）"),

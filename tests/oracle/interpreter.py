@@ -223,10 +223,11 @@ class Interpreter:
             if isinstance(values[0], Pct):  # a percent rounds as it is written: round(12.35%, 1) is 12.4%
                 return Pct.written(round_half_away(values[0].ratio * 100, places))
             return round_half_away(Fraction(values[0]), places)
-        if f == "previous":
-            return arg(0, period.back(count))
-        if f == "change":
-            return arithmetic("-", arg(0), arg(0, period.back(count)))
+        if f in ("previous", "change"):  # a period without a record is unknown, whatever the operand
+            before = arg(0, period.back(count))
+            if not self.data.has_record(kind, entity, period.back(count)):
+                before = UNKNOWN
+            return before if f == "previous" else arithmetic("-", arg(0), before)
         if f == "streak":
             return self.streak(lambda at: arg(0, at), kind, entity, period)
         if f == "count_periods":

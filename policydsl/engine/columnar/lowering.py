@@ -43,6 +43,7 @@ from policydsl.values import Duration, Percent
 LIMIT = 2 ** 62  # headroom under Int64's 2**63: a product is checked before it is formed
 
 ENTITY, PERIOD, RECORD = "@id", "@t", "@rec"
+EVALUATED = "@eval"  # the rows rules are evaluated at: the periods the entity has a record in
 
 
 class Unsupported(Exception):
@@ -291,12 +292,13 @@ def known(value: Lowered) -> pl.Expr:
 
 
 def shift(value: Lowered, n: int, start: int) -> Lowered:
-    """The value n periods earlier in the same entity (null before the grid's first period)."""
+    """The value n periods earlier in the same entity: null before the grid's first period and
+    where the entity has no record in that period (G4/G8, as `semantics.recorded`)."""
     inside = pl.col(PERIOD) - n >= start
 
     def back(e: pl.Expr) -> pl.Expr:
-        # broadcast first: a literal is one value, and shifting it would lose it
-        return pl.when(inside).then(pl.when(pl.col(RECORD).is_not_null()).then(e).shift(n))
+        # `when` also broadcasts: a literal is one value, and shifting it would lose it
+        return pl.when(inside).then(pl.when(pl.col(EVALUATED)).then(e).shift(n))
 
     if isinstance(value, Num):
         return Num(back(value.num), value.den if value.static else back(value.den), value.bound, value.den_bound)
