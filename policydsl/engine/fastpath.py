@@ -25,6 +25,7 @@ import attrs
 
 from policydsl.engine import ops
 from policydsl.engine.combine import combination_ranks
+from policydsl.engine.fastwalks import ROW_WALKS
 from policydsl.engine.plan import Plan, child_node, condition_node, field_part, payload_fields, payload_node, value_node
 from policydsl.engine.semantics import WALKS, recorded
 from policydsl.language import ir
@@ -184,9 +185,10 @@ class _Compiler:
         self.indices[("", str(index))] = index
         return index
 
-    def memo(self, compute: Fast) -> Fast:
-        """`compute`, evaluated once per entity and period (kept in the entity's store)."""
-        index = self.slot()
+    def memo(self, compute: Fast, index: int | None = None) -> Fast:
+        """`compute`, evaluated once per entity and period (kept in the entity's store, at a new
+        slot or at `index`)."""
+        index = self.slot() if index is None else index
 
         def memo(entity: Entity, t: int) -> object:
             slot = (t << 16) + index
@@ -204,6 +206,18 @@ class _Compiler:
             return found
         index = self.indices.setdefault(key, len(self.indices))
         recursive = (self.kind, name) in self.plan.recursive
+        definition = self.plan.program.values[(self.kind, name)].expr
+        if not recursive:  # compiled first, called directly
+            node = value_node(self.kind, name)
+            if isinstance(definition, ir.History) and definition.function not in ("previous", "change"):
+                # a walk is the whole definition: the value's own slot is its only memo
+                compute = _history(definition.function, definition.periods,
+                                   self.compile(definition.operand, pk, child_node(node, 0)), self.kind, pk, None,
+                                   _row_test(definition.operand, pk))
+            else:
+                compute = self.compile(definition, pk, node)
+            self.values[key] = found = self.memo(compute, index)
+            return found
         cell: list[Fast] = []
 
         def derived(entity: Entity, t: int) -> object:
@@ -215,7 +229,7 @@ class _Compiler:
                 value = entity.store[slot] = cell[0](entity, t)
             return value
         self.values[key] = derived  # before compiling the definition: it may read itself (previous)
-        cell.append(self.compile(self.plan.program.values[(self.kind, name)].expr, pk, value_node(self.kind, name)))
+        cell.append(self.compile(definition, pk, value_node(self.kind, name)))
         return derived
 
     def on_known(self, operand_expr: ir.Expr, operand: Fast, known: Callable[[object], bool], general: Fast,
@@ -323,7 +337,7 @@ class _Compiler:
                     return then(entity, t) if holds else otherwise(entity, t)
                 return conditional
             case ir.History(function=function, periods=n):
-                return _history(function, n, sub(0), kind, pk, self.slot())
+                return _history(function, n, sub(0), kind, pk, self.slot(), _row_test(expr.operand, pk))
         # aggregates over a group, references and aggregates across kinds read other entities:
         # the plan's own closure for the node, on the entity's world
         planned = self.plan.nodes[node]
@@ -358,7 +372,23 @@ def _logic(op: str, parts: tuple[Fast, ...]) -> Fast:
     return logic
 
 
-def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: int) -> Fast:
+def _row_test(operand: ir.Expr, pk: str) -> tuple[str, Callable[[object], object]] | None:
+    """A walk's operand as a test of one fact of the walked row against constants: the fact's
+    name and the test of a known value (`ops.known_test`/`member_test`); None for any other."""
+    match operand:
+        case ir.Compare(op=op, left=ir.Fact(name=name, period_kind=fact_pk) as left, right=ir.Const(value=constant)) \
+                if fact_pk == pk:
+            known = ops.known_test(op, left.type, operand.right.type, constant)
+            return (name, known) if known else None
+        case ir.Member(operand=ir.Fact(name=name, period_kind=fact_pk), options=options) \
+                if fact_pk == pk and all(isinstance(o, ir.Const) for o in options):
+            known = ops.member_test([o.value for o in options], operand.negated)
+            return (name, known) if known else None
+    return None
+
+
+def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: int | None,
+             row_test: tuple[str, Callable[[object], object]] | None) -> Fast:
     if function in ("previous", "change"):
         def before(entity: Entity, t: int) -> object:  # unknown at a period without a record (G4/G8)
             earlier = t - n
@@ -370,12 +400,29 @@ def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: in
             return before
         return lambda entity, t: ops.arith("-", [operand(entity, t), before(entity, t)])
     walk = WALKS[function]
+    row_walk = ROW_WALKS[function] if row_test is not None else None
+    name, known = row_test if row_test is not None else (None, None)
+
+    def walked(entity: Entity, t: int) -> object:
+        if row_walk is not None and entity.present is entity.rows:  # its records are its rows
+            value = row_walk(n, entity.rows[pk], t, name, known, operand, entity)
+            if value is not None:
+                return value
+        return walk(n, t, partial(operand, entity), entity.present.get(pk, ()).__contains__,
+                    partial(entity.earliest, pk))[0]
+    if index is None:
+        return walked
 
     def history(entity: Entity, t: int) -> object:  # walked once per entity and period
         slot = (t << 16) + index
         value = entity.store.get(slot, _NOT_YET)
-        if value is _NOT_YET:
-            value = entity.store[slot] = walk(n, t, partial(operand, entity), entity.present.get(pk, ()).__contains__,
-                                              partial(entity.earliest, pk))[0]
+        if value is not _NOT_YET:
+            return value
+        if row_walk is not None and entity.present is entity.rows:  # `walked`, inline
+            value = row_walk(n, entity.rows[pk], t, name, known, operand, entity)
+        if value is None or value is _NOT_YET:
+            value = walk(n, t, partial(operand, entity), entity.present.get(pk, ()).__contains__,
+                         partial(entity.earliest, pk))[0]
+        entity.store[slot] = value
         return value
     return history

@@ -57,7 +57,7 @@ class Decider:
                             if f.type.is_enum and f.period_kind == pk} for pk in ("year", "quarter")}
         self._members = {pk: frozenset((name, m) for name, members in by_name.items() for m in members)
                          for pk, by_name in self._enums.items()}
-        self._periods: dict[object, tuple[str, int] | str] = {}
+        self._periods: dict[object, tuple[str, int, frozenset] | str] = {}
         self._frame = Frame({}, None, self._world)
         if self.period is not None:
             self._t, self._pk = ordinal(self.period), self.period.kind
@@ -74,12 +74,14 @@ class Decider:
             self.__class__ = _DeepDecider
 
     # ---- the facts of one request ---------------------------------------------------------------
-    def _period(self, text: object, problems: list[str]) -> tuple[str, int] | None:
+    def _period(self, text: object, problems: list[str]) -> tuple[str, int, frozenset] | None:
+        """The period kind and ordinal of a period's text, and the (fact, member) pairs of the
+        kind's enumerations in that period kind; None (a problem noted) for a bad period."""
         found = self._periods.get(text) if isinstance(text, (str, int)) and not isinstance(text, bool) else None
         if found is None:
             try:
                 period = parse_period(text.strip() if isinstance(text, str) else text)
-                found = (period.kind, ordinal(period))
+                found = (period.kind, ordinal(period), self._members[period.kind])
             except CellError as err:
                 found = f"{self.kind} period `{text}`: {err}"
             if isinstance(text, (str, int)) and len(self._periods) < _PERIOD_MEMO:
@@ -121,6 +123,18 @@ class Decider:
                     converted[name] = typed
         return row if converted is None else converted
 
+    def _repeated(self, entity: str, facts: Mapping[object, object]) -> list[str]:
+        """A period given twice under different texts (`2019` and `"2019"`): never one silently."""
+        seen: dict[tuple[str, int], object] = {}
+        problems: list[str] = []
+        for text in facts:
+            pk, t, _ = self._period(text, problems)
+            if (pk, t) in seen:
+                problems.append(f"{entity}: period {period_of(pk, t)} is given twice "
+                                f"(`{seen[(pk, t)]}` and `{text}`)")
+            seen[(pk, t)] = text
+        return problems
+
     def _misplaced(self, name: object, where: str, pk: str | None, fact) -> str:
         if fact is None:
             hint = did_you_mean(str(name), self.schema.facts)
@@ -142,21 +156,23 @@ class Decider:
             raise TypeError(f"`static` must be a mapping {{attribute: value}}, not {type(static).__name__}")
         problems: list[str] = []
         rows: dict[str, dict[int, Mapping[str, object]]] = {"year": {}, "quarter": {}}
-        memo, members = self._periods, self._members
+        memo = self._periods
         for text, row in facts.items():
             found = memo.get(text) if text.__class__ is str else None
             if found is None or found.__class__ is str:
                 found = self._period(text, problems)
                 if found is None:
                     continue
-            pk, t = found
+            pk, t, members = found
             try:  # the common case first: every fact an enumeration member, taken as it is
-                typed = row.__class__ is dict and row.items() <= members[pk]
+                typed = row.__class__ is dict and row.items() <= members
             except TypeError:  # an unhashable value
                 typed = False
             if not typed:
                 row = self._row(row, f"{entity} {text}", pk, problems)
             rows[pk][t] = row
+        if len(rows["year"]) + len(rows["quarter"]) < len(facts) and not problems:
+            problems += self._repeated(entity, facts)
         statics = self._row(static, entity, None, problems) if static else {}
         if problems:
             raise DataError(problems)
