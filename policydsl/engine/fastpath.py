@@ -336,6 +336,9 @@ class _Compiler:
                         return holds
                     return then(entity, t) if holds else otherwise(entity, t)
                 return conditional
+            case ir.ListOf(items=items, type=list_type):
+                fns = tuple(sub(i) for i in range(len(items)))
+                return lambda entity, t: ops.list_value([f(entity, t) for f in fns], list_type.element)
             case ir.History(function=function, periods=n):
                 return _history(function, n, sub(0), kind, pk, self.slot(), _row_test(expr.operand, pk))
         # aggregates over a group, references and aggregates across kinds read other entities:

@@ -48,7 +48,9 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "expr.in": ("{operand} in {{{options}}}", "{operand} 属于 {{{options}}}"),
     "expr.not_in": ("{operand} not in {{{options}}}", "{operand} 不属于 {{{options}}}"),
     "expr.if": ("if {condition} then {then} else {otherwise}", "若 {condition} 则 {then}，否则 {otherwise}"),
+    "expr.when": ("{value} when {condition}", "{value}（仅当{condition}，否则缺失）"),
     "expr.list": ("{items}", "{items}"),
+    "expr.list_literal": ("[{items}]", "［{items}］"),
     "fn.min": ("min({items})", "较小值（{items}）"),
     "fn.max": ("max({items})", "较大值（{items}）"),
     "fn.abs": ("abs({operand})", "绝对值（{operand}）"),
@@ -81,6 +83,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "members.max": ("max({operand} over {kind} via {via})", "{kind}的{operand}最大值"),
     "members.any": ("any({operand} over {kind} via {via})", "是否有{kind}满足「{operand}」"),
     "members.all": ("all({operand} over {kind} via {via})", "{kind}是否全部满足「{operand}」"),
+    "members.reported": ("some {kind} has a row (via {via})", "有{kind}报送数据"),
     "members.where": ("{kind} where {where}", "满足「{where}」的{kind}"),
     # the explainer's notes
     "note.no_record": ("{period}: no record", "{period}：无记录"),

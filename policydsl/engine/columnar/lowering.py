@@ -38,7 +38,7 @@ import polars as pl
 from policydsl.engine.columnar import dates
 from policydsl.engine.columnar.dates import Span
 from policydsl.language import ir
-from policydsl.values import Duration, Percent
+from policydsl.values import Duration, Percent, Unknown
 
 LIMIT = 2 ** 62  # headroom under Int64's 2**63: a product is checked before it is formed
 
@@ -166,6 +166,15 @@ def constant(value: object) -> Lowered:
         _checked(abs(value.numerator), value.denominator)
         return Num(lit(value.numerator, INT), value.denominator, abs(value.numerator))
     raise Unsupported(f"a constant {value!r}")
+
+
+def null_of(t) -> Lowered:
+    """An unknown of type t (null in the column that type lowers to)."""
+    if t.is_numeric:
+        return Num(lit(None, INT), 1, 0)
+    if t.name in ("date", "boolean", "text"):
+        return Plain(lit(None, {"date": pl.Date, "boolean": pl.Boolean, "text": pl.Utf8}[t.name]))
+    raise Unsupported(f"an unknown {t}")
 
 
 def rescale(value: Num, den: int) -> pl.Expr:
@@ -448,6 +457,8 @@ class FrameLowering:
 
     def lower(self, expr: ir.Expr) -> Lowered:
         match expr:
+            case ir.Const(value=Unknown()):  # `E when C` where C fails: unknown, of E's type
+                return null_of(expr.type)
             case ir.Const(value=value):
                 return constant(value)
             case ir.Param(name=name):
