@@ -18,6 +18,7 @@ here and means what it means on the row executor; the differential test compares
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Mapping
 from functools import partial
 
@@ -93,6 +94,8 @@ class Prepared:
     def __init__(self, plan: Plan, kind: str):
         self.plan, self.kind = plan, kind
         self._compiler = _Compiler(plan, kind)
+        self._compiling = threading.Lock()
+        self.compiled: dict[tuple[str, str], Fast] = {}
         self.ranked = combination_ranks(plan.program.combinations)
         rules: dict[str, list[FastRule]] = {}
         order = sorted((r for r in plan.program.rules if r.entity == kind), key=lambda r: (r.policy, r.implements, r.name))
@@ -119,7 +122,17 @@ class Prepared:
 
     def value(self, name: str, pk: str) -> Fast:
         """A derived value of the kind, read in periods of kind pk (compiled on first use)."""
-        return self._compiler.derived(name, pk)
+        with self._compiling:
+            return self._compiler.derived(name, pk)
+
+    def closure(self, expr: ir.Expr, node: str, pk: str) -> Fast:
+        """The closure of any sub-expression (by its node id) in periods of kind pk, compiled on
+        first use: what an explanation of a decision reads its values from."""
+        found = self.compiled.get((node, pk))
+        if found is None:
+            with self._compiling:  # compiling takes memo slots: one thread at a time
+                found = self.compiled[(node, pk)] = self._compiler.compile(expr, pk, node)
+        return found
 
     def stored(self, entity: Entity) -> dict[str, dict[Period, object]]:
         """The derived values computed for an entity so far, by name and period."""
@@ -210,13 +223,13 @@ class _Compiler:
         if not recursive:  # compiled first, called directly
             node = value_node(self.kind, name)
             if isinstance(definition, ir.History) and definition.function not in ("previous", "change"):
-                # a walk is the whole definition: the value's own slot is its only memo
-                compute = _history(definition.function, definition.periods,
-                                   self.compile(definition.operand, pk, child_node(node, 0)), self.kind, pk, None,
-                                   _row_test(definition.operand, pk))
+                # a walk is the whole definition: it is kept at the value's own slot
+                found = _history(definition.function, definition.periods,
+                                 self.compile(definition.operand, pk, child_node(node, 0)), self.kind, pk, index,
+                                 _row_test(definition.operand, pk))
             else:
-                compute = self.compile(definition, pk, node)
-            self.values[key] = found = self.memo(compute, index)
+                found = self.memo(self.compile(definition, pk, node), index)
+            self.values[key] = found
             return found
         cell: list[Fast] = []
 
@@ -390,7 +403,7 @@ def _row_test(operand: ir.Expr, pk: str) -> tuple[str, Callable[[object], object
     return None
 
 
-def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: int | None,
+def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: int,
              row_test: tuple[str, Callable[[object], object]] | None) -> Fast:
     if function in ("previous", "change"):
         def before(entity: Entity, t: int) -> object:  # unknown at a period without a record (G4/G8)
@@ -406,22 +419,12 @@ def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: in
     row_walk = ROW_WALKS[function] if row_test is not None else None
     name, known = row_test if row_test is not None else (None, None)
 
-    def walked(entity: Entity, t: int) -> object:
-        if row_walk is not None and entity.present is entity.rows:  # its records are its rows
-            value = row_walk(n, entity.rows[pk], t, name, known, operand, entity)
-            if value is not None:
-                return value
-        return walk(n, t, partial(operand, entity), entity.present.get(pk, ()).__contains__,
-                    partial(entity.earliest, pk))[0]
-    if index is None:
-        return walked
-
     def history(entity: Entity, t: int) -> object:  # walked once per entity and period
         slot = (t << 16) + index
         value = entity.store.get(slot, _NOT_YET)
         if value is not _NOT_YET:
             return value
-        if row_walk is not None and entity.present is entity.rows:  # `walked`, inline
+        if row_walk is not None and entity.present is entity.rows:  # its records are its rows
             value = row_walk(n, entity.rows[pk], t, name, known, operand, entity)
         if value is None or value is _NOT_YET:
             value = walk(n, t, partial(operand, entity), entity.present.get(pk, ()).__contains__,

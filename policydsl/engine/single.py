@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from functools import partial
 
 from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.engine import data as data_stage
 from policydsl.engine.cells import CellError, parse_period
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status, superseded
 from policydsl.engine.evaluate import Evaluation, Run, RuleResult, history_floor
-from policydsl.engine.explain import explain_decision
-from policydsl.engine.fastpath import Entity, Frame, Prepared, nesting, ordinal, period_of, prepare
+from policydsl.engine.explain import NOT_COMPUTED, TraceCache, explain_decision
+from policydsl.engine.fastpath import Entity, Fast, Frame, Prepared, nesting, ordinal, period_of, prepare
+from policydsl.engine.semantics import WALKS, Walk
 from policydsl.language.limits import run_deep
 from policydsl.engine.plan import Plan
 from policydsl.schema import Dataset, EntityRecord
@@ -52,12 +54,15 @@ class Decider:
         self.period = Period.parse(period) if isinstance(period, str) else period
         self.prepared: Prepared = prepare(plan, kind)
         self._convert = data_stage.fact_converters(self.schema)
+        self._trace_cache = TraceCache(plan.program)  # what every explanation's trace shares
         # per period kind, the enumeration facts and their members: a member is taken as it is
         self._enums = {pk: {name: frozenset(f.type.members) for name, f in self.schema.facts.items()
                             if f.type.is_enum and f.period_kind == pk} for pk in ("year", "quarter")}
         self._members = {pk: frozenset((name, m) for name, members in by_name.items() for m in members)
                          for pk, by_name in self._enums.items()}
-        self._periods: dict[object, tuple[str, int, frozenset] | str] = {}
+        self._periods: dict[object, tuple[str, int, frozenset]] = {}  # a good period's text
+        self._bad_periods: dict[object, str] = {}  # ... and a bad one's problem
+        self._recursive = bool(plan.recursive)
         self._frame = Frame({}, None, self._world)
         if self.period is not None:
             self._t, self._pk = ordinal(self.period), self.period.kind
@@ -77,15 +82,17 @@ class Decider:
     def _period(self, text: object, problems: list[str]) -> tuple[str, int, frozenset] | None:
         """The period kind and ordinal of a period's text, and the (fact, member) pairs of the
         kind's enumerations in that period kind; None (a problem noted) for a bad period."""
-        found = self._periods.get(text) if isinstance(text, (str, int)) and not isinstance(text, bool) else None
+        memoized = isinstance(text, (str, int)) and not isinstance(text, bool)
+        found = (self._periods.get(text) or self._bad_periods.get(text)) if memoized else None
         if found is None:
             try:
                 period = parse_period(text.strip() if isinstance(text, str) else text)
                 found = (period.kind, ordinal(period), self._members[period.kind])
             except CellError as err:
                 found = f"{self.kind} period `{text}`: {err}"
-            if isinstance(text, (str, int)) and len(self._periods) < _PERIOD_MEMO:
-                self._periods[text] = found
+            memo = self._bad_periods if isinstance(found, str) else self._periods
+            if memoized and len(memo) < _PERIOD_MEMO:
+                memo[text] = found
         if isinstance(found, str):
             problems.append(found)
             return None
@@ -114,7 +121,7 @@ class Decider:
                 except CellError as err:
                     problems.append(f"{where}, column {name}: {err}")
                     continue
-            if typed is not value or converted is not None:
+            if typed is not value or value is None or converted is not None:  # a None is no fact: dropped
                 if converted is None:
                     converted = {n: v for n, v in row.items() if v is not None}
                 if typed is None:
@@ -158,8 +165,8 @@ class Decider:
         rows: dict[str, dict[int, Mapping[str, object]]] = {"year": {}, "quarter": {}}
         memo = self._periods
         for text, row in facts.items():
-            found = memo.get(text) if text.__class__ is str else None
-            if found is None or found.__class__ is str:
+            found = memo.get(text) if text.__class__ is str else None  # a good period's text only
+            if found is None:
                 found = self._period(text, problems)
                 if found is None:
                     continue
@@ -176,8 +183,8 @@ class Decider:
         statics = self._row(static, entity, None, problems) if static else {}
         if problems:
             raise DataError(problems)
-        frame = self._frame if not self.plan.recursive else Frame(_floor(rows), None, self._world)
-        return Entity(entity, rows, rows if rows["year"] or rows["quarter"] else {}, statics, frame)
+        frame = self._frame if not self._recursive else Frame(_floor(rows), None, self._world)
+        return Entity(entity, rows, rows if facts else {}, statics, frame)  # every period placed
 
     def _world(self, entity: Entity) -> Run:
         """A run over the entity alone, for what reads other entities (a group of one)."""
@@ -233,8 +240,15 @@ class Decider:
         traced on the row executor with the values the decision computed."""
         if not isinstance(outcome, str):
             raise TypeError(f"`outcome` must be a str, not {type(outcome).__name__}")
-        return self._deeply(lambda: explain_decision(self._evaluation(self.entity(entity, facts, static)), entity,
-                                                     outcome, self.period))
+
+        def explained():
+            checked = self.entity(entity, facts, static)
+            return explain_decision(self._evaluation(checked, keep_results=False), entity, outcome, self.period,
+                                    cache=self._trace_cache, values=self._values_of(checked))
+        return self._deeply(explained)
+
+    def _values_of(self, checked: Entity) -> _EntityValues:
+        return _EntityValues(self.prepared, checked)
 
     def result(self, entity: str, facts: Mapping[str, Mapping[str, object]],
                static: Mapping[str, object] | None = None):
@@ -246,12 +260,12 @@ class Decider:
     def _deeply(self, work):
         return run_deep(work) if self._deep else work()
 
-    def _evaluation(self, checked: Entity) -> Evaluation:
-        """The entity's decisions and rule results as an `Evaluation` over its world, whose run
-        holds the values the decision computed (what an explanation reads)."""
+    def _evaluation(self, checked: Entity, keep_results: bool = True) -> Evaluation:
+        """The entity's decisions and rule results (`keep_results`; an explanation reads none) as
+        an `Evaluation` over its world, whose run holds the values the decision computed."""
         if self.period is not None and self._t not in checked.rows[self._pk]:
             self._require_period(checked)
-        fired, results = evaluate_entity(self.prepared, checked, self.period, None)
+        fired, results = evaluate_entity(self.prepared, checked, self.period, None, keep_results)
         run = checked.world()
         _share_values(self.prepared, checked, run)
         decisions = sorted(combine(self.plan.program.combinations, fired), key=decision_order)
@@ -265,6 +279,34 @@ class _DeepDecider(Decider):
     def __call__(self, entity: str, facts: Mapping[str, Mapping[str, object]],
                  static: Mapping[str, object] | None = None) -> list[str]:
         return run_deep(super().__call__, entity, facts, static)
+
+
+class _EntityValues:
+    """The values of a decision's own closures, for its explanation (`explain.Values`): their
+    memos already hold the decision's walks and derived values. Other entities are not held."""
+
+    def __init__(self, prepared: Prepared, checked: Entity):
+        self.prepared, self.kind, self.entity = prepared, prepared.kind, checked
+
+    def _closure(self, expr, node: str, pk: str) -> Fast:
+        return self.prepared.compiled.get((node, pk)) or self.prepared.closure(expr, node, pk)
+
+    def value(self, expr, node: str, kind: str | None, entity: str, period: Period) -> object:
+        if kind != self.kind or entity != self.entity.id:
+            return NOT_COMPUTED
+        quarter = period.quarter
+        pk = "quarter" if quarter else "year"
+        closure = self.prepared.compiled.get((node, pk)) or self.prepared.closure(expr, node, pk)
+        return closure(self.entity, period.year * 4 + quarter - 1 if quarter else period.year)  # ordinal
+
+    def walk(self, function: str, n: int, operand, node: str, kind: str, entity: str, period: Period) -> Walk | None:
+        """`semantics.history` of a walk (streak, count_periods, first_time) over ordinal periods."""
+        if kind != self.kind or entity != self.entity.id or function not in WALKS:
+            return None
+        pk, checked = period.kind, self.entity
+        value, depth = WALKS[function](n, ordinal(period), partial(self._closure(operand, node, pk), checked),
+                                       checked.present.get(pk, ()).__contains__, partial(checked.earliest, pk))
+        return Walk(value=value, periods=tuple(period.shift(-back) for back in range(depth)))
 
 
 def _payloads(consequences, entity: Entity, t: int) -> list[tuple[object, object]] | None:
@@ -291,10 +333,11 @@ def _floor(rows: Mapping[str, Mapping[int, object]]) -> dict[str, int]:
         id="", static={}, periods=dict.fromkeys(periods))}})).items()}
 
 
-def evaluate_entity(prepared: Prepared, entity: Entity, only: Period | None, as_of: dt.date | None
-                    ) -> tuple[list[Decision], list[RuleResult]]:
+def evaluate_entity(prepared: Prepared, entity: Entity, only: Period | None, as_of: dt.date | None,
+                    keep_results: bool = True) -> tuple[list[Decision], list[RuleResult]]:
     """The fired decisions (before combination) and the rule results of one entity, at every
-    period it has a record in (or only `only`), as `evaluate.evaluate` makes them."""
+    period it has a record in (or only `only`), as `evaluate.evaluate` makes them (the rule
+    results only with `keep_results`)."""
     plan, fired, results = prepared.plan, [], []
     if only is not None:
         periods = [only] if only.kind in prepared.rules and ordinal(only) in entity.present.get(only.kind, ()) else []
@@ -319,8 +362,9 @@ def evaluate_entity(prepared: Prepared, entity: Entity, only: Period | None, as_
                 else:
                     fired.extend(decision_of(rule, outcome, entity.id, period, amount, value)
                                  for (_, outcome, _, _), (amount, value) in zip(compiled.consequences, payloads))
-            results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity.id, period=period,
-                                      condition=condition))
+            if keep_results:
+                results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity.id, period=period,
+                                          condition=condition))
     return fired, results
 
 

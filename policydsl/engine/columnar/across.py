@@ -38,8 +38,13 @@ class Frames:
     """One `FrameLowering` per (kind, period kind), each on its kind's grid, made when first asked."""
 
     def __init__(self, plan: Plan, tables: Mapping[str, C.KindTable], periods: Mapping[str, list[int]],
-                 depth: int, as_of: dt.date | None):
+                 depth: int, as_of: dt.date | None, furthest: int | None = None,
+                 floor: Mapping[str, int] | None = None):
         self.plan, self.tables, self.periods, self.depth, self.as_of = plan, tables, periods, depth, as_of
+        # with a period selected: per period kind, the earliest period its rules read
+        # (`execute._window`), where the grids start; earlier values see a cut history there
+        self.floor = dict(floor or {})
+        self.furthest = furthest  # how far back from the selected period they read (None: no cut)
         self._made: dict[tuple[str, str], tuple[C.Grid, FrameLowering] | None] = {}
         self._done: dict[tuple[str, str], tuple[pl.DataFrame, int]] = {}
         # grids carry entity ids as text (for the joins below) only when some expression joins
@@ -56,7 +61,8 @@ class Frames:
         if table is None:
             return None
         grid = C.grid(table, self.plan.program.entities[kind], period_kind, self.depth,
-                      self.periods.get(period_kind, []), with_ids=self.joins)
+                      self.periods.get(period_kind, []), with_ids=self.joins,
+                      floor=self.floor.get(period_kind))
         if grid is None:
             return None
         lowering = FrameLowering(program=self.plan.program, parameters=self.plan.parameters,

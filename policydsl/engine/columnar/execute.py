@@ -34,7 +34,7 @@ from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.handover import columns_of, handed_names, seeded_values, values_to_hand_over
 from policydsl.engine.columnar.lowering import (
     ENTITY, PERIOD, SMALL, FrameLowering, Inexact, Num, Unsupported, collect, lit)
-from policydsl.engine.columnar.support import columnar_support, lookback, rule_expressions
+from policydsl.engine.columnar.support import columnar_support, lookback, reach, rule_expressions
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
 from policydsl.engine.evaluate import Evaluation, RuleResult, evaluate
 from policydsl.engine.plan import Plan
@@ -351,7 +351,9 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     depth = max((lookback(e, program, 0, known) for indices in frames.values() for i in indices
                  for e in rule_expressions(plan.rules[i].rule)), default=0)
     periods = {pk: sorted(C.period_index(p) for p in found if p.kind == pk) for pk in ("year", "quarter")}
-    lowerings = Frames(plan, tables, periods, depth, as_of)
+    windowed, furthest = _window(plan, frames, period, periods)
+    lowerings = Frames(plan, tables, windowed, depth, as_of, furthest,
+                       floor={} if furthest is None else {period.kind: C.period_index(period) - furthest})
     on_table = _table_ladders(program.combinations) if program.combinations else None
     ran: dict[str, list[bool]] = {}  # per kind, whether each of its frames resolved its ladders
     lowered = {}
@@ -383,7 +385,8 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         row_plan = attrs.evolve(plan, rules=tuple(row_rules),
                                 program=attrs.evolve(program, combinations=()))
         row = evaluate(row_plan, dataset, period=period, entities=entities, as_of=as_of,
-                       values=seeded_values(plan, lowerings, handed, periods, computed))
+                       values=seeded_values(plan, lowerings, handed, periods if windowed is periods else
+                                             {period.kind: [C.period_index(period)]}, computed))
         materialised += [d for d in row.decisions if d.entity_kind != "document"]
     materialised += [d for d in document_status(program, sorted(found), period, as_of)
                      if wanted is None or d.entity in wanted]
@@ -394,6 +397,25 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
                               period=period, as_of=as_of)
     evaluation.values = _values(program, kept_values or [])
     return evaluation
+
+
+def _window(plan: Plan, frames: Mapping[tuple[str, str], list[int]], period: Period | None,
+            periods: dict[str, list[int]]) -> tuple[dict[str, list[int]], int | None]:
+    """The data's periods the grids span: with a period selected,
+    only those of its kind that the columnar rules evaluated there read, as far back as the
+    furthest `previous`, `change` or `count_periods` reaches (`support.reach`); every period when
+    a walk is unbounded (`streak`, `first_time`) or none is selected. Values at earlier periods
+    of the window see a cut history, so only the selected period's are handed to the row
+    executor (`seeded_values`). Also the furthest reach (None: every period))."""
+    if period is None:
+        return periods, None
+    known: dict = {}
+    reaches = [reach(e, plan.program, known) for indices in frames.values() for i in indices
+               for e in rule_expressions(plan.rules[i].rule)]
+    if any(r is None for r in reaches):
+        return periods, None
+    at, furthest = C.period_index(period), max(reaches, default=0)
+    return {**periods, period.kind: [t for t in periods.get(period.kind, []) if at - furthest <= t <= at]}, furthest
 
 
 def _value_columns(lowering: FrameLowering) -> list[str]:
