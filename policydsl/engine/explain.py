@@ -131,6 +131,7 @@ class TraceCache:
         self.fact_labels = _fact_labels(program)
         self._static: dict[int, tuple[ir.Expr, tuple[dict, tuple]]] = {}  # by id: the expression itself is kept
         self._child_ids: dict[str, tuple[str, ...]] = {}
+        self._producing: dict[str, list[ir.Rule]] | None = None  # outcome -> the rules producing it
 
     def text(self, expr: ir.Expr) -> str:
         if expr.span.generated:
@@ -150,6 +151,16 @@ class TraceCache:
         found = (fields, ir.children(expr))
         self._static[id(expr)] = (expr, found)
         return found
+
+    def producing(self, outcome: str) -> list[ir.Rule]:
+        """The rules with `outcome` among their consequences, in program order."""
+        if self._producing is None:
+            producing: dict[str, list[ir.Rule]] = {}
+            for rule in self.program.rules:
+                for name in dict.fromkeys(c.outcome for c in rule.consequences):
+                    producing.setdefault(name, []).append(rule)
+            self._producing = producing
+        return list(self._producing.get(outcome, ()))
 
     def child_ids(self, node: str, count: int) -> tuple[str, ...]:
         """The node ids of a node's operands (`plan.child_node`)."""
@@ -205,14 +216,18 @@ class _Tracer:
         base = {**fields, "value": value, "entity": entity, "period": when}
         sub = depth + 1
         if cls in _PLAIN:  # an operator (its kind and op are in `fields`): every operand traced
-            trace = self.trace
-            base["children"] = tuple([trace(operand, child, kind, entity, period, sub, when)
-                                      for operand, child in zip(exprs, self.cache.child_ids(node, len(exprs)))])
+            trace, ids = self.trace, self.cache.child_ids(node, len(exprs))
+            if len(exprs) == 2:  # most operators: no comprehension (a frame of its own)
+                base["children"] = (trace(exprs[0], ids[0], kind, entity, period, sub, when),
+                                    trace(exprs[1], ids[1], kind, entity, period, sub, when))
+            else:
+                base["children"] = tuple([trace(operand, child, kind, entity, period, sub, when)
+                                          for operand, child in zip(exprs, ids)])
             return _node(base)
         if cls is _CONST:
             base["kind"] = "const"
             return _node(base)
-        if cls is ir.Fact:
+        if cls is _FACT:
             schema = self.program.entities[expr.entity].facts[expr.name]
             base.update(kind="fact", label=schema.label, text=expr.name, period=when if expr.period_kind else "")
             return _node(base)
@@ -274,7 +289,8 @@ class _Tracer:
                 continue
             traced = child(0, at=at, at_text=text)
             children.append(traced)
-            detail.append(message("note.period_value", period=text, value=traced.value))
+            # message("note.period_value", period=…, value=…), built directly: one per period
+            detail.append(Message("note.period_value", (("period", text), ("value", traced.value))))
         base.update(kind="history", detail=tuple(detail), children=tuple(children))
         return _node(base)
 
@@ -349,7 +365,7 @@ def _node(fields: dict) -> TraceNode:
 
 _new = object.__new__
 _set_attribute = object.__setattr__  # past the frozen class's own __setattr__
-_CONST = ir.Const
+_CONST, _FACT = ir.Const, ir.Fact
 # the kinds of expression traced as an operator with its operands (the trace node's kind); the
 # others (constants, names, history, groups, references, `if`) each have their own case
 _PLAIN = {ir.Compare: "compare", ir.Logic: "logic", ir.Lookup: "lookup", ir.Arith: "expr", ir.Member: "expr",
@@ -430,12 +446,12 @@ def _undecided(trace: RuleTrace) -> bool:
 
 
 def _resolve_case(evaluation: Evaluation, entity: str, outcome: str, period: Period | None,
-                  ) -> tuple[str, list[ir.Rule], Period | None]:
+                  cache: TraceCache) -> tuple[str, list[ir.Rule], Period | None]:
     program = evaluation.plan.program
     if outcome not in program.outcomes:
         hint = did_you_mean(outcome, program.outcomes)
         raise ExplainError(f"unknown outcome `{outcome}`" + (f"; {hint}" if hint else ""))
-    rules = [r for r in program.rules if any(c.outcome == outcome for c in r.consequences)]
+    rules = cache.producing(outcome)
     kinds = [k for k in sorted(program.entities) if entity in evaluation.run.dataset.entities(k)]
     rule_kinds = {r.entity for r in rules}
     kind = next((k for k in kinds if k in rule_kinds), kinds[0] if kinds else None)
@@ -466,10 +482,10 @@ def explain_why_not(evaluation: Evaluation, entity: str, outcome: str, period: P
 
 def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period | None,
              question: str, cache: TraceCache | None = None, values: Values | None = None) -> Explanation:
-    kind, rules, period = _resolve_case(evaluation, entity, outcome, period)
-    declared = evaluation.plan.program.outcomes[outcome]
     if cache is None or cache.program is not evaluation.plan.program:
         cache = TraceCache(evaluation.plan.program)
+    kind, rules, period = _resolve_case(evaluation, entity, outcome, period, cache)
+    declared = evaluation.plan.program.outcomes[outcome]
     common = dict(question=question, entity_kind=kind, entity=entity, outcome=outcome,
                   entity_kind_label=evaluation.plan.program.entities[kind].label,
                   fact_labels=cache.fact_labels,

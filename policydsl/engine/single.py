@@ -63,6 +63,7 @@ class Decider:
         self._periods: dict[object, tuple[str, int, frozenset]] = {}  # a good period's text
         self._bad_periods: dict[object, str] = {}  # ... and a bad one's problem
         self._recursive = bool(plan.recursive)
+        self._period_objects: dict[tuple[str, int], Period] = {}
         self._frame = Frame({}, None, self._world)
         if self.period is not None:
             self._t, self._pk = ordinal(self.period), self.period.kind
@@ -188,7 +189,16 @@ class Decider:
 
     def _world(self, entity: Entity) -> Run:
         """A run over the entity alone, for what reads other entities (a group of one)."""
-        periods = {period_of(pk, t): row for pk, by_t in entity.rows.items() for t, row in by_t.items()}
+        known = self._period_objects  # a Period is immutable: one per ordinal serves every call
+        periods = {}
+        for pk, by_t in entity.rows.items():
+            for t, row in by_t.items():
+                period = known.get((pk, t))
+                if period is None:
+                    period = period_of(pk, t)
+                    if len(known) < _PERIOD_MEMO:
+                        known[(pk, t)] = period
+                periods[period] = row
         record = EntityRecord(id=entity.id, static=entity.static, periods=periods)
         return Run(self.plan, Dataset(kinds={self.kind: {entity.id: record}}))
 
@@ -248,7 +258,7 @@ class Decider:
         return self._deeply(explained)
 
     def _values_of(self, checked: Entity) -> _EntityValues:
-        return _EntityValues(self.prepared, checked)
+        return _EntityValues(self.prepared, checked, self._period_objects)
 
     def result(self, entity: str, facts: Mapping[str, Mapping[str, object]],
                static: Mapping[str, object] | None = None):
@@ -261,13 +271,15 @@ class Decider:
         return run_deep(work) if self._deep else work()
 
     def _evaluation(self, checked: Entity, keep_results: bool = True) -> Evaluation:
-        """The entity's decisions and rule results (`keep_results`; an explanation reads none) as
-        an `Evaluation` over its world, whose run holds the values the decision computed."""
+        """The entity's decisions and rule results as an `Evaluation` over its world, whose run
+        holds the values the decision computed. Without `keep_results` (for `explain`, which
+        reads its values through `_values_of`): no rule results, and the run holds none."""
         if self.period is not None and self._t not in checked.rows[self._pk]:
             self._require_period(checked)
         fired, results = evaluate_entity(self.prepared, checked, self.period, None, keep_results)
         run = checked.world()
-        _share_values(self.prepared, checked, run)
+        if keep_results:
+            _share_values(self.prepared, checked, run)
         decisions = sorted(combine(self.plan.program.combinations, fired), key=decision_order)
         return Evaluation(plan=self.plan, run=run, decisions=tuple(decisions), results=tuple(results))
 
@@ -285,8 +297,9 @@ class _EntityValues:
     """The values of a decision's own closures, for its explanation (`explain.Values`): their
     memos already hold the decision's walks and derived values. Other entities are not held."""
 
-    def __init__(self, prepared: Prepared, checked: Entity):
+    def __init__(self, prepared: Prepared, checked: Entity, periods: dict[tuple[str, int], Period]):
         self.prepared, self.kind, self.entity = prepared, prepared.kind, checked
+        self.periods = periods  # the decider's Period objects by (period kind, ordinal)
 
     def _closure(self, expr, node: str, pk: str) -> Fast:
         return self.prepared.compiled.get((node, pk)) or self.prepared.closure(expr, node, pk)
@@ -304,9 +317,12 @@ class _EntityValues:
         if kind != self.kind or entity != self.entity.id or function not in WALKS:
             return None
         pk, checked = period.kind, self.entity
-        value, depth = WALKS[function](n, ordinal(period), partial(self._closure(operand, node, pk), checked),
+        now = ordinal(period)
+        value, depth = WALKS[function](n, now, partial(self._closure(operand, node, pk), checked),
                                        checked.present.get(pk, ()).__contains__, partial(checked.earliest, pk))
-        return Walk(value=value, periods=tuple(period.shift(-back) for back in range(depth)))
+        known = self.periods  # period.shift(-back), the decider's own objects where it has them
+        return Walk(value=value, periods=tuple(known.get((pk, now - back)) or period.shift(-back)
+                                               for back in range(depth)))
 
 
 def _payloads(consequences, entity: Entity, t: int) -> list[tuple[object, object]] | None:
