@@ -38,11 +38,12 @@ import polars as pl
 from policydsl.engine.columnar import dates
 from policydsl.engine.columnar.dates import Span
 from policydsl.language import ir
-from policydsl.values import Duration, Percent
+from policydsl.values import Duration, Percent, Unknown
 
 LIMIT = 2 ** 62  # headroom under Int64's 2**63: a product is checked before it is formed
 
 ENTITY, PERIOD, RECORD = "@id", "@t", "@rec"
+EVALUATED = "@eval"  # the rows rules are evaluated at: the periods the entity has a record in
 
 
 class Unsupported(Exception):
@@ -165,6 +166,15 @@ def constant(value: object) -> Lowered:
         _checked(abs(value.numerator), value.denominator)
         return Num(lit(value.numerator, INT), value.denominator, abs(value.numerator))
     raise Unsupported(f"a constant {value!r}")
+
+
+def null_of(t) -> Lowered:
+    """An unknown of type t (null in the column that type lowers to)."""
+    if t.is_numeric:
+        return Num(lit(None, INT), 1, 0)
+    if t.name in ("date", "boolean", "text"):
+        return Plain(lit(None, {"date": pl.Date, "boolean": pl.Boolean, "text": pl.Utf8}[t.name]))
+    raise Unsupported(f"an unknown {t}")
 
 
 def rescale(value: Num, den: int) -> pl.Expr:
@@ -291,12 +301,13 @@ def known(value: Lowered) -> pl.Expr:
 
 
 def shift(value: Lowered, n: int, start: int) -> Lowered:
-    """The value n periods earlier in the same entity (null before the grid's first period)."""
+    """The value n periods earlier in the same entity: null before the grid's first period and
+    where the entity has no record in that period (G4/G8, as `semantics.recorded`)."""
     inside = pl.col(PERIOD) - n >= start
 
     def back(e: pl.Expr) -> pl.Expr:
-        # broadcast first: a literal is one value, and shifting it would lose it
-        return pl.when(inside).then(pl.when(pl.col(RECORD).is_not_null()).then(e).shift(n))
+        # `when` also broadcasts: a literal is one value, and shifting it would lose it
+        return pl.when(inside).then(pl.when(pl.col(EVALUATED)).then(e).shift(n))
 
     if isinstance(value, Num):
         return Num(back(value.num), value.den if value.static else back(value.den), value.bound, value.den_bound)
@@ -463,6 +474,8 @@ class FrameLowering:
 
     def _lower(self, expr: ir.Expr) -> Lowered:
         match expr:
+            case ir.Const(value=Unknown()):  # `E when C` where C fails: unknown, of E's type
+                return null_of(expr.type)
             case ir.Const(value=value):
                 return constant(value)
             case ir.Param(name=name):
