@@ -1,7 +1,7 @@
 """One W1 decision per call through the public API (`PolicySet.decider`), with and without its
 explanation: the latency of a service request (issue 9, "A fast single decision").
 
-    python3 bench/single_decision.py [--calls 20000] [--history ABCABD] [--profile]
+    python3 bench/single_decision.py [--calls 20000] [--history ABCABD] [--profile] [--parts]
 
 The enterprise is the peer harness's latency case (../shared/bench-peers: six yearly ratings,
 the 2020 D its first D ever, so the whole history is read). Each call is timed alone
@@ -9,7 +9,8 @@ the 2020 D its first D ever, so the whole history is read). Each call is timed a
 the p50, p90 and minimum are printed in µs, beside the same loop over a hand-written Python
 decision (the harness's `python` peer) as a yardstick for a loaded machine: on a shared
 machine compare the ratio, not the absolute figure. `--profile` prints where a call spends its
-time (cProfile, cumulative).
+time (cProfile, by own time); `--parts` times the parts of a call one by one (checking the
+facts, the rules, building the decision's evaluation for an explanation, the trace).
 """
 
 from __future__ import annotations
@@ -58,11 +59,40 @@ def percentiles(call, calls: int) -> dict[str, float]:
             "min": times[0] / 1000}
 
 
+def parts(decide, facts: dict, outcome: str, calls: int) -> int:
+    """The p50 of each part of a call, in µs (the parts are the decider's own steps)."""
+    from policydsl.engine.explain import explain_decision
+
+    checked = decide.entity("7", facts)
+
+    def rules():
+        checked.store.clear()  # every call decides afresh: no memo of the last one
+        return [c for c, _, _, _ in decide._now if c(checked, decide._t) is True]
+
+    evaluation = decide._evaluation(decide.entity("7", facts), keep_results=False)
+    measured = [
+        ("decide(entity, facts)", percentiles(lambda: decide("7", facts), calls)),
+        ("  checking the facts (decide.entity)", percentiles(lambda: decide.entity("7", facts), calls)),
+        ("  the rules at the period", percentiles(rules, calls)),
+        ("decide.explain(entity, facts, outcome)",
+         percentiles(lambda: decide.explain("7", facts, outcome), max(calls // 10, 100))),
+        ("  the decision's evaluation (decisions, world)",
+         percentiles(lambda: decide._evaluation(decide.entity("7", facts), keep_results=False), max(calls // 10, 100))),
+        ("  explain_decision (the trace)", percentiles(lambda: explain_decision(
+            evaluation, "7", outcome, decide.period, cache=decide._trace_cache,
+            values=decide._values_of(checked)), max(calls // 10, 100))),
+    ]
+    for name, found in measured:
+        print(f"{name:48s} p50 {found['p50']:9.2f} µs")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--history", default="ABCABD", help="six ratings, 2015..2020")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--parts", action="store_true")
     args = parser.parse_args()
     policies = policydsl.load(ROOT / "bench" / "peers" / "w1.pol")
     decide = policies.decider("enterprise", period="2020")
@@ -82,6 +112,8 @@ def main() -> int:
         profiler.runcall(lambda: [decide("7", facts) for _ in range(args.calls)])
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
         return 0
+    if args.parts:
+        return parts(decide, facts, outcome, args.calls)
     rows = [
         ("hand-written Python", percentiles(lambda: plain_python(ratings), args.calls)),
         ("decide(entity, facts)", percentiles(lambda: decide("7", facts)[0], args.calls)),

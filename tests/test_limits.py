@@ -105,3 +105,34 @@ def test_the_api_walks_deep_policies_too(tmp_path):
     result = policydsl.load(tmp_path / "p.pol").evaluate({"zone": ONE})
     assert [d.value for d in result.decisions] == [1]
     assert "v" in policydsl.explanation_text(result.explain("Z", "o", "2020"))
+
+
+def test_the_deep_stack_raises_the_recursion_limit_only_while_it_runs():
+    import sys
+    import threading
+
+    from policydsl.language.limits import run_deep
+
+    before = sys.getrecursionlimit()
+    inside = run_deep(sys.getrecursionlimit)
+    assert inside > before
+    assert sys.getrecursionlimit() == before  # an embedding program keeps its own limit
+
+    # two deep calls at once: the limit stays up until the last one ends
+    started, release = threading.Event(), threading.Event()
+    seen = []
+
+    def slow() -> int:
+        started.set()
+        release.wait(timeout=60)
+        return sys.getrecursionlimit()
+
+    waiting = threading.Thread(target=lambda: seen.append(run_deep(slow)))
+    waiting.start()
+    started.wait(timeout=60)
+    assert run_deep(sys.getrecursionlimit) == inside
+    assert sys.getrecursionlimit() == inside  # the slow call still runs
+    release.set()
+    waiting.join(timeout=60)
+    assert seen == [inside]
+    assert sys.getrecursionlimit() == before

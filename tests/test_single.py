@@ -186,3 +186,11 @@ def test_deep_expressions_and_running_totals_are_decided_without_a_recursion_err
     assert decide("F1", facts) == [d.outcome for d in expected if d.status == "active"] == ["flagged", "long"]
     assert decide.decisions("F1", facts) == expected
     assert decide.explain("F1", facts, "long").status == "active"
+
+
+def test_a_period_given_twice_under_two_texts_is_refused():
+    decide = _policies(W1).decider("enterprise", period="2020")
+    with pytest.raises(DataError, match=r"E1: period 2019 is given twice \(`2019` and `2019 `\)"):
+        decide("E1", {"2019": {"rating": "D"}, "2019 ": {"rating": "A"}, "2020": {"rating": "D"}})
+    with pytest.raises(DataError, match="period 2020 is given twice"):
+        decide.decisions("E1", {2020: {"rating": "D"}, "2020": {"rating": "D"}})

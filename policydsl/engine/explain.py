@@ -10,6 +10,8 @@ JSON and DOT.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import attrs
 
 from policydsl.language import ir
@@ -45,7 +47,7 @@ class MemberList:
     left_out: tuple[tuple[str, tuple[MissingFact, ...]], ...]  # missing data (G8)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # without slots attrs' __init__ fills the instance dict: faster
 class TraceNode:
     kind: str  # condition, compare, logic, fact, value, parameter, lookup, history, aggregate, members, expr, const
     text: str  # the policy text of the expression, or the name read
@@ -104,57 +106,161 @@ class ExplainError(Exception):
     """The question cannot be asked of this evaluation (unknown entity or outcome)."""
 
 
-class _Tracer:
-    """Traces expressions by their node ids: every value is read from the plan's own compiled
-    closure for that node, and history walks and groups come from `semantics`, as in the plan."""
+NOT_COMPUTED = object()
 
-    def __init__(self, evaluation: Evaluation):
-        self.evaluation = evaluation
-        self.program = evaluation.plan.program
-        self.nodes = evaluation.plan.nodes
-        self.run = evaluation.run
-        self.reader = Reader(self.program)
 
-    def value(self, node: str, entity: str, period: Period) -> object:
-        return self.nodes[node](self.run, entity, period)
+class Values(Protocol):
+    """What the executor that made a decision computed, offered to its explanation: the value of
+    an expression (at its node id) for an entity of a kind at a period (NOT_COMPUTED for an
+    entity it does not hold), and a history walk over the operand's node (None: not held)."""
+
+    def value(self, expr: ir.Expr, node: str, kind: str | None, entity: str, period: Period) -> object: ...
+
+    def walk(self, function: str, n: int, operand: ir.Expr, node: str, kind: str, entity: str,
+             period: Period) -> semantics.Walk | None: ...
+
+    def has_record(self, kind: str, entity: str, period: Period) -> object:
+        """Whether the entity has a record in the period (NOT_COMPUTED: not held)."""
+
+
+class TraceCache:
+    """What tracing a program's expressions computes once, whoever asks: each expression's text,
+    span, reading, unit and operands, and the facts' labels. Explanations of one
+    program may share one (a decider does: its explanations then skip this work)."""
+
+    def __init__(self, program: ir.Program):
+        self.program = program
+        self.reader = Reader(program)
+        self.fact_labels = _fact_labels(program)
+        self._static: dict[int, tuple[ir.Expr, tuple[dict, tuple]]] = {}  # by id: the expression itself is kept
+        self._child_ids: dict[str, tuple[str, ...]] = {}
+        self._producing: dict[str, list[ir.Rule]] | None = None  # outcome -> the rules producing it
 
     def text(self, expr: ir.Expr) -> str:
         if expr.span.generated:
             return ir_text(expr)
         return self.program.source_text(expr.span) or ir_text(expr)
 
-    def trace(self, expr: ir.Expr, node: str, kind: str, entity: str, period: Period, depth: int = 0) -> TraceNode:
-        value = self.value(node, entity, period)
-        base = dict(text=self.text(expr), value=value, entity=entity, period=str(period),
-                    span=str(expr.span), reading=self.reader.reading(expr), unit=expr.type.unit)
-        if depth > 12:  # deep chains of derived values are cut; the value is still shown
-            return TraceNode(kind="expr", detail=(message("note.cut"),), **base)
-        sub = depth + 1
+    def static(self, expr: ir.Expr) -> tuple[dict, tuple[ir.Expr, ...]]:
+        """The fields of a trace node that depend on the expression alone, and its children."""
+        known = self._static.get(id(expr))
+        if known is not None and known[0] is expr:
+            return known[1]
+        fields = {**_NODE_DEFAULTS, "text": self.text(expr), "span": str(expr.span),
+                  "reading": self.reader.reading(expr), "unit": expr.type.unit}
+        plain = _PLAIN.get(expr.__class__)
+        if plain is not None:  # an operator's node kind and operator, too
+            fields.update(kind=plain, op=getattr(expr, "op", None))
+        found = (fields, ir.children(expr))
+        self._static[id(expr)] = (expr, found)
+        return found
 
-        def child(index: int, at: Period = period, who: str = entity, in_kind: str = kind) -> TraceNode:
-            return self.trace(ir.children(expr)[index], child_node(node, index), in_kind, who, at, sub)
+    def producing(self, outcome: str) -> list[ir.Rule]:
+        """The rules with `outcome` among their consequences, in program order."""
+        if self._producing is None:
+            producing: dict[str, list[ir.Rule]] = {}
+            for rule in self.program.rules:
+                for name in dict.fromkeys(c.outcome for c in rule.consequences):
+                    producing.setdefault(name, []).append(rule)
+            self._producing = producing
+        return list(self._producing.get(outcome, ()))
+
+    def child_ids(self, node: str, count: int) -> tuple[str, ...]:
+        """The node ids of a node's operands (`plan.child_node`)."""
+        found = self._child_ids.get(node)
+        if found is None:
+            found = self._child_ids[node] = tuple(child_node(node, index) for index in range(count))
+        return found
+
+
+class _Tracer:
+    """Traces expressions by their node ids: every value is read from the plan's own compiled
+    closure for that node (or, where given, from the executor that made the decision: `values`),
+    and history walks and groups come from `semantics`, as in the plan."""
+
+    def __init__(self, evaluation: Evaluation, cache: TraceCache | None = None, values: Values | None = None):
+        self.evaluation = evaluation
+        self.program = evaluation.plan.program
+        self.nodes = evaluation.plan.nodes
+        self.run = evaluation.run
+        self.cache = cache if cache is not None and cache.program is self.program else TraceCache(self.program)
+        self.reader = self.cache.reader
+        self.text = self.cache.text
+        self.values = values
+        self._computed = values.value if values is not None else None
+        self._static = self.cache._static
+
+    def _has_record(self, kind: str, entity: str, period: Period) -> bool:
+        held = NOT_COMPUTED if self.values is None else self.values.has_record(kind, entity, period)
+        return self.run.has_record(kind, entity, period) if held is NOT_COMPUTED else held
+
+    def value(self, node: str, entity: str, period: Period, expr: ir.Expr | None = None,
+              kind: str | None = None) -> object:
+        if self._computed is not None and expr is not None:
+            found = self._computed(expr, node, kind, entity, period)
+            if found is not NOT_COMPUTED:
+                return found
+        return self.nodes[node](self.run, entity, period)
+
+    def trace(self, expr: ir.Expr, node: str, kind: str, entity: str, period: Period, depth: int = 0,
+              when: str | None = None) -> TraceNode:
+        """The trace of `expr` (at node id `node`) for the entity at the period (`when`: the
+        period's text, when the caller has it)."""
+        cls = expr.__class__
+        if cls is _CONST:  # a constant's value is itself, as its closure in the plan says
+            value = expr.value
+        else:
+            value = NOT_COMPUTED if self._computed is None else self._computed(expr, node, kind, entity, period)
+            if value is NOT_COMPUTED:
+                value = self.nodes[node](self.run, entity, period)
+        known = self._static.get(id(expr))
+        fields, exprs = known[1] if known is not None and known[0] is expr else self.cache.static(expr)
+        if when is None:
+            when = str(period)
+        if depth > 12:  # deep chains of derived values are cut; the value is still shown
+            return _node({**fields, "value": value, "entity": entity, "period": when,
+                          "kind": "expr", "op": None, "detail": (message("note.cut"),)})
+        base = {**fields, "value": value, "entity": entity, "period": when}
+        sub = depth + 1
+        if cls in _PLAIN:  # an operator (its kind and op are in `fields`): every operand traced
+            trace, ids = self.trace, self.cache.child_ids(node, len(exprs))
+            if len(exprs) == 2:  # most operators: no comprehension (a frame of its own)
+                base["children"] = (trace(exprs[0], ids[0], kind, entity, period, sub, when),
+                                    trace(exprs[1], ids[1], kind, entity, period, sub, when))
+            else:
+                base["children"] = tuple([trace(operand, child, kind, entity, period, sub, when)
+                                          for operand, child in zip(exprs, ids)])
+            return _node(base)
+        if cls is _CONST:
+            base["kind"] = "const"
+            return _node(base)
+        if cls is _FACT:
+            schema = self.program.entities[expr.entity].facts[expr.name]
+            base.update(kind="fact", label=schema.label, text=expr.name, period=when if expr.period_kind else "")
+            return _node(base)
+
+        def child(index: int, at: Period = period, who: str = entity, in_kind: str = kind,
+                  at_text: str | None = None) -> TraceNode:
+            return self.trace(exprs[index], child_node(node, index), in_kind, who, at, sub,
+                              when if at is period else at_text)
 
         match expr:
-            case ir.Const():
-                return TraceNode(kind="const", **base)
-            case ir.Fact(name=name, period_kind=period_kind, entity=fact_kind):
-                schema = self.program.entities[fact_kind].facts[name]
-                return TraceNode(kind="fact", label=schema.label,
-                                 **{**base, "text": name, "period": str(period) if period_kind else ""})
             case ir.Param(name=name):
-                return TraceNode(kind="parameter", label=self.program.parameters[name].label, **base)
+                base.update(kind="parameter", label=self.program.parameters[name].label)
+                return _node(base)
             case ir.Derived(entity=value_kind, name=name):
                 definition = self.program.values[(value_kind, name)]
-                inner = self.trace(definition.expr, value_node(value_kind, name), value_kind, entity, period, sub)
-                return TraceNode(kind="value", label=definition.label, children=(inner,),
-                                 **{**base, "text": name})
+                inner = self.trace(definition.expr, value_node(value_kind, name), value_kind, entity, period, sub, when)
+                base.update(kind="value", label=definition.label, children=(inner,), text=name)
+                return _node(base)
             case ir.Via(kind=target):
                 other = self.value(child_node(node, 0), entity, period)
                 children = (child(0),)
                 if not isinstance(other, Unknown) and self.run.exists(target, str(other)):
                     children += (child(1, who=str(other), in_kind=target),)
-                return TraceNode(kind="via", detail=(message("note.via", kind=self.reader.kind(target), entity=other),),
-                                 children=children, **base)
+                base.update(kind="via", detail=(message("note.via", kind=self.reader.kind(target), entity=other),),
+                            children=children)
+                return _node(base)
             case ir.History():
                 return self._history(expr, node, kind, entity, period, base, child)
             case ir.Aggregate():
@@ -166,33 +272,34 @@ class _Tracer:
                 test = child(0)
                 branch = 1 if test.value is True else 2 if test.value is False else None
                 children = (test,) if branch is None else (test, child(branch))
-                return TraceNode(kind="expr", children=children, **base)
-            case ir.Compare():
-                kind_name = "compare"
-            case ir.Logic():
-                kind_name = "logic"
-            case ir.Lookup():
-                kind_name = "lookup"
-            case _:
-                kind_name = "expr"
-        children = tuple(child(i) for i in range(len(ir.children(expr))))
-        return TraceNode(kind=kind_name, children=children, op=getattr(expr, "op", None), **base)
+                base.update(kind="expr", children=children)
+                return _node(base)
+        children = tuple(child(i) for i in range(len(exprs)))  # a kind of expression added later
+        base.update(kind="expr", children=children, op=getattr(expr, "op", None))
+        return _node(base)
 
     def _history(self, expr: ir.History, node: str, kind, entity, period: Period, base, child) -> TraceNode:
-        operand = child_node(node, 0)
-        walk = semantics.history(expr.function, expr.periods, self.run, kind, entity, period,
-                                 lambda at: self.value(operand, entity, at))
+        operand, operand_expr = child_node(node, 0), expr.operand
+        walk = self.values.walk(expr.function, expr.periods, operand_expr, operand, kind, entity, period) \
+            if self.values is not None else None
+        if walk is None:
+            walk = semantics.history(expr.function, expr.periods, self.run, kind, entity, period,
+                                     lambda at: self.value(operand, entity, at, operand_expr, kind))
         children, detail = [], []
+        records_only = expr.function not in ("previous", "change")
         for at in walk.periods:
+            text = str(at)
             # previous and change read their periods whatever the records; the others skip a
             # period without a record (it breaks a streak, never counts)
-            if expr.function not in ("previous", "change") and not self.run.has_record(kind, entity, at):
-                detail.append(message("note.no_record", period=str(at)))
+            if records_only and not self._has_record(kind, entity, at):
+                detail.append(message("note.no_record", period=text))
                 continue
-            traced = child(0, at=at)
+            traced = child(0, at=at, at_text=text)
             children.append(traced)
-            detail.append(message("note.period_value", period=str(at), value=traced.value))
-        return TraceNode(kind="history", detail=tuple(detail), children=tuple(children), **base)
+            # message("note.period_value", period=…, value=…), built directly: one per period
+            detail.append(Message("note.period_value", (("period", text), ("value", traced.value))))
+        base.update(kind="history", detail=tuple(detail), children=tuple(children))
+        return _node(base)
 
     def _aggregate(self, expr: ir.Aggregate, node: str, kind, entity, period: Period, base, child) -> TraceNode:
         own = child(0)
@@ -201,7 +308,8 @@ class _Tracer:
             self.run, node, kind, expr.group, entity, period, lambda m: self.value(operand, m, period),
             (lambda m: self.value(where, m, period)) if expr.where is not None else None)
         if isinstance(seen, Unknown):
-            return TraceNode(kind="aggregate", children=(own,), **base)
+            base.update(kind="aggregate", children=(own,))
+            return _node(base)
         members, values = seen.members, list(seen.values.values())
         known = [v for v in values if not isinstance(v, Unknown)]
         record = self.evaluation.run.dataset.entities(kind).get(entity)
@@ -223,7 +331,8 @@ class _Tracer:
                 "note.descending" if expr.descending else "note.ascending",
                 members=tuple(message("note.member_value", entity=m, value=v) for m, v in ranked[:12]),
                 more=message("note.more_hidden") if len(ranked) > 12 else None))
-        return TraceNode(kind="aggregate", detail=tuple(detail), children=(own,), **base)
+        base.update(kind="aggregate", detail=tuple(detail), children=(own,))
+        return _node(base)
 
     def _members(self, expr: ir.Members, node: str, entity, period: Period, base, child) -> TraceNode:
         operand = child_node(node, 0) if expr.operand is not None else None
@@ -244,7 +353,30 @@ class _Tracer:
             condition_reading=self.reader.reading(expr.where) if expr.where is not None else None,
             counted=tuple(seen.counted.items()), excluded=tuple(excluded),
             left_out=tuple((m, tuple(sorted(u.missing))) for m, u in seen.left_out.items()))
-        return TraceNode(kind="members", members=listed, **base)
+        base.update(kind="members", members=listed)
+        return _node(base)
+
+
+_NODE_DEFAULTS = {field.name: field.default for field in attrs.fields(TraceNode) if field.default is not attrs.NOTHING}
+
+
+def _node(fields: dict) -> TraceNode:
+    """`TraceNode(**fields)` for a fresh dict holding every field (`TraceCache.static` starts each
+    from the defaults), which becomes the node's instance dict as unpickling would make it: no
+    keyword binding, no copy; a trace makes one per node. The class has no validator, converter
+    or default factory, so the two are the same (tests/test_explain_fast.py)."""
+    node = _new(TraceNode)
+    _set_attribute(node, "__dict__", fields)
+    return node
+
+
+_new = object.__new__
+_set_attribute = object.__setattr__  # past the frozen class's own __setattr__
+_CONST, _FACT = ir.Const, ir.Fact
+# the kinds of expression traced as an operator with its operands (the trace node's kind); the
+# others (constants, names, history, groups, references, `if`) each have their own case
+_PLAIN = {ir.Compare: "compare", ir.Logic: "logic", ir.Lookup: "lookup", ir.Arith: "expr", ir.Member: "expr",
+          ir.Scalar: "expr", ir.Builtin: "expr"}
 
 
 def _fact_labels(program: ir.Program) -> tuple[tuple[tuple[str, str], str], ...]:
@@ -321,12 +453,12 @@ def _undecided(trace: RuleTrace) -> bool:
 
 
 def _resolve_case(evaluation: Evaluation, entity: str, outcome: str, period: Period | None,
-                  ) -> tuple[str, list[ir.Rule], Period | None]:
+                  cache: TraceCache) -> tuple[str, list[ir.Rule], Period | None]:
     program = evaluation.plan.program
     if outcome not in program.outcomes:
         hint = did_you_mean(outcome, program.outcomes)
         raise ExplainError(f"unknown outcome `{outcome}`" + (f"; {hint}" if hint else ""))
-    rules = [r for r in program.rules if any(c.outcome == outcome for c in r.consequences)]
+    rules = cache.producing(outcome)
     kinds = [k for k in sorted(program.entities) if entity in evaluation.run.dataset.entities(k)]
     rule_kinds = {r.entity for r in rules}
     kind = next((k for k in kinds if k in rule_kinds), kinds[0] if kinds else None)
@@ -342,22 +474,28 @@ def _resolve_case(evaluation: Evaluation, entity: str, outcome: str, period: Per
     return kind, rules, period
 
 
-def explain_decision(evaluation: Evaluation, entity: str, outcome: str, period: Period | None) -> Explanation:
-    """Why the entity got the outcome; when it did not, the why-not explanation instead."""
-    return _explain(evaluation, entity, outcome, period, "why")
+def explain_decision(evaluation: Evaluation, entity: str, outcome: str, period: Period | None, *,
+                     cache: TraceCache | None = None, values: Values | None = None) -> Explanation:
+    """Why the entity got the outcome; when it did not, the why-not explanation instead.
+    `cache` (a `TraceCache` of the program) and `values` (the deciding executor's values) only
+    make it faster: the explanation is the same."""
+    return _explain(evaluation, entity, outcome, period, "why", cache, values)
 
 
-def explain_why_not(evaluation: Evaluation, entity: str, outcome: str, period: Period | None) -> Explanation:
-    return _explain(evaluation, entity, outcome, period, "why_not")
+def explain_why_not(evaluation: Evaluation, entity: str, outcome: str, period: Period | None, *,
+                    cache: TraceCache | None = None, values: Values | None = None) -> Explanation:
+    return _explain(evaluation, entity, outcome, period, "why_not", cache, values)
 
 
 def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period | None,
-             question: str) -> Explanation:
-    kind, rules, period = _resolve_case(evaluation, entity, outcome, period)
+             question: str, cache: TraceCache | None = None, values: Values | None = None) -> Explanation:
+    if cache is None or cache.program is not evaluation.plan.program:
+        cache = TraceCache(evaluation.plan.program)
+    kind, rules, period = _resolve_case(evaluation, entity, outcome, period, cache)
     declared = evaluation.plan.program.outcomes[outcome]
     common = dict(question=question, entity_kind=kind, entity=entity, outcome=outcome,
                   entity_kind_label=evaluation.plan.program.entities[kind].label,
-                  fact_labels=_fact_labels(evaluation.plan.program),
+                  fact_labels=cache.fact_labels,
                   outcome_label=declared.label, outcome_kind=declared.kind)
     if not rules:
         return Explanation(period=str(period) if period else None, status="no_rule", **common)
@@ -368,7 +506,7 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
         return Explanation(period=str(period), status="not_in_force", rules=tuple(
             RuleTrace(rule=r.name, implements=r.implements, policy=r.policy, clause=r.clause, quote=r.quote,
                       span=str(r.span), fired=False, condition=None, failed=()) for r in rules), **common)
-    tracer = _Tracer(evaluation)
+    tracer = _Tracer(evaluation, cache, values)
     case = [d for d in evaluation.decisions if d.entity_kind == kind and d.entity == entity and d.period == period]
     mine = [d for d in case if d.outcome == outcome]
     if mine:  # why it happened: only the rule that decided it is shown, so only it is traced
@@ -376,7 +514,6 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
         rules = [r for r in rules if r.name == deciding]
     traces = tuple(_rule_trace(tracer, r, entity, period, outcome) for r in rules
                    if r.evaluated_per == period.kind)
-    facts = _facts(tuple(t.condition for t in traces if t.condition) + tuple(p for t in traces for p in t.payload))
     if mine:
         decision = next((d for d in mine if d.status == "active"), mine[0])
         winners = tuple(d for d in case if d.status == "active" and d.rule_id == decision.superseded_by)
@@ -385,6 +522,7 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
                            superseded_by=winners, rules=fired, facts=_facts(
                                tuple(t.condition for t in fired if t.condition)
                                + tuple(p for t in fired for p in t.payload)), **common)
+    facts = _facts(tuple(t.condition for t in traces if t.condition) + tuple(p for t in traces for p in t.payload))
     missing = sorted({m for t in traces for f in t.failed for m in f.missing})
     status = "not_evaluable" if traces and all(
         _undecided(t) for t in traces if t.condition or t.failed) else "not_fired"

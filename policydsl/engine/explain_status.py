@@ -3,9 +3,8 @@
 In: a program, an evaluation's decisions and as-of date, a document (a loaded policy's number or name, or a document known only by
 reference), a status outcome (`document_in_force`, `_not_yet_in_force`, `_lapsed`,
 `_repealed`) and a period. Out: an `Explanation` whose condition compares the evaluation date
-with the document's dates — the same dates `ir.Policy.status` decides by (one meaning: the
-comparisons shown are built from the fields that method reads, and each node's value is that
-comparison on those fields) — so `explain` answers for every decision `eval` lists.
+with the document's dates — the tests `ir.Policy.status_tests` gives and `ir.Policy.status`
+decides by (one meaning: the explainer renders them, never restates them) — so `explain` answers for every decision `eval` lists.
 """
 
 from __future__ import annotations
@@ -53,40 +52,18 @@ def _compare(op: str, on: dt.date, name: str, value: object, holds: bool, docume
                      reading=message(key, left=day.reading, right=other.reading))
 
 
-def _conditions(document: ir.Policy, outcome: str, on: dt.date) -> list[TraceNode]:
-    """The comparisons that make `outcome` hold on `on`, each with its value; a date the
-    document does not declare contributes no comparison (it can neither hold nor fail)."""
-    window = document.effect_window()
-    start = (document.in_force_from if document.in_force_from is not None else document.issued)
+def _conditions(document: ir.Policy, outcome: str, on: dt.date) -> list[tuple[TraceNode, bool]]:
+    """The comparisons that make `outcome` hold on `on`, each with whether it holds: the
+    document's own `status_tests`, the ones its status is decided by. An undeclared date that is
+    not the reason shows no comparison (it can neither hold nor fail)."""
     label = document.label
     parts = []
-    if outcome == "document_repealed":
-        if document.repealed_on is not None:
-            parts.append(_compare(">=", on, "repealed_on", document.repealed_on, on >= document.repealed_on, label))
-        return parts
-    if outcome == UNKNOWN_STATUS:  # within the year the corpus dates it by, or not dated at all
-        if window is None:  # the corpus gives no date: the missing date is the reason
-            parts.append(_date_node("in_force_from", Unknown(frozenset({
-                MissingFact("document", label, "in_force_from", "")})), label))
-        else:
-            parts.append(_compare(">=", on, "in_force_from", start, on >= window[0], label))
-            parts.append(_compare("<=", on, "in_force_from", start, on < window[1], label))
-        return parts
-    if outcome == "document_not_yet_in_force":
-        if window is not None:
-            parts.append(_compare("<", on, "in_force_from", start, on < window[0], label))
-        return parts
-    if window is not None:
-        parts.append(_compare(">=", on, "in_force_from", start, on >= window[1], label))
-    if outcome == "document_lapsed":
-        if document.in_force_until is not None:
-            parts.append(_compare(">", on, "in_force_until", document.in_force_until,
-                                  on > document.in_force_until, label))
-    elif document.in_force_until is not None:
-        parts.append(_compare("<=", on, "in_force_until", document.in_force_until,
-                              on <= document.in_force_until, label))
-    if outcome in ("document_in_force", "document_lapsed") and document.repealed_on is not None:
-        parts.append(_compare("<", on, "repealed_on", document.repealed_on, on < document.repealed_on, label))
+    for test in document.status_tests(None if outcome == UNKNOWN_STATUS else outcome, on):
+        if test.op == "missing":  # the corpus gives no date: the missing date is the reason
+            missing = Unknown(frozenset({MissingFact("document", label, test.field, "")}))
+            parts.append((_date_node(test.field, missing, label), test.holds))
+        elif test.date is not None:
+            parts.append((_compare(test.op, on, test.field, test.date, test.holds, label), test.holds))
     return parts
 
 
@@ -108,14 +85,15 @@ def explain_status(program: ir.Program, decisions: Sequence[Decision], as_of: dt
     if period is None:
         return Explanation(period=None, status="no_record", **common)
     on = as_of if as_of is not None else period.end  # G5, as `Run.evaluation_date`
-    parts = _conditions(document, outcome, on)
+    tested = _conditions(document, outcome, on)
+    parts = [part for part, _ in tested]
     condition = parts[0] if len(parts) == 1 else None
     if len(parts) > 1:
         reading = parts[0].reading
         for part in parts[1:]:
             reading = message("expr.and", left=reading, right=part.reading)
         condition = TraceNode(kind="logic", text=" and ".join(p.text for p in parts), op="and",
-                              value=all(p.value is True for p in parts), entity=entity, period=str(period),
+                              value=all(holds for _, holds in tested), entity=entity, period=str(period),
                               children=tuple(parts), reading=reading)
     reporter = reporter_of(program, document, outcome)
     rule_id = reporter.status_rule or f"{reporter.name}.status"
@@ -123,7 +101,7 @@ def explain_status(program: ir.Program, decisions: Sequence[Decision], as_of: dt
     fired = mine is not None
     trace = RuleTrace(rule=rule_id, implements=rule_id, policy=reporter.name, clause=reporter.status_cite or "",
                       span=str(document.span), quote=reporter.status_quote, fired=fired, condition=condition,
-                      failed=tuple(p for p in parts if p.value is not True) if not fired else ())
+                      failed=tuple(p for p, holds in tested if not holds) if not fired else ())
     facts = ()  # the dates are the document's, not facts of the data: the condition shows them
     missing = tuple(sorted(m for p in parts for m in p.missing))
     if fired:

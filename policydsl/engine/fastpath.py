@@ -18,6 +18,7 @@ here and means what it means on the row executor; the differential test compares
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Mapping
 from functools import partial
 
@@ -25,8 +26,9 @@ import attrs
 
 from policydsl.engine import ops
 from policydsl.engine.combine import combination_ranks
+from policydsl.engine.fastwalks import ROW_WALKS
 from policydsl.engine.plan import Plan, child_node, condition_node, field_part, payload_fields, payload_node, value_node
-from policydsl.engine.semantics import WALKS
+from policydsl.engine.semantics import WALKS, recorded
 from policydsl.language import ir
 from policydsl.values import MissingFact, Period, Unknown
 
@@ -92,6 +94,8 @@ class Prepared:
     def __init__(self, plan: Plan, kind: str):
         self.plan, self.kind = plan, kind
         self._compiler = _Compiler(plan, kind)
+        self._compiling = threading.Lock()
+        self.compiled: dict[tuple[str, str], Fast] = {}
         self.ranked = combination_ranks(plan.program.combinations)
         rules: dict[str, list[FastRule]] = {}
         order = sorted((r for r in plan.program.rules if r.entity == kind), key=lambda r: (r.policy, r.implements, r.name))
@@ -118,7 +122,17 @@ class Prepared:
 
     def value(self, name: str, pk: str) -> Fast:
         """A derived value of the kind, read in periods of kind pk (compiled on first use)."""
-        return self._compiler.derived(name, pk)
+        with self._compiling:
+            return self._compiler.derived(name, pk)
+
+    def closure(self, expr: ir.Expr, node: str, pk: str) -> Fast:
+        """The closure of any sub-expression (by its node id) in periods of kind pk, compiled on
+        first use: what an explanation of a decision reads its values from."""
+        found = self.compiled.get((node, pk))
+        if found is None:
+            with self._compiling:  # compiling takes memo slots: one thread at a time
+                found = self.compiled[(node, pk)] = self._compiler.compile(expr, pk, node)
+        return found
 
     def stored(self, entity: Entity) -> dict[str, dict[Period, object]]:
         """The derived values computed for an entity so far, by name and period."""
@@ -184,9 +198,10 @@ class _Compiler:
         self.indices[("", str(index))] = index
         return index
 
-    def memo(self, compute: Fast) -> Fast:
-        """`compute`, evaluated once per entity and period (kept in the entity's store)."""
-        index = self.slot()
+    def memo(self, compute: Fast, index: int | None = None) -> Fast:
+        """`compute`, evaluated once per entity and period (kept in the entity's store, at a new
+        slot or at `index`)."""
+        index = self.slot() if index is None else index
 
         def memo(entity: Entity, t: int) -> object:
             slot = (t << 16) + index
@@ -204,6 +219,18 @@ class _Compiler:
             return found
         index = self.indices.setdefault(key, len(self.indices))
         recursive = (self.kind, name) in self.plan.recursive
+        definition = self.plan.program.values[(self.kind, name)].expr
+        if not recursive:  # compiled first, called directly
+            node = value_node(self.kind, name)
+            if isinstance(definition, ir.History) and definition.function not in ("previous", "change"):
+                # a walk is the whole definition: it is kept at the value's own slot
+                found = _history(definition.function, definition.periods,
+                                 self.compile(definition.operand, pk, child_node(node, 0)), self.kind, pk, index,
+                                 _row_test(definition.operand, pk))
+            else:
+                found = self.memo(self.compile(definition, pk, node), index)
+            self.values[key] = found
+            return found
         cell: list[Fast] = []
 
         def derived(entity: Entity, t: int) -> object:
@@ -215,7 +242,7 @@ class _Compiler:
                 value = entity.store[slot] = cell[0](entity, t)
             return value
         self.values[key] = derived  # before compiling the definition: it may read itself (previous)
-        cell.append(self.compile(self.plan.program.values[(self.kind, name)].expr, pk, value_node(self.kind, name)))
+        cell.append(self.compile(definition, pk, value_node(self.kind, name)))
         return derived
 
     def on_known(self, operand_expr: ir.Expr, operand: Fast, known: Callable[[object], bool], general: Fast,
@@ -322,8 +349,11 @@ class _Compiler:
                         return holds
                     return then(entity, t) if holds else otherwise(entity, t)
                 return conditional
+            case ir.ListOf(items=items, type=list_type):
+                fns = tuple(sub(i) for i in range(len(items)))
+                return lambda entity, t: ops.list_value([f(entity, t) for f in fns], list_type.element)
             case ir.History(function=function, periods=n):
-                return _history(function, n, sub(0), pk, self.slot())
+                return _history(function, n, sub(0), kind, pk, self.slot(), _row_test(expr.operand, pk))
         # aggregates over a group, references and aggregates across kinds read other entities:
         # the plan's own closure for the node, on the entity's world
         planned = self.plan.nodes[node]
@@ -358,18 +388,47 @@ def _logic(op: str, parts: tuple[Fast, ...]) -> Fast:
     return logic
 
 
-def _history(function: str, n: int, operand: Fast, pk: str, index: int) -> Fast:
-    if function == "previous":
-        return lambda entity, t: operand(entity, t - n)
-    if function == "change":
-        return lambda entity, t: ops.arith("-", [operand(entity, t), operand(entity, t - n)])
+def _row_test(operand: ir.Expr, pk: str) -> tuple[str, Callable[[object], object]] | None:
+    """A walk's operand as a test of one fact of the walked row against constants: the fact's
+    name and the test of a known value (`ops.known_test`/`member_test`); None for any other."""
+    match operand:
+        case ir.Compare(op=op, left=ir.Fact(name=name, period_kind=fact_pk) as left, right=ir.Const(value=constant)) \
+                if fact_pk == pk:
+            known = ops.known_test(op, left.type, operand.right.type, constant)
+            return (name, known) if known else None
+        case ir.Member(operand=ir.Fact(name=name, period_kind=fact_pk), options=options) \
+                if fact_pk == pk and all(isinstance(o, ir.Const) for o in options):
+            known = ops.member_test([o.value for o in options], operand.negated)
+            return (name, known) if known else None
+    return None
+
+
+def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: int,
+             row_test: tuple[str, Callable[[object], object]] | None) -> Fast:
+    if function in ("previous", "change"):
+        def before(entity: Entity, t: int) -> object:  # unknown at a period without a record (G4/G8)
+            earlier = t - n
+            value = operand(entity, earlier)
+            if isinstance(value, Unknown) or earlier in entity.present.get(pk, ()):
+                return value
+            return recorded(value, False, kind, entity.id, period_of(pk, earlier))
+        if function == "previous":
+            return before
+        return lambda entity, t: ops.arith("-", [operand(entity, t), before(entity, t)])
     walk = WALKS[function]
+    row_walk = ROW_WALKS[function] if row_test is not None else None
+    name, known = row_test if row_test is not None else (None, None)
 
     def history(entity: Entity, t: int) -> object:  # walked once per entity and period
         slot = (t << 16) + index
         value = entity.store.get(slot, _NOT_YET)
-        if value is _NOT_YET:
-            value = entity.store[slot] = walk(n, t, partial(operand, entity), entity.present.get(pk, ()).__contains__,
-                                              partial(entity.earliest, pk))[0]
+        if value is not _NOT_YET:
+            return value
+        if row_walk is not None and entity.present is entity.rows:  # its records are its rows
+            value = row_walk(n, entity.rows[pk], t, name, known, operand, entity)
+        if value is None or value is _NOT_YET:
+            value = walk(n, t, partial(operand, entity), entity.present.get(pk, ()).__contains__,
+                         partial(entity.earliest, pk))[0]
+        entity.store[slot] = value
         return value
     return history

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from functools import partial
 
 from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.engine import data as data_stage
 from policydsl.engine.cells import CellError, parse_period
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status, superseded
 from policydsl.engine.evaluate import Evaluation, Run, RuleResult, history_floor
-from policydsl.engine.explain import explain_decision
-from policydsl.engine.fastpath import Entity, Frame, Prepared, nesting, ordinal, period_of, prepare
+from policydsl.engine.explain import NOT_COMPUTED, TraceCache, explain_decision
+from policydsl.engine.fastpath import Entity, Fast, Frame, Prepared, nesting, ordinal, period_of, prepare
+from policydsl.engine.semantics import WALKS, Walk
 from policydsl.language.limits import run_deep
 from policydsl.engine.plan import Plan
 from policydsl.schema import Dataset, EntityRecord
@@ -52,12 +54,16 @@ class Decider:
         self.period = Period.parse(period) if isinstance(period, str) else period
         self.prepared: Prepared = prepare(plan, kind)
         self._convert = data_stage.fact_converters(self.schema)
+        self._trace_cache = TraceCache(plan.program)  # what every explanation's trace shares
         # per period kind, the enumeration facts and their members: a member is taken as it is
         self._enums = {pk: {name: frozenset(f.type.members) for name, f in self.schema.facts.items()
                             if f.type.is_enum and f.period_kind == pk} for pk in ("year", "quarter")}
         self._members = {pk: frozenset((name, m) for name, members in by_name.items() for m in members)
                          for pk, by_name in self._enums.items()}
-        self._periods: dict[object, tuple[str, int] | str] = {}
+        self._periods: dict[object, tuple[str, int, frozenset]] = {}  # a good period's text
+        self._bad_periods: dict[object, str] = {}  # ... and a bad one's problem
+        self._recursive = bool(plan.recursive)
+        self._period_objects: dict[tuple[str, int], Period] = {}
         self._frame = Frame({}, None, self._world)
         if self.period is not None:
             self._t, self._pk = ordinal(self.period), self.period.kind
@@ -74,16 +80,20 @@ class Decider:
             self.__class__ = _DeepDecider
 
     # ---- the facts of one request ---------------------------------------------------------------
-    def _period(self, text: object, problems: list[str]) -> tuple[str, int] | None:
-        found = self._periods.get(text) if isinstance(text, (str, int)) and not isinstance(text, bool) else None
+    def _period(self, text: object, problems: list[str]) -> tuple[str, int, frozenset] | None:
+        """The period kind and ordinal of a period's text, and the (fact, member) pairs of the
+        kind's enumerations in that period kind; None (a problem noted) for a bad period."""
+        memoized = isinstance(text, (str, int)) and not isinstance(text, bool)
+        found = (self._periods.get(text) or self._bad_periods.get(text)) if memoized else None
         if found is None:
             try:
                 period = parse_period(text.strip() if isinstance(text, str) else text)
-                found = (period.kind, ordinal(period))
+                found = (period.kind, ordinal(period), self._members[period.kind])
             except CellError as err:
                 found = f"{self.kind} period `{text}`: {err}"
-            if isinstance(text, (str, int)) and len(self._periods) < _PERIOD_MEMO:
-                self._periods[text] = found
+            memo = self._bad_periods if isinstance(found, str) else self._periods
+            if memoized and len(memo) < _PERIOD_MEMO:
+                memo[text] = found
         if isinstance(found, str):
             problems.append(found)
             return None
@@ -112,7 +122,7 @@ class Decider:
                 except CellError as err:
                     problems.append(f"{where}, column {name}: {err}")
                     continue
-            if typed is not value or converted is not None:
+            if typed is not value or value is None or converted is not None:  # a None is no fact: dropped
                 if converted is None:
                     converted = {n: v for n, v in row.items() if v is not None}
                 if typed is None:
@@ -120,6 +130,18 @@ class Decider:
                 else:
                     converted[name] = typed
         return row if converted is None else converted
+
+    def _repeated(self, entity: str, facts: Mapping[object, object]) -> list[str]:
+        """A period given twice under different texts (`2019` and `"2019"`): never one silently."""
+        seen: dict[tuple[str, int], object] = {}
+        problems: list[str] = []
+        for text in facts:
+            pk, t, _ = self._period(text, problems)
+            if (pk, t) in seen:
+                problems.append(f"{entity}: period {period_of(pk, t)} is given twice "
+                                f"(`{seen[(pk, t)]}` and `{text}`)")
+            seen[(pk, t)] = text
+        return problems
 
     def _misplaced(self, name: object, where: str, pk: str | None, fact) -> str:
         if fact is None:
@@ -142,30 +164,41 @@ class Decider:
             raise TypeError(f"`static` must be a mapping {{attribute: value}}, not {type(static).__name__}")
         problems: list[str] = []
         rows: dict[str, dict[int, Mapping[str, object]]] = {"year": {}, "quarter": {}}
-        memo, members = self._periods, self._members
+        memo = self._periods
         for text, row in facts.items():
-            found = memo.get(text) if text.__class__ is str else None
-            if found is None or found.__class__ is str:
+            found = memo.get(text) if text.__class__ is str else None  # a good period's text only
+            if found is None:
                 found = self._period(text, problems)
                 if found is None:
                     continue
-            pk, t = found
+            pk, t, members = found
             try:  # the common case first: every fact an enumeration member, taken as it is
-                typed = row.__class__ is dict and row.items() <= members[pk]
+                typed = row.__class__ is dict and row.items() <= members
             except TypeError:  # an unhashable value
                 typed = False
             if not typed:
                 row = self._row(row, f"{entity} {text}", pk, problems)
             rows[pk][t] = row
+        if len(rows["year"]) + len(rows["quarter"]) < len(facts) and not problems:
+            problems += self._repeated(entity, facts)
         statics = self._row(static, entity, None, problems) if static else {}
         if problems:
             raise DataError(problems)
-        frame = self._frame if not self.plan.recursive else Frame(_floor(rows), None, self._world)
-        return Entity(entity, rows, rows if rows["year"] or rows["quarter"] else {}, statics, frame)
+        frame = self._frame if not self._recursive else Frame(_floor(rows), None, self._world)
+        return Entity(entity, rows, rows if facts else {}, statics, frame)  # every period placed
 
     def _world(self, entity: Entity) -> Run:
         """A run over the entity alone, for what reads other entities (a group of one)."""
-        periods = {period_of(pk, t): row for pk, by_t in entity.rows.items() for t, row in by_t.items()}
+        known = self._period_objects  # a Period is immutable: one per ordinal serves every call
+        periods = {}
+        for pk, by_t in entity.rows.items():
+            for t, row in by_t.items():
+                period = known.get((pk, t))
+                if period is None:
+                    period = period_of(pk, t)
+                    if len(known) < _PERIOD_MEMO:
+                        known[(pk, t)] = period
+                periods[period] = row
         record = EntityRecord(id=entity.id, static=entity.static, periods=periods)
         return Run(self.plan, Dataset(kinds={self.kind: {entity.id: record}}))
 
@@ -217,8 +250,15 @@ class Decider:
         traced on the row executor with the values the decision computed."""
         if not isinstance(outcome, str):
             raise TypeError(f"`outcome` must be a str, not {type(outcome).__name__}")
-        return self._deeply(lambda: explain_decision(self._evaluation(self.entity(entity, facts, static)), entity,
-                                                     outcome, self.period))
+
+        def explained():
+            checked = self.entity(entity, facts, static)
+            return explain_decision(self._evaluation(checked, keep_results=False), entity, outcome, self.period,
+                                    cache=self._trace_cache, values=self._values_of(checked))
+        return self._deeply(explained)
+
+    def _values_of(self, checked: Entity) -> _EntityValues:
+        return _EntityValues(self.prepared, checked, self._period_objects)
 
     def result(self, entity: str, facts: Mapping[str, Mapping[str, object]],
                static: Mapping[str, object] | None = None):
@@ -230,14 +270,16 @@ class Decider:
     def _deeply(self, work):
         return run_deep(work) if self._deep else work()
 
-    def _evaluation(self, checked: Entity) -> Evaluation:
+    def _evaluation(self, checked: Entity, keep_results: bool = True) -> Evaluation:
         """The entity's decisions and rule results as an `Evaluation` over its world, whose run
-        holds the values the decision computed (what an explanation reads)."""
+        holds the values the decision computed. Without `keep_results` (for `explain`, which
+        reads its values through `_values_of`): no rule results, and the run holds none."""
         if self.period is not None and self._t not in checked.rows[self._pk]:
             self._require_period(checked)
-        fired, results = evaluate_entity(self.prepared, checked, self.period, None)
+        fired, results = evaluate_entity(self.prepared, checked, self.period, None, keep_results)
         run = checked.world()
-        _share_values(self.prepared, checked, run)
+        if keep_results:
+            _share_values(self.prepared, checked, run)
         decisions = sorted(combine(self.plan.program.combinations, fired), key=decision_order)
         return Evaluation(plan=self.plan, run=run, decisions=tuple(decisions), results=tuple(results))
 
@@ -249,6 +291,49 @@ class _DeepDecider(Decider):
     def __call__(self, entity: str, facts: Mapping[str, Mapping[str, object]],
                  static: Mapping[str, object] | None = None) -> list[str]:
         return run_deep(super().__call__, entity, facts, static)
+
+
+class _EntityValues:
+    """The values of a decision's own closures, for its explanation (`explain.Values`): their
+    memos already hold the decision's walks and derived values. Other entities are not held."""
+
+    def __init__(self, prepared: Prepared, checked: Entity, periods: dict[tuple[str, int], Period]):
+        self.prepared, self.kind, self.entity, self.entity_id = prepared, prepared.kind, checked, checked.id
+        self.periods = periods  # the decider's Period objects by (period kind, ordinal)
+        self.compiled = prepared.compiled
+
+    def _closure(self, expr, node: str, pk: str) -> Fast:
+        return self.prepared.compiled.get((node, pk)) or self.prepared.closure(expr, node, pk)
+
+    def value(self, expr, node: str, kind: str | None, entity: str, period: Period) -> object:
+        if entity != self.entity_id or kind != self.kind:
+            return NOT_COMPUTED
+        quarter = period.quarter
+        if quarter:
+            closure = self.compiled.get((node, "quarter")) or self.prepared.closure(expr, node, "quarter")
+            return closure(self.entity, period.year * 4 + quarter - 1)  # fastpath.ordinal
+        closure = self.compiled.get((node, "year")) or self.prepared.closure(expr, node, "year")
+        return closure(self.entity, period.year)
+
+    def has_record(self, kind: str, entity: str, period: Period) -> object:
+        """`Run.has_record` of the entity's world: its records are its rows."""
+        if entity != self.entity_id or kind != self.kind:
+            return NOT_COMPUTED
+        quarter = period.quarter
+        present = self.entity.present.get("quarter" if quarter else "year", ())
+        return (period.year * 4 + quarter - 1 if quarter else period.year) in present  # fastpath.ordinal
+
+    def walk(self, function: str, n: int, operand, node: str, kind: str, entity: str, period: Period) -> Walk | None:
+        """`semantics.history` of a walk (streak, count_periods, first_time) over ordinal periods."""
+        if kind != self.kind or entity != self.entity.id or function not in WALKS:
+            return None
+        pk, checked = period.kind, self.entity
+        now = ordinal(period)
+        value, depth = WALKS[function](n, now, partial(self._closure(operand, node, pk), checked),
+                                       checked.present.get(pk, ()).__contains__, partial(checked.earliest, pk))
+        known = self.periods  # period.shift(-back), the decider's own objects where it has them
+        return Walk(value=value, periods=tuple(known.get((pk, now - back)) or period.shift(-back)
+                                               for back in range(depth)))
 
 
 def _payloads(consequences, entity: Entity, t: int) -> list[tuple[object, object]] | None:
@@ -275,10 +360,11 @@ def _floor(rows: Mapping[str, Mapping[int, object]]) -> dict[str, int]:
         id="", static={}, periods=dict.fromkeys(periods))}})).items()}
 
 
-def evaluate_entity(prepared: Prepared, entity: Entity, only: Period | None, as_of: dt.date | None
-                    ) -> tuple[list[Decision], list[RuleResult]]:
+def evaluate_entity(prepared: Prepared, entity: Entity, only: Period | None, as_of: dt.date | None,
+                    keep_results: bool = True) -> tuple[list[Decision], list[RuleResult]]:
     """The fired decisions (before combination) and the rule results of one entity, at every
-    period it has a record in (or only `only`), as `evaluate.evaluate` makes them."""
+    period it has a record in (or only `only`), as `evaluate.evaluate` makes them (the rule
+    results only with `keep_results`)."""
     plan, fired, results = prepared.plan, [], []
     if only is not None:
         periods = [only] if only.kind in prepared.rules and ordinal(only) in entity.present.get(only.kind, ()) else []
@@ -303,8 +389,9 @@ def evaluate_entity(prepared: Prepared, entity: Entity, only: Period | None, as_
                 else:
                     fired.extend(decision_of(rule, outcome, entity.id, period, amount, value)
                                  for (_, outcome, _, _), (amount, value) in zip(compiled.consequences, payloads))
-            results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity.id, period=period,
-                                      condition=condition))
+            if keep_results:
+                results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity.id, period=period,
+                                          condition=condition))
     return fired, results
 
 

@@ -107,6 +107,15 @@ class Logic:
 
 
 @node
+class ListOf:
+    """A list of values of one type, `[land, energy]` (`type` is `list of T`)."""
+
+    items: tuple[Expr, ...]
+    type: Type
+    span: Span = _span()
+
+
+@node
 class Member:
     operand: Expr
     options: tuple[Expr, ...]
@@ -198,6 +207,8 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (key,)
         case Arith(operands=ops) | Logic(operands=ops) | Scalar(operands=ops):
             return ops
+        case ListOf(items=items):
+            return items
         case Compare(left=left, right=right):
             return (left, right)
         case Member(operand=operand, options=options):
@@ -292,21 +303,62 @@ class Policy:
         An annual plan that has lapsed still applies to its own year."""
         return self.governs(period_end) and self.in_effect(evaluation_date)
 
-    def status(self, on: dt.date) -> str | None:
-        """`document_in_force`, `_not_yet_in_force`, `_lapsed` or `_repealed` on a date; None
-        when the corpus does not date it precisely enough to say."""
-        if self.repealed_on is not None and on >= self.repealed_on:
-            return "document_repealed"
+    def status_tests(self, outcome: str | None, on: dt.date) -> tuple[DateTest, ...]:
+        """The comparisons of `on` with the document's dates that decide `outcome` (a status of
+        `DOCUMENT_STATUSES`, or None: the corpus does not date it precisely enough to say). The
+        status on a day is the one whose tests all hold (`status`); the explainer shows these
+        same tests. A date the document does not declare adds no test, except where it is the
+        reason (no effect date for a document known only by reference)."""
         window = self.effect_window()
-        if window is None:
-            return None if self.reference_in is not None else "document_in_force"
-        if on < window[0]:
-            return "document_not_yet_in_force"
-        if on < window[1]:
-            return None  # within the year it took effect, on a day the corpus does not give
-        if self.in_force_until is not None and on > self.in_force_until:
-            return "document_lapsed"
-        return "document_in_force"
+        start = self.in_force_from if self.in_force_from is not None else self.issued
+        if outcome == "document_repealed":
+            if self.repealed_on is None:
+                return (DateTest(field="repealed_on", op=">=", date=None, holds=False),)
+            return (DateTest(field="repealed_on", op=">=", date=self.repealed_on, holds=on >= self.repealed_on),)
+        tests = []
+        if self.repealed_on is not None:
+            tests.append(DateTest(field="repealed_on", op="<", date=self.repealed_on, holds=on < self.repealed_on))
+        if window is None:  # no effect date: a loaded document is in effect until repealed
+            undated = self.reference_in is not None
+            if outcome is None or outcome == "document_not_yet_in_force" or undated:
+                tests.append(DateTest(field="in_force_from", op="missing", date=None,
+                                      holds=outcome is None and undated))
+        elif outcome is None:  # within the year it took effect, on a day the corpus does not give
+            tests.append(DateTest(field="in_force_from", op=">=", date=start, holds=on >= window[0]))
+            tests.append(DateTest(field="in_force_from", op="<=", date=start, holds=on < window[1]))
+        elif outcome == "document_not_yet_in_force":
+            tests.append(DateTest(field="in_force_from", op="<", date=start, holds=on < window[0]))
+        else:
+            tests.append(DateTest(field="in_force_from", op=">=", date=start, holds=on >= window[1]))
+        if outcome == "document_lapsed":
+            until = self.in_force_until
+            tests.append(DateTest(field="in_force_until", op=">", date=until, holds=until is not None and on > until))
+        elif outcome == "document_in_force" and self.in_force_until is not None:
+            tests.append(DateTest(field="in_force_until", op="<=", date=self.in_force_until,
+                                  holds=on <= self.in_force_until))
+        return tuple(tests)
+
+    def status(self, on: dt.date) -> str | None:
+        """`document_in_force`, `_not_yet_in_force`, `_lapsed` or `_repealed` on a date: the one
+        whose `status_tests` all hold; None when the corpus does not date it precisely enough."""
+        for outcome in (*DOCUMENT_STATUSES, None):
+            if all(test.holds for test in self.status_tests(outcome, on)):
+                return outcome
+        raise AssertionError(f"no status holds for {self.label} on {on}")  # the tests cover every day
+
+
+DOCUMENT_STATUSES = ("document_repealed", "document_not_yet_in_force", "document_lapsed", "document_in_force")
+
+
+@node
+class DateTest:
+    """One comparison a document's status is decided by: the day `op` one of the document's dates
+    (`field`: in_force_from, in_force_until or repealed_on; `date` as declared, a day or a year, or
+    None when not declared; `op` "missing" says the date's absence is the test)."""
+    field: str
+    op: str
+    date: dt.date | int | None
+    holds: bool
 
 
 @node
@@ -338,6 +390,7 @@ class Value:
     period_kind: str | None
     source: ast.Expr  # kept for the reference interpreter
     policy: str | None = None  # whose parameters and tables the definition reads
+    source_when: ast.Expr | None = None  # `= E when C`: C, for the reference interpreter (`expr` is the guard)
     span: Span = _span()
 
 

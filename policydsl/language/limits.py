@@ -59,20 +59,45 @@ def run_deep(function: Callable[..., T], *args, **kwargs) -> T:
         except BaseException as err:  # handed to the caller, which raises it  # noqa: BLE001
             outcome["error"] = err
 
-    with _lock:
-        if sys.getrecursionlimit() < _RECURSION_LIMIT:
-            sys.setrecursionlimit(_RECURSION_LIMIT)
-        previous = threading.stack_size(_STACK_BYTES)
-        try:
-            worker = threading.Thread(target=body, name="policydsl-deep", daemon=True)
-            worker.start()
-        finally:
-            threading.stack_size(previous)
-    worker.join()
+    _deep_threads.enter()
+    try:
+        with _deep_threads.lock:
+            previous = threading.stack_size(_STACK_BYTES)
+            try:
+                worker = threading.Thread(target=body, name="policydsl-deep", daemon=True)
+                worker.start()
+            finally:
+                threading.stack_size(previous)
+        worker.join()
+    finally:
+        _deep_threads.leave()
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
 
 
+class _DeepThreads:
+    """The interpreter's recursion limit is one for the whole process: it is raised while any deep
+    thread runs and put back as the last one ends, so an embedding program keeps its own limit."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._running = 0
+        self._saved_limit = 0
+
+    def enter(self) -> None:
+        with self.lock:
+            if self._running == 0:
+                self._saved_limit = sys.getrecursionlimit()
+                sys.setrecursionlimit(max(self._saved_limit, _RECURSION_LIMIT))
+            self._running += 1
+
+    def leave(self) -> None:
+        with self.lock:
+            self._running -= 1
+            if self._running == 0:
+                sys.setrecursionlimit(self._saved_limit)
+
+
 _local = threading.local()
-_lock = threading.Lock()
+_deep_threads = _DeepThreads()

@@ -18,6 +18,7 @@ import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from policydsl.diagnostics import Diagnostic, SourceFile, Span, error
+from policydsl.language.grammar_cache import cached_parser
 from policydsl.language.limits import MAX_NESTING
 
 DECLARATION_KEYWORDS = ("policy", "import", "type", "entity", "parameter", "table", "value",
@@ -78,8 +79,8 @@ def _grammar_text() -> str:
 @functools.cache
 def parser() -> lark.Lark:
     """The Lark parser, built once per process (it holds no per-parse state)."""
-    return lark.Lark(_grammar_text(), parser="lalr", propagate_positions=True,
-                     maybe_placeholders=False, cache=False)
+    return cached_parser(_grammar_text(), parser="lalr", propagate_positions=True,
+                         maybe_placeholders=False)  # tables kept in a private folder (grammar_cache)
 
 
 def normalise(text: str) -> str:

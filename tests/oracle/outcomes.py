@@ -84,11 +84,11 @@ def status_on(program: Program, document: Policy, day: dt.date) -> str | None:
     if repeal is not None and day >= repeal[0]:
         return "document_repealed"
     window = effect_start(document)
-    if window is None:
-        return "document_in_force" if document.reference_in is None else None
-    if day < window[0]:
+    if window is None and document.reference_in is not None:
+        return None  # known only by reference, with no date
+    if window is not None and day < window[0]:
         return "document_not_yet_in_force"
-    if day < window[1]:
+    if window is not None and day < window[1]:
         return None  # some day in the year it took effect: not known which
     if document.in_force_until is not None and day > document.in_force_until:
         return "document_lapsed"

@@ -38,8 +38,13 @@ class Frames:
     """One `FrameLowering` per (kind, period kind), each on its kind's grid, made when first asked."""
 
     def __init__(self, plan: Plan, tables: Mapping[str, C.KindTable], periods: Mapping[str, list[int]],
-                 depth: int, as_of: dt.date | None):
+                 depth: int, as_of: dt.date | None, furthest: int | None = None,
+                 floor: Mapping[str, int] | None = None):
         self.plan, self.tables, self.periods, self.depth, self.as_of = plan, tables, periods, depth, as_of
+        # with a period selected: per period kind, the earliest period its rules read
+        # (`execute._window`), where the grids start; earlier values see a cut history there
+        self.floor = dict(floor or {})
+        self.furthest = furthest  # how far back from the selected period they read (None: no cut)
         self._made: dict[tuple[str, str], tuple[C.Grid, FrameLowering] | None] = {}
         self._done: dict[tuple[str, str], tuple[pl.DataFrame, int]] = {}
         # grids carry entity ids as text (for the joins below) only when some expression joins
@@ -56,7 +61,8 @@ class Frames:
         if table is None:
             return None
         grid = C.grid(table, self.plan.program.entities[kind], period_kind, self.depth,
-                      self.periods.get(period_kind, []), with_ids=self.joins)
+                      self.periods.get(period_kind, []), with_ids=self.joins,
+                      floor=self.floor.get(period_kind))
         if grid is None:
             return None
         lowering = FrameLowering(program=self.plan.program, parameters=self.plan.parameters,
@@ -214,10 +220,12 @@ def members(lowering: FrameLowering, expr: ir.Members) -> Lowered:
         lowering.steps.append(GroupJoin(members=taking_part, source=source, aggregates=tuple(aggregates)))
     n = pl.col(f"{tag}:n").fill_null(0).cast(pl.Int64)
     left = pl.col(f"{tag}:left").fill_null(0)
-    value = pl.col(f"{tag}:value") if function not in ("count",) else None
+    value = pl.col(f"{tag}:value") if function not in ("count", "reported") else None
     bound = max(grid.entities, 1)
     if function == "count":
         result: Lowered = Num(n, 1, bound)
+    elif function == "reported":  # as members.fold: some member counted, else unknown if one was left out
+        result = Plain(pl.when(n > 0).then(pl.lit(True)).when(left > 0).then(None).otherwise(pl.lit(False)))
     elif function in ("any", "all"):
         decisive = function == "any"
         result = Plain(pl.when(value.fill_null(False)).then(pl.lit(decisive)).when(left > 0).then(None)

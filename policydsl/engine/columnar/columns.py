@@ -34,7 +34,7 @@ import attrs
 import polars as pl
 
 from policydsl.engine import data as data_stage
-from policydsl.engine.columnar.lowering import ENTITY, PERIOD, RECORD, ColumnInfo
+from policydsl.engine.columnar.lowering import ENTITY, EVALUATED, PERIOD, RECORD, ColumnInfo
 from policydsl.engine.cells import CellError, convert, is_blank, nfc, parse_period
 from policydsl.schema import Dataset, EntitySchema
 from policydsl.values import Period
@@ -493,18 +493,18 @@ class Grid:
     ids: pl.Series  # the entity id of each code
 
 
-EVALUATED = "@eval"  # the rows rules are evaluated at
 
 
 def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int, data_periods: list[int],
-         with_ids: bool = False) -> Grid | None:
+         with_ids: bool = False, floor: int | None = None) -> Grid | None:
     """The kind on the dense (entity × period) grid of one period kind; None if it has no periods.
 
     The grid spans the data set's periods of that kind (all kinds together), less `lookback`
     periods before the first. An entity described by static attributes only has a record in every
     period and is evaluated at every period of the data (engine/evaluate.py, `has_record`). Each
     row finds its place by position (entity code × span + period), so the rows may come in any
-    order and no key is joined. `with_ids`: each row also carries its entity's id as text
+    order and no key is joined. `floor`: no earlier period (a period selected reads no further
+    back: `execute._window`). `with_ids`: each row also carries its entity's id as text
     (ENTITY), for frames that other kinds join by id (`across`)."""
     if not data_periods:
         return None
@@ -514,8 +514,10 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
     static_only = ~table.periodic
     if rows.height == 0 and not static_only.any():
         return None
-    start = min(data_periods) - lookback
+    start = min(data_periods) - lookback if floor is None else max(min(data_periods) - lookback, floor)
     end = max(data_periods)
+    if floor is not None and rows.height and (rows[PERIOD].min() < start or rows[PERIOD].max() > end):
+        rows = rows.filter(pl.col(PERIOD).is_between(start, end))  # the rows of the window
     span = end - start + 1
     count = table.ids.len()
     size = count * span

@@ -34,7 +34,7 @@ from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.handover import columns_of, handed_names, seeded_values, values_to_hand_over
 from policydsl.engine.columnar.lowering import (
     ENTITY, PERIOD, SMALL, FrameLowering, Inexact, Num, Unsupported, collect, lit)
-from policydsl.engine.columnar.support import columnar_support, lookback, rule_expressions
+from policydsl.engine.columnar.support import columnar_support, lookback, reach, rule_expressions
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
 from policydsl.engine.evaluate import Evaluation, RuleResult, evaluate
 from policydsl.engine.plan import Plan
@@ -53,7 +53,7 @@ class ColumnarEvaluation:
     """The result of a columnar run; `decisions` and `results` are built when first asked for."""
 
     def __init__(self, *, plan: Plan, light: Mapping[str, pl.DataFrame], ids: Mapping[str, pl.Series],
-                 materialised: list[Decision], conditions: list[tuple[int, str, pl.DataFrame, pl.Series]],
+                 materialised: list[Decision], conditions: list[tuple[int, str, Callable, pl.Series]],
                  row: Evaluation | None, fallbacks: Mapping[str, str], dataset_source, period: Period | None,
                  as_of: dt.date | None = None):
         self.plan = plan
@@ -106,7 +106,7 @@ class ColumnarEvaluation:
             for index, pk, frame, ids in self.conditions:
                 rule = self.plan.rules[index].rule
                 names = ids.to_list()
-                frame = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+                frame = frame() if callable(frame) else frame
                 for code, at, condition in frame.iter_rows():
                     found.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=names[code],
                                             period=C.period_of(at, pk),
@@ -246,56 +246,113 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
     if keep is not None:
         keep.append((kind, pk, _with_entities(table, grid.ids).select(ENTITY, PERIOD, *kept), dict(lowering.derived)))
     periods = table[PERIOD].unique().to_list()
-    in_force, conditions_of = {}, {}
+    ends = {t: C.period_of(t, pk).end for t in periods}
+    in_force, conditions_of, policy_periods, among = {}, {}, {}, {}
     for index, columns in outputs.items():
-        policy = plan.program.policies[plan.rules[index].rule.policy]
-        ends = {t: C.period_of(t, pk).end for t in periods}
-        # as of a date, a period not yet ended is not evaluated; a document applies to a period it
-        # governs when it is in effect on the evaluation date (the period's end, or the as-of date)
-        in_force[index] = [t for t, end in ends.items() if (as_of is None or end <= as_of)
-                           and policy.applies(end, as_of if as_of is not None else end)]
+        name = plan.rules[index].rule.policy
+        if name not in policy_periods:
+            policy = plan.program.policies[name]
+            # as of a date, a period not yet ended is not evaluated; a document applies to a period
+            # it governs when it is in effect on the evaluation date (the period's end, or as-of)
+            policy_periods[name] = tuple(t for t, end in ends.items() if (as_of is None or end <= as_of)
+                                         and policy.applies(end, as_of if as_of is not None else end))
+        in_force[index] = policy_periods[name]
         payload_known = [pl.col(name).is_not_null() for name in columns if name != f"r{index}"
                          and not name.endswith("_den")]
         # an amount or value that needs missing data makes the rule not evaluable (G8)
         conditions_of[index] = pl.col(f"r{index}") if not payload_known else \
             pl.when(pl.col(f"r{index}") & ~pl.all_horizontal(payload_known)).then(None).otherwise(pl.col(f"r{index}"))
+
+    def in_force_at(index: int) -> pl.Expr | None:
+        """The rows of the periods a rule's policy applies to (None: every row); one expression
+        per distinct set of periods."""
+        if len(in_force[index]) == len(periods):
+            return None
+        if in_force[index] not in among:
+            among[in_force[index]] = _among(PERIOD, in_force[index], pl.Int32)
+        return among[in_force[index]]
+
     if ladders:
         fired_where = {index: conditions_of[index].fill_null(False) & (
-            pl.lit(True) if len(in_force[index]) == len(periods) else _among(PERIOD, in_force[index], pl.Int32))
-            for index in outputs}
-        superseding = _row_ladders(plan, fired_where, ladders)
-        table = table.with_columns(expr.alias(f"s{i}c{j}") for (i, j), expr in superseding.items())
+            lit(True) if in_force_at(index) is None else in_force_at(index)) for index in outputs}
+        stages, superseding = _row_ladders(plan, fired_where, ladders)
+        helpers = [name for stage in stages for name in stage]
+        for stage in stages:  # each ladder's strongest level, then its winner, as a column once
+            table = table.with_columns(expr.alias(name) for name, expr in stage.items())
+        table = table.with_columns(expr.alias(f"s{i}c{j}") for (i, j), expr in superseding.items()).drop(helpers)
     superseding_columns = set(table.columns)
-    lazy, parts = table.lazy(), []
+    lazy, parts, plain = table.lazy(), [], []
     for index, columns in outputs.items():
         rule = plan.rules[index].rule
-        rows = lazy if len(in_force[index]) == len(periods) else lazy.filter(_among(PERIOD, in_force[index], pl.Int32))
+        # the rule results are computed when asked for (`ColumnarEvaluation.results`)
+        conditions.append((index, pk, _ConditionRows(lazy, conditions_of[index], in_force_at(index)), grid.ids))
         superseded = [f"s{index}c{j}" for j in range(len(rule.consequences)) if f"s{index}c{j}" in superseding_columns]
+        if len(columns) == 1 and not superseded:
+            plain.append(index)  # no payload, nothing superseded: decided with the others below
+            continue
+        rows = lazy if in_force_at(index) is None else lazy.filter(in_force_at(index))
         decided = rows.select(CODE, PERIOD, conditions_of[index].alias("condition"),
                               *[c for c in columns if c != f"r{index}"], *superseded)
-        # the rule results are computed when asked for (`ColumnarEvaluation.results`)
-        conditions.append((index, pk, decided.select(CODE, PERIOD, "condition"), grid.ids))
         fired = decided.filter(pl.col("condition"))
         for position, consequence in enumerate(rule.consequences):
             prefix = f"r{index}c{position}"
             payload = [(pl.col(prefix + name).cast(dtype) if prefix + name in columns
                         else lit(None, dtype)).alias(name) for name, dtype in PAYLOAD_COLUMNS.items()]
             parts.append(fired.select(
-                CODE, pl.lit(pk).alias("@pk"), PERIOD,
-                pl.lit(index, dtype=pl.Int64).alias("rule"), pl.lit(position, dtype=pl.Int64).alias("consequence"),
-                pl.lit(consequence.outcome).alias("outcome"), *payload,
+                CODE, lit(pk).alias("@pk"), PERIOD,
+                lit(index, pl.Int64).alias("rule"), lit(position, pl.Int64).alias("consequence"),
+                lit(consequence.outcome).alias("outcome"), *payload,
                 (pl.col(f"s{index}c{position}") if f"s{index}c{position}" in superseding_columns
-                 else pl.lit(None, dtype=pl.String)).alias("superseded_by")))
+                 else lit(None, pl.String)).alias("superseded_by")))
+    if plain:
+        parts.append(_plain_decisions(plan, lazy, pk, plain, conditions_of, in_force_at))
     done = pl.collect_all(parts, engine="in-memory") if grid.frame.height < SMALL else pl.collect_all(parts)
     light_parts.extend(part for part in done if part.height)
 
 
+@attrs.frozen
+class _ConditionRows:
+    """One rule's results in a frame (entity code, period, condition), computed when called."""
+
+    table: pl.LazyFrame
+    condition: pl.Expr
+    in_force: pl.Expr | None
+
+    def __call__(self) -> pl.DataFrame:
+        rows = self.table if self.in_force is None else self.table.filter(self.in_force)
+        return rows.select(CODE, PERIOD, self.condition.alias("condition")).collect()
+
+
+def _plain_decisions(plan: Plan, lazy: pl.LazyFrame, pk: str, indices: list[int], conditions_of: Mapping,
+                     in_force_at: Callable) -> pl.LazyFrame:
+    """The decisions of every rule of a frame with no payload and nothing superseded, in one query
+    (not one per rule): a column per rule saying where it fired, unpivoted into (entity, period,
+    rule) rows, each joined to its rule's consequences. Rows in rule order, then entity and period."""
+    fired = []
+    for index in indices:
+        where = in_force_at(index)
+        test = conditions_of[index].fill_null(False)
+        fired.append((test if where is None else test & where).alias(f"@f{index}"))
+    slots = [(f"@f{index}", index, position, consequence.outcome) for index in indices
+             for position, consequence in enumerate(plan.rules[index].rule.consequences)]
+    outcomes = pl.LazyFrame(slots, schema={"@slot": pl.String, "rule": pl.Int64, "consequence": pl.Int64,
+                                           "outcome": pl.String}, orient="row")
+    payload = [lit(None, dtype).alias(name) for name, dtype in PAYLOAD_COLUMNS.items()]
+    return (lazy.select(CODE, PERIOD, *fired)
+            .unpivot(index=[CODE, PERIOD], variable_name="@slot", value_name="@fired")
+            .filter(pl.col("@fired"))
+            .join(outcomes, on="@slot", how="inner", maintain_order="left_right")
+            .select(CODE, lit(pk).alias("@pk"), PERIOD, "rule", "consequence", "outcome", *payload,
+                    lit(None, pl.String).alias("superseded_by")))
+
+
 def _row_ladders(plan: Plan, fired: Mapping[int, pl.Expr], ladders: dict[str, tuple[int, int]]
-                 ) -> dict[tuple[int, int], pl.Expr]:
+                 ) -> tuple[list[dict[str, pl.Expr]], dict[tuple[int, int], pl.Expr]]:
     """combine.combine's ladder, row by row over one frame's rule columns: per ladder, the
     strongest level fired stays active; a weaker fired level is superseded by the rule of the
     first (in decision order: policy, catalogue id, rule, outcome) strongest one. Per (rule,
-    consequence) in a ladder: the superseding rule's catalogue id, or null."""
+    consequence) in a ladder: the superseding rule's catalogue id, or null; computed after the
+    helper columns of the stages (per ladder its strongest level, then its winner), in order."""
     members: dict[int, list] = {}
     for index in fired:
         rule = plan.rules[index].rule
@@ -304,20 +361,26 @@ def _row_ladders(plan: Plan, fired: Mapping[int, pl.Expr], ladders: dict[str, tu
                 ladder, level = ladders[consequence.outcome]
                 order = (rule.policy, rule.implements, rule.name, consequence.outcome)
                 members.setdefault(ladder, []).append((order, index, position, level, rule.implements))
-    found = {}
-    for entries in members.values():
+    found, tops, winners = {}, {}, {}
+    for number, entries in members.items():
         if len({level for *_, level, _ in entries}) < 2:
             continue  # one level: nothing to supersede
         entries.sort(key=lambda e: e[0])
-        top = pl.max_horizontal([pl.when(fired[index]).then(pl.lit(level, dtype=pl.Int32))
-                                 for _, index, _, level, _ in entries])
+        tops[f"@top{number}"] = pl.max_horizontal([pl.when(fired[index]).then(pl.lit(level, dtype=pl.Int32))
+                                                   for _, index, _, level, _ in entries])
+        top = pl.col(f"@top{number}")
+        # the winner as its place in `entries` (a small integer per row), its catalogue id only
+        # where a level is superseded: a text per row of the frame would cost more than the ladder
         winner = None
-        for _, index, _, level, implements in entries:
+        for place, (_, index, _, level, _) in enumerate(entries):
             test = fired[index] & (top == level)
-            winner = pl.when(test).then(pl.lit(implements)) if winner is None else winner.when(test).then(pl.lit(implements))
+            winner = pl.when(test).then(lit(place, pl.Int32)) if winner is None else winner.when(test).then(lit(place, pl.Int32))
+        rule_ids = {place: implements for place, (*_, implements) in enumerate(entries)}
+        winners[f"@winner{number}"] = winner.otherwise(None)
         for _, index, position, level, _ in entries:
-            found[(index, position)] = pl.when(fired[index] & (top > level)).then(winner.otherwise(None))
-    return found
+            found[(index, position)] = pl.when(fired[index] & (top > level)).then(pl.col(f"@winner{number}")) \
+                .replace_strict(rule_ids, default=None, return_dtype=pl.String)
+    return [tops, winners], found
 
 
 def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, period: Period | None = None,
@@ -351,7 +414,9 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     depth = max((lookback(e, program, 0, known) for indices in frames.values() for i in indices
                  for e in rule_expressions(plan.rules[i].rule)), default=0)
     periods = {pk: sorted(C.period_index(p) for p in found if p.kind == pk) for pk in ("year", "quarter")}
-    lowerings = Frames(plan, tables, periods, depth, as_of)
+    windowed, furthest = _window(plan, frames, period, periods)
+    lowerings = Frames(plan, tables, windowed, depth, as_of, furthest,
+                       floor={} if furthest is None else {period.kind: C.period_index(period) - furthest})
     on_table = _table_ladders(program.combinations) if program.combinations else None
     ran: dict[str, list[bool]] = {}  # per kind, whether each of its frames resolved its ladders
     lowered = {}
@@ -383,7 +448,8 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         row_plan = attrs.evolve(plan, rules=tuple(row_rules),
                                 program=attrs.evolve(program, combinations=()))
         row = evaluate(row_plan, dataset, period=period, entities=entities, as_of=as_of,
-                       values=seeded_values(plan, lowerings, handed, periods, computed))
+                       values=seeded_values(plan, lowerings, handed, periods if windowed is periods else
+                                             {period.kind: [C.period_index(period)]}, computed))
         materialised += [d for d in row.decisions if d.entity_kind != "document"]
     materialised += [d for d in document_status(program, sorted(found), period, as_of)
                      if wanted is None or d.entity in wanted]
@@ -394,6 +460,25 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
                               period=period, as_of=as_of)
     evaluation.values = _values(program, kept_values or [])
     return evaluation
+
+
+def _window(plan: Plan, frames: Mapping[tuple[str, str], list[int]], period: Period | None,
+            periods: dict[str, list[int]]) -> tuple[dict[str, list[int]], int | None]:
+    """The data's periods the grids span: with a period selected,
+    only those of its kind that the columnar rules evaluated there read, as far back as the
+    furthest `previous`, `change` or `count_periods` reaches (`support.reach`); every period when
+    a walk is unbounded (`streak`, `first_time`) or none is selected. Values at earlier periods
+    of the window see a cut history, so only the selected period's are handed to the row
+    executor (`seeded_values`). Also the furthest reach (None: every period))."""
+    if period is None:
+        return periods, None
+    known: dict = {}
+    reaches = [reach(e, plan.program, known) for indices in frames.values() for i in indices
+               for e in rule_expressions(plan.rules[i].rule)]
+    if any(r is None for r in reaches):
+        return periods, None
+    at, furthest = C.period_index(period), max(reaches, default=0)
+    return {**periods, period.kind: [t for t in periods.get(period.kind, []) if at - furthest <= t <= at]}, furthest
 
 
 def _value_columns(lowering: FrameLowering) -> list[str]:

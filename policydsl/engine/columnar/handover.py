@@ -25,7 +25,7 @@ from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.across import Frames
 from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.lowering import ENTITY, PERIOD, Inexact, Num, Unsupported, collect
-from policydsl.engine.columnar.support import lookback, rule_expressions, unsupported
+from policydsl.engine.columnar.support import lookback, reach, rule_expressions, unsupported
 from policydsl.engine.plan import CompiledRule, Plan
 from policydsl.language import ir
 from policydsl.values import Percent, Unknown, normalise_number
@@ -63,6 +63,7 @@ def values_to_hand_over(plan: Plan, frames: Frames, rules: Iterable[CompiledRule
     given: set[tuple[str, str]] = set()
     known: dict = {}
     reasons: dict = {}
+    reaches: dict = {}
     while pending:
         key = pending.pop()
         seen.add(key)
@@ -70,11 +71,21 @@ def values_to_hand_over(plan: Plan, frames: Frames, rules: Iterable[CompiledRule
         # only a value with a columnar form (`support`) whose history the grids hold (their depth
         # serves the columnar rules)
         if unsupported(value.expr, key[0], program, plan.recursive, reasons) is None \
-                and lookback(value.expr, program, 0, known) <= frames.depth and _lower(plan, frames, *key):
+                and lookback(value.expr, program, 0, known) <= frames.depth and _whole(value, frames, reaches) \
+                and _lower(plan, frames, *key):
             given.add(key)
         else:
             pending |= _direct(program.values[key].expr) - seen - set(plan.recursive)
     return given
+
+
+def _whole(value: ir.Value, frames: Frames, reaches: dict) -> bool:
+    """Whether the grids hold all the history the value reads at the selected period: with a
+    period selected they start where the columnar rules stop reading (`Frames.furthest`)."""
+    if frames.furthest is None:
+        return True
+    found = reach(value.expr, frames.plan.program, reaches)
+    return found is not None and found <= frames.furthest
 
 
 def columns_of(lowering, names: Iterable[str]) -> list[pl.Expr]:

@@ -125,6 +125,33 @@ def lookback(expr: ir.Expr, program: ir.Program, depth: int = 0, known: dict | N
     return own + max(inner, default=0)
 
 
+def reach(expr: ir.Expr, program: ir.Program, known: dict | None = None, depth: int = 0) -> int | None:
+    """How many periods before the current one the value at a period reads at most, through every
+    derived value and every other kind it reads (`previous`/`change` n, `count_periods` n - 1); None
+    when that is not bounded: `streak` and `first_time` walk back to the first record. A period
+    selected for evaluation then needs only the periods this far back (`execute`)."""
+    known = {} if known is None else known
+    if depth > 50:
+        return None  # a chain this deep is not worth bounding
+    if isinstance(expr, ir.History):
+        if expr.function in ("streak", "first_time"):
+            return None
+        own = expr.periods if expr.function in ("previous", "change") else expr.periods - 1
+    else:
+        own = 0
+    inner = list(ir.children(expr))
+    found = [reach(c, program, known, depth + 1) for c in inner]
+    if isinstance(expr, ir.Derived):
+        key = (expr.entity, expr.name)
+        if key not in known:
+            known[key] = None  # a value reading its own past (a running total) is not bounded
+            known[key] = reach(program.values[key].expr, program, known, depth + 1)
+        found.append(known[key])
+    if any(f is None for f in found):
+        return None
+    return own + max(found, default=0)
+
+
 def rule_expressions(rule: ir.Rule) -> list[ir.Expr]:
     found = [rule.condition] if rule.condition is not None else []
     for consequence in rule.consequences:

@@ -24,6 +24,7 @@ from policydsl.engine.graph import build_graph, cycle_diagnostics
 from policydsl.engine.plan import make_plan
 from policydsl.language import ast
 from policydsl.language.build import build_source
+from policydsl.language.printer import type_text
 from policydsl.language.printer import expr_text
 from policydsl.language.resolve import resolve
 from policydsl.language.syntax import DECLARATION_KEYWORDS
@@ -140,9 +141,7 @@ def analyse(path: str, text: str, open_texts: Mapping[Path, str] | None = None) 
 # ---- the index of declared names -----------------------------------------------------------
 
 def _type(t: ast.TypeExpr | None) -> str:
-    if t is None:
-        return "inferred"
-    return f"ref {t.names[0]}" if t.reference else " | ".join(t.names)
+    return "inferred" if t is None else type_text(t)
 
 
 _UNITS = {"money": "万元", "percent": "%"}
