@@ -18,8 +18,9 @@ What makes a complete run affordable (mutmut 3 does the same):
    it, and each test's duration (`mutation-coverage.json`, reused while the sources are
    unchanged). A run that fails unmutated stops everything: a kill would mean nothing.
 2. Per mutant, only the tests that execute its lines run (a line executed at import, such as a
-   `def` or a module constant, selects every test that executes the module). A mutant on lines
-   no test executes is not run at all and counts as a survivor, reported as `not-covered`.
+   `def`, a decorator or a module constant, selects every test: a test that only reads what the
+   module defined executes none of its lines). A mutant on lines no test executes is not run at
+   all and counts as a survivor, reported as `not-covered`.
 3. Kill-first ordering, with `-x`: the tests that killed earlier mutants of the same module
    first (the most recent first), then the rest, fastest first.
 4. Fork after collection: a mutant inside a function body runs in a forked child of one test
@@ -78,7 +79,8 @@ TARGETS = ("ops.py", "semantics.py", "members.py", "plan.py", "evaluate.py", "co
 TESTS = ("tests/test_operators.py", "tests/test_semantics.py", "tests/test_units.py", "tests/test_language.py",
          "tests/test_members.py", "tests/test_member_properties.py", "tests/test_time.py", "tests/test_goals.py",
          "tests/test_explain.py", "tests/test_explain_details.py", "tests/test_scenarios.py",
-         "tests/test_differential.py", "tests/test_properties.py", "tests/test_api.py")
+         "tests/test_differential.py", "tests/test_properties.py", "tests/test_api.py", "tests/test_explain_languages.py",
+         "tests/test_explain_status.py", "tests/test_payload_fields.py", "tests/test_differential_regressions.py")
 # Functions that are not run-time semantics: the checker's unit table lives in ops.py.
 SKIP_FUNCTIONS = {"ops.py": {"arith_type", "_join_numbers", "join_type"}}
 
@@ -272,14 +274,15 @@ def collect(scratch: Path, cache: Path) -> dict:
 
 
 def selected(mutant: Mutant, known: dict) -> list[str]:
-    """The tests that execute the mutant's lines; a line run at import selects every test that
-    executes the module."""
+    """The tests that execute the mutant's lines; a line run at import (a decorator, a field's
+    options, a default, a constant) selects every test: a test that only reads what the module
+    defined (`attrs.fields(Plan)`, a record compared or printed) executes none of its lines."""
     lines = known["lines"][mutant.module]
     tests: set[str] = set()
     for line in range(mutant.line, mutant.end_line + 1):
         tests.update(lines.get(str(line), ()))
     if IMPORT_TIME in tests:
-        tests = {t for contexts in lines.values() for t in contexts}
+        tests = set(known["durations"])
     tests.discard(IMPORT_TIME)
     return sorted(tests)
 

@@ -236,3 +236,15 @@ rule s
         assert [(d.entity, d.outcome) for d in decisions] == expected, executor
     decide = policies.decider("unit", period="2017")
     assert [(e, o) for e, values in facts.items() for o in decide(e, {"2017": values})] == expected
+
+
+def test_two_evaluations_of_the_same_policies_and_data_are_equal_whatever_their_runs_computed():
+    """An `Evaluation` is a value: its decisions and rule results, under the plan that made them
+    (the `Run` it keeps for explanations, with its caches, is not part of it)."""
+    from conftest import SAMPLE_DATA, SAMPLE_POLICIES
+
+    policies = policydsl.load(*SAMPLE_POLICIES)
+    data = policies.load_data(SAMPLE_DATA)
+    first, second = policies.evaluate(data).evaluation, policies.evaluate(data).evaluation
+    assert first.run is not second.run and first.decisions and first == second
+    assert policies.evaluate(data, period="2019").evaluation != first
