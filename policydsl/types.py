@@ -16,6 +16,11 @@ class Type:
     members: tuple[str, ...] = ()  # enumeration members, in declared order
     unit: str | None = None
     target: str | None = None  # for a reference: the entity kind whose id it holds
+    element: Type | None = None  # for a list (`list of T`): the type of its elements
+
+    @property
+    def is_list(self) -> bool:
+        return self.element is not None
 
     @property
     def is_numeric(self) -> bool:
@@ -30,6 +35,8 @@ class Type:
         return self.target is not None
 
     def __str__(self) -> str:
+        if self.is_list:
+            return f"list of {self.element}"
         if self.is_reference:
             return f"ref {self.target}"
         if self.is_enum:
@@ -55,6 +62,10 @@ BUILTIN_TYPES = {t.name: t for t in (INTEGER, DECIMAL, MONEY, PERCENT, BOOLEAN, 
 
 def enumeration(name: str, members: tuple[str, ...]) -> Type:
     return Type(name=name, members=members)
+
+
+def list_of(element: Type) -> Type:
+    return Type(name="list", element=element)
 
 
 def reference(target: str) -> Type:
@@ -84,6 +95,8 @@ def assignable(source: Type, target: Type) -> bool:
     """Whether a value of type `source` may be declared as (or compared with) `target`."""
     if is_error(source) or is_error(target) or source == target:
         return True
+    if source.is_list or target.is_list:  # element by element
+        return source.is_list and target.is_list and assignable(source.element, target.element)
     if source.is_numeric and target.is_numeric:
         # A plain number takes on a declared unit; two different units never mix.
         return not (source.unit and target.unit and source.unit != target.unit)

@@ -90,6 +90,11 @@ class MissingFact:
         return f"{self.fact} of {self.entity}{at}"
 
 
+# The `fact` of a `MissingFact` when what is missing is the entity's whole record in a period
+# (`previous(x)` of a value computed without one: G4/G8 make that period unknown).
+NO_RECORD = "(record)"
+
+
 @attrs.frozen
 class Unknown:
     """The value of an expression that needed a missing fact."""
@@ -197,6 +202,18 @@ class Fields:
                          if value is not None)
 
 
+@attrs.frozen
+class ValueList:
+    """The value of a list (`list of T`, a payload field such as xuchang2018's `dimensions`): its
+    items in order; `unit` (" 万元" for money) is for text only."""
+
+    items: tuple
+    unit: str = attrs.field(default="", eq=False, repr=False)
+
+    def __str__(self) -> str:
+        return "[" + ", ".join(format_value(item) + self.unit for item in self.items) + "]"
+
+
 def to_number(value: int | Decimal | Fraction | str) -> Number:
     """An exact number from an int, a Decimal, or a decimal string (never from a float)."""
     if isinstance(value, bool):
@@ -266,4 +283,6 @@ def json_value(value: object) -> object:
         return str(value) if not isinstance(value, dt.date) else value.isoformat()
     if isinstance(value, Fields):  # the `value` of an outcome with payload fields: an object
         return {name: json_value(item) for name, item in value.items}
+    if isinstance(value, ValueList):  # a list: a JSON array
+        return [json_value(item) for item in value.items]
     return value

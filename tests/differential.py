@@ -18,7 +18,7 @@ from oracle.logic import UNKNOWN, Pct
 from oracle.outcomes import FieldValues
 
 import policydsl
-from policydsl.values import Duration, Fields, Percent, Unknown
+from policydsl.values import Duration, Fields, Percent, Unknown, ValueList
 
 
 class Observed(NamedTuple):
@@ -37,6 +37,8 @@ def comparable(value: object) -> object:
         return value
     if isinstance(value, (Fields, FieldValues)):  # named payload fields, in declaration order
         return ("fields", tuple((name, comparable(item)) for name, item in value.items))
+    if type(value) is tuple or isinstance(value, ValueList):  # a list (the oracle's is a plain tuple)
+        return ("list", tuple(comparable(item) for item in (value.items if isinstance(value, ValueList) else value)))
     if isinstance(value, (Pct, Percent)):
         return ("percent", Fraction(value.ratio))
     if isinstance(value, (int, Fraction)):

@@ -669,7 +669,8 @@ rule huge implements handover.1 cite "1" for zone when cube > 1 and share_of_cit
 def test_a_value_with_more_history_than_the_columnar_rules_read_is_left_to_the_row_executor(tmp_path):
     # `r` falls back (a rank over a constant); the columnar rule reads no history, so the grid
     # starts at the data's first period: `earlier`, which looks one period back, is the row
-    # executor's to compute (300 from the table), not a value cut at the grid's edge
+    # executor's to compute (300 from the table), not a value cut at the grid's edge; and since
+    # `previous` reads only a period with a record (G4/G8), 2016 is unknown, 2017 reads 2016
     policy_set = load_text(tmp_path, """
 policy edge
   issued 2010-01-01
@@ -684,11 +685,11 @@ value earlier for unit: money = previous(value_or(points[1], 0万元))
 rule r implements edge.1 cite "1" for unit when not top(threshold, 1) or true then paid amount earlier
 rule s implements edge.2 cite "2" for unit when score >= 0 then seen
 """)
-    rows = {"unit": [{"id": "u", "period": "2017", "score": 1}]}
+    rows = {"unit": [{"id": "u", "period": "2016", "score": 1}, {"id": "u", "period": "2017", "score": 1}]}
     columnar = policy_set.evaluate(rows, executor="columnar")
     assert "edge::r" in columnar.evaluation.fallbacks
     assert columnar.decisions == policy_set.evaluate(rows).decisions
-    assert [d.amount for d in columnar.decisions if d.outcome == "paid"] == [300]
+    assert [(str(d.period), d.amount) for d in columnar.decisions if d.outcome == "paid"] == [("2017", 300)]
 
 
 def test_a_ladder_names_the_first_strongest_rule_as_the_row_executor_does(tmp_path):

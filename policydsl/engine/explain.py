@@ -119,6 +119,9 @@ class Values(Protocol):
     def walk(self, function: str, n: int, operand: ir.Expr, node: str, kind: str, entity: str,
              period: Period) -> semantics.Walk | None: ...
 
+    def has_record(self, kind: str, entity: str, period: Period) -> object:
+        """Whether the entity has a record in the period (NOT_COMPUTED: not held)."""
+
 
 class TraceCache:
     """What tracing a program's expressions computes once, whoever asks: each expression's text,
@@ -186,6 +189,10 @@ class _Tracer:
         self.values = values
         self._computed = values.value if values is not None else None
         self._static = self.cache._static
+
+    def _has_record(self, kind: str, entity: str, period: Period) -> bool:
+        held = NOT_COMPUTED if self.values is None else self.values.has_record(kind, entity, period)
+        return self.run.has_record(kind, entity, period) if held is NOT_COMPUTED else held
 
     def value(self, node: str, entity: str, period: Period, expr: ir.Expr | None = None,
               kind: str | None = None) -> object:
@@ -284,7 +291,7 @@ class _Tracer:
             text = str(at)
             # previous and change read their periods whatever the records; the others skip a
             # period without a record (it breaks a streak, never counts)
-            if records_only and not self.run.has_record(kind, entity, at):
+            if records_only and not self._has_record(kind, entity, at):
                 detail.append(message("note.no_record", period=text))
                 continue
             traced = child(0, at=at, at_text=text)

@@ -28,7 +28,7 @@ from policydsl.engine import ops
 from policydsl.engine.combine import combination_ranks
 from policydsl.engine.fastwalks import ROW_WALKS
 from policydsl.engine.plan import Plan, child_node, condition_node, field_part, payload_fields, payload_node, value_node
-from policydsl.engine.semantics import WALKS
+from policydsl.engine.semantics import WALKS, recorded
 from policydsl.language import ir
 from policydsl.values import MissingFact, Period, Unknown
 
@@ -225,7 +225,7 @@ class _Compiler:
             if isinstance(definition, ir.History) and definition.function not in ("previous", "change"):
                 # a walk is the whole definition: it is kept at the value's own slot
                 found = _history(definition.function, definition.periods,
-                                 self.compile(definition.operand, pk, child_node(node, 0)), pk, index,
+                                 self.compile(definition.operand, pk, child_node(node, 0)), self.kind, pk, index,
                                  _row_test(definition.operand, pk))
             else:
                 found = self.memo(self.compile(definition, pk, node), index)
@@ -349,8 +349,11 @@ class _Compiler:
                         return holds
                     return then(entity, t) if holds else otherwise(entity, t)
                 return conditional
+            case ir.ListOf(items=items, type=list_type):
+                fns = tuple(sub(i) for i in range(len(items)))
+                return lambda entity, t: ops.list_value([f(entity, t) for f in fns], list_type.element)
             case ir.History(function=function, periods=n):
-                return _history(function, n, sub(0), pk, self.slot(), _row_test(expr.operand, pk))
+                return _history(function, n, sub(0), kind, pk, self.slot(), _row_test(expr.operand, pk))
         # aggregates over a group, references and aggregates across kinds read other entities:
         # the plan's own closure for the node, on the entity's world
         planned = self.plan.nodes[node]
@@ -400,12 +403,18 @@ def _row_test(operand: ir.Expr, pk: str) -> tuple[str, Callable[[object], object
     return None
 
 
-def _history(function: str, n: int, operand: Fast, pk: str, index: int,
+def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: int,
              row_test: tuple[str, Callable[[object], object]] | None) -> Fast:
-    if function == "previous":
-        return lambda entity, t: operand(entity, t - n)
-    if function == "change":
-        return lambda entity, t: ops.arith("-", [operand(entity, t), operand(entity, t - n)])
+    if function in ("previous", "change"):
+        def before(entity: Entity, t: int) -> object:  # unknown at a period without a record (G4/G8)
+            earlier = t - n
+            value = operand(entity, earlier)
+            if isinstance(value, Unknown) or earlier in entity.present.get(pk, ()):
+                return value
+            return recorded(value, False, kind, entity.id, period_of(pk, earlier))
+        if function == "previous":
+            return before
+        return lambda entity, t: ops.arith("-", [operand(entity, t), before(entity, t)])
     walk = WALKS[function]
     row_walk = ROW_WALKS[function] if row_test is not None else None
     name, known = row_test if row_test is not None else (None, None)

@@ -12,7 +12,8 @@ member; out: a `MemberSet`, then a value.
 
 Missing data (catalogue G8): a member whose filter or operand needs missing data is left out
 of count, sum, mean, min and max, and the `MemberSet` keeps it with the facts it lacks, so that
-the explanation says how many were counted, which were left out and why. With no member
+the explanation says how many were counted, which were left out and why. `reported` says whether
+any member takes part (a kind has rows for this entity in the period). With no member
 counted, sum is 0 and count is 0, but mean, min and max are unknown; if every member was left
 out, the value is unknown. any and all follow Kleene logic: `all` is false as soon as one
 member fails, unknown when none fails but one is unknown, true otherwise (true for no members).
@@ -75,6 +76,8 @@ def fold(function: str, members: MemberSet, entity_kind: str, entity: str, perio
     values = list(members.counted.values())
     if function == "count":
         return len(values)
+    if function == "reported":  # some member has a row in the period (unknown if only a doubtful one)
+        return True if values else _unknown(members) if members.left_out else False
     if function in ("any", "all"):
         decisive = function == "any"  # any: one true member decides; all: one false member does
         if any(v is decisive for v in values):

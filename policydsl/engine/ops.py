@@ -22,7 +22,7 @@ from fractions import Fraction
 from dateutil.relativedelta import relativedelta
 
 from policydsl import types as T
-from policydsl.values import Duration, Percent, Unknown, normalise_number, unknown_of
+from policydsl.values import Duration, Percent, Unknown, ValueList, normalise_number, unknown_of
 
 # ---- units: what each operator yields ------------------------------------------------------
 
@@ -248,6 +248,14 @@ def lookup(rows: Mapping[object, object], key: object) -> object:
 
 def logic_not(value: object) -> object:
     return value if isinstance(value, Unknown) else not value
+
+
+def list_value(items: Sequence[object], element: T.Type) -> object:
+    """A list literal's value: its items in order, or unknown when one is (G8: a payload that
+    needs missing data keeps its rule from firing, as an amount does)."""
+    if any(isinstance(item, Unknown) for item in items):
+        return unknown_of(*items)
+    return ValueList(items=tuple(items), unit=" 万元" if element.unit == "万元" else "")
 
 
 def member(value: object, options: Sequence[object], negated: bool) -> object:

@@ -159,6 +159,10 @@ def _compile(expr: ir.Expr, kind: str | None, parameters: Mapping, tables: Mappi
         case ir.Scalar(function=function, operands=operands):
             fns = tuple(sub(i) for i in range(len(operands)))
             return lambda run, entity, period: ops.scalar(function, [f(run, entity, period) for f in fns])
+        case ir.ListOf(items=items, type=list_type):
+            fns = tuple(sub(i) for i in range(len(items)))
+            return lambda run, entity, period: ops.list_value([f(run, entity, period) for f in fns],
+                                                              list_type.element)
         case ir.History(function=function, periods=n):
             operand = sub(0)
             return lambda run, entity, period: semantics.history_value(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import attrs
 
 from policydsl.language import ir
-from policydsl.values import format_value
+from policydsl.values import Unknown, format_value
 
 # Every key the explainer emits; the catalogue must have each in every language (a test checks).
 NAME_KEYS = frozenset({"name.fact", "name.value", "name.parameter", "name.table", "name.kind", "name.builtin",
@@ -22,14 +22,14 @@ EXPR_KEYS = frozenset({
     "expr.const", "expr.text", "expr.paren", "expr.code", "expr.via", "expr.lookup",
     "expr.add", "expr.sub", "expr.mul", "expr.div", "expr.neg",
     "expr.eq", "expr.ne", "expr.lt", "expr.le", "expr.gt", "expr.ge",
-    "expr.and", "expr.or", "expr.not", "expr.in", "expr.not_in", "expr.if", "expr.list",
+    "expr.and", "expr.or", "expr.not", "expr.in", "expr.not_in", "expr.if", "expr.when", "expr.list", "expr.list_literal",
     "fn.min", "fn.max", "fn.abs", "fn.round", "fn.is_missing", "fn.value_or", "fn.call",
     "hist.previous", "hist.previous_n", "hist.change", "hist.change_n", "hist.streak", "hist.count_periods",
     "hist.first_time",
     "agg.rank", "agg.rank_ascending", "agg.top", "agg.bottom", "agg.group_sum", "agg.group_mean",
     "agg.group_min", "agg.group_max", "agg.group_count", "agg.where", "agg.within_all",
     "members.count", "members.sum", "members.mean", "members.min", "members.max", "members.any", "members.all",
-    "members.where",
+    "members.where", "members.reported",
 })
 NOTE_KEYS = frozenset({
     "note.no_record", "note.period_value", "note.via", "note.group", "note.group_all", "note.group_where",
@@ -147,6 +147,11 @@ class Reader:
             case ir.Member(operand=operand, options=options, negated=negated):
                 return message("expr.not_in" if negated else "expr.in", operand=self.reading(operand),
                                options=message("expr.list", items=tuple(self.reading(o) for o in options)))
+            case ir.ListOf(items=items):
+                return message("expr.list_literal", items=message("expr.list", items=tuple(
+                    self.reading(item) for item in items)))
+            case ir.Cond(condition=condition, then=then, otherwise=ir.Const(value=Unknown())):
+                return message("expr.when", value=self.reading(then), condition=self.reading(condition))
             case ir.Cond(condition=condition, then=then, otherwise=otherwise):
                 return message("expr.if", condition=self.reading(condition), then=self.reading(then),
                                otherwise=self.reading(otherwise))
@@ -212,10 +217,16 @@ def ir_text(expr: ir.Expr) -> str:
             return f"-{ir_text(operand)}"
         case ir.Arith(op=op, operands=(left, right)):
             return f"{wrapped(left, op)} {op} {wrapped(right, op)}"
+        case ir.ListOf(items=items):
+            return "[" + ", ".join(ir_text(item) for item in items) + "]"
         case ir.Scalar(function=function, operands=operands):
             return f"{function}({', '.join(ir_text(o) for o in operands)})"
         case ir.Via(ref=ref, inner=inner):
             return f"{ir_text(ref)}.{ir_text(inner)}"
+        case ir.Cond(condition=condition, then=then, otherwise=ir.Const(value=Unknown())):
+            return f"{ir_text(then)} when {ir_text(condition)}"
+        case ir.Cond(condition=condition, then=then, otherwise=otherwise):
+            return f"if {ir_text(condition)} then {ir_text(then)} else {ir_text(otherwise)}"
         case ir.Member(operand=operand, options=options, negated=negated):
             return f"{ir_text(operand)} {'not in' if negated else 'in'} {{{', '.join(ir_text(o) for o in options)}}}"
         case ir.Members(function=function, kind=kind, path=path, operand=operand, where=where):

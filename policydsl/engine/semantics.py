@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from policydsl.engine import ops
-from policydsl.values import Period, Unknown
+from policydsl.values import NO_RECORD, MissingFact, Period, Unknown
 
 
 @runtime_checkable
@@ -71,12 +71,12 @@ class Walk:
 def history(function: str, n: int, run: RunView, kind: str, entity: str, period: Period,
             operand: AtPeriod) -> Walk:
     """previous, change, streak, count_periods or first_time of `operand` for one entity."""
-    if function == "previous":
+    if function in ("previous", "change"):
         earlier = period.shift(-n)
-        return Walk(value=operand(earlier), periods=(earlier,))
-    if function == "change":
-        earlier = period.shift(-n)
-        return Walk(value=ops.arith("-", [operand(period), operand(earlier)]), periods=(period, earlier))
+        before = recorded(operand(earlier), run.has_record(kind, entity, earlier), kind, entity, earlier)
+        if function == "previous":
+            return Walk(value=before, periods=(earlier,))
+        return Walk(value=ops.arith("-", [operand(period), before]), periods=(period, earlier))
     value, depth = WALKS[function](n, period, operand, lambda at: run.has_record(kind, entity, at),
                                    lambda: run.earliest(kind, entity, period.kind))
     return Walk(value=value, periods=tuple(period.shift(-back) for back in range(depth)))
@@ -85,12 +85,22 @@ def history(function: str, n: int, run: RunView, kind: str, entity: str, period:
 def history_value(function: str, n: int, run: RunView, kind: str, entity: str, period: Period,
                   operand: AtPeriod) -> object:
     """The value of `history` alone (what the plan's closures compute): no `Walk` is made."""
-    if function == "previous":
-        return operand(period.shift(-n))
-    if function == "change":
-        return ops.arith("-", [operand(period), operand(period.shift(-n))])
+    if function in ("previous", "change"):
+        earlier = period.shift(-n)
+        before = recorded(operand(earlier), run.has_record(kind, entity, earlier), kind, entity, earlier)
+        return before if function == "previous" else ops.arith("-", [operand(period), before])
     return WALKS[function](n, period, operand, lambda at: run.has_record(kind, entity, at),
                            lambda: run.earliest(kind, entity, period.kind))[0]
+
+
+def recorded(value: object, has_record: bool, kind: str, entity: str, at: object) -> object:
+    """What `previous`/`change` read at an earlier period `at`: the operand's value where the
+    entity has a record there, else unknown for want of the record (G4/G8) — a derived value
+    computed from nothing (a default, a count of no members, a total carried over a gap) is
+    never read as if it had been. An operand already unknown keeps what it lacks (the fact)."""
+    if has_record or isinstance(value, Unknown):
+        return value
+    return Unknown(frozenset({MissingFact(kind, entity, NO_RECORD, str(at))}))
 
 
 # The walks back in time: the fast entry points every executor uses. Each gives the value at

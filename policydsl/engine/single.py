@@ -298,19 +298,30 @@ class _EntityValues:
     memos already hold the decision's walks and derived values. Other entities are not held."""
 
     def __init__(self, prepared: Prepared, checked: Entity, periods: dict[tuple[str, int], Period]):
-        self.prepared, self.kind, self.entity = prepared, prepared.kind, checked
+        self.prepared, self.kind, self.entity, self.entity_id = prepared, prepared.kind, checked, checked.id
         self.periods = periods  # the decider's Period objects by (period kind, ordinal)
+        self.compiled = prepared.compiled
 
     def _closure(self, expr, node: str, pk: str) -> Fast:
         return self.prepared.compiled.get((node, pk)) or self.prepared.closure(expr, node, pk)
 
     def value(self, expr, node: str, kind: str | None, entity: str, period: Period) -> object:
-        if kind != self.kind or entity != self.entity.id:
+        if entity != self.entity_id or kind != self.kind:
             return NOT_COMPUTED
         quarter = period.quarter
-        pk = "quarter" if quarter else "year"
-        closure = self.prepared.compiled.get((node, pk)) or self.prepared.closure(expr, node, pk)
-        return closure(self.entity, period.year * 4 + quarter - 1 if quarter else period.year)  # ordinal
+        if quarter:
+            closure = self.compiled.get((node, "quarter")) or self.prepared.closure(expr, node, "quarter")
+            return closure(self.entity, period.year * 4 + quarter - 1)  # fastpath.ordinal
+        closure = self.compiled.get((node, "year")) or self.prepared.closure(expr, node, "year")
+        return closure(self.entity, period.year)
+
+    def has_record(self, kind: str, entity: str, period: Period) -> object:
+        """`Run.has_record` of the entity's world: its records are its rows."""
+        if entity != self.entity_id or kind != self.kind:
+            return NOT_COMPUTED
+        quarter = period.quarter
+        present = self.entity.present.get("quarter" if quarter else "year", ())
+        return (period.year * 4 + quarter - 1 if quarter else period.year) in present  # fastpath.ordinal
 
     def walk(self, function: str, n: int, operand, node: str, kind: str, entity: str, period: Period) -> Walk | None:
         """`semantics.history` of a walk (streak, count_periods, first_time) over ordinal periods."""

@@ -131,6 +131,14 @@ class Not:
 
 
 @node
+class ListLit:
+    """A list literal, `[land, energy, water]`: values of one type (a payload field `list of T`)."""
+
+    items: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@node
 class Member:
     operand: Expr
     options: tuple[Expr, ...]
@@ -209,6 +217,7 @@ class ImportDecl:
 class TypeExpr:
     names: tuple[str, ...]  # one name: a named type; several: an enumeration
     reference: bool = False  # `ref KIND`: the id of an entity of another kind
+    element: TypeExpr | None = None  # `list of T`: a list of values of type T (then `names` is empty)
     span: Span = _span()
 
 
@@ -271,6 +280,7 @@ class ValueDecl:
     entity: Ref
     type: TypeExpr | None
     expr: Expr
+    when: Expr | None = None  # `= E when C`: E where C holds, unknown elsewhere (G8)
     span: Span = _span()
 
 

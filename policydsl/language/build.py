@@ -102,6 +102,8 @@ class _Builder(ExpressionBuilder):
                             span=self.span(tree.meta))
 
     def type_expr(self, tree: lark.Tree) -> ast.TypeExpr:
+        if tree.data == "list_type":
+            return ast.TypeExpr(names=(), element=self.type_expr(tree.children[0]), span=self.span(tree.meta))
         return ast.TypeExpr(names=tuple(str(n) for n in tree.children), reference=tree.data == "ref_type",
                             span=self.span(tree.meta))
 
@@ -145,10 +147,13 @@ class _Builder(ExpressionBuilder):
     def value_decl(self, tree: lark.Tree) -> ast.ValueDecl:
         label, rest = self._label(tree.children)
         name, entity, *more = rest
+        when = None
+        if isinstance(more[-1], lark.Tree) and more[-1].data == "value_when":
+            when = self.expr(more.pop().children[0])
         type_expr = self.type_expr(more[0]) if len(more) == 2 else None
         return ast.ValueDecl(name=str(name), label=label,
                              entity=ast.Ref(name=str(entity), span=self.span(entity)),
-                             type=type_expr, expr=self.expr(more[-1]), span=self.span(name))
+                             type=type_expr, expr=self.expr(more[-1]), when=when, span=self.span(name))
 
     def outcome_decl(self, tree: lark.Tree) -> ast.OutcomeDecl:
         label, rest = self._label(tree.children)

@@ -22,7 +22,7 @@ from policydsl.values import Duration, to_number
 _COMPARATORS = {"≥": ">=", "≤": "<=", "≠": "!="}
 
 # The aggregates over the members of another entity kind (`count(enterprise where …)`).
-MEMBER_FUNCTIONS = ("count", "sum", "mean", "min", "max", "any", "all")
+MEMBER_FUNCTIONS = ("count", "sum", "mean", "min", "max", "any", "all", "reported")
 
 
 def span_of(path: str, meta_or_token) -> Span:
@@ -195,6 +195,9 @@ class ExpressionBuilder:
     def x_paren(self, tree, span):
         # The parentheses belong to the expression's text, so that explanations quote it whole.
         return attrs.evolve(self.expr(tree.children[0]), span=span)
+
+    def x_list_literal(self, tree, span):
+        return ast.ListLit(items=tuple(self.expr(item) for item in tree.children if item is not None), span=span)
 
     def x_name(self, tree, span):
         return ast.Name(name=str(tree.children[0]), span=span)

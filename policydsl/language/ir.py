@@ -107,6 +107,15 @@ class Logic:
 
 
 @node
+class ListOf:
+    """A list of values of one type, `[land, energy]` (`type` is `list of T`)."""
+
+    items: tuple[Expr, ...]
+    type: Type
+    span: Span = _span()
+
+
+@node
 class Member:
     operand: Expr
     options: tuple[Expr, ...]
@@ -198,6 +207,8 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (key,)
         case Arith(operands=ops) | Logic(operands=ops) | Scalar(operands=ops):
             return ops
+        case ListOf(items=items):
+            return items
         case Compare(left=left, right=right):
             return (left, right)
         case Member(operand=operand, options=options):
@@ -379,6 +390,7 @@ class Value:
     period_kind: str | None
     source: ast.Expr  # kept for the reference interpreter
     policy: str | None = None  # whose parameters and tables the definition reads
+    source_when: ast.Expr | None = None  # `= E when C`: C, for the reference interpreter (`expr` is the guard)
     span: Span = _span()
 
 

@@ -91,6 +91,8 @@ def expr_text(expr: ast.Expr) -> str:
             return str(value)
         case ast.Name(name=name):
             return name
+        case ast.ListLit(items=items):
+            return "[" + ", ".join(expr_text(item) for item in items) + "]"
         case ast.Call(function=function, args=args, keywords=keywords):
             parts = [expr_text(a) for a in args] + [f"{k.name}: {expr_text(k.value)}" for k in keywords]
             return f"{function}({', '.join(parts)})"
@@ -243,7 +245,9 @@ def _label(label: str | None) -> str:
     return f" {_quote(label)}" if label is not None else ""
 
 
-def _type(t: ast.TypeExpr) -> str:
+def type_text(t: ast.TypeExpr) -> str:
+    if t.element is not None:
+        return f"list of {type_text(t.element)}"
     return f"ref {t.names[0]}" if t.reference else " | ".join(t.names)
 
 
@@ -281,32 +285,33 @@ def declaration_lines(decl: ast.Declaration) -> list[Line]:
                 lines += _lines_of(group, [f"{INDENT}group by {group.name}"])
             for fact in facts:
                 lines += _lines_of(fact, [f"{INDENT}{fact.periodicity} {fact.name}{_label(fact.label)}: "
-                                          f"{_type(fact.type)}"])
+                                          f"{type_text(fact.type)}"])
             return lines
         case ast.ParameterDecl(name=name, label=label, type=type_, value=value):
-            annotation = f": {_type(type_)}" if type_ else ""
+            annotation = f": {type_text(type_)}" if type_ else ""
             return _definition(decl, f"parameter {name}{_label(label)}{annotation} =", value)
         case ast.TableDecl(name=name, label=label, key_type=key_type, value_type=value_type, rows=rows):
-            lines = [_head(decl, f"table {name}{_label(label)}: {_type(key_type)} -> {_type(value_type)}")]
+            lines = [_head(decl, f"table {name}{_label(label)}: {type_text(key_type)} -> {type_text(value_type)}")]
             for row in rows:
                 lines += _lines_of(row, [f"{INDENT}{expr_text(row.key)} -> {expr_text(row.value)}"])
             return lines
-        case ast.ValueDecl(name=name, label=label, entity=entity, type=type_, expr=expr):
-            annotation = f": {_type(type_)}" if type_ else ""
-            return _definition(decl, f"value {name}{_label(label)} for {entity.name}{annotation} =", expr)
+        case ast.ValueDecl(name=name, label=label, entity=entity, type=type_, expr=expr, when=when):
+            annotation = f": {type_text(type_)}" if type_ else ""
+            lines = _definition(decl, f"value {name}{_label(label)} for {entity.name}{annotation} =", expr)
+            return lines + (_clause(when, "when", when) if when is not None else [])
         case ast.OutcomeDecl(name=name, label=label, kind=kind, payload=payload, value_type=value_type,
                              fields=fields):
             tail = ""
             if payload == "amount":
                 tail = " with amount" + (" and" if fields else "")
             elif payload == "value":
-                tail = f" with value: {_type(value_type)}"
+                tail = f" with value: {type_text(value_type)}"
             elif fields:
                 tail = " with"
             head = f"outcome {name}{_label(label)} is {kind.name}{tail}"
             if not fields:
                 return _lines_of(decl, [head])
-            items = [f"{'optional ' if f.optional else ''}{f.name}{_label(f.label)}: {_type(f.type)}" for f in fields]
+            items = [f"{'optional ' if f.optional else ''}{f.name}{_label(f.label)}: {type_text(f.type)}" for f in fields]
             one = f"{head} fields ({', '.join(items)})"
             if display_width(one) <= WIDTH:
                 return _lines_of(decl, [one])

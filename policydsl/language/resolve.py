@@ -19,6 +19,8 @@ from policydsl.diagnostics import Diagnostic, Note, SourceFile, Span, did_you_me
 from policydsl.language.goals import lower_goals
 from policydsl.schema import EntitySchema, FactSchema
 from policydsl.language.typecheck import ExprChecker, Symbols
+from policydsl.language.typecheck_units import describe
+from policydsl.values import Unknown
 
 QUALIFIER = "::"
 
@@ -154,6 +156,9 @@ class _Resolver:
         return found
 
     def type_of(self, expr: ast.TypeExpr) -> T.Type:
+        if expr.element is not None:
+            element = self.type_of(expr.element)
+            return T.ERROR if T.is_error(element) else T.list_of(element)
         if expr.reference:
             self.references.append(expr)
             return T.reference(expr.names[0])
@@ -180,7 +185,12 @@ class _Resolver:
             spans = self.entity_spans.setdefault(decl.name, {})
             labels[decl.name] = labels.get(decl.name) or decl.label
             for fact in decl.facts:
-                schema = FactSchema(name=fact.name, type=self.type_of(fact.type),
+                fact_type = self.type_of(fact.type)
+                if fact_type.is_list:
+                    self.fail("E213", f"fact `{fact.name}` cannot be a list: a data cell holds one value", fact.type.span,
+                              hint="a `list of …` is for payload fields, parameters and derived values")
+                    fact_type = T.ERROR
+                schema = FactSchema(name=fact.name, type=fact_type,
                                     period_kind=_PERIODICITY[fact.periodicity], label=fact.label)
                 if fact.name in facts:
                     previous = facts[fact.name]
@@ -301,6 +311,8 @@ class _Resolver:
         outer = self.checker.policy
         self.checker.policy = self.value_policy.get(key)
         expr = self.checker.as_declared(self.checker.check(decl.expr, kind, expected=declared), decl.expr, declared)
+        if decl.when is not None:
+            expr = self._guarded(expr, self.checker.check(decl.when, kind), decl)
         self.checker.policy = outer
         self.in_progress.discard(key)
         if declared is not None:
@@ -309,8 +321,18 @@ class _Resolver:
         self.value_types[key] = result
         self.values[key] = ir.Value(entity=kind, name=name, label=decl.label, type=result, expr=expr,
                                     period_kind=None, source=decl.expr, policy=self.value_policy.get(key),
-                                    span=decl.span)
+                                    source_when=decl.when, span=decl.span)
         return result
+
+    def _guarded(self, expr: ir.Expr, condition: ir.Expr, decl: ast.ValueDecl) -> ir.Expr:
+        """`E when C`: `if C then E else unknown` — the value is E where C holds and unknown (G8)
+        where C is false or unknown; written once here, so every executor and the explainer read
+        an ordinary `Cond`."""
+        if condition.type not in (T.BOOLEAN, T.ERROR):
+            self.fail("E202", f"`when` takes a condition, not {describe(condition.type)}", decl.when.span)
+        span = attrs.evolve(decl.expr.span, generated=True)
+        return ir.Cond(condition=condition, then=expr, otherwise=ir.Const(value=Unknown(), type=expr.type, span=span),
+                       type=expr.type, span=span)
 
     # ---- outcomes, combinations, rules ---------------------------------------------------
     def outcomes(self) -> dict[str, ir.Outcome]:

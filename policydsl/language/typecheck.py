@@ -219,6 +219,38 @@ class ExprChecker(UnitChecks, LinkChecks):
         return ir.Member(operand=operand, options=options, negated=e.negated, type=T.BOOLEAN,
                          span=e.span)
 
+    def _ListLit(self, e: ast.ListLit, entity, expected):
+        """A list literal: values of one type; where a `list of T` is declared (a payload field),
+        each item is checked as a T (an enumeration's member by its bare name, with "did you mean")."""
+        wanted = expected.element if expected is not None and expected.is_list else None
+        items = []
+        for source in e.items:
+            item = self.check(source, entity, expected=wanted)
+            items.append(self.as_declared(item, source, wanted) if wanted is not None else item)
+        if wanted is not None:
+            for source, item in zip(e.items, items):
+                if not T.assignable(item.type, wanted):
+                    self.fail("E202", f"an item of a `{expected}` must be {describe(wanted)}, not {describe(item.type)}",
+                              source.span, hint=f"`{wanted}` has the values " + ", ".join(wanted.members)
+                              if wanted.is_enum else None)
+            return ir.ListOf(items=tuple(items), type=expected, span=e.span)
+        if not items:
+            self.fail("E202", "an empty list has no type here", e.span,
+                      hint="write it where a `list of …` is declared, e.g. a payload field")
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
+        element = items[0].type
+        for source, item in zip(e.items[1:], items[1:]):
+            if T.assignable(item.type, element):
+                continue
+            if T.assignable(element, item.type):
+                element = item.type
+                continue
+            self.fail("E202", f"a list holds values of one type: {describe(element)} and {describe(item.type)}",
+                      source.span)
+            element = T.ERROR
+            break
+        return ir.ListOf(items=tuple(items), type=T.list_of(element), span=e.span)
+
     def _If(self, e: ast.If, entity, expected):
         condition = self.check(e.condition, entity)
         if condition.type not in (T.BOOLEAN, T.ERROR):

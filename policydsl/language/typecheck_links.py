@@ -79,19 +79,20 @@ class LinkChecks:
                               "or table", e.span)
             return failed
         if e.kind is None:
-            if function != "count":
+            if function not in ("count", "reported"):
                 self.fail("E210", f"`{function}` needs the kind it aggregates: `{function}(EXPR over KIND)`",
                           e.span, hint=f"e.g. `{function}(amount over tax_payment)`")
                 return failed
             if not isinstance(e.operand, ast.Name):
-                self.fail("E220", "`count` names the entity kind it counts", e.operand.span,
-                          hint="e.g. `count(enterprise where class = A)`")
+                self.fail("E220", f"`{function}` names the entity kind it {'counts' if function == 'count' else 'looks for'}",
+                          e.operand.span, hint=f"e.g. `{function}(enterprise where class = A)`")
                 return failed
             member_kind, kind_span = e.operand.name, e.operand.span
         else:
-            if function == "count":
-                self.fail("E210", "`count` names the kind it counts, with the condition after `where`", e.span,
-                          hint=f"write `count({e.kind} where {ast_text(e.operand)})`")
+            if function in ("count", "reported"):
+                self.fail("E210", f"`{function}` names the kind it {'counts' if function == 'count' else 'looks for'}, "
+                                  "with the condition after `where`", e.span,
+                          hint=f"write `{function}({e.kind} where {ast_text(e.operand)})`")
                 return failed
             member_kind, kind_span = e.kind, e.span
         if member_kind not in self.symbols.entities:
@@ -113,7 +114,7 @@ class LinkChecks:
 
     def _members_type(self, function: str, operand: ir.Expr | None, e: ast.Members) -> T.Type:
         if operand is None:
-            return T.INTEGER
+            return T.BOOLEAN if function == "reported" else T.INTEGER
         t = operand.type
         if T.is_error(t):
             return T.ERROR

@@ -143,7 +143,7 @@ def decision_rows(decisions: Sequence[Decision]) -> list[list[object]]:
 
 
 def _cell(value: object) -> object:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
 
 
 def csv_text(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from policydsl.engine.explain import Explanation, MemberList, RuleTrace, TraceNode
 from policydsl.render.messages import CATALOGUE, say, value_text, word
-from policydsl.values import Unknown, format_value
+from policydsl.values import NO_RECORD, Unknown, format_value
 
 _ARITH_SIGNS = {"+": "+", "-": "−", "*": "×", "/": "÷"}
 _ARITH_STRENGTH = {"+": 1, "-": 1, "*": 2, "/": 2}
@@ -65,7 +65,8 @@ class Writer:
         """Missing facts, each with its entity and period: `x of E1 in 2019`, 「E1 2019 的某指标」."""
         return self("list.separator").join(
             self("word.missing_fact" if m.period else "word.missing_static", entity=m.entity, period=m.period,
-                 fact=self.fact_labels.get((m.entity_kind, m.fact), m.fact) if self.labelled else m.fact)
+                 fact=self("word.a_record") if m.fact == NO_RECORD
+                 else self.fact_labels.get((m.entity_kind, m.fact), m.fact) if self.labelled else m.fact)
             for m in sorted(facts))
 
     def __call__(self, key: str, /, **args: object) -> str:

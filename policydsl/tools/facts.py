@@ -92,7 +92,8 @@ def fact_list(program: ir.Program, dictionary: Path | None = None, root: Path | 
         if root is not None and path.is_absolute() and path.is_relative_to(root):
             path = path.relative_to(root)
         computed.append(ComputedFact(
-            kind=kind, name=name, label=value.label, expression=program.source_text(value.expr.span),
+            kind=kind, name=name, label=value.label, expression=program.source_text(value.source.span) + (
+                f" when {program.source_text(value.source_when.span)}" if value.source_when is not None else ""),
             declared_at=path.as_posix(),
             replaces_dictionary_fact=known is not None and (kind, name) in known))
     return FactList(inputs=inputs, computed=tuple(computed), dictionary=str(dictionary) if dictionary else None)

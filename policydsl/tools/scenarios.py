@@ -42,7 +42,7 @@ from policydsl.api import PolicySet
 from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.engine.explain import ExplainError
 from policydsl.render import explanation_text
-from policydsl.values import Fields, Percent, json_value
+from policydsl.values import Fields, Percent, ValueList, json_value
 
 
 @attrs.frozen(kw_only=True)
@@ -195,6 +195,9 @@ def _same(actual: object, expected: object) -> bool:
         given = dict(actual.items)
         return set(expected) <= set(given) and all(
             _same(value, expected[name]) if name in expected else value is None for name, value in given.items())
+    if isinstance(actual, ValueList) or isinstance(expected, list):  # a list: item by item, in order
+        return (isinstance(actual, ValueList) and isinstance(expected, list) and len(actual.items) == len(expected)
+                and all(_same(item, wanted) for item, wanted in zip(actual.items, expected)))
     if isinstance(actual, Percent):  # expected as shown: 12.5 for 12.5%
         actual = actual.shown
     if actual is None or isinstance(actual, (int, Fraction)) and not isinstance(actual, bool):

@@ -123,6 +123,8 @@ class Interpreter:
         if key not in self.memo:
             value = self.program.values[(kind, name)]
             found = self.eval(value.source, value.policy, kind, entity, period)
+            if value.source_when is not None:  # `= E when C`: unknown unless C holds
+                found = found if self.eval(value.source_when, value.policy, kind, entity, period) is True else UNKNOWN
             if value.type.name == "percent" and found is not UNKNOWN and not isinstance(found, Pct):
                 found = Pct(Fraction(found))  # a ratio declared as a percent: 1/4 is 25%
             self.memo[key] = found
@@ -173,6 +175,9 @@ class Interpreter:
                 if other is UNKNOWN or str(other) not in self.data.static[target_kind]:
                     return UNKNOWN  # a missing or dangling reference
                 return self.name(name, policy, target_kind, str(other), period)
+            case ast.ListLit(items=items):  # a list: its items, unknown when one is
+                values = tuple(ev(item) for item in items)
+                return UNKNOWN if any(v is UNKNOWN for v in values) else values
             case ast.Call():
                 return self.call(e, policy, kind, entity, period)
             case ast.Members():
@@ -223,10 +228,11 @@ class Interpreter:
             if isinstance(values[0], Pct):  # a percent rounds as it is written: round(12.35%, 1) is 12.4%
                 return Pct.written(round_half_away(values[0].ratio * 100, places))
             return round_half_away(Fraction(values[0]), places)
-        if f == "previous":
-            return arg(0, period.back(count))
-        if f == "change":
-            return arithmetic("-", arg(0), arg(0, period.back(count)))
+        if f in ("previous", "change"):  # a period without a record is unknown, whatever the operand
+            before = arg(0, period.back(count))
+            if not self.data.has_record(kind, entity, period.back(count)):
+                before = UNKNOWN
+            return before if f == "previous" else arithmetic("-", arg(0), before)
         if f == "streak":
             return self.streak(lambda at: arg(0, at), kind, entity, period)
         if f == "count_periods":
@@ -277,6 +283,8 @@ class Interpreter:
                 values.append(value)
         if e.function == "count":
             return Fraction(len(values))
+        if e.function == "reported":
+            return True if values else UNKNOWN if unknown else False
         if e.function == "any":
             return True if True in values else UNKNOWN if unknown else False
         if e.function == "all":

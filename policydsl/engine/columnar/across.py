@@ -220,10 +220,12 @@ def members(lowering: FrameLowering, expr: ir.Members) -> Lowered:
         lowering.steps.append(GroupJoin(members=taking_part, source=source, aggregates=tuple(aggregates)))
     n = pl.col(f"{tag}:n").fill_null(0).cast(pl.Int64)
     left = pl.col(f"{tag}:left").fill_null(0)
-    value = pl.col(f"{tag}:value") if function not in ("count",) else None
+    value = pl.col(f"{tag}:value") if function not in ("count", "reported") else None
     bound = max(grid.entities, 1)
     if function == "count":
         result: Lowered = Num(n, 1, bound)
+    elif function == "reported":  # as members.fold: some member counted, else unknown if one was left out
+        result = Plain(pl.when(n > 0).then(pl.lit(True)).when(left > 0).then(None).otherwise(pl.lit(False)))
     elif function in ("any", "all"):
         decisive = function == "any"
         result = Plain(pl.when(value.fill_null(False)).then(pl.lit(decisive)).when(left > 0).then(None)

@@ -34,7 +34,7 @@ import attrs
 import polars as pl
 
 from policydsl.engine import data as data_stage
-from policydsl.engine.columnar.lowering import ENTITY, PERIOD, RECORD, ColumnInfo
+from policydsl.engine.columnar.lowering import ENTITY, EVALUATED, PERIOD, RECORD, ColumnInfo
 from policydsl.engine.cells import CellError, convert, is_blank, nfc, parse_period
 from policydsl.schema import Dataset, EntitySchema
 from policydsl.values import Period
@@ -493,7 +493,6 @@ class Grid:
     ids: pl.Series  # the entity id of each code
 
 
-EVALUATED = "@eval"  # the rows rules are evaluated at
 
 
 def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int, data_periods: list[int],

@@ -38,11 +38,12 @@ import polars as pl
 from policydsl.engine.columnar import dates
 from policydsl.engine.columnar.dates import Span
 from policydsl.language import ir
-from policydsl.values import Duration, Percent
+from policydsl.values import Duration, Percent, Unknown
 
 LIMIT = 2 ** 62  # headroom under Int64's 2**63: a product is checked before it is formed
 
 ENTITY, PERIOD, RECORD = "@id", "@t", "@rec"
+EVALUATED = "@eval"  # the rows rules are evaluated at: the periods the entity has a record in
 
 
 class Unsupported(Exception):
@@ -167,6 +168,15 @@ def constant(value: object) -> Lowered:
     raise Unsupported(f"a constant {value!r}")
 
 
+def null_of(t) -> Lowered:
+    """An unknown of type t (null in the column that type lowers to)."""
+    if t.is_numeric:
+        return Num(lit(None, INT), 1, 0)
+    if t.name in ("date", "boolean", "text"):
+        return Plain(lit(None, {"date": pl.Date, "boolean": pl.Boolean, "text": pl.Utf8}[t.name]))
+    raise Unsupported(f"an unknown {t}")
+
+
 def rescale(value: Num, den: int) -> pl.Expr:
     """The numerator over a common static denominator `den` (a multiple of value.den)."""
     factor = den // value.den
@@ -243,6 +253,10 @@ def compare(op: str, left: Lowered, right: Lowered) -> pl.Expr:
             lhs, rhs = ln * rd, rn * ld
     else:
         lhs, rhs = left.expr, right.expr
+    if not lhs.meta.root_names() and rhs.meta.root_names():
+        # a constant on the left, mirrored to the right: Polars 2.1 folds `constant < when(…)` over
+        # an all-missing fact column to one row and fails (`1万元 < points[qscore]`; differential test)
+        lhs, rhs, op = rhs, lhs, {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
     return {"=": lhs.eq(rhs), "!=": lhs.ne(rhs), "<": lhs < rhs, "<=": lhs <= rhs,
             ">": lhs > rhs, ">=": lhs >= rhs}[op]
 
@@ -291,12 +305,13 @@ def known(value: Lowered) -> pl.Expr:
 
 
 def shift(value: Lowered, n: int, start: int) -> Lowered:
-    """The value n periods earlier in the same entity (null before the grid's first period)."""
+    """The value n periods earlier in the same entity: null before the grid's first period and
+    where the entity has no record in that period (G4/G8, as `semantics.recorded`)."""
     inside = pl.col(PERIOD) - n >= start
 
     def back(e: pl.Expr) -> pl.Expr:
-        # broadcast first: a literal is one value, and shifting it would lose it
-        return pl.when(inside).then(pl.when(pl.col(RECORD).is_not_null()).then(e).shift(n))
+        # `when` also broadcasts: a literal is one value, and shifting it would lose it
+        return pl.when(inside).then(pl.when(pl.col(EVALUATED)).then(e).shift(n))
 
     if isinstance(value, Num):
         return Num(back(value.num), value.den if value.static else back(value.den), value.bound, value.den_bound)
@@ -410,6 +425,9 @@ def member_of(value: Lowered, options: list[Lowered], negated: bool) -> pl.Expr:
 
 
 
+SHARED = (ir.History, ir.Aggregate, ir.Via, ir.Members)  # lowered once per frame, however often written
+
+
 class FrameLowering:
     """Lowers the expressions of one frame (entity kind, period kind), derived values once each.
 
@@ -430,6 +448,7 @@ class FrameLowering:
         self.static_column, self.fact_column = static_column, fact_column
         self.steps: list[pl.Expr] = []
         self.derived: dict[str, Lowered] = {}
+        self.shared: dict[ir.Expr, Lowered] = {}  # history walks, aggregates, reads of other kinds
 
     def materialise(self, name: str, value: Lowered) -> Lowered:
         if isinstance(value, Span):
@@ -445,7 +464,22 @@ class FrameLowering:
         return Num(pl.col(name), pl.col(name + "/den"), value.bound, value.den_bound)
 
     def lower(self, expr: ir.Expr) -> Lowered:
+        if isinstance(expr, SHARED):
+            # the same walk, aggregate or read written in several rules (equal IR: spans aside) is
+            # computed once: one window, one join, not one per place it is written
+            try:
+                found = self.shared.get(expr)
+            except TypeError:  # a part that cannot be hashed: lowered each time
+                return self._lower(expr)
+            if found is None:
+                found = self.shared[expr] = self._lower(expr)
+            return found
+        return self._lower(expr)
+
+    def _lower(self, expr: ir.Expr) -> Lowered:
         match expr:
+            case ir.Const(value=Unknown()):  # `E when C` where C fails: unknown, of E's type
+                return null_of(expr.type)
             case ir.Const(value=value):
                 return constant(value)
             case ir.Param(name=name):

@@ -24,6 +24,7 @@ from policydsl.engine.graph import build_graph, cycle_diagnostics
 from policydsl.engine.plan import make_plan
 from policydsl.language import ast
 from policydsl.language.build import build_source
+from policydsl.language.printer import type_text
 from policydsl.language.printer import expr_text
 from policydsl.language.resolve import resolve
 from policydsl.language.syntax import DECLARATION_KEYWORDS
@@ -31,7 +32,7 @@ from policydsl.tools.lint import apply_allows, lint_program
 
 BUILTIN_FUNCTIONS = ("previous", "change", "streak", "count_periods", "first_time", "rank", "top", "bottom",
                      "group_sum", "group_mean", "group_min", "group_max", "group_count", "min", "max", "abs",
-                     "round", "is_missing", "value_or")
+                     "round", "is_missing", "value_or", "count", "sum", "mean", "any", "all", "reported")
 KEYWORDS = (*DECLARATION_KEYWORDS, "implements", "cite", "for", "when", "then", "amount", "and", "or", "not", "in",
             "if", "else", "group", "by", "static", "yearly", "quarterly", "is", "with", "only", "require",
             "approximately", "near", "within", "part", "due", "done", "ref", "true", "false", "period_start",
@@ -140,9 +141,7 @@ def analyse(path: str, text: str, open_texts: Mapping[Path, str] | None = None) 
 # ---- the index of declared names -----------------------------------------------------------
 
 def _type(t: ast.TypeExpr | None) -> str:
-    if t is None:
-        return "inferred"
-    return f"ref {t.names[0]}" if t.reference else " | ".join(t.names)
+    return "inferred" if t is None else type_text(t)
 
 
 _UNITS = {"money": "万元", "percent": "%"}
