@@ -253,6 +253,10 @@ def compare(op: str, left: Lowered, right: Lowered) -> pl.Expr:
             lhs, rhs = ln * rd, rn * ld
     else:
         lhs, rhs = left.expr, right.expr
+    if not lhs.meta.root_names() and rhs.meta.root_names():
+        # a constant on the left, mirrored to the right: Polars 2.1 folds `constant < when(…)` over
+        # an all-missing fact column to one row and fails (`1万元 < points[qscore]`; differential test)
+        lhs, rhs, op = rhs, lhs, {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
     return {"=": lhs.eq(rhs), "!=": lhs.ne(rhs), "<": lhs < rhs, "<=": lhs <= rhs,
             ">": lhs > rhs, ">=": lhs >= rhs}[op]
 
