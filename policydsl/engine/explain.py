@@ -112,7 +112,8 @@ NOT_COMPUTED = object()
 class Values(Protocol):
     """What the executor that made a decision computed, offered to its explanation: the value of
     an expression (at its node id) for an entity of a kind at a period (NOT_COMPUTED for an
-    entity it does not hold), and a history walk over the operand's node (None: not held)."""
+    entity it does not hold), a history walk over the operand's node (None: not held), and
+    whether the entity has a record in a period (NOT_COMPUTED: not held)."""
 
     def value(self, expr: ir.Expr, node: str, kind: str | None, entity: str, period: Period) -> object: ...
 
