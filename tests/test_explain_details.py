@@ -107,3 +107,37 @@ def test_a_group_of_every_entity_is_named_so(policy_from_text):
     result = policies.evaluate({"unit": [unit("u1", "2017", 5), unit("u2", "2017", 3, region="R2")]})
     detail = english(result.explain("u1", "flagged", "2017").rules[0].condition.children[0].detail)
     assert detail[0] == "group all unit: 2 members in 2017"
+
+
+def test_a_period_the_entity_has_no_record_in_is_explained_as_no_record(policy_from_text):
+    """u2 has no 2016 record (u1 has one, so 2016 is a period of the data): the explanation says
+    there is no record, rather than evaluating the rule on facts that are not there."""
+    policies = policy_from_text(SCHEMA + rule("is_missing(score)"))
+    result = policies.evaluate({"unit": [unit("u1", "2016", 5), unit("u1", "2017", 5), unit("u2", "2017", 3)]})
+    for explain in (result.explain, result.why_not):
+        explanation = explain("u2", "flagged", "2016")
+        assert (explanation.status, explanation.period, explanation.rules) == ("no_record", "2016", ())
+    assert result.why_not("u2", "flagged", "2017").status == "not_fired"
+
+
+def test_a_condition_false_whatever_the_missing_data_is_not_fired_and_one_that_held_with_an_unknown_amount_is_not_evaluable(
+        policy_from_text):
+    """G8 in why-not: `score >= 5 and region.area_score > 1` is false for a score of 3 though the
+    area's score is missing (the rule did not fire, whatever the missing fact); a condition that
+    held with an amount that needs a missing fact left the rule undecided (not evaluable)."""
+    policies = policy_from_text(SCHEMA.replace('outcome flagged "标记" is measure', """
+        outcome flagged "标记" is measure
+        outcome paid "奖励" is reward with amount
+        """) + rule("score >= 5 and region.area_score > 1") + """
+rule p
+  implements demo.2
+  cite "二"
+  for unit
+  when score >= 1
+  then paid amount region.area_score * 1万元
+""")
+    result = policies.evaluate({"area": [{"id": "R1", "period": "2017"}], "unit": [unit("u1", "2017", 3)]})
+    false_anyway = result.why_not("u1", "flagged", "2017")
+    assert false_anyway.status == "not_fired"
+    assert [part.value for part in false_anyway.rules[0].failed][0] is False
+    assert result.why_not("u1", "paid", "2017").status == "not_evaluable"

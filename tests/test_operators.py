@@ -211,6 +211,16 @@ def test_group_aggregates(function, own, members, descending, n, expected):
     assert engine_truth(ops.aggregate(function, own, members, descending, n)) == expected
 
 
+@pytest.mark.parametrize("function,own,members,descending,n,expected",
+                         [row for row in GROUP_TABLE if row[0] in ("rank", "top", "bottom")])
+def test_ranks_over_members_sorted_once_are_the_group_aggregates(function, own, members, descending, n, expected):
+    """`rank_aggregate` (the members' known values sorted once, shared by every member) gives
+    what `aggregate` gives; the entity takes part unless a filter says otherwise."""
+    ascending = ops.sorted_known(members)
+    assert engine_truth(ops.rank_aggregate(function, own, ascending, descending, n)) == expected
+    assert isinstance(ops.rank_aggregate(function, own, ascending, descending, n, own_included=False), Unknown)
+
+
 def test_a_member_filtered_out_has_no_rank():
     assert isinstance(ops.aggregate("rank", 80, [90, 70], True, 1, own_included=False), Unknown)
 

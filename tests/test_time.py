@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import textwrap
 
 import pytest
 
+import policydsl
 from policydsl.cli import main
 
 PLAN = """
@@ -244,3 +246,30 @@ def test_a_quarter_asked_for_reports_no_document_status_a_year_does(plan):
     rows = {"zone": [*ROWS["zone"], {"id": "Z", "period": "2014-Q3", "quarter_rank": 2}]}
     assert statuses(plan.evaluate(rows, period="2014-Q3")) == {}
     assert statuses(plan.evaluate(rows, period="2014"))["示政〔2014〕7号"] == ("document_in_force", None)
+
+
+def test_a_loaded_policy_reports_its_own_status_until_the_policy_that_repeals_it_reports_the_repeal(tmp_path):
+    """Both documents are loaded: before the repeal the old policy reports its own status under its
+    own status rule; from the repeal on, the repealing policy reports it under its rule."""
+    (tmp_path / "old.pol").write_text(textwrap.dedent("""
+        policy old2011
+          document "示政〔2011〕3号"
+          in_force_from 2011-03-01
+          status_rule "old2011.0"
+          status_cite "旧"
+        """), encoding="utf-8")
+    (tmp_path / "new.pol").write_text(textwrap.dedent("""
+        policy new2014
+          document "示政〔2014〕7号"
+          in_force_from 2014-07-22
+          supersedes "示政〔2011〕3号"
+          status_rule "new2014.0"
+          status_cite "新"
+        """), encoding="utf-8")
+    both = policydsl.load(tmp_path / "old.pol", tmp_path / "new.pol")
+
+    def status_of_old(day: str) -> tuple:
+        decision = next(d for d in both.evaluate({}, as_of=day).decisions if d.entity == "示政〔2011〕3号")
+        return decision.outcome, decision.policy, decision.rule_id, decision.cite, decision.value
+    assert status_of_old("2013-01-01") == ("document_in_force", "old2011", "old2011.0", "旧", None)
+    assert status_of_old("2014-07-22") == ("document_repealed", "new2014", "new2014.0", "新", "示政〔2014〕7号")

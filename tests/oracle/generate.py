@@ -1,11 +1,15 @@
 """Hypothesis strategies for generated policies and data that cover the language.
 
 Policies are built from typed expression strategies (numbers, money, percent, dates, booleans,
-enumerations), in a yearly or a quarterly context, over a fixed schema with a referenced kind,
-parameters, a table, a ladder, a highest-only group, a computed outcome, a scope, a target, a
-deadline, a running total and a second policy. Literals and data come from the same small sets,
-so comparisons land on their thresholds after multiplication and division, and ranks tie.
-Each draw is a small text choice, so hypothesis shrinks a failure to a short readable policy.
+enumerations; percent arithmetic with percents, numbers and money; dates moved by durations and
+by sums of durations; the evaluation date), in a yearly or a quarterly context, over a fixed
+schema with a referenced kind, parameters, a table, a ladder, a highest-only group, a computed
+outcome, an outcome with payload fields, a scope, a target, a deadline, a running total and a
+second policy. Literals and data come from the same small sets, so comparisons land on their
+thresholds after multiplication and division, and ranks tie. Each draw is a small text choice,
+so hypothesis shrinks a failure to a short readable policy. Aggregates across entity kinds
+(`count(KIND via … where …)`, `sum(x over KIND)`, …) have their own generator, checked against
+the same oracle: `tests/test_member_properties.py`.
 """
 
 from __future__ import annotations
@@ -113,8 +117,30 @@ class Expressions:
                    st.sampled_from(["", ", within: sector", ", where: score > 2", ", within: all"])], "{}({}{})"),
             _join([b, st.sampled_from(["", ", within: all", ", where: score >= 99"])], "group_count({}{})"),
             _join([b, n, n], "(if {} then {} else {})"),
+            _join([self.pct(depth - 1), self.pct(depth - 1)], "({} / {})"),  # a ratio of percents
+            _join([n, self.pct(depth - 1)], "({} * {})"),  # a percent scales a number
         ]
         return st.one_of(*options).map(self.in_context)
+
+    def pct(self, depth: int) -> st.SearchStrategy[str]:
+        """Percent expressions: a percent with a percent (+ - * /), scaled by a number, divided
+        by a number, negated, rounded as shown, and their history."""
+        facts = ["12.5%", "50%", "0%"] if self.quarterly else ["share", "12.5%", "50%", "0%", "previous(share)"]
+        leaves = st.sampled_from(facts)
+        if depth <= 0:
+            return leaves
+        p, n = self.pct(depth - 1), self.num(depth - 1)
+        options = [
+            leaves,
+            _join([p, st.sampled_from(["+", "-", "*"]), p], "({} {} {})"),
+            _join([p, n], "({} / {})"),
+            p.map(lambda x: f"-{x}"),
+            p.map(lambda x: f"round({x}, 1)"),
+            _join([st.sampled_from(["min", "max"]), p, p], "{}({}, {})"),
+        ]
+        if not self.quarterly:
+            options.append(st.sampled_from(["change(share)", "group_max(share)", "value_or(share, 5%)"]))
+        return st.one_of(*options)
 
     def money(self, depth: int) -> st.SearchStrategy[str]:
         facts = ["1万元", "10万元", "1.5万元"] if self.quarterly else ["revenue", "bonus", "region.budget", "10万元",
@@ -127,6 +153,7 @@ class Expressions:
             leaves,
             _join([m, st.sampled_from(["+", "-"]), m], "({} {} {})"),
             _join([m, st.sampled_from(["*", "/"]), n], "({} {} {})"),
+            _join([m, st.sampled_from(["*", "/"]), self.pct(depth - 1)], "({} {} {})"),  # a share of money
             _join([st.sampled_from(["1", "2", "3", "4"]), n], "value_or(points[{}], 0万元)"),
             n.map(lambda x: f"points[{x}]"),
             _join([st.sampled_from(["group_sum", "group_max"]), m], "{}({})"),
@@ -135,13 +162,14 @@ class Expressions:
         return st.one_of(*options).map(self.in_context)
 
     def date(self, depth: int) -> st.SearchStrategy[str]:
-        base = ["period_end", "period_start", "2016-02-29", "2017-03-31"] + (
+        base = ["period_end", "period_start", "evaluation_date", "2016-02-29", "2017-03-31"] + (
             [] if self.quarterly else ["reported_on", "founded"])
         leaves = st.sampled_from(base)
         if depth <= 0:
             return leaves
         return st.one_of(leaves, _join([leaves, st.sampled_from(["+", "-"]),
-                                        st.sampled_from(["1 year", "3 months", "1 month", "30 days", "12 months"])],
+                                        st.sampled_from(["1 year", "3 months", "1 month", "30 days", "12 months",
+                                                         "(1 month + 30 days)", "(1 year - 1 day)"])],
                                        "{} {} {}"))
 
     def bool(self, depth: int) -> st.SearchStrategy[str]:
@@ -167,6 +195,7 @@ class Expressions:
             n.map(lambda x: f"is_missing({x})"),
             _join([n, n, n], "{} in {{{}, {}}}"),
             _join([n, n], "{} not in {{{}, 2}}"),
+            _join([self.pct(depth - 1), cmp, self.pct(depth - 1)], "{} {} {}"),
         ]
         if not self.quarterly:
             options.append(_join([m, cmp], "revenue * 2 {1} {0}"))
@@ -181,6 +210,32 @@ class Expressions:
 
     def of(self, kind: str, depth: int) -> st.SearchStrategy[str]:
         return {"num": self.num, "money": self.money, "bool": self.bool}[kind](depth)
+
+
+# Aggregates over the units whose `region` is the area (G8: units with an unknown operand or
+# filter are left out; the empty set gives 0, 0, unknown, unknown, unknown, false, true).
+UNIT_FILTERS = ["", " where flag", " where score >= threshold", " where grade in {A, B}", " where not flag"]
+
+
+@st.composite
+def area_condition(draw) -> str:
+    """A condition for an area over its units: a count, a sum, a mean, a min or max compared with
+    a small number or money, any/all of a unit condition, or the area's own fact with one."""
+    where = draw(st.sampled_from(UNIT_FILTERS))
+    number = draw(st.sampled_from([f"count(unit{where})", f"sum(score over unit{where})",
+                                   f"mean(ratio over unit{where})", f"min(score over unit{where})",
+                                   f"max(score over unit{where})"]))
+    money = draw(st.sampled_from([f"sum(revenue over unit{where})", f"max(revenue over unit{where})"]))
+    cmp = draw(st.sampled_from(["<", "<=", "=", "!=", ">", ">="]))
+    condition = draw(st.sampled_from([
+        f"{number} {cmp} {draw(st.sampled_from(SMALL))}",
+        f"{money} {cmp} {draw(st.sampled_from(['3万元', '10万元', '0万元']))}",
+        f"{draw(st.sampled_from(['any', 'all']))}({draw(st.sampled_from(['flag', 'score >= 3', 'share >= 12.5%']))}"
+        f" over unit{where})",
+        f"{number} >= area_score",
+    ]))
+    return f"({condition}) {draw(st.sampled_from(['and', 'or']))} budget >= 10万元" if draw(st.booleans()) \
+        else condition
 
 
 def _rule(name: str, condition: str, then: str, kind: str = "unit") -> str:
@@ -224,6 +279,12 @@ def policies(draw) -> dict[str, str]:
             else:
                 parts.append(outcome)
         lines.append(_rule(f"r{i}", condition, ", ".join(parts)))
+    if draw(st.booleans()):  # an area decided by aggregates over its units
+        amount = draw(st.sampled_from(["sum(revenue over unit where flag)", "bonus", "count(unit) * 1万元"]))
+        lines.append(_rule("ra", draw(area_condition()), f"a0 amount {amount}", kind="area"))
+        function = draw(st.sampled_from(["sum", "mean", "min", "max"]))
+        lines.append(f"value area_{function} for area = {function}(score over unit"
+                     f"{draw(st.sampled_from(UNIT_FILTERS))})\n")
     if draw(st.booleans()):
         lines.append(f'target t0\n  implements gen.t0\n  cite "t0"\n  for unit\n  require {draw(year.bool(1))}\n')
     if draw(st.booleans()):

@@ -275,8 +275,11 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
     if ladders:
         fired_where = {index: conditions_of[index].fill_null(False) & (
             lit(True) if in_force_at(index) is None else in_force_at(index)) for index in outputs}
-        superseding = _row_ladders(plan, fired_where, ladders)
-        table = table.with_columns(expr.alias(f"s{i}c{j}") for (i, j), expr in superseding.items())
+        stages, superseding = _row_ladders(plan, fired_where, ladders)
+        helpers = [name for stage in stages for name in stage]
+        for stage in stages:  # each ladder's strongest level, then its winner, as a column once
+            table = table.with_columns(expr.alias(name) for name, expr in stage.items())
+        table = table.with_columns(expr.alias(f"s{i}c{j}") for (i, j), expr in superseding.items()).drop(helpers)
     superseding_columns = set(table.columns)
     lazy, parts, plain = table.lazy(), [], []
     for index, columns in outputs.items():
@@ -344,11 +347,12 @@ def _plain_decisions(plan: Plan, lazy: pl.LazyFrame, pk: str, indices: list[int]
 
 
 def _row_ladders(plan: Plan, fired: Mapping[int, pl.Expr], ladders: dict[str, tuple[int, int]]
-                 ) -> dict[tuple[int, int], pl.Expr]:
+                 ) -> tuple[list[dict[str, pl.Expr]], dict[tuple[int, int], pl.Expr]]:
     """combine.combine's ladder, row by row over one frame's rule columns: per ladder, the
     strongest level fired stays active; a weaker fired level is superseded by the rule of the
     first (in decision order: policy, catalogue id, rule, outcome) strongest one. Per (rule,
-    consequence) in a ladder: the superseding rule's catalogue id, or null."""
+    consequence) in a ladder: the superseding rule's catalogue id, or null; computed after the
+    helper columns of the stages (per ladder its strongest level, then its winner), in order."""
     members: dict[int, list] = {}
     for index in fired:
         rule = plan.rules[index].rule
@@ -357,20 +361,26 @@ def _row_ladders(plan: Plan, fired: Mapping[int, pl.Expr], ladders: dict[str, tu
                 ladder, level = ladders[consequence.outcome]
                 order = (rule.policy, rule.implements, rule.name, consequence.outcome)
                 members.setdefault(ladder, []).append((order, index, position, level, rule.implements))
-    found = {}
-    for entries in members.values():
+    found, tops, winners = {}, {}, {}
+    for number, entries in members.items():
         if len({level for *_, level, _ in entries}) < 2:
             continue  # one level: nothing to supersede
         entries.sort(key=lambda e: e[0])
-        top = pl.max_horizontal([pl.when(fired[index]).then(pl.lit(level, dtype=pl.Int32))
-                                 for _, index, _, level, _ in entries])
+        tops[f"@top{number}"] = pl.max_horizontal([pl.when(fired[index]).then(pl.lit(level, dtype=pl.Int32))
+                                                   for _, index, _, level, _ in entries])
+        top = pl.col(f"@top{number}")
+        # the winner as its place in `entries` (a small integer per row), its catalogue id only
+        # where a level is superseded: a text per row of the frame would cost more than the ladder
         winner = None
-        for _, index, _, level, implements in entries:
+        for place, (_, index, _, level, _) in enumerate(entries):
             test = fired[index] & (top == level)
-            winner = pl.when(test).then(pl.lit(implements)) if winner is None else winner.when(test).then(pl.lit(implements))
+            winner = pl.when(test).then(lit(place, pl.Int32)) if winner is None else winner.when(test).then(lit(place, pl.Int32))
+        rule_ids = {place: implements for place, (*_, implements) in enumerate(entries)}
+        winners[f"@winner{number}"] = winner.otherwise(None)
         for _, index, position, level, _ in entries:
-            found[(index, position)] = pl.when(fired[index] & (top > level)).then(winner.otherwise(None))
-    return found
+            found[(index, position)] = pl.when(fired[index] & (top > level)).then(pl.col(f"@winner{number}")) \
+                .replace_strict(rule_ids, default=None, return_dtype=pl.String)
+    return [tops, winners], found
 
 
 def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, period: Period | None = None,

@@ -253,6 +253,10 @@ def compare(op: str, left: Lowered, right: Lowered) -> pl.Expr:
             lhs, rhs = ln * rd, rn * ld
     else:
         lhs, rhs = left.expr, right.expr
+    if not lhs.meta.root_names() and rhs.meta.root_names():
+        # a constant on the left, mirrored to the right: Polars 2.1 folds `constant < when(…)` over
+        # an all-missing fact column to one row and fails (`1万元 < points[qscore]`; differential test)
+        lhs, rhs, op = rhs, lhs, {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
     return {"=": lhs.eq(rhs), "!=": lhs.ne(rhs), "<": lhs < rhs, "<=": lhs <= rhs,
             ">": lhs > rhs, ">=": lhs >= rhs}[op]
 
@@ -421,6 +425,9 @@ def member_of(value: Lowered, options: list[Lowered], negated: bool) -> pl.Expr:
 
 
 
+SHARED = (ir.History, ir.Aggregate, ir.Via, ir.Members)  # lowered once per frame, however often written
+
+
 class FrameLowering:
     """Lowers the expressions of one frame (entity kind, period kind), derived values once each.
 
@@ -441,6 +448,7 @@ class FrameLowering:
         self.static_column, self.fact_column = static_column, fact_column
         self.steps: list[pl.Expr] = []
         self.derived: dict[str, Lowered] = {}
+        self.shared: dict[ir.Expr, Lowered] = {}  # history walks, aggregates, reads of other kinds
 
     def materialise(self, name: str, value: Lowered) -> Lowered:
         if isinstance(value, Span):
@@ -456,6 +464,19 @@ class FrameLowering:
         return Num(pl.col(name), pl.col(name + "/den"), value.bound, value.den_bound)
 
     def lower(self, expr: ir.Expr) -> Lowered:
+        if isinstance(expr, SHARED):
+            # the same walk, aggregate or read written in several rules (equal IR: spans aside) is
+            # computed once: one window, one join, not one per place it is written
+            try:
+                found = self.shared.get(expr)
+            except TypeError:  # a part that cannot be hashed: lowered each time
+                return self._lower(expr)
+            if found is None:
+                found = self.shared[expr] = self._lower(expr)
+            return found
+        return self._lower(expr)
+
+    def _lower(self, expr: ir.Expr) -> Lowered:
         match expr:
             case ir.Const(value=Unknown()):  # `E when C` where C fails: unknown, of E's type
                 return null_of(expr.type)
