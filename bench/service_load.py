@@ -161,8 +161,9 @@ async def drive(base: str, bodies: list[dict], concurrency: int, time_limit: flo
 
 
 def _key(d: dict) -> tuple:
-    amount = None if d["amount"] is None else str(d["amount"])
-    value = None if d["value"] is None else str(d["value"])
+    from policydsl.service.log import cell_text  # the log's text for a value (this check counts rows)
+
+    amount, value = cell_text(d["amount"]), cell_text(d["value"])
     return (d["entity_kind"], d["entity"], d["period"], d["policy"], d["rule"], d["outcome"], d["status"],
             amount, value, d["superseded_by"], d["target"])
 

@@ -284,3 +284,40 @@ def test_hover_shows_a_list_field_type():
     module, _ = build_source(SourceFile(path="q.pol", text=LISTS))
     tier = next(s for s in index([module]) if s.name == "tier_a" and s.kind == "outcome")
     assert "`dimensions` 配置方面 — `list of dimension`" in tier.detail
+
+
+LIST_VALUE = """\
+policy q
+  in_force_from 2010-01-01
+type dimension "要素" = land | energy | water
+entity firm "企业"
+  yearly class: A | B | C
+value dims "配置方面" for firm: list of dimension = if class = A then [land, energy] else [water]
+outcome tier "配置" is eligibility with fields (dimensions: list of dimension)
+outcome land_first "用地优先" is measure
+rule a
+  implements q.1
+  cite "一"
+  for firm
+  when class != C
+  then tier with (dimensions = dims)
+rule b
+  implements q.2
+  cite "二"
+  for firm
+  when dims = [land, energy]
+  then land_first
+"""
+
+
+def test_a_derived_value_may_be_a_list_compared_whole_and_every_executor_agrees(tmp_path):
+    from differential import check_every_executor, write
+
+    rows = {"firm": [{"id": "F1", "period": "2018", "class": "A"}, {"id": "F2", "period": "2018", "class": "B"},
+                     {"id": "F3", "period": "2018"}]}  # no class: dims unknown, neither rule fires
+    paths = write(tmp_path, {"q.pol": LIST_VALUE})
+    policies = policydsl.load(*paths)
+    result = policies.evaluate(rows)
+    assert [(d.entity, d.outcome, str(d.value) if d.value is not None else None) for d in result.decisions] == [
+        ("F1", "tier", "dimensions = [land, energy]"), ("F1", "land_first", None), ("F2", "tier", "dimensions = [water]")]
+    check_every_executor(policies, paths, rows)

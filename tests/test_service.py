@@ -350,3 +350,18 @@ def test_serve_closes_idle_connections_after_the_keep_alive_it_is_given(tmp_path
         assert not _idle_connection_is_closed(base, idle=2.0)
     finally:
         stop_server(server)
+
+
+def test_the_log_keeps_a_value_with_fields_or_a_list_as_its_json(service):
+    import json
+    import sqlite3
+
+    answer = service.post("/v1/evaluate", json={"dataset": "province", "period": "2018",
+                                                "outcome": "allocation_tier_priority"}).json()
+    decisions = answer["decisions"]
+    assert decisions and all(isinstance(d["value"], dict) for d in decisions)
+    with sqlite3.connect(service.log_path) as connection:
+        logged = [row[0] for row in connection.execute(
+            "select value from decisions where request_id = ? order by seq", (answer["request_id"],))]
+    assert [json.loads(text) for text in logged] == [d["value"] for d in decisions]  # JSON, not a Python repr
+    assert "'" not in logged[0] and "dimensions" in logged[0]

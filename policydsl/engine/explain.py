@@ -112,7 +112,8 @@ NOT_COMPUTED = object()
 class Values(Protocol):
     """What the executor that made a decision computed, offered to its explanation: the value of
     an expression (at its node id) for an entity of a kind at a period (NOT_COMPUTED for an
-    entity it does not hold), and a history walk over the operand's node (None: not held)."""
+    entity it does not hold), a history walk over the operand's node (None: not held), and
+    whether the entity has a record in a period (NOT_COMPUTED: not held)."""
 
     def value(self, expr: ir.Expr, node: str, kind: str | None, entity: str, period: Period) -> object: ...
 
@@ -134,7 +135,7 @@ class TraceCache:
         self.fact_labels = _fact_labels(program)
         self._static: dict[int, tuple[ir.Expr, tuple[dict, tuple]]] = {}  # by id: the expression itself is kept
         self._child_ids: dict[str, tuple[str, ...]] = {}
-        self._producing: dict[str, list[ir.Rule]] | None = None  # outcome -> the rules producing it
+        self._producing: dict[str, list[ir.Rule]] = {}  # outcome -> the rules producing it
 
     def text(self, expr: ir.Expr) -> str:
         if expr.span.generated:
@@ -157,13 +158,11 @@ class TraceCache:
 
     def producing(self, outcome: str) -> list[ir.Rule]:
         """The rules with `outcome` among their consequences, in program order."""
-        if self._producing is None:
-            producing: dict[str, list[ir.Rule]] = {}
-            for rule in self.program.rules:
-                for name in dict.fromkeys(c.outcome for c in rule.consequences):
-                    producing.setdefault(name, []).append(rule)
-            self._producing = producing
-        return list(self._producing.get(outcome, ()))
+        found = self._producing.get(outcome)
+        if found is None:  # one scan per outcome asked about (an unshared cache asks once)
+            found = self._producing[outcome] = [
+                r for r in self.program.rules if any(c.outcome == outcome for c in r.consequences)]
+        return list(found)
 
     def child_ids(self, node: str, count: int) -> tuple[str, ...]:
         """The node ids of a node's operands (`plan.child_node`)."""

@@ -13,6 +13,7 @@ position in the answer).
 
 from __future__ import annotations
 
+import json
 import queue
 import sqlite3
 import threading
@@ -78,9 +79,14 @@ class Entry:
     decisions: tuple[dict, ...]  # the JSON contract of each decision
 
 
-def _number_text(value: object) -> str | None:
-    # amounts and values are kept as text: exact, as the JSON answer gave them
-    return None if value is None else str(value)
+def cell_text(value: object) -> str | None:
+    """An amount or value as the log keeps it: text, exact as the JSON answer gave it; a value
+    with payload fields or a list (and true/false) as its JSON, as `eval --format csv` writes it."""
+    if value is None:
+        return None
+    if isinstance(value, (dict, list, bool)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -150,7 +156,7 @@ class DecisionLog:
             connection.executemany(
                 f"insert into decisions values ({', '.join('?' * len(COLUMNS))})",
                 [(e.request_id, seq, e.time, e.policy_set, e.facts_hash,
-                  *(_number_text(d[k]) if k in ("amount", "value") else d[k] for k in _DECISION_KEYS))
+                  *(cell_text(d[k]) if k in ("amount", "value") else d[k] for k in _DECISION_KEYS))
                  for e in entries for seq, d in enumerate(e.decisions)])
         except BaseException:
             connection.execute("rollback")

@@ -69,7 +69,8 @@ class Frames:
                                  tables=self.plan.tables, kind=kind, start=grid.start,
                                  members_bound=max(grid.entities, 1), columns=grid.columns,
                                  static_column=lambda n: f"s:{n}", fact_column=lambda n: f"f:{n}",
-                                 period_kind=period_kind, as_of=self.as_of, frames=self)
+                                 period_kind=period_kind, as_of=self.as_of, frames=self,
+                                 rows=grid.frame.height)
         return grid, lowering
 
     def made(self) -> list[tuple[tuple[str, str], tuple[C.Grid, FrameLowering]]]:

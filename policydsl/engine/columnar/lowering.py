@@ -325,14 +325,15 @@ def holds(condition: pl.Expr) -> pl.Expr:
     return pl.col(RECORD) & condition.fill_null(False)
 
 
-def streak(condition: pl.Expr, start: int) -> pl.Expr:
-    """Consecutive rows ending here with a record where the condition holds; unknown if it is now."""
+def streak(condition: pl.Expr, start: int, index_type=pl.Int64) -> pl.Expr:
+    """Consecutive rows ending here with a record where the condition holds; unknown if it is now.
+    `index_type`: the frame's row numbers (Int32 below 2**31 rows: half the memory of the walk)."""
     ok = holds(condition)
-    index = pl.int_range(pl.len(), dtype=pl.Int64)
+    index = pl.int_range(pl.len(), dtype=index_type)
     # the last row (at or before this one, in this entity) that breaks the run
     breaker = (pl.when(~ok).then(index).when(pl.col(PERIOD) == start).then(index - 1)
                .otherwise(None).forward_fill())
-    return pl.when(condition.is_null()).then(None).otherwise(index - breaker)
+    return pl.when(condition.is_null()).then(None).otherwise((index - breaker).cast(pl.Int64))
 
 
 def count_periods(condition: pl.Expr, n: int, start: int) -> pl.Expr:
@@ -341,8 +342,10 @@ def count_periods(condition: pl.Expr, n: int, start: int) -> pl.Expr:
     return pl.sum_horizontal(terms)
 
 
-def first_time(condition: pl.Expr, start: int) -> pl.Expr:
-    ok = holds(condition).cast(pl.Int64)
+def first_time(condition: pl.Expr, start: int, index_type=pl.Int64) -> pl.Expr:
+    """It holds now and in no earlier row of the entity; running counts in `index_type` (a count of
+    rows never exceeds the frame's rows)."""
+    ok = holds(condition).cast(index_type)
     running = ok.cum_sum()
     before_entity = pl.when(pl.col(PERIOD) == start).then(running - ok).otherwise(None).forward_fill()
     earlier = running - ok - before_entity
@@ -439,8 +442,10 @@ class FrameLowering:
                  tables: Mapping[str, Mapping], kind: str, start: int, members_bound: int,
                  columns: Mapping[str, ColumnInfo], static_column: Callable[[str], str],
                  fact_column: Callable[[str], str], period_kind: str = "year", as_of: dt.date | None = None,
-                 frames=None):
+                 frames=None, rows: int | None = None):
         self.program, self.parameters, self.tables = program, parameters, tables
+        # the frame's row numbers and running counts fit Int32 below 2**31 rows (unknown: Int64)
+        self.index_type = pl.Int32 if rows is not None and rows < 2 ** 31 else pl.Int64
         self.period_kind, self.as_of = period_kind, as_of
         self.frames = frames  # across.Frames: the other kinds' frames, for `ref` and member aggregates
         self.kind, self.start, self.members_bound = kind, start, members_bound
@@ -621,10 +626,10 @@ class FrameLowering:
             return arith("-", now, shift(now, n, start))
         condition = self.boolean(expr.operand)
         if expr.function == "streak":
-            return self.materialise(f"h:{id(expr)}", Num(streak(condition, start), 1, LIMIT // 4))
+            return self.materialise(f"h:{id(expr)}", Num(streak(condition, start, self.index_type), 1, LIMIT // 4))
         if expr.function == "count_periods":
             return Num(count_periods(condition, n, start), 1, n)
-        return self.materialise(f"h:{id(expr)}", Plain(first_time(condition, start)))
+        return self.materialise(f"h:{id(expr)}", Plain(first_time(condition, start, self.index_type)))
 
     def aggregate(self, expr: ir.Aggregate) -> Lowered:
         group = self.static_column(expr.group) if expr.group is not None else None

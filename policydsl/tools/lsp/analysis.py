@@ -32,7 +32,7 @@ from policydsl.tools.lint import apply_allows, lint_program
 
 BUILTIN_FUNCTIONS = ("previous", "change", "streak", "count_periods", "first_time", "rank", "top", "bottom",
                      "group_sum", "group_mean", "group_min", "group_max", "group_count", "min", "max", "abs",
-                     "round", "is_missing", "value_or")
+                     "round", "is_missing", "value_or", "count", "sum", "mean", "any", "all", "reported")
 KEYWORDS = (*DECLARATION_KEYWORDS, "implements", "cite", "for", "when", "then", "amount", "and", "or", "not", "in",
             "if", "else", "group", "by", "static", "yearly", "quarterly", "is", "with", "only", "require",
             "approximately", "near", "within", "part", "due", "done", "ref", "true", "false", "period_start",
