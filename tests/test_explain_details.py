@@ -140,4 +140,40 @@ rule p
     false_anyway = result.why_not("u1", "flagged", "2017")
     assert false_anyway.status == "not_fired"
     assert [part.value for part in false_anyway.rules[0].failed][0] is False
-    assert result.why_not("u1", "paid", "2017").status == "not_evaluable"
+    undecided = result.why_not("u1", "paid", "2017")
+    assert undecided.status == "not_evaluable" and undecided.rules[0].fired is False
+    assert [part.text for part in undecided.rules[0].failed] == ["region.area_score * 1万元"]
+
+
+def test_why_not_blames_each_failing_part_of_an_and_but_an_or_as_a_whole(policy_from_text):
+    """No single operand of a failed `or` (or `not`) is to blame: the whole is the failed part;
+    each failing operand of an `and` is a failed part of its own."""
+    policies = policy_from_text(SCHEMA + rule("(score >= 5 or score <= 0) and score >= 4 and not (score = 3)"))
+    result = policies.evaluate({"unit": [unit("u1", "2017", 3)]})
+    failed = result.why_not("u1", "flagged", "2017").rules[0].failed
+    assert [(part.kind, part.text) for part in failed] == [
+        ("logic", "(score >= 5 or score <= 0)"), ("compare", "score >= 4"), ("logic", "not (score = 3)")]
+
+
+def test_a_cross_kind_sum_is_explained_with_each_member_and_its_value(policy_from_text):
+    """`sum(score over unit)` for an area: the explanation lists each counted unit with the value
+    summed, and the unit left out for its missing score; a count lists its members as counted."""
+    policies = policy_from_text(SCHEMA + """
+outcome big "大" is measure
+rule a
+  implements demo.2
+  cite "二"
+  for area
+  when sum(score over unit) >= 5 and count(unit where score >= 3) >= 1
+  then big
+""")
+    result = policies.evaluate({"area": [{"id": "R1", "period": "2017", "area_score": 1}],
+                                "unit": [unit("u1", "2017", 2), unit("u2", "2017", 4), unit("u3", "2017")]})
+    condition = result.explain("R1", "big", "2017").rules[0].condition
+    summed, counted = (compare.children[0] for compare in condition.children)
+    assert (summed.kind, summed.value, counted.kind, counted.value) == ("members", 6, "members", 1)
+    assert summed.members.counted == (("u1", 2), ("u2", 4))
+    assert [member for member, _ in summed.members.left_out] == ["u3"]
+    assert counted.members.counted == (("u2", True),)
+    assert [s.member for s in counted.members.excluded] == ["u1"]
+

@@ -100,7 +100,8 @@ class Reader:
             mine, theirs = _ARITH_STRENGTH[child.op], _ARITH_STRENGTH[parent_op]
             if mine < theirs or (right and mine == theirs and parent_op in ("-", "/")):
                 return message("expr.paren", inner=read)
-        if isinstance(child, ir.Cond) or (parent_op == "not" and isinstance(child, (ir.Compare, ir.Member))):
+        if isinstance(child, ir.Cond) or ((parent_op == "not" or parent_op in _COMPARE)
+                                          and isinstance(child, (ir.Compare, ir.Member))):
             return message("expr.paren", inner=read)
         return read
 
@@ -136,7 +137,8 @@ class Reader:
                 return message(f"expr.{_ARITH[op]}", left=self._wrapped(left, op),
                                right=self._wrapped(right, op, right=True))
             case ir.Compare(op=op, left=left, right=right) if op in _COMPARE:
-                return message(f"expr.{_COMPARE[op]}", left=self.reading(left), right=self.reading(right))
+                # a conditional compared is read in parentheses (`(if c then a else b) > 0`)
+                return message(f"expr.{_COMPARE[op]}", left=self._wrapped(left, op), right=self._wrapped(right, op))
             case ir.Logic(op="not", operands=(operand,)):
                 return message("expr.not", operand=self._wrapped(operand, "not"))
             case ir.Logic(op=op, operands=operands) if op in ("and", "or") and operands:
