@@ -177,3 +177,44 @@ rule a
     assert counted.members.counted == (("u2", True),)
     assert [s.member for s in counted.members.excluded] == ["u1"]
 
+
+
+def test_a_conditional_shows_the_else_branch_when_false_and_no_branch_when_unknown(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("(if score > 2 then score * 10 else score + 1000) > 0"))
+    result = policies.evaluate({"unit": [unit("u1", "2017", 1), unit("u2", "2017")]})
+    taken = result.explain("u1", "flagged", "2017").rules[0].condition.children[0]
+    assert [c.text for c in taken.children] == ["score > 2", "score + 1000"] and taken.value == 1001
+    unknown = result.why_not("u2", "flagged", "2017").rules[0].condition.children[0]
+    assert [c.text for c in unknown.children] == ["score > 2"]
+
+
+def test_without_a_period_the_latest_decision_is_the_entitys_own_for_that_outcome(policy_from_text):
+    policies = policy_from_text(SCHEMA + rule("score > 1").replace("then flagged", "then flagged, noted") + """
+outcome noted "记" is measure
+""")
+    result = policies.evaluate({"unit": [unit("u1", "2016", 5), unit("u1", "2017", 0), unit("u2", "2017", 5)]})
+    assert result.explain("u1", "flagged").period == "2016"  # u2's 2017 decision is not u1's
+
+
+def test_an_explanation_of_one_outcome_of_a_rule_shows_that_outcomes_amount_only(policy_from_text):
+    policies = policy_from_text(SCHEMA.replace('outcome flagged "标记" is measure', """
+        outcome a0 "甲" is reward with amount
+        outcome a1 "乙" is reward with amount
+        """) + """
+rule p
+  implements demo.2
+  cite "二"
+  for unit
+  when score >= 1
+  then a0 amount score * 1万元, a1 amount 7万元
+""")
+    result = policies.evaluate({"unit": [unit("u1", "2017", 3)]})
+    assert [part.value for part in result.explain("u1", "a0", "2017").rules[0].payload] == [3]
+    assert [part.value for part in result.explain("u1", "a1", "2017").rules[0].payload] == [7]
+
+
+def test_a_rule_of_a_policy_not_in_force_is_shown_not_fired(policy_from_text):
+    policies = policy_from_text(SCHEMA.replace("policy demo", "policy demo\n  in_force_from 2018-01-01")
+                                + rule("score >= 1"))
+    explanation = policies.evaluate({"unit": [unit("u1", "2017", 3)]}).why_not("u1", "flagged", "2017")
+    assert explanation.status == "not_in_force" and [r.fired for r in explanation.rules] == [False]

@@ -98,3 +98,17 @@ def test_a_condition_reads_as_its_expression_with_the_parentheses_its_precedence
     if condition is None:
         condition = result.explain("u1", "flagged", "2017").rules[0].condition
     assert say(condition.reading, "en") == read
+
+
+ARITHMETIC = [case for case in CASES if set(case[0]) <= set("abc()+-*/ 0>")]
+
+
+@pytest.mark.parametrize(("written", "read"), ARITHMETIC, ids=[c[0] for c in ARITHMETIC])
+def test_the_text_of_a_lowered_expression_keeps_the_parentheses_its_precedence_needs(policy_from_text, written, read):
+    """`ir_text`, the text of an expression a lowering wrote (a target's comparison), prints
+    arithmetic with the parentheses the reading has: `a - (b - c)` is not `a - b - c`."""
+    from policydsl.engine.readings import ir_text
+
+    policies = policy_from_text(POLICY.format(condition=written))
+    [rule] = policies.program.rules
+    assert ir_text(rule.condition) == read

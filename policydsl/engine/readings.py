@@ -195,12 +195,14 @@ class Reader:
 
 def ir_text(expr: ir.Expr) -> str:
     """Policy text for an expression that a lowering wrote (it has no source of its own)."""
-    def wrapped(child: ir.Expr, parent_op: str) -> str:
+    def wrapped(child: ir.Expr, parent_op: str, right: bool = False) -> str:
         text = ir_text(child)
         if isinstance(child, ir.Logic) and _LOGIC_STRENGTH[child.op] < _LOGIC_STRENGTH.get(parent_op, 9):
             return f"({text})"
-        if isinstance(child, ir.Arith) and parent_op in ("*", "/") and child.op in "+-":
-            return f"({text})"
+        if isinstance(child, ir.Arith) and child.op in _ARITH_STRENGTH and parent_op in _ARITH_STRENGTH:
+            mine, theirs = _ARITH_STRENGTH[child.op], _ARITH_STRENGTH[parent_op]
+            if mine < theirs or (right and mine == theirs and parent_op in ("-", "/")):
+                return f"({text})"
         return text
 
     match expr:
@@ -216,9 +218,9 @@ def ir_text(expr: ir.Expr) -> str:
         case ir.Compare(op=op, left=left, right=right):
             return f"{ir_text(left)} {op} {ir_text(right)}"
         case ir.Arith(op="neg", operands=(operand,)):
-            return f"-{ir_text(operand)}"
+            return f"-{wrapped(operand, 'neg')}"
         case ir.Arith(op=op, operands=(left, right)):
-            return f"{wrapped(left, op)} {op} {wrapped(right, op)}"
+            return f"{wrapped(left, op)} {op} {wrapped(right, op, right=True)}"
         case ir.ListOf(items=items):
             return "[" + ", ".join(ir_text(item) for item in items) + "]"
         case ir.Scalar(function=function, operands=operands):
