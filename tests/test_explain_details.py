@@ -218,3 +218,23 @@ def test_a_rule_of_a_policy_not_in_force_is_shown_not_fired(policy_from_text):
                                 + rule("score >= 1"))
     explanation = policies.evaluate({"unit": [unit("u1", "2017", 3)]}).why_not("u1", "flagged", "2017")
     assert explanation.status == "not_in_force" and [r.fired for r in explanation.rules] == [False]
+
+
+def test_an_outcome_two_rules_decide_is_explained_by_the_rule_whose_decision_stands(policy_from_text):
+    """Highest-only: p1 pays 3万元 and p2 5万元 of the same reward; the explanation is p2's, the
+    active decision, not p1's superseded one (whatever order the rules are declared in)."""
+    policies = policy_from_text(SCHEMA.replace('outcome flagged "标记" is measure', """
+        outcome a0 "甲" is reward with amount
+        outcome a1 "乙" is reward with amount
+        highest only prizes: a0, a1
+        """) + "".join(f"""
+rule {name}
+  implements demo.{name}
+  cite "{name}"
+  for unit
+  when score >= 1
+  then a0 amount {amount}
+""" for name, amount in (("p1", "3万元"), ("p2", "5万元"))))
+    explanation = policies.evaluate({"unit": [unit("u1", "2017", 3)]}).explain("u1", "a0", "2017")
+    assert (explanation.status, explanation.decision.rule, explanation.decision.amount) == ("active", "demo::p2", 5)
+    assert [trace.rule for trace in explanation.rules] == ["demo::p2"]

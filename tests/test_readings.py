@@ -71,6 +71,7 @@ CASES = [
     ("min(a, b) > abs(c)", "min(a, b) > abs(c)"),
     ("max(a, b, c) > 0", "max(a, b, c) > 0"),
     ("round(a / b, 1) > 0", "round(a / b, 1) > 0"),
+    ("round(a / b) > 0", "round(a / b) > 0"),
     ("value_or(a, 0) > limit", "value_or(a, 0) > limit"),
     ("is_missing(a)", "is_missing(a)"),
     ("points[a] > 0", "points[a] > 0"),
@@ -112,3 +113,52 @@ def test_the_text_of_a_lowered_expression_keeps_the_parentheses_its_precedence_n
     policies = policy_from_text(POLICY.format(condition=written))
     [rule] = policies.program.rules
     assert ir_text(rule.condition) == read
+
+
+@pytest.mark.parametrize(("written", "chinese"), [
+    ("abs(c) > 0", "绝对值（c） > 0"),
+    ("is_missing(a)", "a缺失"),
+    ("round(a / b, 1) > 0", "a ÷ b四舍五入保留1位小数 > 0"),
+    ("value_or(a, 0) > 0", "a（缺失时取0） > 0"),
+    ("min(a, b) > 0", "较小值（a、b） > 0"),
+])
+def test_a_function_reads_in_words_in_chinese(policy_from_text, written, chinese):
+    policies = policy_from_text(POLICY.format(condition=written))
+    result = policies.evaluate({"unit": [{"id": "u1", "period": "2017", "a": 1, "b": 2, "c": 3}]})
+    explanation = result.why_not("u1", "flagged", "2017")
+    if explanation.status == "active":
+        explanation = result.explain("u1", "flagged", "2017")
+    assert say(explanation.rules[0].condition.reading, "zh") == chinese
+
+
+AREA_RULE = """
+rule ra
+  implements demo.2
+  cite "二"
+  for area
+  when {condition}
+  then area_flagged
+"""
+
+
+@pytest.mark.parametrize(("written", "read", "chinese"), [
+    ("count(unit) >= 1", "count(unit via region) >= 1", "unit数 ≥ 1"),
+    ("sum(a over unit) > 0", "sum(a over unit via region) > 0", "unit的a合计 > 0"),
+    ("min(a over unit via region) > 0", "min(a over unit via region) > 0", "unit的a最小值 > 0"),
+    ("any(flag over unit)", "any(flag over unit via region)", "是否有unit满足「flag」"),
+    ("evaluation_date >= period_end - 1 year", "evaluation_date >= period_end - 1 year", None),
+])
+def test_built_in_names_and_aggregates_across_kinds_read_as_written(policy_from_text, written, read, chinese):
+    """In English as the language writes them; in Chinese in words (a built-in date by its name)."""
+    policies = policy_from_text(POLICY.format(condition="a > 0") + AREA_RULE.format(condition=written))
+    result = policies.evaluate({"area": [{"id": "R1", "period": "2017"}],
+                                "unit": [{"id": "u1", "period": "2017", "region": "R1", "a": 1, "flag": True}]})
+    explanation = result.why_not("R1", "area_flagged", "2017")
+    if explanation.status == "active":
+        explanation = result.explain("R1", "area_flagged", "2017")
+    reading = explanation.rules[0].condition.reading
+    assert say(reading, "en") == read
+    if chinese is not None:
+        assert say(reading, "zh") == chinese
+    else:
+        assert "评价日" in say(reading, "zh") and "期末日" in say(reading, "zh")
