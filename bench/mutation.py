@@ -80,7 +80,8 @@ TESTS = ("tests/test_operators.py", "tests/test_semantics.py", "tests/test_units
          "tests/test_members.py", "tests/test_member_properties.py", "tests/test_time.py", "tests/test_goals.py",
          "tests/test_explain.py", "tests/test_explain_details.py", "tests/test_scenarios.py",
          "tests/test_differential.py", "tests/test_properties.py", "tests/test_api.py", "tests/test_explain_languages.py",
-         "tests/test_explain_status.py", "tests/test_payload_fields.py", "tests/test_differential_regressions.py")
+         "tests/test_explain_status.py", "tests/test_payload_fields.py", "tests/test_differential_regressions.py",
+         "tests/test_readings.py")
 # Functions that are not run-time semantics: the checker's unit table lives in ops.py.
 SKIP_FUNCTIONS = {"ops.py": {"arith_type", "_join_numbers", "join_type"}}
 
