@@ -86,6 +86,13 @@ CASES = [
     ("a in {1, 2}", "a in {1, 2}"),
     ("a not in {1, 2}", "a not in {1, 2}"),
     ("(if flag then a else b) > 0", "(if flag then a else b) > 0"),
+    ("previous(a) > 0", "previous(a) > 0"),
+    ("previous(a, 2) > 0", "previous(a, 2) > 0"),
+    ("change(a, 3) > 0", "change(a, 3) > 0"),
+    ("streak(flag) >= 2", "streak(flag) >= 2"),
+    ("first_time(flag)", "first_time(flag)"),
+    ("count_periods(flag, 3) >= 2", "count_periods(flag, 3) >= 2"),
+    ("[a, b] = [1, 2]", "[a, b] = [1, 2]"),
 ]
 
 
@@ -113,6 +120,20 @@ def test_the_text_of_a_lowered_expression_keeps_the_parentheses_its_precedence_n
     policies = policy_from_text(POLICY.format(condition=written))
     [rule] = policies.program.rules
     assert ir_text(rule.condition) == read
+
+
+# the constructs whose text `ir_text` writes as the language does (a lowering may put any of them in a target)
+WRITTEN_AS_READ = [case for case in CASES if case[0] == case[1] or "[within: all]" in case[1] or "[where:" in case[1]]
+
+
+@pytest.mark.parametrize(("written", "read"), WRITTEN_AS_READ, ids=[c[0] for c in WRITTEN_AS_READ])
+def test_the_text_of_a_lowered_expression_is_the_expression_as_written(policy_from_text, written, read):
+    """`ir_text` of any construct is policy text (it printed a history walk as `History`)."""
+    from policydsl.engine.readings import ir_text
+
+    policies = policy_from_text(POLICY.format(condition=written))
+    [rule] = policies.program.rules
+    assert ir_text(rule.condition) == written
 
 
 @pytest.mark.parametrize(("written", "chinese"), [

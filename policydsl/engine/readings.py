@@ -199,6 +199,9 @@ def ir_text(expr: ir.Expr) -> str:
         text = ir_text(child)
         if isinstance(child, ir.Logic) and _LOGIC_STRENGTH[child.op] < _LOGIC_STRENGTH.get(parent_op, 9):
             return f"({text})"
+        # a conditional as an operand, and a comparison under `not`, another comparison or arithmetic
+        if isinstance(child, ir.Cond) or (isinstance(child, ir.Compare) and parent_op not in ("and", "or")):
+            return f"({text})"
         if isinstance(child, ir.Arith) and child.op in _ARITH_STRENGTH and parent_op in _ARITH_STRENGTH:
             mine, theirs = _ARITH_STRENGTH[child.op], _ARITH_STRENGTH[parent_op]
             if mine < theirs or (right and mine == theirs and parent_op in ("-", "/")):
@@ -216,7 +219,7 @@ def ir_text(expr: ir.Expr) -> str:
         case ir.Logic(op=op, operands=operands):
             return f" {op} ".join(wrapped(o, op) for o in operands)
         case ir.Compare(op=op, left=left, right=right):
-            return f"{ir_text(left)} {op} {ir_text(right)}"
+            return f"{wrapped(left, op)} {op} {wrapped(right, op, right=True)}"
         case ir.Arith(op="neg", operands=(operand,)):
             return f"-{wrapped(operand, 'neg')}"
         case ir.Arith(op=op, operands=(left, right)):
@@ -233,6 +236,22 @@ def ir_text(expr: ir.Expr) -> str:
             return f"if {ir_text(condition)} then {ir_text(then)} else {ir_text(otherwise)}"
         case ir.Member(operand=operand, options=options, negated=negated):
             return f"{ir_text(operand)} {'not in' if negated else 'in'} {{{', '.join(ir_text(o) for o in options)}}}"
+        case ir.Lookup(table=table, key=key):
+            return f"{table.split('::')[-1]}[{ir_text(key)}]"
+        case ir.History(function=function, operand=operand, periods=periods):
+            shows_periods = function == "count_periods" or (function in ("previous", "change") and periods != 1)
+            return f"{function}({ir_text(operand)}" + (f", {periods})" if shows_periods else ")")
+        case ir.Aggregate(function=function, operand=operand, group=group, descending=descending, n=n, where=where):
+            arguments = [ir_text(operand)]
+            if function == "rank" and not descending:
+                arguments.append("ascending")
+            if function in ("top", "bottom"):
+                arguments.append(str(n))
+            if where is not None:
+                arguments.append(f"where: {ir_text(where)}")
+            if group is None:
+                arguments.append("within: all")
+            return f"{function}({', '.join(arguments)})"
         case ir.Members(function=function, kind=kind, path=path, operand=operand, where=where):
             text = kind if operand is None else f"{ir_text(operand)} over {kind}"
             text += " via " + ".".join(attribute for _, attribute in path)
