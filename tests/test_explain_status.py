@@ -135,7 +135,7 @@ def test_on_every_day_exactly_one_status_holds_and_it_is_the_documents_status(da
     assert document.status(on) == holding[0]
 
 
-def test_a_loaded_document_without_an_effect_date_lapses_after_its_lapse_date(policy_from_text):
+def test_a_loaded_document_without_an_effect_date_lapses_after_its_lapse_date():
     from policydsl.language import ir
 
     document = ir.Policy.__new__(ir.Policy)

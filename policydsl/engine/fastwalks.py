@@ -25,14 +25,24 @@ Known = Callable[[object], object]
 General = Callable[[object, int], object]  # general(entity, at): the operand's general closure
 
 
+_NO_RECORD = object()
+
+
+def _test_now(rows: Rows, now: int, name: str, known: Known, general: General, entity: object) -> object:
+    """The operand's test at the walked period itself, or `_NO_RECORD` when it has no record."""
+    row = rows.get(now)
+    if row is None:
+        return _NO_RECORD
+    value = row.get(name)
+    return known(value) if value is not None else general(entity, now)
+
+
 def streak(n: int, rows: Rows, now: int, name: str, known: Known, general: General, entity: object) -> object | None:
     """`semantics.streak`; None when the walked period has no record (the caller then runs the
     shared walk)."""
-    row = rows.get(now)
-    if row is None:
+    current = _test_now(rows, now, name, known, general, entity)
+    if current is _NO_RECORD:
         return None
-    value = row.get(name)
-    current = known(value) if value is not None else general(entity, now)
     if current is not True:
         return current if isinstance(current, Unknown) else 0
     count, at = 1, now - 1
@@ -50,11 +60,9 @@ def streak(n: int, rows: Rows, now: int, name: str, known: Known, general: Gener
 def first_time(n: int, rows: Rows, now: int, name: str, known: Known, general: General, entity: object) -> object | None:
     """`semantics.first_time`: every earlier record is read (in any order: one that holds
     decides); None when the walked period has no record."""
-    row = rows.get(now)
-    if row is None:
+    current = _test_now(rows, now, name, known, general, entity)
+    if current is _NO_RECORD:
         return None
-    value = row.get(name)
-    current = known(value) if value is not None else general(entity, now)
     if current is not True:
         return current if isinstance(current, Unknown) else False
     for at, row in rows.items():
