@@ -72,16 +72,18 @@ ROOT = Path(__file__).resolve().parent.parent
 ENGINE = Path("policydsl") / "engine"
 
 # the semantic core: operators, history and groups, cross-kind members, the plan, the
-# evaluator, combination and document status, the explainer (its traces and their readings)
+# evaluator, combination and document status, the explainer (its traces and their readings), the
+# single-decision executor's row walks
 TARGETS = ("ops.py", "semantics.py", "members.py", "plan.py", "evaluate.py", "combine.py", "status.py",
-           "explain.py", "readings.py")
+           "explain.py", "readings.py", "fastwalks.py")
 # the tests whose coverage selects the tests of each mutant (the fast ones that exercise the core)
 TESTS = ("tests/test_operators.py", "tests/test_semantics.py", "tests/test_units.py", "tests/test_language.py",
          "tests/test_members.py", "tests/test_member_properties.py", "tests/test_time.py", "tests/test_goals.py",
          "tests/test_explain.py", "tests/test_explain_details.py", "tests/test_scenarios.py",
          "tests/test_differential.py", "tests/test_properties.py", "tests/test_api.py", "tests/test_explain_languages.py",
          "tests/test_explain_status.py", "tests/test_payload_fields.py", "tests/test_differential_regressions.py",
-         "tests/test_readings.py")
+         "tests/test_readings.py", "tests/test_previous_records.py", "tests/test_reported.py",
+         "tests/test_single.py", "tests/test_single_properties.py", "tests/test_explain_fast.py")
 # Functions that are not run-time semantics: the checker's unit table lives in ops.py.
 SKIP_FUNCTIONS = {"ops.py": {"arith_type", "_join_numbers", "join_type"}}
 
