@@ -19,7 +19,7 @@ the decisions asked for.
 `long_from_wide` reshapes a wide table (one column per period) into long rows.
 
 `grid` then lays one kind out for one period kind on the dense grid the lowering expects
-(`lowering` module docstring), each row put in its place by position: numbers become Int64 numerators over one denominator per column
+(`lowering` module docstring; column names in `operators`), each row put in its place by position: numbers become Int64 numerators over one denominator per column
 (the least common multiple of the column's denominators: a scaled integer; Fractions in, exact),
 with the bound of the column's numerators.
 """
@@ -34,7 +34,7 @@ import attrs
 import polars as pl
 
 from policydsl.engine import data as data_stage
-from policydsl.engine.columnar.lowering import ENTITY, EVALUATED, PERIOD, RECORD, ColumnInfo
+from policydsl.engine.columnar.operators import ENTITY, EVALUATED, PERIOD, RECORD, ColumnInfo
 from policydsl.engine.cells import CellError, convert, is_blank, nfc, parse_period
 from policydsl.schema import Dataset, EntitySchema
 from policydsl.values import Period
