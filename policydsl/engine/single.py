@@ -73,6 +73,9 @@ class Decider:
                 if _applies(rule.rule, plan, self.period, None)
                 for plain in [[o.name for _, o, _, _ in rule.consequences]
                               if all(a is None and v is None for _, _, a, v in rule.consequences) else None])
+            # the common case: every rule has a condition and fires plain outcomes (no amount, no value)
+            self._plain = tuple((condition, tuple(plain)) for condition, _, plain, _ in self._now) \
+                if all(c is not None and plain for c, _, plain, _ in self._now) else None
         # an evaluation that may recurse deeper than a thread's default stack runs on run_deep's
         self._deep = bool(plan.recursive) or nesting(plan) > _SHALLOW
         if self._deep:
@@ -220,6 +223,15 @@ class Decider:
         t = self._t
         if t not in checked.rows[self._pk]:
             self._require_period(checked)
+        if self._plain is not None:
+            outcomes = []
+            for condition, names in self._plain:
+                if condition(checked, t) is True:
+                    outcomes += names
+            if len(outcomes) < 2:
+                return outcomes
+            lost = superseded(self.prepared.ranked, outcomes, [None] * len(outcomes))
+            return [o for i, o in enumerate(outcomes) if i not in lost]
         outcomes, amounts = [], []
         for condition, consequences, plain, nothing in self._now:
             if condition is not None and condition(checked, t) is not True:
