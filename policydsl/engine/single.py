@@ -26,7 +26,7 @@ from policydsl.engine.cells import CellError, parse_period
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status, superseded
 from policydsl.engine.evaluate import Evaluation, Run, RuleResult, history_floor
 from policydsl.engine.explain import NOT_COMPUTED, TraceCache, explain_decision
-from policydsl.engine.fastpath import Entity, Fast, Frame, Prepared, nesting, ordinal, period_of, prepare, walk_reads
+from policydsl.engine.fastpath import Entity, Fast, Frame, Prepared, nesting, ordinal, period_of, prepare
 from policydsl.engine.semantics import WALKS, Walk
 from policydsl.language.limits import run_deep
 from policydsl.engine.plan import Plan
@@ -311,19 +311,16 @@ class _EntityValues:
     def __init__(self, prepared: Prepared, checked: Entity, periods: dict[tuple[str, int], Period]):
         self.prepared, self.kind, self.entity, self.entity_id = prepared, prepared.kind, checked, checked.id
         self.periods = periods  # the decider's Period objects by (period kind, ordinal)
-        self.compiled = prepared.compiled
-
-    def _closure(self, expr, node: str, pk: str) -> Fast:
-        return self.prepared.compiled.get((node, pk)) or self.prepared.closure(expr, node, pk)
+        self.yearly, self.quarterly = prepared.by_kind["year"], prepared.by_kind["quarter"]
 
     def value(self, expr, node: str, kind: str | None, entity: str, period: Period) -> object:
         if entity != self.entity_id or kind != self.kind:
             return NOT_COMPUTED
         quarter = period.quarter
         if quarter:
-            closure = self.compiled.get((node, "quarter")) or self.prepared.closure(expr, node, "quarter")
+            closure = self.quarterly.get(node) or self.prepared.closure(expr, node, "quarter")
             return closure(self.entity, period.year * 4 + quarter - 1)  # fastpath.ordinal
-        closure = self.compiled.get((node, "year")) or self.prepared.closure(expr, node, "year")
+        closure = self.yearly.get(node) or self.prepared.closure(expr, node, "year")
         return closure(self.entity, period.year)
 
     def has_record(self, kind: str, entity: str, period: Period) -> object:
@@ -340,8 +337,7 @@ class _EntityValues:
             return None
         pk, checked = period.kind, self.entity
         now = ordinal(period)
-        closure = self._closure(operand, node, pk)
-        _, test, earliest = walk_reads(closure, pk, None)
+        closure, test, earliest = self.prepared.walk(operand, node, pk)
         value, depth = WALKS[function](n, checked, now, test, earliest, closure)
         known = self.periods  # period.shift(-back), the decider's own objects where it has them
         return Walk(value=value, periods=tuple(known.get((pk, now - back)) or period.shift(-back)
