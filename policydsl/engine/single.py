@@ -26,7 +26,7 @@ from policydsl.engine.cells import CellError, parse_period
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status, superseded
 from policydsl.engine.evaluate import Evaluation, Run, RuleResult, history_floor
 from policydsl.engine.explain import NOT_COMPUTED, TraceCache, explain_decision
-from policydsl.engine.fastpath import Entity, Fast, Frame, Prepared, nesting, ordinal, period_of, prepare
+from policydsl.engine.fastpath import Entity, Frame, Prepared, nesting, ordinal, period_of, prepare
 from policydsl.engine.semantics import WALKS, Walk
 from policydsl.language.limits import run_deep
 from policydsl.engine.plan import Plan
