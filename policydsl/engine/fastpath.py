@@ -183,6 +183,16 @@ def nesting(plan: Plan) -> int:
     return max([0, *depth_of.values(), *(depth(e) for e in exprs)])
 
 
+_SHALLOW = 100  # expression nesting (values included) evaluated on the caller's own stack
+
+
+def shallow(plan: Plan) -> bool:
+    """Whether evaluating (and explaining) the plan stays within a thread's default stack: no
+    running totals and nesting (`nesting`) of at most 100; otherwise it runs on
+    `limits.run_deep`'s thread."""
+    return not plan.recursive and nesting(plan) <= _SHALLOW
+
+
 def prepare(plan: Plan, kind: str) -> Prepared:
     """Compile the rules of one entity kind (and the values they read) for single entities."""
     return Prepared(plan, kind)

@@ -26,7 +26,7 @@ from policydsl.engine.cells import CellError, parse_period
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status, superseded
 from policydsl.engine.evaluate import Evaluation, Run, RuleResult, history_floor
 from policydsl.engine.explain import NOT_COMPUTED, TraceCache, explain_decision
-from policydsl.engine.fastpath import Entity, Frame, Prepared, nesting, ordinal, period_of, prepare
+from policydsl.engine.fastpath import Entity, Frame, Prepared, ordinal, period_of, prepare, shallow
 from policydsl.engine.semantics import WALKS, Walk
 from policydsl.language.limits import run_deep
 from policydsl.engine.plan import Plan
@@ -34,7 +34,6 @@ from policydsl.schema import Dataset, EntityRecord
 from policydsl.values import Period, Unknown
 
 _PERIOD_MEMO = 4096  # period texts remembered per decider
-_SHALLOW = 100  # expression nesting (values included) evaluated on the caller's own stack
 
 
 class Decider:
@@ -77,7 +76,7 @@ class Decider:
             self._plain = tuple((condition, tuple(plain)) for condition, _, plain, _ in self._now) \
                 if all(c is not None and plain for c, _, plain, _ in self._now) else None
         # an evaluation that may recurse deeper than a thread's default stack runs on run_deep's
-        self._deep = bool(plan.recursive) or nesting(plan) > _SHALLOW
+        self._deep = not shallow(plan)
         if self._deep:
             self.__class__ = _DeepDecider
 
@@ -276,7 +275,8 @@ class Decider:
         """The decision as an API `Result`: `.decisions`, and `.explain(entity, outcome)` /
         `.why_not(...)` traced on the row executor with the values the decision computed."""
         from policydsl.api import Result
-        return Result(evaluation=self._deeply(lambda: self._evaluation(self.entity(entity, facts, static))))
+        return Result(evaluation=self._deeply(lambda: self._evaluation(self.entity(entity, facts, static))),
+                      trace_cache=self._trace_cache, shallow=not self._deep)
 
     def _deeply(self, work):
         return run_deep(work) if self._deep else work()
