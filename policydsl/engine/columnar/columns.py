@@ -26,6 +26,7 @@ with the bound of the column's numerators.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from fractions import Fraction
@@ -48,7 +49,10 @@ def period_index(period: Period) -> int:
     return period.year * 4 + period.quarter - 1 if period.quarter else period.year
 
 
+@functools.lru_cache(maxsize=4096)
 def period_of(index: int, period_kind: str) -> Period:
+    """The period of a grid index (one object per period: a run reads back thousands of rows over a
+    few periods, and periods are immutable)."""
     return Period(index // 4, index % 4 + 1) if period_kind == "quarter" else Period(index)
 
 
