@@ -75,7 +75,7 @@ ENGINE = Path("policydsl") / "engine"
 # evaluator, combination and document status, the explainer (its traces and their readings), the
 # single-decision executor's row walks
 TARGETS = ("ops.py", "semantics.py", "members.py", "plan.py", "evaluate.py", "combine.py", "status.py",
-           "explain.py", "readings.py", "fastwalks.py")
+           "explain.py", "readings.py")
 # the tests whose coverage selects the tests of each mutant (the fast ones that exercise the core)
 TESTS = ("tests/test_operators.py", "tests/test_semantics.py", "tests/test_units.py", "tests/test_language.py",
          "tests/test_members.py", "tests/test_member_properties.py", "tests/test_time.py", "tests/test_goals.py",

@@ -1,12 +1,12 @@
-"""Properties of the single-decision executor's speed-ups: its row walks (`engine/fastwalks.py`)
-mean what `semantics.WALKS` mean, and a decision through `PolicySet.decider` equals the row
-executor's on generated W1-like histories with missing years and missing ratings."""
+"""Properties of the single-decision executor: its history walks (the shared `semantics.WALKS`,
+read through the single path's own row test) give the row executor's values, rule results and
+decisions on every short history with gaps and missing facts, and a decision through
+`PolicySet.decider` equals the row executor's on generated W1-like histories with missing years
+and missing ratings."""
 
 from __future__ import annotations
 
 import itertools
-import operator
-from functools import partial
 
 import pytest
 from conftest import ROOT
@@ -14,45 +14,68 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import policydsl
-from policydsl.engine.fastwalks import ROW_WALKS
-from policydsl.engine.semantics import WALKS
-from policydsl.values import MissingFact, Unknown
+from policydsl.engine import data as data_stage
+from policydsl.engine.single import evaluate_single
+from policydsl.values import Period
 
 W1 = ROOT / "bench" / "peers" / "w1.pol"
-NOW = 2020
 
-TESTS = [
-    partial(operator.eq, "A"),  # f = A
-    frozenset({"A", "B"}).__contains__,  # f in {A, B}
-    lambda value: value not in frozenset({"C"}),  # f not in {C}
-]
-# a period's state: no record, a record without the fact (unknown), or the fact's value
-STATES = (None, {}, {"f": "A"}, {"f": "B"}, {"f": "C"})
+# every walk over each operand shape the single path reads differently: one fact of the walked
+# row against constants (=, in, not in: read straight from the row), a derived value (the
+# operand's closure), a fact of another period kind, and walks read at a period without a record
+# (previous of a walk: the walk at a gap)
+WALKS_POLICY = """policy walks
+  in_force_from 2010-01-01
+
+type grade = A | B | C
+
+entity firm
+  yearly f: grade
+  yearly x: integer
+
+value ok for firm = f in {A, B}
+value s_eq for firm = streak(f = A)
+value s_in for firm = streak(f in {A, B})
+value s_not for firm = streak(f not in {C})
+value s_derived for firm = streak(ok)
+value s_number for firm = streak(x >= 2)
+value t_eq for firm = first_time(f = A)
+value t_not for firm = first_time(f not in {C})
+value t_derived for firm = first_time(ok)
+value c_eq for firm = count_periods(f = A, 3)
+value c_in for firm = count_periods(f in {A, B}, 1)
+value c_derived for firm = count_periods(ok, 2)
+value p_streak for firm = previous(s_eq)
+value p_first for firm = previous(t_not)
+value nested for firm = streak(s_in >= 2)
+
+outcome flagged is sanction
+
+rule r1 implements walks.1 cite "1" "x" for firm when s_eq >= 2 and first_time(f in {A, B}) then flagged
+rule r2 implements walks.2 cite "2" "x" for firm when not first_time(f = C) or count_periods(f = B, 2) >= 1 then flagged
+"""
+# a period's state: no record, a record without the fact, or the fact's value
+STATES = (None, {}, {"f": "A", "x": 2}, {"f": "B"}, {"f": "C", "x": 1})
 
 
-def _general(known, rows):
-    """The operand's general closure, as the fast path compiles it: unknown without the fact."""
-    def general(entity, at):
-        value = rows.get(at, {}).get("f")
-        return Unknown(frozenset({MissingFact("k", entity, "f", str(at))})) if value is None else known(value)
-    return general
-
-
-def test_the_row_walks_give_what_the_shared_walks_give_on_every_short_history():
+def test_the_single_paths_walks_equal_the_row_executors_on_every_short_history(tmp_path):
+    (tmp_path / "walks.pol").write_text(WALKS_POLICY, encoding="utf-8")
+    policies = policydsl.load(tmp_path / "walks.pol")
+    rows = []
+    for number, states in enumerate(itertools.product(STATES, repeat=4)):  # every history of four years
+        rows += [{"id": f"E{number:03d}", "period": str(2017 + i), **state}
+                 for i, state in enumerate(states) if state is not None]
+    expected = policies.evaluate({"firm": rows}).evaluation
+    dataset = data_stage.dataset_from_mapping({"firm": rows}, policies.program.entities)
+    single, values = evaluate_single(policies.plan, dataset, keep_values=True)
+    assert single.decisions == expected.decisions and single.results == expected.results
     compared = 0
-    for states in itertools.product(STATES, repeat=4):  # every history of four periods
-        rows = {NOW - 3 + i: state for i, state in enumerate(states) if state is not None}
-        for known, function, n, now in itertools.product(TESTS, sorted(ROW_WALKS), (1, 3), (NOW - 1, NOW)):
-            general = _general(known, rows)
-            fast = ROW_WALKS[function](n, rows, now, "f", known, general, "E1")
-            shared, _ = WALKS[function](n, now, partial(general, "E1"), rows.__contains__,
-                                        lambda: min(rows) if rows else None)
-            if fast is None:  # no record at `now`: the caller runs the shared walk
-                assert now not in rows and function != "count_periods"
-                continue
-            assert fast == shared and type(fast) is type(shared), (rows, function, n, now)
-            compared += 1
-    assert compared > 10_000
+    for (kind, name, entity, period), value in values.items():
+        row = expected.run.derived(kind, name, entity, Period.parse(period))
+        # an unknown compares what it lacks too (a missing fact, or a record)
+        assert value == row and type(value) is type(row), (name, entity, period, value, row)
+        compared += 1
+    assert compared == 15 * 2000  # every value at every record
 
 
 @pytest.fixture(scope="module")

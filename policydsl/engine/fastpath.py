@@ -20,15 +20,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Mapping
-from functools import partial
 
 import attrs
 
 from policydsl.engine import ops
 from policydsl.engine.combine import combination_ranks
-from policydsl.engine.fastwalks import ROW_WALKS
 from policydsl.engine.plan import Plan, child_node, condition_node, field_part, payload_fields, payload_node, value_node
-from policydsl.engine.semantics import WALKS, recorded
+from policydsl.engine.semantics import UNRECORDED, WALKS, recorded
 from policydsl.language import ir
 from policydsl.values import MissingFact, Period, Unknown
 
@@ -73,10 +71,6 @@ class Entity:
         if self._world is None:
             self._world = self.frame.make_world(self)
         return self._world
-
-    def earliest(self, kind: str) -> int | None:
-        present = self.present.get(kind)
-        return min(present) if present else None
 
 
 @attrs.frozen(kw_only=True)
@@ -403,6 +397,34 @@ def _row_test(operand: ir.Expr, pk: str) -> tuple[str, Callable[[object], object
     return None
 
 
+def walk_reads(operand: Fast, pk: str, row_test: tuple[str, Callable[[object], object]] | None
+               ) -> tuple[Callable[[Entity, int], object], Callable[[Entity, int], object], Callable[[Entity], object]]:
+    """What a walk over periods of kind pk reads of an entity (`semantics.Walker`, the entity
+    its subject): two forms of `test(entity, at)` — the operand's value where the entity has a
+    record at `at`, else `UNRECORDED` — the first for an entity whose records are its rows, the
+    second for any entity; and `earliest(entity)`. An operand testing one fact of the walked
+    row against constants (`row_test`: the fact and the test of a known value) is read from
+    the row itself, the record check and the test in one step; a row without the fact goes to
+    the operand's closure, which says what is missing."""
+    def test(entity: Entity, at: int) -> object:
+        return operand(entity, at) if at in entity.present.get(pk, ()) else UNRECORDED
+
+    def earliest(entity: Entity) -> int | None:
+        present = entity.present.get(pk)
+        return min(present) if present else None
+    if row_test is None:
+        return test, test, earliest
+    name, known = row_test
+
+    def row_test_(entity: Entity, at: int) -> object:
+        row = entity.rows[pk].get(at)
+        if row is None:
+            return UNRECORDED
+        value = row.get(name)
+        return known(value) if value is not None else operand(entity, at)
+    return row_test_, test, earliest
+
+
 def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: int,
              row_test: tuple[str, Callable[[object], object]] | None) -> Fast:
     if function in ("previous", "change"):
@@ -416,19 +438,13 @@ def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: in
             return before
         return lambda entity, t: ops.arith("-", [operand(entity, t), before(entity, t)])
     walk = WALKS[function]
-    row_walk = ROW_WALKS[function] if row_test is not None else None
-    name, known = row_test if row_test is not None else (None, None)
+    rows_test, test, earliest = walk_reads(operand, pk, row_test)
 
     def history(entity: Entity, t: int) -> object:  # walked once per entity and period
         slot = (t << 16) + index
         value = entity.store.get(slot, _NOT_YET)
-        if value is not _NOT_YET:
-            return value
-        if row_walk is not None and entity.present is entity.rows:  # its records are its rows
-            value = row_walk(n, entity.rows[pk], t, name, known, operand, entity)
-        if value is None or value is _NOT_YET:
-            value = walk(n, t, partial(operand, entity), entity.present.get(pk, ()).__contains__,
-                         partial(entity.earliest, pk))[0]
-        entity.store[slot] = value
+        if value is _NOT_YET:
+            value = entity.store[slot] = walk(n, entity, t, rows_test if entity.present is entity.rows else test,
+                                              earliest, operand)[0]
         return value
     return history

@@ -77,8 +77,7 @@ def history(function: str, n: int, run: RunView, kind: str, entity: str, period:
         if function == "previous":
             return Walk(value=before, periods=(earlier,))
         return Walk(value=ops.arith("-", [operand(period), before]), periods=(period, earlier))
-    value, depth = WALKS[function](n, period, operand, lambda at: run.has_record(kind, entity, at),
-                                   lambda: run.earliest(kind, entity, period.kind))
+    value, depth = WALKS[function](n, None, period, *_walk_reads(run, kind, entity, period, operand))
     return Walk(value=value, periods=tuple(period.shift(-back) for back in range(depth)))
 
 
@@ -89,8 +88,15 @@ def history_value(function: str, n: int, run: RunView, kind: str, entity: str, p
         earlier = period.shift(-n)
         before = recorded(operand(earlier), run.has_record(kind, entity, earlier), kind, entity, earlier)
         return before if function == "previous" else ops.arith("-", [operand(period), before])
-    return WALKS[function](n, period, operand, lambda at: run.has_record(kind, entity, at),
-                           lambda: run.earliest(kind, entity, period.kind))[0]
+    return WALKS[function](n, None, period, *_walk_reads(run, kind, entity, period, operand))[0]
+
+
+def _walk_reads(run: RunView, kind: str, entity: str, period: Period, operand: AtPeriod):
+    """What a walk reads of a run (`Walker`, the subject unused): the test of a period, the
+    entity's first period of the kind, the operand itself."""
+    def test(_, at: Period) -> object:
+        return operand(at) if run.has_record(kind, entity, at) else UNRECORDED
+    return test, lambda _: run.earliest(kind, entity, period.kind), lambda _, at: operand(at)
 
 
 def recorded(value: object, has_record: bool, kind: str, entity: str, at: object) -> object:
@@ -103,52 +109,73 @@ def recorded(value: object, has_record: bool, kind: str, entity: str, at: object
     return Unknown(frozenset({MissingFact(kind, entity, NO_RECORD, str(at))}))
 
 
-# The walks back in time: the fast entry points every executor uses. Each gives the value at
-# `now` and how many periods it read, counting back from `now` (now included). A period is
-# anything that steps back by `at - 1` and compares with another (a `Period`, or the
-# single-decision executor's ordinal integers); `operand(at)` is the operand's value at a
-# period, `has_record(at)` whether the entity has a record there, `earliest()` its first
-# period of this kind (None: none).
-Walker = Callable[[int, object, Callable[[object], object], Callable[[object], bool], Callable[[], object]],
-                  tuple[object, int]]
+class _Unrecorded:
+    """The type of `UNRECORDED`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNRECORDED"
 
 
-def count_periods(n: int, now, operand, has_record, earliest) -> tuple[object, int]:
+# What a walk's test gives for a period in which the entity has no record (never `True`).
+UNRECORDED = _Unrecorded()
+
+# The walks back in time, the one writing every executor and the explainer use. Each gives the
+# value at `now` and how many periods it read, counting back from `now` (now included). A period
+# is anything that steps back by `at - 1` and compares with another (a `Period`, or the
+# single-decision executor's ordinal integers). A walk reads the periods of one subject (what
+# the executor evaluates: an entity) and reads each period once, through `test(subject, at)`:
+# the operand's value at `at` where the subject has a record there, else `UNRECORDED` (so an
+# executor may fuse the record check and the operand, e.g. read a fact straight from the
+# entity's row); `earliest(subject)` is its first period of this kind (None: none) and
+# `operand(subject, at)` the operand's value whatever the records, read only at `now` when it
+# has no record (what streak and first_time answer there). The functions are the executor's
+# own, made once; the subject is passed, so a walk allocates nothing per call.
+Walker = Callable[[int, object, object, Callable[[object, object], object], Callable[[object], object],
+                   Callable[[object, object], object]], tuple[object, int]]
+
+
+def count_periods(n: int, subject, now, test, earliest, operand) -> tuple[object, int]:
     """In how many of the last n periods the condition held (only periods with a record count:
     a round without an evaluation never satisfies)."""
     count, at = 0, now
     for _ in range(n):
-        if has_record(at) and operand(at) is True:
+        if test(subject, at) is True:
             count += 1
         at = at - 1
     return count, n
 
 
-def streak(n: int, now, operand, has_record, earliest) -> tuple[object, int]:
+def streak(n: int, subject, now, test, earliest, operand) -> tuple[object, int]:
     """For how many periods in a row, back from now, the condition has held. A period without
     a record, or without the facts to decide, breaks the run (G4)."""
-    current = operand(now)
-    if isinstance(current, Unknown):
-        return current, 1
-    if current is not True or not has_record(now):
-        return 0, 1
+    current = test(subject, now)
+    if current is not True:
+        if current is UNRECORDED:
+            current = operand(subject, now)
+        return (current if isinstance(current, Unknown) else 0), 1
     count, at = 1, now - 1
-    while has_record(at) and operand(at) is True:
+    while test(subject, at) is True:
         count += 1
         at = at - 1
     return count, count + 1
 
 
-def first_time(n: int, now, operand, has_record, earliest) -> tuple[object, int]:
+def first_time(n: int, subject, now, test, earliest, operand) -> tuple[object, int]:
     """The condition holds now and held at no earlier period with a record."""
-    current = operand(now)
+    current = test(subject, now)
+    if current is UNRECORDED:
+        current = operand(subject, now)
     if current is not True:
         return (current if isinstance(current, Unknown) else False), 1
-    first = earliest()
+    first = earliest(subject)
+    if first is None:
+        return True, 1
     depth, at = 1, now - 1
-    while first is not None and at >= first:
+    while at >= first:
         depth += 1
-        if has_record(at) and operand(at) is True:
+        if test(subject, at) is True:
             return False, depth
         at = at - 1
     return True, depth

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from functools import partial
 
 from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.engine import data as data_stage
@@ -27,7 +26,7 @@ from policydsl.engine.cells import CellError, parse_period
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status, superseded
 from policydsl.engine.evaluate import Evaluation, Run, RuleResult, history_floor
 from policydsl.engine.explain import NOT_COMPUTED, TraceCache, explain_decision
-from policydsl.engine.fastpath import Entity, Fast, Frame, Prepared, nesting, ordinal, period_of, prepare
+from policydsl.engine.fastpath import Entity, Fast, Frame, Prepared, nesting, ordinal, period_of, prepare, walk_reads
 from policydsl.engine.semantics import WALKS, Walk
 from policydsl.language.limits import run_deep
 from policydsl.engine.plan import Plan
@@ -329,8 +328,9 @@ class _EntityValues:
             return None
         pk, checked = period.kind, self.entity
         now = ordinal(period)
-        value, depth = WALKS[function](n, now, partial(self._closure(operand, node, pk), checked),
-                                       checked.present.get(pk, ()).__contains__, partial(checked.earliest, pk))
+        closure = self._closure(operand, node, pk)
+        _, test, earliest = walk_reads(closure, pk, None)
+        value, depth = WALKS[function](n, checked, now, test, earliest, closure)
         known = self.periods  # period.shift(-back), the decider's own objects where it has them
         return Walk(value=value, periods=tuple(known.get((pk, now - back)) or period.shift(-back)
                                                for back in range(depth)))

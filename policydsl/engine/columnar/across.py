@@ -27,9 +27,8 @@ import polars as pl
 
 from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.dates import Span
-from policydsl.engine.columnar.lowering import (
-    ENTITY, PERIOD, FrameLowering, GroupJoin, Lowered, Num, Plain, ReadJoin, Unsupported, _checked, apply_steps, collect,
-    lit)
+from policydsl.engine.columnar.lowering import FrameLowering, GroupJoin, ReadJoin, apply_steps, collect
+from policydsl.engine.columnar.operators import ENTITY, Lowered, Num, Plain, Unsupported, _checked, lit
 from policydsl.engine.plan import Plan
 from policydsl.language import ir
 

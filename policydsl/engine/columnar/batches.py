@@ -18,7 +18,8 @@ from collections.abc import Iterator, Mapping
 import polars as pl
 
 from policydsl.engine.columnar import columns as C
-from policydsl.engine.columnar.execute import ColumnarEvaluation, evaluate_columnar
+from policydsl.engine.columnar.execute import evaluate_columnar
+from policydsl.engine.columnar.result import ColumnarEvaluation
 from policydsl.engine.columnar.support import rule_expressions
 from policydsl.engine.plan import Plan
 from policydsl.language import ir

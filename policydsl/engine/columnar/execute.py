@@ -8,176 +8,38 @@ fired rows make decisions, kept as one compact table (kind, entity, period, rule
 payload numerators and denominators) until someone asks for `Decision` objects.
 
 Rules that `support.columnar_support` refuses, and rules whose integers could overflow on this
-data (`lowering.Inexact`), run on the row executor (`engine/evaluate.py`) over the same data;
+data (`operators.Inexact`), run on the row executor (`engine/evaluate.py`) over the same data;
 `fallbacks` says which and why. Ladders and highest-only groups are applied by the same
 `evaluate.combine` as the row executor's, to the few (entity, period) cases where two members
 of one combination fired; everywhere else every decision is active.
 
-Explanations re-evaluate one entity's slice with the row executor (`row_slice`), so they show
-the same values as the batch decision (the property tests check that they agree).
+The result and its conversions to `Decision`s and rule results are `result.ColumnarEvaluation`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from fractions import Fraction
+from collections.abc import Callable, Iterable, Mapping
 
 import attrs
 import polars as pl
 
-from policydsl.engine import data as data_stage
 from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.across import Frames
 from policydsl.engine.columnar.columns import CODE
 from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.handover import columns_of, handed_names, seeded_values, values_to_hand_over
-from policydsl.engine.columnar.lowering import (
-    ENTITY, PERIOD, SMALL, FrameLowering, Inexact, Num, Unsupported, collect, lit)
+from policydsl.engine.columnar.lowering import SMALL, FrameLowering, collect
+from policydsl.engine.columnar.operators import ENTITY, PERIOD, Inexact, Num, Unsupported, lit
+from policydsl.engine.columnar.result import (
+    LIGHT_SCHEMA, PAYLOAD_COLUMNS, ColumnarEvaluation, among, computed_values, dataset_of, decision_from_row,
+    with_entities)
 from policydsl.engine.columnar.support import columnar_support, lookback, reach, rule_expressions
-from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
-from policydsl.engine.evaluate import Evaluation, RuleResult, evaluate
+from policydsl.engine.combine import Decision, combine, document_status
+from policydsl.engine.evaluate import evaluate
 from policydsl.engine.plan import Plan
 from policydsl.schema import Dataset
-from policydsl.values import Percent, Period, Unknown, normalise_number
-
-PAYLOAD_COLUMNS = {"amount_num": pl.Int64, "amount_den": pl.Int64, "value_num": pl.Int64,
-                   "value_den": pl.Int64, "value_text": pl.String, "value_bool": pl.Boolean,
-                   "value_date": pl.Date}
-LIGHT_SCHEMA = {CODE: pl.Int32, "@pk": pl.String, PERIOD: pl.Int32, "rule": pl.Int64, "consequence": pl.Int64,
-                "outcome": pl.String, **PAYLOAD_COLUMNS, "superseded_by": pl.String}
-ACTIVE_SCHEMA = {"entity": pl.String, "outcome": pl.String}
-
-
-class ColumnarEvaluation:
-    """The result of a columnar run; `decisions` and `results` are built when first asked for."""
-
-    def __init__(self, *, plan: Plan, light: Mapping[str, pl.DataFrame], ids: Mapping[str, pl.Series],
-                 materialised: list[Decision], conditions: list[tuple[int, str, Callable, pl.Series]],
-                 row: Evaluation | None, fallbacks: Mapping[str, str], dataset_source, period: Period | None,
-                 as_of: dt.date | None = None):
-        self.plan = plan
-        self.light = dict(light)  # per kind: decisions of columnar rules (LIGHT_SCHEMA), entities by code
-        self.ids = dict(ids)  # per kind: the entity id of each code
-        self.materialised = materialised  # decisions of combined cases and of row-executed rules
-        self.conditions = conditions
-        self.row = row
-        self.fallbacks = dict(fallbacks)
-        self._dataset_source = dataset_source
-        self._period = period
-        self.as_of = as_of
-        self.values: dict = {}  # with keep_values: (kind, name, entity, period) -> value
-        self._decisions: tuple[Decision, ...] | None = None
-        self._results: tuple[RuleResult, ...] | None = None
-        self._dataset: Dataset | None = None
-
-    # ---- decisions -------------------------------------------------------------------------
-    @property
-    def decisions(self) -> tuple[Decision, ...]:
-        if self._decisions is None:
-            built = [decision_from_row(self.plan, row) for kind, frame in self.light.items()
-                     for row in _with_entities(frame, self.ids[kind]).iter_rows(named=True)]
-            self._decisions = tuple(sorted(built + self.materialised, key=decision_order))
-        return self._decisions
-
-    def active_table(self, kind: str) -> pl.DataFrame:
-        """The active decisions of one kind as a frame (`entity`, `outcome`), built from the
-        decision table without a Python object per decision."""
-        parts = []
-        frame = self.light.get(kind)
-        if frame is not None and frame.height:
-            active = frame.filter(pl.col("superseded_by").is_null())
-            parts.append(pl.DataFrame([self.ids[kind].gather(active[CODE]).alias("entity"), active["outcome"]]))
-        rows = [(d.entity, d.outcome) for d in self.materialised if d.entity_kind == kind and d.status == "active"]
-        if rows:
-            parts.append(pl.DataFrame(rows, schema=ACTIVE_SCHEMA, orient="row"))
-        return pl.concat(parts) if parts else pl.DataFrame(schema=ACTIVE_SCHEMA)
-
-    def active_outcomes(self, kind: str) -> Iterator[tuple[str, str]]:
-        """(entity, outcome) of every active decision of one kind, without building decisions."""
-        table = self.active_table(kind)
-        yield from zip(table["entity"].to_list(), table["outcome"].to_list())
-
-    # ---- rule results ----------------------------------------------------------------------
-    @property
-    def results(self) -> tuple[RuleResult, ...]:
-        if self._results is None:
-            found = list(self.row.results) if self.row is not None else []
-            for index, pk, frame, ids in self.conditions:
-                rule = self.plan.rules[index].rule
-                names = ids.to_list()
-                frame = frame() if callable(frame) else frame
-                for code, at, condition in frame.iter_rows():
-                    found.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=names[code],
-                                            period=C.period_of(at, pk),
-                                            condition=Unknown() if condition is None else condition))
-            self._results = tuple(sorted(found, key=lambda r: (r.entity_kind, r.entity, r.period.year,
-                                                               r.period.quarter, r.rule)))
-        return self._results
-
-    # ---- explanations ----------------------------------------------------------------------
-    @property
-    def dataset(self) -> Dataset:
-        if self._dataset is None:
-            self._dataset = _dataset_of(self.plan, self._dataset_source)
-        return self._dataset
-
-    def row_slice(self, entity: str) -> Evaluation:
-        """The row executor's evaluation of one entity (its history, its groups, its references)."""
-        return evaluate(self.plan, self.dataset, period=self._period, entities=[entity], as_of=self.as_of)
-
-    @property
-    def warnings(self) -> tuple:
-        """The data loader's warnings, when the data came through it."""
-        source = self._dataset_source
-        return tuple(getattr(source, "warnings", ())) if isinstance(source, Dataset) else ()
-
-
-def _with_entities(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
-    """Decision rows with their entity ids (ENTITY) beside the codes."""
-    return frame.with_columns(ids.gather(frame[CODE]).alias(ENTITY))
-
-
-def _among(column: str, values: Iterable, dtype) -> pl.Expr:
-    """`column` is one of `values` (as one typed list: Polars reads a bare collection ambiguously)."""
-    return pl.col(column).is_in(pl.Series(list(values), dtype=dtype).implode())
-
-
-def decision_from_row(plan: Plan, row: Mapping) -> Decision:
-    """The `Decision` of one row of the compact decision table."""
-    compiled = plan.rules[row["rule"]]
-    consequence = compiled.rule.consequences[row["consequence"]]
-    period = C.period_of(row[PERIOD], row["@pk"])
-    value = _value(row)
-    if consequence.value is not None and consequence.value.type.name == "percent" and value is not None:
-        value = Percent(value)  # a percent is computed as its ratio
-    decision = decision_of(compiled.rule, plan.program.outcomes[consequence.outcome], row[ENTITY], period,
-                           _number(row["amount_num"], row["amount_den"]), value)
-    if row.get("superseded_by") is not None:
-        return attrs.evolve(decision, status="superseded", superseded_by=row["superseded_by"])
-    return decision
-
-
-def _number(num, den) -> object:
-    if num is None:
-        return None
-    return normalise_number(Fraction(num, den))
-
-
-def _value(row: Mapping) -> object:
-    if row["value_num"] is not None:
-        return _number(row["value_num"], row["value_den"])
-    if row["value_text"] is not None:
-        return row["value_text"]
-    if row.get("value_date") is not None:
-        return row["value_date"]
-    return row["value_bool"]
-
-
-def _dataset_of(plan: Plan, source) -> Dataset:
-    if isinstance(source, Dataset):
-        return source
-    return data_stage.dataset_from_mapping(C.rows_of(source), plan.program.entities)
+from policydsl.values import Period
 
 
 def _lower_rules(plan: Plan, indices: list[int], lowering: FrameLowering, fallbacks: dict[str, str]
@@ -235,19 +97,19 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
     if period is not None:
         frame = frame.filter(pl.col(PERIOD) == C.period_index(period))
     if wanted is not None:
-        frame = frame.filter(_among(CODE, grid.ids.is_in(pl.Series(sorted(wanted), dtype=pl.String).implode()).arg_true(),
-                                    pl.Int32))
+        frame = frame.filter(among(CODE, grid.ids.is_in(pl.Series(sorted(wanted), dtype=pl.String).implode()).arg_true(),
+                                   pl.Int32))
     kept = [c for c in _value_columns(lowering)] if keep is not None else []
     seeded = [c.meta.output_name() for c in seeds[0]] if seeds else []
     table = collect(frame.select([CODE, PERIOD, *(e.meta.output_name() for e in rule_columns),
                                   *dict.fromkeys(kept + seeded)]), grid.frame.height)
     if seeds:
-        seeds[1][(kind, pk)] = _with_entities(table.select(CODE, PERIOD, *dict.fromkeys(seeded)), grid.ids)
+        seeds[1][(kind, pk)] = with_entities(table.select(CODE, PERIOD, *dict.fromkeys(seeded)), grid.ids)
     if keep is not None:
-        keep.append((kind, pk, _with_entities(table, grid.ids).select(ENTITY, PERIOD, *kept), dict(lowering.derived)))
+        keep.append((kind, pk, with_entities(table, grid.ids).select(ENTITY, PERIOD, *kept), dict(lowering.derived)))
     periods = table[PERIOD].unique().to_list()
     ends = {t: C.period_of(t, pk).end for t in periods}
-    in_force, conditions_of, policy_periods, among = {}, {}, {}, {}
+    in_force, conditions_of, policy_periods, period_filters = {}, {}, {}, {}
     for index, columns in outputs.items():
         name = plan.rules[index].rule.policy
         if name not in policy_periods:
@@ -268,9 +130,9 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
         per distinct set of periods."""
         if len(in_force[index]) == len(periods):
             return None
-        if in_force[index] not in among:
-            among[in_force[index]] = _among(PERIOD, in_force[index], pl.Int32)
-        return among[in_force[index]]
+        if in_force[index] not in period_filters:
+            period_filters[in_force[index]] = among(PERIOD, in_force[index], pl.Int32)
+        return period_filters[in_force[index]]
 
     if ladders:
         fired_where = {index: conditions_of[index].fill_null(False) & (
@@ -444,7 +306,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     materialised: list[Decision] = []
     row = None
     if row_rules:
-        dataset = dataset if dataset is not None else _dataset_of(plan, source)
+        dataset = dataset if dataset is not None else dataset_of(plan, source)
         row_plan = attrs.evolve(plan, rules=tuple(row_rules),
                                 program=attrs.evolve(program, combinations=()))
         row = evaluate(row_plan, dataset, period=period, entities=entities, as_of=as_of,
@@ -458,7 +320,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
                                     conditions=conditions, row=row,
                               fallbacks=fallbacks, dataset_source=source if dataset is None else dataset,
                               period=period, as_of=as_of)
-    evaluation.values = _values(program, kept_values or [])
+    evaluation.values = computed_values(program, kept_values or [])
     return evaluation
 
 
@@ -495,29 +357,6 @@ def _value_columns(lowering: FrameLowering) -> list[str]:
     return names
 
 
-def _values(program, kept: list) -> dict[tuple[str, str, str, Period], object]:
-    """(kind, value name, entity, period) -> value, for the derived values computed columnar."""
-    found = {}
-    for kind, pk, table, derived in kept:
-        for name, value in derived.items():
-            if isinstance(value, Span):
-                continue
-            percent = program.values[(kind, name)].type.name == "percent"
-            column = (value.num if isinstance(value, Num) else value.expr).meta.output_name()
-            dens = (table[value.den.meta.output_name()].to_list() if isinstance(value, Num) and not value.static
-                    else None)
-            for row, (entity, at, item) in enumerate(zip(table[ENTITY], table[PERIOD], table[column])):
-                if isinstance(value, Num):
-                    den = dens[row] if dens is not None else value.den
-                    item = Unknown() if item is None or den is None else _number(item, den)
-                    if percent and not isinstance(item, Unknown):
-                        item = Percent(item)
-                elif item is None:
-                    item = Unknown()
-                found[(kind, name, entity, C.period_of(at, pk))] = item
-    return found
-
-
 def _combined(plan: Plan, light: dict[str, pl.DataFrame], ids: Mapping[str, pl.Series],
               materialised: list[Decision], resolved: set[str] = frozenset()
               ) -> tuple[dict[str, pl.DataFrame], list[Decision]]:
@@ -548,7 +387,7 @@ def _combined(plan: Plan, light: dict[str, pl.DataFrame], ids: Mapping[str, pl.S
         extra = pl.DataFrame([(code_of[d.entity], C.period_index(d.period)) for d in mine
                               if d.outcome in combined_outcomes], schema={CODE: pl.Int32, PERIOD: pl.Int32},
                              orient="row")
-        members = frame.filter(_among("outcome", sorted(combined_outcomes), pl.String)).select(keys)
+        members = frame.filter(among("outcome", sorted(combined_outcomes), pl.String)).select(keys)
         if on_table is not None:
             # cases a row-executed rule took part in stay with combine.combine
             cases = pl.concat([members.join(extra, on=keys, how="semi"),
@@ -568,7 +407,7 @@ def _combined(plan: Plan, light: dict[str, pl.DataFrame], ids: Mapping[str, pl.S
         if inside:
             taken = {id(d) for d in inside}
             outside = [d for d in outside if id(d) not in taken]
-        touched = _with_entities(touched, ids[kind]) if kind in ids else touched
+        touched = with_entities(touched, ids[kind]) if kind in ids else touched
         decided += combine(combinations, [decision_from_row(plan, r) for r in touched.iter_rows(named=True)] + inside)
     return {k: v for k, v in result.items() if k in light or v.height}, outside + decided
 

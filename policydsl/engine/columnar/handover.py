@@ -24,7 +24,8 @@ import polars as pl
 from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.across import Frames
 from policydsl.engine.columnar.dates import Span
-from policydsl.engine.columnar.lowering import ENTITY, PERIOD, Inexact, Num, Unsupported, collect
+from policydsl.engine.columnar.lowering import collect
+from policydsl.engine.columnar.operators import ENTITY, PERIOD, Inexact, Num, Unsupported
 from policydsl.engine.columnar.support import lookback, reach, rule_expressions, unsupported
 from policydsl.engine.plan import CompiledRule, Plan
 from policydsl.language import ir

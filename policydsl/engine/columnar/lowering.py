@@ -7,82 +7,27 @@ saying whether the entity has a record in that period (see `columns`). Every row
 as the row executor would compute the value at that period; rules then keep the rows with a
 record.
 
-Meanings follow `engine/ops.py` exactly:
-- unknown is null; `and`/`or`/`not` are Polars' Kleene operators, which are G8's;
-- numbers are exact rationals: a numerator column (Int64) over a denominator that is either a
-  Python int shared by every row (`Num.den` an int: a scaled integer) or a positive Int64 column
-  (after a division by a column, or a `group_mean`). Comparisons cross-multiply, so a fall of
-  exactly 20.0 from 0.4/0.6 weights or a growth rate equal to the city mean decide as with
-  Fractions. Each `Num` carries a bound on its magnitude computed from the data's extremes;
-  when an intermediate could exceed 2**62 the lowering raises `Inexact` and the rule runs on
-  the row executor instead (never a wrapped integer);
-- history walks one entity's rows by position: the grid is dense, so `previous(x, n)` is a shift
-  by n that is null where it would cross into the previous entity; `streak` counts rows with a
-  record where the operand holds back to the last row where it does not (G4);
-- aggregates are window expressions over (group, period), computed once per group and period:
-  members are the rows with a record (and, with `where:`, for which the filter holds); unknown
-  operands are left out; ranks are Polars' `min` ranks, which are competition ranks (G9).
+The meaning of each operator over the lowered values (`Num`, `Plain`, `dates.Span`) is in
+`operators`; this module walks the IR, keeps what a frame computes once (derived values, walks,
+aggregates, reads of other kinds) as columns in dependency order, and runs the query (`collect`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import math
 from collections.abc import Callable, Mapping
-from fractions import Fraction
 
 import attrs
 import polars as pl
 
 from policydsl.engine.columnar import dates
 from policydsl.engine.columnar.dates import Span
+from policydsl.engine.columnar.operators import (
+    ENTITY, LIMIT, PERIOD, ColumnInfo, Lowered, Num, Plain, Unsupported, aggregate, arith, choose, coalesce, common,
+    compare, constant, count_periods, extreme_of, first_time, known, lit, member_of, null_of, round_half_away, shift,
+    streak)
 from policydsl.language import ir
-from policydsl.values import Duration, Percent, Unknown
-
-LIMIT = 2 ** 62  # headroom under Int64's 2**63: a product is checked before it is formed
-
-ENTITY, PERIOD, RECORD = "@id", "@t", "@rec"
-EVALUATED = "@eval"  # the rows rules are evaluated at: the periods the entity has a record in
-
-
-class Unsupported(Exception):
-    """An expression with no columnar form (support.py reports these at compile time)."""
-
-
-class Inexact(Exception):
-    """An expression whose exact integers could overflow on this data set."""
-
-
-@attrs.frozen
-class Num:
-    num: pl.Expr
-    den: int | pl.Expr  # an int: the same for every row; else a positive Int64 column
-    bound: int  # |num| <= bound on every row
-    den_bound: int = 1
-
-    @property
-    def static(self) -> bool:
-        return isinstance(self.den, int)
-
-
-@attrs.frozen
-class Plain:
-    """A boolean, text, enumeration or reference column."""
-
-    expr: pl.Expr
-
-
-@attrs.frozen(kw_only=True)
-class ColumnInfo:
-    """What the data stage knows of a fact column: its scale and the extreme of its numerators."""
-
-    den: int = 1
-    bound: int = 0
-    numeric: bool = False
-
-
-Lowered = Num | Plain | Span
+from policydsl.values import Unknown
 
 
 SMALL = 1_000_000  # rows: below this a frame is computed by Polars' in-memory engine
@@ -134,301 +79,10 @@ def apply_steps(frame: pl.LazyFrame, steps: list) -> pl.LazyFrame:
     return frame
 
 
-@functools.lru_cache(maxsize=4096)
-def lit(value: object, dtype=None) -> pl.Expr:
-    """A literal expression, made once per value: building one costs more than using it, and a
-    program repeats the same few constants (expressions are immutable, so sharing is safe)."""
-    return pl.lit(value, dtype=dtype)
 
 
-INT = pl.Int64
-
-
-def _checked(*bounds: int) -> None:
-    for bound in bounds:
-        if bound > LIMIT:
-            raise Inexact("an intermediate value could exceed 64-bit integers on this data")
-
-
-def constant(value: object) -> Lowered:
-    if isinstance(value, bool) or isinstance(value, str):
-        return Plain(lit(value))
-    if isinstance(value, dt.date):
-        return Plain(lit(value, pl.Date))
-    if isinstance(value, Duration):
-        return dates.duration(value)
-    if isinstance(value, Percent):  # a percent is its ratio in every operator (ops, docs/units.md)
-        value = value.ratio
-    if isinstance(value, int):
-        _checked(abs(value))
-        return Num(lit(value, INT), 1, abs(value))
-    if isinstance(value, Fraction):
-        _checked(abs(value.numerator), value.denominator)
-        return Num(lit(value.numerator, INT), value.denominator, abs(value.numerator))
-    raise Unsupported(f"a constant {value!r}")
-
-
-def null_of(t) -> Lowered:
-    """An unknown of type t (null in the column that type lowers to)."""
-    if t.is_numeric:
-        return Num(lit(None, INT), 1, 0)
-    if t.name in ("date", "boolean", "text"):
-        return Plain(lit(None, {"date": pl.Date, "boolean": pl.Boolean, "text": pl.Utf8}[t.name]))
-    raise Unsupported(f"an unknown {t}")
-
-
-def rescale(value: Num, den: int) -> pl.Expr:
-    """The numerator over a common static denominator `den` (a multiple of value.den)."""
-    factor = den // value.den
-    _checked(value.bound * factor)
-    return value.num if factor == 1 else value.num * lit(factor, INT)
-
-
-def as_pair(value: Num) -> tuple[pl.Expr, pl.Expr]:
-    return value.num, (lit(value.den, INT) if value.static else value.den)
-
-
-def common(values: list[Num]) -> list[Num]:
-    """The values over one denominator: static if every one is, else each as its own pair."""
-    if all(v.static for v in values):
-        den = math.lcm(*(v.den for v in values))
-        return [Num(rescale(v, den), den, v.bound * (den // v.den)) for v in values]
-    raise Unsupported("values with different per-row denominators in one column")
-
-
-def arith(op: str, left: Num, right: Num | None = None) -> Num:
-    if op == "neg":
-        return Num(-left.num, left.den, left.bound, left.den_bound)
-    if op in ("+", "-"):
-        if left.static and right.static:
-            a, b = common([left, right])
-            return Num(a.num + b.num if op == "+" else a.num - b.num, a.den, _sum(a.bound, b.bound))
-        (ln, ld), (rn, rd) = as_pair(left), as_pair(right)
-        _checked(left.bound * right.den_bound, right.bound * left.den_bound, left.den_bound * right.den_bound)
-        num = ln * rd + rn * ld if op == "+" else ln * rd - rn * ld
-        return Num(num, ld * rd, left.bound * right.den_bound + right.bound * left.den_bound,
-                   left.den_bound * right.den_bound)
-    if op == "*":
-        _checked(left.bound * right.bound, left.den_bound * right.den_bound)
-        if left.static and right.static:
-            return Num(left.num * right.num, left.den * right.den, left.bound * right.bound)
-        (ln, ld), (rn, rd) = as_pair(left), as_pair(right)
-        return Num(ln * rn, ld * rd, left.bound * right.bound, left.den_bound * right.den_bound)
-    return _divide(left, right)
-
-
-def _sum(*bounds: int) -> int:
-    total = sum(bounds)
-    _checked(total)
-    return total
-
-
-def _divide(left: Num, right: Num) -> Num:
-    """left / right; a zero divisor is unknown (ops.arith)."""
-    (ln, ld), (rn, rd) = as_pair(left), as_pair(right)
-    _checked(left.bound * right.den_bound, left.den_bound * right.bound)
-    num = ln * rd
-    den = ld * rn
-    # keep the denominator positive, so that comparisons may cross-multiply
-    negative = den < 0
-    # unknown when either side is (a static denominator leaves the numerator known alone) or /0
-    undefined = num.is_null() | den.is_null() | (den == 0)
-    num = pl.when(undefined).then(None).when(negative).then(-num).otherwise(num)
-    den = pl.when(undefined).then(None).when(negative).then(-den).otherwise(den)
-    return Num(num, den, left.bound * right.den_bound, left.den_bound * right.bound)
-
-
-def compare(op: str, left: Lowered, right: Lowered) -> pl.Expr:
-    if isinstance(left, Span) or isinstance(right, Span):
-        raise Unsupported("a comparison of durations")
-    if isinstance(left, Num) != isinstance(right, Num):
-        raise Unsupported("a comparison of a number with a non-number")
-    if isinstance(left, Num):
-        if left.static and right.static:
-            a, b = common([left, right])
-            lhs, rhs = a.num, b.num
-        else:
-            (ln, ld), (rn, rd) = as_pair(left), as_pair(right)
-            _checked(left.bound * right.den_bound, right.bound * left.den_bound)
-            lhs, rhs = ln * rd, rn * ld
-    else:
-        lhs, rhs = left.expr, right.expr
-    if not lhs.meta.root_names() and rhs.meta.root_names():
-        # a constant on the left, mirrored to the right: Polars 2.1 folds `constant < when(…)` over
-        # an all-missing fact column to one row and fails (`1万元 < points[qscore]`; differential test)
-        lhs, rhs, op = rhs, lhs, {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
-    return {"=": lhs.eq(rhs), "!=": lhs.ne(rhs), "<": lhs < rhs, "<=": lhs <= rhs,
-            ">": lhs > rhs, ">=": lhs >= rhs}[op]
-
-
-def choose(condition: pl.Expr, then: Lowered, otherwise: Lowered) -> Lowered:
-    """`if c then a else b`: unknown when c is (ops/plan: an unknown test is unknown)."""
-    if isinstance(then, Num) and isinstance(otherwise, Num):
-        if then.static and otherwise.static:
-            a, b = common([then, otherwise])
-            return Num(pl.when(condition.is_null()).then(None).when(condition).then(a.num).otherwise(b.num),
-                       a.den, max(a.bound, b.bound))
-        (an, ad), (bn, bd) = as_pair(then), as_pair(otherwise)
-        pick = lambda x, y: pl.when(condition.is_null()).then(None).when(condition).then(x).otherwise(y)  # noqa: E731
-        return Num(pick(an, bn), pick(ad, bd), max(then.bound, otherwise.bound),
-                   max(then.den_bound, otherwise.den_bound))
-    if isinstance(then, Plain) and isinstance(otherwise, Plain):
-        return Plain(pl.when(condition.is_null()).then(None).when(condition).then(then.expr)
-                     .otherwise(otherwise.expr))
-    if isinstance(then, Span) and isinstance(otherwise, Span):
-        pick = lambda x, y: pl.when(condition.is_null()).then(None).when(condition).then(x).otherwise(y)  # noqa: E731
-        return Span(pick(then.months, otherwise.months), pick(then.days, otherwise.days))
-    raise Unsupported("branches of different kinds")
-
-
-def coalesce(first: Lowered, fallback: Lowered) -> Lowered:
-    """value_or(x, d): d where x is unknown."""
-    if isinstance(first, Num) and isinstance(fallback, Num):
-        if first.static and fallback.static:
-            a, b = common([first, fallback])
-            return Num(pl.coalesce(a.num, b.num), a.den, max(a.bound, b.bound))
-        (an, ad), (bn, bd) = as_pair(first), as_pair(fallback)
-        known = an.is_not_null() & ad.is_not_null()
-        return Num(pl.when(known).then(an).otherwise(bn), pl.when(known).then(ad).otherwise(bd),
-                   max(first.bound, fallback.bound), max(first.den_bound, fallback.den_bound))
-    if isinstance(first, Plain) and isinstance(fallback, Plain):
-        return Plain(pl.coalesce(first.expr, fallback.expr))
-    raise Unsupported("value_or over values of different kinds")
-
-
-def known(value: Lowered) -> pl.Expr:
-    if isinstance(value, Num) and not value.static:
-        return value.num.is_not_null() & value.den.is_not_null()
-    if isinstance(value, Span):
-        return value.months.is_not_null() & value.days.is_not_null()
-    return (value.num if isinstance(value, Num) else value.expr).is_not_null()
-
-
-def shift(value: Lowered, n: int, start: int) -> Lowered:
-    """The value n periods earlier in the same entity: null before the grid's first period and
-    where the entity has no record in that period (G4/G8, as `semantics.recorded`)."""
-    inside = pl.col(PERIOD) - n >= start
-
-    def back(e: pl.Expr) -> pl.Expr:
-        # `when` also broadcasts: a literal is one value, and shifting it would lose it
-        return pl.when(inside).then(pl.when(pl.col(EVALUATED)).then(e).shift(n))
-
-    if isinstance(value, Num):
-        return Num(back(value.num), value.den if value.static else back(value.den), value.bound, value.den_bound)
-    if isinstance(value, Span):
-        return Span(back(value.months), back(value.days))
-    return Plain(back(value.expr))
-
-
-def holds(condition: pl.Expr) -> pl.Expr:
-    """Rows with a record where the condition is true (what streak and count walk over)."""
-    return pl.col(RECORD) & condition.fill_null(False)
-
-
-def streak(condition: pl.Expr, start: int, index_type=pl.Int64) -> pl.Expr:
-    """Consecutive rows ending here with a record where the condition holds; unknown if it is now.
-    `index_type`: the frame's row numbers (Int32 below 2**31 rows: half the memory of the walk)."""
-    ok = holds(condition)
-    index = pl.int_range(pl.len(), dtype=index_type)
-    # the last row (at or before this one, in this entity) that breaks the run
-    breaker = (pl.when(~ok).then(index).when(pl.col(PERIOD) == start).then(index - 1)
-               .otherwise(None).forward_fill())
-    return pl.when(condition.is_null()).then(None).otherwise((index - breaker).cast(pl.Int64))
-
-
-def count_periods(condition: pl.Expr, n: int, start: int) -> pl.Expr:
-    ok = holds(condition).cast(pl.Int64)
-    terms = [pl.when(pl.col(PERIOD) - k >= start).then(ok.shift(k)).otherwise(0) for k in range(n)]
-    return pl.sum_horizontal(terms)
-
-
-def first_time(condition: pl.Expr, start: int, index_type=pl.Int64) -> pl.Expr:
-    """It holds now and in no earlier row of the entity; running counts in `index_type` (a count of
-    rows never exceeds the frame's rows)."""
-    ok = holds(condition).cast(index_type)
-    running = ok.cum_sum()
-    before_entity = pl.when(pl.col(PERIOD) == start).then(running - ok).otherwise(None).forward_fill()
-    earlier = running - ok - before_entity
-    return (pl.when(condition.is_null()).then(None).when(~condition).then(False)
-            .otherwise(earlier == 0))
-
-
-def aggregate(function: str, operand: Lowered, group: str | None, where: pl.Expr | None,
-              descending: bool, n: int, members_bound: int) -> Lowered:
-    """An aggregate over the group's members in the same period, once per (group, period)."""
-    keys = [PERIOD] if group is None else [group, PERIOD]
-    member = pl.col(RECORD) if group is None else pl.col(RECORD) & pl.col(group).is_not_null()
-    taking_part = member if where is None else member & where.fill_null(False)
-    no_group = lit(False) if group is None else pl.col(group).is_null()
-
-    def per_group(e: pl.Expr) -> pl.Expr:
-        return pl.when(no_group).then(None).otherwise(e.over(keys))
-
-    if function == "group_count":
-        counted = (taking_part & operand.expr.fill_null(False)).cast(pl.Int64)
-        return Num(per_group(counted.sum()), 1, members_bound)
-    if isinstance(operand, Plain) and function in ("group_min", "group_max"):  # dates
-        values = pl.when(taking_part).then(operand.expr)
-        return Plain(per_group(values.min() if function == "group_min" else values.max()))
-    if not isinstance(operand, Num) or not operand.static:
-        raise Unsupported(f"`{function}` over per-row denominators")
-    present = taking_part & operand.num.is_not_null()
-    values = pl.when(present).then(operand.num)
-    if function in ("rank", "top", "bottom"):
-        order = descending if function != "bottom" else not descending
-        ranked = values.rank("min", descending=order)
-        rank = per_group(ranked)
-        if function == "rank":
-            return Num(rank.cast(pl.Int64), 1, members_bound)
-        return Plain(rank <= n)
-    count = per_group(present.cast(pl.Int64).sum())
-    if function == "group_sum":
-        _checked(operand.bound * members_bound)
-        total = per_group(values.sum())
-        return Num(pl.when(count > 0).then(total), operand.den, operand.bound * members_bound)
-    if function == "group_mean":
-        _checked(operand.bound * members_bound, operand.den * members_bound)
-        total = per_group(values.sum())
-        return Num(pl.when(count > 0).then(total), pl.when(count > 0).then(count * lit(operand.den, INT)),
-                   operand.bound * members_bound, operand.den * members_bound)
-    extreme = per_group(values.min() if function == "group_min" else values.max())
-    return Num(extreme, operand.den, operand.bound)
-
-
-def extreme_of(function: str, parts: list[Num]) -> Num:
-    """min or max of values with per-row denominators: compared by cross-multiplying, pairwise."""
-    known_all = pl.all_horizontal([known(p) for p in parts])
-    best = parts[0]
-    for part in parts[1:]:
-        (bn, bd), (pn, pd) = as_pair(best), as_pair(part)
-        _checked(best.bound * part.den_bound, part.bound * best.den_bound)
-        keep = bn * pd <= pn * bd if function == "min" else bn * pd >= pn * bd
-        best = Num(pl.when(keep).then(bn).otherwise(pn), pl.when(keep).then(bd).otherwise(pd),
-                   max(best.bound, part.bound), max(best.den_bound, part.den_bound))
-    return Num(pl.when(known_all).then(best.num), pl.when(known_all).then(as_pair(best)[1]), best.bound,
-               best.den_bound)
-
-
-def round_half_away(value: Num, places: int) -> Num:
-    """ops.round_half_away_from_zero: |v| * 10**places + 1/2, floored, with v's sign; exact."""
-    scale = 10 ** places
-    num, den = as_pair(value)
-    _checked(2 * value.bound * scale + value.den_bound, 2 * value.den_bound)
-    whole = (num.abs() * lit(2 * scale, INT) + den) // (den * lit(2, INT))
-    return Num(pl.when(num < 0).then(-whole).otherwise(whole), scale, value.bound * scale + 1)
-
-
-def member_of(value: Lowered, options: list[Lowered], negated: bool) -> pl.Expr:
-    """x in {a, b}: Kleene OR of the equalities (ops.member)."""
-    found = None
-    for option in options:
-        equal = compare("=", value, option)
-        found = equal if found is None else found | equal
-    return ~found if negated else found
-
-
-
-SHARED = (ir.History, ir.Aggregate, ir.Via, ir.Members)  # lowered once per frame, however often written
+SHARED = (ir.History, ir.Aggregate, ir.Via, ir.Members)
+PLAIN_READS = (ir.Fact, ir.Derived, ir.Const, ir.Param)  # lowered to a column or a literal already  # lowered once per frame, however often written
 
 
 class FrameLowering:
@@ -454,6 +108,7 @@ class FrameLowering:
         self.steps: list[pl.Expr] = []
         self.derived: dict[str, Lowered] = {}
         self.shared: dict[ir.Expr, Lowered] = {}  # history walks, aggregates, reads of other kinds
+        self.kept: dict[int, tuple[ir.Expr, Lowered]] = {}  # id -> (node, its column): `column`
 
     def materialise(self, name: str, value: Lowered) -> Lowered:
         if isinstance(value, Span):
@@ -468,7 +123,23 @@ class FrameLowering:
         self.steps.append(value.den.alias(name + "/den"))
         return Num(pl.col(name), pl.col(name + "/den"), value.bound, value.den_bound)
 
+    def column(self, expr: ir.Expr, value: Lowered, always: bool = False) -> Lowered:
+        """A value its readers repeat (a per-row denominator is read in every cross-multiplication
+        and null test, a moved date in its calendar test; `always`: an operand its reader repeats)
+        as a column of the frame, once per node: Polars plans and runs it once, not once per place
+        it is read (`lower` reuses it)."""
+        if isinstance(value, Span) or not (always or (isinstance(value, Num) and not value.static)
+                                           or (isinstance(value, Plain) and expr.type.name == "date")):
+            return value
+        found = self.kept.get(id(expr))
+        if found is None or found[0] is not expr:
+            found = self.kept[id(expr)] = (expr, self.materialise(f"e:{id(expr)}", value))
+        return found[1]
+
     def lower(self, expr: ir.Expr) -> Lowered:
+        kept = self.kept.get(id(expr))
+        if kept is not None and kept[0] is expr:
+            return kept[1]
         if isinstance(expr, SHARED):
             # the same walk, aggregate or read written in several rules (equal IR: spans aside) is
             # computed once: one window, one join, not one per place it is written
@@ -505,10 +176,14 @@ class FrameLowering:
             case ir.Builtin(name=name):
                 return Plain(self.builtin(name))
             case ir.Arith(op=op, operands=operands, type=result) if result.name in ("date", "duration"):
-                return self.calendar(op, [self.lower(o) for o in operands])
+                return self.column(expr, self.calendar(op, [self.lower(o) for o in operands]))
+            case ir.Arith(op="/", operands=operands):
+                # a quotient reads each operand three times (the value, its null test, its sign)
+                parts = [self.column(o, self.number(o), always=not isinstance(o, PLAIN_READS)) for o in operands]
+                return self.column(expr, arith("/", *parts))
             case ir.Arith(op=op, operands=operands):
                 parts = [self.number(o) for o in operands]
-                return arith(op, *parts)
+                return self.column(expr, arith(op, *parts))
             case ir.Compare(op=op, left=left, right=right):
                 return Plain(compare(op, self.lower(left), self.lower(right)))
             case ir.Logic(op="not", operands=(operand,)):
@@ -522,7 +197,7 @@ class FrameLowering:
             case ir.Member(operand=operand, options=options, negated=negated):
                 return Plain(member_of(self.lower(operand), [self.lower(o) for o in options], negated))
             case ir.Cond(condition=condition, then=then, otherwise=otherwise):
-                return choose(self.boolean(condition), self.lower(then), self.lower(otherwise))
+                return self.column(expr, choose(self.boolean(condition), self.lower(then), self.lower(otherwise)))
             case ir.Scalar(function="is_missing", operands=(operand,)):
                 return Plain(~known(self.lower(operand)))
             case ir.Scalar(function="value_or", operands=(operand, fallback)):
@@ -545,7 +220,7 @@ class FrameLowering:
             case ir.Scalar(function=("min" | "max") as function, operands=operands):
                 parts = [self.number(o) for o in operands]
                 if not all(p.static for p in parts):
-                    return extreme_of(function, parts)
+                    return self.column(expr, extreme_of(function, parts))
                 parts = common(parts)
                 known_all = pl.all_horizontal([p.num.is_not_null() for p in parts])
                 pick = pl.min_horizontal if function == "min" else pl.max_horizontal

@@ -4,7 +4,7 @@
 they read, transitively) and returns, per rule, either None (runs columnar) or the reason it
 falls back to the row executor. `policydsl dump --stage plan` prints it. The decision is
 structural, made once per compiled program; at run time the lowering may still refuse an
-expression whose integers could overflow on this data set (see `lowering.Inexact`), which the
+expression whose integers could overflow on this data set (see `operators.Inexact`), which the
 result reports as a run-time fallback of that rule.
 
 Strictness: an expression is *record-strict* when it is unknown at every period in which the
