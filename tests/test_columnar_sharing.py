@@ -45,3 +45,50 @@ def test_a_walk_or_aggregate_written_in_several_rules_is_one_column(tmp_path):
     assert sorted((d.entity, str(d.period), d.outcome) for d in row if d.period.year == 2020) == [
         ("a", "2020", "high"), ("a", "2020", "steady"), ("a", "2020", "top"), ("b", "2020", "high"),
         ("b", "2020", "steady")]
+
+
+QUOTIENTS = """
+policy quotients
+  issued 2010-01-01
+entity zone
+  group by city
+  static city: text
+  yearly score: integer
+  yearly base: integer
+outcome share_high "高" is measure
+outcome share_capped "封顶" is measure
+outcome third_high "三分之一" is measure
+rule share_high implements quotients.1 cite "1" for zone when score / base >= 1 / 2 then share_high
+rule share_capped implements quotients.2 cite "2" for zone when min(1, max(0, score / base)) = 1 then share_capped
+rule third_high implements quotients.3 cite "3" for zone when score / 3 >= 2 then third_high
+"""
+
+QUOTIENT_ROWS = {"zone": [{"id": zone, "period": "2020", "city": "C", "score": score, "base": base}
+                          for zone, score, base in (("a", 6, 12), ("b", 5, 12), ("c", 12, 12), ("d", 13, 12),
+                                                    ("e", 7, 0), ("f", -1, 4))]}
+
+
+def test_a_quotient_is_one_column_and_a_constant_divisor_keeps_one_denominator(tmp_path):
+    """`score / base` is read by its comparisons and the clamps (value, null test, sign): computed
+    once as a column of the frame, not once per place; `score / 3` stays a scaled integer (no
+    per-row denominator), and both decide at the boundaries exactly as the row executor."""
+    from policydsl.engine.columnar.operators import Num
+    policy_set = load_text(tmp_path, QUOTIENTS)
+    plan = policy_set.plan
+    dataset = dataset_from_mapping(QUOTIENT_ROWS, plan.program.entities)
+    frames = Frames(plan, tables_from_dataset(dataset, plan.program.entities), {"year": [2020]}, 0, None)
+    _grid, lowering = frames.get("zone", "year")
+    by_name = {c.rule.name.split("::")[-1]: c.rule.condition for c in plan.rules}
+    for compiled in plan.rules:
+        lowering.boolean(compiled.rule.condition)
+    quotient = by_name["share_high"].left  # score / base
+    assert lowering.lower(quotient) is lowering.lower(quotient)
+    names = [step.meta.output_name() for step in lowering.steps]
+    assert names.count(f"e:{id(quotient)}") == 1 and names.count(f"e:{id(quotient)}/den") == 1
+    third = lowering.lower(by_name["third_high"].left)  # score / 3
+    assert isinstance(third, Num) and third.static and third.den == 3
+    row = policy_set.evaluate(QUOTIENT_ROWS).decisions
+    assert policy_set.evaluate(QUOTIENT_ROWS, executor="columnar").decisions == row
+    assert sorted((d.entity, d.outcome) for d in row) == [
+        ("a", "share_high"), ("a", "third_high"), ("c", "share_capped"), ("c", "share_high"), ("c", "third_high"),
+        ("d", "share_capped"), ("d", "share_high"), ("d", "third_high"), ("e", "third_high")]

@@ -4,6 +4,8 @@ case chosen when no period is given, and where a deep chain of derived values is
 
 from __future__ import annotations
 
+import policydsl
+from policydsl.render import explanation_json, explanation_text
 from policydsl.render.messages import say
 
 SCHEMA = """
@@ -238,3 +240,23 @@ rule {name}
     explanation = policies.evaluate({"unit": [unit("u1", "2017", 3)]}).explain("u1", "a0", "2017")
     assert (explanation.status, explanation.decision.rule, explanation.decision.amount) == ("active", "demo::p2", 5)
     assert [trace.rule for trace in explanation.rules] == ["demo::p2"]
+
+
+def test_a_rule_of_a_policy_not_in_force_beside_an_undecided_one_leaves_the_outcome_undecided(tmp_path):
+    # the rule of the lapsed-in-advance policy would hold (score 3 >= 1) but decides nothing in
+    # 2017; the only rule that governs 2017 lacks `other`: the outcome could not be decided, and
+    # the first rule is shown as not evaluated, never as holding
+    (tmp_path / "a.pol").write_text(SCHEMA.replace("policy demo", "policy demo\n  in_force_from 2018-01-01")
+                                    .replace("yearly score: integer", "yearly score: integer\n  yearly other: integer")
+                                    + rule("score >= 1"), encoding="utf-8")
+    (tmp_path / "b.pol").write_text('policy demo2\nrule r2\n  implements demo2.1\n  cite "二"\n  for unit\n'
+                                    '  when other >= 1\n  then flagged\n', encoding="utf-8")
+    result = policydsl.load(tmp_path).evaluate({"unit": [unit("u1", "2017", 3)]})
+    explanation = result.why_not("u1", "flagged", "2017")
+    assert explanation.status == "not_evaluable"
+    assert [(r.rule, r.in_force, r.fired, r.condition) for r in explanation.rules[:1]] == [
+        ("demo::r", False, False, None)]
+    assert [r.in_force for r in explanation.rules] == [False, True]
+    text = explanation_text(explanation, "en")
+    assert "not evaluated: its policy does not govern this period" in text and "holds" not in text
+    assert [r["in_force"] for r in explanation_json(explanation, "en")["rules"]] == [False, True]

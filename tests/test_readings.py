@@ -167,6 +167,11 @@ rule ra
     ("sum(a over unit) > 0", "sum(a over unit via region) > 0", "unit的a合计 > 0"),
     ("min(a over unit via region) > 0", "min(a over unit via region) > 0", "unit的a最小值 > 0"),
     ("any(flag over unit)", "any(flag over unit via region)", "是否有unit满足「flag」"),
+    # the filter is read where the language writes it: after `via`
+    ("count(unit where a > 0) >= 1", "count(unit via region where a > 0) >= 1", "满足「a > 0」的unit数 ≥ 1"),
+    ("sum(a over unit via region where flag) > 0", "sum(a over unit via region where flag) > 0",
+     "满足「flag」的unit的a合计 > 0"),
+    ("reported(unit where a > 0)", "some unit where a > 0 has a row (via region)", "有满足「a > 0」的unit报送数据"),
     ("evaluation_date >= period_end - 1 year", "evaluation_date >= period_end - 1 year", None),
 ])
 def test_built_in_names_and_aggregates_across_kinds_read_as_written(policy_from_text, written, read, chinese):

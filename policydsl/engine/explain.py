@@ -80,6 +80,9 @@ class RuleTrace:
     condition: TraceNode | None
     failed: tuple[TraceNode, ...]  # the parts of the condition that were false or unknown
     payload: tuple[TraceNode, ...] = ()
+    # False: the rule's policy did not govern the period (or was not in force on the day it was
+    # evaluated), so the rule was not evaluated and its condition is not traced
+    in_force: bool = True
 
 
 @attrs.frozen(kw_only=True)
@@ -427,6 +430,12 @@ def _facts(nodes: tuple[TraceNode, ...]) -> tuple[TraceNode, ...]:
     return tuple(seen[k] for k in sorted(seen))
 
 
+def _not_in_force(rule: ir.Rule) -> RuleTrace:
+    """A rule whose policy did not govern the period: shown, not evaluated."""
+    return RuleTrace(rule=rule.name, implements=rule.implements, policy=rule.policy, clause=rule.clause,
+                     quote=rule.quote, span=str(rule.span), fired=False, condition=None, failed=(), in_force=False)
+
+
 def _rule_trace(tracer: _Tracer, rule: ir.Rule, entity: str, period: Period, outcome: str | None,
                 ) -> RuleTrace:
     condition = (tracer.trace(rule.condition, condition_node(rule), rule.entity, entity, period)
@@ -513,18 +522,19 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
     if period is None or not evaluation.run.has_record(kind, entity, period):
         return Explanation(period=str(period) if period else None, status="no_record", **common)
     policies = evaluation.plan.program.policies
-    if not any(policies[r.policy].applies(period.end, evaluation.run.evaluation_date(period)) for r in rules):
+    day = evaluation.run.evaluation_date(period)
+    governed = {r.name for r in rules if policies[r.policy].applies(period.end, day)}
+    if not governed:
         return Explanation(period=str(period), status="not_in_force", rules=tuple(
-            RuleTrace(rule=r.name, implements=r.implements, policy=r.policy, clause=r.clause, quote=r.quote,
-                      span=str(r.span), fired=False, condition=None, failed=()) for r in rules), **common)
+            _not_in_force(r) for r in rules), **common)
     tracer = _Tracer(evaluation, cache, values)
     case = [d for d in evaluation.decisions if d.entity_kind == kind and d.entity == entity and d.period == period]
     mine = [d for d in case if d.outcome == outcome]
     if mine:  # why it happened: only the rule that decided it is shown, so only it is traced
         deciding = next((d for d in mine if d.status == "active"), mine[0]).rule
         rules = [r for r in rules if r.name == deciding]
-    traces = tuple(_rule_trace(tracer, r, entity, period, outcome) for r in rules
-                   if r.evaluated_per == period.kind)
+    traces = tuple(_rule_trace(tracer, r, entity, period, outcome) if r.name in governed else _not_in_force(r)
+                   for r in rules if r.evaluated_per == period.kind)
     if mine:
         decision = next((d for d in mine if d.status == "active"), mine[0])
         winners = tuple(d for d in case if d.status == "active" and d.rule_id == decision.superseded_by)
@@ -535,8 +545,10 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
                                + tuple(p for t in fired for p in t.payload)), **common)
     facts = _facts(tuple(t.condition for t in traces if t.condition) + tuple(p for t in traces for p in t.payload))
     missing = sorted({m for t in traces for f in t.failed for m in f.missing})
-    status = "not_evaluable" if traces and all(
-        _undecided(t) for t in traces if t.condition or t.failed) else "not_fired"
+    # undecided only when missing data left every rule that governs the period undecided; a rule
+    # of a policy not in force decides nothing, whatever its condition would give
+    evaluated = tuple(t for t in traces if t.in_force)
+    status = "not_evaluable" if evaluated and all(_undecided(t) for t in evaluated) else "not_fired"
     return Explanation(period=str(period), status=status, rules=traces, facts=facts, missing=tuple(missing),
                        **common)
 

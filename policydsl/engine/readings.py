@@ -183,13 +183,12 @@ class Reader:
                         read = message("agg.where", aggregate=read, where=self.reading(where))
                     return read if group is not None else message("agg.within_all", aggregate=read)
             case ir.Members(function=function, kind=kind, path=path, operand=operand, where=where):
-                members = self.kind(kind)
-                if where is not None:
-                    members = message("members.where", kind=members, where=self.reading(where))
                 if f"members.{function}" in EXPR_KEYS:
-                    return message(f"members.{function}", kind=members,
+                    return message(f"members.{function}", kind=self.kind(kind),
                                    operand=self.reading(operand) if operand is not None else None,
-                                   via=".".join(attribute for _, attribute in path))
+                                   via=".".join(attribute for _, attribute in path),
+                                   where=None if where is None else message("members.where",
+                                                                            where=self.reading(where)))
         return message("expr.code", text=ir_text(expr))  # a construct without a reading of its own: its code
 
 

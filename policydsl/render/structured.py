@@ -78,7 +78,7 @@ def explanation_json(explanation: Explanation, lang: str = "en") -> dict:
         "superseded_by": [decision_to_json(d) for d in e.superseded_by],
         "rules": [{
             "rule": t.implements, "name": t.rule, "policy": t.policy, "cite": t.clause, "quote": t.quote,
-            "span": t.span, "fired": t.fired,
+            "span": t.span, "fired": t.fired, "in_force": t.in_force,
             "condition": _node_json(t.condition, w) if t.condition else None,
             "failed": [_node_json(f, w) for f in t.failed],
             "payload": [_node_json(p, w) for p in t.payload],

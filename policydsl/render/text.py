@@ -266,6 +266,9 @@ def _rule_lines(trace: RuleTrace, w: Writer, lines: list[str], *, why_not: bool)
     lines.append(f"  {w('word.rule')}: {trace.implements} (`{local_name}`, {w('word.policy')} {trace.policy}, "
                  f"{trace.span})")
     lines.append(f"  {w('word.clause')}: {trace.clause}" + (f" 「{trace.quote}」" if trace.quote else ""))
+    if not trace.in_force:
+        lines.append(f"  {w('word.not_in_force')}")
+        return
     if trace.condition is None:
         return
     if why_not and not trace.fired:

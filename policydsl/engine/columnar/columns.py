@@ -26,6 +26,7 @@ with the bound of the column's numerators.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from fractions import Fraction
@@ -48,7 +49,10 @@ def period_index(period: Period) -> int:
     return period.year * 4 + period.quarter - 1 if period.quarter else period.year
 
 
+@functools.lru_cache(maxsize=4096)
 def period_of(index: int, period_kind: str) -> Period:
+    """The period of a grid index (one object per period: a run reads back thousands of rows over a
+    few periods, and periods are immutable)."""
     return Period(index // 4, index % 4 + 1) if period_kind == "quarter" else Period(index)
 
 
@@ -465,22 +469,24 @@ def long_from_wide(frame, *, id_column: str, periods: Mapping[str, str], fact: s
 
 # ---- the dense grid --------------------------------------------------------------------------
 
-def _typed(frame: pl.DataFrame, table: KindTable, schema: EntitySchema, names: list[str], prefix: str
-           ) -> tuple[list[pl.Series], dict[str, ColumnInfo]]:
-    columns, infos = [], {}
-    for name in names:
-        if name not in frame.columns:
-            continue
-        series = frame[name]
-        if schema.facts[name].type.name in NUMERIC:
-            series = series.cast(pl.Int64)
-            bound = series.abs().max()
-            info = ColumnInfo(den=table.scales.get(name, 1), bound=int(bound or 0), numeric=True)
-        else:
-            info = ColumnInfo()
-        columns.append(series.alias(prefix + name))
-        infos[prefix + name] = info
-    return columns, infos
+def _typed(frame: pl.DataFrame, table: KindTable, schema: EntitySchema, names: list[str], prefix: str,
+           rows: pl.Series | None) -> tuple[pl.DataFrame, dict[str, ColumnInfo]]:
+    """The named columns of `frame` under `prefix`, numbers as Int64 numerators, taken at `rows`
+    (a row number per grid place; None: as they are), with what the lowering knows of each: one
+    query for the columns, one for the numerators' bounds (an eager operation per column costs
+    more than the column on a province's few hundred rows)."""
+    present = set(frame.columns)
+    names = [n for n in names if n in present]
+    numeric = {n for n in names if schema.facts[n].type.name in NUMERIC}
+    bounds = frame.select([pl.col(n).cast(pl.Int64).abs().max() for n in names if n in numeric]).row(0) \
+        if numeric else ()
+    found = dict(zip([n for n in names if n in numeric], bounds))
+    infos = {prefix + n: ColumnInfo(den=table.scales.get(n, 1), bound=int(found[n] or 0), numeric=True)
+             if n in numeric else ColumnInfo() for n in names}
+    columns = [(pl.col(n).cast(pl.Int64) if n in numeric else pl.col(n)) for n in names]
+    if rows is not None:
+        columns = [c.gather(rows) for c in columns]
+    return frame.select([c.alias(prefix + n) for c, n in zip(columns, names)]), infos
 
 
 @attrs.frozen(kw_only=True)
@@ -527,20 +533,18 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
     at = (index % span + start).cast(pl.Int32)
     periodic = [n for n, f in schema.facts.items() if f.period_kind == period_kind]
     statics = [n for n, f in schema.facts.items() if f.period_kind is None]
-    fact_columns, infos = _typed(rows, table, schema, periodic, "f:")
-    static_columns, static_infos = _typed(table.statics, table, schema, statics, "s:")
-    infos.update(static_infos)
     place = slots(_positions(rows[CODE], rows[PERIOD], span, start), size)
     record = place.is_not_null()
-    if rows.height != size or not (place.cast(dtype) == index).all():  # else the rows are the grid already
-        fact_columns = [c.gather(place) for c in fact_columns]
-    static_columns = [c.gather(code) for c in static_columns]
+    in_place = rows.height == size and (place.cast(dtype) == index).all()  # the rows are the grid already
+    fact_columns, infos = _typed(rows, table, schema, periodic, "f:", None if in_place else place)
+    static_columns, static_infos = _typed(table.statics, table, schema, statics, "s:", code)
+    infos.update(static_infos)
     only_static = static_only.gather(code) if static_only.any() else None
     in_data = at.is_in(pl.Series(data_periods, dtype=pl.Int32).implode())
     evaluated = record if only_static is None else record | (only_static & in_data)
     record = record if only_static is None else record | only_static
-    frame = pl.DataFrame([code.alias(CODE), at.alias(PERIOD), *fact_columns, *static_columns,
-                          record.alias(RECORD), evaluated.alias(EVALUATED)])
+    frame = pl.DataFrame([code.alias(CODE), at.alias(PERIOD), *fact_columns.get_columns(),
+                          *static_columns.get_columns(), record.alias(RECORD), evaluated.alias(EVALUATED)])
     if with_ids:
         frame = frame.with_columns(table.ids.gather(code).alias(ENTITY))
     return Grid(frame=frame, columns=infos, start=start, end=end, entities=count, ids=table.ids)

@@ -81,7 +81,8 @@ def apply_steps(frame: pl.LazyFrame, steps: list) -> pl.LazyFrame:
 
 
 
-SHARED = (ir.History, ir.Aggregate, ir.Via, ir.Members)  # lowered once per frame, however often written
+SHARED = (ir.History, ir.Aggregate, ir.Via, ir.Members)
+PLAIN_READS = (ir.Fact, ir.Derived, ir.Const, ir.Param)  # lowered to a column or a literal already  # lowered once per frame, however often written
 
 
 class FrameLowering:
@@ -107,6 +108,7 @@ class FrameLowering:
         self.steps: list[pl.Expr] = []
         self.derived: dict[str, Lowered] = {}
         self.shared: dict[ir.Expr, Lowered] = {}  # history walks, aggregates, reads of other kinds
+        self.kept: dict[int, tuple[ir.Expr, Lowered]] = {}  # id -> (node, its column): `column`
 
     def materialise(self, name: str, value: Lowered) -> Lowered:
         if isinstance(value, Span):
@@ -121,7 +123,23 @@ class FrameLowering:
         self.steps.append(value.den.alias(name + "/den"))
         return Num(pl.col(name), pl.col(name + "/den"), value.bound, value.den_bound)
 
+    def column(self, expr: ir.Expr, value: Lowered, always: bool = False) -> Lowered:
+        """A value its readers repeat (a per-row denominator is read in every cross-multiplication
+        and null test, a moved date in its calendar test; `always`: an operand its reader repeats)
+        as a column of the frame, once per node: Polars plans and runs it once, not once per place
+        it is read (`lower` reuses it)."""
+        if isinstance(value, Span) or not (always or (isinstance(value, Num) and not value.static)
+                                           or (isinstance(value, Plain) and expr.type.name == "date")):
+            return value
+        found = self.kept.get(id(expr))
+        if found is None or found[0] is not expr:
+            found = self.kept[id(expr)] = (expr, self.materialise(f"e:{id(expr)}", value))
+        return found[1]
+
     def lower(self, expr: ir.Expr) -> Lowered:
+        kept = self.kept.get(id(expr))
+        if kept is not None and kept[0] is expr:
+            return kept[1]
         if isinstance(expr, SHARED):
             # the same walk, aggregate or read written in several rules (equal IR: spans aside) is
             # computed once: one window, one join, not one per place it is written
@@ -158,10 +176,14 @@ class FrameLowering:
             case ir.Builtin(name=name):
                 return Plain(self.builtin(name))
             case ir.Arith(op=op, operands=operands, type=result) if result.name in ("date", "duration"):
-                return self.calendar(op, [self.lower(o) for o in operands])
+                return self.column(expr, self.calendar(op, [self.lower(o) for o in operands]))
+            case ir.Arith(op="/", operands=operands):
+                # a quotient reads each operand three times (the value, its null test, its sign)
+                parts = [self.column(o, self.number(o), always=not isinstance(o, PLAIN_READS)) for o in operands]
+                return self.column(expr, arith("/", *parts))
             case ir.Arith(op=op, operands=operands):
                 parts = [self.number(o) for o in operands]
-                return arith(op, *parts)
+                return self.column(expr, arith(op, *parts))
             case ir.Compare(op=op, left=left, right=right):
                 return Plain(compare(op, self.lower(left), self.lower(right)))
             case ir.Logic(op="not", operands=(operand,)):
@@ -175,7 +197,7 @@ class FrameLowering:
             case ir.Member(operand=operand, options=options, negated=negated):
                 return Plain(member_of(self.lower(operand), [self.lower(o) for o in options], negated))
             case ir.Cond(condition=condition, then=then, otherwise=otherwise):
-                return choose(self.boolean(condition), self.lower(then), self.lower(otherwise))
+                return self.column(expr, choose(self.boolean(condition), self.lower(then), self.lower(otherwise)))
             case ir.Scalar(function="is_missing", operands=(operand,)):
                 return Plain(~known(self.lower(operand)))
             case ir.Scalar(function="value_or", operands=(operand, fallback)):
@@ -198,7 +220,7 @@ class FrameLowering:
             case ir.Scalar(function=("min" | "max") as function, operands=operands):
                 parts = [self.number(o) for o in operands]
                 if not all(p.static for p in parts):
-                    return extreme_of(function, parts)
+                    return self.column(expr, extreme_of(function, parts))
                 parts = common(parts)
                 known_all = pl.all_horizontal([p.num.is_not_null() for p in parts])
                 pick = pl.min_horizontal if function == "min" else pl.max_horizontal

@@ -54,6 +54,9 @@ class Num:
     den: int | pl.Expr  # an int: the same for every row; else a positive Int64 column
     bound: int  # |num| <= bound on every row
     den_bound: int = 1
+    # the number itself when it is a constant (`constant`): operators fold it instead of asking
+    # Polars to multiply by 1 or test a literal for null on every row
+    value: Fraction | None = None
 
     @property
     def static(self) -> bool:
@@ -106,10 +109,10 @@ def constant(value: object) -> Lowered:
         value = value.ratio
     if isinstance(value, int):
         _checked(abs(value))
-        return Num(lit(value, INT), 1, abs(value))
+        return Num(lit(value, INT), 1, abs(value), value=Fraction(value))
     if isinstance(value, Fraction):
         _checked(abs(value.numerator), value.denominator)
-        return Num(lit(value.numerator, INT), value.denominator, abs(value.numerator))
+        return Num(lit(value.numerator, INT), value.denominator, abs(value.numerator), value=value)
     raise Unsupported(f"a constant {value!r}")
 
 
@@ -126,11 +129,33 @@ def rescale(value: Num, den: int) -> pl.Expr:
     """The numerator over a common static denominator `den` (a multiple of value.den)."""
     factor = den // value.den
     _checked(value.bound * factor)
+    if value.value is not None:  # a constant: its numerator over `den`, one literal
+        return lit(value.value.numerator * factor, INT)
     return value.num if factor == 1 else value.num * lit(factor, INT)
 
 
-def as_pair(value: Num) -> tuple[pl.Expr, pl.Expr]:
-    return value.num, (lit(value.den, INT) if value.static else value.den)
+Factor = int | pl.Expr  # a static denominator stays a Python int until an expression needs it
+
+
+def times(left: Factor, right: Factor) -> Factor:
+    """left * right, folded where a factor is an int: a factor 1 is left out (every product is
+    an expression Polars plans and runs on every row)."""
+    if isinstance(left, int) and isinstance(right, int):
+        return left * right
+    if isinstance(left, int):
+        left, right = right, left
+    if isinstance(right, int):
+        return left if right == 1 else left * lit(right, INT)
+    return left * right
+
+
+def expr_of(value: Factor) -> pl.Expr:
+    return lit(value, INT) if isinstance(value, int) else value
+
+
+def as_pair(value: Num) -> tuple[pl.Expr, Factor]:
+    """Numerator and denominator; a static denominator as its int (`times` folds it)."""
+    return value.num, value.den
 
 
 def common(values: list[Num]) -> list[Num]:
@@ -150,15 +175,15 @@ def arith(op: str, left: Num, right: Num | None = None) -> Num:
             return Num(a.num + b.num if op == "+" else a.num - b.num, a.den, _sum(a.bound, b.bound))
         (ln, ld), (rn, rd) = as_pair(left), as_pair(right)
         _checked(left.bound * right.den_bound, right.bound * left.den_bound, left.den_bound * right.den_bound)
-        num = ln * rd + rn * ld if op == "+" else ln * rd - rn * ld
-        return Num(num, ld * rd, left.bound * right.den_bound + right.bound * left.den_bound,
+        num = times(ln, rd) + times(rn, ld) if op == "+" else times(ln, rd) - times(rn, ld)
+        return Num(num, times(ld, rd), left.bound * right.den_bound + right.bound * left.den_bound,
                    left.den_bound * right.den_bound)
     if op == "*":
         _checked(left.bound * right.bound, left.den_bound * right.den_bound)
         if left.static and right.static:
             return Num(left.num * right.num, left.den * right.den, left.bound * right.bound)
         (ln, ld), (rn, rd) = as_pair(left), as_pair(right)
-        return Num(ln * rn, ld * rd, left.bound * right.bound, left.den_bound * right.den_bound)
+        return Num(ln * rn, times(ld, rd), left.bound * right.bound, left.den_bound * right.den_bound)
     return _divide(left, right)
 
 
@@ -170,10 +195,16 @@ def _sum(*bounds: int) -> int:
 
 def _divide(left: Num, right: Num) -> Num:
     """left / right; a zero divisor is unknown (ops.arith)."""
+    if right.value is not None and right.value != 0 and left.static:
+        # by a constant p/q: times q over den * |p|, the denominator stays one int
+        p, q = right.value.numerator, right.value.denominator
+        _checked(left.bound * q, left.den * abs(p))
+        num = times(left.num, q if p > 0 else -q)
+        return Num(num, left.den * abs(p), left.bound * q)
     (ln, ld), (rn, rd) = as_pair(left), as_pair(right)
     _checked(left.bound * right.den_bound, left.den_bound * right.bound)
-    num = ln * rd
-    den = ld * rn
+    num = expr_of(times(ln, rd))
+    den = expr_of(times(ld, rn))
     # keep the denominator positive, so that comparisons may cross-multiply
     negative = den < 0
     # unknown when either side is (a static denominator leaves the numerator known alone) or /0
@@ -195,15 +226,17 @@ def compare(op: str, left: Lowered, right: Lowered) -> pl.Expr:
         else:
             (ln, ld), (rn, rd) = as_pair(left), as_pair(right)
             _checked(left.bound * right.den_bound, right.bound * left.den_bound)
-            lhs, rhs = ln * rd, rn * ld
+            lhs, rhs = times(ln, rd), times(rn, ld)
     else:
         lhs, rhs = left.expr, right.expr
     if not lhs.meta.root_names() and rhs.meta.root_names():
         # a constant on the left, mirrored to the right: Polars 2.1 folds `constant < when(…)` over
         # an all-missing fact column to one row and fails (`1万元 < points[qscore]`; differential test)
         lhs, rhs, op = rhs, lhs, {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
-    return {"=": lhs.eq(rhs), "!=": lhs.ne(rhs), "<": lhs < rhs, "<=": lhs <= rhs,
-            ">": lhs > rhs, ">=": lhs >= rhs}[op]
+    return COMPARISONS[op](lhs, rhs)  # only the one asked for: each is an expression Polars builds
+
+
+COMPARISONS = {"=": pl.Expr.eq, "!=": pl.Expr.ne, "<": pl.Expr.lt, "<=": pl.Expr.le, ">": pl.Expr.gt, ">=": pl.Expr.ge}
 
 
 def choose(condition: pl.Expr, then: Lowered, otherwise: Lowered) -> Lowered:
@@ -215,7 +248,7 @@ def choose(condition: pl.Expr, then: Lowered, otherwise: Lowered) -> Lowered:
                        a.den, max(a.bound, b.bound))
         (an, ad), (bn, bd) = as_pair(then), as_pair(otherwise)
         pick = lambda x, y: pl.when(condition.is_null()).then(None).when(condition).then(x).otherwise(y)  # noqa: E731
-        return Num(pick(an, bn), pick(ad, bd), max(then.bound, otherwise.bound),
+        return Num(pick(an, bn), pick(expr_of(ad), expr_of(bd)), max(then.bound, otherwise.bound),
                    max(then.den_bound, otherwise.den_bound))
     if isinstance(then, Plain) and isinstance(otherwise, Plain):
         return Plain(pl.when(condition.is_null()).then(None).when(condition).then(then.expr)
@@ -233,8 +266,8 @@ def coalesce(first: Lowered, fallback: Lowered) -> Lowered:
             a, b = common([first, fallback])
             return Num(pl.coalesce(a.num, b.num), a.den, max(a.bound, b.bound))
         (an, ad), (bn, bd) = as_pair(first), as_pair(fallback)
-        known = an.is_not_null() & ad.is_not_null()
-        return Num(pl.when(known).then(an).otherwise(bn), pl.when(known).then(ad).otherwise(bd),
+        present = known(first)
+        return Num(pl.when(present).then(an).otherwise(bn), pl.when(present).then(expr_of(ad)).otherwise(expr_of(bd)),
                    max(first.bound, fallback.bound), max(first.den_bound, fallback.den_bound))
     if isinstance(first, Plain) and isinstance(fallback, Plain):
         return Plain(pl.coalesce(first.expr, fallback.expr))
@@ -242,6 +275,8 @@ def coalesce(first: Lowered, fallback: Lowered) -> Lowered:
 
 
 def known(value: Lowered) -> pl.Expr:
+    if isinstance(value, Num) and value.value is not None:
+        return lit(True)
     if isinstance(value, Num) and not value.static:
         return value.num.is_not_null() & value.den.is_not_null()
     if isinstance(value, Span):
@@ -334,23 +369,30 @@ def aggregate(function: str, operand: Lowered, group: str | None, where: pl.Expr
     if function == "group_mean":
         _checked(operand.bound * members_bound, operand.den * members_bound)
         total = per_group(values.sum())
-        return Num(pl.when(count > 0).then(total), pl.when(count > 0).then(count * lit(operand.den, INT)),
+        return Num(pl.when(count > 0).then(total), pl.when(count > 0).then(expr_of(times(count, operand.den))),
                    operand.bound * members_bound, operand.den * members_bound)
     extreme = per_group(values.min() if function == "group_min" else values.max())
     return Num(extreme, operand.den, operand.bound)
 
 
 def extreme_of(function: str, parts: list[Num]) -> Num:
-    """min or max of values with per-row denominators: compared by cross-multiplying, pairwise."""
-    known_all = pl.all_horizontal([known(p) for p in parts])
+    """min or max of values with per-row denominators: compared by cross-multiplying, pairwise.
+    Rows where a part is unknown are null in the end, so inside the comparisons a constant
+    numerator 0 times a denominator is 0 (denominators are positive where known)."""
+    unknown_parts = [known(p) for p in parts if p.value is None]
     best = parts[0]
     for part in parts[1:]:
         (bn, bd), (pn, pd) = as_pair(best), as_pair(part)
         _checked(best.bound * part.den_bound, part.bound * best.den_bound)
-        keep = bn * pd <= pn * bd if function == "min" else bn * pd >= pn * bd
-        best = Num(pl.when(keep).then(bn).otherwise(pn), pl.when(keep).then(bd).otherwise(pd),
+        left = lit(0, INT) if best.value == 0 else expr_of(times(bn, pd))
+        right = lit(0, INT) if part.value == 0 else expr_of(times(pn, bd))
+        keep = left <= right if function == "min" else left >= right
+        best = Num(pl.when(keep).then(bn).otherwise(pn), pl.when(keep).then(expr_of(bd)).otherwise(expr_of(pd)),
                    max(best.bound, part.bound), max(best.den_bound, part.den_bound))
-    return Num(pl.when(known_all).then(best.num), pl.when(known_all).then(as_pair(best)[1]), best.bound,
+    if not unknown_parts:
+        return best
+    known_all = unknown_parts[0] if len(unknown_parts) == 1 else pl.all_horizontal(unknown_parts)
+    return Num(pl.when(known_all).then(best.num), pl.when(known_all).then(expr_of(best.den)), best.bound,
                best.den_bound)
 
 
@@ -359,7 +401,7 @@ def round_half_away(value: Num, places: int) -> Num:
     scale = 10 ** places
     num, den = as_pair(value)
     _checked(2 * value.bound * scale + value.den_bound, 2 * value.den_bound)
-    whole = (num.abs() * lit(2 * scale, INT) + den) // (den * lit(2, INT))
+    whole = (num.abs() * lit(2 * scale, INT) + expr_of(den)) // expr_of(times(den, 2))
     return Num(pl.when(num < 0).then(-whole).otherwise(whole), scale, value.bound * scale + 1)
 
 

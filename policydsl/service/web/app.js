@@ -267,6 +267,7 @@ function showExplanation(e, question) {
       el("div", {}, el("b", {}, `${t("rule")}: `), el("code", {}, rule.rule), ` · ${t("policy")} ${rule.policy}`),
       el("div", {class: "clause"}, el("b", {}, `${t("clause")}: `), rule.cite),
       rule.quote ? el("blockquote", {class: "quote"}, `「${rule.quote}」`) : null,
+      rule.in_force === false ? el("div", {class: "clause"}, t("statuses").not_in_force) : null,
       failed.length ? el("div", {}, el("b", {}, `${t("failed")}:`), el("ul", {class: "trace"}, failed))
         : tree ? el("div", {}, el("b", {}, `${t("because")}:`), el("ul", {class: "trace"}, tree)) : null,
       ...(rule.payload ?? []).map((p) => el("ul", {class: "trace"}, traceItem(p)))));
