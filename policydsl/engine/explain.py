@@ -424,23 +424,16 @@ def _failed_parts(node: TraceNode) -> tuple[TraceNode, ...]:
 
 
 def _facts(nodes: tuple[TraceNode, ...]) -> tuple[TraceNode, ...]:
-    """Every fact node of the trees, once per (entity, fact, period): the first met in a
-    depth-first walk (each node before its children, children in order), in key order."""
     seen: dict[tuple[str, str, str], TraceNode] = {}
-    pending = list(reversed(nodes))
-    while pending:  # a stack, not recursion: one frame for the whole walk
-        node = pending.pop()
+
+    def visit(node: TraceNode) -> None:
         if node.kind == "fact":
             seen.setdefault((node.entity, node.text, node.period), node)
-        if node.children:
-            pending.extend(reversed(node.children))
+        for child in node.children:
+            visit(child)
+    for node in nodes:
+        visit(node)
     return tuple(seen[k] for k in sorted(seen))
-
-
-def _not_in_force(rule: ir.Rule) -> RuleTrace:
-    """A rule whose policy did not govern the period: shown, not evaluated."""
-    return RuleTrace(rule=rule.name, implements=rule.implements, policy=rule.policy, clause=rule.clause,
-                     quote=rule.quote, span=str(rule.span), fired=False, condition=None, failed=(), in_force=False)
 
 
 def _rule_trace(tracer: _Tracer, rule: ir.Rule, entity: str, period: Period, outcome: str | None,
