@@ -436,6 +436,12 @@ def _facts(nodes: tuple[TraceNode, ...]) -> tuple[TraceNode, ...]:
     return tuple(seen[k] for k in sorted(seen))
 
 
+def _not_in_force(rule: ir.Rule) -> RuleTrace:
+    """A rule whose policy did not govern the period: shown, not evaluated."""
+    return RuleTrace(rule=rule.name, implements=rule.implements, policy=rule.policy, clause=rule.clause,
+                     quote=rule.quote, span=str(rule.span), fired=False, condition=None, failed=(), in_force=False)
+
+
 def _rule_trace(tracer: _Tracer, rule: ir.Rule, entity: str, period: Period, outcome: str | None,
                 ) -> RuleTrace:
     condition = (tracer.trace(rule.condition, condition_node(rule), rule.entity, entity, period)

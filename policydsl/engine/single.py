@@ -339,8 +339,9 @@ class _EntityValues:
             return None
         pk, checked = period.kind, self.entity
         now = ordinal(period)
-        closure, test, earliest = self.prepared.walk(operand, node, pk)
-        value, depth = WALKS[function](n, checked, now, test, earliest, closure)
+        closure, rows_test, test, earliest = self.prepared.walk(operand, node, pk)
+        value, depth = WALKS[function](n, checked, now, rows_test if checked.present is checked.rows else test,
+                                       earliest, closure)
         known = self.periods  # period.shift(-back), the decider's own objects where it has them
         return Walk(value=value, periods=tuple(known.get((pk, now - back)) or period.shift(-back)
                                                for back in range(depth)))
