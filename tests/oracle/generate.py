@@ -20,7 +20,7 @@ named here):
 
 - Files and declarations: `start`, `policy_decl` with `meta_clause`s (`meta title`,
   `meta document`, `meta short_name`, `meta issuer`, `meta issued`, `meta in_force_from`,
-  `meta in_force_until`, `meta governs_from`, `meta governs_until` (the second policy),
+  `meta in_force_until`, `meta governs_from`, `meta governs_until`,
   `meta supersedes`, `meta status_rule`, `meta status_cite`, `meta status_quote`);
   `import_decl` (the schema in its own file); `reference_decl` (`reference title`,
   `reference issuer`, `reference issued` as a year, `reference in_force_from`,
@@ -104,7 +104,7 @@ POLICY = """policy gen
   issuer "生成器"
   issued {issued}
   in_force_from {starts}
-  in_force_until {ends}
+  in_force_until {ends}{governs}
   supersedes "OLD-1"
   status_rule "gen.0"
   status_cite "通知"
@@ -151,7 +151,7 @@ highest only prizes "取最高": a0, a1, a2
 """
 
 # A document the policy repeals, known only by reference: undated, a year alone, or a day.
-REFERENCES = ["", 'reference "OLD-1"\n', 'reference "OLD-1"\n  title "旧文件"\n  issuer "旧机关"\n  issued 2011\n',
+REFERENCES = ["", 'reference "OLD-1"\n', 'reference "OLD-1"\n  title "旧文件"\n  issuer "旧机关"\n  issued 2011\n', 'reference "OLD-1"\n  issued 2016\n',
               'reference "OLD-1"\n  in_force_from 2012-03-01\n  in_force_until 2019-12-31\n']
 
 SECOND = """policy gen2
@@ -397,7 +397,10 @@ def policies(draw) -> dict[str, str]:
     ends = draw(st.sampled_from(["2030-12-31", "2017-12-31", "2018-09-30"]))
     imported = draw(st.booleans())  # the schema in its own file, imported; or in the policy's file
     issued = draw(st.sampled_from([starts, "2013-12-31", "2017-01-01"]))  # a deadline may be due before it
-    lines = [POLICY.format(starts=starts, ends=ends, issued=min(issued, starts)), 'import "schema.pol"\n' if imported else SCHEMA,
+    governs = draw(st.sampled_from(["", "", "\n  governs_from 2016-01-01", "\n  governs_until 2016-12-31",
+                                    "\n  governs_from 2017-01-01\n  governs_until 2017-12-31"]))
+    lines = [POLICY.format(starts=starts, ends=ends, issued=min(issued, starts), governs=governs),
+             'import "schema.pol"\n' if imported else SCHEMA,
              DECLARATIONS.format(threshold=draw(st.sampled_from(["2", "3"])),
                                  bonus=draw(st.sampled_from(["3", "10"]))),
              draw(st.sampled_from(REFERENCES))]
