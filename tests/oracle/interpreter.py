@@ -169,6 +169,8 @@ class Interpreter:
                 return ev(then) if test else ev(otherwise)
             case ast.Index(target=ast.Name(name=table), key=key):
                 return self.lookup(table, policy, ev(key), entity, period)
+            case ast.Attribute(target=ast.Name(name="document"), name=name) if not self.names(kind, "document"):
+                return self.document_date(policy, name)
             case ast.Attribute(target=target, name=name):
                 other = ev(target)
                 target_kind = self.reference_kind(target, kind)
@@ -193,6 +195,18 @@ class Interpreter:
             if comparison("=", self.eval(row.key, owner, None, "", period), key) is True:
                 return self.eval(row.value, owner, None, "", period)
         return UNKNOWN  # a key the table does not list
+
+    def names(self, kind: str | None, name: str) -> bool:
+        """Whether the name is a fact or a derived value of the kind."""
+        return kind is not None and ((kind, name) in self.program.values or name in self.program.entities[kind].facts)
+
+    def document_date(self, policy: str, name: str) -> dt.date:
+        """`document.in_force_from`: a date of the expression's own policy; the governed span
+        defaults to the span in force."""
+        declared = self.program.policies[policy]
+        fallback = {"governs_from": "in_force_from", "governs_until": "in_force_until"}.get(name, name)
+        found = getattr(declared, name)
+        return found if found is not None else getattr(declared, fallback)
 
     def reference_kind(self, target: ast.Expr, kind: str) -> str:
         if isinstance(target, ast.Attribute):
