@@ -22,13 +22,14 @@ from policydsl.engine import data as data_stage
 from policydsl.language.build import build
 from policydsl.diagnostics import DataError, Diagnostic, PolicyError, SourceFile, did_you_mean
 from policydsl.engine.evaluate import Decision, Evaluation, evaluate
-from policydsl.engine.explain import Explanation, explain_decision, explain_why_not
+from policydsl.engine.explain import Explanation, TraceCache, explain_decision, explain_why_not
 from policydsl.engine.explain_status import STATUS_OUTCOMES, document_labels, explain_status
 from policydsl.engine.graph import build_graph, cycle_diagnostics
 from policydsl.language.constants import constant_diagnostics
 from policydsl.language.ir import Program
 from policydsl.language.limits import run_deep
 from policydsl.engine.plan import Plan, make_plan
+from policydsl.engine.fastpath import shallow as shallow_plan
 from policydsl.language.resolve import resolve
 from policydsl.engine.scope_check import Scope, scope_warnings, scopes_of
 from policydsl.schema import DataIssue, Dataset
@@ -78,6 +79,12 @@ class Result:
     """The decisions of one evaluation, with the means to explain them."""
 
     evaluation: Evaluation  # or a columnar evaluation (policydsl/engine/columnar)
+    # what tracing the program's expressions computes once (their texts, readings...), shared by
+    # every explanation of the policy set's results
+    trace_cache: TraceCache | None = attrs.field(default=None, eq=False, repr=False)
+    # whether an explanation may run on the caller's own stack (`fastpath.shallow`), not on
+    # `run_deep`'s thread (a thread per call)
+    shallow: bool = attrs.field(default=False, eq=False, repr=False)
 
     @property
     def decisions(self) -> tuple[Decision, ...]:
@@ -117,7 +124,7 @@ class Result:
         if outcome in STATUS_OUTCOMES:  # a document's status: decided by its dates, not by rules over data
             return explain_status(self.evaluation.plan.program, self.decisions, self.evaluation.as_of, entity, outcome,
                                   _period(period), "why")
-        return run_deep(explain_decision, self._explainable(entity), entity, outcome, _period(period))
+        return self._explain(explain_decision, entity, outcome, period)
 
     def why_not(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
         _require_text("entity", entity)
@@ -125,7 +132,13 @@ class Result:
         if outcome in STATUS_OUTCOMES:
             return explain_status(self.evaluation.plan.program, self.decisions, self.evaluation.as_of, entity, outcome,
                                   _period(period), "why_not")
-        return run_deep(explain_why_not, self._explainable(entity), entity, outcome, _period(period))
+        return self._explain(explain_why_not, entity, outcome, period)
+
+    def _explain(self, explain, entity: str, outcome: str, period: str | Period | None) -> Explanation:
+        evaluation, at = self._explainable(entity), _period(period)
+        if self.shallow:
+            return explain(evaluation, entity, outcome, at, cache=self.trace_cache)
+        return run_deep(explain, evaluation, entity, outcome, at, cache=self.trace_cache)
 
 
 def as_of_date(value: str | dt.date | None) -> dt.date | None:
@@ -209,6 +222,11 @@ class PolicySet:
     sources: Mapping[str, SourceFile] = attrs.field(repr=False)
     warnings: tuple[Diagnostic, ...] = ()
     scopes: tuple[Scope, ...] = attrs.field(default=(), repr=False)
+    # shared by the explanations of every result (`Result.trace_cache`)
+    trace_cache: TraceCache = attrs.field(default=attrs.Factory(lambda self: TraceCache(self.program), takes_self=True),
+                                          eq=False, repr=False)
+    shallow: bool = attrs.field(default=attrs.Factory(lambda self: shallow_plan(self.plan), takes_self=True),
+                                eq=False, repr=False)  # see `Result.shallow`
 
     def load_data(self, path: str | Path, *, strict: bool = False, encoding: str | None = None) -> Dataset:
         """Read `--data`: tables need columns only for the facts these policies read.
@@ -273,7 +291,8 @@ class PolicySet:
             return Result(evaluation=evaluate_columnar(
                 self.plan, facts, period=at, entities=wanted, as_of=day,
                 check=lambda known, present: check_selection_in(known | document_labels(self.program), present, at,
-                                                              wanted)))
+                                                              wanted)), trace_cache=self.trace_cache,
+                          shallow=self.shallow)
         if isinstance(facts, Mapping) and not all(isinstance(v, (list, tuple)) for v in facts.values()):
             from policydsl.engine.columnar.columns import rows_of
             facts = rows_of(facts)  # frames given to the row executor
@@ -283,7 +302,8 @@ class PolicySet:
             dataset = self._checked(data_stage.dataset_from_mapping(facts, self.program.entities,
                                                                     computed=self.computed()), strict)
         check_selection(dataset, at, wanted, document_labels(self.program))
-        return Result(evaluation=run_deep(evaluate, self.plan, dataset, period=at, entities=wanted, as_of=day))
+        return Result(evaluation=run_deep(evaluate, self.plan, dataset, period=at, entities=wanted, as_of=day),
+                      trace_cache=self.trace_cache, shallow=self.shallow)
 
     def decider(self, kind: str, *, period: str | Period | None = None):
         """A callable for services deciding one entity per call: see engine/single.py."""

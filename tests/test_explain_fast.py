@@ -114,6 +114,9 @@ def test_every_construct_is_explained_with_the_row_executors_values(rich, histor
     for period in sorted(history)[-2:]:
         decide = rich.decider("firm", period=period)
         expected = rich.evaluate({"firm": rows}, period=period)
+        # a rule with an amount: the decider's general loop, not the one for plain outcomes
+        assert decide("F1", history, static={"town": "A"}) == \
+            [d.outcome for d in expected.decisions if d.status == "active" and d.entity_kind == "firm"]
         for outcome in ("flagged", "paid"):
             assert decide.explain("F1", history, outcome, static={"town": "A"}) == \
                 expected.explain("F1", outcome, period), (period, outcome)

@@ -186,6 +186,10 @@ def test_deep_expressions_and_running_totals_are_decided_without_a_recursion_err
     assert decide("F1", facts) == [d.outcome for d in expected if d.status == "active"] == ["flagged", "long"]
     assert decide.decisions("F1", facts) == expected
     assert decide.explain("F1", facts, "long").status == "active"
+    # the row executor's explanations of such a plan run on the deep thread too (`Result.shallow`)
+    result = policies.evaluate({"firm": rows}, period="2020")
+    assert result.explain("F1", "flagged", "2020").status == result.explain("F1", "long", "2020").status == "active"
+    assert decide.result("F1", facts).explain("F1", "long", "2020") == result.explain("F1", "long", "2020")
 
 
 def test_a_period_given_twice_under_two_texts_is_refused():

@@ -150,11 +150,18 @@ class TraceCache:
         known = self._static.get(id(expr))
         if known is not None and known[0] is expr:
             return known[1]
-        fields = {**_NODE_DEFAULTS, "text": self.text(expr), "span": str(expr.span),
-                  "reading": self.reader.reading(expr), "unit": expr.type.unit}
+        # every field but `kind` has its key here (value, entity, period as placeholders), so a
+        # node's dict is a copy of this one with three keys set (`_Tracer.trace`): no resizing
+        fields = {**_NODE_DEFAULTS, "value": None, "entity": "", "period": "", "text": self.text(expr),
+                  "span": str(expr.span), "reading": self.reader.reading(expr), "unit": expr.type.unit}
         plain = _PLAIN.get(expr.__class__)
         if plain is not None:  # an operator's node kind and operator, too
             fields.update(kind=plain, op=getattr(expr, "op", None))
+        elif expr.__class__ is _CONST:
+            fields["kind"] = "const"
+        elif expr.__class__ is _FACT:  # a fact: its name and label (the period is the node's own)
+            schema = self.program.entities[expr.entity].facts[expr.name]
+            fields.update(kind="fact", label=schema.label, text=expr.name)
         found = (fields, ir.children(expr))
         self._static[id(expr)] = (expr, found)
         return found
@@ -191,6 +198,7 @@ class _Tracer:
         self.values = values
         self._computed = values.value if values is not None else None
         self._static = self.cache._static
+        self._child_ids = self.cache._child_ids
 
     def _has_record(self, kind: str, entity: str, period: Period) -> bool:
         held = NOT_COMPUTED if self.values is None else self.values.has_record(kind, entity, period)
@@ -219,13 +227,16 @@ class _Tracer:
         fields, exprs = known[1] if known is not None and known[0] is expr else self.cache.static(expr)
         if when is None:
             when = str(period)
+        base = fields.copy()  # a copy of a dict that has every key: the cheapest new dict
+        base["value"], base["entity"], base["period"] = value, entity, when
         if depth > 12:  # deep chains of derived values are cut; the value is still shown
-            return _node({**fields, "value": value, "entity": entity, "period": when,
-                          "kind": "expr", "op": None, "detail": (message("note.cut"),)})
-        base = {**fields, "value": value, "entity": entity, "period": when}
+            base.update(kind="expr", op=None, detail=(message("note.cut"),))
+            if cls is _FACT:  # shown as the expression it is, not as a fact
+                base.update(label=None, text=self.text(expr))
+            return _node(base)
         sub = depth + 1
         if cls in _PLAIN:  # an operator (its kind and op are in `fields`): every operand traced
-            trace, ids = self.trace, self.cache.child_ids(node, len(exprs))
+            trace, ids = self.trace, self._child_ids.get(node) or self.cache.child_ids(node, len(exprs))
             if len(exprs) == 2:  # most operators: no comprehension (a frame of its own)
                 base["children"] = (trace(exprs[0], ids[0], kind, entity, period, sub, when),
                                     trace(exprs[1], ids[1], kind, entity, period, sub, when))
@@ -233,18 +244,18 @@ class _Tracer:
                 base["children"] = tuple([trace(operand, child, kind, entity, period, sub, when)
                                           for operand, child in zip(exprs, ids)])
             return _node(base)
-        if cls is _CONST:
-            base["kind"] = "const"
+        if cls is _CONST:  # its kind is in `fields`
             return _node(base)
-        if cls is _FACT:
-            schema = self.program.entities[expr.entity].facts[expr.name]
-            base.update(kind="fact", label=schema.label, text=expr.name, period=when if expr.period_kind else "")
+        if cls is _FACT:  # its kind, label and name are in `fields`; a static attribute has no period
+            if not expr.period_kind:
+                base["period"] = ""
             return _node(base)
+
+        ids = self._child_ids.get(node) or self.cache.child_ids(node, len(exprs))
 
         def child(index: int, at: Period = period, who: str = entity, in_kind: str = kind,
                   at_text: str | None = None) -> TraceNode:
-            return self.trace(exprs[index], child_node(node, index), in_kind, who, at, sub,
-                              when if at is period else at_text)
+            return self.trace(exprs[index], ids[index], in_kind, who, at, sub, when if at is period else at_text)
 
         match expr:
             case ir.Param(name=name):
@@ -264,7 +275,7 @@ class _Tracer:
                             children=children)
                 return _node(base)
             case ir.History():
-                return self._history(expr, node, kind, entity, period, base, child)
+                return self._history(expr, ids[0], kind, entity, period, base, sub)
             case ir.Aggregate():
                 return self._aggregate(expr, node, kind, entity, period, base, child)
             case ir.Members():
@@ -280,8 +291,9 @@ class _Tracer:
         base.update(kind="expr", children=children, op=getattr(expr, "op", None))
         return _node(base)
 
-    def _history(self, expr: ir.History, node: str, kind, entity, period: Period, base, child) -> TraceNode:
-        operand, operand_expr = child_node(node, 0), expr.operand
+    def _history(self, expr: ir.History, operand: str, kind, entity, period: Period, base, sub: int) -> TraceNode:
+        """A walk's node: the periods it read, each with its operand's trace (`operand`: its node id)."""
+        operand_expr, trace = expr.operand, self.trace
         walk = self.values.walk(expr.function, expr.periods, operand_expr, operand, kind, entity, period) \
             if self.values is not None else None
         if walk is None:
@@ -296,7 +308,7 @@ class _Tracer:
             if records_only and not self._has_record(kind, entity, at):
                 detail.append(message("note.no_record", period=text))
                 continue
-            traced = child(0, at=at, at_text=text)
+            traced = trace(operand_expr, operand, kind, entity, at, sub, text)
             children.append(traced)
             # message("note.period_value", period=…, value=…), built directly: one per period
             detail.append(Message("note.period_value", (("period", text), ("value", traced.value))))

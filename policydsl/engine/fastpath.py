@@ -53,18 +53,27 @@ class Frame:
     make_world: Callable[[Entity], object]
 
 
-class Entity:
+class Entity(dict):
     """One entity under evaluation: its rows by period kind and ordinal, the periods it has a
-    record in (by kind), its static attributes, the values computed so far, and (on demand) its
-    world."""
+    record in (by kind), its static attributes, (on demand) its world, and — as the dict it is —
+    the values computed so far, by store slot (`(t << 16) + index`: a memo, a derived value)."""
 
-    __slots__ = ("id", "rows", "present", "static", "store", "frame", "_world")
+    __slots__ = ("id", "rows", "present", "static", "frame", "_world")
 
     def __init__(self, entity: str, rows: Mapping[str, Mapping[int, Mapping[str, object]]],
                  present: Mapping[str, object], static: Mapping[str, object], frame: Frame):
-        self.id, self.rows, self.present, self.static, self.frame = entity, rows, present, static, frame
-        self.store: dict[int, object] = {}
-        self._world = None
+        self.id, self.rows, self.present, self.static, self.frame, self._world = \
+            entity, rows, present, static, frame, None
+
+    @property
+    def store(self) -> dict[int, object]:
+        """The values computed so far (the entity itself)."""
+        return self
+
+    def __eq__(self, other: object) -> bool:  # an entity under evaluation is itself only
+        return self is other
+
+    __hash__ = object.__hash__
 
     def world(self):
         """The `Run` the plan's closures read other entities from (built once, when first needed)."""
@@ -90,6 +99,8 @@ class Prepared:
         self._compiler = _Compiler(plan, kind)
         self._compiling = threading.Lock()
         self.compiled: dict[tuple[str, str], Fast] = {}
+        self.by_kind: dict[str, dict[str, Fast]] = {"year": {}, "quarter": {}}  # the same, by period kind and node
+        self._walks: dict[tuple[str, str], tuple[Fast, Callable, Callable]] = {}
         self.ranked = combination_ranks(plan.program.combinations)
         rules: dict[str, list[FastRule]] = {}
         order = sorted((r for r in plan.program.rules if r.entity == kind), key=lambda r: (r.policy, r.implements, r.name))
@@ -125,14 +136,25 @@ class Prepared:
         found = self.compiled.get((node, pk))
         if found is None:
             with self._compiling:  # compiling takes memo slots: one thread at a time
-                found = self.compiled[(node, pk)] = self._compiler.compile(expr, pk, node)
+                found = self.compiled[(node, pk)] = self.by_kind[pk][node] = self._compiler.compile(expr, pk, node)
+        return found
+
+    def walk(self, operand: ir.Expr, node: str, pk: str) -> tuple[Fast, Callable, Callable]:
+        """What a walk over the operand (at node id `node`) in periods of kind pk reads, for an
+        explanation (`semantics.Walker`): the operand's closure, its test of a period and the
+        entity's earliest period (made on first use)."""
+        found = self._walks.get((node, pk))
+        if found is None:
+            closure = self.closure(operand, node, pk)
+            _, test, earliest = walk_reads(closure, pk, None)
+            found = self._walks[(node, pk)] = (closure, test, earliest)
         return found
 
     def stored(self, entity: Entity) -> dict[str, dict[Period, object]]:
         """The derived values computed for an entity so far, by name and period."""
         keys = {index: key for key, index in self._compiler.indices.items()}
         found: dict[str, dict[Period, object]] = {}
-        for slot, value in entity.store.items():
+        for slot, value in entity.items():
             name, pk = keys[slot & 0xFFFF]
             if not name:
                 continue  # a memo of a sub-expression, not a derived value
@@ -159,6 +181,16 @@ def nesting(plan: Plan) -> int:
     exprs = [e for r in plan.program.rules for e in (r.condition, *(c.amount for c in r.consequences),
                                                       *(c.value for c in r.consequences)) if e is not None]
     return max([0, *depth_of.values(), *(depth(e) for e in exprs)])
+
+
+_SHALLOW = 100  # expression nesting (values included) evaluated on the caller's own stack
+
+
+def shallow(plan: Plan) -> bool:
+    """Whether evaluating (and explaining) the plan stays within a thread's default stack: no
+    running totals and nesting (`nesting`) of at most 100; otherwise it runs on
+    `limits.run_deep`'s thread."""
+    return not plan.recursive and nesting(plan) <= _SHALLOW
 
 
 def prepare(plan: Plan, kind: str) -> Prepared:
@@ -199,9 +231,9 @@ class _Compiler:
 
         def memo(entity: Entity, t: int) -> object:
             slot = (t << 16) + index
-            value = entity.store.get(slot, _NOT_YET)
+            value = entity.get(slot, _NOT_YET)
             if value is _NOT_YET:
-                value = entity.store[slot] = compute(entity, t)
+                value = entity[slot] = compute(entity, t)
             return value
         return memo
 
@@ -229,11 +261,11 @@ class _Compiler:
 
         def derived(entity: Entity, t: int) -> object:
             slot = (t << 16) + index
-            value = entity.store.get(slot, _NOT_YET)
+            value = entity.get(slot, _NOT_YET)
             if value is _NOT_YET:
                 if recursive and t < entity.frame.floor.get(pk, t):
                     return Unknown()  # a running total that never reaches its base case stops here
-                value = entity.store[slot] = cell[0](entity, t)
+                value = entity[slot] = cell[0](entity, t)
             return value
         self.values[key] = derived  # before compiling the definition: it may read itself (previous)
         cell.append(self.compile(definition, pk, value_node(self.kind, name)))
@@ -259,7 +291,7 @@ class _Compiler:
             index = self.indices[(operand_expr.name, pk)]
 
             def derived_test(entity: Entity, t: int) -> object:
-                value = entity.store.get((t << 16) + index, _NOT_YET)
+                value = entity.get((t << 16) + index, _NOT_YET)
                 if value is _NOT_YET:
                     value = operand(entity, t)
                 return general(entity, t) if isinstance(value, Unknown) else known(value)
@@ -442,9 +474,9 @@ def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: in
 
     def history(entity: Entity, t: int) -> object:  # walked once per entity and period
         slot = (t << 16) + index
-        value = entity.store.get(slot, _NOT_YET)
+        value = entity.get(slot, _NOT_YET)
         if value is _NOT_YET:
-            value = entity.store[slot] = walk(n, entity, t, rows_test if entity.present is entity.rows else test,
+            value = entity[slot] = walk(n, entity, t, rows_test if entity.present is entity.rows else test,
                                               earliest, operand)[0]
         return value
     return history

@@ -26,7 +26,7 @@ from policydsl.engine.cells import CellError, parse_period
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status, superseded
 from policydsl.engine.evaluate import Evaluation, Run, RuleResult, history_floor
 from policydsl.engine.explain import NOT_COMPUTED, TraceCache, explain_decision
-from policydsl.engine.fastpath import Entity, Fast, Frame, Prepared, nesting, ordinal, period_of, prepare, walk_reads
+from policydsl.engine.fastpath import Entity, Frame, Prepared, ordinal, period_of, prepare, shallow
 from policydsl.engine.semantics import WALKS, Walk
 from policydsl.language.limits import run_deep
 from policydsl.engine.plan import Plan
@@ -34,7 +34,6 @@ from policydsl.schema import Dataset, EntityRecord
 from policydsl.values import Period, Unknown
 
 _PERIOD_MEMO = 4096  # period texts remembered per decider
-_SHALLOW = 100  # expression nesting (values included) evaluated on the caller's own stack
 
 
 class Decider:
@@ -73,8 +72,11 @@ class Decider:
                 if _applies(rule.rule, plan, self.period, None)
                 for plain in [[o.name for _, o, _, _ in rule.consequences]
                               if all(a is None and v is None for _, _, a, v in rule.consequences) else None])
+            # the common case: every rule has a condition and fires plain outcomes (no amount, no value)
+            self._plain = tuple((condition, tuple(plain)) for condition, _, plain, _ in self._now) \
+                if all(c is not None and plain for c, _, plain, _ in self._now) else None
         # an evaluation that may recurse deeper than a thread's default stack runs on run_deep's
-        self._deep = bool(plan.recursive) or nesting(plan) > _SHALLOW
+        self._deep = not shallow(plan)
         if self._deep:
             self.__class__ = _DeepDecider
 
@@ -220,6 +222,15 @@ class Decider:
         t = self._t
         if t not in checked.rows[self._pk]:
             self._require_period(checked)
+        if self._plain is not None:
+            outcomes = []
+            for condition, names in self._plain:
+                if condition(checked, t) is True:
+                    outcomes += names
+            if len(outcomes) < 2:
+                return outcomes
+            lost = superseded(self.prepared.ranked, outcomes, [None] * len(outcomes))
+            return [o for i, o in enumerate(outcomes) if i not in lost]
         outcomes, amounts = [], []
         for condition, consequences, plain, nothing in self._now:
             if condition is not None and condition(checked, t) is not True:
@@ -264,7 +275,8 @@ class Decider:
         """The decision as an API `Result`: `.decisions`, and `.explain(entity, outcome)` /
         `.why_not(...)` traced on the row executor with the values the decision computed."""
         from policydsl.api import Result
-        return Result(evaluation=self._deeply(lambda: self._evaluation(self.entity(entity, facts, static))))
+        return Result(evaluation=self._deeply(lambda: self._evaluation(self.entity(entity, facts, static))),
+                      trace_cache=self._trace_cache, shallow=not self._deep)
 
     def _deeply(self, work):
         return run_deep(work) if self._deep else work()
@@ -299,19 +311,16 @@ class _EntityValues:
     def __init__(self, prepared: Prepared, checked: Entity, periods: dict[tuple[str, int], Period]):
         self.prepared, self.kind, self.entity, self.entity_id = prepared, prepared.kind, checked, checked.id
         self.periods = periods  # the decider's Period objects by (period kind, ordinal)
-        self.compiled = prepared.compiled
-
-    def _closure(self, expr, node: str, pk: str) -> Fast:
-        return self.prepared.compiled.get((node, pk)) or self.prepared.closure(expr, node, pk)
+        self.yearly, self.quarterly = prepared.by_kind["year"], prepared.by_kind["quarter"]
 
     def value(self, expr, node: str, kind: str | None, entity: str, period: Period) -> object:
         if entity != self.entity_id or kind != self.kind:
             return NOT_COMPUTED
         quarter = period.quarter
         if quarter:
-            closure = self.compiled.get((node, "quarter")) or self.prepared.closure(expr, node, "quarter")
+            closure = self.quarterly.get(node) or self.prepared.closure(expr, node, "quarter")
             return closure(self.entity, period.year * 4 + quarter - 1)  # fastpath.ordinal
-        closure = self.compiled.get((node, "year")) or self.prepared.closure(expr, node, "year")
+        closure = self.yearly.get(node) or self.prepared.closure(expr, node, "year")
         return closure(self.entity, period.year)
 
     def has_record(self, kind: str, entity: str, period: Period) -> object:
@@ -328,8 +337,7 @@ class _EntityValues:
             return None
         pk, checked = period.kind, self.entity
         now = ordinal(period)
-        closure = self._closure(operand, node, pk)
-        _, test, earliest = walk_reads(closure, pk, None)
+        closure, test, earliest = self.prepared.walk(operand, node, pk)
         value, depth = WALKS[function](n, checked, now, test, earliest, closure)
         known = self.periods  # period.shift(-back), the decider's own objects where it has them
         return Walk(value=value, periods=tuple(known.get((pk, now - back)) or period.shift(-back)
