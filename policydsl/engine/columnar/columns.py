@@ -80,7 +80,9 @@ def _scaled(values: list) -> tuple[pl.Series, int] | None:
             den = math.lcm(den, v.denominator)
             if den > MAX_SCALE:
                 return None
-    nums = [None if v is None else int(v * den) for v in values]
+    # a fraction's numerator scaled by the integer den / its denominator: exact, no Fraction made
+    nums = [None if v is None else v.numerator * (den // v.denominator) if isinstance(v, Fraction) else v * den
+            for v in values]
     if any(v is not None and abs(v) > 2 ** 62 for v in nums):
         return None
     return pl.Series(nums, dtype=pl.Int64), den
@@ -470,23 +472,24 @@ def long_from_wide(frame, *, id_column: str, periods: Mapping[str, str], fact: s
 # ---- the dense grid --------------------------------------------------------------------------
 
 def _typed(frame: pl.DataFrame, table: KindTable, schema: EntitySchema, names: list[str], prefix: str,
-           rows: pl.Series | None) -> tuple[pl.DataFrame, dict[str, ColumnInfo]]:
+           rows: pl.Expr | None) -> tuple[list[pl.Expr], dict[str, ColumnInfo]]:
     """The named columns of `frame` under `prefix`, numbers as Int64 numerators, taken at `rows`
-    (a row number per grid place; None: as they are), with what the lowering knows of each: one
-    query for the columns, one for the numerators' bounds (an eager operation per column costs
-    more than the column on a province's few hundred rows)."""
+    (a row number per grid place; None: as they are), as expressions of the grid's one query, with
+    what the lowering knows of each (the numerators' bounds: one query). An eager operation per
+    column would cost more than the column on a province's few hundred rows."""
     present = set(frame.columns)
     names = [n for n in names if n in present]
-    numeric = {n for n in names if schema.facts[n].type.name in NUMERIC}
-    bounds = frame.select([pl.col(n).cast(pl.Int64).abs().max() for n in names if n in numeric]).row(0) \
-        if numeric else ()
-    found = dict(zip([n for n in names if n in numeric], bounds))
-    infos = {prefix + n: ColumnInfo(den=table.scales.get(n, 1), bound=int(found[n] or 0), numeric=True)
-             if n in numeric else ColumnInfo() for n in names}
-    columns = [(pl.col(n).cast(pl.Int64) if n in numeric else pl.col(n)) for n in names]
-    if rows is not None:
-        columns = [c.gather(rows) for c in columns]
-    return frame.select([c.alias(prefix + n) for c, n in zip(columns, names)]), infos
+    numeric = [n for n in names if schema.facts[n].type.name in NUMERIC]
+    bounds = dict(zip(numeric, frame.select([pl.col(n).cast(pl.Int64).abs().max() for n in numeric]).row(0))) \
+        if numeric else {}
+    infos = {prefix + n: ColumnInfo(den=table.scales.get(n, 1), bound=int(bounds[n] or 0), numeric=True)
+             if n in bounds else ColumnInfo() for n in names}
+    columns = []
+    for name in names:
+        column = pl.lit(frame[name])
+        column = column.cast(pl.Int64) if name in bounds else column
+        columns.append((column if rows is None else column.gather(rows)).alias(prefix + name))
+    return columns, infos
 
 
 @attrs.frozen(kw_only=True)
@@ -528,23 +531,25 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
     count = table.ids.len()
     size = count * span
     dtype = _index_type(size)
-    index = pl.int_range(0, size, dtype=dtype, eager=True)
-    code = (index // span).cast(pl.Int32)
-    at = (index % span + start).cast(pl.Int32)
     periodic = [n for n, f in schema.facts.items() if f.period_kind == period_kind]
     statics = [n for n, f in schema.facts.items() if f.period_kind is None]
     place = slots(_positions(rows[CODE], rows[PERIOD], span, start), size)
-    record = place.is_not_null()
-    in_place = rows.height == size and (place.cast(dtype) == index).all()  # the rows are the grid already
-    fact_columns, infos = _typed(rows, table, schema, periodic, "f:", None if in_place else place)
+    # the rows are the grid already when every place is filled in order
+    in_place = rows.height == size and place.null_count() == 0 and place.is_sorted()
+    # the grid in one query over its places (a place: the row there, or null)
+    index = pl.int_range(pl.len(), dtype=dtype)
+    code = (index // span).cast(pl.Int32)
+    at = (index % span + start).cast(pl.Int32)
+    fact_columns, infos = _typed(rows, table, schema, periodic, "f:", None if in_place else pl.col("@place"))
     static_columns, static_infos = _typed(table.statics, table, schema, statics, "s:", code)
     infos.update(static_infos)
-    only_static = static_only.gather(code) if static_only.any() else None
-    in_data = at.is_in(pl.Series(data_periods, dtype=pl.Int32).implode())
-    evaluated = record if only_static is None else record | (only_static & in_data)
-    record = record if only_static is None else record | only_static
-    frame = pl.DataFrame([code.alias(CODE), at.alias(PERIOD), *fact_columns.get_columns(),
-                          *static_columns.get_columns(), record.alias(RECORD), evaluated.alias(EVALUATED)])
-    if with_ids:
-        frame = frame.with_columns(table.ids.gather(code).alias(ENTITY))
+    record = pl.col("@place").is_not_null()
+    evaluated = record
+    if static_only.any():
+        only_static = pl.lit(static_only).gather(code)
+        in_data = at.is_in(pl.lit(pl.Series(data_periods, dtype=pl.Int32)).implode())
+        evaluated, record = record | (only_static & in_data), record | only_static
+    ids = [pl.lit(table.ids).gather(code).alias(ENTITY)] if with_ids else []
+    frame = pl.DataFrame({"@place": place}).select(code.alias(CODE), at.alias(PERIOD), *fact_columns, *static_columns,
+                                                     record.alias(RECORD), evaluated.alias(EVALUATED), *ids)
     return Grid(frame=frame, columns=infos, start=start, end=end, entities=count, ids=table.ids)

@@ -29,7 +29,7 @@ from policydsl.engine.columnar.across import Frames
 from policydsl.engine.columnar.columns import CODE
 from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.handover import columns_of, handed_names, seeded_values, values_to_hand_over
-from policydsl.engine.columnar.lowering import SMALL, FrameLowering, collect
+from policydsl.engine.columnar.lowering import FrameLowering, collect, query_options
 from policydsl.engine.columnar.operators import ENTITY, PERIOD, Inexact, Num, Unsupported, lit
 from policydsl.engine.columnar.result import (
     LIGHT_SCHEMA, PAYLOAD_COLUMNS, ColumnarEvaluation, among, computed_values, dataset_of, decision_from_row,
@@ -168,7 +168,7 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
                  else lit(None, pl.String)).alias("superseded_by")))
     if plain:
         parts.append(_plain_decisions(plan, lazy, pk, plain, conditions_of, in_force_at))
-    done = pl.collect_all(parts, engine="in-memory") if grid.frame.height < SMALL else pl.collect_all(parts)
+    done = pl.collect_all(parts, **query_options(grid.frame.height))
     light_parts.extend(part for part in done if part.height)
 
 
@@ -374,7 +374,10 @@ def _combined(plan: Plan, light: dict[str, pl.DataFrame], ids: Mapping[str, pl.S
         return light, materialised
     keys = [CODE, PERIOD]
     on_table = _table_ladders(combinations)
-    kinds = set(light) | {d.entity_kind for d in materialised if d.outcome in combined_outcomes}
+    # the kinds where two members of a combination can meet: a decision table holding one (its
+    # rules produce one), or a combined decision of the row executor; the others stay as they are
+    producing = {c.rule.entity for c in plan.rules if any(q.outcome in combined_outcomes for q in c.rule.consequences)}
+    kinds = (set(light) & producing) | {d.entity_kind for d in materialised if d.outcome in combined_outcomes}
     result, outside, decided = dict(light), list(materialised), []
     for kind in sorted(kinds):
         frame = light.get(kind, pl.DataFrame(schema=LIGHT_SCHEMA))

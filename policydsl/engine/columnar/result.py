@@ -128,7 +128,8 @@ def with_entities(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
 
 def among(column: str, values: Iterable, dtype) -> pl.Expr:
     """`column` is one of `values` (as one typed list: Polars reads a bare collection ambiguously)."""
-    return pl.col(column).is_in(pl.Series(list(values), dtype=dtype).implode())
+    # imploded inside the expression: an eager `Series.implode` is a query of its own
+    return pl.col(column).is_in(pl.lit(pl.Series(list(values), dtype=dtype)).implode())
 
 
 def decision_from_row(plan: Plan, row: Mapping) -> Decision:
