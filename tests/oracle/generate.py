@@ -20,7 +20,7 @@ named here):
 
 - Files and declarations: `start`, `policy_decl` with `meta_clause`s (`meta title`,
   `meta document`, `meta short_name`, `meta issuer`, `meta issued`, `meta in_force_from`,
-  `meta in_force_until`, `meta governs_from`, `meta governs_until` (the second policy),
+  `meta in_force_until`, `meta governs_from`, `meta governs_until`,
   `meta supersedes`, `meta status_rule`, `meta status_cite`, `meta status_quote`);
   `import_decl` (the schema in its own file); `reference_decl` (`reference title`,
   `reference issuer`, `reference issued` as a year, `reference in_force_from`,
@@ -104,7 +104,7 @@ POLICY = """policy gen
   issuer "生成器"
   issued {issued}
   in_force_from {starts}
-  in_force_until {ends}
+  in_force_until {ends}{governs}
   supersedes "OLD-1"
   status_rule "gen.0"
   status_cite "通知"
@@ -151,7 +151,7 @@ highest only prizes "取最高": a0, a1, a2
 """
 
 # A document the policy repeals, known only by reference: undated, a year alone, or a day.
-REFERENCES = ["", 'reference "OLD-1"\n', 'reference "OLD-1"\n  title "旧文件"\n  issuer "旧机关"\n  issued 2011\n',
+REFERENCES = ["", 'reference "OLD-1"\n', 'reference "OLD-1"\n  title "旧文件"\n  issuer "旧机关"\n  issued 2011\n', 'reference "OLD-1"\n  issued 2016\n',
               'reference "OLD-1"\n  in_force_from 2012-03-01\n  in_force_until 2019-12-31\n']
 
 SECOND = """policy gen2
@@ -192,7 +192,8 @@ class Expressions:
     def num(self, depth: int) -> st.SearchStrategy[str]:
         facts = ["qscore", "by_day[period_end]"] if self.quarterly else [
             "score", "ratio", "threshold", "double_threshold", "region.area_score", "sector_weight[sector]",
-            "grade_points[grade]", "by_sign[-score]", "by_day[period_end]"]
+            "grade_points[grade]", "by_sign[-score]", "by_day[period_end]", "group_mean(score)", "group_max(ratio)",
+            "count_periods(flag, 2)", "change(score)", "abs(change(ratio))"]
         leaves = st.sampled_from(facts + SMALL + self.leaves("num"))
         if depth <= 0:
             return leaves
@@ -235,12 +236,14 @@ class Expressions:
             _join([st.sampled_from(["min", "max"]), p, p], "{}({}, {})"),
         ]
         if not self.quarterly:
-            options.append(st.sampled_from(["change(share)", "group_max(share)", "value_or(share, 5%)"]))
+            options.append(st.sampled_from(["change(share)", "group_max(share)", "group_mean(share)", "group_min(share)",
+                                            "value_or(share, 5%)"]))
         return st.one_of(*options)
 
     def money(self, depth: int) -> st.SearchStrategy[str]:
         facts = ["1万元", "10万元", "1.5万元", "0.001亿元"] if self.quarterly else [
-            "revenue", "bonus", "region.budget", "10万元", "1.5万元", "0万元", "0.001亿元", "by_flag[flag]"]
+            "revenue", "bonus", "region.budget", "10万元", "1.5万元", "0万元", "0.001亿元", "by_flag[flag]",
+            "group_sum(revenue)"]
         leaves = st.sampled_from(facts + self.leaves("money"))
         if depth <= 0:
             return leaves
@@ -252,7 +255,7 @@ class Expressions:
             _join([m, st.sampled_from(["*", "/"]), self.pct(depth - 1)], "({} {} {})"),  # a share of money
             _join([st.sampled_from(["1", "2", "3", "4"]), n], "value_or(points[{}], 0万元)"),
             n.map(lambda x: f"points[{x}]"),
-            _join([st.sampled_from(["group_sum", "group_max"]), m], "{}({})"),
+            _join([st.sampled_from(["group_sum", "group_max", "group_mean", "group_min"]), m], "{}({})"),
             m.map(lambda x: f"previous({x})"),
         ]
         return st.one_of(*options).map(self.in_context)
@@ -287,7 +290,9 @@ class Expressions:
     def bool(self, depth: int) -> st.SearchStrategy[str]:
         facts = ["qflag", "qscore >= 3", "qflag = true"] if self.quarterly else [
             "flag", "grade = A", "grade in {B, C}", "grade not in {A}", "score >= threshold", "is_missing(score)",
-            "sector = \"S1\"", "share >= 12.5%", "share < previous(share)", "flag != false", "true", "tier = high"]
+            "sector = \"S1\"", "share >= 12.5%", "share < previous(share)", "flag != false", "true", "tier = high",
+            "bottom(score, 2)", "founded + 2 years ≤ period_end", "reported_on <= period_start + 6 months + 10 days",
+            "document.in_force_until >= evaluation_date", "reported_on - 1 year < founded", "flag = false"]
         leaves = st.sampled_from(facts + self.leaves("bool"))
         if depth <= 0:
             return leaves
@@ -397,7 +402,10 @@ def policies(draw) -> dict[str, str]:
     ends = draw(st.sampled_from(["2030-12-31", "2017-12-31", "2018-09-30"]))
     imported = draw(st.booleans())  # the schema in its own file, imported; or in the policy's file
     issued = draw(st.sampled_from([starts, "2013-12-31", "2017-01-01"]))  # a deadline may be due before it
-    lines = [POLICY.format(starts=starts, ends=ends, issued=min(issued, starts)), 'import "schema.pol"\n' if imported else SCHEMA,
+    governs = draw(st.sampled_from(["", "", "\n  governs_from 2016-01-01", "\n  governs_until 2016-12-31",
+                                    "\n  governs_from 2017-01-01\n  governs_until 2017-12-31"]))
+    lines = [POLICY.format(starts=starts, ends=ends, issued=min(issued, starts), governs=governs),
+             'import "schema.pol"\n' if imported else SCHEMA,
              DECLARATIONS.format(threshold=draw(st.sampled_from(["2", "3"])),
                                  bonus=draw(st.sampled_from(["3", "10"]))),
              draw(st.sampled_from(REFERENCES))]
@@ -432,6 +440,8 @@ def policies(draw) -> dict[str, str]:
         lines.append(f"value area_{function} for area = {function}(score over unit"
                      f"{draw(st.sampled_from(UNIT_FILTERS))}){when}\n")
         lines.append(f"value area_reported for area = reported(unit{draw(st.sampled_from(UNIT_FILTERS))})\n")
+        lines.append(f"value area_any for area = any(flag over unit{draw(st.sampled_from(UNIT_FILTERS))}) "
+                     f"or all(score >= 3 over unit{draw(st.sampled_from(UNIT_FILTERS))})\n")
     lines.append(draw(targets(year)))
     files = {"gen.pol": "\n".join(lines)}
     if imported:
