@@ -243,13 +243,15 @@ class _Tracer:
             else:
                 base["children"] = tuple([trace(operand, child, kind, entity, period, sub, when)
                                           for operand, child in zip(exprs, ids)])
-            return _node(base)
-        if cls is _CONST:  # its kind is in `fields`
-            return _node(base)
-        if cls is _FACT:  # its kind, label and name are in `fields`; a static attribute has no period
-            if not expr.period_kind:
+            node = _new(TraceNode)  # `_node(base)`, inline: the most frequent nodes
+            _set_attribute(node, "__dict__", base)
+            return node
+        if cls is _CONST or cls is _FACT:  # kind, name and label are in `fields`
+            if cls is _FACT and not expr.period_kind:  # a static attribute has no period
                 base["period"] = ""
-            return _node(base)
+            node = _new(TraceNode)
+            _set_attribute(node, "__dict__", base)
+            return node
 
         ids = self._child_ids.get(node) or self.cache.child_ids(node, len(exprs))
 
@@ -296,16 +298,20 @@ class _Tracer:
         operand_expr, trace = expr.operand, self.trace
         walk = self.values.walk(expr.function, expr.periods, operand_expr, operand, kind, entity, period) \
             if self.values is not None else None
+        walk_held = walk is not None  # the deciding executor holds the entity: its records too
         if walk is None:
             walk = semantics.history(expr.function, expr.periods, self.run, kind, entity, period,
                                      lambda at: self.value(operand, entity, at, operand_expr, kind))
         children, detail = [], []
         records_only = expr.function not in ("previous", "change")
+        # the deciding executor's records, where it holds the entity (else the run's)
+        has_record = self.values.has_record if walk_held else None
         for at in walk.periods:
             text = str(at)
             # previous and change read their periods whatever the records; the others skip a
             # period without a record (it breaks a streak, never counts)
-            if records_only and not self._has_record(kind, entity, at):
+            if records_only and not (has_record(kind, entity, at) if has_record is not None
+                                     else self._has_record(kind, entity, at)):
                 detail.append(message("note.no_record", period=text))
                 continue
             traced = trace(operand_expr, operand, kind, entity, at, sub, text)

@@ -100,7 +100,7 @@ class Prepared:
         self._compiling = threading.Lock()
         self.compiled: dict[tuple[str, str], Fast] = {}
         self.by_kind: dict[str, dict[str, Fast]] = {"year": {}, "quarter": {}}  # the same, by period kind and node
-        self._walks: dict[tuple[str, str], tuple[Fast, Callable, Callable]] = {}
+        self._walks: dict[tuple[str, str], tuple[Fast, Callable, Callable, Callable]] = {}
         self.ranked = combination_ranks(plan.program.combinations)
         rules: dict[str, list[FastRule]] = {}
         order = sorted((r for r in plan.program.rules if r.entity == kind), key=lambda r: (r.policy, r.implements, r.name))
@@ -139,15 +139,15 @@ class Prepared:
                 found = self.compiled[(node, pk)] = self.by_kind[pk][node] = self._compiler.compile(expr, pk, node)
         return found
 
-    def walk(self, operand: ir.Expr, node: str, pk: str) -> tuple[Fast, Callable, Callable]:
+    def walk(self, operand: ir.Expr, node: str, pk: str) -> tuple[Fast, Callable, Callable, Callable]:
         """What a walk over the operand (at node id `node`) in periods of kind pk reads, for an
-        explanation (`semantics.Walker`): the operand's closure, its test of a period and the
-        entity's earliest period (made on first use)."""
+        explanation (`semantics.Walker`): the operand's closure, its two tests of a period
+        (`walk_reads`: for an entity whose records are its rows, for any) and the entity's
+        earliest period (made on first use)."""
         found = self._walks.get((node, pk))
         if found is None:
             closure = self.closure(operand, node, pk)
-            _, test, earliest = walk_reads(closure, pk, None)
-            found = self._walks[(node, pk)] = (closure, test, earliest)
+            found = self._walks[(node, pk)] = (closure, *walk_reads(closure, pk, _row_test(operand, pk)))
         return found
 
     def stored(self, entity: Entity) -> dict[str, dict[Period, object]]:

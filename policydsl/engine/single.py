@@ -66,10 +66,11 @@ class Decider:
         if self.period is not None:
             self._t, self._pk = ordinal(self.period), self.period.kind
             # the rules in force at the decided period, with the outcomes a plain firing gives
+            self._in_force = tuple(rule for rule in self.prepared.rules.get(self._pk, ())
+                                   if _applies(rule.rule, plan, self.period, None))
             self._now = tuple(
                 (rule.condition, rule.consequences, plain, (None,) * len(plain) if plain else None)
-                for rule in self.prepared.rules.get(self._pk, ())
-                if _applies(rule.rule, plan, self.period, None)
+                for rule in self._in_force
                 for plain in [[o.name for _, o, _, _ in rule.consequences]
                               if all(a is None and v is None for _, _, a, v in rule.consequences) else None])
             # the common case: every rule has a condition and fires plain outcomes (no amount, no value)
@@ -287,7 +288,8 @@ class Decider:
         reads its values through `_values_of`): no rule results, and the run holds none."""
         if self.period is not None and self._t not in checked.rows[self._pk]:
             self._require_period(checked)
-        fired, results = evaluate_entity(self.prepared, checked, self.period, None, keep_results)
+        fired, results = evaluate_entity(self.prepared, checked, self.period, None, keep_results,
+                                         self._in_force if self.period is not None else None)
         run = checked.world()
         if keep_results:
             _share_values(self.prepared, checked, run)
@@ -337,8 +339,9 @@ class _EntityValues:
             return None
         pk, checked = period.kind, self.entity
         now = ordinal(period)
-        closure, test, earliest = self.prepared.walk(operand, node, pk)
-        value, depth = WALKS[function](n, checked, now, test, earliest, closure)
+        closure, rows_test, test, earliest = self.prepared.walk(operand, node, pk)
+        value, depth = WALKS[function](n, checked, now, rows_test if checked.present is checked.rows else test,
+                                       earliest, closure)
         known = self.periods  # period.shift(-back), the decider's own objects where it has them
         return Walk(value=value, periods=tuple(known.get((pk, now - back)) or period.shift(-back)
                                                for back in range(depth)))
@@ -369,10 +372,12 @@ def _floor(rows: Mapping[str, Mapping[int, object]]) -> dict[str, int]:
 
 
 def evaluate_entity(prepared: Prepared, entity: Entity, only: Period | None, as_of: dt.date | None,
-                    keep_results: bool = True) -> tuple[list[Decision], list[RuleResult]]:
+                    keep_results: bool = True, in_force: tuple | None = None
+                    ) -> tuple[list[Decision], list[RuleResult]]:
     """The fired decisions (before combination) and the rule results of one entity, at every
     period it has a record in (or only `only`), as `evaluate.evaluate` makes them (the rule
-    results only with `keep_results`)."""
+    results only with `keep_results`). `in_force`: the compiled rules in force at `only`, when the
+    caller knows them (a decider does)."""
     plan, fired, results = prepared.plan, [], []
     if only is not None:
         periods = [only] if only.kind in prepared.rules and ordinal(only) in entity.present.get(only.kind, ()) else []
@@ -382,12 +387,13 @@ def evaluate_entity(prepared: Prepared, entity: Entity, only: Period | None, as_
         if as_of is not None and period.end > as_of:
             continue
         t, applies = ordinal(period), {}
-        for compiled in prepared.rules[period.kind]:
+        for compiled in prepared.rules[period.kind] if in_force is None else in_force:
             rule = compiled.rule
-            if rule.policy not in applies:
-                applies[rule.policy] = _applies(rule, plan, period, as_of)
-            if not applies[rule.policy]:
-                continue
+            if in_force is None:
+                if rule.policy not in applies:
+                    applies[rule.policy] = _applies(rule, plan, period, as_of)
+                if not applies[rule.policy]:
+                    continue
             condition = compiled.condition(entity, t) if compiled.condition else True
             if condition is True:
                 payloads = _payloads(compiled.consequences, entity, t)
@@ -395,8 +401,8 @@ def evaluate_entity(prepared: Prepared, entity: Entity, only: Period | None, as_
                     condition = next(v for pair in _unknown_payloads(compiled.consequences, entity, t)
                                      for v in pair if isinstance(v, Unknown))
                 else:
-                    fired.extend(decision_of(rule, outcome, entity.id, period, amount, value)
-                                 for (_, outcome, _, _), (amount, value) in zip(compiled.consequences, payloads))
+                    for (_, outcome, _, _), (amount, value) in zip(compiled.consequences, payloads):
+                        fired.append(decision_of(rule, outcome, entity.id, period, amount, value))
             if keep_results:
                 results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity.id, period=period,
                                           condition=condition))
