@@ -1,7 +1,9 @@
 """The differential harness: executors and the oracle, observed in one comparable form.
 
-An executor is a function `(PolicySet, rows) -> Observed`; adding one (a columnar executor, say)
-is one entry in `EXECUTORS`, and every differential test then checks it too.
+An executor is a function `(PolicySet, rows, as_of) -> Observed`; adding one (a columnar executor,
+say) is one entry in `EXECUTORS`, and every differential test then checks it too. `as_of` (a date
+or None) is the day every period is evaluated on (`--as-of`): only the periods ended by then are
+evaluated, and only their derived values are compared.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from oracle import oracle_answer
-from oracle.calendar import Span
+from oracle.calendar import Period, Span
 from oracle.logic import UNKNOWN, Pct
 from oracle.outcomes import FieldValues
 
@@ -55,9 +57,9 @@ def decision_tuple(d) -> tuple:
             d.label, comparable(d.amount), comparable(d.value), d.cite, d.status, d.superseded_by, d.target)
 
 
-def planned(policy_set: policydsl.PolicySet, rows: dict) -> Observed:
+def planned(policy_set: policydsl.PolicySet, rows: dict, as_of: dt.date | None = None) -> Observed:
     """The compiled plan and its `Run` (`policydsl.engine.evaluate`)."""
-    result = policy_set.evaluate(rows)
+    result = policy_set.evaluate(rows, as_of=as_of)
     run = result.evaluation.run
     values = {}
     for (kind, name), value in policy_set.program.values.items():
@@ -68,51 +70,60 @@ def planned(policy_set: policydsl.PolicySet, rows: dict) -> Observed:
                     values[(kind, name, entity, str(period))] = comparable(run.derived(kind, name, entity, period))
     results = {(r.rule, r.entity_kind, r.entity, str(r.period)): comparable(r.condition)
                for r in result.evaluation.results}
-    return Observed(values, results, [decision_tuple(d) for d in result.decisions])
+    return ended(Observed(values, results, [decision_tuple(d) for d in result.decisions]), as_of)
 
 
-def columnar(policy_set: policydsl.PolicySet, rows: dict) -> Observed:
+def ended(observed: Observed, as_of: dt.date | None) -> Observed:
+    """As of a day, only the derived values of the periods ended by then (the others are not
+    evaluated; an executor need not compute them)."""
+    if as_of is None:
+        return observed
+    values = {key: value for key, value in observed.values.items() if Period.parse(key[3]).last_day <= as_of}
+    return observed._replace(values=values)
+
+
+def columnar(policy_set: policydsl.PolicySet, rows: dict, as_of: dt.date | None = None) -> Observed:
     """The columnar executor (`policydsl.engine.columnar`): its own values where it computed them,
     the row executor's for the rules and values it hands over (dump --stage plan says which)."""
     from policydsl.engine.columnar.execute import evaluate_columnar
 
-    row = planned(policy_set, rows)
-    evaluation = evaluate_columnar(policy_set.plan, rows, keep_values=True)
+    row = planned(policy_set, rows, as_of)
+    evaluation = evaluate_columnar(policy_set.plan, rows, keep_values=True, as_of=as_of)
     values = dict(row.values)
     for (kind, name, entity, period), value in evaluation.values.items():
         if (kind, name, entity, str(period)) in values:
             values[(kind, name, entity, str(period))] = comparable(value)
     results = {(r.rule, r.entity_kind, r.entity, str(r.period)): comparable(r.condition)
                for r in evaluation.results}
-    return Observed(values, results, [decision_tuple(d) for d in evaluation.decisions])
+    return ended(Observed(values, results, [decision_tuple(d) for d in evaluation.decisions]), as_of)
 
 
-def single(policy_set: policydsl.PolicySet, rows: dict) -> Observed:
+def single(policy_set: policydsl.PolicySet, rows: dict, as_of: dt.date | None = None) -> Observed:
     """The single-decision executor (`policydsl.engine.single`): every entity through the rules
     compiled for one entity, on ordinal periods."""
     from policydsl.engine import data as data_stage
     from policydsl.engine.single import evaluate_single
 
     dataset = data_stage.dataset_from_mapping(rows, policy_set.program.entities, computed=policy_set.computed())
-    evaluation, values = evaluate_single(policy_set.plan, dataset, keep_values=True)
+    evaluation, values = evaluate_single(policy_set.plan, dataset, keep_values=True, as_of=as_of)
     results = {(r.rule, r.entity_kind, r.entity, str(r.period)): comparable(r.condition)
                for r in evaluation.results}
-    return Observed({key: comparable(value) for key, value in values.items()}, results,
-                    [decision_tuple(d) for d in evaluation.decisions])
+    return ended(Observed({key: comparable(value) for key, value in values.items()}, results,
+                          [decision_tuple(d) for d in evaluation.decisions]), as_of)
 
 
-EXECUTORS: dict[str, Callable[[policydsl.PolicySet, dict], Observed]] = {
+EXECUTORS: dict[str, Callable[..., Observed]] = {
     "plan": planned,
     "columnar": columnar,
     "single": single,
 }
 
 
-def oracle_observed(policy_set, paths: list[Path], rows: dict) -> Observed:
-    answer = oracle_answer(policy_set.program, paths, rows)
-    return Observed({(k, n, e, str(p)): comparable(v) for (k, n, e, p), v in answer.values.items()},
+def oracle_observed(policy_set, paths: list[Path], rows: dict, as_of: dt.date | None = None) -> Observed:
+    answer = oracle_answer(policy_set.program, paths, rows, as_of)
+    return ended(Observed({(k, n, e, str(p)): comparable(v) for (k, n, e, p), v in answer.values.items()},
                     {(r, k, e, str(p)): comparable(v) for (r, k, e, p), v in answer.results.items()},
-                    [decision_tuple(d) for d in answer.decisions])
+                    [decision_tuple(d) for d in answer.decisions]), as_of)
 
 
 def write(folder: Path, files: dict[str, str]) -> list[Path]:

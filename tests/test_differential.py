@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from differential import EXECUTORS, assert_same, comparable, oracle_observed, write
 from hypothesis import HealthCheck, given, note, settings
-from oracle.generate import datasets, policies
+from oracle.generate import AS_OF, datasets, policies
 from oracle.history import history_datasets, history_policies
 
 import policydsl
@@ -27,18 +27,21 @@ GENERATED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,
 
 @pytest.mark.parametrize("executor", sorted(EXECUTORS))
 @GENERATED
-@given(files=policies(), rows=datasets())
-def test_executor_agrees_with_the_oracle_on_values_results_and_decisions(tmp_path_factory, executor, files, rows):
-    _agrees(tmp_path_factory.mktemp("gen"), executor, files, rows)
+@given(files=policies(), rows=datasets(), as_of=AS_OF)
+def test_executor_agrees_with_the_oracle_on_values_results_and_decisions(tmp_path_factory, executor, files, rows,
+                                                                           as_of):
+    """Each period evaluated on its end, or every period ended by a day evaluated on that day."""
+    _agrees(tmp_path_factory.mktemp("gen"), executor, files, rows, as_of)
 
 
-def _agrees(folder: Path, executor: str, files: dict[str, str], rows: dict) -> None:
+def _agrees(folder: Path, executor: str, files: dict[str, str], rows: dict, as_of=None) -> None:
     for name, text in files.items():
         note(f"--- {name}\n{text}")
-    note(f"data: {rows}")
+    note(f"data: {rows}, as of {as_of}")
     paths = write(folder, files)
     policy_set = policydsl.load(*paths)
-    assert_same(oracle_observed(policy_set, paths, rows), EXECUTORS[executor](policy_set, rows), executor)
+    assert_same(oracle_observed(policy_set, paths, rows, as_of), EXECUTORS[executor](policy_set, rows, as_of),
+                executor)
 
 
 @pytest.mark.parametrize("executor", sorted(EXECUTORS))

@@ -137,21 +137,32 @@ def constructs(tree: lark.Tree) -> set[str]:
     return found
 
 
-def drawn_constructs(examples: int) -> set[str]:
+class AllDrawn(Exception):
+    """Every construct wanted has been drawn: no need to draw more."""
+
+
+def drawn_constructs(wanted: set[str], most: int) -> set[str]:
+    """The constructs of pinned draws of the generator, drawing until every one wanted has shown
+    (usually within a few hundred) or `most` policies have been drawn."""
     seen: set[str] = set()
 
-    @settings(max_examples=examples, derandomize=True, database=None, deadline=None, phases=[Phase.generate])
+    @settings(max_examples=most, derandomize=True, database=None, deadline=None, phases=[Phase.generate])
     @given(files=generate.policies())
     def collect(files):
         for text in files.values():
             seen.update(constructs(GRAMMAR.parse(text)))
+        if wanted <= seen:
+            raise AllDrawn
 
-    collect()
+    try:
+        collect()
+    except AllDrawn:
+        pass
     return seen
 
 
 def test_the_generator_draws_every_construct_of_the_language():
-    missing = expected_constructs() - drawn_constructs(200)
+    missing = expected_constructs() - drawn_constructs(expected_constructs(), 1500)
     assert not missing, f"constructs the generator never draws: {sorted(missing)}"
 
 
@@ -162,6 +173,6 @@ def test_the_generator_docstring_names_every_construct():
 
 
 def test_a_construct_the_generator_never_draws_is_noticed():
-    assert "function no_such_function" not in drawn_constructs(20)
+    assert "function no_such_function" not in drawn_constructs({"function no_such_function"}, 20)
     tree = GRAMMAR.parse('policy p\nvalue v for unit = -x + 2 亿元\n'.replace(" 亿元", "亿元"))
     assert {"negate", "add_op +", "unit 亿元", "value_decl"} <= constructs(tree)

@@ -18,6 +18,7 @@ or the IR's expressions.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import NamedTuple
 
@@ -38,11 +39,14 @@ class Answer(NamedTuple):
     decisions: list[Decided]
 
 
-def oracle_answer(program: Program, paths: list[Path], rows: dict[str, list[dict]]) -> Answer:
+def oracle_answer(program: Program, paths: list[Path], rows: dict[str, list[dict]],
+                  as_of: dt.date | None = None) -> Answer:
+    """The oracle's answer for the data, every period evaluated on its last day or, as of a
+    day, the periods ended by then evaluated on that day."""
     built = build(paths)
     modules = lower_goals(built.modules).modules
     data = Data(rows, program)
-    interpreter = Interpreter(program, modules, data)
+    interpreter = Interpreter(program, modules, data, as_of)
     values = {}
     for (kind, name), value in sorted(program.values.items()):
         for entity in data.entities(kind):
@@ -50,7 +54,7 @@ def oracle_answer(program: Program, paths: list[Path], rows: dict[str, list[dict
                 if period.kind == (value.period_kind or "year") or value.period_kind is None:
                     values[(kind, name, entity, period)] = interpreter.derived(kind, name, entity, period)
     results, fired = rule_outcomes(program, interpreter)
-    decisions = combined(program, fired + document_statuses(program, data.all_periods()))
+    decisions = combined(program, fired + document_statuses(program, data.all_periods(), as_of))
     return Answer(values=values, results=results, decisions=decisions)
 
 

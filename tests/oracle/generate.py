@@ -72,6 +72,8 @@ named here):
 
 from __future__ import annotations
 
+import datetime as dt
+
 from hypothesis import strategies as st
 
 SCHEMA = """type grade "等级" = A | B | C
@@ -136,6 +138,11 @@ table by_flag: boolean -> money
   true -> 2万元
   false -> 0万元
 
+# in every policy: the evaluation date (a later day as of a date), and a total that is missing,
+# not 0, where no unit has a row
+value assessed_late for unit = evaluation_date > period_end
+value area_revenue for area: money = sum(revenue over unit) when reported(unit)
+
 outcome o0 "零" is sanction
 outcome o1 "一" is sanction
 outcome o2 "二" is sanction
@@ -150,7 +157,10 @@ ladder escalation: o0 < o1 + o3 < o2
 highest only prizes "取最高": a0, a1, a2
 """
 
-# A document the policy repeals, known only by reference: undated, a year alone, or a day.
+# A document the policy repeals, known only by reference: undated, a year alone, or a day; and one
+# it only cites, known by the year of the data (unknown until its 12-31 as of a day in that year).
+CITED = 'reference "CITED-1"\n  issued 2016\n'
+
 REFERENCES = ["", 'reference "OLD-1"\n', 'reference "OLD-1"\n  title "旧文件"\n  issuer "旧机关"\n  issued 2011\n', 'reference "OLD-1"\n  issued 2016\n',
               'reference "OLD-1"\n  in_force_from 2012-03-01\n  in_force_until 2019-12-31\n']
 
@@ -193,7 +203,7 @@ class Expressions:
         facts = ["qscore", "by_day[period_end]"] if self.quarterly else [
             "score", "ratio", "threshold", "double_threshold", "region.area_score", "sector_weight[sector]",
             "grade_points[grade]", "by_sign[-score]", "by_day[period_end]", "group_mean(score)", "group_max(ratio)",
-            "count_periods(flag, 2)", "change(score)", "abs(change(ratio))"]
+            "count_periods(flag, 2)", "change(score)", "abs(change(ratio))", "group_min(score, within: sector)"]
         leaves = st.sampled_from(facts + SMALL + self.leaves("num"))
         if depth <= 0:
             return leaves
@@ -292,7 +302,8 @@ class Expressions:
             "flag", "grade = A", "grade in {B, C}", "grade not in {A}", "score >= threshold", "is_missing(score)",
             "sector = \"S1\"", "share >= 12.5%", "share < previous(share)", "flag != false", "true", "tier = high",
             "bottom(score, 2)", "founded + 2 years ≤ period_end", "reported_on <= period_start + 6 months + 10 days",
-            "document.in_force_until >= evaluation_date", "reported_on - 1 year < founded", "flag = false"]
+            "document.in_force_until >= evaluation_date", "reported_on - 1 year < founded", "flag = false",
+            "evaluation_date > period_end", "flag = true", "document.issued <= period_start + 1 day"]
         leaves = st.sampled_from(facts + self.leaves("bool"))
         if depth <= 0:
             return leaves
@@ -408,7 +419,7 @@ def policies(draw) -> dict[str, str]:
              'import "schema.pol"\n' if imported else SCHEMA,
              DECLARATIONS.format(threshold=draw(st.sampled_from(["2", "3"])),
                                  bonus=draw(st.sampled_from(["3", "10"]))),
-             draw(st.sampled_from(REFERENCES))]
+             draw(st.sampled_from(REFERENCES)), CITED]
     if draw(st.booleans()):
         lines.append('scope unit: sector = "S1"\n')
     values: dict[str, str] = {}
@@ -468,7 +479,7 @@ def targets(draw, year: Expressions) -> str:
         for part in ("p1", "p2"):
             lines.append(f'target t_{part}\n  implements gen.tp\n  part {part}\n  cite "tp"\n  for unit{when}\n'
                          f'  require {draw(year.bool(1))}\n')
-    if draw(st.booleans()):
+    if draw(st.integers(0, 3)):
         within = draw(st.sampled_from(["", " within 2.5%"]))
         lines.append(f'target t1\n  implements gen.t1\n  cite "t1"\n  for unit\n  approximately share near 12.5%'
                      f'{within}\n')
@@ -480,6 +491,12 @@ def targets(draw, year: Expressions) -> str:
                      f'{extra}\n')
     return "\n".join(lines)
 
+
+# The day every period is evaluated on (`--as-of`): mostly each period's end; else a day inside a
+# year of the data (a period not yet ended is not evaluated; a document known by its year alone is
+# unknown until its 12-31), a quarter's end, or a day after the data.
+AS_OF = st.sampled_from([None, None, None, "2016-12-30", "2016-12-31", "2017-06-30", "2017-11-15", "2019-01-01"]).map(
+    lambda day: None if day is None else dt.date.fromisoformat(day))
 
 NUMBERS = {"score": st.integers(0, 5), "ratio": st.sampled_from(["0", "0.5", "1.5", "3"]),
            "revenue": st.sampled_from(["0", "1.5", "3", "5", "10"]), "share": st.sampled_from(["10", "12.5", "30"]),

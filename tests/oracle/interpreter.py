@@ -77,9 +77,10 @@ def read_value(raw: object, type_name: str) -> object:
 
 
 class Interpreter:
-    def __init__(self, program: Program, modules: tuple[ast.Module, ...], data: Data):
+    def __init__(self, program: Program, modules: tuple[ast.Module, ...], data: Data, as_of: dt.date | None = None):
         self.program = program
         self.data = data
+        self.as_of = as_of  # the day every period is evaluated on; None: each period's last day
         self.parameter_source: dict[str, tuple[str | None, ast.Expr]] = {}
         self.table_source: dict[str, tuple[str | None, tuple[ast.TableRow, ...]]] = {}
         for module in modules:
@@ -107,8 +108,10 @@ class Interpreter:
             return self.eval(source, owner, None, "", period)
         if name == "period_start":
             return period.first_day
-        if name in ("period_end", "evaluation_date"):  # a period is evaluated at its end
+        if name == "period_end":
             return period.last_day
+        if name == "evaluation_date":  # a period is evaluated at its end, or on the day asked for
+            return self.as_of if self.as_of is not None else period.last_day
         return name  # an enumeration member
 
     def fact(self, kind: str, name: str, entity: str, period: Period) -> object:

@@ -64,19 +64,19 @@ def label(policy: Policy) -> str:
     return policy.document or policy.name
 
 
-def applies(program: Program, policy: Policy, period_end: dt.date) -> bool:
-    """A policy's rules apply to a period (evaluated at its end) when the period falls in the
-    span it governs (by default from its taking effect to its `in_force_until`) and it is in
-    effect that day (taken effect, not repealed)."""
+def applies(program: Program, policy: Policy, period_end: dt.date, day: dt.date) -> bool:
+    """A policy's rules apply to a period evaluated on a day (its end, or the day asked for) when
+    the period falls in the span it governs (by default from its taking effect to its
+    `in_force_until`) and it is in effect that day (taken effect, not repealed)."""
     window = effect_start(policy)
     first = policy.governs_from or (window[0] if window else None)
     last = policy.governs_until or policy.in_force_until
     if (first is not None and period_end < first) or (last is not None and period_end > last):
         return False
-    if window is not None and period_end < window[1]:
+    if window is not None and day < window[1]:
         return False
     repeal = repeals(program).get(label(policy))
-    return repeal is None or period_end < repeal[0]
+    return repeal is None or day < repeal[0]
 
 
 def status_on(program: Program, document: Policy, day: dt.date) -> str | None:
@@ -103,7 +103,8 @@ class FieldValues(NamedTuple):
 
 def rule_outcomes(program: Program, interpreter: Interpreter):
     """Every rule's result (True, False or UNKNOWN) per (rule, kind, entity, period), and the
-    decisions of the rules that fired."""
+    decisions of the rules that fired. As of a day, only the periods ended by then, each
+    evaluated on that day."""
     results: dict[tuple, object] = {}
     fired: list[Decided] = []
     data = interpreter.data
@@ -111,7 +112,9 @@ def rule_outcomes(program: Program, interpreter: Interpreter):
         policy = program.policies[rule.policy]
         for entity in data.entities(rule.entity):
             for period in data.periods(rule.entity, entity):
-                if period.kind != rule.evaluated_per or not applies(program, policy, period.last_day):
+                day = interpreter.as_of or period.last_day
+                if period.kind != rule.evaluated_per or period.last_day > day or \
+                        not applies(program, policy, period.last_day, day):
                     continue
                 condition = True
                 if rule.source_condition is not None:
@@ -139,14 +142,16 @@ def rule_outcomes(program: Program, interpreter: Interpreter):
     return results, fired
 
 
-def document_statuses(program: Program, periods: list[Period]) -> list[Decided]:
+def document_statuses(program: Program, periods: list[Period], as_of: dt.date | None = None) -> list[Decided]:
     """At the end of each year of the data, the status of every document that a policy with a
-    status rule reports: its own, and the repeal of what it supersedes."""
+    status rule reports: its own, and the repeal of what it supersedes. As of a day: every
+    document's status that day."""
     found = []
     repealed = repeals(program)
     documents = [*program.policies.values(), *program.documents.values()]
-    for year in sorted({p.year for p in periods}):
-        day = Period(year).last_day
+    years = sorted({p.year for p in periods})
+    days = [(as_of.year, as_of)] if as_of is not None else [(year, Period(year).last_day) for year in years]
+    for year, day in days:
         for document in documents:
             # not dated precisely enough for the day: reported as such, never guessed
             status = status_on(program, document, day) or "document_status_unknown"
@@ -156,7 +161,7 @@ def document_statuses(program: Program, periods: list[Period]) -> list[Decided]:
                 reporter = program.policies[document.reference_in]
             else:
                 reporter = document
-            if not any(r.status_rule is not None for r in (
+            if as_of is None and not any(r.status_rule is not None for r in (
                     repealed[label(document)][1] if label(document) in repealed else document,
                     program.policies[document.reference_in] if document.reference_in else document)):
                 continue
