@@ -4,6 +4,8 @@ table look-ups of a key the table lacks; the explanation of a conditional."""
 
 from __future__ import annotations
 
+import pytest
+
 import policydsl
 from policydsl.engine.evaluate import Run
 from policydsl.engine.semantics import RunView
@@ -248,3 +250,22 @@ def test_two_evaluations_of_the_same_policies_and_data_are_equal_whatever_their_
     first, second = policies.evaluate(data).evaluation, policies.evaluate(data).evaluation
     assert first.run is not second.run and first.decisions and first == second
     assert policies.evaluate(data, period="2019").evaluation != first
+
+
+@pytest.mark.parametrize(("records", "now", "expected"), [
+    ({}, 5, (True, 1)),  # no record of the kind at all: nothing earlier held (only now was read)
+    ({5: True}, 5, (True, 1)),  # its first record is now
+    ({3: False, 5: True}, 5, (True, 3)),  # 4 has no record, 3 did not hold
+    ({3: True, 5: True}, 5, (False, 3)),  # held before, two periods back
+    ({4: True, 5: True}, 5, (False, 2)),
+    ({4: True, 5: False}, 5, (False, 1)),  # does not hold now: only now was read
+])
+def test_first_time_holds_now_and_at_no_earlier_record_and_says_how_far_it_read(records, now, expected):
+    # the walk on ordinal periods, as the single-decision executor runs it: `test` gives the
+    # operand's value where there is a record, else UNRECORDED; the operand holds now regardless
+    from policydsl.engine.semantics import UNRECORDED, WALKS
+
+    def test(_, at):
+        return records.get(at, UNRECORDED)
+    assert WALKS["first_time"](1, None, now, test, lambda _: min(records, default=None),
+                               lambda _, at: records.get(at, True)) == expected
