@@ -33,7 +33,9 @@ What makes a complete run affordable (mutmut 3 does the same):
 5. Hypothesis tests run the `mutation` profile (the `ci` examples, pinned, without shrinking).
 
 Timeouts are generous so that a loaded machine does not fake kills: `--timeout-floor` seconds
-plus `--timeout-factor` times the selected tests' measured duration; a mutant that times out
+plus `--timeout-factor` times the selected tests' measured duration (and, in a running session,
+each test by the same rule from its own duration, so that an endless loop is caught in the first
+test that enters it); a mutant that times out
 is run once more with twice the time, and only a second timeout kills it. A run appends one
 line per mutant to `--results` and skips the mutants already there, so an interrupted run
 resumes.
@@ -71,9 +73,9 @@ for _library in ("hypothesis", "lark", "networkx", "attrs", "dateutil", "polars"
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = Path("policydsl") / "engine"
 
-# the semantic core: operators, history and groups, cross-kind members, the plan, the
-# evaluator, combination and document status, the explainer (its traces and their readings), the
-# single-decision executor's row walks
+# the semantic core: operators, history walks (every executor's, the single decision's too) and
+# groups, cross-kind members, the plan, the evaluator, combination and document status, the
+# explainer (its traces and their readings)
 TARGETS = ("ops.py", "semantics.py", "members.py", "plan.py", "evaluate.py", "combine.py", "status.py",
            "explain.py", "readings.py")
 # the tests whose coverage selects the tests of each mutant (the fast ones that exercise the core)
@@ -343,11 +345,20 @@ class _Killers:
         self.recent[mutant.module] = [test] + [t for t in self.recent[mutant.module] if t != test]
 
 
+_TIMED_OUT = 98  # a forked session's exit code when one test ran past its own limit
+
+
+def _allowance(tests: list[str], known: dict, args) -> float:
+    """The seconds a run of `tests` may take: the floor plus the factor times their measured
+    duration (unmutated)."""
+    return args.timeout_floor + args.timeout_factor * sum(known["durations"].get(t, 0.0) for t in tests)
+
+
 def judge(mutant: Mutant, tests: list[str], known: dict, killers: _Killers, args, run_tests) -> tuple[str, str | None]:
     """Run the mutant's tests (`run_tests(ordered, timeout)`) with the timeout rules: a timeout is
     re-checked once with twice the time, and only a second timeout kills."""
     ordered = killers.order(mutant, tests)
-    timeout = args.timeout_floor + args.timeout_factor * sum(known["durations"].get(t, 0.0) for t in tests)
+    timeout = _allowance(tests, known, args)
     verdict, first = run_tests(ordered, timeout)
     if verdict == "timeout":  # a loaded machine must not fake a kill: once more, twice the time
         verdict, first = run_tests(ordered, 2 * timeout)
@@ -446,21 +457,29 @@ class _Session:
                 def run_tests(ordered: list[str], timeout: float) -> tuple[str, str | None]:
                     chosen = [items[t] for t in ordered if t in items]
                     killer.unlink(missing_ok=True)
+                    # each test also has its own limit, by the same rule from its own duration
+                    # (twice it on the re-check): a mutant that loops for ever in the first test
+                    # is caught in a minute or two, not after the whole selection's allowance
+                    scale = timeout / _allowance(tests, self.known, self.args)
+                    limits = [scale * _allowance([item.nodeid], self.known, self.args) for item in chosen]
 
                     def work() -> int:
                         try:
                             patch(mutant)
                         except Exception:  # noqa: BLE001 - run it the slow way
                             return 97
+                        signal.signal(signal.SIGALRM, lambda *_: os._exit(_TIMED_OUT))
                         for i, item in enumerate(chosen):
                             following = chosen[i + 1] if i + 1 < len(chosen) else None
+                            signal.setitimer(signal.ITIMER_REAL, limits[i])
                             reports = runtestprotocol(item, nextitem=following, log=False)
+                            signal.setitimer(signal.ITIMER_REAL, 0)
                             if any(r.failed for r in reports):
                                 killer.write_text(item.nodeid, encoding="utf-8")
                                 return 1
                         return 0
                     state, code = _in_child(work, timeout)
-                    if state == "timeout":
+                    if state == "timeout" or code == _TIMED_OUT:
                         return "timeout", None
                     if code == 97:
                         return "unpatched", None
