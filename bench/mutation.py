@@ -4,7 +4,7 @@ Not part of CI. Usage, from the repository root (or any copy of it: the script m
 it lives in):
 
     python3 bench/mutation.py [--jobs 1] [--only ops.py] [--sample N --seed S] [--list]
-                              [--results mutation-results.txt]
+                              [--results mutation-results.txt] [--pick 3,17,...]
 
 Each mutant is one small change to one module of `policydsl/engine/` (an arithmetic or
 comparison operator swapped, `and`/`or` swapped, a `not` dropped, `is`/`in` negated, a
@@ -572,6 +572,9 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=0,
                         help="run only this many mutants, drawn at random (with --seed) from all of them")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--pick", type=lambda text: {int(n) for n in text.split(",")}, default=None,
+                        help="judge only these mutants (positions in the list, comma-separated): those a "
+                             "stopped run left unjudged")
     parser.add_argument("--results", default="mutation-results.txt",
                         help="one line per mutant; mutants already in it are not run again")
     parser.add_argument("--coverage-map", default="mutation-coverage.json",
@@ -589,6 +592,8 @@ def main() -> int:
         return 0
     results = Path(args.results)
     done = set(_read_results(results, every))
+    if args.pick is not None:  # everything else counts as done for this run (the summary still reads all)
+        done |= set(range(len(every))) - args.pick
     scratch = _scratch()
     try:
         known = collect(scratch, Path(args.coverage_map))
