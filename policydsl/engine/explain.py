@@ -255,9 +255,9 @@ class _Tracer:
 
         ids = self._child_ids.get(node) or self.cache.child_ids(node, len(exprs))
 
-        def child(index: int, at: Period = period, who: str = entity, in_kind: str = kind,
-                  at_text: str | None = None) -> TraceNode:
-            return self.trace(exprs[index], ids[index], in_kind, who, at, sub, when if at is period else at_text)
+        def child(index: int, who: str = entity, in_kind: str = kind) -> TraceNode:
+            """An operand's trace in the same period (a walk traces its periods itself)."""
+            return self.trace(exprs[index], ids[index], in_kind, who, period, sub, when)
 
         match expr:
             case ir.Param(name=name):

@@ -98,8 +98,8 @@ class Prepared:
         self.plan, self.kind = plan, kind
         self._compiler = _Compiler(plan, kind)
         self._compiling = threading.Lock()
-        self.compiled: dict[tuple[str, str], Fast] = {}
-        self.by_kind: dict[str, dict[str, Fast]] = {"year": {}, "quarter": {}}  # the same, by period kind and node
+        # the closures compiled on demand (`closure`), by period kind and node id
+        self.by_kind: dict[str, dict[str, Fast]] = {"year": {}, "quarter": {}}
         self._walks: dict[tuple[str, str], tuple[Fast, Callable, Callable, Callable]] = {}
         self.ranked = combination_ranks(plan.program.combinations)
         rules: dict[str, list[FastRule]] = {}
@@ -133,10 +133,10 @@ class Prepared:
     def closure(self, expr: ir.Expr, node: str, pk: str) -> Fast:
         """The closure of any sub-expression (by its node id) in periods of kind pk, compiled on
         first use: what an explanation of a decision reads its values from."""
-        found = self.compiled.get((node, pk))
+        found = self.by_kind[pk].get(node)
         if found is None:
             with self._compiling:  # compiling takes memo slots: one thread at a time
-                found = self.compiled[(node, pk)] = self.by_kind[pk][node] = self._compiler.compile(expr, pk, node)
+                found = self.by_kind[pk][node] = self._compiler.compile(expr, pk, node)
         return found
 
     def walk(self, operand: ir.Expr, node: str, pk: str) -> tuple[Fast, Callable, Callable, Callable]:
