@@ -365,5 +365,6 @@ class FrameLowering:
         if expr.where is not None:
             where = self.materialise(f"w:{id(expr)}", Plain(self.boolean(expr.where))).expr
         operand = self.materialise(f"o:{id(expr)}", self.lower(expr.operand))
-        value = aggregate(expr.function, operand, group, where, expr.descending, expr.n, self.members_bound)
+        value = aggregate(expr.function, operand, group, where, expr.descending, expr.n, self.members_bound,
+                          lambda name, window: self.materialise(f"g:{id(expr)}:{name}", Plain(window)).expr)
         return self.materialise(f"a:{id(expr)}", value)
