@@ -19,7 +19,9 @@ the decisions asked for.
 `long_from_wide` reshapes a wide table (one column per period) into long rows.
 
 `grid` then lays one kind out for one period kind on the dense grid the lowering expects
-(`lowering` module docstring; column names in `operators`), each row put in its place by position: numbers become Int64 numerators over one denominator per column
+(`lowering` module docstring; column names in `operators`), each row put in its place by position
+(rows laid out period after period, every entity once per block in code order, by arithmetic:
+`KindTable.blocks`; others by one scatter of row numbers): numbers become Int64 numerators over one denominator per column
 (the least common multiple of the column's denominators: a scaled integer; Fractions in, exact),
 with the bound of the column's numerators.
 """
@@ -66,6 +68,10 @@ class KindTable:
     periodic: pl.Series  # Boolean per entity: whether it has a row with a period (else: statics only)
     periods: frozenset[Period]  # the periods of its rows
     scales: Mapping[str, int] = attrs.field(factory=dict)  # numeric columns stored as numerators: their denominator
+    # rows laid out period after period, every entity once per block in code order (as
+    # `long_from_wide` writes them): each block's period index, so that `grid` finds a row's place
+    # by arithmetic; None: any other layout
+    blocks: tuple[int, ...] | None = None
 
     def with_ids(self) -> pl.DataFrame:
         """The static attributes with each entity's id (ENTITY)."""
@@ -252,6 +258,26 @@ def entity_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series, tuple[str, int] 
     return codes, distinct, None
 
 
+def _block_periods(times: pl.Series, layout: tuple[str, int] | None) -> tuple[int | None, ...] | None:
+    """For rows laid out period after period: each block's period (None: a block of static
+    attributes only), when every block holds one period and no period comes twice; else None."""
+    if layout is None or layout[0] != "periods":
+        return None
+    size = layout[1]
+    if times.len() // size > 64:
+        return None
+    found: list[int | None] = []
+    for start in range(0, times.len(), size):
+        block = times.slice(start, size)
+        if block.null_count() == size:
+            found.append(None)  # rows of static attributes
+            continue
+        if block.null_count() or block.min() != block.max() or block.min() in found:
+            return None
+        found.append(block.min())
+    return tuple(found)
+
+
 def _one_row_per_period(times: pl.Series, layout: tuple[str, int] | None) -> bool:
     """Whether the layout alone shows that no entity has two rows in one period: blocks of one
     period each, every period once; or each entity's periods rising. False: not shown (check)."""
@@ -259,17 +285,7 @@ def _one_row_per_period(times: pl.Series, layout: tuple[str, int] | None) -> boo
         return False
     shape, size = layout
     if shape == "periods":
-        if times.len() // size > 64:
-            return False
-        seen = set()
-        for start in range(0, times.len(), size):
-            block = times.slice(start, size)
-            if block.null_count() == size:
-                continue  # rows of static attributes
-            if block.null_count() or block.min() != block.max() or block.min() in seen:
-                return False
-            seen.add(block.min())
-        return True
+        return _block_periods(times, layout) is not None
     rising = (times.diff() > 0).fill_null(False) | (pl.int_range(0, times.len(), eager=True) % size == 0)
     return bool(rising.all())
 
@@ -339,9 +355,13 @@ def _duplicated(codes: pl.Series, times: pl.Series, count: int) -> bool:
     return positions.n_unique() != times.len()
 
 
-def _statics(frame: pl.DataFrame, codes: pl.Series, count: int, names: list[str]) -> pl.DataFrame | None:
+def _statics(frame: pl.DataFrame, codes: pl.Series, count: int, names: list[str],
+             layout: tuple[str, int] | None = None) -> pl.DataFrame | None:
     """One row per entity of its static attributes (from whichever rows give them); None when two
-    rows of one entity disagree (the row loader names both)."""
+    rows of one entity disagree (the row loader names both). Rows laid out period after period
+    are read block by block (each block is every entity in code order): no scatter."""
+    if layout is not None and layout[0] == "periods":
+        return _statics_by_block(frame, layout[1], names)
     columns = []
     for name in names:
         values = frame[name]
@@ -350,6 +370,26 @@ def _statics(frame: pl.DataFrame, codes: pl.Series, count: int, names: list[str]
         column = pl.repeat(None, count, dtype=values.dtype, eager=True).scatter(where, given)
         if (column.gather(where) != given).any():
             return None
+        columns.append(column.alias(name))
+    return pl.DataFrame(columns)
+
+
+def _statics_by_block(frame: pl.DataFrame, width: int, names: list[str]) -> pl.DataFrame | None:
+    """`_statics` for blocks of `width` rows, each every entity in code order: a block that gives
+    the attribute at all is a column of it; two such blocks must agree where both give it."""
+    columns = []
+    for name in names:
+        values = frame[name]
+        given = [part for part in (values.slice(start, width) for start in range(0, values.len(), width))
+                 if part.null_count() < width]
+        if not given:
+            column = pl.repeat(None, width, dtype=values.dtype, eager=True)
+        elif len(given) == 1:
+            column = given[0]
+        else:
+            column = pl.select(pl.coalesce([pl.lit(part) for part in given])).to_series()
+            if any((part.is_not_null() & part.ne(column)).any() for part in given):
+                return None
         columns.append(column.alias(name))
     return pl.DataFrame(columns)
 
@@ -392,7 +432,7 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
     if not _ids_read_as_themselves(ids):
         return None
     count = ids.len()
-    static_frame = _statics(frame, codes, count, statics)
+    static_frame = _statics(frame, codes, count, statics, layout)
     if static_frame is None:
         return None
     with_period = times.is_not_null()
@@ -403,17 +443,20 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
         rows = rows.with_columns(kinds.alias("@pk"))
     if not with_period.all():
         rows = rows.filter(with_period)
+    blocks = _block_periods(times, layout)
     for kind in {p.kind for p in found} if not _one_row_per_period(times, layout) else ():
         part = rows if len({p.kind for p in found}) == 1 else rows.filter(pl.col("@pk") == kind)
         if _duplicated(part[CODE], part[PERIOD], count):
             return None
+    if blocks is not None and (None in blocks or not isinstance(kinds, str)):
+        blocks = None  # rows of statics left out, or of two period kinds: not whole blocks of one
     if every_row_periodic:
         has_rows = pl.repeat(True, count, dtype=pl.Boolean, eager=True)
     else:
         has_rows = pl.repeat(False, count, dtype=pl.Boolean, eager=True)
         has_rows = has_rows.scatter(rows[CODE], True) if rows.height else has_rows
     return KindTable(ids=ids.cast(pl.String).alias(ENTITY), rows=rows.select(CODE, "@pk", PERIOD, *periodic),
-                     statics=static_frame, periodic=has_rows, periods=found)
+                     statics=static_frame, periodic=has_rows, periods=found, blocks=blocks)
 
 
 def tables_from_frames(mapping: Mapping[str, object], schemas: Mapping[str, EntitySchema]
@@ -526,21 +569,31 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
         return None
     start = min(data_periods) - lookback if floor is None else max(min(data_periods) - lookback, floor)
     end = max(data_periods)
-    if floor is not None and rows.height and (rows[PERIOD].min() < start or rows[PERIOD].max() > end):
-        rows = rows.filter(pl.col(PERIOD).is_between(start, end))  # the rows of the window
     span = end - start + 1
     count = table.ids.len()
     size = count * span
-    dtype = _index_type(size)
-    periodic = [n for n, f in schema.facts.items() if f.period_kind == period_kind]
-    statics = [n for n, f in schema.facts.items() if f.period_kind is None]
-    place = slots(_positions(rows[CODE], rows[PERIOD], span, start), size)
-    # the rows are the grid already when every place is filled in order
-    in_place = rows.height == size and place.null_count() == 0 and place.is_sorted()
-    # the grid in one query over its places (a place: the row there, or null)
-    index = pl.int_range(pl.len(), dtype=dtype)
+    dtype = _index_type(max(size, rows.height))
+    index = pl.int_range(0, size, dtype=dtype)
     code = (index // span).cast(pl.Int32)
     at = (index % span + start).cast(pl.Int32)
+    if table.blocks is not None and rows.height == table.rows.height:
+        # whole blocks, one period each: the row of (code, t) is t's block × entities + code
+        block_of = [None] * span
+        for number, t in enumerate(table.blocks):
+            if start <= t <= end:
+                block_of[t - start] = number
+        block = pl.lit(pl.Series(block_of, dtype=dtype)).gather(index % span)
+        place, in_place = (block * count + code.cast(dtype)), False
+    else:
+        if floor is not None and rows.height and (rows[PERIOD].min() < start or rows[PERIOD].max() > end):
+            rows = rows.filter(pl.col(PERIOD).is_between(start, end))  # the rows of the window
+        slot = slots(_positions(rows[CODE], rows[PERIOD], span, start), size)
+        # the rows are the grid already when every place is filled in order
+        in_place = rows.height == size and slot.null_count() == 0 and slot.is_sorted()
+        place = pl.lit(slot)
+    periodic = [n for n, f in schema.facts.items() if f.period_kind == period_kind]
+    statics = [n for n, f in schema.facts.items() if f.period_kind is None]
+    # the grid in one query over its places (a place: the row there, or null)
     fact_columns, infos = _typed(rows, table, schema, periodic, "f:", None if in_place else pl.col("@place"))
     static_columns, static_infos = _typed(table.statics, table, schema, statics, "s:", code)
     infos.update(static_infos)
@@ -551,6 +604,7 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
         in_data = at.is_in(pl.lit(pl.Series(data_periods, dtype=pl.Int32)).implode())
         evaluated, record = record | (only_static & in_data), record | only_static
     ids = [pl.lit(table.ids).gather(code).alias(ENTITY)] if with_ids else []
-    frame = pl.DataFrame({"@place": place}).select(code.alias(CODE), at.alias(PERIOD), *fact_columns, *static_columns,
-                                                     record.alias(RECORD), evaluated.alias(EVALUATED), *ids)
+    frame = pl.select(place.alias("@place")).select(code.alias(CODE), at.alias(PERIOD), *fact_columns,
+                                                   *static_columns, record.alias(RECORD), evaluated.alias(EVALUATED),
+                                                   *ids)
     return Grid(frame=frame, columns=infos, start=start, end=end, entities=count, ids=table.ids)
