@@ -86,3 +86,31 @@ def test_static_attributes_disagreeing_between_blocks_get_the_row_loaders_messag
     policy_set = load_text(tmp_path, ZONES)
     with pytest.raises(DataError, match="city"):
         policy_set.evaluate({"zone": _zones(["X", "X", "Y"], [None, "Z", None])}, executor="columnar")
+
+
+QUARTERS = """
+policy quarters
+  issued 2010-01-01
+entity firm
+  quarterly grade: integer
+  yearly size: integer
+outcome slipping "滑" is measure
+outcome large "大" is measure
+rule slipping implements quarters.1 cite "1" for firm when streak(grade < 2) >= 2 then slipping
+rule large implements quarters.2 cite "2" for firm when size > 5 then large
+"""
+
+
+@pytest.mark.parametrize("quarters,outcomes", [
+    (["2019-Q4", "2020-Q1", "2020-Q2"], {"slipping"}),
+    (["2020-Q2", "2019-Q4"], set()),  # 2020-Q1 missing: no streak of two
+])
+def test_blocks_of_quarters_decide_as_the_row_executor(tmp_path, quarters, outcomes):
+    policy_set = load_text(tmp_path, QUARTERS)
+    grades = {"2019-Q4": [1, 3], "2020-Q1": [1, 1], "2020-Q2": [0, 1]}
+    frame = pl.concat([pl.DataFrame({"id": ["f", "g"], "period": [q, q], "grade": grades[q]}) for q in quarters])
+    table = tables_from_frames({"firm": frame}, policy_set.program.entities)[0]["firm"]
+    assert table.blocks is not None and table.kind == "quarter"  # no yearly rows: the yearly rule has none
+    columnar = policy_set.evaluate({"firm": frame}, executor="columnar")
+    assert columnar.decisions == policy_set.evaluate({"firm": frame.to_dicts()}).decisions
+    assert {d.outcome for d in columnar.decisions} == outcomes

@@ -64,14 +64,17 @@ class KindTable:
 
     ids: pl.Series  # String: every entity of the kind
     rows: pl.DataFrame  # @c (code), @pk ("year"/"quarter"), @t, one column per periodic fact; a row per record
+    # (with `blocks`: the fact columns alone)
     statics: pl.DataFrame  # one column per static attribute, one row per entity, in code order (no column: empty)
     periodic: pl.Series  # Boolean per entity: whether it has a row with a period (else: statics only)
     periods: frozenset[Period]  # the periods of its rows
     scales: Mapping[str, int] = attrs.field(factory=dict)  # numeric columns stored as numerators: their denominator
     # rows laid out period after period, every entity once per block in code order (as
     # `long_from_wide` writes them): each block's period index, so that `grid` finds a row's place
-    # by arithmetic; None: any other layout
+    # by arithmetic, and `rows` holds the facts alone (no @c, @pk, @t), all of period kind `kind`;
+    # None: any other layout
     blocks: tuple[int, ...] | None = None
+    kind: str | None = None
 
     def with_ids(self) -> pl.DataFrame:
         """The static attributes with each entity's id (ENTITY)."""
@@ -226,9 +229,10 @@ def _ids_read_as_themselves(ids: pl.Series) -> bool:
                for text in ids.filter(~ids.str.contains(_PLAIN_TEXT)).to_list())
 
 
-def entity_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series, tuple[str, int] | None]:
+def entity_codes(ids: pl.Series) -> tuple[pl.Series | None, pl.Series, tuple[str, int] | None]:
     """(each row's entity code, the distinct ids in code order, the layout found), for an id
-    column without nulls. The layout is ("periods", entities per block), ("entities", rows per
+    column without nulls. The layout is ("periods", entities per block: each row's code is then
+    its position modulo that, made by `_codes` where needed; None here), ("entities", rows per
     entity) or None.
 
     Rows laid out period after period (the same ids in the same order in every block, as a wide
@@ -244,7 +248,7 @@ def entity_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series, tuple[str, int] 
     if count % width == 0 and (width == count or (ids.slice(width) == ids.slice(0, count - width)).all()):
         head = ids.slice(0, width)
         if head.n_unique() == width:
-            return pl.int_range(0, count, dtype=dtype, eager=True) % width, head, ("periods", width)
+            return None, head, ("periods", width)  # each row's code: its position modulo width (`_codes`)
     block = again.len()
     if again[-1] == block - 1 and count % block == 0:
         starts = ids.ne_missing(ids.shift(1))
@@ -258,27 +262,35 @@ def entity_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series, tuple[str, int] 
     return codes, distinct, None
 
 
-def _block_periods(times: pl.Series, layout: tuple[str, int] | None) -> tuple[int | None, ...] | None:
+def _block_periods(times: _Times, layout: tuple[str, int] | None) -> tuple[int | None, ...] | None:
     """For rows laid out period after period: each block's period (None: a block of static
-    attributes only), when every block holds one period and no period comes twice; else None."""
+    attributes only), when every block holds one period and no period comes twice; else None.
+    Read on the small codes of the period column (one distinct value per block)."""
     if layout is None or layout[0] != "periods":
         return None
-    size = layout[1]
-    if times.len() // size > 64:
+    size, codes = layout[1], times.codes
+    if codes.len() // size > 64:
         return None
     found: list[int | None] = []
-    for start in range(0, times.len(), size):
-        block = times.slice(start, size)
+    for start in range(0, codes.len(), size):
+        block = codes.slice(start, size)
         if block.null_count() == size:
             found.append(None)  # rows of static attributes
             continue
-        if block.null_count() or block.min() != block.max() or block.min() in found:
+        if block.null_count() or block.min() != block.max() or times.of_code(block.min()) in found:
             return None
-        found.append(block.min())
+        found.append(times.of_code(block.min()))
     return tuple(found)
 
 
-def _one_row_per_period(times: pl.Series, layout: tuple[str, int] | None) -> bool:
+def _codes(codes: pl.Series | None, count: int, layout: tuple[str, int] | None) -> pl.Series:
+    """Each row's entity code (`entity_codes`: made here for rows laid out period after period)."""
+    if codes is not None:
+        return codes
+    return pl.int_range(0, count, dtype=pl.Int32, eager=True) % layout[1]
+
+
+def _one_row_per_period(times: _Times, layout: tuple[str, int] | None) -> bool:
     """Whether the layout alone shows that no entity has two rows in one period: blocks of one
     period each, every period once; or each entity's periods rising. False: not shown (check)."""
     if layout is None:
@@ -286,11 +298,28 @@ def _one_row_per_period(times: pl.Series, layout: tuple[str, int] | None) -> boo
     shape, size = layout
     if shape == "periods":
         return _block_periods(times, layout) is not None
-    rising = (times.diff() > 0).fill_null(False) | (pl.int_range(0, times.len(), eager=True) % size == 0)
+    at = times.rows()
+    rising = (at.diff() > 0).fill_null(False) | (pl.int_range(0, at.len(), eager=True) % size == 0)
     return bool(rising.all())
 
 
-def _period_columns(column: pl.Series) -> tuple[pl.Series, pl.Series | str, frozenset[Period]] | None:
+@attrs.frozen
+class _Times:
+    """A period column read through its distinct values: `codes` (a small integer per row) index
+    `lookup` (each distinct value's period index), so that a layout check reads the small codes and
+    `rows` makes each row's period index (Int32) only when it is needed."""
+
+    codes: pl.Series
+    lookup: pl.Series  # Int32, null: not a period (no such code is used by a row)
+
+    def rows(self) -> pl.Series:
+        return self.lookup.gather(self.codes)
+
+    def of_code(self, code: int | None) -> int | None:
+        return None if code is None else self.lookup[code]
+
+
+def _period_columns(column: pl.Series) -> tuple[_Times, pl.Series | str, frozenset[Period]] | None:
     """(each row's period index, its period kind (one for all rows: a str), the periods), when every
     distinct period reads as one (the data stage's `parse_period`); None otherwise (blank, not a
     period, out of range: the row loader words it). The column is read through an
@@ -315,7 +344,7 @@ def _period_columns(column: pl.Series) -> tuple[pl.Series, pl.Series | str, froz
     lookup = [None] * len(categories)
     for code, period in found.items():
         lookup[code] = period_index(period)
-    times = pl.Series(lookup, dtype=pl.Int32).gather(codes)
+    times = _Times(codes=codes, lookup=pl.Series(lookup, dtype=pl.Int32))
     kinds = {p.kind for p in found.values()}
     if len(kinds) > 1:
         kind_of = [None] * len(categories)
@@ -416,7 +445,7 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
         frame = frame.with_columns(typed.values())
     periodic = [n for n, f in schema.facts.items() if f.period_kind is not None and n in frame.columns]
     statics = [n for n, f in schema.facts.items() if f.period_kind is None and n in frame.columns]
-    every_row_periodic = times.null_count() == 0
+    every_row_periodic = times.codes.null_count() == 0
     for name in periodic:  # a periodic fact on a row without a period, or of the other period kind
         wanted = schema.facts[name].period_kind
         if every_row_periodic and isinstance(kinds, str) and kinds == wanted:
@@ -424,8 +453,8 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
         if isinstance(kinds, str) and kinds != wanted:
             wrong = frame[name].is_not_null()
         else:
-            wrong = frame[name].is_not_null() & (times.is_null() if isinstance(kinds, str)
-                                                 else times.is_null() | (kinds != wanted))
+            wrong = frame[name].is_not_null() & (times.codes.is_null() if isinstance(kinds, str)
+                                                 else times.codes.is_null() | (kinds != wanted))
         if wrong.any():
             return None
     codes, ids, layout = entity_codes(frame["id"])
@@ -435,28 +464,34 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
     static_frame = _statics(frame, codes, count, statics, layout)
     if static_frame is None:
         return None
-    with_period = times.is_not_null()
-    rows = pl.DataFrame([codes.alias(CODE), times.alias(PERIOD), *(frame[n] for n in periodic)])
+    blocks = _block_periods(times, layout)
+    if blocks is not None and every_row_periodic and isinstance(kinds, str):
+        # whole blocks of one period each: the grid places the rows by arithmetic, so the rows
+        # keep only their facts (no code, no period index per row); no duplicate is possible
+        rows = pl.DataFrame([frame[n] for n in periodic], schema={n: frame.schema[n] for n in periodic})
+        return KindTable(ids=ids.cast(pl.String).alias(ENTITY), rows=rows, statics=static_frame,
+                         periodic=pl.repeat(True, count, dtype=pl.Boolean, eager=True), periods=found,
+                         blocks=blocks, kind=kinds)
+    codes, at = _codes(codes, frame.height, layout), times.rows()
+    with_period = at.is_not_null()
+    rows = pl.DataFrame([codes.alias(CODE), at.alias(PERIOD), *(frame[n] for n in periodic)])
     if isinstance(kinds, str):
         rows = rows.with_columns(pl.lit(kinds).alias("@pk"))
     else:
         rows = rows.with_columns(kinds.alias("@pk"))
     if not with_period.all():
         rows = rows.filter(with_period)
-    blocks = _block_periods(times, layout)
     for kind in {p.kind for p in found} if not _one_row_per_period(times, layout) else ():
         part = rows if len({p.kind for p in found}) == 1 else rows.filter(pl.col("@pk") == kind)
         if _duplicated(part[CODE], part[PERIOD], count):
             return None
-    if blocks is not None and (None in blocks or not isinstance(kinds, str)):
-        blocks = None  # rows of statics left out, or of two period kinds: not whole blocks of one
     if every_row_periodic:
         has_rows = pl.repeat(True, count, dtype=pl.Boolean, eager=True)
     else:
         has_rows = pl.repeat(False, count, dtype=pl.Boolean, eager=True)
         has_rows = has_rows.scatter(rows[CODE], True) if rows.height else has_rows
     return KindTable(ids=ids.cast(pl.String).alias(ENTITY), rows=rows.select(CODE, "@pk", PERIOD, *periodic),
-                     statics=static_frame, periodic=has_rows, periods=found, blocks=blocks)
+                     statics=static_frame, periodic=has_rows, periods=found)
 
 
 def tables_from_frames(mapping: Mapping[str, object], schemas: Mapping[str, EntitySchema]
@@ -562,7 +597,9 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
     if not data_periods:
         return None
     rows = table.rows
-    if {p.kind for p in table.periods} != {period_kind}:
+    if table.blocks is not None and table.kind != period_kind:
+        rows = rows.clear()  # whole blocks of the other period kind
+    elif table.blocks is None and {p.kind for p in table.periods} != {period_kind}:
         rows = rows.filter(pl.col("@pk") == period_kind)
     static_only = ~table.periodic
     if rows.height == 0 and not static_only.any():
@@ -576,7 +613,7 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
     index = pl.int_range(0, size, dtype=dtype)
     code = (index // span).cast(pl.Int32)
     at = (index % span + start).cast(pl.Int32)
-    if table.blocks is not None and rows.height == table.rows.height:
+    if table.blocks is not None and table.kind == period_kind:
         # whole blocks, one period each: the row of (code, t) is t's block × entities + code
         block_of = [None] * span
         for number, t in enumerate(table.blocks):
