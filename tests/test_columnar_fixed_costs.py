@@ -161,3 +161,22 @@ def test_other_kinds_columns_are_computed_once_per_frame_read_when_the_queries_r
             ("a", "2019", "rich"), ("b", "2019", "rich"), ("b", "2019", "strong"), ("a", "2020", "strong"),
             ("b", "2020", "strong")}
     assert {d for d in decided if d[2] == "crowded"} == {("C", "2019", "crowded")}
+
+
+def test_what_is_known_of_the_rules_whatever_the_data_is_found_once_per_policy_set(tmp_path, monkeypatch):
+    """Whether a rule runs columnar and how far back it reads depend on the program alone: a
+    `PolicySet` evaluated again does not find them again, and a run over one period asks only
+    about the rules that apply there."""
+    from policydsl.engine.columnar import support
+    asked = []
+    real = support._reason
+    monkeypatch.setattr(support, "_reason", lambda plan, rule, seen: asked.append(rule.name) or real(plan, rule, seen))
+    policy_set = _load(tmp_path, TWO_DOCUMENTS)
+    first = policy_set.evaluate(ROWS, executor="columnar", period="2015")
+    assert asked == ["early::early_high"]
+    again = policy_set.evaluate(ROWS, executor="columnar", period="2015")
+    assert asked == ["early::early_high"]
+    everything = policy_set.evaluate(ROWS, executor="columnar")
+    assert sorted(asked) == ["early::early_high", "late::late_high"]
+    assert first.decisions == again.decisions == policy_set.evaluate(ROWS, period="2015").decisions
+    assert everything.decisions == policy_set.evaluate(ROWS).decisions

@@ -34,7 +34,7 @@ from policydsl.engine.columnar.operators import ENTITY, PERIOD, Inexact, Num, Un
 from policydsl.engine.columnar.result import (
     LIGHT_SCHEMA, PAYLOAD_COLUMNS, ColumnarEvaluation, among, computed_values, dataset_of, decision_from_row,
     with_entities)
-from policydsl.engine.columnar.support import columnar_support, lookback, reach, rule_expressions
+from policydsl.engine.columnar.support import Analysis
 from policydsl.engine.combine import Decision, combine, document_status
 from policydsl.engine.evaluate import evaluate
 from policydsl.engine.plan import Plan
@@ -247,10 +247,12 @@ def _row_ladders(plan: Plan, fired: Mapping[int, pl.Expr], ladders: dict[str, tu
 
 def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, period: Period | None = None,
                       entities: Iterable[str] | None = None, as_of: dt.date | None = None,
-                      support: Mapping[str, str | None] | None = None, keep_values: bool = False,
+                      analysis: Analysis | None = None, keep_values: bool = False,
                       check: Callable[[set[str], list[Period]], None] | None = None) -> ColumnarEvaluation:
     """Evaluate the plan columnar; `keep_values` also keeps every derived value it computed
-    (`ColumnarEvaluation.values`, for the differential tests), which costs memory on big runs."""
+    (`ColumnarEvaluation.values`, for the differential tests), which costs memory on big runs.
+    `analysis`: what is known of the plan's rules whatever the data (`support.Analysis`; one per
+    plan, shared by its runs)."""
     program = plan.program
     schemas = program.entities
     if isinstance(source, Dataset):
@@ -258,26 +260,27 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     else:
         tables, dataset = C.tables_from_frames(source, schemas)
     wanted = set(entities) if entities is not None else None
-    support = columnar_support(plan) if support is None else support
-    fallbacks = {name: reason for name, reason in support.items() if reason}
+    analysis = Analysis(plan) if analysis is None else analysis
     found = set().union(*(table.periods for table in tables.values()))
     if check is not None:  # the entities and periods the data has, before any work (api.check_selection_in)
         check({i for table in tables.values() for i in table.ids.to_list()} if entities is not None else set(),
               sorted(found))
     applying = _applying(plan, found, period, as_of)
+    # why each rule that applies somewhere falls back, if it does (the others decide nothing)
+    fallbacks = {plan.rules[index].rule.name: analysis.reason(index) for index in sorted(applying)
+                 if analysis.reason(index)}
     frames: dict[tuple[str, str], list[int]] = {}
-    for index, compiled in enumerate(plan.rules):
-        if not support.get(compiled.rule.name) and index in applying:
-            frames.setdefault((compiled.rule.entity, compiled.rule.evaluated_per), []).append(index)
+    for index in sorted(applying):
+        rule = plan.rules[index].rule
+        if rule.name not in fallbacks:
+            frames.setdefault((rule.entity, rule.evaluated_per), []).append(index)
     conditions: list = []
     light_parts: dict[str, list[pl.DataFrame]] = {}
     kept_values: list | None = [] if keep_values else None
     # one depth for every frame: a frame joins another's rows at the same periods (`across`)
-    known: dict = {}
-    depth = max((lookback(e, program, 0, known) for indices in frames.values() for i in indices
-                 for e in rule_expressions(plan.rules[i].rule)), default=0)
+    depth = max((analysis.lookback(i) for indices in frames.values() for i in indices), default=0)
     periods = {pk: sorted(C.period_index(p) for p in found if p.kind == pk) for pk in ("year", "quarter")}
-    windowed, furthest = _window(plan, frames, period, periods)
+    windowed, furthest = _window(analysis, frames, period, periods)
     lowerings = Frames(plan, tables, windowed, depth, as_of, furthest,
                        floor={} if furthest is None else {period.kind: C.period_index(period) - furthest})
     on_table = _table_ladders(program.combinations) if program.combinations else None
@@ -343,7 +346,7 @@ def _applying(plan: Plan, found: Iterable[Period], period: Period | None, as_of:
     return chosen
 
 
-def _window(plan: Plan, frames: Mapping[tuple[str, str], list[int]], period: Period | None,
+def _window(analysis: Analysis, frames: Mapping[tuple[str, str], list[int]], period: Period | None,
             periods: dict[str, list[int]]) -> tuple[dict[str, list[int]], int | None]:
     """The data's periods the grids span: with a period selected,
     only those of its kind that the columnar rules evaluated there read, as far back as the
@@ -353,9 +356,7 @@ def _window(plan: Plan, frames: Mapping[tuple[str, str], list[int]], period: Per
     executor (`seeded_values`). Also the furthest reach (None: every period))."""
     if period is None:
         return periods, None
-    known: dict = {}
-    reaches = [reach(e, plan.program, known) for indices in frames.values() for i in indices
-               for e in rule_expressions(plan.rules[i].rule)]
+    reaches = [analysis.reach(i) for indices in frames.values() for i in indices]
     if any(r is None for r in reaches):
         return periods, None
     at, furthest = C.period_index(period), max(reaches, default=0)
