@@ -339,9 +339,8 @@ class _EntityValues:
             return None
         pk, checked = period.kind, self.entity
         now = ordinal(period)
-        closure, rows_test, test, earliest = self.prepared.walk(operand, node, pk)
-        value, depth = WALKS[function](n, checked, now, rows_test if checked.present is checked.rows else test,
-                                       earliest, closure)
+        closure, tests = self.prepared.walk(operand, node, pk)
+        value, depth = WALKS[function](n, tests(checked, now), checked, now, closure)
         known = self.periods  # period.shift(-back), the decider's own objects where it has them
         return Walk(value=value, periods=tuple(known.get((pk, now - back)) or period.shift(-back)
                                                for back in range(depth)))
