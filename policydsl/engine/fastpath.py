@@ -20,10 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from operator import itemgetter
 
 import attrs
 
+from policydsl import types as T
 from policydsl.engine import ops
 from policydsl.engine.combine import combination_ranks
 from policydsl.engine.plan import Plan, child_node, condition_node, field_part, payload_fields, payload_node, value_node
@@ -101,6 +101,8 @@ class Prepared:
         self._compiling = threading.Lock()
         # the closures compiled on demand (`closure`), by period kind and node id
         self.by_kind: dict[str, dict[str, Fast]] = {"year": {}, "quarter": {}}
+        # what the explanations' walks read, by node id and period kind (`walk`)
+        self._walks: dict[tuple[str, str], tuple[Fast, Callable[[Entity, int], Iterable[object]]]] = {}
         self.ranked = combination_ranks(plan.program.combinations)
         rules: dict[str, list[FastRule]] = {}
         order = sorted((r for r in plan.program.rules if r.entity == kind), key=lambda r: (r.policy, r.implements, r.name))
@@ -143,8 +145,12 @@ class Prepared:
         """What a walk over the operand (at node id `node`) in periods of kind pk reads, for an
         explanation (`semantics.Walker`): the operand's closure and its `tests(entity, t)` — the
         decision's own, so a walk the decision made reads the same memo."""
-        with self._compiling:
-            return self._compiler.compile(operand, pk, node), self._compiler.tests(operand, pk, node)
+        found = self._walks.get((node, pk))
+        if found is None:
+            with self._compiling:
+                found = self._walks[(node, pk)] = (self._compiler.compile(operand, pk, node),
+                                                   self._compiler.tests(operand, pk, node))
+        return found
 
     def stored(self, entity: Entity) -> dict[str, dict[Period, object]]:
         """The derived values computed for an entity so far, by name and period."""
@@ -287,14 +293,21 @@ class _Compiler:
         else the general closure (unknowns)."""
         if isinstance(operand_expr, ir.Fact) and operand_expr.period_kind is not None:
             name, fact_pk = operand_expr.name, operand_expr.period_kind
+            results = member_results(operand_expr.type, known)
+            if results:
+                def member_test(entity: Entity, t: int) -> object:
+                    try:
+                        return results[entity.rows[fact_pk][t][name]]
+                    except KeyError:  # no row, no fact (or a value outside the enumeration's)
+                        return general(entity, t)
+                return member_test
 
             def fact_test(entity: Entity, t: int) -> object:
-                row = entity.rows[fact_pk].get(t)
-                if row is not None:
-                    value = row.get(name)
-                    if value is not None:
-                        return known(value)
-                return general(entity, t)
+                try:
+                    value = entity.rows[fact_pk][t][name]
+                except KeyError:  # no row, or no fact: the general closure says what is missing
+                    return general(entity, t)
+                return known(value)
             return fact_test
         if isinstance(operand_expr, ir.Derived) and (operand_expr.name, pk) in self.indices:
             index = self.indices[(operand_expr.name, pk)]
@@ -438,7 +451,13 @@ def _row_test(operand: ir.Expr, pk: str) -> tuple[str, Callable[[object], object
             known = ops.member_test([o.value for o in options], operand.negated)
         case _:
             return None
-    return (name, known, {member: known(member) for member in fact.type.members}) if known else None
+    return (name, known, member_results(fact.type, known)) if known else None
+
+
+def member_results(fact_type: T.Type, known: Callable[[object], object]) -> Mapping[object, object]:
+    """For an enumeration, the test of a known value (`ops.known_test`/`member_test`) made
+    once for each member (read with a dict look-up instead of a call); empty for other types."""
+    return {member: known(member) for member in fact_type.members}
 
 
 def walk_tests(operand: Fast, pk: str, row_test: tuple[str, Callable[[object], object], Mapping] | None,
