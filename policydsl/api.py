@@ -112,6 +112,22 @@ class Result:
         return pl.DataFrame(list(self.active_outcomes(kind)), schema={"entity": pl.String, "outcome": pl.String},
                             orient="row")
 
+    def outcomes_by_entity(self, kind: str, period: str | Period):
+        """The active decisions of one entity kind at one period as one row per entity: a Polars
+        frame with `entity` and one Boolean column per outcome the kind's rules produce, true where
+        the entity has that outcome (engine/outcome_flags.py). Every entity of the kind in the data
+        has a row; from a columnar run, without a Python object per decision."""
+        _require_text("kind", kind)
+        at = _period(period)
+        if at is None:
+            raise TypeError("`period` must be a period such as \"2019\" or \"2019-Q3\", not None")
+        from policydsl.engine import outcome_flags
+        if hasattr(self.evaluation, "row_slice"):
+            return outcome_flags.from_columnar(self.evaluation, kind, at)
+        entities = sorted(set(self.evaluation.run.dataset.entities(kind))
+                          | {d.entity for d in self.decisions if d.entity_kind == kind})  # documents too
+        return outcome_flags.from_decisions(self.evaluation.plan, entities, self.decisions, kind, at)
+
     def _explainable(self, entity: str) -> Evaluation:
         # a columnar run explains by re-evaluating the entity's slice on the row executor
         if hasattr(self.evaluation, "row_slice"):

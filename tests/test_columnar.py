@@ -152,9 +152,11 @@ def test_a_wide_table_is_reshaped_into_long_rows():
     wide = pl.DataFrame({"enterprise_id": [7, 8], "r2019": ["A", "D"], "r2020": ["D", "D"], "zone": ["Z", "Y"]})
     long = policydsl.long_from_wide(wide, id_column="enterprise_id", periods={"2019": "r2019", "2020": "r2020"},
                                     fact="rating")
-    assert sorted(long.rows()) == [("7", "2019", "A", "Z"), ("7", "2020", "D", "Z"),
-                                   ("8", "2019", "D", "Y"), ("8", "2020", "D", "Y")]
+    # the ids keep their type (whole numbers: the engine reads them as their text)
+    assert sorted(long.rows()) == [(7, "2019", "A", "Z"), (7, "2020", "D", "Z"),
+                                   (8, "2019", "D", "Y"), (8, "2020", "D", "Y")]
     assert long.columns == ["id", "period", "rating", "zone"]
+    assert long.schema["id"] == pl.Int64
 
 
 def test_the_peer_workloads_decide_alike_on_both_executors():

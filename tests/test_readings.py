@@ -85,6 +85,8 @@ CASES = [
     ("group_count(flag) > 1", "group_count(flag) > 1"),
     ("a in {1, 2}", "a in {1, 2}"),
     ("a not in {1, 2}", "a not in {1, 2}"),
+    ("not (a in {1, 2})", "not (a in {1, 2})"),
+    ("(a in {1, 2}) = flag", "(a in {1, 2}) = flag"),
     ("(if flag then a else b) > 0", "(if flag then a else b) > 0"),
     ("previous(a) > 0", "previous(a) > 0"),
     ("previous(a, 2) > 0", "previous(a, 2) > 0"),

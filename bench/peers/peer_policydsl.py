@@ -65,8 +65,9 @@ class PolicyDslPeer(C.Peer):
         zones = pl.read_parquet(path)
         ph.mark("load")
         # long rows: one per zone and year; the static city rides on the 2019 row (a static
-        # attribute may be given on any row of its entity)
-        ids = zones["zone_id"].cast(pl.String).alias("id")
+        # attribute may be given on any row of its entity); the integer ids as they are (the
+        # engine reads a whole number as its decimal text)
+        ids = zones["zone_id"].alias("id")
         period = pl.Enum([str(YEARS[-2]), LAST])  # the two years as an enumeration: no text per row
         y2019 = pl.DataFrame([ids, pl.repeat(str(YEARS[-2]), zones.height, dtype=period, eager=True).alias("period"),
                               zones["city_id"], zones["rank2019"].alias("provincial_rank")])
@@ -76,13 +77,13 @@ class PolicyDslPeer(C.Peer):
         long = pl.concat([y2019, y2020], how="diagonal", rechunk=False)
         ph.mark("reshape")
         result = self.w2.evaluate({"zone": long}, period=LAST, executor=self.executor)
-        # a zone's labels as common.canon_w2 writes them: sorted, joined by "|", or "none"
-        active = result.active_table("zone").with_columns(pl.col("entity").cast(pl.Int64).alias("zone_id"))
-        labels = [pl.when(pl.col("zone_id").is_in(active.filter(pl.col("outcome") == label)["zone_id"].implode()))
-                  .then(pl.lit(label)) for label in sorted(C.W2_LABELS)]
-        canon = zones.select("zone_id", pl.concat_str(labels, separator="|", ignore_nulls=True).alias("outcome"))
-        canon = canon.with_columns(pl.when(pl.col("outcome") == "").then(pl.lit(C.W2_NONE))
-                                   .otherwise(pl.col("outcome")).alias("outcome"))
+        # a zone's labels as common.canon_w2 writes them: sorted, joined by "|", or "none"; from
+        # one row per zone with a Boolean column per outcome
+        flags = result.outcomes_by_entity("zone", LAST)
+        labels = pl.concat_str([pl.when(pl.col(label)).then(pl.lit(label)) for label in sorted(C.W2_LABELS)],
+                               separator="|", ignore_nulls=True)
+        canon = flags.select(pl.col("entity").cast(pl.Int64).alias("zone_id"),
+                             pl.when(labels == "").then(pl.lit(C.W2_NONE)).otherwise(labels).alias("outcome"))
         ph.mark("eval")
         out = list(zip(canon["zone_id"].to_list(), canon["outcome"].to_list()))
         ph.mark("to_python")

@@ -62,6 +62,19 @@ _LOGIC_STRENGTH = {"or": 1, "and": 2, "not": 3}
 _ARITH_STRENGTH = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3}
 
 
+def needs_parentheses(child: ir.Expr, parent_op: str, right: bool = False) -> bool:
+    """Whether a child expression is bracketed under its parent's operator, in the reading and in
+    `ir_text` alike: where the parent binds more tightly, and (for the reader's sake) a conditional
+    as an operand and a comparison or membership test under `not`, a comparison or arithmetic."""
+    if isinstance(child, ir.Logic) and _LOGIC_STRENGTH[child.op] < _LOGIC_STRENGTH.get(parent_op, 9):
+        return True
+    if isinstance(child, ir.Arith) and child.op in _ARITH_STRENGTH and parent_op in _ARITH_STRENGTH:
+        mine, theirs = _ARITH_STRENGTH[child.op], _ARITH_STRENGTH[parent_op]
+        return mine < theirs or (right and mine == theirs and parent_op in ("-", "/"))
+    return isinstance(child, ir.Cond) or (isinstance(child, (ir.Compare, ir.Member))
+                                          and parent_op not in ("and", "or"))
+
+
 class Reader:
     """Readings of a program's expressions: names with their declared labels."""
 
@@ -94,16 +107,7 @@ class Reader:
     def _wrapped(self, child: ir.Expr, parent_op: str, right: bool = False) -> Message:
         """A child's reading, in parentheses where the parent's operator binds more tightly."""
         read = self.reading(child)
-        if isinstance(child, ir.Logic) and _LOGIC_STRENGTH[child.op] < _LOGIC_STRENGTH.get(parent_op, 9):
-            return message("expr.paren", inner=read)
-        if isinstance(child, ir.Arith) and child.op in _ARITH_STRENGTH and parent_op in _ARITH_STRENGTH:
-            mine, theirs = _ARITH_STRENGTH[child.op], _ARITH_STRENGTH[parent_op]
-            if mine < theirs or (right and mine == theirs and parent_op in ("-", "/")):
-                return message("expr.paren", inner=read)
-        if isinstance(child, ir.Cond) or ((parent_op == "not" or parent_op in _COMPARE)
-                                          and isinstance(child, (ir.Compare, ir.Member))):
-            return message("expr.paren", inner=read)
-        return read
+        return message("expr.paren", inner=read) if needs_parentheses(child, parent_op, right) else read
 
     def _read(self, expr: ir.Expr) -> Message:  # noqa: C901 - one case per kind of expression
         program = self.program
@@ -196,16 +200,7 @@ def ir_text(expr: ir.Expr) -> str:
     """Policy text for an expression that a lowering wrote (it has no source of its own)."""
     def wrapped(child: ir.Expr, parent_op: str, right: bool = False) -> str:
         text = ir_text(child)
-        if isinstance(child, ir.Logic) and _LOGIC_STRENGTH[child.op] < _LOGIC_STRENGTH.get(parent_op, 9):
-            return f"({text})"
-        # a conditional as an operand, and a comparison under `not`, another comparison or arithmetic
-        if isinstance(child, ir.Cond) or (isinstance(child, ir.Compare) and parent_op not in ("and", "or")):
-            return f"({text})"
-        if isinstance(child, ir.Arith) and child.op in _ARITH_STRENGTH and parent_op in _ARITH_STRENGTH:
-            mine, theirs = _ARITH_STRENGTH[child.op], _ARITH_STRENGTH[parent_op]
-            if mine < theirs or (right and mine == theirs and parent_op in ("-", "/")):
-                return f"({text})"
-        return text
+        return f"({text})" if needs_parentheses(child, parent_op, right) else text
 
     match expr:
         case ir.Const(value=value):

@@ -453,14 +453,15 @@ def long_from_wide(frame, *, id_column: str, periods: Mapping[str, str], fact: s
 
         long_from_wide(df, id_column="enterprise_id", periods={"2019": "r2019", "2020": "r2020"},
                        fact="rating")  ->  id, period, rating
-    Other columns of the wide table are static attributes and repeat on every row. The rows come
+    Other columns of the wide table are static attributes and repeat on every row. The ids keep
+    their type (the engine reads a whole number as its decimal text, as the row loader does). The rows come
     period after period (each period's block holds the ids in the wide table's order; the blocks
     share the wide table's columns rather than copy them), and `period` is an enumeration of the
     periods given, so that the columnar executor reads the layout and the periods without hashing.
     """
     frame = as_frame(frame)
     others = [c for c in frame.columns if c not in set(periods.values()) and c != id_column]
-    ids = frame.select(pl.col(id_column).cast(pl.String).alias("id"))
+    ids = frame.select(pl.col(id_column).alias("id"))  # as given: whole numbers are read as their text
     period_type = pl.Enum(list(periods))
     blocks = [ids.with_columns(pl.lit(period, dtype=period_type).alias("period"), frame[column].alias(fact),
                                *(frame[c] for c in others))

@@ -260,17 +260,18 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     wanted = set(entities) if entities is not None else None
     support = columnar_support(plan) if support is None else support
     fallbacks = {name: reason for name, reason in support.items() if reason}
-    frames: dict[tuple[str, str], list[int]] = {}
-    for index, compiled in enumerate(plan.rules):
-        if not support.get(compiled.rule.name):
-            frames.setdefault((compiled.rule.entity, compiled.rule.evaluated_per), []).append(index)
-    conditions: list = []
-    light_parts: dict[str, list[pl.DataFrame]] = {}
-    kept_values: list | None = [] if keep_values else None
     found = set().union(*(table.periods for table in tables.values()))
     if check is not None:  # the entities and periods the data has, before any work (api.check_selection_in)
         check({i for table in tables.values() for i in table.ids.to_list()} if entities is not None else set(),
               sorted(found))
+    applying = _applying(plan, found, period, as_of)
+    frames: dict[tuple[str, str], list[int]] = {}
+    for index, compiled in enumerate(plan.rules):
+        if not support.get(compiled.rule.name) and index in applying:
+            frames.setdefault((compiled.rule.entity, compiled.rule.evaluated_per), []).append(index)
+    conditions: list = []
+    light_parts: dict[str, list[pl.DataFrame]] = {}
+    kept_values: list | None = [] if keep_values else None
     # one depth for every frame: a frame joins another's rows at the same periods (`across`)
     known: dict = {}
     depth = max((lookback(e, program, 0, known) for indices in frames.values() for i in indices
@@ -287,7 +288,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         if made is not None:
             lowered[(kind, pk)] = (indices, *made, _lower_rules(plan, indices, made[1], fallbacks))
     # the rules that run on the row executor, and the derived values they read that a frame can give
-    row_rules = [c for c in plan.rules if c.rule.name in fallbacks]
+    row_rules = [c for index, c in enumerate(plan.rules) if c.rule.name in fallbacks and index in applying]
     handed = values_to_hand_over(plan, lowerings, row_rules) if row_rules else set()
     computed: dict = {}
     for (kind, pk), (indices, grid, lowering, outputs) in lowered.items():
@@ -322,6 +323,24 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
                               period=period, as_of=as_of)
     evaluation.values = computed_values(program, kept_values or [])
     return evaluation
+
+
+def _applying(plan: Plan, found: Iterable[Period], period: Period | None, as_of: dt.date | None) -> set[int]:
+    """The rules (by index) whose policy applies at some period evaluated: of their period kind,
+    the selected one or each of the data's, ended by `as_of` (the test `_run_frame` and the row
+    executor make per row). The others decide nothing and are neither lowered nor run."""
+    evaluated = [p for p in found if (period is None or p == period) and (as_of is None or p.end <= as_of)]
+    applies: dict[tuple[str, str], bool] = {}
+    chosen = set()
+    for index, compiled in enumerate(plan.rules):
+        key = (compiled.rule.policy, compiled.rule.evaluated_per)
+        if key not in applies:
+            policy = plan.program.policies[key[0]]
+            applies[key] = any(p.kind == key[1] and policy.applies(p.end, as_of if as_of is not None else p.end)
+                               for p in evaluated)
+        if applies[key]:
+            chosen.add(index)
+    return chosen
 
 
 def _window(plan: Plan, frames: Mapping[tuple[str, str], list[int]], period: Period | None,

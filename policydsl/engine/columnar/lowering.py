@@ -78,8 +78,16 @@ class GroupJoin:
 
 
 def apply_steps(frame: pl.LazyFrame, steps: list) -> pl.LazyFrame:
-    """The frame with the lowered columns added in order (columns, and joins from other frames)."""
+    """The frame with the lowered columns added in order (columns, and joins from other frames);
+    the columns between two joins in as few `with_columns` as their dependencies allow (`_layers`)."""
+    pending: list[pl.Expr] = []
     for step in steps:
+        if isinstance(step, pl.Expr):
+            pending.append(step)
+            continue
+        for layer in _layers(pending):
+            frame = frame.with_columns(layer)
+        pending = []
         if isinstance(step, ReadJoin):
             right = step.right.select(pl.col(ENTITY).alias("@read:id"), pl.col(PERIOD).alias("@read:t"),
                                       *[pl.col(there).alias(here) for there, here in step.columns])
@@ -89,9 +97,31 @@ def apply_steps(frame: pl.LazyFrame, steps: list) -> pl.LazyFrame:
             grouped = step.members.group_by("@a", PERIOD).agg(step.aggregates)
             frame = frame.join(grouped.rename({"@a": "@group:a", PERIOD: "@group:t"}), left_on=[ENTITY, PERIOD],
                                right_on=["@group:a", "@group:t"], how="left", maintain_order="left")
-        else:
-            frame = frame.with_columns(step)
+    for layer in _layers(pending):
+        frame = frame.with_columns(layer)
     return frame
+
+
+def _layers(steps: list[pl.Expr]) -> list[list[pl.Expr]]:
+    """Columns in dependency order, grouped into layers: each column in the first layer after
+    every column of the run that it reads (or that it replaces), so one layer's columns read only
+    earlier ones. Polars runs a `with_columns` as one stage: a frame of a few hundred rows pays
+    per stage far more than per row."""
+    layers: list[list[pl.Expr]] = []
+    placed: dict[str, int] = {}  # column name -> its layer
+    read: dict[str, int] = {}  # column name -> the last layer reading it (a replacement goes no earlier)
+    for step in steps:
+        inputs = step.meta.root_names()
+        level = max((placed[name] + 1 for name in inputs if name in placed), default=0)
+        output = step.meta.output_name()
+        level = max(level, placed[output] + 1 if output in placed else 0, read.get(output, 0))
+        if level == len(layers):
+            layers.append([])
+        layers[level].append(step)
+        placed[output] = level
+        for name in inputs:
+            read[name] = max(read.get(name, 0), level)
+    return layers
 
 
 
@@ -122,6 +152,7 @@ class FrameLowering:
         self.static_column, self.fact_column = static_column, fact_column
         self.steps: list[pl.Expr] = []
         self.derived: dict[str, Lowered] = {}
+        self.builtins: dict[str, Lowered] = {}  # `period_end` etc.: each a column, once
         self.shared: dict[ir.Expr, Lowered] = {}  # history walks, aggregates, reads of other kinds
         self.kept: dict[int, tuple[ir.Expr, Lowered]] = {}  # id -> (node, its column): `column`
 
@@ -189,7 +220,10 @@ class FrameLowering:
                     self.derived[name] = self.materialise(f"v:{name}", value)
                 return self.derived[name]
             case ir.Builtin(name=name):
-                return Plain(self.builtin(name))
+                # a column of the frame, once: its dates are read by many rules' conditions
+                if name not in self.builtins:
+                    self.builtins[name] = self.materialise(f"b:{name}", Plain(self.builtin(name)))
+                return self.builtins[name]
             case ir.Arith(op=op, operands=operands, type=result) if result.name in ("date", "duration"):
                 return self.column(expr, self.calendar(op, [self.lower(o) for o in operands]))
             case ir.Arith(op="/", operands=operands):
@@ -331,5 +365,6 @@ class FrameLowering:
         if expr.where is not None:
             where = self.materialise(f"w:{id(expr)}", Plain(self.boolean(expr.where))).expr
         operand = self.materialise(f"o:{id(expr)}", self.lower(expr.operand))
-        value = aggregate(expr.function, operand, group, where, expr.descending, expr.n, self.members_bound)
+        value = aggregate(expr.function, operand, group, where, expr.descending, expr.n, self.members_bound,
+                          lambda name, window: self.materialise(f"g:{id(expr)}:{name}", Plain(window)).expr)
         return self.materialise(f"a:{id(expr)}", value)

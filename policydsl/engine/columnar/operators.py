@@ -23,6 +23,7 @@ Meanings follow `engine/ops.py` exactly:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 import functools
 import math
 from fractions import Fraction
@@ -334,8 +335,11 @@ def first_time(condition: pl.Expr, start: int, index_type=pl.Int64) -> pl.Expr:
 
 
 def aggregate(function: str, operand: Lowered, group: str | None, where: pl.Expr | None,
-              descending: bool, n: int, members_bound: int) -> Lowered:
-    """An aggregate over the group's members in the same period, once per (group, period)."""
+              descending: bool, n: int, members_bound: int,
+              column: Callable[[str, pl.Expr], pl.Expr] = lambda name, e: e) -> Lowered:
+    """An aggregate over the group's members in the same period, once per (group, period).
+    `column(name, window)`: the window as a column of the frame (a window read in several places of
+    one expression is otherwise computed once per place by Polars' in-memory engine)."""
     keys = [PERIOD] if group is None else [group, PERIOD]
     member = pl.col(RECORD) if group is None else pl.col(RECORD) & pl.col(group).is_not_null()
     taking_part = member if where is None else member & where.fill_null(False)
@@ -361,14 +365,14 @@ def aggregate(function: str, operand: Lowered, group: str | None, where: pl.Expr
         if function == "rank":
             return Num(rank.cast(pl.Int64), 1, members_bound)
         return Plain(rank <= n)
-    count = per_group(present.cast(pl.Int64).sum())
+    count = column("count", per_group(present.cast(pl.Int64).sum()))
     if function == "group_sum":
         _checked(operand.bound * members_bound)
-        total = per_group(values.sum())
+        total = column("total", per_group(values.sum()))
         return Num(pl.when(count > 0).then(total), operand.den, operand.bound * members_bound)
     if function == "group_mean":
         _checked(operand.bound * members_bound, operand.den * members_bound)
-        total = per_group(values.sum())
+        total = column("total", per_group(values.sum()))
         return Num(pl.when(count > 0).then(total), pl.when(count > 0).then(expr_of(times(count, operand.den))),
                    operand.bound * members_bound, operand.den * members_bound)
     extreme = per_group(values.min() if function == "group_min" else values.max())
