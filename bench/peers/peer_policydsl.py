@@ -78,12 +78,14 @@ class PolicyDslPeer(C.Peer):
         ph.mark("reshape")
         result = self.w2.evaluate({"zone": long}, period=LAST, executor=self.executor)
         # a zone's labels as common.canon_w2 writes them: sorted, joined by "|", or "none"; from
-        # one row per zone with a Boolean column per outcome
+        # one row per zone with a Boolean column per outcome: the set of outcomes as a number (a
+        # bit per outcome), which picks its text from the 2**k texts written once
         flags = result.outcomes_by_entity("zone", LAST)
-        labels = pl.concat_str([pl.when(pl.col(label)).then(pl.lit(label)) for label in sorted(C.W2_LABELS)],
-                               separator="|", ignore_nulls=True)
-        canon = flags.select(pl.col("entity").cast(pl.Int64).alias("zone_id"),
-                             pl.when(labels == "").then(pl.lit(C.W2_NONE)).otherwise(labels).alias("outcome"))
+        names = sorted(C.W2_LABELS)
+        texts = pl.Series([C.canon_w2([n for bit, n in enumerate(names) if code >> bit & 1])
+                           for code in range(1 << len(names))], dtype=pl.String)
+        code = pl.sum_horizontal([pl.col(n).cast(pl.UInt32) * (1 << bit) for bit, n in enumerate(names)])
+        canon = flags.select(pl.col("entity").cast(pl.Int64).alias("zone_id"), pl.lit(texts).gather(code).alias("outcome"))
         ph.mark("eval")
         out = list(zip(canon["zone_id"].to_list(), canon["outcome"].to_list()))
         ph.mark("to_python")

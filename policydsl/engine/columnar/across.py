@@ -21,8 +21,9 @@ same periods, so that a row of one frame meets the row of another at the same pe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
+import attrs
 import polars as pl
 
 from policydsl.engine.columnar import columns as C
@@ -46,6 +47,8 @@ class Frames:
         self.furthest = furthest  # how far back from the selected period they read (None: no cut)
         self._made: dict[tuple[str, str], tuple[C.Grid, FrameLowering] | None] = {}
         self._done: dict[tuple[str, str], tuple[pl.DataFrame, int]] = {}
+        self._computing: set[tuple[str, str]] = set()  # frames whose columns are being computed
+        self._statics: dict[str, pl.DataFrame] = {}
         # grids carry entity ids as text (for the joins below) only when some expression joins
         self.joins = _joins(plan)
 
@@ -82,15 +85,34 @@ class Frames:
             raise Unsupported(f"no {period_kind}ly rows of {kind} to read")
         return found
 
-    def materialised(self, kind: str, period_kind: str) -> pl.DataFrame:
-        """The frame with every column lowered so far, computed once: steps only ever grow (a rule
-        that fails to lower leaves whole columns behind), so each call adds the new ones."""
+    def materialised(self, kind: str, period_kind: str, upto: int | None = None) -> pl.DataFrame:
+        """The frame with its first `upto` columns (steps) at least, computed once: steps only ever
+        grow (a rule that fails to lower leaves whole columns behind), so each call adds the new
+        ones, all that are lowered by then in one query — unless the frame is being computed
+        already (two kinds reading each other): then exactly the `upto` its reader saw."""
+        key = (kind, period_kind)
         grid, lowering = self.other(kind, period_kind)
-        frame, done = self._done.get((kind, period_kind), (grid.frame, 0))
-        if done < len(lowering.steps):
-            steps = list(lowering.steps)
-            frame = collect(apply_steps(frame.lazy(), steps[done:]), grid.frame.height)
-            self._done[(kind, period_kind)] = (frame, len(steps))
+        upto = len(lowering.steps) if upto is None else upto
+        frame, done = self._done.get(key, (grid.frame, 0))
+        if done >= upto:
+            return frame
+        nested = key in self._computing
+        end = upto if nested else len(lowering.steps)
+        self._computing.add(key)
+        try:
+            # the frames these steps read first: where two kinds read each other, that may compute
+            # this frame's first steps, which the query below then starts from
+            for step in lowering.steps[done:end]:
+                if isinstance(step, (ReadJoin, GroupJoin)):
+                    (step.right if isinstance(step, ReadJoin) else step.members.frame)()
+            frame, done = self._done.get(key, (grid.frame, 0))
+            if done < end:
+                frame = collect(apply_steps(frame.lazy(), lowering.steps[done:end]), grid.frame.height)
+        finally:
+            if not nested:
+                self._computing.discard(key)
+        if end > self.done(kind, period_kind):
+            self._done[key] = (frame, end)
         return frame
 
     def done(self, kind: str, period_kind: str) -> int:
@@ -104,12 +126,36 @@ class Frames:
         frame, done = self._done.get((kind, period_kind), (grid.frame, 0))
         return apply_steps(frame.lazy(), lowering.steps[done:])
 
-    def lazy(self, kind: str, period_kind: str) -> pl.LazyFrame:
-        """The frame with every column lowered so far (a snapshot: later steps are not in it)."""
-        return self.materialised(kind, period_kind).lazy()
+    def snapshot(self, kind: str, period_kind: str) -> Snapshot:
+        """The frame with every column lowered so far (later steps are not read from it), computed
+        when a query that reads it is run (`apply_steps`): the reads of a whole run need one query
+        per frame read, not one per reference lowered."""
+        return Snapshot(self, (kind, period_kind), len(self.other(kind, period_kind)[1].steps))
+
+    def widens(self, earlier: Snapshot, later: Snapshot) -> bool:
+        """Whether a step reading `earlier` may read `later` instead: the same frame, whose steps
+        added in between read no frame (so the step still reads only what existed before it, and
+        computing it can never come back to it)."""
+        steps = self.other(*later.key)[1].steps[earlier.upto:later.upto]
+        return earlier.key == later.key and all(isinstance(step, pl.Expr) for step in steps)
 
     def statics(self, kind: str) -> pl.DataFrame:
-        return self.tables[kind].with_ids() if kind in self.tables else pl.DataFrame({ENTITY: []}, schema={ENTITY: pl.String})
+        if kind not in self._statics:
+            self._statics[kind] = self.tables[kind].with_ids() if kind in self.tables else \
+                pl.DataFrame({ENTITY: []}, schema={ENTITY: pl.String})
+        return self._statics[kind]
+
+
+@attrs.frozen
+class Snapshot:
+    """A frame's first `upto` columns, computed when first called (`Frames.materialised`)."""
+
+    frames: Frames = attrs.field(eq=False, repr=False)
+    key: tuple[str, str]
+    upto: int
+
+    def __call__(self) -> pl.LazyFrame:
+        return self.frames.materialised(*self.key, self.upto).lazy()
 
 
 def _joins(plan: Plan) -> bool:
@@ -150,12 +196,12 @@ def via(lowering: FrameLowering, expr: ir.Via) -> Lowered:
     key = ref.meta.output_name() if ref.meta.is_column() else \
         lowering.materialise(f"k:{id(expr)}", Plain(ref)).expr.meta.output_name()
     where = (expr.kind, lowering.period_kind)
-    right = frames.lazy(*where)  # computed so far: every column read over this reference is in it
+    right = frames.snapshot(*where)  # lowered so far: every column read over this reference is in it
     # a join over the same reference to the same frame not yet computed takes the new columns too
     done = frames.done(lowering.kind, lowering.period_kind)
     for position in range(len(lowering.steps) - 1, done - 1, -1):
         step = lowering.steps[position]
-        if isinstance(step, ReadJoin) and step.key == key and step.target == where:
+        if isinstance(step, ReadJoin) and step.key == key and step.target == where and frames.widens(step.right, right):
             lowering.steps[position] = ReadJoin(right=right, key=key, target=where, columns=step.columns + columns)
             break
     else:
@@ -177,6 +223,18 @@ def ancestors(frames: Frames, path: tuple[tuple[str, str], ...]) -> pl.LazyFrame
         else:  # the hop's entity must exist and hold the attribute: an inner join
             found = found.join(step, left_on="@a", right_on="@at", how="inner").select("@m", pl.col("@next").alias("@a"))
     return found
+
+
+@attrs.frozen
+class Taking:
+    """The members of a member aggregate that take part (a record in the period, or statics only),
+    each with the entity its chain of references leads to (`@a`), when called."""
+
+    frame: Snapshot
+    chain: pl.LazyFrame = attrs.field(eq=False)
+
+    def __call__(self) -> pl.LazyFrame:
+        return self.frame().filter(pl.col(C.EVALUATED)).join(self.chain, left_on=ENTITY, right_on="@m", how="inner")
 
 
 def members(lowering: FrameLowering, expr: ir.Members) -> Lowered:
@@ -205,14 +263,13 @@ def members(lowering: FrameLowering, expr: ir.Members) -> Lowered:
         decisive = function == "any"
         hit = counted & (operand.expr if decisive else ~operand.expr)
         aggregates.append(hit.any().alias(f"{tag}:value"))
-    taking_part = (frames.lazy(expr.kind, lowering.period_kind).filter(pl.col(C.EVALUATED))
-                   .join(ancestors(frames, expr.path), left_on=ENTITY, right_on="@m", how="inner"))
+    taking_part = Taking(frames.snapshot(expr.kind, lowering.period_kind), ancestors(frames, expr.path))
     source = (expr.kind, lowering.period_kind, expr.path)
     # an aggregate over the same members not yet computed takes these aggregates too
     done = frames.done(lowering.kind, lowering.period_kind)
     for position in range(len(lowering.steps) - 1, done - 1, -1):
         step = lowering.steps[position]
-        if isinstance(step, GroupJoin) and step.source == source:
+        if isinstance(step, GroupJoin) and step.source == source and frames.widens(step.members.frame, taking_part.frame):
             lowering.steps[position] = GroupJoin(members=taking_part, source=source,
                                                  aggregates=step.aggregates + tuple(aggregates))
             break

@@ -19,7 +19,9 @@ the decisions asked for.
 `long_from_wide` reshapes a wide table (one column per period) into long rows.
 
 `grid` then lays one kind out for one period kind on the dense grid the lowering expects
-(`lowering` module docstring; column names in `operators`), each row put in its place by position: numbers become Int64 numerators over one denominator per column
+(`lowering` module docstring; column names in `operators`), each row put in its place by position
+(rows laid out period after period, every entity once per block in code order, by arithmetic:
+`KindTable.blocks`; others by one scatter of row numbers): numbers become Int64 numerators over one denominator per column
 (the least common multiple of the column's denominators: a scaled integer; Fractions in, exact),
 with the bound of the column's numerators.
 """
@@ -62,10 +64,17 @@ class KindTable:
 
     ids: pl.Series  # String: every entity of the kind
     rows: pl.DataFrame  # @c (code), @pk ("year"/"quarter"), @t, one column per periodic fact; a row per record
+    # (with `blocks`: the fact columns alone)
     statics: pl.DataFrame  # one column per static attribute, one row per entity, in code order (no column: empty)
     periodic: pl.Series  # Boolean per entity: whether it has a row with a period (else: statics only)
     periods: frozenset[Period]  # the periods of its rows
     scales: Mapping[str, int] = attrs.field(factory=dict)  # numeric columns stored as numerators: their denominator
+    # rows laid out period after period, every entity once per block in code order (as
+    # `long_from_wide` writes them): each block's period index, so that `grid` finds a row's place
+    # by arithmetic, and `rows` holds the facts alone (no @c, @pk, @t), all of period kind `kind`;
+    # None: any other layout
+    blocks: tuple[int, ...] | None = None
+    kind: str | None = None
 
     def with_ids(self) -> pl.DataFrame:
         """The static attributes with each entity's id (ENTITY)."""
@@ -220,9 +229,10 @@ def _ids_read_as_themselves(ids: pl.Series) -> bool:
                for text in ids.filter(~ids.str.contains(_PLAIN_TEXT)).to_list())
 
 
-def entity_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series, tuple[str, int] | None]:
+def entity_codes(ids: pl.Series) -> tuple[pl.Series | None, pl.Series, tuple[str, int] | None]:
     """(each row's entity code, the distinct ids in code order, the layout found), for an id
-    column without nulls. The layout is ("periods", entities per block), ("entities", rows per
+    column without nulls. The layout is ("periods", entities per block: each row's code is then
+    its position modulo that, made by `_codes` where needed; None here), ("entities", rows per
     entity) or None.
 
     Rows laid out period after period (the same ids in the same order in every block, as a wide
@@ -238,7 +248,7 @@ def entity_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series, tuple[str, int] 
     if count % width == 0 and (width == count or (ids.slice(width) == ids.slice(0, count - width)).all()):
         head = ids.slice(0, width)
         if head.n_unique() == width:
-            return pl.int_range(0, count, dtype=dtype, eager=True) % width, head, ("periods", width)
+            return None, head, ("periods", width)  # each row's code: its position modulo width (`_codes`)
     block = again.len()
     if again[-1] == block - 1 and count % block == 0:
         starts = ids.ne_missing(ids.shift(1))
@@ -252,29 +262,64 @@ def entity_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series, tuple[str, int] 
     return codes, distinct, None
 
 
-def _one_row_per_period(times: pl.Series, layout: tuple[str, int] | None) -> bool:
+def _block_periods(times: _Times, layout: tuple[str, int] | None) -> tuple[int | None, ...] | None:
+    """For rows laid out period after period: each block's period (None: a block of static
+    attributes only), when every block holds one period and no period comes twice; else None.
+    Read on the small codes of the period column (one distinct value per block)."""
+    if layout is None or layout[0] != "periods":
+        return None
+    size, codes = layout[1], times.codes
+    if codes.len() // size > 64:
+        return None
+    found: list[int | None] = []
+    for start in range(0, codes.len(), size):
+        block = codes.slice(start, size)
+        if block.null_count() == size:
+            found.append(None)  # rows of static attributes
+            continue
+        if block.null_count() or block.min() != block.max() or times.of_code(block.min()) in found:
+            return None
+        found.append(times.of_code(block.min()))
+    return tuple(found)
+
+
+def _codes(codes: pl.Series | None, count: int, layout: tuple[str, int] | None) -> pl.Series:
+    """Each row's entity code (`entity_codes`: made here for rows laid out period after period)."""
+    if codes is not None:
+        return codes
+    return pl.int_range(0, count, dtype=pl.Int32, eager=True) % layout[1]
+
+
+def _one_row_per_period(times: _Times, layout: tuple[str, int] | None) -> bool:
     """Whether the layout alone shows that no entity has two rows in one period: blocks of one
     period each, every period once; or each entity's periods rising. False: not shown (check)."""
     if layout is None:
         return False
     shape, size = layout
     if shape == "periods":
-        if times.len() // size > 64:
-            return False
-        seen = set()
-        for start in range(0, times.len(), size):
-            block = times.slice(start, size)
-            if block.null_count() == size:
-                continue  # rows of static attributes
-            if block.null_count() or block.min() != block.max() or block.min() in seen:
-                return False
-            seen.add(block.min())
-        return True
-    rising = (times.diff() > 0).fill_null(False) | (pl.int_range(0, times.len(), eager=True) % size == 0)
+        return _block_periods(times, layout) is not None
+    at = times.rows()
+    rising = (at.diff() > 0).fill_null(False) | (pl.int_range(0, at.len(), eager=True) % size == 0)
     return bool(rising.all())
 
 
-def _period_columns(column: pl.Series) -> tuple[pl.Series, pl.Series | str, frozenset[Period]] | None:
+@attrs.frozen
+class _Times:
+    """A period column read through its distinct values: `codes` (a small integer per row) index
+    `lookup` (each distinct value's period index), so that a layout check reads the small codes and
+    `rows` makes each row's period index (Int32) only when it is needed."""
+
+    codes: pl.Series
+    lookup: pl.Series  # Int32, null: not a period (no such code is used by a row)
+
+    def rows(self) -> pl.Series:
+        return self.lookup.gather(self.codes)
+
+    def of_code(self, code: int | None) -> int | None:
+        return None if code is None else self.lookup[code]
+
+
+def _period_columns(column: pl.Series) -> tuple[_Times, pl.Series | str, frozenset[Period]] | None:
     """(each row's period index, its period kind (one for all rows: a str), the periods), when every
     distinct period reads as one (the data stage's `parse_period`); None otherwise (blank, not a
     period, out of range: the row loader words it). The column is read through an
@@ -299,7 +344,7 @@ def _period_columns(column: pl.Series) -> tuple[pl.Series, pl.Series | str, froz
     lookup = [None] * len(categories)
     for code, period in found.items():
         lookup[code] = period_index(period)
-    times = pl.Series(lookup, dtype=pl.Int32).gather(codes)
+    times = _Times(codes=codes, lookup=pl.Series(lookup, dtype=pl.Int32))
     kinds = {p.kind for p in found.values()}
     if len(kinds) > 1:
         kind_of = [None] * len(categories)
@@ -339,9 +384,13 @@ def _duplicated(codes: pl.Series, times: pl.Series, count: int) -> bool:
     return positions.n_unique() != times.len()
 
 
-def _statics(frame: pl.DataFrame, codes: pl.Series, count: int, names: list[str]) -> pl.DataFrame | None:
+def _statics(frame: pl.DataFrame, codes: pl.Series, count: int, names: list[str],
+             layout: tuple[str, int] | None = None) -> pl.DataFrame | None:
     """One row per entity of its static attributes (from whichever rows give them); None when two
-    rows of one entity disagree (the row loader names both)."""
+    rows of one entity disagree (the row loader names both). Rows laid out period after period
+    are read block by block (each block is every entity in code order): no scatter."""
+    if layout is not None and layout[0] == "periods":
+        return _statics_by_block(frame, layout[1], names)
     columns = []
     for name in names:
         values = frame[name]
@@ -350,6 +399,26 @@ def _statics(frame: pl.DataFrame, codes: pl.Series, count: int, names: list[str]
         column = pl.repeat(None, count, dtype=values.dtype, eager=True).scatter(where, given)
         if (column.gather(where) != given).any():
             return None
+        columns.append(column.alias(name))
+    return pl.DataFrame(columns)
+
+
+def _statics_by_block(frame: pl.DataFrame, width: int, names: list[str]) -> pl.DataFrame | None:
+    """`_statics` for blocks of `width` rows, each every entity in code order: a block that gives
+    the attribute at all is a column of it; two such blocks must agree where both give it."""
+    columns = []
+    for name in names:
+        values = frame[name]
+        given = [part for part in (values.slice(start, width) for start in range(0, values.len(), width))
+                 if part.null_count() < width]
+        if not given:
+            column = pl.repeat(None, width, dtype=values.dtype, eager=True)
+        elif len(given) == 1:
+            column = given[0]
+        else:
+            column = pl.select(pl.coalesce([pl.lit(part) for part in given])).to_series()
+            if any((part.is_not_null() & part.ne(column)).any() for part in given):
+                return None
         columns.append(column.alias(name))
     return pl.DataFrame(columns)
 
@@ -376,7 +445,7 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
         frame = frame.with_columns(typed.values())
     periodic = [n for n, f in schema.facts.items() if f.period_kind is not None and n in frame.columns]
     statics = [n for n, f in schema.facts.items() if f.period_kind is None and n in frame.columns]
-    every_row_periodic = times.null_count() == 0
+    every_row_periodic = times.codes.null_count() == 0
     for name in periodic:  # a periodic fact on a row without a period, or of the other period kind
         wanted = schema.facts[name].period_kind
         if every_row_periodic and isinstance(kinds, str) and kinds == wanted:
@@ -384,19 +453,28 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
         if isinstance(kinds, str) and kinds != wanted:
             wrong = frame[name].is_not_null()
         else:
-            wrong = frame[name].is_not_null() & (times.is_null() if isinstance(kinds, str)
-                                                 else times.is_null() | (kinds != wanted))
+            wrong = frame[name].is_not_null() & (times.codes.is_null() if isinstance(kinds, str)
+                                                 else times.codes.is_null() | (kinds != wanted))
         if wrong.any():
             return None
     codes, ids, layout = entity_codes(frame["id"])
     if not _ids_read_as_themselves(ids):
         return None
     count = ids.len()
-    static_frame = _statics(frame, codes, count, statics)
+    static_frame = _statics(frame, codes, count, statics, layout)
     if static_frame is None:
         return None
-    with_period = times.is_not_null()
-    rows = pl.DataFrame([codes.alias(CODE), times.alias(PERIOD), *(frame[n] for n in periodic)])
+    blocks = _block_periods(times, layout)
+    if blocks is not None and every_row_periodic and isinstance(kinds, str):
+        # whole blocks of one period each: the grid places the rows by arithmetic, so the rows
+        # keep only their facts (no code, no period index per row); no duplicate is possible
+        rows = pl.DataFrame([frame[n] for n in periodic], schema={n: frame.schema[n] for n in periodic})
+        return KindTable(ids=ids.cast(pl.String).alias(ENTITY), rows=rows, statics=static_frame,
+                         periodic=pl.repeat(True, count, dtype=pl.Boolean, eager=True), periods=found,
+                         blocks=blocks, kind=kinds)
+    codes, at = _codes(codes, frame.height, layout), times.rows()
+    with_period = at.is_not_null()
+    rows = pl.DataFrame([codes.alias(CODE), at.alias(PERIOD), *(frame[n] for n in periodic)])
     if isinstance(kinds, str):
         rows = rows.with_columns(pl.lit(kinds).alias("@pk"))
     else:
@@ -519,28 +597,40 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
     if not data_periods:
         return None
     rows = table.rows
-    if {p.kind for p in table.periods} != {period_kind}:
+    if table.blocks is not None and table.kind != period_kind:
+        rows = rows.clear()  # whole blocks of the other period kind
+    elif table.blocks is None and {p.kind for p in table.periods} != {period_kind}:
         rows = rows.filter(pl.col("@pk") == period_kind)
     static_only = ~table.periodic
     if rows.height == 0 and not static_only.any():
         return None
     start = min(data_periods) - lookback if floor is None else max(min(data_periods) - lookback, floor)
     end = max(data_periods)
-    if floor is not None and rows.height and (rows[PERIOD].min() < start or rows[PERIOD].max() > end):
-        rows = rows.filter(pl.col(PERIOD).is_between(start, end))  # the rows of the window
     span = end - start + 1
     count = table.ids.len()
     size = count * span
-    dtype = _index_type(size)
-    periodic = [n for n, f in schema.facts.items() if f.period_kind == period_kind]
-    statics = [n for n, f in schema.facts.items() if f.period_kind is None]
-    place = slots(_positions(rows[CODE], rows[PERIOD], span, start), size)
-    # the rows are the grid already when every place is filled in order
-    in_place = rows.height == size and place.null_count() == 0 and place.is_sorted()
-    # the grid in one query over its places (a place: the row there, or null)
-    index = pl.int_range(pl.len(), dtype=dtype)
+    dtype = _index_type(max(size, rows.height))
+    index = pl.int_range(0, size, dtype=dtype)
     code = (index // span).cast(pl.Int32)
     at = (index % span + start).cast(pl.Int32)
+    if table.blocks is not None and table.kind == period_kind:
+        # whole blocks, one period each: the row of (code, t) is t's block × entities + code
+        block_of = [None] * span
+        for number, t in enumerate(table.blocks):
+            if start <= t <= end:
+                block_of[t - start] = number
+        block = pl.lit(pl.Series(block_of, dtype=dtype)).gather(index % span)
+        place, in_place = (block * count + code.cast(dtype)), False
+    else:
+        if floor is not None and rows.height and (rows[PERIOD].min() < start or rows[PERIOD].max() > end):
+            rows = rows.filter(pl.col(PERIOD).is_between(start, end))  # the rows of the window
+        slot = slots(_positions(rows[CODE], rows[PERIOD], span, start), size)
+        # the rows are the grid already when every place is filled in order
+        in_place = rows.height == size and slot.null_count() == 0 and slot.is_sorted()
+        place = pl.lit(slot)
+    periodic = [n for n, f in schema.facts.items() if f.period_kind == period_kind]
+    statics = [n for n, f in schema.facts.items() if f.period_kind is None]
+    # the grid in one query over its places (a place: the row there, or null)
     fact_columns, infos = _typed(rows, table, schema, periodic, "f:", None if in_place else pl.col("@place"))
     static_columns, static_infos = _typed(table.statics, table, schema, statics, "s:", code)
     infos.update(static_infos)
@@ -551,6 +641,7 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
         in_data = at.is_in(pl.lit(pl.Series(data_periods, dtype=pl.Int32)).implode())
         evaluated, record = record | (only_static & in_data), record | only_static
     ids = [pl.lit(table.ids).gather(code).alias(ENTITY)] if with_ids else []
-    frame = pl.DataFrame({"@place": place}).select(code.alias(CODE), at.alias(PERIOD), *fact_columns, *static_columns,
-                                                     record.alias(RECORD), evaluated.alias(EVALUATED), *ids)
+    frame = pl.select(place.alias("@place")).select(code.alias(CODE), at.alias(PERIOD), *fact_columns,
+                                                   *static_columns, record.alias(RECORD), evaluated.alias(EVALUATED),
+                                                   *ids)
     return Grid(frame=frame, columns=infos, start=start, end=end, entities=count, ids=table.ids)

@@ -60,7 +60,7 @@ class ReadJoin:
     """A step that brings the values of another frame at the entity a reference names (`ref`):
     every read over the same reference to the same frame shares one join (`across.via`)."""
 
-    right: pl.LazyFrame  # the other frame, as computed so far
+    right: Callable[[], pl.LazyFrame]  # the other frame with the columns lowered so far (`Frames.snapshot`)
     key: str  # this frame's column naming the other entity
     target: tuple[str, str]  # the other frame's (kind, period kind)
     columns: tuple[tuple[str, str], ...]  # (column there, name here)
@@ -72,7 +72,7 @@ class GroupJoin:
     members that take part, grouped by the entity their references lead to and the period; every
     aggregate over the same members shares one group-by."""
 
-    members: pl.LazyFrame  # the member frame's rows that take part, with `@a`: the entity reached
+    members: Callable[[], pl.LazyFrame]  # the member frame's rows that take part, with `@a`: the entity reached
     source: tuple[str, str, tuple]  # member kind, period kind, path
     aggregates: tuple[pl.Expr, ...]
 
@@ -89,12 +89,12 @@ def apply_steps(frame: pl.LazyFrame, steps: list) -> pl.LazyFrame:
             frame = frame.with_columns(layer)
         pending = []
         if isinstance(step, ReadJoin):
-            right = step.right.select(pl.col(ENTITY).alias("@read:id"), pl.col(PERIOD).alias("@read:t"),
+            right = step.right().select(pl.col(ENTITY).alias("@read:id"), pl.col(PERIOD).alias("@read:t"),
                                       *[pl.col(there).alias(here) for there, here in step.columns])
             frame = frame.join(right, left_on=[step.key, PERIOD], right_on=["@read:id", "@read:t"], how="left",
                                maintain_order="left")
         elif isinstance(step, GroupJoin):
-            grouped = step.members.group_by("@a", PERIOD).agg(step.aggregates)
+            grouped = step.members().group_by("@a", PERIOD).agg(step.aggregates)
             frame = frame.join(grouped.rename({"@a": "@group:a", PERIOD: "@group:t"}), left_on=[ENTITY, PERIOD],
                                right_on=["@group:a", "@group:t"], how="left", maintain_order="left")
     for layer in _layers(pending):

@@ -1,0 +1,116 @@
+"""Frames laid out period after period (every entity once per block, in the same order: what
+`long_from_wide` writes) are put on the grid by arithmetic and their static attributes read block
+by block; they decide exactly as the row executor, whatever the blocks' order, a period missing
+between blocks (G4: it breaks a streak), a period selected, statics given on one block or
+several (agreeing, or not: then the row loader's message)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from conftest import ROOT
+from test_properties import load_text
+
+import policydsl
+from policydsl.diagnostics import DataError
+from policydsl.engine.columnar.columns import tables_from_frames
+
+W1 = ROOT / "bench" / "peers" / "w1.pol"
+HISTORIES = {7: "DDAD", 8: "ADDD", 9: "DCDD", 10: "BBBB"}
+
+
+def _blocks(years: list[int]) -> pl.DataFrame:
+    """One block per year, in the order given; the ratings of HISTORIES (2017..2020)."""
+    return pl.concat([pl.DataFrame({"id": list(HISTORIES), "period": [str(year)] * len(HISTORIES),
+                                    "rating": [h[year - 2017] for h in HISTORIES.values()]})
+                      for year in years])
+
+
+@pytest.mark.parametrize("years", [
+    [2017, 2018, 2019, 2020],  # in order
+    [2020, 2017, 2019, 2018],  # blocks in any order
+    [2017, 2018, 2020],  # 2019 missing for everyone: the streak restarts in 2020
+    [2018, 2020],
+])
+@pytest.mark.parametrize("period", [None, "2020"])
+def test_blocks_of_periods_decide_as_the_row_executor(years, period):
+    w1 = policydsl.load(W1)
+    frame = _blocks(years)
+    table = tables_from_frames({"enterprise": frame}, w1.program.entities)[0]["enterprise"]
+    assert table.blocks == tuple(years)  # the layout is recognised, so the arithmetic path runs
+    columnar = w1.evaluate({"enterprise": frame}, period=period, executor="columnar")
+    assert columnar.decisions == w1.evaluate({"enterprise": frame.to_dicts()}, period=period).decisions
+
+
+def test_a_block_of_static_rows_leaves_the_rows_to_the_general_path(tmp_path):
+    w1 = policydsl.load(W1)
+    frame = pl.concat([_blocks([2019, 2020]), pl.DataFrame({"id": list(HISTORIES), "period": [None] * 4,
+                                                           "rating": [None] * 4}, schema_overrides={"period": pl.String, "rating": pl.String})])
+    table = tables_from_frames({"enterprise": frame}, w1.program.entities)[0]["enterprise"]
+    assert table.blocks is None
+    columnar = w1.evaluate({"enterprise": frame}, executor="columnar")
+    assert columnar.decisions == w1.evaluate({"enterprise": frame.to_dicts()}).decisions
+
+
+ZONES = """
+policy zones
+  issued 2010-01-01
+entity zone
+  group by city
+  static city: text
+  yearly score: integer
+outcome above "高" is measure
+rule above implements zones.1 cite "1" for zone when score > group_mean(score) then above
+"""
+
+
+def _zones(cities_2019, cities_2020):
+    return pl.DataFrame({"id": ["a", "b", "c", "a", "b", "c"], "period": ["2019"] * 3 + ["2020"] * 3,
+                         "city": cities_2019 + cities_2020, "score": [1, 2, 3, 3, 2, 1]})
+
+
+@pytest.mark.parametrize("cities_2019,cities_2020", [
+    (["X", "X", "Y"], [None, None, None]),  # on one block
+    ([None, None, None], ["X", "X", "Y"]),
+    (["X", None, "Y"], [None, "X", "Y"]),  # spread over both, agreeing
+])
+def test_static_attributes_read_block_by_block(tmp_path, cities_2019, cities_2020):
+    policy_set = load_text(tmp_path, ZONES)
+    frame = _zones(cities_2019, cities_2020)
+    columnar = policy_set.evaluate({"zone": frame}, executor="columnar")
+    assert columnar.decisions == policy_set.evaluate({"zone": frame.to_dicts()}).decisions
+    assert sorted((d.entity, str(d.period)) for d in columnar.decisions) == [("a", "2020"), ("b", "2019")]  # c is alone in Y
+
+
+def test_static_attributes_disagreeing_between_blocks_get_the_row_loaders_message(tmp_path):
+    policy_set = load_text(tmp_path, ZONES)
+    with pytest.raises(DataError, match="city"):
+        policy_set.evaluate({"zone": _zones(["X", "X", "Y"], [None, "Z", None])}, executor="columnar")
+
+
+QUARTERS = """
+policy quarters
+  issued 2010-01-01
+entity firm
+  quarterly grade: integer
+  yearly size: integer
+outcome slipping "滑" is measure
+outcome large "大" is measure
+rule slipping implements quarters.1 cite "1" for firm when streak(grade < 2) >= 2 then slipping
+rule large implements quarters.2 cite "2" for firm when size > 5 then large
+"""
+
+
+@pytest.mark.parametrize("quarters,outcomes", [
+    (["2019-Q4", "2020-Q1", "2020-Q2"], {"slipping"}),
+    (["2020-Q2", "2019-Q4"], set()),  # 2020-Q1 missing: no streak of two
+])
+def test_blocks_of_quarters_decide_as_the_row_executor(tmp_path, quarters, outcomes):
+    policy_set = load_text(tmp_path, QUARTERS)
+    grades = {"2019-Q4": [1, 3], "2020-Q1": [1, 1], "2020-Q2": [0, 1]}
+    frame = pl.concat([pl.DataFrame({"id": ["f", "g"], "period": [q, q], "grade": grades[q]}) for q in quarters])
+    table = tables_from_frames({"firm": frame}, policy_set.program.entities)[0]["firm"]
+    assert table.blocks is not None and table.kind == "quarter"  # no yearly rows: the yearly rule has none
+    columnar = policy_set.evaluate({"firm": frame}, executor="columnar")
+    assert columnar.decisions == policy_set.evaluate({"firm": frame.to_dicts()}).decisions
+    assert {d.outcome for d in columnar.decisions} == outcomes
