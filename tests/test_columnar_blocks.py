@@ -14,6 +14,7 @@ from test_properties import load_text
 import policydsl
 from policydsl.diagnostics import DataError
 from policydsl.engine.columnar.columns import tables_from_frames
+from policydsl.values import Period
 
 W1 = ROOT / "bench" / "peers" / "w1.pol"
 HISTORIES = {7: "DDAD", 8: "ADDD", 9: "DCDD", 10: "BBBB"}
@@ -114,3 +115,21 @@ def test_blocks_of_quarters_decide_as_the_row_executor(tmp_path, quarters, outco
     columnar = policy_set.evaluate({"firm": frame}, executor="columnar")
     assert columnar.decisions == policy_set.evaluate({"firm": frame.to_dicts()}).decisions
     assert {d.outcome for d in columnar.decisions} == outcomes
+
+
+def test_batches_of_a_wide_table_with_integer_ids_decide_as_one_run():
+    from policydsl.engine.columnar.batches import evaluate_batches
+
+    w1 = policydsl.load(W1)
+    wide = pl.DataFrame({"enterprise_id": list(range(40)),
+                         **{f"r{y}": ["ABCD"[(i * (y - 2013) + i // 3) % 4] for i in range(40)]
+                            for y in (2017, 2018, 2019, 2020)}})
+    long = policydsl.long_from_wide(wide, id_column="enterprise_id",
+                                    periods={str(y): f"r{y}" for y in (2017, 2018, 2019, 2020)}, fact="rating")
+    whole = w1.evaluate({"enterprise": long}, period="2020", executor="columnar")
+    batches = list(evaluate_batches(w1.plan, {"enterprise": long}, kind="enterprise", batch_rows=30,
+                                    period=Period.parse("2020")))
+    assert len(batches) > 3
+    assert sorted(pair for b in batches for pair in b.active_outcomes("enterprise")) == \
+        sorted(whole.active_outcomes("enterprise"))
+    assert {e for b in batches for e, _ in b.active_outcomes("enterprise")} == {str(i) for i in range(40)}

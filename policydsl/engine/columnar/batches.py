@@ -47,10 +47,11 @@ def _reaches_everyone(plan: Plan, kind: str) -> str | None:
     return None
 
 
-def batch_ids(frame: pl.DataFrame, group: str | None, batch_rows: int) -> list[list[str]]:
-    """Entity ids in batches of about `batch_rows` rows, whole groups together."""
+def batch_ids(frame: pl.DataFrame, group: str | None, batch_rows: int) -> list[list]:
+    """Entity ids in batches of about `batch_rows` rows, whole groups together. The ids keep the
+    id column's type (whole numbers are read as their text, so one number is one entity either way)."""
     key = group if group is not None and group in frame.columns else None
-    per_entity = frame.group_by(pl.col("id").cast(pl.String).alias("id")).agg(
+    per_entity = frame.group_by("id").agg(
         pl.len().alias("rows"), *( [pl.col(key).drop_nulls().first().cast(pl.String).alias("group")] if key else []))
     if key is None:
         per_entity = per_entity.with_columns(pl.col("id").alias("group"))
@@ -83,7 +84,7 @@ def evaluate_batches(plan: Plan, facts: Mapping[str, object], *, kind: str, batc
     bar = _progress(progress, len(batches), frame.height)
     try:
         for ids in batches:
-            part = frame.filter(pl.col("id").cast(pl.String).is_in(pl.Series(ids, dtype=pl.String).implode()))
+            part = frame.filter(pl.col("id").is_in(pl.Series(ids, dtype=frame.schema["id"]).implode()))
             yield evaluate_columnar(plan, {**others, kind: part}, period=period, as_of=as_of)
             if bar is not None:
                 bar[0].advance(bar[1], part.height)
