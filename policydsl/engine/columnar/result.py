@@ -43,13 +43,14 @@ class ColumnarEvaluation:
     def __init__(self, *, plan: Plan, light: Mapping[str, pl.DataFrame], ids: Mapping[str, pl.Series],
                  materialised: list[Decision], conditions: list[tuple[int, str, Callable, pl.Series]],
                  row: Evaluation | None, fallbacks: Mapping[str, str], dataset_source, period: Period | None,
-                 as_of: dt.date | None = None):
+                 as_of: dt.date | None = None, fired_results: Iterable[RuleResult] = ()):
         self.plan = plan
         self.light = dict(light)  # per kind: decisions of columnar rules (LIGHT_SCHEMA), entities by code
         self.ids = dict(ids)  # per kind: the entity id of each code
         self.materialised = materialised  # decisions of combined cases and of row-executed rules
         self.conditions = conditions
         self.row = row
+        self.fired_results = list(fired_results)  # where a rule decided with the row executor's payload fired
         self.fallbacks = dict(fallbacks)
         self._dataset_source = dataset_source
         self._period = period
@@ -89,7 +90,7 @@ class ColumnarEvaluation:
     @property
     def results(self) -> tuple[RuleResult, ...]:
         if self._results is None:
-            found = list(self.row.results) if self.row is not None else []
+            found = (list(self.row.results) if self.row is not None else []) + self.fired_results
             for index, pk, frame, ids in self.conditions:
                 rule = self.plan.rules[index].rule
                 names = ids.to_list()

@@ -188,6 +188,7 @@ class Analysis:
         self.plan = plan
         self._lock = threading.Lock()
         self._reasons: dict[int, str | None] = {}
+        self._conditions: dict[int, str | None] = {}
         self._lookbacks: dict[int, int] = {}
         self._reaches: dict[int, int | None] = {}
         self._values_seen: dict[tuple[str, str], str | None] = {}
@@ -201,6 +202,16 @@ class Analysis:
             if index not in self._reasons:
                 self._reasons[index] = _reason(self.plan, self.plan.rules[index].rule, self._values_seen)
             return self._reasons[index]
+
+    def condition_reason(self, index: int) -> str | None:
+        """None if rule `index`'s condition has a columnar form (its payload may still not have):
+        then the condition is decided columnar even when the rule falls back (`execute`)."""
+        with self._lock:
+            if index not in self._conditions:
+                rule = self.plan.rules[index].rule
+                self._conditions[index] = None if rule.condition is None else unsupported(
+                    rule.condition, rule.entity, self.plan.program, self.plan.recursive, self._values_seen)
+            return self._conditions[index]
 
     def lookback(self, index: int) -> int:
         """How many periods before the current one rule `index` may read (`lookback`)."""
