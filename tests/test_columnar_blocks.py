@@ -133,3 +133,40 @@ def test_batches_of_a_wide_table_with_integer_ids_decide_as_one_run():
     assert sorted(pair for b in batches for pair in b.active_outcomes("enterprise")) == \
         sorted(whole.active_outcomes("enterprise"))
     assert {e for b in batches for e, _ in b.active_outcomes("enterprise")} == {str(i) for i in range(40)}
+
+
+def test_integer_ids_are_their_text_in_decisions_explanations_and_tables():
+    w1 = policydsl.load(W1)
+    frame = _blocks([2018, 2019, 2020])
+    assert frame.schema["id"] == pl.Int64
+    columnar = w1.evaluate({"enterprise": frame}, period="2020", executor="columnar")
+    row = w1.evaluate({"enterprise": [{**r, "id": str(r["id"])} for r in frame.to_dicts()]}, period="2020")
+    assert columnar.decisions == row.decisions
+    assert {d.entity for d in columnar.decisions} == {"7", "8", "9", "10"}
+    assert sorted(columnar.active_table("enterprise")["entity"].to_list()) == ["10", "7", "8", "9"]
+    assert columnar.outcomes_by_entity("enterprise", "2020")["entity"].to_list() == ["7", "8", "9", "10"]
+    why = columnar.explain("8", "exit", "2020")
+    assert why.entity == "8" and why == row.explain("8", "exit", "2020")
+
+
+def test_a_run_leaves_no_grid_to_the_cyclic_garbage_collector():
+    # each frame's lowering refers back to the run's Frames: released at the end of the run, the
+    # grids go at once, not when Python's cycle collector next runs (batches, services)
+    import gc
+
+    from policydsl.engine.columnar.across import Frames
+    from policydsl.engine.columnar.lowering import FrameLowering
+
+    w1 = policydsl.load(W1)
+    frame = _blocks([2018, 2019, 2020])
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        result = w1.evaluate({"enterprise": frame}, period="2020", executor="columnar")
+        assert result.decisions
+        del result
+        gc.collect()
+        assert not [o for o in gc.garbage if isinstance(o, (Frames, FrameLowering))]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()

@@ -559,9 +559,12 @@ def _typed(frame: pl.DataFrame, table: KindTable, schema: EntitySchema, names: l
     present = set(frame.columns)
     names = [n for n in names if n in present]
     numeric = [n for n in names if schema.facts[n].type.name in NUMERIC]
-    bounds = dict(zip(numeric, frame.select([pl.col(n).cast(pl.Int64).abs().max() for n in numeric]).row(0))) \
-        if numeric else {}
-    infos = {prefix + n: ColumnInfo(den=table.scales.get(n, 1), bound=int(bounds[n] or 0), numeric=True)
+    # the bound from each column's least and greatest value (no column of absolute values is made)
+    extremes = frame.select([e for n in numeric for e in (pl.col(n).min().alias(f"{n}:min"),
+                                                          pl.col(n).max().alias(f"{n}:max"))]).row(0) \
+        if numeric else ()
+    bounds = {n: max(abs(low or 0), abs(high or 0)) for n, low, high in zip(numeric, extremes[0::2], extremes[1::2])}
+    infos = {prefix + n: ColumnInfo(den=table.scales.get(n, 1), bound=int(bounds[n]), numeric=True)
              if n in bounds else ColumnInfo() for n in names}
     columns = []
     for name in names:
