@@ -170,3 +170,25 @@ def test_a_run_leaves_no_grid_to_the_cyclic_garbage_collector():
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
+
+
+MISSING = """
+policy missing
+  issued 2010-01-01
+entity zone
+  static city: text
+  yearly score: integer
+outcome unreported "未报" is measure
+rule unreported implements missing.1 cite "1" for zone when is_missing(score) then unreported
+"""
+
+
+def test_blocks_without_a_periodic_column_still_give_each_entity_its_records(tmp_path):
+    # the rows carry no periodic fact at all: each (entity, period) is still a record, at which
+    # the rule is evaluated (score missing: unreported)
+    policy_set = load_text(tmp_path, MISSING)
+    frame = pl.DataFrame({"id": ["a", "b", "a", "b"], "period": ["2019", "2019", "2020", "2020"],
+                          "city": ["X", "Y", None, None]})
+    columnar = policy_set.evaluate({"zone": frame}, executor="columnar")
+    assert columnar.decisions == policy_set.evaluate({"zone": frame.to_dicts()}).decisions
+    assert len(columnar.decisions) == 4
