@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULE = Path("policydsl/engine/semantics.py")
 
 STREAK_END = "    return count, count + 1"
-FIRST_TIME_STEP = """        at = at - 1
-    return True, depth"""
+FIRST_TIME_READ = """    for value in tests:
+        depth += 1"""
 # name -> (the exact source replaced, its replacement, what the bug is)
 PLANTS = {
     "streak_plus_one": (STREAK_END, "    return count + 1, count + 1",
@@ -36,15 +36,16 @@ PLANTS = {
     "streak_minus_one": (STREAK_END, "    return count - 1, count + 1", "streak misses one period of every run"),
     "streak_long_minus_one": (STREAK_END, "    return count - (count > 2), count + 1",
                               "a run of three or more periods is counted one short"),
-    "gap_keeps_streak": ("""    while has_record(at) and operand(at) is True:
-        count += 1""", """    while (has_record(at) and operand(at) is True) or (
-            not has_record(at) and has_record(at - 1) and operand(at - 1) is True):
-        count += has_record(at)""", "a single period without a record is skipped instead of breaking the streak"),
+    "gap_keeps_streak": ("""        if value is not True:
+            break""", """        if value is UNRECORDED:
+            continue
+        if value is not True:
+            break""", "a period without a record is skipped instead of breaking the streak"),
     "previous_n_off_by_one": ("""    if function == "previous":
         earlier = period.shift(-n)""", """    if function == "previous":
         earlier = period.shift(-n + (n > 1))""", "previous(x, n) reads n - 1 periods back when n > 1"),
-    "first_time_quarters_by_three": (FIRST_TIME_STEP, """        at = at - (3 if getattr(now, "quarter", 0) else 1)
-    return True, depth""", "first_time steps back over quarters three at a time"),
+    "first_time_looks_back_one": (FIRST_TIME_READ, """    for value in islice(tests, 1):
+        depth += 1""", "first_time reads only the period before now"),
     "change_over_missing_period": ("""        return Walk(value=ops.arith("-", [operand(period), operand(earlier)])""",
                                    """        before = operand(earlier)
         return Walk(value=ops.arith("-", [operand(period), 0 if isinstance(before, Unknown) else before])""",

@@ -261,11 +261,10 @@ def test_two_evaluations_of_the_same_policies_and_data_are_equal_whatever_their_
     ({4: True, 5: False}, 5, (False, 1)),  # does not hold now: only now was read
 ])
 def test_first_time_holds_now_and_at_no_earlier_record_and_says_how_far_it_read(records, now, expected):
-    # the walk on ordinal periods, as the single-decision executor runs it: `test` gives the
-    # operand's value where there is a record, else UNRECORDED; the operand holds now regardless
+    # the walk on ordinal periods, as the single-decision executor runs it: `tests` gives the
+    # operand's value where there is a record, else UNRECORDED, from now down to the first
+    # record; the operand holds now regardless
     from policydsl.engine.semantics import UNRECORDED, WALKS
 
-    def test(_, at):
-        return records.get(at, UNRECORDED)
-    assert WALKS["first_time"](1, None, now, test, lambda _: min(records, default=None),
-                               lambda _, at: records.get(at, True)) == expected
+    tests = [records.get(at, UNRECORDED) for at in range(now, min(records, default=now + 1) - 1, -1)]
+    assert WALKS["first_time"](1, iter(tests), None, now, lambda _, at: records.get(at, True)) == expected

@@ -198,3 +198,42 @@ def test_a_period_given_twice_under_two_texts_is_refused():
         decide("E1", {"2019": {"rating": "D"}, "2019 ": {"rating": "A"}, "2020": {"rating": "D"}})
     with pytest.raises(DataError, match="period 2020 is given twice"):
         decide.decisions("E1", {2020: {"rating": "D"}, "2020": {"rating": "D"}})
+
+
+class _Items(dict):
+    """A row whose mapping is a dict subclass: its facts are read as any mapping's."""
+
+
+@pytest.mark.parametrize("facts", [
+    {"2019": {"rating": "D"}, "2019 ": {"rating": "A"}, "2020": {"rating": "D"}},  # a period twice
+    {"2019": {"rating": "D"}, 2019: {"rating": "A"}, "2020": {"rating": "D"}},
+    {"2019": {"rating": "E"}, "2020": {"rating": "D"}},  # not a member
+    {"2019": {"rating": " D"}, "2020": {"rating": "D"}},  # converted as the loader converts
+    {"2019": {"ratng": "D"}, "2020": {"rating": "D"}},  # not a fact
+    {"2019": {"rating": ["D"]}, "2020": {"rating": "D"}},  # an unhashable value
+    {"2019": ["D"], "2020": {"rating": "D"}},  # not a mapping
+    {"2019": _Items(rating="D"), "2020": {"rating": "D"}},
+    {"2019": {"rating": None}, "2020": {"rating": "D"}},  # no fact
+    {"2019": {}, "2020": {"rating": "D"}},
+    {True: {"rating": "D"}, "2020": {"rating": "D"}},  # a period that is no text
+    {2019.0: {"rating": "D"}, "2020": {"rating": "D"}},
+    {"2019-Q1": {"rating": "D"}, "2020": {"rating": "D"}},  # a quarter with a yearly fact
+    {},
+])
+def test_a_decider_that_has_seen_every_period_before_checks_the_facts_as_a_new_one(facts):
+    """Periods seen before take a shorter way through the check (their texts remembered, a row of
+    enumeration members taken as it is): every answer, and every refusal with its messages, is
+    the one a decider seeing them for the first time gives."""
+    policies = _policies(W1)
+
+    def answer(decide):
+        try:
+            return decide("E1", facts), decide.decisions("E1", facts)
+        except (DataError, policydsl.SelectionError) as refused:
+            return type(refused).__name__, str(refused)
+    warm = policies.decider("enterprise", period="2020")
+    for text in ("2019", "2019 ", "2020"):  # every period text of the cases, once each
+        warm("E1", {text: {"rating": "A"}, "2020": {"rating": "A"}})
+    assert answer(warm) == answer(policies.decider("enterprise", period="2020"))
+    if isinstance(answer(warm)[0], list):
+        assert answer(warm)[0] == _row_outcomes(policies, {str(k).strip(): v for k, v in facts.items()})

@@ -1,6 +1,6 @@
 """Properties of the single-decision executor: its history walks (the shared `semantics.WALKS`,
-read through the single path's own row test) give the row executor's values, rule results and
-decisions on every short history with gaps and missing facts, and a decision through
+reading the single path's own `tests`: a list made from the rows, or a lazy reading) give the row
+executor's values, rule results and decisions on every short history with gaps and missing facts, and a decision through
 `PolicySet.decider` equals the row executor's on generated W1-like histories with missing years
 and missing ratings."""
 

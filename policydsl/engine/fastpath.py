@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import attrs
 
+from policydsl import types as T
 from policydsl.engine import ops
 from policydsl.engine.combine import combination_ranks
 from policydsl.engine.plan import Plan, child_node, condition_node, field_part, payload_fields, payload_node, value_node
@@ -100,7 +101,8 @@ class Prepared:
         self._compiling = threading.Lock()
         # the closures compiled on demand (`closure`), by period kind and node id
         self.by_kind: dict[str, dict[str, Fast]] = {"year": {}, "quarter": {}}
-        self._walks: dict[tuple[str, str], tuple[Fast, Callable, Callable, Callable]] = {}
+        # what the explanations' walks read, by node id and period kind (`walk`)
+        self._walks: dict[tuple[str, str], tuple[Fast, Callable[[Entity, int], Iterable[object]]]] = {}
         self.ranked = combination_ranks(plan.program.combinations)
         rules: dict[str, list[FastRule]] = {}
         order = sorted((r for r in plan.program.rules if r.entity == kind), key=lambda r: (r.policy, r.implements, r.name))
@@ -139,15 +141,15 @@ class Prepared:
                 found = self.by_kind[pk][node] = self._compiler.compile(expr, pk, node)
         return found
 
-    def walk(self, operand: ir.Expr, node: str, pk: str) -> tuple[Fast, Callable, Callable, Callable]:
+    def walk(self, operand: ir.Expr, node: str, pk: str) -> tuple[Fast, Callable[[Entity, int], Iterable[object]]]:
         """What a walk over the operand (at node id `node`) in periods of kind pk reads, for an
-        explanation (`semantics.Walker`): the operand's closure, its two tests of a period
-        (`walk_reads`: for an entity whose records are its rows, for any) and the entity's
-        earliest period (made on first use)."""
+        explanation (`semantics.Walker`): the operand's closure and its `tests(entity, t)` — the
+        decision's own, so a walk the decision made reads the same memo."""
         found = self._walks.get((node, pk))
         if found is None:
-            closure = self.closure(operand, node, pk)
-            found = self._walks[(node, pk)] = (closure, *walk_reads(closure, pk, _row_test(operand, pk)))
+            with self._compiling:
+                found = self._walks[(node, pk)] = (self._compiler.compile(operand, pk, node),
+                                                   self._compiler.tests(operand, pk, node))
         return found
 
     def stored(self, entity: Entity) -> dict[str, dict[Period, object]]:
@@ -204,6 +206,7 @@ class _Compiler:
         self.values: dict[tuple[str, str], Fast] = {}  # (value name, period kind) -> closure
         self.indices: dict[tuple[str, str], int] = {}  # (value name, period kind) -> its slot in the store
         self.shared: dict[tuple[ir.Expr, str], Fast] = {}
+        self._tests: dict[tuple[ir.Expr, str], Callable[[Entity, int], Iterable[object]]] = {}
 
     def compile(self, expr: ir.Expr, pk: str, node: str) -> Fast:
         """One closure per distinct expression and period kind: the rules that test the same
@@ -216,6 +219,17 @@ class _Compiler:
             def sub(index: int) -> Fast:
                 return self.compile(children[index], pk, child_node(node, index))
             found = self.shared[key] = self._compile(expr, pk, node, sub)
+        return found
+
+    def tests(self, operand: ir.Expr, pk: str, node: str) -> Callable[[Entity, int], Iterable[object]]:
+        """A walk's `tests` over the operand in periods of kind pk (`walk_tests`), one per distinct
+        operand: the walks over one operand (`streak(rating = D)`, `first_time(rating = D)`)
+        share it and its memo."""
+        key = (operand, pk)
+        found = self._tests.get(key)
+        if found is None:
+            found = self._tests[key] = walk_tests(self.compile(operand, pk, node), pk, _row_test(operand, pk),
+                                                  self.slot())
         return found
 
     def slot(self) -> int:
@@ -250,9 +264,10 @@ class _Compiler:
             node = value_node(self.kind, name)
             if isinstance(definition, ir.History) and definition.function not in ("previous", "change"):
                 # a walk is the whole definition: it is kept at the value's own slot
+                operand_node = child_node(node, 0)
                 found = _history(definition.function, definition.periods,
-                                 self.compile(definition.operand, pk, child_node(node, 0)), self.kind, pk, index,
-                                 _row_test(definition.operand, pk))
+                                 self.compile(definition.operand, pk, operand_node), self.kind, pk, index,
+                                 self.tests(definition.operand, pk, operand_node))
             else:
                 found = self.memo(self.compile(definition, pk, node), index)
             self.values[key] = found
@@ -278,14 +293,21 @@ class _Compiler:
         else the general closure (unknowns)."""
         if isinstance(operand_expr, ir.Fact) and operand_expr.period_kind is not None:
             name, fact_pk = operand_expr.name, operand_expr.period_kind
+            results = member_results(operand_expr.type, known)
+            if results:
+                def member_test(entity: Entity, t: int) -> object:
+                    try:
+                        return results[entity.rows[fact_pk][t][name]]
+                    except KeyError:  # no row, no fact (or a value outside the enumeration's)
+                        return general(entity, t)
+                return member_test
 
             def fact_test(entity: Entity, t: int) -> object:
-                row = entity.rows[fact_pk].get(t)
-                if row is not None:
-                    value = row.get(name)
-                    if value is not None:
-                        return known(value)
-                return general(entity, t)
+                try:
+                    value = entity.rows[fact_pk][t][name]
+                except KeyError:  # no row, or no fact: the general closure says what is missing
+                    return general(entity, t)
+                return known(value)
             return fact_test
         if isinstance(operand_expr, ir.Derived) and (operand_expr.name, pk) in self.indices:
             index = self.indices[(operand_expr.name, pk)]
@@ -379,7 +401,8 @@ class _Compiler:
                 fns = tuple(sub(i) for i in range(len(items)))
                 return lambda entity, t: ops.list_value([f(entity, t) for f in fns], list_type.element)
             case ir.History(function=function, periods=n):
-                return _history(function, n, sub(0), kind, pk, self.slot(), _row_test(expr.operand, pk))
+                return _history(function, n, sub(0), kind, pk, self.slot(), self.tests(
+                    expr.operand, pk, child_node(node, 0)) if function in WALKS else None)
         # aggregates over a group, references and aggregates across kinds read other entities:
         # the plan's own closure for the node, on the entity's world
         planned = self.plan.nodes[node]
@@ -414,51 +437,74 @@ def _logic(op: str, parts: tuple[Fast, ...]) -> Fast:
     return logic
 
 
-def _row_test(operand: ir.Expr, pk: str) -> tuple[str, Callable[[object], object]] | None:
+def _row_test(operand: ir.Expr, pk: str) -> tuple[str, Callable[[object], object], Mapping[object, object]] | None:
     """A walk's operand as a test of one fact of the walked row against constants: the fact's
-    name and the test of a known value (`ops.known_test`/`member_test`); None for any other."""
+    name, the test of a known value (`ops.known_test`/`member_test`) and, for an enumeration,
+    that test's result for each member (made once, read with a dict look-up); None for any
+    other operand."""
     match operand:
-        case ir.Compare(op=op, left=ir.Fact(name=name, period_kind=fact_pk) as left, right=ir.Const(value=constant)) \
+        case ir.Compare(op=op, left=ir.Fact(name=name, period_kind=fact_pk) as fact, right=ir.Const(value=constant)) \
                 if fact_pk == pk:
-            known = ops.known_test(op, left.type, operand.right.type, constant)
-            return (name, known) if known else None
-        case ir.Member(operand=ir.Fact(name=name, period_kind=fact_pk), options=options) \
+            known = ops.known_test(op, fact.type, operand.right.type, constant)
+        case ir.Member(operand=ir.Fact(name=name, period_kind=fact_pk) as fact, options=options) \
                 if fact_pk == pk and all(isinstance(o, ir.Const) for o in options):
             known = ops.member_test([o.value for o in options], operand.negated)
-            return (name, known) if known else None
-    return None
+        case _:
+            return None
+    return (name, known, member_results(fact.type, known)) if known else None
 
 
-def walk_reads(operand: Fast, pk: str, row_test: tuple[str, Callable[[object], object]] | None
-               ) -> tuple[Callable[[Entity, int], object], Callable[[Entity, int], object], Callable[[Entity], object]]:
-    """What a walk over periods of kind pk reads of an entity (`semantics.Walker`, the entity
-    its subject): two forms of `test(entity, at)` — the operand's value where the entity has a
-    record at `at`, else `UNRECORDED` — the first for an entity whose records are its rows, the
-    second for any entity; and `earliest(entity)`. An operand testing one fact of the walked
-    row against constants (`row_test`: the fact and the test of a known value) is read from
-    the row itself, the record check and the test in one step; a row without the fact goes to
-    the operand's closure, which says what is missing."""
-    def test(entity: Entity, at: int) -> object:
-        return operand(entity, at) if at in entity.present.get(pk, ()) else UNRECORDED
+def member_results(fact_type: T.Type, known: Callable[[object], object]) -> Mapping[object, object]:
+    """For an enumeration, the test of a known value (`ops.known_test`/`member_test`) made
+    once for each member (read with a dict look-up instead of a call); empty for other types."""
+    return {member: known(member) for member in fact_type.members}
 
-    def earliest(entity: Entity) -> int | None:
+
+def walk_tests(operand: Fast, pk: str, row_test: tuple[str, Callable[[object], object], Mapping] | None,
+               index: int) -> Callable[[Entity, int], Iterable[object]]:
+    """What a walk over periods of kind pk reads of an entity at t (`semantics.Walker`'s
+    `tests`): the operand's value at t, t - 1, ... where the entity has a record, else
+    `UNRECORDED`, down to its first period of the kind. An operand testing one fact of the
+    walked row against constants (`row_test`) is read from the rows at once, in one
+    comprehension (an enumeration member's result looked up, no Python call per period), and
+    the list is kept in the entity's store (at slot `index`), so every walk over the operand at
+    t reads it: when the n rows of the period kind are t, t - 1, ..., t - n + 1 (a history
+    without gaps, up to t), those are all its records; otherwise (a gap, a later row, a row
+    without the fact: then the operand's closure says what is missing) a loop reads each
+    period down to the first. Any other operand, or an entity whose records are not its rows,
+    is read lazily, a period at a time."""
+    def lazily(entity: Entity, t: int) -> Iterator[object]:
         present = entity.present.get(pk)
-        return min(present) if present else None
+        if present:
+            for at in range(t, min(present) - 1, -1):
+                yield operand(entity, at) if at in present else UNRECORDED
     if row_test is None:
-        return test, test, earliest
-    name, known = row_test
+        return lazily
+    name, known, results = row_test
 
-    def row_test_(entity: Entity, at: int) -> object:
-        row = entity.rows[pk].get(at)
-        if row is None:
-            return UNRECORDED
-        value = row.get(name)
-        return known(value) if value is not None else operand(entity, at)
-    return row_test_, test, earliest
+    def from_rows(entity: Entity, t: int) -> Iterable[object]:
+        slot = (t << 16) + index
+        found = entity.get(slot)
+        if found is not None:
+            return found
+        if entity.present is not entity.rows:
+            return lazily(entity, t)
+        rows = entity.rows[pk]
+        try:  # t, t - 1, ..., t - n + 1 all rows (a row of each, as many as there are rows)
+            periods = range(t, t - len(rows), -1)
+            # a member outside `results` (there are none for an enumeration) is a KeyError too
+            found = [results[rows[at][name]] for at in periods] if results else \
+                [known(rows[at][name]) for at in periods]
+        except KeyError:
+            found = [UNRECORDED if at not in rows else known(rows[at][name]) if name in rows[at]
+                     else operand(entity, at) for at in range(t, min(rows, default=t + 1) - 1, -1)]
+        entity[slot] = found
+        return found
+    return from_rows
 
 
 def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: int,
-             row_test: tuple[str, Callable[[object], object]] | None) -> Fast:
+             tests: Callable[[Entity, int], Iterable[object]]) -> Fast:
     if function in ("previous", "change"):
         def before(entity: Entity, t: int) -> object:  # unknown at a period without a record (G4/G8)
             earlier = t - n
@@ -470,13 +516,11 @@ def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: in
             return before
         return lambda entity, t: ops.arith("-", [operand(entity, t), before(entity, t)])
     walk = WALKS[function]
-    rows_test, test, earliest = walk_reads(operand, pk, row_test)
 
     def history(entity: Entity, t: int) -> object:  # walked once per entity and period
         slot = (t << 16) + index
         value = entity.get(slot, _NOT_YET)
         if value is _NOT_YET:
-            value = entity[slot] = walk(n, entity, t, rows_test if entity.present is entity.rows else test,
-                                              earliest, operand)[0]
+            value = entity[slot] = walk(n, tests(entity, t), entity, t, operand)[0]
         return value
     return history

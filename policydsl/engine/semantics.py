@@ -11,7 +11,8 @@ evaluation date. In: a run and an expression's operands; out: values.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from itertools import islice
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -77,7 +78,7 @@ def history(function: str, n: int, run: RunView, kind: str, entity: str, period:
         if function == "previous":
             return Walk(value=before, periods=(earlier,))
         return Walk(value=ops.arith("-", [operand(period), before]), periods=(period, earlier))
-    value, depth = WALKS[function](n, None, period, *_walk_reads(run, kind, entity, period, operand))
+    value, depth = WALKS[function](n, period_tests(run, kind, entity, period, operand), operand, period, _at)
     return Walk(value=value, periods=tuple(period.shift(-back) for back in range(depth)))
 
 
@@ -88,15 +89,32 @@ def history_value(function: str, n: int, run: RunView, kind: str, entity: str, p
         earlier = period.shift(-n)
         before = recorded(operand(earlier), run.has_record(kind, entity, earlier), kind, entity, earlier)
         return before if function == "previous" else ops.arith("-", [operand(period), before])
-    return WALKS[function](n, None, period, *_walk_reads(run, kind, entity, period, operand))[0]
+    return WALKS[function](n, period_tests(run, kind, entity, period, operand), operand, period, _at)[0]
 
 
-def _walk_reads(run: RunView, kind: str, entity: str, period: Period, operand: AtPeriod):
-    """What a walk reads of a run (`Walker`, the subject unused): the test of a period, the
-    entity's first period of the kind, the operand itself."""
-    def test(_, at: Period) -> object:
-        return operand(at) if run.has_record(kind, entity, at) else UNRECORDED
-    return test, lambda _: run.earliest(kind, entity, period.kind), lambda _, at: operand(at)
+def _at(operand: AtPeriod, at: Period) -> object:
+    """A walk's `operand(subject, at)` for the row executor, whose walks take the operand itself
+    as their subject."""
+    return operand(at)
+
+
+def period_tests(run: RunView, kind: str, entity: str, period: Period, operand: AtPeriod) -> Iterator[object]:
+    """What a walk reads of a run (`Walker`'s `tests`), lazily: the operand's value at `period`,
+    the period before, ..., where the entity has a record, else `UNRECORDED`, down to its first
+    period of the kind (found only when a period without a record is reached)."""
+    at, first = period, None
+    while True:
+        if run.has_record(kind, entity, at):
+            yield operand(at)
+        else:
+            if first is None:
+                first = run.earliest(kind, entity, period.kind)
+                if first is None:
+                    return
+            if at < first:
+                return
+            yield UNRECORDED
+        at = at - 1
 
 
 def recorded(value: object, has_record: bool, kind: str, entity: str, at: object) -> object:
@@ -122,62 +140,60 @@ class _Unrecorded:
 UNRECORDED = _Unrecorded()
 
 # The walks back in time, the one writing every executor and the explainer use. Each gives the
-# value at `now` and how many periods it read, counting back from `now` (now included). A period
-# is anything that steps back by `at - 1` and compares with another (a `Period`, or the
-# single-decision executor's ordinal integers). A walk reads the periods of one subject (what
-# the executor evaluates: an entity) and reads each period once, through `test(subject, at)`:
-# the operand's value at `at` where the subject has a record there, else `UNRECORDED` (so an
-# executor may fuse the record check and the operand, e.g. read a fact straight from the
-# entity's row); `earliest(subject)` is its first period of this kind (None: none) and
-# `operand(subject, at)` the operand's value whatever the records, read only at `now` when it
-# has no record (what streak and first_time answer there). The functions are the executor's
-# own, made once; the subject is passed, so a walk allocates nothing per call.
-Walker = Callable[[int, object, object, Callable[[object, object], object], Callable[[object], object],
-                   Callable[[object, object], object]], tuple[object, int]]
+# value at `now` and how many periods it read, counting back from `now` (now included). A walk
+# reads `tests`, an iterable the executor makes: for `now`, the period before, and so on, the
+# operand's value where the subject (what the executor evaluates: an entity) has a record, else
+# `UNRECORDED`, ending at the subject's first period of this kind (every period before it has no
+# record; none at all when the subject has no record of the kind). A walk takes what it needs
+# of it, in order, and reads nothing more, so an executor may make it lazily (a generator: the
+# row executor) or at once (a list made in one comprehension over the entity's rows: the
+# single-decision executor, which shares it between the walks over one operand). `operand(subject,
+# now)` is the operand's value at `now` whatever the records, read only when `now` has none (what
+# streak and first_time answer there). Periods are counted, never made, so a period is whatever
+# the executor's `tests` walk (`Period`s, or the single-decision executor's ordinal integers).
+Walker = Callable[[int, Iterable[object], object, object, Callable[[object, object], object]], tuple[object, int]]
 
 
-def count_periods(n: int, subject, now, test, earliest, operand) -> tuple[object, int]:
+def count_periods(n: int, tests: Iterable[object], subject, now, operand) -> tuple[object, int]:
     """In how many of the last n periods the condition held (only periods with a record count:
     a round without an evaluation never satisfies)."""
-    count, at = 0, now
-    for _ in range(n):
-        if test(subject, at) is True:
+    count = 0
+    for value in islice(tests, n):
+        if value is True:
             count += 1
-        at = at - 1
     return count, n
 
 
-def streak(n: int, subject, now, test, earliest, operand) -> tuple[object, int]:
+def streak(n: int, tests: Iterable[object], subject, now, operand) -> tuple[object, int]:
     """For how many periods in a row, back from now, the condition has held. A period without
     a record, or without the facts to decide, breaks the run (G4)."""
-    current = test(subject, now)
+    tests = iter(tests)
+    current = next(tests, UNRECORDED)
     if current is not True:
         if current is UNRECORDED:
             current = operand(subject, now)
         return (current if isinstance(current, Unknown) else 0), 1
-    count, at = 1, now - 1
-    while test(subject, at) is True:
+    count = 1
+    for value in tests:
+        if value is not True:
+            break
         count += 1
-        at = at - 1
     return count, count + 1
 
 
-def first_time(n: int, subject, now, test, earliest, operand) -> tuple[object, int]:
+def first_time(n: int, tests: Iterable[object], subject, now, operand) -> tuple[object, int]:
     """The condition holds now and held at no earlier period with a record."""
-    current = test(subject, now)
+    tests = iter(tests)
+    current = next(tests, UNRECORDED)
     if current is UNRECORDED:
         current = operand(subject, now)
     if current is not True:
         return (current if isinstance(current, Unknown) else False), 1
-    first = earliest(subject)
-    if first is None:
-        return True, 1
-    depth, at = 1, now - 1
-    while at >= first:
+    depth = 1
+    for value in tests:
         depth += 1
-        if test(subject, at) is True:
+        if value is True:
             return False, depth
-        at = at - 1
     return True, depth
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.engine import data as data_stage
@@ -34,6 +35,7 @@ from policydsl.schema import Dataset, EntityRecord
 from policydsl.values import Period, Unknown
 
 _PERIOD_MEMO = 4096  # period texts remembered per decider
+_NO_STATIC: Mapping[str, object] = MappingProxyType({})  # an entity without static attributes
 
 
 class Decider:
@@ -59,6 +61,7 @@ class Decider:
         self._members = {pk: frozenset((name, m) for name, members in by_name.items() for m in members)
                          for pk, by_name in self._enums.items()}
         self._periods: dict[object, tuple[str, int, frozenset]] = {}  # a good period's text
+        self._texts: dict[str, tuple[str, int, frozenset]] = {}  # ... the same, for `str` texts only
         self._bad_periods: dict[object, str] = {}  # ... and a bad one's problem
         self._recursive = bool(plan.recursive)
         self._period_objects: dict[tuple[str, int], Period] = {}
@@ -96,6 +99,8 @@ class Decider:
             memo = self._bad_periods if isinstance(found, str) else self._periods
             if memoized and len(memo) < _PERIOD_MEMO:
                 memo[text] = found
+                if memo is self._periods and text.__class__ is str:
+                    self._texts[text] = found
         if isinstance(found, str):
             problems.append(found)
             return None
@@ -164,8 +169,22 @@ class Decider:
             raise TypeError(f"`facts` must be a mapping {{period: {{fact: value}}}}, not {type(facts).__name__}")
         if static is not None and not isinstance(static, Mapping):
             raise TypeError(f"`static` must be a mapping {{attribute: value}}, not {type(static).__name__}")
-        problems: list[str] = []
         rows: dict[str, dict[int, Mapping[str, object]]] = {"year": {}, "quarter": {}}
+        try:  # the common case: every period a text seen before, every fact an enumeration member
+            texts = self._texts
+            for text, row in facts.items():
+                pk, t, members = texts[text]
+                if not row.items() <= members:
+                    break
+                rows[pk][t] = row
+            else:
+                if len(rows["year"]) + len(rows["quarter"]) == len(facts) and not static:
+                    frame = self._frame if not self._recursive else Frame(_floor(rows), None, self._world)
+                    return Entity(entity, rows, rows if facts else {}, _NO_STATIC, frame)
+            rows = {"year": {}, "quarter": {}}
+        except (KeyError, TypeError, AttributeError):  # a new or bad period, an unhashable value, no mapping
+            rows = {"year": {}, "quarter": {}}
+        problems: list[str] = []
         memo = self._periods
         for text, row in facts.items():
             found = memo.get(text) if text.__class__ is str else None  # a good period's text only
@@ -339,9 +358,8 @@ class _EntityValues:
             return None
         pk, checked = period.kind, self.entity
         now = ordinal(period)
-        closure, rows_test, test, earliest = self.prepared.walk(operand, node, pk)
-        value, depth = WALKS[function](n, checked, now, rows_test if checked.present is checked.rows else test,
-                                       earliest, closure)
+        closure, tests = self.prepared.walk(operand, node, pk)
+        value, depth = WALKS[function](n, tests(checked, now), checked, now, closure)
         known = self.periods  # period.shift(-back), the decider's own objects where it has them
         return Walk(value=value, periods=tuple(known.get((pk, now - back)) or period.shift(-back)
                                                for back in range(depth)))
