@@ -359,6 +359,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
                               fallbacks=fallbacks, dataset_source=source if dataset is None else dataset,
                               period=period, as_of=as_of)
     evaluation.values = computed_values(program, kept_values or [])
+    lowerings.release()
     return evaluation
 
 
