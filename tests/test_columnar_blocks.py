@@ -133,3 +133,62 @@ def test_batches_of_a_wide_table_with_integer_ids_decide_as_one_run():
     assert sorted(pair for b in batches for pair in b.active_outcomes("enterprise")) == \
         sorted(whole.active_outcomes("enterprise"))
     assert {e for b in batches for e, _ in b.active_outcomes("enterprise")} == {str(i) for i in range(40)}
+
+
+def test_integer_ids_are_their_text_in_decisions_explanations_and_tables():
+    w1 = policydsl.load(W1)
+    frame = _blocks([2018, 2019, 2020])
+    assert frame.schema["id"] == pl.Int64
+    columnar = w1.evaluate({"enterprise": frame}, period="2020", executor="columnar")
+    row = w1.evaluate({"enterprise": [{**r, "id": str(r["id"])} for r in frame.to_dicts()]}, period="2020")
+    assert columnar.decisions == row.decisions
+    assert {d.entity for d in columnar.decisions} == {"7", "8", "9", "10"}
+    assert sorted(columnar.active_table("enterprise")["entity"].to_list()) == ["10", "7", "8", "9"]
+    assert columnar.outcomes_by_entity("enterprise", "2020")["entity"].to_list() == ["7", "8", "9", "10"]
+    why = columnar.explain("8", "exit", "2020")
+    assert why.entity == "8" and why == row.explain("8", "exit", "2020")
+
+
+def test_a_run_leaves_no_grid_to_the_cyclic_garbage_collector():
+    # each frame's lowering refers back to the run's Frames: released at the end of the run, the
+    # grids go at once, not when Python's cycle collector next runs (batches, services)
+    import gc
+
+    from policydsl.engine.columnar.across import Frames
+    from policydsl.engine.columnar.lowering import FrameLowering
+
+    w1 = policydsl.load(W1)
+    frame = _blocks([2018, 2019, 2020])
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        result = w1.evaluate({"enterprise": frame}, period="2020", executor="columnar")
+        assert result.decisions
+        del result
+        gc.collect()
+        assert not [o for o in gc.garbage if isinstance(o, (Frames, FrameLowering))]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+
+
+MISSING = """
+policy missing
+  issued 2010-01-01
+entity zone
+  static city: text
+  yearly score: integer
+outcome unreported "未报" is measure
+rule unreported implements missing.1 cite "1" for zone when is_missing(score) then unreported
+"""
+
+
+def test_blocks_without_a_periodic_column_still_give_each_entity_its_records(tmp_path):
+    # the rows carry no periodic fact at all: each (entity, period) is still a record, at which
+    # the rule is evaluated (score missing: unreported)
+    policy_set = load_text(tmp_path, MISSING)
+    frame = pl.DataFrame({"id": ["a", "b", "a", "b"], "period": ["2019", "2019", "2020", "2020"],
+                          "city": ["X", "Y", None, None]})
+    columnar = policy_set.evaluate({"zone": frame}, executor="columnar")
+    assert columnar.decisions == policy_set.evaluate({"zone": frame.to_dicts()}).decisions
+    assert len(columnar.decisions) == 4

@@ -75,6 +75,12 @@ class Frames:
                                  rows=grid.frame.height)
         return grid, lowering
 
+    def release(self) -> None:
+        """Drop every grid and lowering once the run is done: each lowering refers back to these
+        Frames, so without this their grids would wait for Python's cyclic garbage collector."""
+        self._made.clear()
+        self._done.clear()
+
     def made(self) -> list[tuple[tuple[str, str], tuple[C.Grid, FrameLowering]]]:
         """Every frame lowered so far."""
         return [(key, made) for key, made in self._made.items() if made is not None]

@@ -71,7 +71,8 @@ class KindTable:
     scales: Mapping[str, int] = attrs.field(factory=dict)  # numeric columns stored as numerators: their denominator
     # rows laid out period after period, every entity once per block in code order (as
     # `long_from_wide` writes them): each block's period index, so that `grid` finds a row's place
-    # by arithmetic, and `rows` holds the facts alone (no @c, @pk, @t), all of period kind `kind`;
+    # by arithmetic, and `rows` holds the facts alone (no @c, @pk, @t; the input's period column
+    # shared as @period), all of period kind `kind`;
     # None: any other layout
     blocks: tuple[int, ...] | None = None
     kind: str | None = None
@@ -468,7 +469,9 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
     if blocks is not None and every_row_periodic and isinstance(kinds, str):
         # whole blocks of one period each: the grid places the rows by arithmetic, so the rows
         # keep only their facts (no code, no period index per row); no duplicate is possible
-        rows = pl.DataFrame([frame[n] for n in periodic], schema={n: frame.schema[n] for n in periodic})
+        # (the period column rides along, shared, so that the rows keep their number when no
+        # periodic fact is given: each is still a record)
+        rows = frame.select(pl.col("period").alias("@period"), *periodic)
         return KindTable(ids=ids.cast(pl.String).alias(ENTITY), rows=rows, statics=static_frame,
                          periodic=pl.repeat(True, count, dtype=pl.Boolean, eager=True), periods=found,
                          blocks=blocks, kind=kinds)
@@ -559,9 +562,12 @@ def _typed(frame: pl.DataFrame, table: KindTable, schema: EntitySchema, names: l
     present = set(frame.columns)
     names = [n for n in names if n in present]
     numeric = [n for n in names if schema.facts[n].type.name in NUMERIC]
-    bounds = dict(zip(numeric, frame.select([pl.col(n).cast(pl.Int64).abs().max() for n in numeric]).row(0))) \
-        if numeric else {}
-    infos = {prefix + n: ColumnInfo(den=table.scales.get(n, 1), bound=int(bounds[n] or 0), numeric=True)
+    # the bound from each column's least and greatest value (no column of absolute values is made)
+    extremes = frame.select([e for n in numeric for e in (pl.col(n).min().alias(f"{n}:min"),
+                                                          pl.col(n).max().alias(f"{n}:max"))]).row(0) \
+        if numeric else ()
+    bounds = {n: max(abs(low or 0), abs(high or 0)) for n, low, high in zip(numeric, extremes[0::2], extremes[1::2])}
+    infos = {prefix + n: ColumnInfo(den=table.scales.get(n, 1), bound=int(bounds[n]), numeric=True)
              if n in bounds else ColumnInfo() for n in names}
     columns = []
     for name in names:
