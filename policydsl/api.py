@@ -19,6 +19,7 @@ import attrs
 import networkx as nx
 
 from policydsl.engine import data as data_stage
+from policydsl.engine.columnar.support import Analysis
 from policydsl.language.build import build
 from policydsl.diagnostics import DataError, Diagnostic, PolicyError, SourceFile, did_you_mean
 from policydsl.engine.evaluate import Decision, Evaluation, evaluate
@@ -243,6 +244,9 @@ class PolicySet:
                                           eq=False, repr=False)
     shallow: bool = attrs.field(default=attrs.Factory(lambda self: shallow_plan(self.plan), takes_self=True),
                                 eq=False, repr=False)  # see `Result.shallow`
+    # what the columnar executor knows of the rules whatever the data, shared by its runs
+    columnar: Analysis = attrs.field(default=attrs.Factory(lambda self: Analysis(self.plan), takes_self=True),
+                                     eq=False, repr=False)
 
     def load_data(self, path: str | Path, *, strict: bool = False, encoding: str | None = None) -> Dataset:
         """Read `--data`: tables need columns only for the facts these policies read.
@@ -305,7 +309,7 @@ class PolicySet:
         if executor == "columnar":
             from policydsl.engine.columnar.execute import evaluate_columnar
             return Result(evaluation=evaluate_columnar(
-                self.plan, facts, period=at, entities=wanted, as_of=day,
+                self.plan, facts, period=at, entities=wanted, as_of=day, analysis=self.columnar,
                 check=lambda known, present: check_selection_in(known | document_labels(self.program), present, at,
                                                               wanted)), trace_cache=self.trace_cache,
                           shallow=self.shallow)

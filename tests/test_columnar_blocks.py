@@ -213,3 +213,17 @@ def test_a_selected_period_starts_the_grid_inside_the_blocks(tmp_path, years):
     columnar = policy_set.evaluate({"zone": frame}, period="2020", executor="columnar")
     assert columnar.decisions == policy_set.evaluate({"zone": frame.to_dicts()}, period="2020").decisions
     assert [d.entity for d in columnar.decisions] == (["a"] if 2019 in years else [])
+
+
+def test_two_blocks_of_one_period_are_a_duplicate_with_the_row_loaders_message(tmp_path):
+    policy_set = load_text(tmp_path, CHANGES)
+    frame = pl.DataFrame({"id": ["a", "b", "a", "b"], "period": ["2020"] * 4, "score": [1, 2, 3, 4]})
+    with pytest.raises(DataError, match="duplicate row for `a` in 2020"):
+        policy_set.evaluate({"zone": frame}, executor="columnar")
+
+
+def test_an_integer_id_column_with_a_gap_gets_the_row_loaders_message(tmp_path):
+    policy_set = load_text(tmp_path, CHANGES)
+    frame = pl.DataFrame({"id": [1, None, 1, 2], "period": ["2019", "2019", "2020", "2020"], "score": [1, 2, 3, 4]})
+    with pytest.raises(DataError, match="missing id"):
+        policy_set.evaluate({"zone": frame}, executor="columnar")

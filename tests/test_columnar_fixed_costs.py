@@ -161,3 +161,78 @@ def test_other_kinds_columns_are_computed_once_per_frame_read_when_the_queries_r
             ("a", "2019", "rich"), ("b", "2019", "rich"), ("b", "2019", "strong"), ("a", "2020", "strong"),
             ("b", "2020", "strong")}
     assert {d for d in decided if d[2] == "crowded"} == {("C", "2019", "crowded")}
+
+
+def test_what_is_known_of_the_rules_whatever_the_data_is_found_once_per_policy_set(tmp_path, monkeypatch):
+    """Whether a rule runs columnar and how far back it reads depend on the program alone: a
+    `PolicySet` evaluated again does not find them again, and a run over one period asks only
+    about the rules that apply there."""
+    from policydsl.engine.columnar import support
+    asked = []
+    real = support._reason
+    monkeypatch.setattr(support, "_reason", lambda plan, rule, seen: asked.append(rule.name) or real(plan, rule, seen))
+    policy_set = _load(tmp_path, TWO_DOCUMENTS)
+    first = policy_set.evaluate(ROWS, executor="columnar", period="2015")
+    assert asked == ["early::early_high"]
+    again = policy_set.evaluate(ROWS, executor="columnar", period="2015")
+    assert asked == ["early::early_high"]
+    everything = policy_set.evaluate(ROWS, executor="columnar")
+    assert sorted(asked) == ["early::early_high", "late::late_high"]
+    assert first.decisions == again.decisions == policy_set.evaluate(ROWS, period="2015").decisions
+    assert everything.decisions == policy_set.evaluate(ROWS).decisions
+
+
+SPLIT = """
+policy split
+  issued 2010-01-01
+entity zone
+  group by city
+  static city: text
+  yearly score: integer
+  yearly grant: money
+outcome funded "资助" is measure with fields (
+  amount "金额": money,
+  scores "得分": list of integer)
+outcome praised "表扬" is measure
+outcome warned "提醒" is measure
+ladder care "关注":
+  warned
+  < funded
+rule funded implements split.1 cite "1" for zone when score >= 2 then funded with (amount = grant, scores = [score, 1])
+rule praised implements split.2 cite "2" for zone when score >= 3 then praised
+rule warned implements split.3 cite "3" for zone when score >= 1 then warned
+"""
+
+SPLIT_ROWS = {"zone": [{"id": zone, "period": str(year), "city": "C", **row}
+                       for zone, rows in (("a", ({"score": 1, "grant": "5"}, {"score": 2, "grant": "6"},
+                                                 {"score": 3})),
+                                          ("b", ({"grant": "1"}, {"score": 4, "grant": "2.5"}, {"score": 0})))
+                       for year, row in zip((2018, 2019, 2020), rows)]}
+
+
+def test_a_rule_whose_payload_is_not_columnar_has_its_condition_decided_columnar(tmp_path, monkeypatch):
+    """A rule with payload fields (a list among them) falls back for its payload only: its
+    condition is a column, and the row executor's closures compute the payload where it fires
+    and nowhere else — true, false and unknown conditions, a payload that needs a missing fact
+    (unknown: no decision, G8), a ladder it takes part in, a selected period, as of a date."""
+    from policydsl.engine.columnar import execute
+    policy_set = _load(tmp_path, {"split.pol": SPLIT})
+    fired = []
+    real = execute.fire
+    monkeypatch.setattr(execute, "fire", lambda compiled, run, entity, at, outcomes:
+                        fired.append((entity, str(at))) or real(compiled, run, entity, at, outcomes))
+    where = {("a", "2019"), ("b", "2019"), ("a", "2020")}  # score >= 2
+    for options, fires in (({}, where), ({"period": "2019"}, where - {("a", "2020")}),
+                           ({"as_of": "2019-12-31"}, where - {("a", "2020")})):
+        fired.clear()
+        row = policy_set.evaluate(SPLIT_ROWS, **options)
+        columnar = policy_set.evaluate(SPLIT_ROWS, executor="columnar", **options)
+        assert columnar.decisions == row.decisions, options
+        assert ({(r.rule, r.entity, str(r.period), str(r.condition)) for r in columnar.evaluation.results}
+                == {(r.rule, r.entity, str(r.period), str(r.condition)) for r in row.evaluation.results}), options
+        assert sorted(fired) == sorted(fires), options  # the payload where it fires, nowhere else
+        assert "split::funded" in columnar.evaluation.fallbacks
+    decided = {(d.entity, str(d.period), d.outcome, d.status) for d in policy_set.evaluate(SPLIT_ROWS).decisions}
+    assert {d for d in decided if d[2] == "funded"} == {("a", "2019", "funded", "active"),
+                                                         ("b", "2019", "funded", "active")}  # a 2020: no grant
+    assert ("b", "2019", "warned", "superseded") in decided

@@ -99,9 +99,12 @@ def superseded(ranked: Ranked, outcomes: Sequence[str], amounts: Sequence[object
     return lost
 
 
-def combine(combinations: Iterable[ir.Combination], fired: list[Decision]) -> list[Decision]:
-    """Apply ladders and highest-only groups to the decisions of each entity and period."""
-    ranked = combination_ranks(combinations)
+def combine(combinations: Iterable[ir.Combination], fired: list[Decision], ranked: Ranked | None = None
+            ) -> list[Decision]:
+    """Apply ladders and highest-only groups to the decisions of each entity and period, in
+    decision order (`ranked`: `combination_ranks(combinations)`, when the caller keeps it)."""
+    if ranked is None:
+        ranked = combination_ranks(combinations)
     by_case: dict[tuple, list[Decision]] = {}
     for decision in sorted(fired, key=decision_order):
         by_case.setdefault((decision.entity_kind, decision.entity, decision.period), []).append(decision)

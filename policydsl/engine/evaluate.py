@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
-from policydsl.engine.plan import Plan
+from policydsl.engine.plan import CompiledRule, Plan
+from policydsl.language import ir
 from policydsl.schema import Dataset
 from policydsl.values import MissingFact, Period, Unknown
 
@@ -179,6 +180,21 @@ def _periods_of(dataset: Dataset, kind: str, entity: str, period_kind: str,
     return [p for p in periods if (only is None or p == only) and (as_of is None or p.end <= as_of)]
 
 
+def fire(compiled: CompiledRule, run: Run, entity: str, at: Period, outcomes: Mapping[str, ir.Outcome]
+         ) -> tuple[object, list[Decision]]:
+    """The decisions of a rule whose condition holds for the entity at the period, with the
+    condition it then has: true, or the unknown of an amount or value that needs missing data,
+    which makes the rule not evaluable (G8: no decision)."""
+    decided = []
+    for consequence, amount_fn, value_fn in compiled.consequences:
+        amount = amount_fn(run, entity, at) if amount_fn else None
+        value = value_fn(run, entity, at) if value_fn else None
+        if isinstance(amount, Unknown) or isinstance(value, Unknown):
+            return (amount if isinstance(amount, Unknown) else value), []
+        decided.append(decision_of(compiled.rule, outcomes[consequence.outcome], entity, at, amount, value))
+    return True, decided
+
+
 def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
              entities: Iterable[str] | None = None, as_of: dt.date | None = None,
              values: Mapping[tuple[str, str], Mapping] | None = None) -> Evaluation:
@@ -205,15 +221,7 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
                 condition = compiled.condition(run, entity, at) if compiled.condition else True
                 decided = []
                 if condition is True:
-                    for consequence, amount_fn, value_fn in compiled.consequences:
-                        amount = amount_fn(run, entity, at) if amount_fn else None
-                        value = value_fn(run, entity, at) if value_fn else None
-                        # An amount or value that needs missing data makes the rule not evaluable (G8).
-                        if isinstance(amount, Unknown) or isinstance(value, Unknown):
-                            condition = amount if isinstance(amount, Unknown) else value
-                            decided = []
-                            break
-                        decided.append(decision_of(rule, outcomes[consequence.outcome], entity, at, amount, value))
+                    condition, decided = fire(compiled, run, entity, at, outcomes)
                 fired.extend(decided)
                 results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity, period=at,
                                           condition=condition))
@@ -225,4 +233,4 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
                                                                    r.period.quarter, r.rule))))
 
 
-__all__ = ["Decision", "Evaluation", "Run", "RuleResult", "evaluate", "history_floor"]
+__all__ = ["Decision", "Evaluation", "Run", "RuleResult", "evaluate", "fire", "history_floor"]

@@ -136,6 +136,7 @@ class TraceCache:
         self.program = program
         self.reader = Reader(program)
         self.fact_labels = _fact_labels(program)
+        self.kinds = sorted(program.entities)
         self._static: dict[int, tuple[ir.Expr, tuple[dict, tuple]]] = {}  # by id: the expression itself is kept
         self._child_ids: dict[str, tuple[str, ...]] = {}
         self._producing: dict[str, list[ir.Rule]] = {}  # outcome -> the rules producing it
@@ -238,8 +239,17 @@ class _Tracer:
         if cls in _PLAIN:  # an operator (its kind and op are in `fields`): every operand traced
             trace, ids = self.trace, self._child_ids.get(node) or self.cache.child_ids(node, len(exprs))
             if len(exprs) == 2:  # most operators: no comprehension (a frame of its own)
-                base["children"] = (trace(exprs[0], ids[0], kind, entity, period, sub, when),
-                                    trace(exprs[1], ids[1], kind, entity, period, sub, when))
+                right = exprs[1]
+                if right.__class__ is _CONST and sub <= 12:  # `x >= 3`: the constant's node made here,
+                    known = self._static.get(id(right))  # as `trace` makes it (its value is itself)
+                    constant = (known[1] if known is not None and known[0] is right else self.cache.static(right))[0]
+                    constant = constant.copy()
+                    constant["value"], constant["entity"], constant["period"] = right.value, entity, when
+                    second = _new(TraceNode)
+                    _set_attribute(second, "__dict__", constant)
+                else:
+                    second = trace(right, ids[1], kind, entity, period, sub, when)
+                base["children"] = (trace(exprs[0], ids[0], kind, entity, period, sub, when), second)
             else:
                 base["children"] = tuple([trace(operand, child, kind, entity, period, sub, when)
                                           for operand, child in zip(exprs, ids)])
@@ -317,7 +327,10 @@ class _Tracer:
             traced = trace(operand_expr, operand, kind, entity, at, sub, text)
             children.append(traced)
             # message("note.period_value", period=…, value=…), built directly: one per period
-            detail.append(Message("note.period_value", (("period", text), ("value", traced.value))))
+            note = _new(Message)
+            _set_attribute(note, "key", "note.period_value")
+            _set_attribute(note, "args", (("period", text), ("value", traced.value)))
+            detail.append(note)
         base.update(kind="history", detail=tuple(detail), children=tuple(children))
         return _node(base)
 
@@ -424,15 +437,16 @@ def _failed_parts(node: TraceNode) -> tuple[TraceNode, ...]:
 
 
 def _facts(nodes: tuple[TraceNode, ...]) -> tuple[TraceNode, ...]:
+    """Every fact node of the trees, once per (entity, fact, period): the first met in depth-first
+    order (a stack, not a call per node), sorted by that key."""
     seen: dict[tuple[str, str, str], TraceNode] = {}
-
-    def visit(node: TraceNode) -> None:
+    pending = list(reversed(nodes))
+    while pending:
+        node = pending.pop()
         if node.kind == "fact":
             seen.setdefault((node.entity, node.text, node.period), node)
-        for child in node.children:
-            visit(child)
-    for node in nodes:
-        visit(node)
+        if node.children:
+            pending.extend(reversed(node.children))
     return tuple(seen[k] for k in sorted(seen))
 
 
@@ -485,7 +499,7 @@ def _resolve_case(evaluation: Evaluation, entity: str, outcome: str, period: Per
         hint = did_you_mean(outcome, program.outcomes)
         raise ExplainError(f"unknown outcome `{outcome}`" + (f"; {hint}" if hint else ""))
     rules = cache.producing(outcome)
-    kinds = [k for k in sorted(program.entities) if entity in evaluation.run.dataset.entities(k)]
+    kinds = [k for k in cache.kinds if entity in evaluation.run.dataset.entities(k)]
     rule_kinds = {r.entity for r in rules}
     kind = next((k for k in kinds if k in rule_kinds), kinds[0] if kinds else None)
     if kind is None:
@@ -529,7 +543,8 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
         return Explanation(period=str(period) if period else None, status="no_record", **common)
     policies = evaluation.plan.program.policies
     day = evaluation.run.evaluation_date(period)
-    governed = {r.name for r in rules if policies[r.policy].applies(period.end, day)}
+    end = period.end
+    governed = {r.name for r in rules if policies[r.policy].applies(end, day)}
     if not governed:
         return Explanation(period=str(period), status="not_in_force", rules=tuple(
             _not_in_force(r) for r in rules), **common)

@@ -65,6 +65,7 @@ class Decider:
         self._bad_periods: dict[object, str] = {}  # ... and a bad one's problem
         self._recursive = bool(plan.recursive)
         self._period_objects: dict[tuple[str, int], Period] = {}
+        self._walked: dict[tuple[str, int, int], tuple[Period, ...]] = {}  # the periods walks read
         self._frame = Frame({}, None, self._world)
         if self.period is not None:
             self._t, self._pk = ordinal(self.period), self.period.kind
@@ -288,7 +289,7 @@ class Decider:
         return self._deeply(explained)
 
     def _values_of(self, checked: Entity) -> _EntityValues:
-        return _EntityValues(self.prepared, checked, self._period_objects)
+        return _EntityValues(self.prepared, checked, self._period_objects, self._walked)
 
     def result(self, entity: str, facts: Mapping[str, Mapping[str, object]],
                static: Mapping[str, object] | None = None):
@@ -312,7 +313,7 @@ class Decider:
         run = checked.world()
         if keep_results:
             _share_values(self.prepared, checked, run)
-        decisions = sorted(combine(self.plan.program.combinations, fired), key=decision_order)
+        decisions = combine(self.plan.program.combinations, fired, self.prepared.ranked)  # in decision order
         return Evaluation(plan=self.plan, run=run, decisions=tuple(decisions), results=tuple(results))
 
 
@@ -329,9 +330,11 @@ class _EntityValues:
     """The values of a decision's own closures, for its explanation (`explain.Values`): their
     memos already hold the decision's walks and derived values. Other entities are not held."""
 
-    def __init__(self, prepared: Prepared, checked: Entity, periods: dict[tuple[str, int], Period]):
+    def __init__(self, prepared: Prepared, checked: Entity, periods: dict[tuple[str, int], Period],
+                 walked: dict[tuple[str, int, int], tuple[Period, ...]]):
         self.prepared, self.kind, self.entity, self.entity_id = prepared, prepared.kind, checked, checked.id
         self.periods = periods  # the decider's Period objects by (period kind, ordinal)
+        self.walked = walked  # ... and the periods of a walk by (period kind, ordinal, depth)
         self.yearly, self.quarterly = prepared.by_kind["year"], prepared.by_kind["quarter"]
 
     def value(self, expr, node: str, kind: str | None, entity: str, period: Period) -> object:
@@ -360,9 +363,13 @@ class _EntityValues:
         now = ordinal(period)
         closure, tests = self.prepared.walk(operand, node, pk)
         value, depth = WALKS[function](n, tests(checked, now), checked, now, closure)
-        known = self.periods  # period.shift(-back), the decider's own objects where it has them
-        return Walk(value=value, periods=tuple(known.get((pk, now - back)) or period.shift(-back)
-                                               for back in range(depth)))
+        walked = self.walked.get((pk, now, depth))  # the periods read, most recent first
+        if walked is None:
+            known = self.periods  # period.shift(-back), the decider's own objects where it has them
+            walked = tuple(known.get((pk, now - back)) or period.shift(-back) for back in range(depth))
+            if len(self.walked) < _PERIOD_MEMO:
+                self.walked[(pk, now, depth)] = walked
+        return Walk(value=value, periods=walked)
 
 
 def _payloads(consequences, entity: Entity, t: int) -> list[tuple[object, object]] | None:

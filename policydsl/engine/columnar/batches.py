@@ -20,7 +20,7 @@ import polars as pl
 from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.execute import evaluate_columnar
 from policydsl.engine.columnar.result import ColumnarEvaluation
-from policydsl.engine.columnar.support import rule_expressions
+from policydsl.engine.columnar.support import Analysis, rule_expressions
 from policydsl.engine.plan import Plan
 from policydsl.language import ir
 from policydsl.values import Period
@@ -82,10 +82,11 @@ def evaluate_batches(plan: Plan, facts: Mapping[str, object], *, kind: str, batc
     batches = batch_ids(frame, plan.program.entities[kind].group, batch_rows)
     others = {k: v for k, v in facts.items() if k != kind}
     bar = _progress(progress, len(batches), frame.height)
+    analysis = Analysis(plan)  # found once for every batch
     try:
         for ids in batches:
             part = frame.filter(pl.col("id").is_in(pl.Series(ids, dtype=frame.schema["id"]).implode()))
-            yield evaluate_columnar(plan, {**others, kind: part}, period=period, as_of=as_of)
+            yield evaluate_columnar(plan, {**others, kind: part}, period=period, as_of=as_of, analysis=analysis)
             if bar is not None:
                 bar[0].advance(bar[1], part.height)
     finally:

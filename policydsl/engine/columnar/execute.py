@@ -34,31 +34,44 @@ from policydsl.engine.columnar.operators import ENTITY, PERIOD, Inexact, Num, Un
 from policydsl.engine.columnar.result import (
     LIGHT_SCHEMA, PAYLOAD_COLUMNS, ColumnarEvaluation, among, computed_values, dataset_of, decision_from_row,
     with_entities)
-from policydsl.engine.columnar.support import columnar_support, lookback, reach, rule_expressions
+from policydsl.engine.columnar.support import Analysis
 from policydsl.engine.combine import Decision, combine, document_status
-from policydsl.engine.evaluate import evaluate
+from policydsl.engine.evaluate import Run, RuleResult, evaluate, fire
 from policydsl.engine.plan import Plan
 from policydsl.schema import Dataset
 from policydsl.values import Period
 
 
-def _lower_rules(plan: Plan, indices: list[int], lowering: FrameLowering, fallbacks: dict[str, str]
-                 ) -> dict[int, dict[str, pl.Expr]]:
+def _lower_rules(plan: Plan, indices: list[int], lowering: FrameLowering, fallbacks: dict[str, str],
+                 split: set[int]) -> dict[int, dict[str, pl.Expr]]:
+    """Each rule's condition and payload columns. A rule in `split` (its payload has no columnar
+    form) gets its condition alone; a rule whose payload fails here after its condition joins
+    `split`, one whose condition fails falls back whole (`fallbacks`, leaving `split`)."""
     outputs: dict[int, dict[str, pl.Expr]] = {}
     for index in indices:
         rule = plan.rules[index].rule
         try:
             cond = lowering.boolean(rule.condition) if rule.condition is not None else lit(True)
+        except (Unsupported, Inexact) as err:
+            # the columns lowered before the failure stay: each is whole and right (and other frames'
+            # joins count on the steps only growing); the row executor is handed the derived values
+            # among them (`handover`)
+            fallbacks.setdefault(rule.name, f"at run time: {err}")
+            split.discard(index)
+            continue
+        if index in split:
+            outputs[index] = {f"r{index}": cond}
+            continue
+        try:
             payloads = []
             for consequence in rule.consequences:
                 amount = lowering.lower(consequence.amount) if consequence.amount is not None else None
                 value = lowering.lower(consequence.value) if consequence.value is not None else None
                 payloads.append((amount, value, consequence.value))
         except (Unsupported, Inexact) as err:
-            # the columns lowered before the failure stay: each is whole and right (and other frames'
-            # joins count on the steps only growing); the row executor is handed the derived values
-            # among them (`handover`)
             fallbacks[rule.name] = f"at run time: {err}"
+            split.add(index)
+            outputs[index] = {f"r{index}": cond}
             continue
         columns = {f"r{index}": cond}
         for position, (amount, value, source) in enumerate(payloads):
@@ -87,10 +100,12 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
                outputs: dict[int, dict[str, pl.Expr]], period: Period | None, wanted: set[str] | None,
                as_of: dt.date | None, conditions: list, light_parts: list[pl.DataFrame],
                keep: list | None = None, ladders: dict[str, tuple[int, int]] | None = None,
-               lowerings: Frames | None = None, seeds: tuple[list[pl.Expr], dict] | None = None) -> None:
+               lowerings: Frames | None = None, seeds: tuple[list[pl.Expr], dict] | None = None,
+               split: set[int] = frozenset(), fired_rows: list | None = None) -> None:
     """Run one frame's rules; with `ladders`, resolve them row by row here (every member of a
     ladder of this kind and period kind is a rule of this frame). `seeds`: derived values to keep
-    for the row executor (`handover`), computed in the same query."""
+    for the row executor (`handover`), computed in the same query. A rule of `split` leaves the
+    rows where it fires to `fired_rows` (its payload is computed by the row executor's closures)."""
     frame = lowerings.pending(kind, pk)
     rule_columns = [expr.alias(name) for columns in outputs.values() for name, expr in columns.items()]
     frame = frame.with_columns(rule_columns).filter(pl.col(C.EVALUATED))
@@ -136,7 +151,8 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
 
     if ladders:
         fired_where = {index: conditions_of[index].fill_null(False) & (
-            lit(True) if in_force_at(index) is None else in_force_at(index)) for index in outputs}
+            lit(True) if in_force_at(index) is None else in_force_at(index)) for index in outputs
+            if index not in split}
         stages, superseding = _row_ladders(plan, fired_where, ladders)
         helpers = [name for stage in stages for name in stage]
         for stage in stages:  # each ladder's strongest level, then its winner, as a column once
@@ -146,6 +162,14 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
     lazy, parts, plain = table.lazy(), [], []
     for index, columns in outputs.items():
         rule = plan.rules[index].rule
+        if index in split:  # the rows where it fires are decided with its payload, as the row executor does
+            fires = pl.col(f"r{index}").fill_null(False)
+            where = in_force_at(index)
+            conditions.append((index, pk, _ConditionRows(lazy, conditions_of[index],
+                                                         ~fires if where is None else where & ~fires), grid.ids))
+            fired_rows.append((index, pk, table.filter(fires if where is None else fires & where).select(CODE, PERIOD),
+                               grid.ids))
+            continue
         # the rule results are computed when asked for (`ColumnarEvaluation.results`)
         conditions.append((index, pk, _ConditionRows(lazy, conditions_of[index], in_force_at(index)), grid.ids))
         superseded = [f"s{index}c{j}" for j in range(len(rule.consequences)) if f"s{index}c{j}" in superseding_columns]
@@ -247,10 +271,12 @@ def _row_ladders(plan: Plan, fired: Mapping[int, pl.Expr], ladders: dict[str, tu
 
 def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, period: Period | None = None,
                       entities: Iterable[str] | None = None, as_of: dt.date | None = None,
-                      support: Mapping[str, str | None] | None = None, keep_values: bool = False,
+                      analysis: Analysis | None = None, keep_values: bool = False,
                       check: Callable[[set[str], list[Period]], None] | None = None) -> ColumnarEvaluation:
     """Evaluate the plan columnar; `keep_values` also keeps every derived value it computed
-    (`ColumnarEvaluation.values`, for the differential tests), which costs memory on big runs."""
+    (`ColumnarEvaluation.values`, for the differential tests), which costs memory on big runs.
+    `analysis`: what is known of the plan's rules whatever the data (`support.Analysis`; one per
+    plan, shared by its runs)."""
     program = plan.program
     schemas = program.entities
     if isinstance(source, Dataset):
@@ -258,26 +284,29 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     else:
         tables, dataset = C.tables_from_frames(source, schemas)
     wanted = set(entities) if entities is not None else None
-    support = columnar_support(plan) if support is None else support
-    fallbacks = {name: reason for name, reason in support.items() if reason}
+    analysis = Analysis(plan) if analysis is None else analysis
     found = set().union(*(table.periods for table in tables.values()))
     if check is not None:  # the entities and periods the data has, before any work (api.check_selection_in)
         check({i for table in tables.values() for i in table.ids.to_list()} if entities is not None else set(),
               sorted(found))
     applying = _applying(plan, found, period, as_of)
+    # why each rule that applies somewhere falls back, if it does (the others decide nothing)
+    fallbacks = {plan.rules[index].rule.name: analysis.reason(index) for index in sorted(applying)
+                 if analysis.reason(index)}
+    # a rule whose payload has no columnar form has its condition decided columnar all the same
+    split = {index for index in applying if analysis.reason(index) and analysis.condition_reason(index) is None}
     frames: dict[tuple[str, str], list[int]] = {}
-    for index, compiled in enumerate(plan.rules):
-        if not support.get(compiled.rule.name) and index in applying:
-            frames.setdefault((compiled.rule.entity, compiled.rule.evaluated_per), []).append(index)
+    for index in sorted(applying):
+        rule = plan.rules[index].rule
+        if rule.name not in fallbacks or index in split:
+            frames.setdefault((rule.entity, rule.evaluated_per), []).append(index)
     conditions: list = []
     light_parts: dict[str, list[pl.DataFrame]] = {}
     kept_values: list | None = [] if keep_values else None
     # one depth for every frame: a frame joins another's rows at the same periods (`across`)
-    known: dict = {}
-    depth = max((lookback(e, program, 0, known) for indices in frames.values() for i in indices
-                 for e in rule_expressions(plan.rules[i].rule)), default=0)
+    depth = max((analysis.lookback(i) for indices in frames.values() for i in indices), default=0)
     periods = {pk: sorted(C.period_index(p) for p in found if p.kind == pk) for pk in ("year", "quarter")}
-    windowed, furthest = _window(plan, frames, period, periods)
+    windowed, furthest = _window(analysis, frames, period, periods)
     lowerings = Frames(plan, tables, windowed, depth, as_of, furthest,
                        floor={} if furthest is None else {period.kind: C.period_index(period) - furthest})
     on_table = _table_ladders(program.combinations) if program.combinations else None
@@ -286,44 +315,74 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     for (kind, pk), indices in frames.items():
         made = lowerings.get(kind, pk)
         if made is not None:
-            lowered[(kind, pk)] = (indices, *made, _lower_rules(plan, indices, made[1], fallbacks))
-    # the rules that run on the row executor, and the derived values they read that a frame can give
-    row_rules = [c for index, c in enumerate(plan.rules) if c.rule.name in fallbacks and index in applying]
-    handed = values_to_hand_over(plan, lowerings, row_rules) if row_rules else set()
+            lowered[(kind, pk)] = (indices, *made, _lower_rules(plan, indices, made[1], fallbacks, split))
+    split &= {index for indices, *_ in lowered.values() for index in indices}  # a frame of no kind: on rows
+    # the rules that run on the row executor (whole, or their payload where they fire), and the
+    # derived values they read that a frame can give
+    row_rules = [c for index, c in enumerate(plan.rules) if c.rule.name in fallbacks and index in applying
+                 and index not in split]
+    handed = values_to_hand_over(plan, lowerings, row_rules + [plan.rules[i] for i in sorted(split)]) \
+        if row_rules or split else set()
     computed: dict = {}
+    fired_rows: list = []
     for (kind, pk), (indices, grid, lowering, outputs) in lowered.items():
         if outputs:
             names = handed_names(lowerings, handed, kind, pk)
-            # ladders row by row when no row-executed rule of this frame reaches one
+            # ladders row by row when no rule of this frame decided outside the table reaches one
             row_wise = on_table is not None and not any(
                 c.rule.entity == kind and c.rule.evaluated_per == pk and c.rule.name in fallbacks
                 and any(q.outcome in on_table for q in c.rule.consequences) for c in plan.rules)
             _run_frame(plan, kind, pk, indices, grid, lowering, outputs, period, wanted, as_of, conditions,
                        light_parts.setdefault(kind, []), kept_values, on_table if row_wise else None,
-                       lowerings, (columns_of(lowering, names), computed) if names else None)
+                       lowerings, (columns_of(lowering, names), computed) if names else None, split, fired_rows)
             ran.setdefault(kind, []).append(row_wise)
     light = {kind: pl.concat(parts) for kind, parts in light_parts.items() if parts}
     ids = {kind: table.ids for kind, table in tables.items()}
     materialised: list[Decision] = []
-    row = None
-    if row_rules:
+    row, fired_results = None, []
+    if row_rules or fired_rows:
         dataset = dataset if dataset is not None else dataset_of(plan, source)
+        seeded = seeded_values(plan, lowerings, handed, periods if windowed is periods else
+                               {period.kind: [C.period_index(period)]}, computed)
+    if row_rules:
         row_plan = attrs.evolve(plan, rules=tuple(row_rules),
                                 program=attrs.evolve(program, combinations=()))
-        row = evaluate(row_plan, dataset, period=period, entities=entities, as_of=as_of,
-                       values=seeded_values(plan, lowerings, handed, periods if windowed is periods else
-                                             {period.kind: [C.period_index(period)]}, computed))
+        row = evaluate(row_plan, dataset, period=period, entities=entities, as_of=as_of, values=seeded)
         materialised += [d for d in row.decisions if d.entity_kind != "document"]
+    if fired_rows:
+        materialised += _payloads(plan, dataset, as_of, seeded, fired_rows, fired_results)
     materialised += [d for d in document_status(program, sorted(found), period, as_of)
                      if wanted is None or d.entity in wanted]
     light, materialised = _combined(plan, light, ids, materialised, {k for k, done in ran.items() if all(done)})
     evaluation = ColumnarEvaluation(plan=plan, light=light, ids=ids, materialised=materialised,
-                                    conditions=conditions, row=row,
+                                    conditions=conditions, row=row, fired_results=fired_results,
                               fallbacks=fallbacks, dataset_source=source if dataset is None else dataset,
                               period=period, as_of=as_of)
     evaluation.values = computed_values(program, kept_values or [])
     lowerings.release()
     return evaluation
+
+
+def _payloads(plan: Plan, dataset: Dataset, as_of: dt.date | None, seeded: Mapping, fired_rows: list,
+              results: list) -> list[Decision]:
+    """The decisions of the rules whose condition was decided columnar and whose payload was not,
+    where they fire: each payload from the row executor's closures (`evaluate.fire`, on a run
+    seeded with the values the frames computed), with its rule result (true, or the unknown of a
+    payload that needs missing data)."""
+    run = Run(plan, dataset, as_of)
+    for key, values in seeded.items():
+        run.store[key] = dict(values)
+    outcomes, found = plan.program.outcomes, []
+    for index, pk, rows, ids in fired_rows:
+        compiled, names = plan.rules[index], ids.to_list()
+        rule = compiled.rule
+        for code, t in rows.iter_rows():
+            entity, at = names[code], C.period_of(t, pk)
+            condition, decided = fire(compiled, run, entity, at, outcomes)
+            found += decided
+            results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity, period=at,
+                                      condition=condition))
+    return found
 
 
 def _applying(plan: Plan, found: Iterable[Period], period: Period | None, as_of: dt.date | None) -> set[int]:
@@ -344,7 +403,7 @@ def _applying(plan: Plan, found: Iterable[Period], period: Period | None, as_of:
     return chosen
 
 
-def _window(plan: Plan, frames: Mapping[tuple[str, str], list[int]], period: Period | None,
+def _window(analysis: Analysis, frames: Mapping[tuple[str, str], list[int]], period: Period | None,
             periods: dict[str, list[int]]) -> tuple[dict[str, list[int]], int | None]:
     """The data's periods the grids span: with a period selected,
     only those of its kind that the columnar rules evaluated there read, as far back as the
@@ -354,9 +413,7 @@ def _window(plan: Plan, frames: Mapping[tuple[str, str], list[int]], period: Per
     executor (`seeded_values`). Also the furthest reach (None: every period))."""
     if period is None:
         return periods, None
-    known: dict = {}
-    reaches = [reach(e, plan.program, known) for indices in frames.values() for i in indices
-               for e in rule_expressions(plan.rules[i].rule)]
+    reaches = [analysis.reach(i) for indices in frames.values() for i in indices]
     if any(r is None for r in reaches):
         return periods, None
     at, furthest = C.period_index(period), max(reaches, default=0)

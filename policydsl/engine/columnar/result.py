@@ -43,13 +43,14 @@ class ColumnarEvaluation:
     def __init__(self, *, plan: Plan, light: Mapping[str, pl.DataFrame], ids: Mapping[str, pl.Series],
                  materialised: list[Decision], conditions: list[tuple[int, str, Callable, pl.Series]],
                  row: Evaluation | None, fallbacks: Mapping[str, str], dataset_source, period: Period | None,
-                 as_of: dt.date | None = None):
+                 as_of: dt.date | None = None, fired_results: Iterable[RuleResult] = ()):
         self.plan = plan
         self.light = dict(light)  # per kind: decisions of columnar rules (LIGHT_SCHEMA), entities by code
         self.ids = dict(ids)  # per kind: the entity id of each code
         self.materialised = materialised  # decisions of combined cases and of row-executed rules
         self.conditions = conditions
         self.row = row
+        self.fired_results = list(fired_results)  # where a rule decided with the row executor's payload fired
         self.fallbacks = dict(fallbacks)
         self._dataset_source = dataset_source
         self._period = period
@@ -63,8 +64,7 @@ class ColumnarEvaluation:
     @property
     def decisions(self) -> tuple[Decision, ...]:
         if self._decisions is None:
-            built = [decision_from_row(self.plan, row) for kind, frame in self.light.items()
-                     for row in with_entities(frame, self.ids[kind]).iter_rows(named=True)]
+            built = [d for kind, frame in self.light.items() for d in decisions_from_table(self.plan, frame, self.ids[kind])]
             self._decisions = tuple(sorted(built + self.materialised, key=decision_order))
         return self._decisions
 
@@ -90,7 +90,7 @@ class ColumnarEvaluation:
     @property
     def results(self) -> tuple[RuleResult, ...]:
         if self._results is None:
-            found = list(self.row.results) if self.row is not None else []
+            found = (list(self.row.results) if self.row is not None else []) + self.fired_results
             for index, pk, frame, ids in self.conditions:
                 rule = self.plan.rules[index].rule
                 names = ids.to_list()
@@ -134,23 +134,48 @@ def among(column: str, values: Iterable, dtype) -> pl.Expr:
 
 def decision_from_row(plan: Plan, row: Mapping) -> Decision:
     """The `Decision` of one row of the compact decision table."""
-    compiled = plan.rules[row["rule"]]
-    consequence = compiled.rule.consequences[row["consequence"]]
-    period = C.period_of(row[PERIOD], row["@pk"])
-    value = _value(row)
-    if consequence.value is not None and consequence.value.type.name == "percent" and value is not None:
+    return _decision(plan, {}, row["rule"], row["consequence"], row[ENTITY], C.period_of(row[PERIOD], row["@pk"]),
+                     _number(row["amount_num"], row["amount_den"]), _value(row), row.get("superseded_by"))
+
+
+def decisions_from_table(plan: Plan, frame: pl.DataFrame, ids: pl.Series) -> list[Decision]:
+    """The `Decision`s of a compact decision table, read column by column (a dictionary per row
+    costs more than the decision)."""
+    if frame.height == 0:
+        return []
+    names = ids.to_list()
+    columns = [frame[name].to_list() for name in (CODE, PERIOD, "@pk", "rule", "consequence", "amount_num",
+                                                   "amount_den", "value_num", "value_den", "value_text",
+                                                   "value_date", "value_bool", "superseded_by")]
+    found, outcomes = [], {}
+    for code, t, pk, rule, position, amount, amount_den, num, den, text, day, flag, superseded in zip(*columns):
+        value = _number(num, den) if num is not None else text if text is not None else day if day is not None \
+            else flag
+        found.append(_decision(plan, outcomes, rule, position, names[code], C.period_of(t, pk),
+                               _number(amount, amount_den), value, superseded))
+    return found
+
+
+def _decision(plan: Plan, outcomes: dict, rule: int, position: int, entity: str, period: Period, amount: object,
+              value: object, superseded_by: str | None) -> Decision:
+    if (rule, position) not in outcomes:
+        compiled = plan.rules[rule]
+        consequence = compiled.rule.consequences[position]
+        percent = consequence.value is not None and consequence.value.type.name == "percent"
+        outcomes[(rule, position)] = (compiled.rule, plan.program.outcomes[consequence.outcome], percent)
+    found, outcome, percent = outcomes[(rule, position)]
+    if percent and value is not None:
         value = Percent(value)  # a percent is computed as its ratio
-    decision = decision_of(compiled.rule, plan.program.outcomes[consequence.outcome], row[ENTITY], period,
-                           _number(row["amount_num"], row["amount_den"]), value)
-    if row.get("superseded_by") is not None:
-        return attrs.evolve(decision, status="superseded", superseded_by=row["superseded_by"])
+    decision = decision_of(found, outcome, entity, period, amount, value)
+    if superseded_by is not None:
+        return attrs.evolve(decision, status="superseded", superseded_by=superseded_by)
     return decision
 
 
 def _number(num, den) -> object:
     if num is None:
         return None
-    return normalise_number(Fraction(num, den))
+    return num if den == 1 else normalise_number(Fraction(num, den))
 
 
 def _value(row: Mapping) -> object:

@@ -14,6 +14,7 @@ columnar ranks rely on it (see `lowering`); `strict` is the one place that decid
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 
 from policydsl.engine.plan import Plan
@@ -161,17 +162,70 @@ def rule_expressions(rule: ir.Rule) -> list[ir.Expr]:
 
 def columnar_support(plan: Plan) -> Mapping[str, str | None]:
     """Per rule name: None if it runs columnar, else why it falls back to the row executor."""
-    program = plan.program
     seen: dict[tuple[str, str], str | None] = {}
-    support: dict[str, str | None] = {}
-    for rule in program.rules:
-        reason = None
-        if any(program.outcomes[c.outcome].fields for c in rule.consequences):
-            support[rule.name] = "payload fields (the value is an object of named fields)"
-            continue
-        for expr in rule_expressions(rule):
-            reason = unsupported(expr, rule.entity, program, plan.recursive, seen)
-            if reason:
-                break
-        support[rule.name] = reason
-    return support
+    return {rule.name: _reason(plan, rule, seen) for rule in plan.program.rules}
+
+
+def _reason(plan: Plan, rule: ir.Rule, seen: dict[tuple[str, str], str | None]) -> str | None:
+    program = plan.program
+    if any(program.outcomes[c.outcome].fields for c in rule.consequences):
+        return "payload fields (the value is an object of named fields)"
+    for expr in rule_expressions(rule):
+        reason = unsupported(expr, rule.entity, program, plan.recursive, seen)
+        if reason:
+            return reason
+    return None
+
+
+class Analysis:
+    """What a columnar run needs to know of a compiled program that no data changes, per rule:
+    whether it runs columnar (`reason`), how far back it reads (`lookback`, `reach`). Found when
+    first asked and kept, so a program evaluated again (a `PolicySet` keeps one) pays once, and
+    a run over one period asks only about the rules that apply there. Safe to share between
+    threads (one lock: each answer is found once)."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self._lock = threading.Lock()
+        self._reasons: dict[int, str | None] = {}
+        self._conditions: dict[int, str | None] = {}
+        self._lookbacks: dict[int, int] = {}
+        self._reaches: dict[int, int | None] = {}
+        self._values_seen: dict[tuple[str, str], str | None] = {}
+        self._values_lookback: dict = {}
+        self._values_reach: dict = {}
+
+    def reason(self, index: int) -> str | None:
+        """None if rule `index` runs columnar, else why it falls back to the row executor
+        (`columnar_support`)."""
+        with self._lock:
+            if index not in self._reasons:
+                self._reasons[index] = _reason(self.plan, self.plan.rules[index].rule, self._values_seen)
+            return self._reasons[index]
+
+    def condition_reason(self, index: int) -> str | None:
+        """None if rule `index`'s condition has a columnar form (its payload may still not have):
+        then the condition is decided columnar even when the rule falls back (`execute`)."""
+        with self._lock:
+            if index not in self._conditions:
+                rule = self.plan.rules[index].rule
+                self._conditions[index] = None if rule.condition is None else unsupported(
+                    rule.condition, rule.entity, self.plan.program, self.plan.recursive, self._values_seen)
+            return self._conditions[index]
+
+    def lookback(self, index: int) -> int:
+        """How many periods before the current one rule `index` may read (`lookback`)."""
+        with self._lock:
+            if index not in self._lookbacks:
+                self._lookbacks[index] = max((lookback(e, self.plan.program, 0, self._values_lookback)
+                                              for e in rule_expressions(self.plan.rules[index].rule)), default=0)
+            return self._lookbacks[index]
+
+    def reach(self, index: int) -> int | None:
+        """How far back rule `index` reads at most, None when unbounded (`reach`)."""
+        with self._lock:
+            if index not in self._reaches:
+                found = [reach(e, self.plan.program, self._values_reach)
+                         for e in rule_expressions(self.plan.rules[index].rule)]
+                self._reaches[index] = None if any(f is None for f in found) else max(found, default=0)
+            return self._reaches[index]
