@@ -63,8 +63,12 @@ class Entity(dict):
 
     def __init__(self, entity: str, rows: Mapping[str, Mapping[int, Mapping[str, object]]],
                  present: Mapping[str, object], static: Mapping[str, object], frame: Frame):
-        self.id, self.rows, self.present, self.static, self.frame, self._world = \
-            entity, rows, present, static, frame, None
+        self.id = entity  # one assignment each: no tuple made and unpacked per entity
+        self.rows = rows
+        self.present = present
+        self.static = static
+        self.frame = frame
+        self._world = None
 
     @property
     def store(self) -> dict[int, object]:
