@@ -494,14 +494,20 @@ def walk_tests(operand: Fast, pk: str, row_test: tuple[str, Callable[[object], o
         if entity.present is not entity.rows:
             return lazily(entity, t)
         rows = entity.rows[pk]
+        found = []  # a loop, not a comprehension: no function made and called per list
+        add = found.append
         try:  # t, t - 1, ..., t - n + 1 all rows (a row of each, as many as there are rows)
-            periods = range(t, t - len(rows), -1)
-            # a member outside `results` (there are none for an enumeration) is a KeyError too
-            found = [results[rows[at][name]] for at in periods] if results else \
-                [known(rows[at][name]) for at in periods]
+            if results:  # a member outside `results` (there are none for an enumeration) is a KeyError too
+                for at in range(t, t - len(rows), -1):
+                    add(results[rows[at][name]])
+            else:
+                for at in range(t, t - len(rows), -1):
+                    add(known(rows[at][name]))
         except KeyError:
-            found = [UNRECORDED if at not in rows else known(rows[at][name]) if name in rows[at]
-                     else operand(entity, at) for at in range(t, min(rows, default=t + 1) - 1, -1)]
+            found.clear()
+            for at in range(t, min(rows, default=t + 1) - 1, -1):
+                row = rows.get(at)
+                add(UNRECORDED if row is None else known(row[name]) if name in row else operand(entity, at))
         entity[slot] = found
         return found
     return from_rows
