@@ -192,3 +192,38 @@ def test_blocks_without_a_periodic_column_still_give_each_entity_its_records(tmp
     columnar = policy_set.evaluate({"zone": frame}, executor="columnar")
     assert columnar.decisions == policy_set.evaluate({"zone": frame.to_dicts()}).decisions
     assert len(columnar.decisions) == 4
+
+
+CHANGES = """
+policy changes
+  issued 2010-01-01
+entity zone
+  yearly score: integer
+outcome rose "升" is measure
+rule rose implements changes.1 cite "1" for zone when change(score) > 0 then rose
+"""
+
+
+@pytest.mark.parametrize("years", [[2017, 2018, 2019, 2020], [2020, 2019, 2017], [2018, 2020]])
+def test_a_selected_period_starts_the_grid_inside_the_blocks(tmp_path, years):
+    # `change` reads one year back: for 2020 the grid spans 2019-2020 only, the other blocks unread
+    policy_set = load_text(tmp_path, CHANGES)
+    scores = {2017: [5, 1], 2018: [1, 2], 2019: [2, 2], 2020: [3, 1]}
+    frame = pl.concat([pl.DataFrame({"id": ["a", "b"], "period": [str(y)] * 2, "score": scores[y]}) for y in years])
+    columnar = policy_set.evaluate({"zone": frame}, period="2020", executor="columnar")
+    assert columnar.decisions == policy_set.evaluate({"zone": frame.to_dicts()}, period="2020").decisions
+    assert [d.entity for d in columnar.decisions] == (["a"] if 2019 in years else [])
+
+
+def test_two_blocks_of_one_period_are_a_duplicate_with_the_row_loaders_message(tmp_path):
+    policy_set = load_text(tmp_path, CHANGES)
+    frame = pl.DataFrame({"id": ["a", "b", "a", "b"], "period": ["2020"] * 4, "score": [1, 2, 3, 4]})
+    with pytest.raises(DataError, match="duplicate row for `a` in 2020"):
+        policy_set.evaluate({"zone": frame}, executor="columnar")
+
+
+def test_an_integer_id_column_with_a_gap_gets_the_row_loaders_message(tmp_path):
+    policy_set = load_text(tmp_path, CHANGES)
+    frame = pl.DataFrame({"id": [1, None, 1, 2], "period": ["2019", "2019", "2020", "2020"], "score": [1, 2, 3, 4]})
+    with pytest.raises(DataError, match="missing id"):
+        policy_set.evaluate({"zone": frame}, executor="columnar")

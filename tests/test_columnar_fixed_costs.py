@@ -5,6 +5,8 @@ as few Polars stages as their dependencies allow. Each test also compares with t
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import polars as pl
 from differential import write
 
@@ -195,12 +197,15 @@ outcome funded "资助" is measure with fields (
   scores "得分": list of integer)
 outcome praised "表扬" is measure
 outcome warned "提醒" is measure
+outcome saved "累计" is computed with value: money
+value fund "基金" for zone: money = if period_end = 2018-12-31 then 1万元 else previous(fund) + value_or(grant, 0万元)
 ladder care "关注":
   warned
   < funded
 rule funded implements split.1 cite "1" for zone when score >= 2 then funded with (amount = grant, scores = [score, 1])
 rule praised implements split.2 cite "2" for zone when score >= 3 then praised
 rule warned implements split.3 cite "3" for zone when score >= 1 then warned
+rule saved implements split.4 cite "4" for zone when score >= 3 then saved = fund
 """
 
 SPLIT_ROWS = {"zone": [{"id": zone, "period": str(year), "city": "C", **row}
@@ -215,24 +220,33 @@ def test_a_rule_whose_payload_is_not_columnar_has_its_condition_decided_columnar
     condition is a column, and the row executor's closures compute the payload where it fires
     and nowhere else — true, false and unknown conditions, a payload that needs a missing fact
     (unknown: no decision, G8), a ladder it takes part in, a selected period, as of a date."""
-    from policydsl.engine.columnar import execute
+    from policydsl.engine.columnar import across, execute
     policy_set = _load(tmp_path, {"split.pol": SPLIT})
+    depths = []
+    framed = across.Frames.__init__
+    monkeypatch.setattr(across.Frames, "__init__", lambda self, plan, tables, periods, depth, *rest, **named:
+                        depths.append(depth) or framed(self, plan, tables, periods, depth, *rest, **named))
     fired = []
     real = execute.fire
     monkeypatch.setattr(execute, "fire", lambda compiled, run, entity, at, outcomes:
                         fired.append((entity, str(at))) or real(compiled, run, entity, at, outcomes))
-    where = {("a", "2019"), ("b", "2019"), ("a", "2020")}  # score >= 2
-    for options, fires in (({}, where), ({"period": "2019"}, where - {("a", "2020")}),
-                           ({"as_of": "2019-12-31"}, where - {("a", "2020")})):
+    where = [("a", "2019"), ("b", "2019"), ("a", "2020")]  # score >= 2
+    for options, fires, saves in (({}, where, [("a", "2020"), ("b", "2019")]),
+                                  ({"period": "2019"}, where[:2], [("b", "2019")]),
+                                  ({"as_of": "2019-12-31"}, where[:2], [("b", "2019")])):
         fired.clear()
         row = policy_set.evaluate(SPLIT_ROWS, **options)
         columnar = policy_set.evaluate(SPLIT_ROWS, executor="columnar", **options)
         assert columnar.decisions == row.decisions, options
         assert ({(r.rule, r.entity, str(r.period), str(r.condition)) for r in columnar.evaluation.results}
                 == {(r.rule, r.entity, str(r.period), str(r.condition)) for r in row.evaluation.results}), options
-        assert sorted(fired) == sorted(fires), options  # the payload where it fires, nowhere else
-        assert "split::funded" in columnar.evaluation.fallbacks
+        assert sorted(fired) == sorted(fires + saves), options  # the payload where it fires, nowhere else
+        assert "split::funded" in columnar.evaluation.fallbacks and "split::saved" in columnar.evaluation.fallbacks
+        # the running total `saved` pays is read on the row executor: the grid holds no history for it
+        assert depths[-1] == 0
     decided = {(d.entity, str(d.period), d.outcome, d.status) for d in policy_set.evaluate(SPLIT_ROWS).decisions}
     assert {d for d in decided if d[2] == "funded"} == {("a", "2019", "funded", "active"),
                                                          ("b", "2019", "funded", "active")}  # a 2020: no grant
     assert ("b", "2019", "warned", "superseded") in decided
+    saved = {(d.entity, str(d.period)): d.value for d in policy_set.evaluate(SPLIT_ROWS).decisions if d.outcome == "saved"}
+    assert saved == {("b", "2019"): Fraction(7, 2), ("a", "2020"): 7}  # 万元

@@ -30,18 +30,24 @@ def _outcome_names(plan, kind: str, extra: Iterable[str]) -> list[str]:
     return sorted(produced | set(extra))
 
 
+def _false(count: int) -> pl.Series:
+    """`count` times false, without a query (a province's kinds are small: a query each would
+    cost more than the column)."""
+    return pl.Series([False], dtype=pl.Boolean).new_from_index(0, count) if count else pl.Series([], dtype=pl.Boolean)
+
+
 def _frame(ids: pl.Series, outcomes: list[str], flags: dict[str, pl.Series]) -> pl.DataFrame:
     count = ids.len()
     columns = [ids.cast(pl.String).alias("entity")]
     for name in outcomes:
-        columns.append(flags.get(name, pl.repeat(False, count, dtype=pl.Boolean, eager=True)).alias(name))
+        columns.append(flags.get(name, _false(count)).alias(name))
     return pl.DataFrame(columns)
 
 
 def _scatter(flags: dict[str, pl.Series], count: int, outcome: str, codes: pl.Series) -> None:
     current = flags.get(outcome)
     if current is None:
-        current = pl.repeat(False, count, dtype=pl.Boolean, eager=True)
+        current = _false(count)
     flags[outcome] = current.scatter(codes, True) if codes.len() else current
 
 
@@ -59,11 +65,13 @@ def from_columnar(evaluation, kind: str, period: Period) -> pl.DataFrame:
     table = evaluation.light.get(kind)
     extra: set[str] = set()
     if table is not None and table.height:
-        active = table.filter(pl.col("superseded_by").is_null() & (pl.col(PERIOD) == period_index(period))
-                              & (pl.col("@pk") == period.kind)).select(CODE, "outcome")
+        # Series operations, not queries: a few per outcome whatever the size
+        taken = table["superseded_by"].is_null() & (table[PERIOD] == period_index(period)) \
+            & (table["@pk"] == period.kind)
+        codes, outcomes = table[CODE].filter(taken), table["outcome"].filter(taken)
         # the table's rows come from the kind's rules: one comparison per outcome they produce
         for outcome in _outcome_names(evaluation.plan, kind, ()):
-            _scatter(flags, count, outcome, active.filter(pl.col("outcome") == outcome)[CODE])
+            _scatter(flags, count, outcome, codes.filter(outcomes == outcome))
     others = [(d.entity, d.outcome) for d in evaluation.materialised
               if d.entity_kind == kind and d.status == "active" and d.period == period]
     if others:

@@ -304,9 +304,10 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     light_parts: dict[str, list[pl.DataFrame]] = {}
     kept_values: list | None = [] if keep_values else None
     # one depth for every frame: a frame joins another's rows at the same periods (`across`)
-    depth = max((analysis.lookback(i) for indices in frames.values() for i in indices), default=0)
+    # (of a rule in `split`, what its condition reads: the row executor computes its payload)
+    depth = max((analysis.lookback(i, i in split) for indices in frames.values() for i in indices), default=0)
     periods = {pk: sorted(C.period_index(p) for p in found if p.kind == pk) for pk in ("year", "quarter")}
-    windowed, furthest = _window(analysis, frames, period, periods)
+    windowed, furthest = _window(analysis, frames, period, periods, split)
     lowerings = Frames(plan, tables, windowed, depth, as_of, furthest,
                        floor={} if furthest is None else {period.kind: C.period_index(period) - furthest})
     on_table = _table_ladders(program.combinations) if program.combinations else None
@@ -404,7 +405,7 @@ def _applying(plan: Plan, found: Iterable[Period], period: Period | None, as_of:
 
 
 def _window(analysis: Analysis, frames: Mapping[tuple[str, str], list[int]], period: Period | None,
-            periods: dict[str, list[int]]) -> tuple[dict[str, list[int]], int | None]:
+            periods: dict[str, list[int]], split: set[int]) -> tuple[dict[str, list[int]], int | None]:
     """The data's periods the grids span: with a period selected,
     only those of its kind that the columnar rules evaluated there read, as far back as the
     furthest `previous`, `change` or `count_periods` reaches (`support.reach`); every period when
@@ -413,7 +414,7 @@ def _window(analysis: Analysis, frames: Mapping[tuple[str, str], list[int]], per
     executor (`seeded_values`). Also the furthest reach (None: every period))."""
     if period is None:
         return periods, None
-    reaches = [analysis.reach(i) for indices in frames.values() for i in indices]
+    reaches = [analysis.reach(i, i in split) for indices in frames.values() for i in indices]
     if any(r is None for r in reaches):
         return periods, None
     at, furthest = C.period_index(period), max(reaches, default=0)

@@ -189,8 +189,8 @@ class Analysis:
         self._lock = threading.Lock()
         self._reasons: dict[int, str | None] = {}
         self._conditions: dict[int, str | None] = {}
-        self._lookbacks: dict[int, int] = {}
-        self._reaches: dict[int, int | None] = {}
+        self._lookbacks: dict[tuple[int, bool], int] = {}
+        self._reaches: dict[tuple[int, bool], int | None] = {}
         self._values_seen: dict[tuple[str, str], str | None] = {}
         self._values_lookback: dict = {}
         self._values_reach: dict = {}
@@ -213,19 +213,29 @@ class Analysis:
                     rule.condition, rule.entity, self.plan.program, self.plan.recursive, self._values_seen)
             return self._conditions[index]
 
-    def lookback(self, index: int) -> int:
-        """How many periods before the current one rule `index` may read (`lookback`)."""
+    def lookback(self, index: int, condition_only: bool = False) -> int:
+        """How many periods before the current one rule `index` may read (`lookback`); with
+        `condition_only`, its condition (a rule whose payload the row executor computes)."""
         with self._lock:
-            if index not in self._lookbacks:
-                self._lookbacks[index] = max((lookback(e, self.plan.program, 0, self._values_lookback)
-                                              for e in rule_expressions(self.plan.rules[index].rule)), default=0)
-            return self._lookbacks[index]
+            key = (index, condition_only)
+            if key not in self._lookbacks:
+                self._lookbacks[key] = max((lookback(e, self.plan.program, 0, self._values_lookback)
+                                            for e in self._expressions(index, condition_only)), default=0)
+            return self._lookbacks[key]
 
-    def reach(self, index: int) -> int | None:
-        """How far back rule `index` reads at most, None when unbounded (`reach`)."""
+    def reach(self, index: int, condition_only: bool = False) -> int | None:
+        """How far back rule `index` (or its condition alone) reads at most, None when unbounded
+        (`reach`)."""
         with self._lock:
-            if index not in self._reaches:
+            key = (index, condition_only)
+            if key not in self._reaches:
                 found = [reach(e, self.plan.program, self._values_reach)
-                         for e in rule_expressions(self.plan.rules[index].rule)]
-                self._reaches[index] = None if any(f is None for f in found) else max(found, default=0)
-            return self._reaches[index]
+                         for e in self._expressions(index, condition_only)]
+                self._reaches[key] = None if any(f is None for f in found) else max(found, default=0)
+            return self._reaches[key]
+
+    def _expressions(self, index: int, condition_only: bool) -> list[ir.Expr]:
+        rule = self.plan.rules[index].rule
+        if condition_only:
+            return [rule.condition] if rule.condition is not None else []
+        return rule_expressions(rule)
