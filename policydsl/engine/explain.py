@@ -139,6 +139,7 @@ class TraceCache:
         self.kinds = sorted(program.entities)
         self._static: dict[int, tuple[ir.Expr, tuple[dict, tuple]]] = {}  # by id: the expression itself is kept
         self._child_ids: dict[str, tuple[str, ...]] = {}
+        self._value_ids: dict[tuple[str, str], str] = {}
         self._producing: dict[str, list[ir.Rule]] = {}  # outcome -> the rules producing it
 
     def text(self, expr: ir.Expr) -> str:
@@ -174,6 +175,13 @@ class TraceCache:
             found = self._producing[outcome] = [
                 r for r in self.program.rules if any(c.outcome == outcome for c in r.consequences)]
         return list(found)
+
+    def value_id(self, kind: str, name: str) -> str:
+        """The node id of a derived value's definition (`plan.value_node`)."""
+        found = self._value_ids.get((kind, name))
+        if found is None:
+            found = self._value_ids[(kind, name)] = value_node(kind, name)
+        return found
 
     def child_ids(self, node: str, count: int) -> tuple[str, ...]:
         """The node ids of a node's operands (`plan.child_node`)."""
@@ -264,6 +272,15 @@ class _Tracer:
             return node
 
         ids = self._child_ids.get(node) or self.cache.child_ids(node, len(exprs))
+        if cls is _DERIVED:  # the commonest kinds first, without the `child` closure they do not use
+            value_kind, name = expr.entity, expr.name
+            definition = self.program.values[(value_kind, name)]
+            inner = self.trace(definition.expr, self.cache.value_id(value_kind, name), value_kind, entity, period,
+                               sub, when)
+            base.update(kind="value", label=definition.label, children=(inner,), text=name)
+            return _node(base)
+        if cls is _HISTORY:
+            return self._history(expr, ids[0], kind, entity, period, base, sub)
 
         def child(index: int, who: str = entity, in_kind: str = kind) -> TraceNode:
             """An operand's trace in the same period (a walk traces its periods itself)."""
@@ -273,11 +290,6 @@ class _Tracer:
             case ir.Param(name=name):
                 base.update(kind="parameter", label=self.program.parameters[name].label)
                 return _node(base)
-            case ir.Derived(entity=value_kind, name=name):
-                definition = self.program.values[(value_kind, name)]
-                inner = self.trace(definition.expr, value_node(value_kind, name), value_kind, entity, period, sub, when)
-                base.update(kind="value", label=definition.label, children=(inner,), text=name)
-                return _node(base)
             case ir.Via(kind=target):
                 other = self.value(child_node(node, 0), entity, period)
                 children = (child(0),)
@@ -286,8 +298,6 @@ class _Tracer:
                 base.update(kind="via", detail=(message("note.via", kind=self.reader.kind(target), entity=other),),
                             children=children)
                 return _node(base)
-            case ir.History():
-                return self._history(expr, ids[0], kind, entity, period, base, sub)
             case ir.Aggregate():
                 return self._aggregate(expr, node, kind, entity, period, base, child)
             case ir.Members():
@@ -405,7 +415,7 @@ def _node(fields: dict) -> TraceNode:
 
 _new = object.__new__
 _set_attribute = object.__setattr__  # past the frozen class's own __setattr__
-_CONST, _FACT = ir.Const, ir.Fact
+_CONST, _FACT, _DERIVED, _HISTORY = ir.Const, ir.Fact, ir.Derived, ir.History
 # the kinds of expression traced as an operator with its operands (the trace node's kind); the
 # others (constants, names, history, groups, references, `if`) each have their own case
 _PLAIN = {ir.Compare: "compare", ir.Logic: "logic", ir.Lookup: "lookup", ir.Arith: "expr", ir.Member: "expr",
@@ -437,16 +447,15 @@ def _failed_parts(node: TraceNode) -> tuple[TraceNode, ...]:
 
 
 def _facts(nodes: tuple[TraceNode, ...]) -> tuple[TraceNode, ...]:
-    """Every fact node of the trees, once per (entity, fact, period): the first met in depth-first
-    order (a stack, not a call per node), sorted by that key."""
     seen: dict[tuple[str, str, str], TraceNode] = {}
-    pending = list(reversed(nodes))
-    while pending:
-        node = pending.pop()
+
+    def visit(node: TraceNode) -> None:
         if node.kind == "fact":
             seen.setdefault((node.entity, node.text, node.period), node)
-        if node.children:
-            pending.extend(reversed(node.children))
+        for child in node.children:
+            visit(child)
+    for node in nodes:
+        visit(node)
     return tuple(seen[k] for k in sorted(seen))
 
 

@@ -63,8 +63,12 @@ class Entity(dict):
 
     def __init__(self, entity: str, rows: Mapping[str, Mapping[int, Mapping[str, object]]],
                  present: Mapping[str, object], static: Mapping[str, object], frame: Frame):
-        self.id, self.rows, self.present, self.static, self.frame, self._world = \
-            entity, rows, present, static, frame, None
+        self.id = entity  # one assignment each: no tuple made and unpacked per entity
+        self.rows = rows
+        self.present = present
+        self.static = static
+        self.frame = frame
+        self._world = None
 
     @property
     def store(self) -> dict[int, object]:
@@ -149,7 +153,7 @@ class Prepared:
         if found is None:
             with self._compiling:
                 found = self._walks[(node, pk)] = (self._compiler.compile(operand, pk, node),
-                                                   self._compiler.tests(operand, pk, node))
+                                                   self._compiler.tests(operand, pk, node)[0])
         return found
 
     def stored(self, entity: Entity) -> dict[str, dict[Period, object]]:
@@ -206,7 +210,7 @@ class _Compiler:
         self.values: dict[tuple[str, str], Fast] = {}  # (value name, period kind) -> closure
         self.indices: dict[tuple[str, str], int] = {}  # (value name, period kind) -> its slot in the store
         self.shared: dict[tuple[ir.Expr, str], Fast] = {}
-        self._tests: dict[tuple[ir.Expr, str], Callable[[Entity, int], Iterable[object]]] = {}
+        self._tests: dict[tuple[ir.Expr, str], tuple[Callable[[Entity, int], Iterable[object]], int | None]] = {}
 
     def compile(self, expr: ir.Expr, pk: str, node: str) -> Fast:
         """One closure per distinct expression and period kind: the rules that test the same
@@ -221,10 +225,11 @@ class _Compiler:
             found = self.shared[key] = self._compile(expr, pk, node, sub)
         return found
 
-    def tests(self, operand: ir.Expr, pk: str, node: str) -> Callable[[Entity, int], Iterable[object]]:
-        """A walk's `tests` over the operand in periods of kind pk (`walk_tests`), one per distinct
-        operand: the walks over one operand (`streak(rating = D)`, `first_time(rating = D)`)
-        share it and its memo."""
+    def tests(self, operand: ir.Expr, pk: str, node: str
+              ) -> tuple[Callable[[Entity, int], Iterable[object]], int | None]:
+        """A walk's `tests` over the operand in periods of kind pk and the slot of the list it
+        keeps (`walk_tests`), one per distinct operand: the walks over one operand
+        (`streak(rating = D)`, `first_time(rating = D)`) share it and its memo."""
         key = (operand, pk)
         found = self._tests.get(key)
         if found is None:
@@ -461,7 +466,7 @@ def member_results(fact_type: T.Type, known: Callable[[object], object]) -> Mapp
 
 
 def walk_tests(operand: Fast, pk: str, row_test: tuple[str, Callable[[object], object], Mapping] | None,
-               index: int) -> Callable[[Entity, int], Iterable[object]]:
+               index: int) -> tuple[Callable[[Entity, int], Iterable[object]], int | None]:
     """What a walk over periods of kind pk reads of an entity at t (`semantics.Walker`'s
     `tests`): the operand's value at t, t - 1, ... where the entity has a record, else
     `UNRECORDED`, down to its first period of the kind. An operand testing one fact of the
@@ -472,14 +477,15 @@ def walk_tests(operand: Fast, pk: str, row_test: tuple[str, Callable[[object], o
     without gaps, up to t), those are all its records; otherwise (a gap, a later row, a row
     without the fact: then the operand's closure says what is missing) a loop reads each
     period down to the first. Any other operand, or an entity whose records are not its rows,
-    is read lazily, a period at a time."""
+    is read lazily, a period at a time. Also returned: the slot of the kept list (None: not kept),
+    which a walk reads itself before calling."""
     def lazily(entity: Entity, t: int) -> Iterator[object]:
         present = entity.present.get(pk)
         if present:
             for at in range(t, min(present) - 1, -1):
                 yield operand(entity, at) if at in present else UNRECORDED
     if row_test is None:
-        return lazily
+        return lazily, None
     name, known, results = row_test
 
     def from_rows(entity: Entity, t: int) -> Iterable[object]:
@@ -490,21 +496,27 @@ def walk_tests(operand: Fast, pk: str, row_test: tuple[str, Callable[[object], o
         if entity.present is not entity.rows:
             return lazily(entity, t)
         rows = entity.rows[pk]
+        found = []  # a loop, not a comprehension: no function made and called per list
+        add = found.append
         try:  # t, t - 1, ..., t - n + 1 all rows (a row of each, as many as there are rows)
-            periods = range(t, t - len(rows), -1)
-            # a member outside `results` (there are none for an enumeration) is a KeyError too
-            found = [results[rows[at][name]] for at in periods] if results else \
-                [known(rows[at][name]) for at in periods]
+            if results:  # a member outside `results` (there are none for an enumeration) is a KeyError too
+                for at in range(t, t - len(rows), -1):
+                    add(results[rows[at][name]])
+            else:
+                for at in range(t, t - len(rows), -1):
+                    add(known(rows[at][name]))
         except KeyError:
-            found = [UNRECORDED if at not in rows else known(rows[at][name]) if name in rows[at]
-                     else operand(entity, at) for at in range(t, min(rows, default=t + 1) - 1, -1)]
+            found.clear()
+            for at in range(t, min(rows, default=t + 1) - 1, -1):
+                row = rows.get(at)
+                add(UNRECORDED if row is None else known(row[name]) if name in row else operand(entity, at))
         entity[slot] = found
         return found
-    return from_rows
+    return from_rows, index
 
 
 def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: int,
-             tests: Callable[[Entity, int], Iterable[object]]) -> Fast:
+             reads: tuple[Callable[[Entity, int], Iterable[object]], int | None] | None) -> Fast:
     if function in ("previous", "change"):
         def before(entity: Entity, t: int) -> object:  # unknown at a period without a record (G4/G8)
             earlier = t - n
@@ -516,11 +528,21 @@ def _history(function: str, n: int, operand: Fast, kind: str, pk: str, index: in
             return before
         return lambda entity, t: ops.arith("-", [operand(entity, t), before(entity, t)])
     walk = WALKS[function]
+    tests, kept = reads
+    if kept is None:
+        def history(entity: Entity, t: int) -> object:  # walked once per entity and period
+            slot = (t << 16) + index
+            value = entity.get(slot, _NOT_YET)
+            if value is _NOT_YET:
+                value = entity[slot] = walk(n, tests(entity, t), entity, t, operand)[0]
+            return value
+        return history
 
-    def history(entity: Entity, t: int) -> object:  # walked once per entity and period
+    def history_of_rows(entity: Entity, t: int) -> object:  # ... reading a kept list first
         slot = (t << 16) + index
         value = entity.get(slot, _NOT_YET)
         if value is _NOT_YET:
-            value = entity[slot] = walk(n, tests(entity, t), entity, t, operand)[0]
+            found = entity.get((t << 16) + kept)
+            value = entity[slot] = walk(n, tests(entity, t) if found is None else found, entity, t, operand)[0]
         return value
-    return history
+    return history_of_rows
