@@ -98,8 +98,18 @@ class Result:
             return self.evaluation.warnings
         return self.evaluation.run.dataset.warnings
 
+    def _known_kind(self, kind: str) -> None:
+        """A kind the policies declare (or `document`, whose statuses are decisions too): a
+        misspelled kind would read as one with no decisions."""
+        _require_text("kind", kind)
+        declared = self.evaluation.plan.program.entities
+        if kind not in declared and kind != "document":
+            hint = did_you_mean(kind, [*declared, "document"])
+            raise SelectionError(f"no entity kind `{kind}` in the policies" + (f"; {hint}" if hint else ""))
+
     def active_outcomes(self, kind: str):
         """(entity, outcome) of every active decision of one entity kind."""
+        self._known_kind(kind)
         if hasattr(self.evaluation, "active_outcomes"):
             return self.evaluation.active_outcomes(kind)
         return ((d.entity, d.outcome) for d in self.decisions if d.entity_kind == kind and d.status == "active")
@@ -107,27 +117,43 @@ class Result:
     def active_table(self, kind: str):
         """The active decisions of one entity kind as a Polars frame (`entity`, `outcome`); from a
         columnar run, without a Python object per decision."""
+        self._known_kind(kind)
         if hasattr(self.evaluation, "active_table"):
             return self.evaluation.active_table(kind)
         import polars as pl
         return pl.DataFrame(list(self.active_outcomes(kind)), schema={"entity": pl.String, "outcome": pl.String},
                             orient="row")
 
-    def outcomes_by_entity(self, kind: str, period: str | Period):
+    def outcomes_by_entity(self, kind: str, period: str | Period, *, id_column: str = "entity"):
         """The active decisions of one entity kind at one period as one row per entity: a Polars
-        frame with `entity` and one Boolean column per outcome the kind's rules produce, true where
-        the entity has that outcome (engine/outcome_flags.py). Every entity of the kind in the data
-        has a row; from a columnar run, without a Python object per decision."""
-        _require_text("kind", kind)
+        frame with the id (as text, in the column `id_column`) and one Boolean column per outcome
+        the kind's rules produce, true where the entity has that outcome (engine/outcome_flags.py).
+        Every entity of the kind in the data has a row; from a columnar run, without a Python
+        object per decision. A kind the policies do not declare, or a period the data does not
+        have, raises `SelectionError` (an answer of all false would read as "nothing happened")."""
+        self._known_kind(kind)
+        _require_text("id_column", id_column)
         at = _period(period)
         if at is None:
             raise TypeError("`period` must be a period such as \"2019\" or \"2019-Q3\", not None")
         from policydsl.engine import outcome_flags
+        evaluation = self.evaluation
+        if evaluation.selected_period is not None and at != evaluation.selected_period:
+            raise SelectionError(f"period {at} was not evaluated: the run selected {evaluation.selected_period}")
+        if evaluation.as_of is not None and at.end > evaluation.as_of:
+            raise SelectionError(f"period {at} was not evaluated: it had not ended on {evaluation.as_of} (as_of)")
         if hasattr(self.evaluation, "row_slice"):
-            return outcome_flags.from_columnar(self.evaluation, kind, at)
-        entities = sorted(set(self.evaluation.run.dataset.entities(kind))
-                          | {d.entity for d in self.decisions if d.entity_kind == kind})  # documents too
-        return outcome_flags.from_decisions(self.evaluation.plan, entities, self.decisions, kind, at)
+            check_selection_in(set(), self.evaluation.periods, at, None)
+            flags = outcome_flags.from_columnar(self.evaluation, kind, at, id_column)
+        else:
+            check_selection(self.evaluation.run.dataset, at, None)
+            entities = sorted(set(self.evaluation.run.dataset.entities(kind))
+                              | {d.entity for d in self.decisions if d.entity_kind == kind})  # documents too
+            flags = outcome_flags.from_decisions(self.evaluation.plan, entities, self.decisions, kind, at,
+                                                 id_column)
+        if evaluation.selected_entities is not None:  # the others were not evaluated: no row for them
+            flags = flags.filter(flags[id_column].is_in(sorted(evaluation.selected_entities)))
+        return flags
 
     def _explainable(self, entity: str) -> Evaluation:
         # a columnar run explains by re-evaluating the entity's slice on the row executor

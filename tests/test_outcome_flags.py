@@ -44,11 +44,67 @@ def test_each_entity_gets_its_active_outcomes_with_ladders_applied(executor):
     assert {(e, o) for e, os in _as_sets(frame).items() for o in os} == set(result.active_table("enterprise").rows())
 
 
-def test_a_period_without_decisions_gives_every_entity_a_row_of_false():
+@pytest.mark.parametrize("executor", ["row", "columnar"])
+def test_a_period_without_decisions_gives_every_entity_a_row_of_false(executor):
     w1 = policydsl.load(W1)
-    result = w1.evaluate({"enterprise": _w1_long()}, period="2019", executor="columnar")
-    assert _as_sets(result.outcomes_by_entity("enterprise", "2020")) == {str(i): set() for i in range(1, 6)}
-    assert _as_sets(result.outcomes_by_entity("enterprise", "2019"))["1"] == {"yellow_card"}
+    wide = pl.DataFrame({"enterprise_id": [1, 2], "r2017": [None, None], "r2018": ["D", "A"]},
+                        schema={"enterprise_id": pl.Int64, "r2017": pl.String, "r2018": pl.String})
+    long = policydsl.long_from_wide(wide, id_column="enterprise_id", periods={"2017": "r2017", "2018": "r2018"},
+                                    fact="rating")
+    result = w1.evaluate({"enterprise": long if executor == "columnar" else long.to_dicts()}, executor=executor)
+    assert _as_sets(result.outcomes_by_entity("enterprise", "2017")) == {"1": set(), "2": set()}
+    assert _as_sets(result.outcomes_by_entity("enterprise", "2018")) == {"1": {"rectify"}, "2": {"priority_support"}}
+
+
+@pytest.mark.parametrize("executor", ["row", "columnar"])
+def test_a_period_or_kind_the_run_did_not_evaluate_is_refused_not_answered_with_false(executor):
+    """An answer of all false would read as "nothing happened": a misspelled kind, a period the
+    data lacks, another period than the run selected, and one not ended by `as_of` are refused."""
+    w1 = policydsl.load(W1)
+    long = _w1_long()
+    data = {"enterprise": long if executor == "columnar" else long.to_dicts()}
+    result = w1.evaluate(data, period="2019", executor=executor)
+    with pytest.raises(policydsl.SelectionError, match="period 2020 was not evaluated: the run selected 2019"):
+        result.outcomes_by_entity("enterprise", "2020")
+    everything = w1.evaluate(data, executor=executor)
+    with pytest.raises(policydsl.SelectionError, match="no data for period 2021; nearest: 2020"):
+        everything.outcomes_by_entity("enterprise", "2021")
+    with pytest.raises(policydsl.SelectionError, match="no entity kind `enterprse` in the policies; "
+                                                       "did you mean `enterprise`"):
+        everything.outcomes_by_entity("enterprse", "2020")
+    for method in (everything.active_table, everything.active_outcomes):
+        with pytest.raises(policydsl.SelectionError, match="no entity kind `enterprse`"):
+            method("enterprse")
+    assert everything.active_table("document").height == 0  # documents' statuses are decisions of a kind too
+    as_of = w1.evaluate(data, as_of="2020-06-30", executor=executor)
+    with pytest.raises(policydsl.SelectionError, match="period 2020 was not evaluated: it had not ended on 2020-06-30"):
+        as_of.outcomes_by_entity("enterprise", "2020")
+    assert _as_sets(as_of.outcomes_by_entity("enterprise", "2019"))["1"] == {"yellow_card"}
+
+
+@pytest.mark.parametrize("executor", ["row", "columnar"])
+def test_a_run_over_some_entities_gives_rows_for_those_only(executor):
+    long = _w1_long()
+    result = policydsl.load(W1).evaluate({"enterprise": long if executor == "columnar" else long.to_dicts()},
+                                         entities=["2", "5"], executor=executor)
+    assert _as_sets(result.outcomes_by_entity("enterprise", "2020")) == {"2": {"priority_support"},
+                                                                         "5": {"yellow_card"}}
+
+
+@pytest.mark.parametrize("executor", ["row", "columnar"])
+def test_an_outcome_named_like_the_id_column_needs_another_id_column(executor, tmp_path):
+    policy = W1.read_text(encoding="utf-8").replace("outcome exit ", "outcome entity ").replace(
+        "then exit", "then entity").replace("ladder d_escalation: rectify < yellow_card < exit",
+                                            "ladder d_escalation: rectify < yellow_card < entity")
+    path = tmp_path / "w1.pol"
+    path.write_text(policy, encoding="utf-8")
+    long = _w1_long()
+    result = policydsl.load(path).evaluate({"enterprise": long if executor == "columnar" else long.to_dicts()},
+                                           period="2020", executor=executor)
+    with pytest.raises(ValueError, match="`entity` is the name of an outcome: pass another `id_column`"):
+        result.outcomes_by_entity("enterprise", "2020")
+    frame = result.outcomes_by_entity("enterprise", "2020", id_column="enterprise_id")
+    assert frame.columns[0] == "enterprise_id" and frame.filter(pl.col("entity"))["enterprise_id"].to_list() == ["1"]
 
 
 def test_the_period_is_required():

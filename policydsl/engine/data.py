@@ -332,11 +332,18 @@ def _mapping_tables(content: object, source: str, schemas: Mapping[str, EntitySc
             table = readers.json_table(kind, rows, source, report)
             if table is not None:
                 tables[kind] = [table]
-        else:
-            hint = did_you_mean(str(kind), schemas)
-            report(DataIssue(source=source, severity="warning", hint=hint,
-                             message=f"unknown entity kind `{kind}`; its rows are not read"))
+    for issue in unknown_kinds(content, schemas, source):
+        report(issue)
     return tables
+
+
+def unknown_kinds(mapping: Mapping[str, object], schemas: Mapping[str, EntitySchema],
+                  source: str = "<data>") -> list[DataIssue]:
+    """A warning per key of the mapping form that names no declared entity kind (a misspelled
+    kind's rows would otherwise vanish without a word); every executor reports these."""
+    return [DataIssue(source=source, severity="warning", hint=did_you_mean(str(kind), schemas),
+                      message=f"unknown entity kind `{kind}`; its rows are not read")
+            for kind in mapping if kind not in schemas]
 
 
 def _folder_tables(folder: Path, schemas: Mapping[str, EntitySchema], report: Issues,

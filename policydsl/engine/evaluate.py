@@ -167,6 +167,9 @@ class Evaluation:
     decisions: tuple[Decision, ...]
     results: tuple[RuleResult, ...]
     as_of: dt.date | None = None
+    # what the run was asked for: the one period, the entities (None: every one)
+    selected_period: Period | None = None
+    selected_entities: frozenset[str] | None = None
 
 
 def _periods_of(dataset: Dataset, kind: str, entity: str, period_kind: str,
@@ -228,7 +231,9 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
     fired.extend(d for d in document_status(plan.program, dataset.periods(), period, as_of)
                  if wanted is None or d.entity in wanted)
     decisions = combine(plan.program.combinations, fired)
-    return Evaluation(plan=plan, run=run, as_of=as_of, decisions=tuple(sorted(decisions, key=decision_order)),
+    return Evaluation(plan=plan, run=run, as_of=as_of, selected_period=period,
+                      selected_entities=None if wanted is None else frozenset(wanted),
+                      decisions=tuple(sorted(decisions, key=decision_order)),
                       results=tuple(sorted(results, key=lambda r: (r.entity_kind, r.entity, r.period.year,
                                                                    r.period.quarter, r.rule))))
 

@@ -1,7 +1,7 @@
 """Result view, decisions as one row per entity: an evaluation (row or columnar) and a kind and
 period in; a Polars frame out (`Result.outcomes_by_entity`).
 
-The frame has the column `entity` (the id as text, as everywhere) and one Boolean column per
+The frame has the column `entity` (or the caller's `id_column`: the id as text, as everywhere) and one Boolean column per
 outcome that a rule of the kind can produce (and any other outcome an active decision of the kind
 carries), named by the outcome, in name order: true where the entity has an active decision of
 that outcome at the period, false otherwise — also for an entity with no record at the period
@@ -36,9 +36,11 @@ def _false(count: int) -> pl.Series:
     return pl.Series([False], dtype=pl.Boolean).new_from_index(0, count) if count else pl.Series([], dtype=pl.Boolean)
 
 
-def _frame(ids: pl.Series, outcomes: list[str], flags: dict[str, pl.Series]) -> pl.DataFrame:
+def _frame(ids: pl.Series, outcomes: list[str], flags: dict[str, pl.Series], id_column: str) -> pl.DataFrame:
+    if id_column in outcomes:
+        raise ValueError(f"`{id_column}` is the name of an outcome: pass another `id_column` for the ids")
     count = ids.len()
-    columns = [ids.cast(pl.String).alias("entity")]
+    columns = [ids.cast(pl.String).alias(id_column)]
     for name in outcomes:
         columns.append(flags.get(name, _false(count)).alias(name))
     return pl.DataFrame(columns)
@@ -51,7 +53,7 @@ def _scatter(flags: dict[str, pl.Series], count: int, outcome: str, codes: pl.Se
     flags[outcome] = current.scatter(codes, True) if codes.len() else current
 
 
-def from_columnar(evaluation, kind: str, period: Period) -> pl.DataFrame:
+def from_columnar(evaluation, kind: str, period: Period, id_column: str = "entity") -> pl.DataFrame:
     """The flags of a `ColumnarEvaluation` (decision table by entity code, plus its materialised
     decisions)."""
     from policydsl.engine.columnar.columns import CODE, period_index
@@ -87,10 +89,11 @@ def from_columnar(evaluation, kind: str, period: Period) -> pl.DataFrame:
             extra.add(outcome)
             codes = pl.Series([position[e] for e, o in others if o == outcome], dtype=pl.Int64)
             _scatter(flags, count, outcome, codes)
-    return _frame(ids, _outcome_names(evaluation.plan, kind, extra), flags)
+    return _frame(ids, _outcome_names(evaluation.plan, kind, extra), flags, id_column)
 
 
-def from_decisions(plan, entities: Iterable[str], decisions, kind: str, period: Period) -> pl.DataFrame:
+def from_decisions(plan, entities: Iterable[str], decisions, kind: str, period: Period,
+                   id_column: str = "entity") -> pl.DataFrame:
     """The flags from `Decision` objects (the row executor), over the given entities in order."""
     ids = pl.Series("entity", list(entities), dtype=pl.String)
     position = {entity: code for code, entity in enumerate(ids.to_list())}
@@ -100,4 +103,4 @@ def from_decisions(plan, entities: Iterable[str], decisions, kind: str, period: 
     for outcome in sorted({o for _, o in chosen}):
         _scatter(flags, ids.len(), outcome, pl.Series([position[e] for e, o in chosen if o == outcome],
                                                      dtype=pl.Int64))
-    return _frame(ids, _outcome_names(plan, kind, {o for _, o in chosen}), flags)
+    return _frame(ids, _outcome_names(plan, kind, {o for _, o in chosen}), flags, id_column)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 import attrs
 import polars as pl
 
+from policydsl.engine import data as data_stage
 from policydsl.engine.columnar import columns as C
 from policydsl.engine.columnar.across import Frames
 from policydsl.engine.columnar.columns import CODE
@@ -269,6 +270,16 @@ def _row_ladders(plan: Plan, fired: Mapping[int, pl.Expr], ladders: dict[str, tu
     return [tops, winners], found
 
 
+def _warnings(source: Dataset | Mapping[str, object], through_rows: Dataset | None, schemas) -> tuple:
+    """The data's warnings: the row loader's (of a Dataset, or of the kinds read through it) and,
+    for the API's mapping, its keys that name no kind (skipped before any loader saw them)."""
+    if isinstance(source, Dataset):
+        return tuple(source.warnings)
+    loaded = tuple(through_rows.warnings) if through_rows is not None else ()
+    return tuple(data_stage.unknown_kinds(source, schemas)) + tuple(
+        w for w in loaded if not w.message.startswith("unknown entity kind"))
+
+
 def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, period: Period | None = None,
                       entities: Iterable[str] | None = None, as_of: dt.date | None = None,
                       analysis: Analysis | None = None, keep_values: bool = False,
@@ -357,8 +368,9 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     light, materialised = _combined(plan, light, ids, materialised, {k for k, done in ran.items() if all(done)})
     evaluation = ColumnarEvaluation(plan=plan, light=light, ids=ids, materialised=materialised,
                                     conditions=conditions, row=row, fired_results=fired_results,
-                              fallbacks=fallbacks, dataset_source=source if dataset is None else dataset,
-                              period=period, as_of=as_of)
+                              fallbacks=fallbacks, dataset_source=source, period=period, as_of=as_of,
+                              warnings=_warnings(source, dataset, schemas), periods=found,
+                              selected_entities=None if wanted is None else frozenset(wanted))
     evaluation.values = computed_values(program, kept_values or [])
     lowerings.release()
     return evaluation

@@ -43,7 +43,8 @@ class ColumnarEvaluation:
     def __init__(self, *, plan: Plan, light: Mapping[str, pl.DataFrame], ids: Mapping[str, pl.Series],
                  materialised: list[Decision], conditions: list[tuple[int, str, Callable, pl.Series]],
                  row: Evaluation | None, fallbacks: Mapping[str, str], dataset_source, period: Period | None,
-                 as_of: dt.date | None = None, fired_results: Iterable[RuleResult] = ()):
+                 as_of: dt.date | None = None, fired_results: Iterable[RuleResult] = (), warnings: tuple = (),
+                 periods: Iterable[Period] = (), selected_entities: frozenset[str] | None = None):
         self.plan = plan
         self.light = dict(light)  # per kind: decisions of columnar rules (LIGHT_SCHEMA), entities by code
         self.ids = dict(ids)  # per kind: the entity id of each code
@@ -52,8 +53,12 @@ class ColumnarEvaluation:
         self.row = row
         self.fired_results = list(fired_results)  # where a rule decided with the row executor's payload fired
         self.fallbacks = dict(fallbacks)
-        self._dataset_source = dataset_source
+        self._dataset_source = dataset_source  # what the run was given: an explanation reads all of it
+        self._warnings = tuple(warnings)
+        self.periods = sorted(periods)  # the periods the data has (a selection is checked against them)
         self._period = period
+        self.selected_period = period  # what the run was asked for (None: every period, every entity)
+        self.selected_entities = selected_entities
         self.as_of = as_of
         self.values: dict = {}  # with keep_values: (kind, name, entity, period) -> value
         self._decisions: tuple[Decision, ...] | None = None
@@ -116,9 +121,8 @@ class ColumnarEvaluation:
 
     @property
     def warnings(self) -> tuple:
-        """The data loader's warnings, when the data came through it."""
-        source = self._dataset_source
-        return tuple(getattr(source, "warnings", ())) if isinstance(source, Dataset) else ()
+        """What reading the data reported without stopping (unknown kinds and columns...)."""
+        return self._warnings
 
 
 def with_entities(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:

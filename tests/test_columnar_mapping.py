@@ -1,0 +1,66 @@
+"""The API's mapping `{kind: rows or frame}` on the columnar executor reads and reports as the
+row executor does: a key naming no kind is a warning with "did you mean" (its rows would
+otherwise vanish without a word), and an explanation of a columnar decision reads every kind of
+the mapping, the ones given as frames and the ones given as rows alike."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+import policydsl
+
+POLICY = """
+policy two
+  title "t"
+  issued 2015-01-01
+  in_force_from 2015-01-01
+entity firm "企业"
+  yearly a "甲": integer
+entity zone "区"
+  yearly b "乙": integer
+outcome flagged "标记" is sanction
+outcome zone_flagged "区标记" is sanction
+rule firm_rule
+  implements two.r1 cite "一" "一"
+  for firm
+  when a > 1
+  then flagged
+rule zone_rule
+  implements two.r2 cite "二" "二"
+  for zone
+  when b > 1
+  then zone_flagged
+"""
+
+
+@pytest.fixture
+def two(tmp_path):
+    path = tmp_path / "two.pol"
+    path.write_text(POLICY, encoding="utf-8")
+    return policydsl.load(path)
+
+
+def _data(firms_as_frame: bool, zones_as_frame: bool) -> dict:
+    firms = pl.DataFrame({"id": ["f1"], "period": ["2019"], "a": [2]})
+    zones = pl.DataFrame({"id": ["z1"], "period": ["2019"], "b": [2]})
+    return {"firm": firms if firms_as_frame else firms.to_dicts(),
+            "zone": zones if zones_as_frame else zones.to_dicts(),
+            "zones": [{"id": "z2", "period": "2019", "b": 5}]}
+
+
+@pytest.mark.parametrize("frames", [(True, True), (True, False), (False, False)], ids=["frames", "mixed", "rows"])
+@pytest.mark.parametrize("executor", ["row", "columnar"])
+def test_a_key_naming_no_kind_is_reported_with_the_nearest_kind(two, executor, frames):
+    result = two.evaluate(_data(*frames), executor=executor)
+    unknown = [w for w in result.warnings if "zones" in w.message]
+    assert [(w.message, w.hint, w.severity) for w in unknown] == [
+        ("unknown entity kind `zones`; its rows are not read", "did you mean `zone`?", "warning")]
+    assert sorted((d.entity, d.outcome) for d in result.decisions) == [("f1", "flagged"), ("z1", "zone_flagged")]
+
+
+@pytest.mark.parametrize("frames", [(True, True), (True, False), (False, True)], ids=["frames", "mixed", "mixed2"])
+def test_an_explanation_of_a_columnar_decision_reads_every_kind_of_the_mapping(two, frames):
+    result = two.evaluate(_data(*frames), executor="columnar")
+    assert result.explain("f1", "flagged", "2019").status == "active"
+    assert result.explain("z1", "zone_flagged", "2019").status == "active"
