@@ -2,7 +2,7 @@
 
 In: a frame's `FrameLowering` and an `ir.Via` or `ir.Members`; out: the lowered value in that
 frame, with the join steps that bring it there. `Frames` holds one lowering per (entity kind,
-period kind), built on demand on the dense grid of that kind (`columns.grid`), all grids over the
+period kind), built on demand on the dense grid of that kind (`grid.grid`), all grids over the
 same periods, so that a row of one frame meets the row of another at the same period.
 
 - `zone.x` (`ir.Via`): `x` is lowered in the zone frame, then joined on (reference id, period);
@@ -21,15 +21,16 @@ same periods, so that a row of one frame meets the row of another at the same pe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import attrs
 import polars as pl
 
 from policydsl.engine.columnar import columns as C
+from policydsl.engine.columnar import grid as G
 from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.lowering import FrameLowering, GroupJoin, ReadJoin, apply_steps, collect
-from policydsl.engine.columnar.operators import ENTITY, Lowered, Num, Plain, Unsupported, _checked, lit
+from policydsl.engine.columnar.operators import ENTITY, EVALUATED, Lowered, Num, Plain, Unsupported, _checked, lit
 from policydsl.engine.plan import Plan
 from policydsl.language import ir
 
@@ -45,24 +46,24 @@ class Frames:
         # (`execute._window`), where the grids start; earlier values see a cut history there
         self.floor = dict(floor or {})
         self.furthest = furthest  # how far back from the selected period they read (None: no cut)
-        self._made: dict[tuple[str, str], tuple[C.Grid, FrameLowering] | None] = {}
+        self._made: dict[tuple[str, str], tuple[G.Grid, FrameLowering] | None] = {}
         self._done: dict[tuple[str, str], tuple[pl.DataFrame, int]] = {}
         self._computing: set[tuple[str, str]] = set()  # frames whose columns are being computed
         self._statics: dict[str, pl.DataFrame] = {}
         # grids carry entity ids as text (for the joins below) only when some expression joins
         self.joins = _joins(plan)
 
-    def get(self, kind: str, period_kind: str) -> tuple[C.Grid, FrameLowering] | None:
+    def get(self, kind: str, period_kind: str) -> tuple[G.Grid, FrameLowering] | None:
         key = (kind, period_kind)
         if key not in self._made:
             self._made[key] = self._make(kind, period_kind)
         return self._made[key]
 
-    def _make(self, kind: str, period_kind: str) -> tuple[C.Grid, FrameLowering] | None:
+    def _make(self, kind: str, period_kind: str) -> tuple[G.Grid, FrameLowering] | None:
         table = self.tables.get(kind)
         if table is None:
             return None
-        grid = C.grid(table, self.plan.program.entities[kind], period_kind, self.depth,
+        grid = G.grid(table, self.plan.program.entities[kind], period_kind, self.depth,
                       self.periods.get(period_kind, []), with_ids=self.joins,
                       floor=self.floor.get(period_kind))
         if grid is None:
@@ -81,11 +82,11 @@ class Frames:
         self._made.clear()
         self._done.clear()
 
-    def made(self) -> list[tuple[tuple[str, str], tuple[C.Grid, FrameLowering]]]:
+    def made(self) -> list[tuple[tuple[str, str], tuple[G.Grid, FrameLowering]]]:
         """Every frame lowered so far."""
         return [(key, made) for key, made in self._made.items() if made is not None]
 
-    def other(self, kind: str, period_kind: str) -> tuple[C.Grid, FrameLowering]:
+    def other(self, kind: str, period_kind: str) -> tuple[G.Grid, FrameLowering]:
         found = self.get(kind, period_kind)
         if found is None:
             raise Unsupported(f"no {period_kind}ly rows of {kind} to read")
@@ -240,7 +241,7 @@ class Taking:
     chain: pl.LazyFrame = attrs.field(eq=False)
 
     def __call__(self) -> pl.LazyFrame:
-        return self.frame().filter(pl.col(C.EVALUATED)).join(self.chain, left_on=ENTITY, right_on="@m", how="inner")
+        return self.frame().filter(pl.col(EVALUATED)).join(self.chain, left_on=ENTITY, right_on="@m", how="inner")
 
 
 def members(lowering: FrameLowering, expr: ir.Members) -> Lowered:

@@ -1,7 +1,7 @@
 """Columnar stage, execution: a `Plan` and data in, a `ColumnarEvaluation` out.
 
 Per (entity kind, period kind) that some rule is evaluated at, the kind is laid on its dense
-grid (`columns.grid`), every derived value, history walk and aggregate the columnar rules read
+grid (`grid.grid`), every derived value, history walk and aggregate the columnar rules read
 is added as a column (Polars lazy frame, in dependency order), then each rule's condition and
 payloads. Rows with a record, in the policy's force and asked for, make the rule results;
 fired rows make decisions, kept as one compact table (kind, entity, period, rule, outcome,
@@ -26,12 +26,13 @@ import polars as pl
 
 from policydsl.engine import data as data_stage
 from policydsl.engine.columnar import columns as C
+from policydsl.engine.columnar import grid as G
 from policydsl.engine.columnar.across import Frames
 from policydsl.engine.columnar.columns import CODE
 from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.handover import columns_of, handed_names, seeded_values, values_to_hand_over
 from policydsl.engine.columnar.lowering import FrameLowering, collect, query_options
-from policydsl.engine.columnar.operators import ENTITY, PERIOD, Inexact, Num, Unsupported, lit
+from policydsl.engine.columnar.operators import ENTITY, EVALUATED, PERIOD, Inexact, Num, Unsupported, lit
 from policydsl.engine.columnar.result import (
     LIGHT_SCHEMA, PAYLOAD_COLUMNS, ColumnarEvaluation, among, computed_values, dataset_of, decision_from_row,
     with_entities)
@@ -97,7 +98,7 @@ def _den(value: Num) -> pl.Expr:
     return lit(value.den, pl.Int64) if value.static else value.den
 
 
-def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid, lowering: FrameLowering,
+def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: G.Grid, lowering: FrameLowering,
                outputs: dict[int, dict[str, pl.Expr]], period: Period | None, wanted: set[str] | None,
                as_of: dt.date | None, conditions: list, light_parts: list[pl.DataFrame],
                keep: list | None = None, ladders: dict[str, tuple[int, int]] | None = None,
@@ -109,7 +110,7 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: C.Grid,
     rows where it fires to `fired_rows` (its payload is computed by the row executor's closures)."""
     frame = lowerings.pending(kind, pk)
     rule_columns = [expr.alias(name) for columns in outputs.values() for name, expr in columns.items()]
-    frame = frame.with_columns(rule_columns).filter(pl.col(C.EVALUATED))
+    frame = frame.with_columns(rule_columns).filter(pl.col(EVALUATED))
     if period is not None:
         frame = frame.filter(pl.col(PERIOD) == C.period_index(period))
     if wanted is not None:
