@@ -36,7 +36,6 @@ from importlib import resources
 from pathlib import Path
 
 import attrs
-import jsonschema
 
 from policydsl.api import PolicySet
 from policydsl.diagnostics import DataError, did_you_mean
@@ -163,6 +162,8 @@ def validate(content: object, path: Path) -> tuple[list[str], dict[int, list[str
     """Problems of the whole file, and problems per case index, found by the JSON Schema."""
     whole: list[str] = []
     per_case: dict[int, list[str]] = {}
+    import jsonschema  # here, not at the top: every CLI command imports this module, few validate (40 ms)
+
     validator = jsonschema.Draft202012Validator(schema())
     for problem in sorted(validator.iter_errors(content), key=lambda e: list(map(str, e.absolute_path))):
         where = list(problem.absolute_path)
