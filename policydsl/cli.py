@@ -9,6 +9,7 @@ traceback). Bad input never produces a Python traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import shutil
 import subprocess
@@ -161,6 +162,9 @@ def _load_data(policies: api.PolicySet, args) -> api.Dataset:
     """`--data` read with the data options; its warnings go to stderr."""
     dataset = policies.load_data(args.data, strict=args.strict, encoding=args.encoding)
     _warn(dataset.warnings)
+    # the compiled policies and the data live until the command ends: the collector's full passes
+    # need not walk them again (each pass over the shipped policies' objects cost 0.02-0.07 s)
+    gc.freeze()
     return dataset
 
 
