@@ -41,14 +41,13 @@ PLANTS = {
             continue
         if value is not True:
             break""", "a period without a record is skipped instead of breaking the streak"),
-    "previous_n_off_by_one": ("""    if function == "previous":
-        earlier = period.shift(-n)""", """    if function == "previous":
-        earlier = period.shift(-n + (n > 1))""", "previous(x, n) reads n - 1 periods back when n > 1"),
+    "previous_n_off_by_one": ("""    earlier = period.shift(-n)
+""", """    earlier = period.shift(-n + (n > 1))
+""", "previous(x, n) and change(x, n) read n - 1 periods back when n > 1"),
     "first_time_looks_back_one": (FIRST_TIME_READ, """    for value in islice(tests, 1):
         depth += 1""", "first_time reads only the period before now"),
-    "change_over_missing_period": ("""        return Walk(value=ops.arith("-", [operand(period), operand(earlier)])""",
-                                   """        before = operand(earlier)
-        return Walk(value=ops.arith("-", [operand(period), 0 if isinstance(before, Unknown) else before])""",
+    "change_over_missing_period": ("""    return ops.arith("-", [operand(period), before]), (period, earlier)""",
+                                   """    return ops.arith("-", [operand(period), 0 if isinstance(before, Unknown) else before]), (period, earlier)""",
                                    "change over a missing period takes the earlier value as 0"),
 }
 

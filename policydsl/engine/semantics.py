@@ -73,11 +73,8 @@ def history(function: str, n: int, run: RunView, kind: str, entity: str, period:
             operand: AtPeriod) -> Walk:
     """previous, change, streak, count_periods or first_time of `operand` for one entity."""
     if function in ("previous", "change"):
-        earlier = period.shift(-n)
-        before = recorded(operand(earlier), run.has_record(kind, entity, earlier), kind, entity, earlier)
-        if function == "previous":
-            return Walk(value=before, periods=(earlier,))
-        return Walk(value=ops.arith("-", [operand(period), before]), periods=(period, earlier))
+        value, periods = _looking_back(function, n, run, kind, entity, period, operand)
+        return Walk(value=value, periods=periods)
     value, depth = WALKS[function](n, period_tests(run, kind, entity, period, operand), operand, period, _at)
     return Walk(value=value, periods=tuple(period.shift(-back) for back in range(depth)))
 
@@ -86,10 +83,18 @@ def history_value(function: str, n: int, run: RunView, kind: str, entity: str, p
                   operand: AtPeriod) -> object:
     """The value of `history` alone (what the plan's closures compute): no `Walk` is made."""
     if function in ("previous", "change"):
-        earlier = period.shift(-n)
-        before = recorded(operand(earlier), run.has_record(kind, entity, earlier), kind, entity, earlier)
-        return before if function == "previous" else ops.arith("-", [operand(period), before])
+        return _looking_back(function, n, run, kind, entity, period, operand)[0]
     return WALKS[function](n, period_tests(run, kind, entity, period, operand), operand, period, _at)[0]
+
+
+def _looking_back(function: str, n: int, run: RunView, kind: str, entity: str, period: Period,
+                  operand: AtPeriod) -> tuple[object, tuple[Period, ...]]:
+    """`previous` (the value n periods back) or `change` (now less that value), and the periods read."""
+    earlier = period.shift(-n)
+    before = recorded(operand(earlier), run.has_record(kind, entity, earlier), kind, entity, earlier)
+    if function == "previous":
+        return before, (earlier,)
+    return ops.arith("-", [operand(period), before]), (period, earlier)
 
 
 def _at(operand: AtPeriod, at: Period) -> object:
