@@ -142,15 +142,14 @@ class Result:
             raise SelectionError(f"period {at} was not evaluated: the run selected {evaluation.selected_period}")
         if evaluation.as_of is not None and at.end > evaluation.as_of:
             raise SelectionError(f"period {at} was not evaluated: it had not ended on {evaluation.as_of} (as_of)")
-        if hasattr(self.evaluation, "row_slice"):
-            check_selection_in(set(), self.evaluation.periods, at, None)
-            flags = outcome_flags.from_columnar(self.evaluation, kind, at, id_column)
+        columnar = hasattr(evaluation, "row_slice")
+        check_selection_in(set(), evaluation.periods if columnar else evaluation.run.dataset.periods(), at, None)
+        if columnar:
+            flags = outcome_flags.from_columnar(evaluation, kind, at, id_column)
         else:
-            check_selection(self.evaluation.run.dataset, at, None)
-            entities = sorted(set(self.evaluation.run.dataset.entities(kind))
+            entities = sorted(set(evaluation.run.dataset.entities(kind))
                               | {d.entity for d in self.decisions if d.entity_kind == kind})  # documents too
-            flags = outcome_flags.from_decisions(self.evaluation.plan, entities, self.decisions, kind, at,
-                                                 id_column)
+            flags = outcome_flags.from_decisions(evaluation.plan, entities, self.decisions, kind, at, id_column)
         if evaluation.selected_entities is not None:  # the others were not evaluated: no row for them
             flags = flags.filter(flags[id_column].is_in(sorted(evaluation.selected_entities)))
         return flags

@@ -1,6 +1,7 @@
 """The API's mapping `{kind: rows or frame}` on the columnar executor reads and reports as the
 row executor does: a key naming no kind is a warning with "did you mean" (its rows would
-otherwise vanish without a word), and an explanation of a columnar decision reads every kind of
+otherwise vanish without a word), once; and what runs on the row executor inside a columnar run
+(a rule whose payload has fields) and an explanation of a columnar decision read every kind of
 the mapping, the ones given as frames and the ones given as rows alike."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ entity zone "区"
   yearly b "乙": integer
 outcome flagged "标记" is sanction
 outcome zone_flagged "区标记" is sanction
+outcome counted "计" is eligibility with fields (n: integer)
 rule firm_rule
   implements two.r1 cite "一" "一"
   for firm
@@ -31,6 +33,11 @@ rule zone_rule
   for zone
   when b > 1
   then zone_flagged
+rule firm_counted
+  implements two.r3 cite "三" "三"
+  for firm
+  when a > 1
+  then counted with (n = a)
 """
 
 
@@ -56,7 +63,8 @@ def test_a_key_naming_no_kind_is_reported_with_the_nearest_kind(two, executor, f
     unknown = [w for w in result.warnings if "zones" in w.message]
     assert [(w.message, w.hint, w.severity) for w in unknown] == [
         ("unknown entity kind `zones`; its rows are not read", "did you mean `zone`?", "warning")]
-    assert sorted((d.entity, d.outcome) for d in result.decisions) == [("f1", "flagged"), ("z1", "zone_flagged")]
+    assert sorted((d.entity, d.outcome) for d in result.decisions) == [
+        ("f1", "counted"), ("f1", "flagged"), ("z1", "zone_flagged")]
 
 
 @pytest.mark.parametrize("frames", [(True, True), (True, False), (False, True)], ids=["frames", "mixed", "mixed2"])

@@ -142,3 +142,13 @@ def test_decisions_of_rules_the_row_executor_ran_inside_a_columnar_run_count(tmp
         frame = result.outcomes_by_entity("zone", "2020")
         assert frame.columns == ["entity", "counted", "low", "rose"]
         assert _as_sets(frame) == expected
+
+
+def test_a_deciders_result_answers_for_its_period_and_entity_only():
+    """One decision (`decider(...).result`) evaluated one entity at one period: another period
+    is refused as on the other executors, not answered with a row of false."""
+    decide = policydsl.load(W1).decider("enterprise", period="2020")
+    result = decide.result("E1", {"2019": {"rating": "D"}, "2020": {"rating": "D"}})
+    assert _as_sets(result.outcomes_by_entity("enterprise", "2020")) == {"E1": {"yellow_card"}}
+    with pytest.raises(policydsl.SelectionError, match="period 2019 was not evaluated: the run selected 2020"):
+        result.outcomes_by_entity("enterprise", "2019")

@@ -314,7 +314,8 @@ class Decider:
         if keep_results:
             _share_values(self.prepared, checked, run)
         decisions = combine(self.plan.program.combinations, fired, self.prepared.ranked)  # in decision order
-        return Evaluation(plan=self.plan, run=run, decisions=tuple(decisions), results=tuple(results))
+        return Evaluation(plan=self.plan, run=run, decisions=tuple(decisions), results=tuple(results),
+                          selected_period=self.period, selected_entities=frozenset((checked.id,)))
 
 
 class _DeepDecider(Decider):
@@ -488,4 +489,5 @@ def evaluate_single(plan: Plan, dataset: Dataset, *, period: Period | None = Non
                  if wanted is None or d.entity in wanted)
     decisions = tuple(sorted(combine(plan.program.combinations, fired), key=decision_order))
     results.sort(key=lambda r: (r.entity_kind, r.entity, r.period.year, r.period.quarter, r.rule))
-    return Evaluation(plan=plan, run=run, decisions=decisions, results=tuple(results), as_of=as_of), values
+    return Evaluation(plan=plan, run=run, decisions=decisions, results=tuple(results), as_of=as_of,
+                      selected_period=period, selected_entities=None if wanted is None else frozenset(wanted)), values

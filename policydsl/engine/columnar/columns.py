@@ -493,8 +493,10 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
 
 
 def tables_from_frames(mapping: Mapping[str, object], schemas: Mapping[str, EntitySchema]
-                       ) -> tuple[dict[str, KindTable], Dataset | None]:
-    """Long tables per kind from the API's input; the Dataset too if the row loader was needed.
+                       ) -> tuple[dict[str, KindTable], Dataset | None, tuple]:
+    """Long tables per kind from the API's input; the Dataset of every kind when the row loader
+    read them all (None when some kind was read directly: a Dataset of only some kinds would
+    lose the others' rows to whatever reads it); the row loader's warnings.
 
     Kinds given as lists of rows, and frames that fail a vectorised check or need a conversion,
     go through `data.dataset_from_mapping` (which raises its located `DataError` on bad data).
@@ -512,11 +514,12 @@ def tables_from_frames(mapping: Mapping[str, object], schemas: Mapping[str, Enti
                 continue
             value = frame.to_dicts()
         through_rows[kind] = value
-    dataset = None
-    if through_rows or not direct:
-        dataset = data_stage.dataset_from_mapping(through_rows, schemas)
-        direct.update({k: t for k, t in tables_from_dataset(dataset, schemas).items() if k in through_rows})
-    return direct, dataset
+    if not through_rows and direct:
+        return direct, None, ()
+    dataset = data_stage.dataset_from_mapping(through_rows, schemas)
+    complete = not direct
+    direct.update({k: t for k, t in tables_from_dataset(dataset, schemas).items() if k in through_rows})
+    return direct, dataset if complete else None, tuple(dataset.warnings)
 
 
 def rows_of(mapping: Mapping[str, object]) -> dict[str, object]:

@@ -271,16 +271,6 @@ def _row_ladders(plan: Plan, fired: Mapping[int, pl.Expr], ladders: dict[str, tu
     return [tops, winners], found
 
 
-def _warnings(source: Dataset | Mapping[str, object], through_rows: Dataset | None, schemas) -> tuple:
-    """The data's warnings: the row loader's (of a Dataset, or of the kinds read through it) and,
-    for the API's mapping, its keys that name no kind (skipped before any loader saw them)."""
-    if isinstance(source, Dataset):
-        return tuple(source.warnings)
-    loaded = tuple(through_rows.warnings) if through_rows is not None else ()
-    return tuple(data_stage.unknown_kinds(source, schemas)) + tuple(
-        w for w in loaded if not w.message.startswith("unknown entity kind"))
-
-
 def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, period: Period | None = None,
                       entities: Iterable[str] | None = None, as_of: dt.date | None = None,
                       analysis: Analysis | None = None, keep_values: bool = False,
@@ -292,9 +282,10 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     program = plan.program
     schemas = program.entities
     if isinstance(source, Dataset):
-        tables, dataset = C.tables_from_dataset(source, schemas), source
-    else:
-        tables, dataset = C.tables_from_frames(source, schemas)
+        tables, dataset, warnings = C.tables_from_dataset(source, schemas), source, tuple(source.warnings)
+    else:  # a mapping's keys that name no kind are skipped before any loader sees them
+        tables, dataset, loaded = C.tables_from_frames(source, schemas)
+        warnings = tuple(data_stage.unknown_kinds(source, schemas)) + loaded
     wanted = set(entities) if entities is not None else None
     analysis = Analysis(plan) if analysis is None else analysis
     found = set().union(*(table.periods for table in tables.values()))
@@ -354,7 +345,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     materialised: list[Decision] = []
     row, fired_results = None, []
     if row_rules or fired_rows:
-        dataset = dataset if dataset is not None else dataset_of(plan, source)
+        dataset = dataset if dataset is not None else dataset_of(plan, source)  # every kind of the mapping
         seeded = seeded_values(plan, lowerings, handed, periods if windowed is periods else
                                {period.kind: [C.period_index(period)]}, computed)
     if row_rules:
@@ -369,8 +360,8 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     light, materialised = _combined(plan, light, ids, materialised, {k for k, done in ran.items() if all(done)})
     evaluation = ColumnarEvaluation(plan=plan, light=light, ids=ids, materialised=materialised,
                                     conditions=conditions, row=row, fired_results=fired_results,
-                              fallbacks=fallbacks, dataset_source=source, period=period, as_of=as_of,
-                              warnings=_warnings(source, dataset, schemas), periods=found,
+                              fallbacks=fallbacks, dataset_source=source if dataset is None else dataset,
+                              period=period, as_of=as_of, warnings=warnings, periods=found,
                               selected_entities=None if wanted is None else frozenset(wanted))
     evaluation.values = computed_values(program, kept_values or [])
     lowerings.release()
