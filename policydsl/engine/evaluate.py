@@ -27,13 +27,16 @@ class Run:
     """The state of one evaluation: the data, and every derived value computed so far
     (a `semantics.RunView`)."""
 
-    def __init__(self, plan: Plan, dataset: Dataset, as_of: dt.date | None = None):
+    def __init__(self, plan: Plan, dataset: Dataset, as_of: dt.date | None = None,
+                 values: Mapping[tuple[str, str], Mapping] | None = None):
+        """`values`: derived values already computed (the columnar executor's), as `store` holds them."""
         self.plan = plan
         self.dataset = dataset
         self.as_of = as_of
         self._records = {kind: dataset.entities(kind) for kind in plan.program.entities}
         self.floor = history_floor(dataset) if plan.recursive else {}
-        self.store: dict[tuple[str, str], dict[tuple[str, Period], object]] = {}
+        self.store: dict[tuple[str, str], dict[tuple[str, Period], object]] = {
+            key: dict(computed) for key, computed in (values or {}).items()}
         self.cache: dict = {}
         self._groups: dict[tuple[str, str | None], dict[object, tuple[str, ...]]] = {}
         self._present: dict[tuple, tuple[str, ...]] = {}
@@ -132,7 +135,6 @@ class Run:
                     found.setdefault(at, []).append(member)
             index = {parent: tuple(members) for parent, members in found.items()}
             self._related[(kind, path)] = index
-        records = self._records[kind]
         return tuple(m for m in index.get(entity, ()) if self.has_record(kind, m, period))
 
 
@@ -204,9 +206,7 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
     """Decisions for every period of the data, each evaluated at its end; with `as_of`, every
     period that has ended by that date, evaluated on it, and each document's status on it.
     `values`: derived values already computed (the columnar executor's), as `Run.store` holds them."""
-    run = Run(plan, dataset, as_of)
-    for key, computed in (values or {}).items():
-        run.store[key] = dict(computed)
+    run = Run(plan, dataset, as_of, values)
     wanted = set(entities) if entities is not None else None
     fired: list[Decision] = []
     results: list[RuleResult] = []

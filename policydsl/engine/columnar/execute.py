@@ -294,10 +294,10 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
               sorted(found))
     applying = _applying(plan, found, period, as_of)
     # why each rule that applies somewhere falls back, if it does (the others decide nothing)
-    fallbacks = {plan.rules[index].rule.name: analysis.reason(index) for index in sorted(applying)
-                 if analysis.reason(index)}
+    reasons = {index: analysis.reason(index) for index in sorted(applying)}
+    fallbacks = {plan.rules[index].rule.name: reason for index, reason in reasons.items() if reason}
     # a rule whose payload has no columnar form has its condition decided columnar all the same
-    split = {index for index in applying if analysis.reason(index) and analysis.condition_reason(index) is None}
+    split = {index for index in applying if reasons[index] and analysis.condition_reason(index) is None}
     frames: dict[tuple[str, str], list[int]] = {}
     for index in sorted(applying):
         rule = plan.rules[index].rule
@@ -374,9 +374,7 @@ def _payloads(plan: Plan, dataset: Dataset, as_of: dt.date | None, seeded: Mappi
     where they fire: each payload from the row executor's closures (`evaluate.fire`, on a run
     seeded with the values the frames computed), with its rule result (true, or the unknown of a
     payload that needs missing data)."""
-    run = Run(plan, dataset, as_of)
-    for key, values in seeded.items():
-        run.store[key] = dict(values)
+    run = Run(plan, dataset, as_of, seeded)
     outcomes, found = plan.program.outcomes, []
     for index, pk, rows, ids in fired_rows:
         compiled, names = plan.rules[index], ids.to_list()

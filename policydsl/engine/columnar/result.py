@@ -56,7 +56,6 @@ class ColumnarEvaluation:
         self._dataset_source = dataset_source  # what the run was given: an explanation reads all of it
         self._warnings = tuple(warnings)
         self.periods = sorted(periods)  # the periods the data has (a selection is checked against them)
-        self._period = period
         self.selected_period = period  # what the run was asked for (None: every period, every entity)
         self.selected_entities = selected_entities
         self.as_of = as_of
@@ -117,7 +116,7 @@ class ColumnarEvaluation:
 
     def row_slice(self, entity: str) -> Evaluation:
         """The row executor's evaluation of one entity (its history, its groups, its references)."""
-        return evaluate(self.plan, self.dataset, period=self._period, entities=[entity], as_of=self.as_of)
+        return evaluate(self.plan, self.dataset, period=self.selected_period, entities=[entity], as_of=self.as_of)
 
     @property
     def warnings(self) -> tuple:
