@@ -105,8 +105,24 @@ def test_the_run_is_the_typed_interface_the_plan_reads(policy_from_text):
 def test_node_ids_are_the_same_in_every_compilation(policy_from_text):
     text = SCHEMA + "value v for unit = group_sum(score) + rank(score)\n" + rule("v > 1 and top(score, 1)")
     first, second = policy_from_text(text).plan, policy_from_text(text).plan
+    for plan in (first, second):  # compiled when first read, by any node id of the declaration
+        assert callable(plan.nodes["rule:demo::r:when/1"]) and callable(plan.nodes["value:unit.v/0"])
     assert sorted(first.nodes) == sorted(second.nodes)
-    assert "rule:demo::r:when/1" in first.nodes and "value:unit.v/0" in first.nodes
+    assert "rule:demo::r:when/1/0" in first.nodes and "value:unit.v/0/0" in first.nodes
+
+
+def test_the_plan_compiles_a_declaration_when_first_read(policy_from_text):
+    text = SCHEMA + "value v for unit = group_sum(score) + rank(score)\n" + rule("v > 1 and top(score, 1)")
+    plan = policy_from_text(text).plan
+    assert dict(plan.nodes) == {} and dict(plan.values) == {}  # nothing compiled before it is read
+    condition = plan.rules[0].condition
+    assert condition is plan.nodes["rule:demo::r:when"] and "rule:demo::r:when/0" in plan.nodes
+    assert not any(node.startswith("value:") for node in plan.nodes)  # the value is read by name, later
+    assert plan.values[("unit", "v")] is plan.nodes["value:unit.v"]
+    with pytest.raises(KeyError):
+        plan.nodes["rule:demo::nonesuch:when"]
+    with pytest.raises(KeyError):
+        plan.values[("unit", "nonesuch")]
 
 
 def test_an_entity_selection_evaluates_those_entities_only(policy_from_text):

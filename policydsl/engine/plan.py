@@ -1,16 +1,20 @@
 """Stage 5, plan: a checked program and its graph in, an executable `Plan` out.
 
 Derived values are taken in the graph's topological order and each expression is compiled once
-into a Python closure `(run, entity_id, period) -> value`; parameters and tables, which read no
+into a Python closure `(run, entity_id, period) -> value`, when it is first read (a derived value,
+a rule's condition and payloads, or any node id of theirs: the columnar executor reads the closures
+of the few rules it leaves to the row executor only); parameters and tables, which read no
 data, are computed here once. The closures ask the run (`semantics.RunView`, implemented by
 `evaluate.Run`) for facts, stored derived values, group members and earlier periods, so that one
 plan serves any data set; history walks and aggregates are `semantics`' functions. Every
 compiled sub-expression is kept under a stable node id (a path from its declaration), which
-the explainer uses to read the same closures and the aggregate cache uses as its key.
+the explainer uses to read the same closures and the aggregate cache uses as its key. Two threads
+reading one closure first may both compile it: the same closure, either is kept.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 
 import attrs
@@ -28,9 +32,36 @@ Compiled = Callable[[RunView, str, Period], object]
 
 @attrs.frozen(kw_only=True)
 class CompiledRule:
+    """A rule with its condition and payloads compiled when first read (`compile` makes them): the
+    columnar executor reads the closures of the few rules it leaves to the row executor only."""
+
     rule: ir.Rule
-    condition: Compiled | None
-    consequences: tuple[tuple[ir.Consequence, Compiled | None, Compiled | None], ...]
+    compile: Callable[[], tuple[Compiled | None, tuple]] = attrs.field(eq=False, repr=False)
+
+    @functools.cached_property
+    def _parts(self) -> tuple[Compiled | None, tuple]:
+        return self.compile()
+
+    @functools.cached_property
+    def condition(self) -> Compiled | None:
+        return self._parts[0]
+
+    @functools.cached_property
+    def consequences(self) -> tuple[tuple[ir.Consequence, Compiled | None, Compiled | None], ...]:
+        return self._parts[1]
+
+
+class OnFirstUse(dict):
+    """A mapping whose entries are made when first read by `[]` (`make(key)` stores the key's entry,
+    and may store others with it); `get`, `in` and iteration see only what was made so far."""
+
+    def __init__(self, make: Callable[[object], None]):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key):
+        self._make(key)
+        return dict.__getitem__(self, key)
 
 
 @attrs.frozen(kw_only=True)
@@ -43,7 +74,8 @@ class Plan:
     tables: Mapping[str, Mapping[object, object]]
     rules: tuple[CompiledRule, ...]
     recursive: frozenset[tuple[str, str]] = frozenset()  # values that read their own earlier periods
-    # every compiled sub-expression by its stable node id (see `node_id`), for the explainer
+    # every compiled sub-expression by its stable node id (see `node_id`), for the explainer; a
+    # declaration's nodes are compiled when one of them is first read (`OnFirstUse`)
     nodes: Mapping[str, Compiled] = attrs.field(factory=dict, eq=False, repr=False)
 
 
@@ -225,9 +257,26 @@ def make_plan(program: ir.Program, graph: nx.DiGraph) -> Plan:
             tables[table.name] = {key: constant(value, parameters, tables) for key, value in table.rows}
     value_order = tuple((graph.nodes[n]["entity"], graph.nodes[n]["name"]) for n in order
                         if graph.nodes[n]["kind"] == "value")
-    nodes: dict[str, Compiled] = {}
-    values = {key: compile_expr(program.values[key].expr, key[0], parameters, tables, value_node(*key), nodes)
-              for key in value_order}
+    # each declaration (a derived value, a rule) is compiled when first read: by an executor
+    # (`values`, a rule's `condition`), or by the explainer through one of its node ids (`nodes`)
+    owners: dict[str, Callable[[], object]] = {}
+
+    def compile_owner(node: str) -> None:
+        owner = owners.get(node.split("/", 1)[0])
+        if owner is None:
+            raise KeyError(node)
+        owner()
+
+    nodes: dict[str, Compiled] = OnFirstUse(compile_owner)
+
+    def compile_value(key: tuple[str, str]) -> None:
+        if key not in program.values:
+            raise KeyError(key)
+        values[key] = compile_expr(program.values[key].expr, key[0], parameters, tables, value_node(*key), nodes)
+
+    values: dict[tuple[str, str], Compiled] = OnFirstUse(compile_value)
+    for key in value_order:
+        owners[value_node(*key)] = lambda key=key: values[key]
 
     def compiled(expr: ir.Expr | None, kind: str, node: str) -> Compiled | None:
         return compile_expr(expr, kind, parameters, tables, node, nodes) if expr is not None else None
@@ -240,12 +289,20 @@ def make_plan(program: ir.Program, graph: nx.DiGraph) -> Plan:
                  for f in consequence.fields}
         return payload_fields(outcome, given)
 
-    rules = tuple(
-        CompiledRule(rule=rule, condition=compiled(rule.condition, rule.entity, condition_node(rule)),
-                     consequences=tuple((c, compiled(c.amount, rule.entity, payload_node(rule, i, "amount")),
-                                         value_of(rule, i, c))
-                                        for i, c in enumerate(rule.consequences)))
-        for rule in program.rules)
+    def rule_parts(rule: ir.Rule) -> Callable[[], tuple]:
+        def compile_rule() -> tuple:
+            return (compiled(rule.condition, rule.entity, condition_node(rule)),
+                    tuple((c, compiled(c.amount, rule.entity, payload_node(rule, i, "amount")), value_of(rule, i, c))
+                          for i, c in enumerate(rule.consequences)))
+        return compile_rule
+
+    rules = tuple(CompiledRule(rule=rule, compile=rule_parts(rule)) for rule in program.rules)
+    for compiled_rule in rules:
+        rule = compiled_rule.rule
+        # every node id the rule owns: its condition's, and each payload's (amount, value, field)
+        for node in [condition_node(rule)] + [payload_node(rule, i, part) for i, c in enumerate(rule.consequences)
+                                              for part in ("amount", "value", *(field_part(f.name) for f in c.fields))]:
+            owners[node] = lambda compiled_rule=compiled_rule: compiled_rule.condition
     recursive = frozenset((graph.nodes[n]["entity"], graph.nodes[n]["name"]) for n in g.recursive_values(graph))
     return Plan(program=program, graph=graph, value_order=value_order, values=values, parameters=parameters,
                 tables=tables, rules=rules, recursive=recursive, nodes=nodes)

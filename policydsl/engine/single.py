@@ -23,6 +23,7 @@ from types import MappingProxyType
 
 from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.engine import data as data_stage
+from policydsl.engine import decision_table
 from policydsl.engine.cells import CellError, parse_period
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status, superseded
 from policydsl.engine.evaluate import Evaluation, Run, RuleResult, history_floor
@@ -30,7 +31,7 @@ from policydsl.engine.explain import NOT_COMPUTED, TraceCache, explain_decision
 from policydsl.engine.fastpath import Entity, Frame, Prepared, ordinal, period_of, prepare, shallow
 from policydsl.engine.semantics import WALKS, Walk
 from policydsl.language.limits import run_deep
-from policydsl.engine.plan import Plan
+from policydsl.engine.plan import Plan, condition_node
 from policydsl.schema import Dataset, EntityRecord
 from policydsl.values import Period, Unknown
 
@@ -80,6 +81,12 @@ class Decider:
             # the common case: every rule has a condition and fires plain outcomes (no amount, no value)
             self._plain = tuple((condition, tuple(plain)) for condition, _, plain, _ in self._now) \
                 if all(c is not None and plain for c, _, plain, _ in self._now) else None
+            # which conditions hold, per tuple of the values they read (`decision_table`)
+            found = decision_table.leaves(((rule.rule.condition, condition_node(rule.rule)) for rule in self._in_force
+                                           if rule.rule.condition is not None), plan.program, kind)
+            self._leaves = None if not found else tuple(
+                (self.prepared.closure(leaf.expr, leaf.node, self._pk), leaf.classes) for leaf in found)
+            self._table: dict[tuple, tuple] | None = {} if self._leaves else None
         # an evaluation that may recurse deeper than a thread's default stack runs on run_deep's
         self._deep = not shallow(plan)
         if self._deep:
@@ -243,19 +250,53 @@ class Decider:
         t = self._t
         if t not in checked.rows[self._pk]:
             self._require_period(checked)
+        key, table = None, self._table
+        if table is not None:  # the values the conditions read, then the table's entry for them
+            key = []
+            try:
+                for leaf, classes in self._leaves:
+                    value = leaf(checked, t)
+                    if value.__class__ not in classes:  # unknown (G8), or not a value of the type: no key
+                        key = None
+                        break
+                    key.append(value)
+                else:
+                    key = tuple(key)
+                    found = table.get(key)
+                    if found is not None:
+                        return list(found) if self._plain is not None else self._fire(checked, t, found)
+            except Exception:  # a leaf the conditions may not even read failed: they decide
+                key = None
         if self._plain is not None:
             outcomes = []
             for condition, names in self._plain:
                 if condition(checked, t) is True:
                     outcomes += names
-            if len(outcomes) < 2:
-                return outcomes
-            lost = superseded(self.prepared.ranked, outcomes, [None] * len(outcomes))
-            return [o for i, o in enumerate(outcomes) if i not in lost]
+            if len(outcomes) > 1:
+                lost = superseded(self.prepared.ranked, outcomes, [None] * len(outcomes))
+                outcomes = [o for i, o in enumerate(outcomes) if i not in lost]
+            if key is not None:
+                self._remember(table, key, tuple(outcomes))
+            return outcomes
+        holding = tuple(i for i, (condition, _, _, _) in enumerate(self._now)
+                        if condition is None or condition(checked, t) is True)
+        if key is not None:
+            self._remember(table, key, holding)
+        return self._fire(checked, t, holding)
+
+    def _remember(self, table: dict[tuple, tuple], key: tuple, decided: tuple) -> None:
+        """Keep what the conditions decided for these leaf values; a full table ends the table."""
+        if len(table) < decision_table.TABLE_SIZE:
+            table[key] = decided
+        else:
+            self._table = None
+
+    def _fire(self, checked: Entity, t: int, holding: tuple[int, ...]) -> list[str]:
+        """The active outcomes of the rules whose conditions hold (`holding`: their indices in
+        `_now`), each firing unless its amount or value is unknown (G8)."""
         outcomes, amounts = [], []
-        for condition, consequences, plain, nothing in self._now:
-            if condition is not None and condition(checked, t) is not True:
-                continue
+        for index in holding:
+            _, consequences, plain, nothing = self._now[index]
             if plain is not None:
                 outcomes += plain
                 amounts += nothing

@@ -30,6 +30,7 @@ from policydsl.engine.columnar import grid as G
 from policydsl.engine.columnar.across import Frames
 from policydsl.engine.columnar.columns import CODE
 from policydsl.engine.columnar.dates import Span
+from policydsl.engine.columnar.files import ColumnarData
 from policydsl.engine.columnar.handover import columns_of, handed_names, seeded_values, values_to_hand_over
 from policydsl.engine.columnar.lowering import PLANNED, FrameLowering, collect, query_options
 from policydsl.engine.columnar.operators import ENTITY, EVALUATED, PERIOD, Inexact, Num, Unsupported, lit
@@ -294,7 +295,10 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     plan, shared by its runs)."""
     program = plan.program
     schemas = program.entities
-    if isinstance(source, Dataset):
+    if isinstance(source, ColumnarData) and source.schemas == schemas:
+        # read into columns (`files`) for these kinds: its records are made when read as rows
+        tables, dataset, warnings = source.tables, source, tuple(source.warnings)
+    elif isinstance(source, Dataset):
         tables, dataset, warnings = C.tables_from_dataset(source, schemas), source, tuple(source.warnings)
     else:  # a mapping's keys that name no kind are skipped before any loader sees them
         tables, dataset, loaded = C.tables_from_frames(source, schemas)
