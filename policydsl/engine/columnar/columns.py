@@ -484,7 +484,8 @@ def table_from_typed(frame: pl.DataFrame, schema: EntitySchema, scales: Mapping[
         # keep only their facts (no code, no period index per row); no duplicate is possible
         # (the period column rides along, shared, so that the rows keep their number when no
         # periodic fact is given: each is still a record)
-        rows = frame.select(pl.col("period").alias("@period"), *periodic)
+        # (the columns themselves: a select would copy them to align their pieces)
+        rows = pl.DataFrame([frame["period"].alias("@period"), *(frame[n] for n in periodic)])
         return KindTable(ids=ids.cast(pl.String).alias(ENTITY), rows=rows, statics=static_frame,
                          periodic=pl.repeat(True, count, dtype=pl.Boolean, eager=True), periods=found,
                          blocks=blocks, kind=kinds, scales=dict(scales or {}))
@@ -558,10 +559,11 @@ def long_from_wide(frame, *, id_column: str, periods: Mapping[str, str], fact: s
     """
     frame = as_frame(frame)
     others = [c for c in frame.columns if c not in set(periods.values()) and c != id_column]
-    ids = frame.select(pl.col(id_column).alias("id"))  # as given: whole numbers are read as their text
+    ids = frame[id_column].alias("id")  # as given: whole numbers are read as their text
     period_type = pl.Enum(list(periods))
-    blocks = [ids.with_columns(pl.lit(period, dtype=period_type).alias("period"), frame[column].alias(fact),
-                               *(frame[c] for c in others))
+    # each block of Series as they are (a query would copy them); its period one value repeated
+    blocks = [pl.DataFrame([ids, pl.Series("period", [period], dtype=period_type).new_from_index(0, frame.height),
+                            frame[column].alias(fact), *(frame[c] for c in others)])
               for period, column in periods.items()]
     return pl.concat(blocks, how="vertical", rechunk=False) if blocks else \
-        ids.with_columns(pl.lit(None, dtype=period_type).alias("period"), pl.lit(None).alias(fact)).clear()
+        pl.DataFrame([ids.clear(), pl.Series("period", [], dtype=period_type), pl.Series(fact, [])])
