@@ -288,3 +288,29 @@ def test_the_api_reads_into_columns_and_explains_from_the_records_it_makes_when_
     assert policies.evaluate(data, period="2016").decisions == row.decisions
     with pytest.raises(ValueError, match="unknown executor"):
         policies.load_data("examples/province", executor="col")
+
+
+def test_scope_warnings_are_the_same_from_columns_as_from_records(tmp_path, policy_from_text):
+    policies = policy_from_text("""
+policy demo
+entity enterprise
+  static city: text
+  yearly grade: A | B
+scope enterprise: city = "开封市" and grade in {A}
+rule r
+  implements demo.1
+  cite "一" "…"
+  for enterprise
+  when grade = A
+  then flagged
+outcome flagged "标记" is sanction
+""")
+    rows = "id,period,city,grade\nE1,2019,kaifeng,A\nE1,2020,kaifeng,B\nE2,2019,开封市,B\nE3,,郑州市,\n"
+    folder = _folder(tmp_path, {"enterprise.csv": rows})
+    by_rows, by_columns = policies.load_data(folder), policies.load_data(folder, executor="columnar")
+    assert [str(w) for w in by_columns.warnings] == [str(w) for w in by_rows.warnings]
+    assert any("matches none of the 3 enterprise entities" in str(w) for w in by_rows.warnings)
+    assert not by_columns.kinds._loaded  # answered from the columns
+    (tmp_path / "good").mkdir()
+    good = _folder(tmp_path / "good", {"enterprise.csv": rows.replace("E2,2019,开封市,B", "E2,2019,开封市,A")})
+    assert policies.load_data(good, executor="columnar").warnings == policies.load_data(good).warnings == ()
