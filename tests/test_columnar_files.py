@@ -214,6 +214,28 @@ def test_what_the_row_loader_reports_is_reported_and_the_rest_reads_into_columns
     _same_as_the_row_loader(_folder(tmp_path, files_), direct, required=required)
 
 
+@pytest.mark.parametrize("content, by_polars", [
+    (GOOD.replace("\n", "\r\n"), True),  # CRLF line ends
+    (GOOD + "\n\n,,,,,,,,,\n   \n\u3000,\u3000,,,,,,,,\n\x1c,,,,,,,,,\n", True),  # blank lines of every sort: skipped
+    (GOOD.replace("开封市,2015", '"开封市",2015'), False),  # quoted: the reader's own way
+    (GOOD.replace("E2,2019, 许昌市 ,", "E2,2019,\"许昌,市\","), False),  # a comma inside quotes
+    (GOOD.replace("\n", "\r", 1), False),  # a lone carriage return: a line end to the reader
+    (GOOD + "E4,2019,,,1," + "9" * 140_000 + ",,,,\n", False),  # a field past the reader's limit
+])
+def test_a_csv_reads_as_the_row_loaders_reader_reads_it_or_through_that_reader(tmp_path, content, by_polars):
+    folder = _folder(tmp_path, {"enterprise.csv": content})
+    facts = [column for column in HEADER.strip().split(",")]
+    assert (files._polars_texts(folder / "enterprise.csv", len(facts), facts, None) is not None) == by_polars
+    try:
+        load_data(folder, SCHEMAS)
+    except DataError as error:
+        with pytest.raises(DataError) as found:
+            files.read_columns(folder, SCHEMAS)
+        assert found.value.problems == error.problems
+        return
+    _same_as_the_row_loader(folder, {"enterprise"})
+
+
 def test_a_gb18030_table_reads_into_columns(tmp_path):
     folder = _folder(tmp_path, {"enterprise.csv": GOOD.encode("gb18030")})
     _same_as_the_row_loader(folder, {"enterprise"})
@@ -232,7 +254,9 @@ def test_a_gb18030_table_reads_into_columns(tmp_path):
     "E1,,,,1,,,,,\n",  # a yearly fact without a period
     "E1,19,,,,,,,,\n",  # not a period
     ",2019,,,1,,,,,\n",  # no id
-    "E1,2019,,,1,,,,\n",  # a ragged row
+    "E1,2019,,,1,,,,\n",  # a ragged row: too few cells
+    "E1,2019,,,1,,,,,,\n",  # too many
+    "E1,2019,,\x00,1,,,,,\n",  # a NUL
     "E1,2019,,,1e400,,,,,\n",  # out of range
 ])
 def test_bad_data_is_the_row_loaders_located_error(tmp_path, rows):
