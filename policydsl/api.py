@@ -273,16 +273,27 @@ class PolicySet:
     columnar: Analysis = attrs.field(default=attrs.Factory(lambda self: Analysis(self.plan), takes_self=True),
                                      eq=False, repr=False)
 
-    def load_data(self, path: str | Path, *, strict: bool = False, encoding: str | None = None) -> Dataset:
+    def load_data(self, path: str | Path, *, strict: bool = False, encoding: str | None = None,
+                  executor: str = "row") -> Dataset:
         """Read `--data`: tables need columns only for the facts these policies read.
 
         Problems that lose no data the policies read are warnings (`Dataset.warnings`); with
         `strict` they are errors. `encoding` fixes the text encoding of CSV files (default:
-        UTF-8, with or without BOM, else GB18030)."""
+        UTF-8, with or without BOM, else GB18030). `executor="columnar"` reads the tables
+        straight into typed columns for `evaluate(..., executor="columnar")` (the same checks,
+        errors and warnings; engine/columnar/files.py); the result is still a Dataset whose
+        records, for the row executor and explanations, are read when first asked for."""
         if not isinstance(path, (str, Path)):
             raise TypeError(f"`path` must be a str or a pathlib.Path, not {type(path).__name__}")
-        dataset = data_stage.load_data(path, self.program.entities, required=self.facts_read(),
-                                       encoding=encoding, computed=self.computed())
+        if executor not in EXECUTORS:
+            raise ValueError(f"unknown executor `{executor}`; expected one of {', '.join(EXECUTORS)}")
+        if executor == "columnar":
+            from policydsl.engine.columnar.files import read_columns
+            dataset = read_columns(path, self.program.entities, required=self.facts_read(), encoding=encoding,
+                                   computed=self.computed())
+        else:
+            dataset = data_stage.load_data(path, self.program.entities, required=self.facts_read(),
+                                           encoding=encoding, computed=self.computed())
         return self._checked(dataset, strict)
 
     def _checked(self, dataset: Dataset, strict: bool) -> Dataset:

@@ -158,9 +158,10 @@ def _data_options(command: argparse.ArgumentParser) -> None:
                                             "else GB18030)")
 
 
-def _load_data(policies: api.PolicySet, args) -> api.Dataset:
-    """`--data` read with the data options; its warnings go to stderr."""
-    dataset = policies.load_data(args.data, strict=args.strict, encoding=args.encoding)
+def _load_data(policies: api.PolicySet, args, executor: str = "row") -> api.Dataset:
+    """`--data` read with the data options (for the executor that evaluates it); its warnings go
+    to stderr."""
+    dataset = policies.load_data(args.data, strict=args.strict, encoding=args.encoding, executor=executor)
     _warn(dataset.warnings)
     # the compiled policies and the data live until the command ends: the collector's full passes
     # need not walk them again (each pass over the shipped policies' objects cost 0.02-0.07 s)
@@ -221,7 +222,7 @@ def _evaluate(policies, dataset, **options):
 
 def cmd_eval(args) -> int:
     policies = _load(args.policy)
-    dataset = _load_data(policies, args)
+    dataset = _load_data(policies, args, args.executor)
     result = _evaluate(policies, dataset, period=args.period, entities=args.entity, as_of=args.as_of,
                        executor=args.executor)
     cli_output.write_decisions(args, policies, result.decisions, warnings=dataset.warnings)

@@ -380,14 +380,19 @@ def _folder_tables(folder: Path, schemas: Mapping[str, EntitySchema], report: Is
 def _build(tables: Mapping[str, list[readers.Table]], schemas: Mapping[str, EntitySchema], report: Issues,
            required: Mapping[str, frozenset[str]] | None,
            computed: Mapping[str, frozenset[str]] | None = None) -> Dataset:
-    kinds = {}
-    for kind in sorted(tables):
-        loader = KindLoader(kind, schemas[kind], report, None if required is None else required.get(kind, frozenset()),
-                            (computed or {}).get(kind, frozenset()))
-        for table in tables[kind]:
-            loader.read(table)
-        kinds[kind] = loader.finish(any(t.header is None for t in tables[kind]))
-    return Dataset(kinds=kinds)
+    return Dataset(kinds={kind: load_kind(kind, tables[kind], schemas[kind], report, required, computed)
+                          for kind in sorted(tables)})
+
+
+def load_kind(kind: str, tables: list[readers.Table], schema: EntitySchema, report: Issues,
+              required: Mapping[str, frozenset[str]] | None,
+              computed: Mapping[str, frozenset[str]] | None = None) -> dict[str, EntityRecord]:
+    """The records of one entity kind from its tables, its problems reported as they are found."""
+    loader = KindLoader(kind, schema, report, None if required is None else required.get(kind, frozenset()),
+                        (computed or {}).get(kind, frozenset()))
+    for table in tables:
+        loader.read(table)
+    return loader.finish(any(t.header is None for t in tables))
 
 
 def _finish(dataset: Dataset, report: Issues) -> Dataset:
@@ -422,6 +427,17 @@ def load_data(path: str | Path, schemas: Mapping[str, EntitySchema],
     UTF-8, with or without BOM, else GB18030)."""
     path = Path(path)
     report = Issues()
+    tables = read_tables(path, schemas, report, encoding)
+    dataset = _build(tables, schemas, report, required, computed)
+    if not any(dataset.kinds.values()) and not report.errors:
+        report(no_rows(path))
+    return _finish(dataset, report)
+
+
+def read_tables(path: Path, schemas: Mapping[str, EntitySchema], report: Issues,
+                encoding: str | None) -> dict[str, list[readers.Table]]:
+    """The tables of `--data` by kind, their rows not yet read; DataError on a problem found before
+    any row is (a missing path, no table for any kind, a file that cannot be read)."""
     if encoding is not None:
         _check_encoding(encoding)
     if path.is_dir():
@@ -435,10 +451,11 @@ def load_data(path: str | Path, schemas: Mapping[str, EntitySchema],
     else:
         raise DataError([f"{path}: no such data file or folder"])
     report.raise_if_errors()
-    dataset = _build(tables, schemas, report, required, computed)
-    if not any(dataset.kinds.values()) and not report.errors:
-        report(DataIssue(source=str(path), message="the data has no rows for any declared entity kind"))
-    return _finish(dataset, report)
+    return tables
+
+
+def no_rows(path: Path) -> DataIssue:
+    return DataIssue(source=str(path), message="the data has no rows for any declared entity kind")
 
 
 def _check_encoding(encoding: str) -> None:

@@ -33,7 +33,7 @@ class Run:
         self.plan = plan
         self.dataset = dataset
         self.as_of = as_of
-        self._records = {kind: dataset.entities(kind) for kind in plan.program.entities}
+        self._records = _Records(dataset)
         self.floor = history_floor(dataset) if plan.recursive else {}
         self.store: dict[tuple[str, str], dict[tuple[str, Period], object]] = {
             key: dict(computed) for key, computed in (values or {}).items()}
@@ -136,6 +136,19 @@ class Run:
             index = {parent: tuple(members) for parent, members in found.items()}
             self._related[(kind, path)] = index
         return tuple(m for m in index.get(entity, ()) if self.has_record(kind, m, period))
+
+
+class _Records(dict):
+    """Each kind's records, asked of the dataset when first read (a data set read into columns
+    makes a kind's records only when some rule reads them: `columnar.files`)."""
+
+    def __init__(self, dataset: Dataset):
+        super().__init__()
+        self._dataset = dataset
+
+    def __missing__(self, kind: str):
+        records = self[kind] = self._dataset.entities(kind)
+        return records
 
 
 # How far before the first period of the data a value reading its own past may still go.

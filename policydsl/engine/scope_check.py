@@ -61,22 +61,17 @@ def scope_warnings(scopes: Iterable[Scope], dataset: Dataset, schemas) -> tuple[
     for scope in scopes:
         decl = scope.declaration
         kind = decl.entity.name
-        records = dataset.entities(kind)
-        if not records or kind not in schemas:
+        if kind not in schemas:
             continue
         atoms = _atoms(decl.condition, schemas[kind].facts)
         if not atoms:
             continue
         seen: dict[str, set[str]] = {fact: set() for fact, _ in atoms}
-
-        def values(record, fact: str) -> set[str]:
-            if fact in record.static:
-                return {str(record.static[fact])}
-            return {str(row[fact]) for row in record.periods.values() if fact in row}
-
+        count, entities = _entity_values(dataset, kind, tuple(seen))
+        if not count:
+            continue
         matched = False
-        for record in records.values():
-            found = {fact: values(record, fact) for fact in seen}
+        for found in entities:
             for fact, texts in found.items():
                 seen[fact] |= texts
             if all(found[fact] & accepted for fact, accepted in atoms):
@@ -93,5 +88,23 @@ def scope_warnings(scopes: Iterable[Scope], dataset: Dataset, schemas) -> tuple[
         warnings.append(DataIssue(
             source=str(decl.condition.span), severity="warning", about="scope",
             message=f"the scope of policy `{scope.policy}` for `{kind}` ({expr_text(decl.condition)}) matches none "
-                    f"of the {len(records)} {kind} entities in the data; " + "; ".join(parts)))
+                    f"of the {count} {kind} entities in the data; " + "; ".join(parts)))
     return tuple(warnings)
+
+
+def _entity_values(dataset: Dataset, kind: str, facts: tuple[str, ...]
+                   ) -> tuple[int, Iterable[dict[str, set[str]]]]:
+    """How many entities of the kind the data has, and for each the texts of the facts (its static
+    attribute, or its values in every period). A data set read into columns answers from them
+    (`entity_values`) when it can, without making the kind's records."""
+    read = getattr(dataset, "entity_values", None)
+    found = read(kind, facts) if read is not None else None
+    if found is not None:
+        return found
+    records = dataset.entities(kind)
+
+    def values(record, fact: str) -> set[str]:
+        if fact in record.static:
+            return {str(record.static[fact])}
+        return {str(row[fact]) for row in record.periods.values() if fact in row}
+    return len(records), ({fact: values(record, fact) for fact in facts} for record in records.values())

@@ -73,7 +73,7 @@ class Frames:
                                  members_bound=max(grid.entities, 1), columns=grid.columns,
                                  static_column=lambda n: f"s:{n}", fact_column=lambda n: f"f:{n}",
                                  period_kind=period_kind, as_of=self.as_of, frames=self,
-                                 rows=grid.frame.height)
+                                 stride=grid.entities, span=grid.end - grid.start + 1)
         return grid, lowering
 
     def release(self) -> None:

@@ -387,16 +387,18 @@ def _statics(frame: pl.DataFrame, codes: pl.Series, count: int, names: list[str]
     are read block by block (each block is every entity in code order): no scatter."""
     if layout is not None and layout[0] == "periods":
         return _statics_by_block(frame, layout[1], names)
-    columns = []
-    for name in names:
-        values = frame[name]
-        known = values.is_not_null()
-        where, given = (codes, values) if known.all() else (codes.filter(known), values.filter(known))
-        column = pl.repeat(None, count, dtype=values.dtype, eager=True).scatter(where, given)
-        if (column.gather(where) != given).any():
-            return None
-        columns.append(column.alias(name))
-    return pl.DataFrame(columns)
+    if not names:
+        return pl.DataFrame()
+    # per entity each attribute's value (from any row giving it) and how many distinct values it has,
+    # in one query; every entity in code order (an entity whose rows give none: null)
+    grouped = frame.lazy().select(*names, codes.alias(CODE)).group_by(CODE).agg(
+        *(pl.col(name).drop_nulls().first() for name in names),
+        *(pl.col(name).drop_nulls().n_unique().alias(f"{name}@n") for name in names))
+    found = pl.LazyFrame({CODE: pl.int_range(0, count, dtype=codes.dtype, eager=True)}) \
+        .join(grouped, on=CODE, how="left", maintain_order="left").collect()
+    if (found.select(pl.max_horizontal(pl.col(f"{name}@n").max() for name in names)).item() or 0) > 1:
+        return None
+    return found.select(names)
 
 
 def _statics_by_block(frame: pl.DataFrame, width: int, names: list[str]) -> pl.DataFrame | None:
@@ -439,6 +441,22 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
             return None
     if typed:
         frame = frame.with_columns(typed.values())
+    return table_from_typed(frame, schema, times_found=periods)
+
+
+def table_from_typed(frame: pl.DataFrame, schema: EntitySchema, scales: Mapping[str, int] | None = None,
+                     times_found=None) -> KindTable | None:
+    """The kind's table from a frame of long rows whose fact columns are typed as the columnar
+    executor reads them (numbers as numerators over `scales`; the ids as they read), or None when
+    the rows need the row loader: a period that is not one, a periodic fact on a row without a
+    period or of the other period kind, two rows of one entity and period, static attributes that
+    disagree."""
+    if frame.height == 0 or frame["id"].null_count():
+        return None
+    periods = times_found if times_found is not None else _period_columns(frame["period"])
+    if periods is None:
+        return None
+    times, kinds, found = periods
     periodic = [n for n, f in schema.facts.items() if f.period_kind is not None and n in frame.columns]
     statics = [n for n, f in schema.facts.items() if f.period_kind is None and n in frame.columns]
     every_row_periodic = times.codes.null_count() == 0
@@ -466,10 +484,11 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
         # keep only their facts (no code, no period index per row); no duplicate is possible
         # (the period column rides along, shared, so that the rows keep their number when no
         # periodic fact is given: each is still a record)
-        rows = frame.select(pl.col("period").alias("@period"), *periodic)
+        # (the columns themselves: a select would copy them to align their pieces)
+        rows = pl.DataFrame([frame["period"].alias("@period"), *(frame[n] for n in periodic)])
         return KindTable(ids=ids.cast(pl.String).alias(ENTITY), rows=rows, statics=static_frame,
                          periodic=pl.repeat(True, count, dtype=pl.Boolean, eager=True), periods=found,
-                         blocks=blocks, kind=kinds)
+                         blocks=blocks, kind=kinds, scales=dict(scales or {}))
     codes, at = _codes(codes, frame.height, layout), times.rows()
     with_period = at.is_not_null()
     rows = pl.DataFrame([codes.alias(CODE), at.alias(PERIOD), *(frame[n] for n in periodic)])
@@ -489,7 +508,7 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
         has_rows = pl.repeat(False, count, dtype=pl.Boolean, eager=True)
         has_rows = has_rows.scatter(rows[CODE], True) if rows.height else has_rows
     return KindTable(ids=ids.cast(pl.String).alias(ENTITY), rows=rows.select(CODE, "@pk", PERIOD, *periodic),
-                     statics=static_frame, periodic=has_rows, periods=found)
+                     statics=static_frame, periodic=has_rows, periods=found, scales=dict(scales or {}))
 
 
 def tables_from_frames(mapping: Mapping[str, object], schemas: Mapping[str, EntitySchema]
@@ -540,10 +559,11 @@ def long_from_wide(frame, *, id_column: str, periods: Mapping[str, str], fact: s
     """
     frame = as_frame(frame)
     others = [c for c in frame.columns if c not in set(periods.values()) and c != id_column]
-    ids = frame.select(pl.col(id_column).alias("id"))  # as given: whole numbers are read as their text
+    ids = frame[id_column].alias("id")  # as given: whole numbers are read as their text
     period_type = pl.Enum(list(periods))
-    blocks = [ids.with_columns(pl.lit(period, dtype=period_type).alias("period"), frame[column].alias(fact),
-                               *(frame[c] for c in others))
+    # each block of Series as they are (a query would copy them); its period one value repeated
+    blocks = [pl.DataFrame([ids, pl.Series("period", [period], dtype=period_type).new_from_index(0, frame.height),
+                            frame[column].alias(fact), *(frame[c] for c in others)])
               for period, column in periods.items()]
     return pl.concat(blocks, how="vertical", rechunk=False) if blocks else \
-        ids.with_columns(pl.lit(None, dtype=period_type).alias("period"), pl.lit(None).alias(fact)).clear()
+        pl.DataFrame([ids.clear(), pl.Series("period", [], dtype=period_type), pl.Series(fact, [])])

@@ -30,11 +30,12 @@ from policydsl.engine.columnar import grid as G
 from policydsl.engine.columnar.across import Frames
 from policydsl.engine.columnar.columns import CODE
 from policydsl.engine.columnar.dates import Span
+from policydsl.engine.columnar.files import ColumnarData
 from policydsl.engine.columnar.handover import columns_of, handed_names, seeded_values, values_to_hand_over
-from policydsl.engine.columnar.lowering import FrameLowering, collect, query_options
+from policydsl.engine.columnar.lowering import PLANNED, FrameLowering, collect, query_options
 from policydsl.engine.columnar.operators import ENTITY, EVALUATED, PERIOD, Inexact, Num, Unsupported, lit
 from policydsl.engine.columnar.result import (
-    LIGHT_SCHEMA, PAYLOAD_COLUMNS, ColumnarEvaluation, among, computed_values, dataset_of, decision_from_row,
+    LIGHT_SCHEMA, PAYLOAD_COLUMNS, PERIOD_KIND, ColumnarEvaluation, among, computed_values, dataset_of, decision_from_row,
     with_entities)
 from policydsl.engine.columnar.support import Analysis
 from policydsl.engine.combine import Decision, combine, document_status
@@ -159,7 +160,10 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: G.Grid,
         helpers = [name for stage in stages for name in stage]
         for stage in stages:  # each ladder's strongest level, then its winner, as a column once
             table = table.with_columns(expr.alias(name) for name, expr in stage.items())
-        table = table.with_columns(expr.alias(f"s{i}c{j}") for (i, j), expr in superseding.items()).drop(helpers)
+        table = table.with_columns(expr.alias(f"s{i}c{j}") for (i, j), (expr, _) in superseding.items()).drop(helpers)
+    # each superseded column holds the winner's place (a small integer): its catalogue id only
+    # where the rule fired (a text per row of the frame would cost more than the ladder)
+    superseding_ids = {f"s{i}c{j}": ids for (i, j), (_, ids) in superseding.items()} if ladders else {}
     superseding_columns = set(table.columns)
     lazy, parts, plain = table.lazy(), [], []
     for index, columns in outputs.items():
@@ -184,16 +188,17 @@ def _run_frame(plan: Plan, kind: str, pk: str, indices: list[int], grid: G.Grid,
         fired = decided.filter(pl.col("condition"))
         for position, consequence in enumerate(rule.consequences):
             prefix = f"r{index}c{position}"
-            payload = [(pl.col(prefix + name).cast(dtype) if prefix + name in columns
-                        else lit(None, dtype)).alias(name) for name, dtype in PAYLOAD_COLUMNS.items()]
+            payload = [pl.col(prefix + name).cast(dtype).alias(name) for name, dtype in PAYLOAD_COLUMNS.items()
+                       if prefix + name in columns]  # the others are absent: null (`result.payload_column`)
             parts.append(fired.select(
-                CODE, lit(pk).alias("@pk"), PERIOD,
+                CODE, lit(pk, PERIOD_KIND).alias("@pk"), PERIOD,
                 lit(index, pl.Int64).alias("rule"), lit(position, pl.Int64).alias("consequence"),
                 lit(consequence.outcome).alias("outcome"), *payload,
-                (pl.col(f"s{index}c{position}") if f"s{index}c{position}" in superseding_columns
-                 else lit(None, pl.String)).alias("superseded_by")))
+                (pl.col(f"s{index}c{position}").replace_strict(superseding_ids[f"s{index}c{position}"], default=None,
+                                                               return_dtype=pl.String)
+                 if f"s{index}c{position}" in superseding_columns else lit(None, pl.String)).alias("superseded_by")))
     if plain:
-        parts.append(_plain_decisions(plan, lazy, pk, plain, conditions_of, in_force_at))
+        parts += _plain_decisions(plan, lazy, pk, plain, conditions_of, in_force_at, grid.frame.height)
     done = pl.collect_all(parts, **query_options(grid.frame.height))
     light_parts.extend(part for part in done if part.height)
 
@@ -212,35 +217,44 @@ class _ConditionRows:
 
 
 def _plain_decisions(plan: Plan, lazy: pl.LazyFrame, pk: str, indices: list[int], conditions_of: Mapping,
-                     in_force_at: Callable) -> pl.LazyFrame:
-    """The decisions of every rule of a frame with no payload and nothing superseded, in one query
-    (not one per rule): a column per rule saying where it fired, unpivoted into (entity, period,
-    rule) rows, each joined to its rule's consequences. Rows in rule order, then entity and period."""
+                     in_force_at: Callable, rows: int) -> list[pl.LazyFrame]:
+    """The decisions of every rule of a frame with no payload and nothing superseded, rows in rule
+    order. On a frame of many rows (`PLANNED`), each rule's fired rows are filtered out of the
+    table; on a small one they are found in one query (not one per rule, whose planning would cost
+    more than its rows): a column per rule saying where it fired, unpivoted into (entity, period,
+    rule) rows, each joined to its rule's consequences — which makes a text per row and rule."""
     fired = []
     for index in indices:
         where = in_force_at(index)
         test = conditions_of[index].fill_null(False)
-        fired.append((test if where is None else test & where).alias(f"@f{index}"))
+        fired.append(test if where is None else test & where)
+    if rows >= PLANNED:
+        return [lazy.filter(test).select(
+                    CODE, lit(pk, PERIOD_KIND).alias("@pk"), PERIOD, lit(index, pl.Int64).alias("rule"),
+                    lit(position, pl.Int64).alias("consequence"), lit(consequence.outcome).alias("outcome"),
+                    lit(None, pl.String).alias("superseded_by"))
+                for index, test in zip(indices, fired)
+                for position, consequence in enumerate(plan.rules[index].rule.consequences)]
     slots = [(f"@f{index}", index, position, consequence.outcome) for index in indices
              for position, consequence in enumerate(plan.rules[index].rule.consequences)]
     outcomes = pl.LazyFrame(slots, schema={"@slot": pl.String, "rule": pl.Int64, "consequence": pl.Int64,
                                            "outcome": pl.String}, orient="row")
-    payload = [lit(None, dtype).alias(name) for name, dtype in PAYLOAD_COLUMNS.items()]
-    return (lazy.select(CODE, PERIOD, *fired)
+    return [lazy.select(CODE, PERIOD, *(test.alias(f"@f{index}") for index, test in zip(indices, fired)))
             .unpivot(index=[CODE, PERIOD], variable_name="@slot", value_name="@fired")
             .filter(pl.col("@fired"))
             .join(outcomes, on="@slot", how="inner", maintain_order="left_right")
-            .select(CODE, lit(pk).alias("@pk"), PERIOD, "rule", "consequence", "outcome", *payload,
-                    lit(None, pl.String).alias("superseded_by")))
+            .select(CODE, lit(pk, PERIOD_KIND).alias("@pk"), PERIOD, "rule", "consequence", "outcome",
+                    lit(None, pl.String).alias("superseded_by"))]
 
 
 def _row_ladders(plan: Plan, fired: Mapping[int, pl.Expr], ladders: dict[str, tuple[int, int]]
-                 ) -> tuple[list[dict[str, pl.Expr]], dict[tuple[int, int], pl.Expr]]:
+                 ) -> tuple[list[dict[str, pl.Expr]], dict[tuple[int, int], tuple[pl.Expr, dict[int, str]]]]:
     """combine.combine's ladder, row by row over one frame's rule columns: per ladder, the
     strongest level fired stays active; a weaker fired level is superseded by the rule of the
     first (in decision order: policy, catalogue id, rule, outcome) strongest one. Per (rule,
-    consequence) in a ladder: the superseding rule's catalogue id, or null; computed after the
-    helper columns of the stages (per ladder its strongest level, then its winner), in order."""
+    consequence) in a ladder: the superseding rule's place in its ladder, or null, and each
+    place's catalogue id; computed after the helper columns of the stages (per ladder its
+    strongest level, then its winner), in order."""
     members: dict[int, list] = {}
     for index in fired:
         rule = plan.rules[index].rule
@@ -266,8 +280,8 @@ def _row_ladders(plan: Plan, fired: Mapping[int, pl.Expr], ladders: dict[str, tu
         rule_ids = {place: implements for place, (*_, implements) in enumerate(entries)}
         winners[f"@winner{number}"] = winner.otherwise(None)
         for _, index, position, level, _ in entries:
-            found[(index, position)] = pl.when(fired[index] & (top > level)).then(pl.col(f"@winner{number}")) \
-                .replace_strict(rule_ids, default=None, return_dtype=pl.String)
+            found[(index, position)] = (pl.when(fired[index] & (top > level)).then(pl.col(f"@winner{number}")),
+                                        rule_ids)
     return [tops, winners], found
 
 
@@ -281,7 +295,10 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     plan, shared by its runs)."""
     program = plan.program
     schemas = program.entities
-    if isinstance(source, Dataset):
+    if isinstance(source, ColumnarData) and source.schemas == schemas:
+        # read into columns (`files`) for these kinds: its records are made when read as rows
+        tables, dataset, warnings = source.tables, source, tuple(source.warnings)
+    elif isinstance(source, Dataset):
         tables, dataset, warnings = C.tables_from_dataset(source, schemas), source, tuple(source.warnings)
     else:  # a mapping's keys that name no kind are skipped before any loader sees them
         tables, dataset, loaded = C.tables_from_frames(source, schemas)
@@ -340,7 +357,8 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
                        light_parts.setdefault(kind, []), kept_values, on_table if row_wise else None,
                        lowerings, (columns_of(lowering, names), computed) if names else None, split, fired_rows)
             ran.setdefault(kind, []).append(row_wise)
-    light = {kind: pl.concat(parts) for kind, parts in light_parts.items() if parts}
+    # parts without a payload lack its columns (null): filled in only where another part has them
+    light = {kind: pl.concat(parts, how="diagonal") for kind, parts in light_parts.items() if parts}
     ids = {kind: table.ids for kind, table in tables.items()}
     materialised: list[Decision] = []
     row, fired_results = None, []
@@ -470,17 +488,20 @@ def _combined(plan: Plan, light: dict[str, pl.DataFrame], ids: Mapping[str, pl.S
         extra = pl.DataFrame([(code_of[d.entity], C.period_index(d.period)) for d in mine
                               if d.outcome in combined_outcomes], schema={CODE: pl.Int32, PERIOD: pl.Int32},
                              orient="row")
-        members = frame.filter(among("outcome", sorted(combined_outcomes), pl.String)).select(keys)
+        # the (entity, period) keys of its decisions in a combination, when read (the columns read
+        # first: filtering the whole table would copy every column)
+        members = frame.lazy().select(*keys, "outcome").filter(among("outcome", sorted(combined_outcomes), pl.String)) \
+            .select(keys)
         if on_table is not None:
             # cases a row-executed rule took part in stay with combine.combine
-            cases = pl.concat([members.join(extra, on=keys, how="semi"),
+            cases = pl.concat([members.join(extra.lazy(), on=keys, how="semi").collect(),
                                extra.group_by(keys).len().filter(pl.col("len") >= 2).select(keys)]).unique() \
                 if extra.height else extra
             touched = frame.join(cases, on=keys, how="semi") if cases.height else frame.clear()
             rest = frame.join(cases, on=keys, how="anti", maintain_order="left") if cases.height else frame
             result[kind] = rest if kind in resolved else _ladders(plan, rest, on_table)
         else:
-            cases = pl.concat([members, extra]).group_by(keys).len().filter(pl.col("len") >= 2).select(keys)
+            cases = pl.concat([members.collect(), extra]).group_by(keys).len().filter(pl.col("len") >= 2).select(keys)
             touched = frame.join(cases, on=keys, how="semi")
             result[kind] = frame.join(cases, on=keys, how="anti", maintain_order="left")
         if cases.height == 0:

@@ -1,36 +1,36 @@
 """Columnar stage, columns to the grid: a kind's checked table (`columns.KindTable`) in; the
-kind laid out for one period kind on the dense (entity × period) grid the lowering expects out
+kind laid out for one period kind on the dense (period × entity) grid the lowering expects out
 (`lowering` module docstring; column names in `operators`).
 
 Each row is put in its place by position (rows laid out period after period, every entity once
-per block in code order, by arithmetic: `KindTable.blocks`; others by one scatter of row numbers):
-numbers become Int64 numerators over one denominator per column (the least common multiple of the
-column's denominators: a scaled integer; Fractions in, exact), with the bound of the column's
-numerators.
+per block in code order, are the grid already: `KindTable.blocks`; others by one scatter of row
+numbers): numbers become Int64 numerators over one denominator per column (the least common
+multiple of the column's denominators: a scaled integer; Fractions in, exact), with the bound of
+the column's numerators.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import attrs
 import polars as pl
 
-from policydsl.engine.columnar.columns import CODE, NUMERIC, KindTable, grid_positions, index_type, slots
+from policydsl.engine.columnar.columns import CODE, NUMERIC, KindTable, index_type, slots
 from policydsl.engine.columnar.operators import ENTITY, EVALUATED, PERIOD, RECORD, ColumnInfo
 from policydsl.schema import EntitySchema
 
+SMALL_GRID = 65_536  # rows: below this a grid is made one piece per column
+
 
 def _typed(frame: pl.DataFrame, table: KindTable, schema: EntitySchema, names: list[str], prefix: str,
-           rows: pl.Expr | None) -> tuple[list[pl.Expr], dict[str, ColumnInfo]]:
-    """The named columns of `frame` under `prefix`, numbers as Int64 numerators, taken at `rows`
-    (a row number per grid place; None: as they are), as expressions of the grid's one query, with
-    what the lowering knows of each (the numerators' bounds: one query). An eager operation per
-    column would cost more than the column on a province's few hundred rows."""
+           place: Callable[[pl.Series], pl.Series]) -> tuple[list[pl.Series], dict[str, ColumnInfo]]:
+    """The named columns of `frame` under `prefix`, numbers as Int64 numerators, put in their
+    places on the grid by `place`, with what the lowering knows of each (the numerators' bounds,
+    from each column's least and greatest value in one query: no column of absolute values)."""
     present = set(frame.columns)
     names = [n for n in names if n in present]
     numeric = [n for n in names if schema.facts[n].type.name in NUMERIC]
-    # the bound from each column's least and greatest value (no column of absolute values is made)
     extremes = frame.select([e for n in numeric for e in (pl.col(n).min().alias(f"{n}:min"),
                                                           pl.col(n).max().alias(f"{n}:max"))]).row(0) \
         if numeric else ()
@@ -39,36 +39,49 @@ def _typed(frame: pl.DataFrame, table: KindTable, schema: EntitySchema, names: l
              if n in bounds else ColumnInfo() for n in names}
     columns = []
     for name in names:
-        column = pl.lit(frame[name])
-        column = column.cast(pl.Int64) if name in bounds else column
-        columns.append((column if rows is None else column.gather(rows)).alias(prefix + name))
+        column = frame[name].cast(pl.Int64) if name in bounds else frame[name]
+        columns.append(place(column).alias(prefix + name))
     return columns, infos
 
 
 @attrs.frozen(kw_only=True)
 class Grid:
-    frame: pl.DataFrame  # @c, @t, @rec, @eval, f:<fact>, s:<static>; sorted by @c, @t
+    frame: pl.DataFrame  # @c, @t, f:<fact>, s:<static>, @rec, @eval (@id): period after period
     columns: Mapping[str, ColumnInfo]
     start: int
     end: int
-    entities: int
+    entities: int  # the rows of one period: a history walk steps back by this many rows per period
     ids: pl.Series  # the entity id of each code
+
+
+def _repeated(column: pl.Series, times: int) -> pl.Series:
+    """The column once per period, its buffers shared (no copy)."""
+    return pl.concat([column] * times, rechunk=False) if times > 1 else column
+
+
+def _per_period(values: list, count: int, dtype) -> pl.Series:
+    """One value per period, on each of the period's `count` rows."""
+    return pl.concat([pl.repeat(v, count, dtype=dtype, eager=True) for v in values], rechunk=False)
 
 
 def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int, data_periods: list[int],
          with_ids: bool = False, floor: int | None = None) -> Grid | None:
-    """The kind on the dense (entity × period) grid of one period kind; None if it has no periods.
+    """The kind on the dense (period × entity) grid of one period kind; None if it has no periods.
 
     The grid spans the data set's periods of that kind (all kinds together), less `lookback`
-    periods before the first. An entity described by static attributes only has a record in every
-    period and is evaluated at every period of the data (engine/evaluate.py, `has_record`). Each
-    row finds its place by position (entity code × span + period), so the rows may come in any
-    order and no key is joined. `floor`: no earlier period (a period selected reads no further
-    back: `execute._window`). `with_ids`: each row also carries its entity's id as text
-    (ENTITY), for frames that other kinds join by id (`across`)."""
+    periods before the first; the place of (entity code c, period t) is (t − start) × entities + c:
+    period after period, every entity in code order in each (the layout `long_from_wide` writes).
+    So a table in that layout is the grid already (each period's block is a slice of its rows, no
+    copy; its static attributes and the codes are one column shared by every period), and any
+    other layout finds each row's place by one scatter of row numbers (rows in any order, no key
+    joined). An entity described by static attributes only has a record in every period and is
+    evaluated at every period of the data (engine/evaluate.py, `has_record`). `floor`: no earlier
+    period (a period selected reads no further back: `execute._window`). `with_ids`: each row also
+    carries its entity's id as text (ENTITY), for frames that other kinds join by id (`across`)."""
     if not data_periods:
         return None
     rows = table.rows
+    blocks = table.blocks if table.blocks is not None and table.kind == period_kind else None
     if table.blocks is not None and table.kind != period_kind:
         rows = rows.clear()  # whole blocks of the other period kind
     elif table.blocks is None and {p.kind for p in table.periods} != {period_kind}:
@@ -80,40 +93,44 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
     end = max(data_periods)
     span = end - start + 1
     count = table.ids.len()
-    size = count * span
-    dtype = index_type(max(size, rows.height))
-    index = pl.int_range(0, size, dtype=dtype)
-    code = (index // span).cast(pl.Int32)
-    at = (index % span + start).cast(pl.Int32)
-    if table.blocks is not None and table.kind == period_kind:
-        # whole blocks, one period each: the row of (code, t) is t's block × entities + code
-        block_of = [None] * span
-        for number, t in enumerate(table.blocks):
-            if start <= t <= end:
-                block_of[t - start] = number
-        block = pl.lit(pl.Series(block_of, dtype=dtype)).gather(index % span)
-        place, in_place = (block * count + code.cast(dtype)), False
+    periods = range(start, end + 1)
+    if blocks is not None:
+        # whole blocks, one period each: the grid's period t is the slice of t's block (or nothing)
+        block_of = {t: number for number, t in enumerate(blocks) if start <= t <= end}
+
+        def place(column: pl.Series) -> pl.Series:
+            parts = [column.slice(block_of[t] * count, count) if t in block_of
+                     else pl.repeat(None, count, dtype=column.dtype, eager=True) for t in periods]
+            return pl.concat(parts, rechunk=False)
+        record = _per_period([t in block_of for t in periods], count, pl.Boolean)
     else:
         if floor is not None and rows.height and (rows[PERIOD].min() < start or rows[PERIOD].max() > end):
             rows = rows.filter(pl.col(PERIOD).is_between(start, end))  # the rows of the window
-        slot = slots(grid_positions(rows[CODE], rows[PERIOD], span, start), size)
+        size = count * span
+        dtype = index_type(max(size, rows.height))
+        positions = rows.select((pl.col(PERIOD).cast(dtype) - start) * count + pl.col(CODE).cast(dtype)).to_series()
+        slot = slots(positions, size)
         # the rows are the grid already when every place is filled in order
         in_place = rows.height == size and slot.null_count() == 0 and slot.is_sorted()
-        place = pl.lit(slot)
+
+        def place(column: pl.Series) -> pl.Series:
+            return column if in_place else column.gather(slot)
+        record = slot.is_not_null()
     periodic = [n for n, f in schema.facts.items() if f.period_kind == period_kind]
     statics = [n for n, f in schema.facts.items() if f.period_kind is None]
-    # the grid in one query over its places (a place: the row there, or null)
-    fact_columns, infos = _typed(rows, table, schema, periodic, "f:", None if in_place else pl.col("@place"))
-    static_columns, static_infos = _typed(table.statics, table, schema, statics, "s:", code)
+    fact_columns, infos = _typed(rows, table, schema, periodic, "f:", place)
+    static_columns, static_infos = _typed(table.statics, table, schema, statics, "s:",
+                                          lambda column: _repeated(column, span))
     infos.update(static_infos)
-    record = pl.col("@place").is_not_null()
     evaluated = record
     if static_only.any():
-        only_static = pl.lit(static_only).gather(code)
-        in_data = at.is_in(pl.lit(pl.Series(data_periods, dtype=pl.Int32)).implode())
+        only_static = _repeated(static_only, span)
+        in_data = _per_period([t in set(data_periods) for t in periods], count, pl.Boolean)
         evaluated, record = record | (only_static & in_data), record | only_static
-    ids = [pl.lit(table.ids).gather(code).alias(ENTITY)] if with_ids else []
-    frame = pl.select(place.alias("@place")).select(code.alias(CODE), at.alias(PERIOD), *fact_columns,
-                                                   *static_columns, record.alias(RECORD), evaluated.alias(EVALUATED),
-                                                   *ids)
+    codes = _repeated(pl.int_range(0, count, dtype=pl.Int32, eager=True), span)
+    ids = [_repeated(table.ids, span).alias(ENTITY)] if with_ids else []
+    frame = pl.DataFrame([codes.alias(CODE), _per_period(list(periods), count, pl.Int32).alias(PERIOD),
+                          *fact_columns, *static_columns, record.alias(RECORD), evaluated.alias(EVALUATED), *ids])
+    if frame.height < SMALL_GRID:
+        frame = frame.rechunk()  # a few hundred rows in many pieces: one piece each is cheaper to compute on
     return Grid(frame=frame, columns=infos, start=start, end=end, entities=count, ids=table.ids)

@@ -2,8 +2,8 @@
 
 A frame is the long table of one entity kind and one period kind on a dense grid: one row per
 (entity, period) for every entity of the kind and every period from the first (less the
-deepest `previous`) to the last of the data set, sorted by entity then period, with `@rec`
-saying whether the entity has a record in that period (see `columns`). Every row is computed,
+deepest `previous`) to the last of the data set, period after period (each period's rows every
+entity in code order: `grid`), with `@rec` saying whether the entity has a record in that period. Every row is computed,
 as the row executor would compute the value at that period; rules then keep the rows with a
 record.
 
@@ -141,10 +141,10 @@ class FrameLowering:
                  tables: Mapping[str, Mapping], kind: str, start: int, members_bound: int,
                  columns: Mapping[str, ColumnInfo], static_column: Callable[[str], str],
                  fact_column: Callable[[str], str], period_kind: str = "year", as_of: dt.date | None = None,
-                 frames=None, rows: int | None = None):
+                 frames=None, stride: int, span: int):
         self.program, self.parameters, self.tables = program, parameters, tables
-        # the frame's row numbers and running counts fit Int32 below 2**31 rows (unknown: Int64)
-        self.index_type = pl.Int32 if rows is not None and rows < 2 ** 31 else pl.Int64
+        # the grid, period after period: `stride` rows (entities) per period, `span` periods
+        self.stride, self.span = stride, span
         self.period_kind, self.as_of = period_kind, as_of
         self.frames = frames  # across.Frames: the other kinds' frames, for `ref` and member aggregates
         self.kind, self.start, self.members_bound = kind, start, members_bound
@@ -342,18 +342,25 @@ class FrameLowering:
         return Plain(chain.otherwise(None))
 
     def history(self, expr: ir.History) -> Lowered:
-        n, start = expr.periods, self.start
+        n, stride, span = expr.periods, self.stride, self.span
         if expr.function == "previous":
-            return shift(self.lower(expr.operand), n, start)
+            return shift(self.lower(expr.operand), n, stride)
         if expr.function == "change":
             now = self.number(expr.operand)
-            return arith("-", now, shift(now, n, start))
+            return arith("-", now, shift(now, n, stride))
         condition = self.boolean(expr.operand)
-        if expr.function == "streak":
-            return self.materialise(f"h:{id(expr)}", Num(streak(condition, start, self.index_type), 1, LIMIT // 4))
         if expr.function == "count_periods":
-            return Num(count_periods(condition, n, start), 1, n)
-        return self.materialise(f"h:{id(expr)}", Plain(first_time(condition, start, self.index_type)))
+            return Num(count_periods(condition, n, stride), 1, n)
+        tag = f"h:{id(expr)}"
+
+        def step(name: str, e: pl.Expr) -> pl.Expr:
+            return self.materialise(f"run:{id(expr)}:{name}", Plain(e)).expr
+        if expr.function == "streak":
+            # kept as a small integer (at most `span`): an Int64 numerator only where it is read,
+            # which may be fewer rows (a period selected)
+            counted = self.materialise(tag, Plain(streak(condition, stride, span, step))).expr
+            return Num(counted.cast(pl.Int64), 1, LIMIT // 4)
+        return self.materialise(tag, Plain(first_time(condition, stride, span, step)))
 
     def aggregate(self, expr: ir.Aggregate) -> Lowered:
         group = self.static_column(expr.group) if expr.group is not None else None

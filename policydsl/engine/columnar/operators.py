@@ -12,9 +12,11 @@ Meanings follow `engine/ops.py` exactly:
   Fractions. Each `Num` carries a bound on its magnitude computed from the data's extremes;
   when an intermediate could exceed 2**62 the lowering raises `Inexact` and the rule runs on
   the row executor instead (never a wrapped integer);
-- history walks one entity's rows by position: the grid is dense, so `previous(x, n)` is a shift
-  by n that is null where it would cross into the previous entity; `streak` counts rows with a
-  record where the operand holds back to the last row where it does not (G4);
+- history walks one entity's periods by position: the grid is dense and laid out period after
+  period, so `previous(x, n)` is a shift by n periods' rows (null before the grid's first period);
+  `streak` counts periods with a record where the operand holds back to the last one where it
+  does not (G4), and `first_time` looks back over every earlier period, both in log2(periods)
+  doubling steps;
 - aggregates are window expressions over (group, period), computed once per group and period:
   members are the rows with a record (and, with `where:`, for which the filter holds); unknown
   operands are left out; ranks are Polars' `min` ranks, which are competition ranks (G9).
@@ -285,14 +287,13 @@ def known(value: Lowered) -> pl.Expr:
     return (value.num if isinstance(value, Num) else value.expr).is_not_null()
 
 
-def shift(value: Lowered, n: int, start: int) -> Lowered:
-    """The value n periods earlier in the same entity: null before the grid's first period and
-    where the entity has no record in that period (G4/G8, as `semantics.recorded`)."""
-    inside = pl.col(PERIOD) - n >= start
-
+def shift(value: Lowered, n: int, stride: int) -> Lowered:
+    """The value n periods earlier in the same entity (n × `stride` rows back on the grid, period
+    after period): null before the grid's first period and where the entity has no record in that
+    period (G4/G8, as `semantics.recorded`)."""
     def back(e: pl.Expr) -> pl.Expr:
         # `when` also broadcasts: a literal is one value, and shifting it would lose it
-        return pl.when(inside).then(pl.when(pl.col(EVALUATED)).then(e).shift(n))
+        return pl.when(pl.col(EVALUATED)).then(e).shift(n * stride)
 
     if isinstance(value, Num):
         return Num(back(value.num), value.den if value.static else back(value.den), value.bound, value.den_bound)
@@ -306,32 +307,44 @@ def holds(condition: pl.Expr) -> pl.Expr:
     return pl.col(RECORD) & condition.fill_null(False)
 
 
-def streak(condition: pl.Expr, start: int, index_type=pl.Int64) -> pl.Expr:
-    """Consecutive rows ending here with a record where the condition holds; unknown if it is now.
-    `index_type`: the frame's row numbers (Int32 below 2**31 rows: half the memory of the walk)."""
-    ok = holds(condition)
-    index = pl.int_range(pl.len(), dtype=index_type)
-    # the last row (at or before this one, in this entity) that breaks the run
-    breaker = (pl.when(~ok).then(index).when(pl.col(PERIOD) == start).then(index - 1)
-               .otherwise(None).forward_fill())
-    return pl.when(condition.is_null()).then(None).otherwise((index - breaker).cast(pl.Int64))
+def small_count(span: int):
+    """The narrowest integer type that counts up to `span` periods."""
+    return pl.Int8 if span < 2 ** 7 else pl.Int16 if span < 2 ** 15 else pl.Int32
 
 
-def count_periods(condition: pl.Expr, n: int, start: int) -> pl.Expr:
+def streak(condition: pl.Expr, stride: int, span: int,
+           column: Callable[[str, pl.Expr], pl.Expr] = lambda name, e: e) -> pl.Expr:
+    """Consecutive periods ending here with a record where the condition holds; unknown if it is
+    now. By doubling: a run capped at w periods becomes one capped at 2w by adding, where it is
+    w, the capped run w periods back (`stride` rows per period; before the grid's first period
+    the shift brings 0), until w covers the grid's `span` periods: log2(span) steps, each `column`
+    (a small integer per row, `small_count`; so is the result)."""
+    dtype = small_count(span)
+    run = column("1", holds(condition).cast(dtype))
+    width = 1
+    while width < span:
+        back = run.shift(width * stride, fill_value=pl.lit(0, dtype))
+        run = column(str(2 * width), run + pl.when(run == width).then(back).otherwise(pl.lit(0, dtype)))
+        width *= 2
+    return pl.when(condition.is_null()).then(None).otherwise(run)
+
+
+def count_periods(condition: pl.Expr, n: int, stride: int) -> pl.Expr:
     ok = holds(condition).cast(pl.Int64)
-    terms = [pl.when(pl.col(PERIOD) - k >= start).then(ok.shift(k)).otherwise(0) for k in range(n)]
-    return pl.sum_horizontal(terms)
+    return pl.sum_horizontal([ok.shift(k * stride, fill_value=0) for k in range(n)])
 
 
-def first_time(condition: pl.Expr, start: int, index_type=pl.Int64) -> pl.Expr:
-    """It holds now and in no earlier row of the entity; running counts in `index_type` (a count of
-    rows never exceeds the frame's rows)."""
-    ok = holds(condition).cast(index_type)
-    running = ok.cum_sum()
-    before_entity = pl.when(pl.col(PERIOD) == start).then(running - ok).otherwise(None).forward_fill()
-    earlier = running - ok - before_entity
-    return (pl.when(condition.is_null()).then(None).when(~condition).then(False)
-            .otherwise(earlier == 0))
+def first_time(condition: pl.Expr, stride: int, span: int,
+               column: Callable[[str, pl.Expr], pl.Expr] = lambda name, e: e) -> pl.Expr:
+    """It holds now and in no earlier period of the entity: whether it held in any of the last w
+    periods doubles its window each step (`streak`), until the window covers the grid."""
+    seen = column("1", holds(condition))
+    width = 1
+    while width < span:
+        seen = column(str(2 * width), seen | seen.shift(width * stride, fill_value=False))
+        width *= 2
+    earlier = seen.shift(stride, fill_value=False)
+    return pl.when(condition.is_null()).then(None).when(~condition).then(False).otherwise(~earlier)
 
 
 def aggregate(function: str, operand: Lowered, group: str | None, where: pl.Expr | None,

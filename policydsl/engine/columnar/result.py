@@ -32,8 +32,12 @@ from policydsl.values import Percent, Period, Unknown, normalise_number
 PAYLOAD_COLUMNS = {"amount_num": pl.Int64, "amount_den": pl.Int64, "value_num": pl.Int64,
                    "value_den": pl.Int64, "value_text": pl.String, "value_bool": pl.Boolean,
                    "value_date": pl.Date}
-LIGHT_SCHEMA = {CODE: pl.Int32, "@pk": pl.String, PERIOD: pl.Int32, "rule": pl.Int64, "consequence": pl.Int64,
+PERIOD_KIND = pl.Enum(["quarter", "year"])  # a decision's period kind: a small integer per row, read as its text
+LIGHT_SCHEMA = {CODE: pl.Int32, "@pk": PERIOD_KIND, PERIOD: pl.Int32, "rule": pl.Int64, "consequence": pl.Int64,
                 "outcome": pl.String, **PAYLOAD_COLUMNS, "superseded_by": pl.String}
+# a decision table has the columns of LIGHT_SCHEMA, less the payload columns none of its rules sets
+# (absent: null in every row, read as such by `payload_column`): a null column per row costs as much
+# as a full one
 ACTIVE_SCHEMA = {"entity": pl.String, "outcome": pl.String}
 
 
@@ -78,7 +82,8 @@ class ColumnarEvaluation:
         parts = []
         frame = self.light.get(kind)
         if frame is not None and frame.height:
-            active = frame.filter(pl.col("superseded_by").is_null())
+            # the two columns read, then the rows: filtering the whole table would copy every column
+            active = frame.select(CODE, "outcome", "superseded_by").filter(pl.col("superseded_by").is_null())
             parts.append(pl.DataFrame([self.ids[kind].gather(active[CODE]).alias("entity"), active["outcome"]]))
         rows = [(d.entity, d.outcome) for d in self.materialised if d.entity_kind == kind and d.status == "active"]
         if rows:
@@ -135,10 +140,15 @@ def among(column: str, values: Iterable, dtype) -> pl.Expr:
     return pl.col(column).is_in(pl.lit(pl.Series(list(values), dtype=dtype)).implode())
 
 
+def payload_column(frame: pl.DataFrame, name: str) -> list:
+    """A column of the decision table as Python values; a payload column the table lacks is null."""
+    return frame[name].to_list() if name in frame.columns else [None] * frame.height
+
+
 def decision_from_row(plan: Plan, row: Mapping) -> Decision:
-    """The `Decision` of one row of the compact decision table."""
+    """The `Decision` of one row of the compact decision table (payload columns it lacks are null)."""
     return _decision(plan, {}, row["rule"], row["consequence"], row[ENTITY], C.period_of(row[PERIOD], row["@pk"]),
-                     _number(row["amount_num"], row["amount_den"]), _value(row), row.get("superseded_by"))
+                     _number(row.get("amount_num"), row.get("amount_den")), _value(row), row.get("superseded_by"))
 
 
 def decisions_from_table(plan: Plan, frame: pl.DataFrame, ids: pl.Series) -> list[Decision]:
@@ -147,7 +157,7 @@ def decisions_from_table(plan: Plan, frame: pl.DataFrame, ids: pl.Series) -> lis
     if frame.height == 0:
         return []
     names = ids.to_list()
-    columns = [frame[name].to_list() for name in (CODE, PERIOD, "@pk", "rule", "consequence", "amount_num",
+    columns = [payload_column(frame, name) for name in (CODE, PERIOD, "@pk", "rule", "consequence", "amount_num",
                                                    "amount_den", "value_num", "value_den", "value_text",
                                                    "value_date", "value_bool", "superseded_by")]
     found, outcomes = [], {}
@@ -182,13 +192,13 @@ def _number(num, den) -> object:
 
 
 def _value(row: Mapping) -> object:
-    if row["value_num"] is not None:
+    if row.get("value_num") is not None:
         return _number(row["value_num"], row["value_den"])
-    if row["value_text"] is not None:
+    if row.get("value_text") is not None:
         return row["value_text"]
     if row.get("value_date") is not None:
         return row["value_date"]
-    return row["value_bool"]
+    return row.get("value_bool")
 
 
 def dataset_of(plan: Plan, source) -> Dataset:

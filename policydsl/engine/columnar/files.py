@@ -1,0 +1,291 @@
+"""Columnar stage, files to columns: `--data` (a folder of tables, or a JSON file) in; per entity
+kind a `columns.KindTable` out, inside a `ColumnarData` — a `Dataset` whose records the row
+loader makes only for the kinds something reads as rows (a rule left to the row executor, an
+explanation), when it first does.
+
+A CSV table is read with the row loader's own reader (`tables.csv_table`: encodings, BOM, blank
+rows, ragged rows), its cells gathered into text columns and typed by `texts.typed_column`
+(the row loader's cell conversion, vectorised where provably the same). A table that is anything
+but plain goes through the row loader (`data.load_kind`), so that every error and warning is its
+own, located by file, row and column: a header that is unknown, blank, repeated or missing (a
+label is fine), a cell the conversion refuses, a row the reader reports, a row without an id, a
+period that is not one, two rows of one entity and period, static attributes that disagree,
+several tables of one kind. So do JSON, Excel and Parquet tables, and a JSON data file (their
+records then become columns as `columns.tables_from_dataset` makes them).
+
+Problems found before any row is read, and the order in which they are reported, are the row
+loader's (`data.read_tables`, then the kinds in name order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from fractions import Fraction
+from pathlib import Path
+
+import attrs
+import polars as pl
+
+from policydsl.diagnostics import DataError
+from policydsl.engine import data as data_stage
+from policydsl.engine import tables as readers
+from policydsl.engine.cells import column_name, header_names
+from policydsl.engine.columnar import texts
+from policydsl.engine.columnar.columns import CODE, MAX_ID_LENGTH, KindTable, period_of, table_from_typed, \
+    tables_from_dataset
+from policydsl.engine.columnar.operators import PERIOD
+from policydsl.engine.columnar.texts import NUMERIC
+from policydsl.schema import ABSENT, Dataset, EntityRecord, EntitySchema, Row
+from policydsl.types import Type
+from policydsl.values import Percent, Period, normalise_number
+
+_CHUNK_ROWS = 65_536  # rows gathered as Python texts at a time (memory), then one frame of text columns
+_ID_TYPE = Type(name="text")
+
+
+class _OnDemand(Mapping):
+    """The records of each kind: those the row loader made while reading, the others made by it
+    when first asked for (`load(kind)`)."""
+
+    def __init__(self, loaded: dict[str, Mapping[str, EntityRecord]], later: Mapping[str, object]):
+        self._loaded = loaded
+        self._later = later  # kind -> a callable making its records
+
+    def __getitem__(self, kind: str) -> Mapping[str, EntityRecord]:
+        found = self._loaded.get(kind)
+        if found is None:
+            if kind not in self._later:
+                raise KeyError(kind)
+            found = self._loaded[kind] = self._later[kind]()
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted({*self._loaded, *self._later}))
+
+    def __len__(self) -> int:
+        return len({*self._loaded, *self._later})
+
+
+@attrs.frozen(kw_only=True)
+class ColumnarData(Dataset):
+    """A data set read into columns (`tables`, what the columnar executor reads); as a `Dataset`
+    its records are made by the row loader when first read (`_OnDemand`)."""
+
+    tables: Mapping[str, KindTable] = attrs.field(factory=dict, eq=False, repr=False)
+    schemas: Mapping[str, EntitySchema] = attrs.field(factory=dict, eq=False, repr=False)  # read for these kinds
+    data_periods: tuple[Period, ...] = ()
+
+    def periods(self) -> list[Period]:
+        return list(self.data_periods)
+
+    def entity_values(self, kind: str, facts: tuple[str, ...]) -> tuple[int, list[dict[str, set[str]]]] | None:
+        """`scope_check`'s question from the columns: per entity of the kind, the texts of each fact
+        (its static attribute, or its values in every period); None when a fact is not held as
+        text (its text is its Python value's: the records answer)."""
+        table = self.tables.get(kind)
+        if table is None:
+            return 0, []
+        count = table.ids.len()
+        found = [{fact: set() for fact in facts} for _ in range(count)]
+        for fact in facts:
+            static = self.schemas[kind].facts[fact].period_kind is None
+            frame = table.statics if static else table.rows
+            if fact not in frame.columns or frame.schema[fact] != pl.String:
+                return None
+            if static:
+                codes = pl.int_range(0, count, dtype=pl.Int64, eager=True)
+            elif table.blocks is not None:  # laid out period after period: a row's code is its place in its block
+                codes = pl.int_range(0, frame.height, dtype=pl.Int64, eager=True) % max(count, 1)
+            else:
+                codes = frame[CODE]
+            given = pl.DataFrame({"@c": codes, "@v": frame[fact]}).drop_nulls().unique()
+            for code, text in given.iter_rows():
+                found[code][fact].add(text)
+        return count, found
+
+
+class _Report(data_stage.Issues):
+    """The load's problems; while `aside` is a list, what is reported goes there instead (the
+    rows of a table being read into columns: any problem sends the table to the row loader, which
+    reports it again, in its place)."""
+
+    def __init__(self):
+        super().__init__()
+        self.aside: list | None = None
+
+    def __call__(self, issue) -> None:
+        if self.aside is not None:
+            self.aside.append(issue)
+        else:
+            super().__call__(issue)
+
+
+def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
+                 required: Mapping[str, frozenset[str]] | None = None, *, encoding: str | None = None,
+                 computed: Mapping[str, frozenset[str]] | None = None) -> ColumnarData:
+    """`data.load_data`'s contract (the same errors and warnings, in the same order), read into
+    columns."""
+    path = Path(path)
+    report = _Report()
+    found = data_stage.read_tables(path, schemas, report, encoding)
+    # the plain CSV tables as text columns, typed all at once (`texts.typed_frames`); any problem
+    # leaves the kind to the row loader, which then reports it in its place
+    texts_of: dict[str, pl.DataFrame] = {}
+    for kind in sorted(found):
+        wanted = None if required is None else required.get(kind, frozenset())
+        if _plain_header(found[kind], schema=schemas[kind], required=wanted):
+            frame = _text_frame(found[kind][0], schemas[kind], report)
+            texts_of[kind] = frame  # None: read, refused
+    readable = {kind: frame for kind, frame in texts_of.items() if frame is not None}
+    typed = dict(zip(readable, texts.typed_frames([(frame, _types(schemas[kind])) for kind, frame in readable.items()])))
+    loaded: dict[str, Mapping[str, EntityRecord]] = {}
+    direct: dict[str, KindTable] = {}
+    later = {}
+    for kind in sorted(found):
+        table = _table(readable[kind], typed[kind], schemas[kind]) if kind in readable else None
+        if table is not None:
+            direct[kind] = table
+            later[kind] = _records_of(table, schemas[kind]) if _complete(table, schemas[kind]) else \
+                _reader(kind, Path(found[kind][0].source), schemas[kind], required, computed, encoding)
+            continue
+        tables = found[kind]
+        if kind in texts_of:  # its rows were read: again, for the row loader
+            tables = [readers.csv_table(Path(tables[0].source), report, encoding)]
+        loaded[kind] = data_stage.load_kind(kind, [t for t in tables if t is not None], schemas[kind], report,
+                                            required, computed)
+    if not any(loaded.values()) and not any(t.ids.len() for t in direct.values()) and not report.errors:
+        report(data_stage.no_rows(path))
+    report.raise_if_errors()
+    tables = {**tables_from_dataset(Dataset(kinds=loaded), {k: s for k, s in schemas.items() if k not in direct}),
+              **direct}
+    periods = sorted(set().union(*(t.periods for t in tables.values())))
+    return ColumnarData(kinds=_OnDemand(loaded, later), warnings=report.warnings, tables=tables, schemas=schemas,
+                        data_periods=tuple(periods))
+
+
+def _types(schema: EntitySchema) -> dict[str, Type]:
+    return {"id": _ID_TYPE, **{name: fact.type for name, fact in schema.facts.items()}}
+
+
+def _plain_header(tables: list[readers.Table], *, schema: EntitySchema, required: frozenset[str] | None) -> bool:
+    """Whether the kind is one CSV table whose header names an id and every fact the policies read,
+    each column a fact (by name or label) once: anything else is the row loader's to word."""
+    if len(tables) != 1 or tables[0].header is None or not tables[0].source.lower().endswith(".csv"):
+        return False
+    names = header_names(schema)
+    facts = [column_name(header, schema, names).fact if header else None for header in tables[0].header]
+    if None in facts or len(set(facts)) != len(facts) or "id" not in facts:
+        return False
+    return not ((set(schema.facts) if required is None else required) - set(facts))
+
+
+def _complete(table: KindTable, schema: EntitySchema) -> bool:
+    """Whether the table holds a column of every fact (none is too fine for Int64 numerators)."""
+    held = set(table.rows.columns) | set(table.statics.columns)
+    return all(name in held for name in schema.facts)
+
+
+def _records_of(table: KindTable, schema: EntitySchema):
+    """The row loader's records of a table read into columns, made from its columns (the values
+    are the row loader's: `texts`), for whatever reads the kind as rows: the same `EntityRecord`s
+    and `Row`s, entities in id order, each entity's periods in the order of the file."""
+    def records() -> dict[str, EntityRecord]:
+        periodic = [f for f in schema.facts.values() if f.period_kind is not None]
+        static = [f for f in schema.facts.values() if f.period_kind is None]
+        positions = {f.name: i for i, f in enumerate(periodic)}
+        static_positions = {f.name: i for i, f in enumerate(static)}
+        ids = table.ids.to_list()
+        rows = table.rows
+        if table.blocks is not None:  # period after period: a row's entity is its place in its block
+            width = max(len(ids), 1)
+            codes = [number % width for number in range(rows.height)]
+            times = [table.blocks[number // width] for number in range(rows.height)]
+            kinds = [table.kind] * rows.height
+        else:
+            codes, times, kinds = rows[CODE].to_list(), rows[PERIOD].to_list(), rows["@pk"].to_list()
+        values = [_python_values(rows[f.name], f.type, table.scales.get(f.name, 1)) for f in periodic]
+        statics = [_python_values(table.statics[f.name], f.type, table.scales.get(f.name, 1)) for f in static]
+        periods: list[dict[Period, Row]] = [{} for _ in ids]
+        tail = (0, 0)  # after a row's values, the row loader's (source, line): read by its messages only
+        for code, t, pk, row in zip(codes, times, kinds, zip(*values) if values else [()] * rows.height):
+            if t is not None:
+                periods[code][period_of(t, pk)] = Row(positions, row + tail)
+        static_rows = list(zip(*statics)) if statics else [()] * len(ids)
+        return {ids[code]: EntityRecord(id=ids[code], static=Row(static_positions, static_rows[code]),
+                                        periods=periods[code])
+                for code in sorted(range(len(ids)), key=ids.__getitem__)}
+    return records
+
+
+def _python_values(column: pl.Series, fact_type: Type, den: int) -> list:
+    """A column's values as the row loader holds them (ABSENT where missing): exact numbers (an int
+    when whole), percents, texts, booleans, dates."""
+    items = column.to_list()
+    if fact_type.name == "percent":
+        return [ABSENT if v is None else Percent(normalise_number(Fraction(v, den))) for v in items]
+    if fact_type.name in NUMERIC:
+        if den == 1:
+            return [ABSENT if v is None else v for v in items]
+        return [ABSENT if v is None else normalise_number(Fraction(v, den)) for v in items]
+    return [ABSENT if v is None else v for v in items]
+
+
+def _reader(kind: str, path: Path, schema: EntitySchema, required, computed, encoding: str | None):
+    """The row loader's records of a table read into columns, for whatever reads it as rows. It
+    reported nothing when the columns were read, so anything it reports now is a bug: an error."""
+    def load() -> dict[str, EntityRecord]:
+        report = data_stage.Issues()
+        table = readers.csv_table(path, report, encoding)
+        records = data_stage.load_kind(kind, [table] if table is not None else [], schema, report, required,
+                                       computed)
+        if report.errors or report.warnings:
+            raise DataError([str(i) for i in (*report.errors, *report.warnings)], issues=tuple(report.errors))
+        return records
+    return load
+
+
+def _text_frame(table: readers.Table, schema: EntitySchema, report: _Report) -> pl.DataFrame | None:
+    """The table's rows as text columns named by their facts, or None when the reader reported a
+    problem with a row (the row loader reads the table again and reports it)."""
+    names = header_names(schema)
+    facts = [column_name(header, schema, names).fact for header in table.header]
+    report.aside = []
+    try:
+        chunks, chunk = [], []
+        for _, cells in table.rows:  # blank rows skipped, ragged rows reported, as the row loader reads
+            chunk.append(cells)
+            if len(chunk) == _CHUNK_ROWS:
+                chunks.append(_frame_of(chunk, facts))
+                chunk = []
+        if chunk or not chunks:
+            chunks.append(_frame_of(chunk, facts))
+        if report.aside:
+            return None
+    finally:
+        report.aside = None
+    return pl.concat(chunks, rechunk=False) if len(chunks) > 1 else chunks[0]
+
+
+def _frame_of(rows: list[list[str]], facts: list[str]) -> pl.DataFrame:
+    columns = list(zip(*rows)) if rows else [()] * len(facts)
+    return pl.DataFrame([pl.Series(fact, column, dtype=pl.String) for fact, column in zip(facts, columns)])
+
+
+def _table(frame: pl.DataFrame, typed, schema: EntitySchema) -> KindTable | None:
+    """The kind's table from its text columns and their typed columns (`texts.typed_frames`; ids
+    and periods as the row loader reads them), or None when the row loader must read it."""
+    if typed is texts.NEEDS_ROWS or frame.height == 0:
+        return None
+    ids = frame["id"]
+    unusual = ids.filter(~ids.str.contains(texts.PLAIN_TEXT)).unique().to_list()
+    if ids.str.len_chars().max() > MAX_ID_LENGTH or any(texts.is_blank_cell(text) for text in unusual):
+        return None  # a blank or overlong id: the row loader's error
+    period = frame["period"] if "period" in frame.columns else pl.Series("period", [None] * frame.height,
+                                                                          dtype=pl.String)
+    blanks = [text for text in period.filter(~period.str.contains(texts.PLAIN_TEXT)).unique().to_list()
+              if text is not None and texts.is_blank_cell(text)]
+    # a row with a blank period gives static attributes only, as the row loader reads it
+    if blanks:
+        period = period.set(period.is_in(pl.Series(blanks, dtype=pl.String).implode()), None)
+    columns, scales = typed
+    return table_from_typed(columns.with_columns(period.alias("period")), schema, scales)

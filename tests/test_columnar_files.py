@@ -1,0 +1,290 @@
+"""A data folder read straight into columns (`engine/columnar/files.py`, `texts.py`) means what the
+row loader reads: the same values (cell by cell, a hypothesis property against `cells.converter`),
+the same records for whatever reads the kinds as rows, and the same errors and warnings, located —
+a table with anything unusual goes through the row loader itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from fractions import Fraction
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import policydsl
+from policydsl.diagnostics import DataError
+from policydsl.engine.cells import CellError, converter
+from policydsl.engine.columnar import files, texts
+from policydsl.engine.columnar.columns import _scaled
+from policydsl.engine.data import load_data
+from policydsl.schema import EntitySchema, FactSchema
+from policydsl.types import BOOLEAN, DATE, DECIMAL, INTEGER, MONEY, PERCENT, TEXT, enumeration
+from policydsl.values import Percent, Period
+
+GRADE = enumeration("grade", ("A", "B", "C", "D", "优"))
+TYPES = {"decimal": DECIMAL, "integer": INTEGER, "money": MONEY, "percent": PERCENT, "text": TEXT,
+         "grade": GRADE, "boolean": BOOLEAN, "date": DATE}
+SCHEMAS = {
+    "enterprise": EntitySchema(name="enterprise", label="企业", facts={
+        "city": FactSchema(name="city", type=TEXT, period_kind=None, label="所在市"),
+        "opened": FactSchema(name="opened", type=DATE, period_kind=None),
+        "score": FactSchema(name="score", type=DECIMAL, period_kind="year", label="得分"),
+        "staff": FactSchema(name="staff", type=INTEGER, period_kind="year"),
+        "growth": FactSchema(name="growth", type=PERCENT, period_kind="year"),
+        "grade": FactSchema(name="grade", type=GRADE, period_kind="year"),
+        "listed": FactSchema(name="listed", type=BOOLEAN, period_kind="year"),
+        "rank": FactSchema(name="rank", type=INTEGER, period_kind="quarter"),
+    }),
+    "zone": EntitySchema(name="zone", facts={"city": FactSchema(name="city", type=TEXT, period_kind=None)}),
+}
+HEADER = "id,period,city,opened,score,staff,growth,grade,listed,rank\n"
+
+
+# ---- cells: the vectorised conversion is the converter's ---------------------------------------
+
+def _exact(value):
+    return Fraction(value.ratio) if isinstance(value, Percent) else value
+
+
+def _expected(cells: list[str | None], fact_type):
+    """What the row loader makes of each cell (None: missing), or NEEDS_ROWS."""
+    convert, found = converter(fact_type), []
+    for cell in cells:
+        if cell is None or texts.is_blank_cell(cell):
+            found.append(None)
+            continue
+        try:
+            found.append(convert(cell))
+        except CellError:
+            return texts.NEEDS_ROWS
+    return found
+
+
+CLEAN_NUMBERS = st.one_of(
+    st.from_regex(r"\A-?[0-9]{1,4}(\.[0-9]{1,4})?\Z", fullmatch=True),  # plain: most cells
+    st.from_regex(r"\A-?[0-9]{1,3}\.[0-9]*[05]0*\Z", fullmatch=True),  # fives and zeros: fewer places
+    st.from_regex(r"\A-?[0-9]{1,20}(\.[0-9]{0,20})?\Z", fullmatch=True),  # long: past Int64
+    st.decimals(allow_nan=False, allow_infinity=False).map(str),
+    st.sampled_from(["", " ", "  7 ", "1e3", "2.5E-2", "+4", "-0", "0.000", "5.0", "5.50", "12.5%", " 3% ",
+                     "3.14159265358979323846", "-922337203685477580.7", "99999999999999999.99",
+                     "0." + "0" * 29 + "1", "9" * 18, "-" + "9" * 18, "0.000000000001", "0.0000000000001"]))
+BAD_NUMBERS = st.sampled_from(["1,5", "1 500", "NaN", "inf", "９", "1" * 31, "0." + "0" * 31 + "1", "1.2.3", "A"])
+CLEAN_WORDS = st.one_of(
+    st.text(alphabet=st.characters(codec="utf-8", categories=("L", "N", "P", "S", "Zs", "M")), max_size=6),
+    st.sampled_from(["", " ", "A", " A", "A ", "B", "优", "Ａ", "e\u0301", "\u00e9", "开封市", "开封市\u3000",
+                     "（一）", "true", "FALSE", "是", "否", "Yes", " n ", "2019-02-28", " 2020-01-01"]))
+BAD_WORDS = st.sampled_from(["E", "maybe", "2019-02-30", "1899-12-31", "2019-2-3"])
+
+
+def _cells(fact_type, clean: bool):
+    good = CLEAN_NUMBERS if fact_type.name in texts.NUMERIC else CLEAN_WORDS
+    if fact_type.name == "integer":
+        good = st.one_of(st.from_regex(r"\A-?[0-9]{1,6}(\.0*)?\Z", fullmatch=True), good)
+    elif fact_type.is_enum:
+        good = st.one_of(st.sampled_from(list(fact_type.members) + [" A", "B ", "Ａ"]), good)
+    elif fact_type.name in ("boolean", "date"):
+        good = st.one_of(st.sampled_from(["true", "f", "否", "2020-02-29", "1900-01-01", "2199-12-31"]), good)
+    bad = BAD_NUMBERS if fact_type.name in texts.NUMERIC else BAD_WORDS
+    return st.lists(good | st.none(), max_size=10) if clean else \
+        st.lists(st.one_of(good, bad, st.none()), min_size=1, max_size=6)
+
+
+def _check_column(fact_type, cells):
+    frame = pl.DataFrame({"x": pl.Series(cells, dtype=pl.String)})
+    found = texts.typed_frame(frame, {"x": fact_type})
+    expected = _expected(cells, fact_type)
+    if expected is texts.NEEDS_ROWS:
+        assert found is texts.NEEDS_ROWS
+        return
+    assert found is not texts.NEEDS_ROWS
+    columns, scales = found
+    if fact_type.name in texts.NUMERIC:
+        exact = [None if v is None else _exact(v) for v in expected]
+        if "x" not in columns.columns:  # no columnar form: only where the row loader's values have none
+            assert _scaled(exact) is None
+            return
+        assert _scaled(exact)[1] == scales["x"]
+        assert [None if v is None else Fraction(v, scales["x"]) for v in columns["x"].to_list()] == exact
+    else:
+        assert columns["x"].to_list() == expected
+
+
+@pytest.mark.parametrize("kind", sorted(TYPES))
+@given(data=st.data())
+def test_a_column_of_texts_reads_as_the_row_loaders_converter_reads_each_cell(kind, data):
+    _check_column(TYPES[kind], data.draw(_cells(TYPES[kind], clean=True)))
+
+
+@pytest.mark.parametrize("kind", sorted(TYPES))
+@given(data=st.data())
+def test_a_column_with_a_cell_the_converter_refuses_needs_the_row_loader(kind, data):
+    _check_column(TYPES[kind], data.draw(_cells(TYPES[kind], clean=False)))
+
+
+def test_the_texts_read_as_themselves_are_nfc_stripped_and_compose_with_nothing():
+    # every character of texts.PLAIN_RANGES: no canonical decomposition, no combining class, not
+    # white space, and the second part of no canonical composition (so a text of them is NFC)
+    second_parts = set()
+    for code in range(0x110000):
+        decomposition = unicodedata.decomposition(chr(code))
+        if decomposition and not decomposition.startswith("<"):
+            parts = decomposition.split()
+            if len(parts) == 2:
+                second_parts.add(int(parts[1], 16))
+    for low, high in texts.PLAIN_RANGES:
+        for code in range(low, high + 1):
+            character = chr(code)
+            assert unicodedata.category(character) != "Cn"
+            assert not unicodedata.decomposition(character) or unicodedata.decomposition(character).startswith("<")
+            assert unicodedata.combining(character) == 0 and not character.isspace()
+            assert code not in second_parts
+    plain = pl.Series(["开封市", "Ａ１", "a b", "「一」", " a", "a\u3000", "e\u0301", "\u3000开封"])
+    assert plain.str.contains(texts.PLAIN_TEXT).to_list() == [True, True, True, True, False, False, False, False]
+
+
+# ---- folders: the same data set, the same errors and warnings ---------------------------------
+
+def _folder(tmp_path, files_: dict[str, str | bytes]):
+    folder = tmp_path / "data"
+    folder.mkdir(exist_ok=True)
+    for name, content in files_.items():
+        if isinstance(content, bytes):
+            (folder / name).write_bytes(content)
+        else:
+            (folder / name).write_text(content, encoding="utf-8")
+    return folder
+
+
+def _same_as_the_row_loader(folder, direct: set[str], **options):
+    rows = load_data(folder, SCHEMAS, **options)
+    columns = files.read_columns(folder, SCHEMAS, **options)
+    assert [str(w) for w in columns.warnings] == [str(w) for w in rows.warnings]
+    assert columns.periods() == rows.periods()
+    assert set(columns.kinds._later) == direct  # read into columns (the others: by the row loader)
+    for kind in SCHEMAS:
+        mine, theirs = columns.entities(kind), rows.entities(kind)
+        assert list(mine) == list(theirs)
+        for entity, record in theirs.items():
+            assert dict(mine[entity].static) == dict(record.static)
+            assert list(mine[entity].periods) == list(record.periods)
+            for period, row in record.periods.items():
+                assert {k: (type(v), v) for k, v in mine[entity].periods[period].items()} == \
+                    {k: (type(v), v) for k, v in row.items()}
+    return columns
+
+
+GOOD = (HEADER
+        + "E1,2019,开封市,2015-03-01,50.25,12,12.5,A,true,\n"
+        + "E1,2020,开封市,,49.5,13,3%,B,否,\n"
+        + "E1,2020-Q1,,,,,,,,2\n"
+        + "E2,2019, 许昌市 ,,1e2,0,-1.50,优,FALSE,\n"
+        + ",,,,,,,,,\n"
+        + "E3,,郑州市,2001-01-31,,,,,,\n")
+
+
+def test_a_plain_folder_reads_into_columns_with_the_row_loaders_values(tmp_path):
+    data = _same_as_the_row_loader(_folder(tmp_path, {"enterprise.csv": GOOD, "zone.csv": "id,city\nZ1,开封市\n"}),
+                                   {"enterprise", "zone"})
+    table = data.tables["enterprise"]
+    assert table.ids.to_list() == ["E1", "E2", "E3"] or sorted(table.ids.to_list()) == ["E1", "E2", "E3"]
+    assert data.entities("enterprise")["E1"].periods[Period(2019)]["growth"] == Percent(Fraction(1, 8))
+    assert data.entities("enterprise")["E2"].static["city"] == "许昌市"
+    assert data.entities("enterprise")["E3"].static["opened"] == dt.date(2001, 1, 31)
+
+
+NOTHING_READ = {"enterprise": frozenset()}
+
+
+@pytest.mark.parametrize("files_, direct, required", [
+    ({"enterprise.csv": GOOD.replace("id,period,city", "id,period,所在市")}, {"enterprise"}, None),  # a label
+    ({"enterprise.csv": "id,period,city,extra\nE1,2019,开封市,x\n"}, set(), NOTHING_READ),  # an unknown column
+    ({"enterprise.csv": "id,period,city,,staff\nE1,2019,开封市,x,1\n"}, set(), NOTHING_READ),  # no header
+    ({"enterprise.csv": "id,period,city,城市\nE1,2019,开封市,开封市\n"}, set(), NOTHING_READ),  # name and label
+    ({"enterprise.csv": "id,period,city,score\nE1,2019,开封市,1\n", "enterprise.json": "[]"}, set(), NOTHING_READ),
+    ({"enterprise.csv": GOOD, "enterprises.csv": "id\n"}, {"enterprise"}, None),  # a file of no kind: listed
+    ({"enterprise.csv": HEADER + "E1,2019,,,1,2,3,A,true,\n\n\nE2,2019,,,1,2,3,A,true,\n"}, {"enterprise"}, None),
+    ({"enterprise.csv": "\ufeff" + GOOD}, {"enterprise"}, None),
+    ({"enterprise.csv": "id,period,city\nE1,2019,开封市\n"}, {"enterprise"}, NOTHING_READ),  # columns left out
+])
+def test_what_the_row_loader_reports_is_reported_and_the_rest_reads_into_columns(tmp_path, files_, direct,
+                                                                                 required):
+    _same_as_the_row_loader(_folder(tmp_path, files_), direct, required=required)
+
+
+def test_a_gb18030_table_reads_into_columns(tmp_path):
+    folder = _folder(tmp_path, {"enterprise.csv": GOOD.encode("gb18030")})
+    _same_as_the_row_loader(folder, {"enterprise"})
+    _same_as_the_row_loader(folder, {"enterprise"}, encoding="gb18030")
+
+
+@pytest.mark.parametrize("rows", [
+    "E1,2019,,,1.5.1,,,,,\n",  # not a number
+    "E1,2019,,,1,2.5,,,,\n",  # not a whole number
+    "E1,2019,,,,,,E,,\n",  # not a member
+    "E1,2019,,,,,,,maybe,\n",  # not a boolean
+    "E1,2019,,2019-02-30,,,,,,\n",  # not a date of the calendar
+    "E1,2019,,,1,,,,,\n" "E1,2019,,,2,,,,,\n",  # two rows of one entity and period
+    "E1,2019,开封市,,,,,,,\n" "E1,2020,许昌市,,,,,,,\n",  # static attributes that disagree
+    "E1,2019,,,,,,,,3\n",  # a quarterly fact in a yearly row
+    "E1,,,,1,,,,,\n",  # a yearly fact without a period
+    "E1,19,,,,,,,,\n",  # not a period
+    ",2019,,,1,,,,,\n",  # no id
+    "E1,2019,,,1,,,,\n",  # a ragged row
+    "E1,2019,,,1e400,,,,,\n",  # out of range
+])
+def test_bad_data_is_the_row_loaders_located_error(tmp_path, rows):
+    folder = _folder(tmp_path, {"enterprise.csv": HEADER + "E0,2019,,,1,,,,,\n" + rows})
+    with pytest.raises(DataError) as expected:
+        load_data(folder, SCHEMAS)
+    with pytest.raises(DataError) as found:
+        files.read_columns(folder, SCHEMAS)
+    assert found.value.problems == expected.value.problems
+
+
+def test_a_missing_column_the_policies_read_is_the_row_loaders_error(tmp_path):
+    folder = _folder(tmp_path, {"enterprise.csv": "id,period,city\nE1,2019,开封市\n"})
+    required = {"enterprise": frozenset({"city", "score"})}
+    with pytest.raises(DataError) as expected:
+        load_data(folder, SCHEMAS, required)
+    with pytest.raises(DataError) as found:
+        files.read_columns(folder, SCHEMAS, required)
+    assert found.value.problems == expected.value.problems
+    _same_as_the_row_loader(folder, {"enterprise"}, required={"enterprise": frozenset({"city"})})
+
+
+def test_numbers_too_fine_for_int64_leave_the_column_to_the_row_executor(tmp_path):
+    rows = "".join(f"E{i},2019,,,0.{'0' * i}1,,,,,\n" for i in range(14))  # a common denominator of 10^14
+    data = _same_as_the_row_loader(_folder(tmp_path, {"enterprise.csv": HEADER + rows}), {"enterprise"})
+    assert "score" not in data.tables["enterprise"].rows.columns
+    assert data.entities("enterprise")["E13"].periods[Period(2019)]["score"] == Fraction(1, 10 ** 14)
+
+
+# ---- the command line and the API --------------------------------------------------------------
+
+def test_the_columnar_command_line_reads_the_province_into_columns_and_prints_the_row_executors_json(capsys):
+    from policydsl.cli import main
+
+    for executor in ("row", "columnar"):
+        assert main(["eval", "policies/", "--data", "examples/province", "--period", "2016", "--format", "json",
+                     "--executor", executor]) == 0
+    row, columnar = capsys.readouterr().out.split("\n}\n", 1)
+    assert row + "\n}\n" == columnar
+
+
+def test_the_api_reads_into_columns_and_explains_from_the_records_it_makes_when_asked():
+    policies = policydsl.load("policies/")
+    data = policies.load_data("examples/province", executor="columnar")
+    assert isinstance(data, files.ColumnarData) and not data.kinds._loaded  # no records made yet
+    result = policies.evaluate(data, executor="columnar", period="2016")
+    row = policies.evaluate(policies.load_data("examples/province"), period="2016")
+    assert result.decisions == row.decisions
+    decision = next(d for d in row.decisions if d.entity_kind == "industrial_zone")
+    assert result.explain(decision.entity, decision.outcome, "2016") == \
+        row.explain(decision.entity, decision.outcome, "2016")
+    # the row executor reads it too
+    assert policies.evaluate(data, period="2016").decisions == row.decisions
+    with pytest.raises(ValueError, match="unknown executor"):
+        policies.load_data("examples/province", executor="col")
