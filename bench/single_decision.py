@@ -10,7 +10,9 @@ the p50, p90 and minimum are printed in µs, beside the same loop over a hand-wr
 decision (the harness's `python` peer) as a yardstick for a loaded machine: on a shared
 machine compare the ratio, not the absolute figure. `--profile` prints where a call spends its
 time (cProfile, by own time); `--parts` times the parts of a call one by one (checking the
-facts, the rules, building the decision's evaluation for an explanation, the trace).
+facts, the values the rules' conditions read — then the decider's decision table gives the
+outcomes, `engine/decision_table.py` — or, on a miss, the rules by their conditions; building
+the decision's evaluation for an explanation, the trace).
 """
 
 from __future__ import annotations
@@ -69,11 +71,18 @@ def parts(decide, facts: dict, outcome: str, calls: int) -> int:
         checked.store.clear()  # every call decides afresh: no memo of the last one
         return [c for c, _, _, _ in decide._now if c(checked, decide._t) is True]
 
+    def leaves():
+        checked.store.clear()
+        row = checked.rows[decide._pk][decide._t]
+        return [row.get(name) for name, _ in decide._fact_leaves] + [
+            leaf(checked, decide._t) for leaf, _ in decide._leaves]
+
     evaluation = decide._evaluation(decide.entity("7", facts), keep_results=False)
     measured = [
         ("decide(entity, facts)", percentiles(lambda: decide("7", facts), calls)),
         ("  checking the facts (decide.entity)", percentiles(lambda: decide.entity("7", facts), calls)),
-        ("  the rules at the period", percentiles(rules, calls)),
+        ("  the conditions' leaves (then the table's entry)", percentiles(leaves, calls)),
+        ("  (the rules by their conditions: a table's miss)", percentiles(rules, calls)),
         ("decide.explain(entity, facts, outcome)",
          percentiles(lambda: decide.explain("7", facts, outcome), max(calls // 10, 100))),
         ("  the decision's evaluation (decisions, world)",
@@ -83,7 +92,7 @@ def parts(decide, facts: dict, outcome: str, calls: int) -> int:
             values=decide._values_of(checked)), max(calls // 10, 100))),
     ]
     for name, found in measured:
-        print(f"{name:48s} p50 {found['p50']:9.2f} µs")
+        print(f"{name:52s} p50 {found['p50']:9.2f} µs")
     return 0
 
 

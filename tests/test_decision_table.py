@@ -141,7 +141,7 @@ def test_a_failing_leaf_the_conditions_do_not_read_leaves_the_decision_to_them(t
     decide._table.clear()
     # r1 reads first_time(f in {A, B}) only when run >= 2: with f = C it is never read
     found = decision_table.leaves(((r.rule.condition, f"rule:{r.rule.name}:when") for r in decide._in_force),
-                                  policies.program, "firm")
+                                  policies.program, "firm", "year")
     index = next(i for i, leaf in enumerate(found) if leaf.expr.__class__.__name__ == "History"
                  and leaf.expr.function == "first_time")
 

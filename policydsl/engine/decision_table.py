@@ -56,16 +56,20 @@ _ELSEWHERE = (ir.Aggregate, ir.Members, ir.Via)
 @attrs.frozen
 class Leaf:
     """One value a decider's conditions read: its expression, node id and the classes of its
-    known values."""
+    known values; `fact`, for a fact of the decided period's kind, its name (read straight from
+    the entity's row at the period: present, it is what the fact's closure returns)."""
 
     expr: ir.Expr
     node: str
     classes: frozenset[type]
+    fact: str | None = None
 
 
-def leaves(conditions: Iterable[tuple[ir.Expr, str]], program: ir.Program, kind: str) -> tuple[Leaf, ...] | None:
-    """The distinct leaves of the conditions (each given with its node id), in order of first
-    reading; None when the conditions have no table (see the module's docstring)."""
+def leaves(conditions: Iterable[tuple[ir.Expr, str]], program: ir.Program, kind: str, pk: str
+           ) -> tuple[Leaf, ...] | None:
+    """The distinct leaves of the conditions (each given with its node id) evaluated in periods
+    of kind pk, the facts of that kind first, each group in order of first reading; None when the
+    conditions have no table (see the module's docstring)."""
     found: dict[ir.Expr, Leaf] = {}
     pending = [(expr, node) for expr, node in conditions]
     pending.reverse()
@@ -80,8 +84,9 @@ def leaves(conditions: Iterable[tuple[ir.Expr, str]], program: ir.Program, kind:
             classes = _CLASSES.get("text" if expr.type.is_enum else expr.type.name)
             if classes is None or len(found) == MAX_LEAVES:
                 return None  # a list, a duration...: no value of it is a key
-            found[expr] = Leaf(expr=expr, node=node, classes=classes)
-    return tuple(found.values())
+            fact = expr.name if isinstance(expr, ir.Fact) and expr.period_kind == pk else None
+            found[expr] = Leaf(expr=expr, node=node, classes=classes, fact=fact)
+    return tuple(sorted(found.values(), key=lambda leaf: leaf.fact is None))
 
 
 def _local(expr: ir.Expr, program: ir.Program, kind: str) -> bool:

@@ -83,10 +83,12 @@ class Decider:
                 if all(c is not None and plain for c, _, plain, _ in self._now) else None
             # which conditions hold, per tuple of the values they read (`decision_table`)
             found = decision_table.leaves(((rule.rule.condition, condition_node(rule.rule)) for rule in self._in_force
-                                           if rule.rule.condition is not None), plan.program, kind)
-            self._leaves = None if not found else tuple(
-                (self.prepared.closure(leaf.expr, leaf.node, self._pk), leaf.classes) for leaf in found)
-            self._table: dict[tuple, tuple] | None = {} if self._leaves else None
+                                           if rule.rule.condition is not None), plan.program, kind, self._pk)
+            # the facts of the period read from its row, then the other leaves through their closures
+            self._fact_leaves = tuple((leaf.fact, leaf.classes) for leaf in found or () if leaf.fact)
+            self._leaves = tuple((self.prepared.closure(leaf.expr, leaf.node, self._pk), leaf.classes)
+                                 for leaf in found or () if not leaf.fact)
+            self._table: dict[tuple, tuple] | None = {} if found else None
         # an evaluation that may recurse deeper than a thread's default stack runs on run_deep's
         self._deep = not shallow(plan)
         if self._deep:
@@ -248,25 +250,33 @@ class Decider:
         if self.period is None:
             return [d.outcome for d in self._evaluation(checked).decisions if d.status == "active"]
         t = self._t
-        if t not in checked.rows[self._pk]:
+        row = checked.rows[self._pk].get(t)
+        if row is None:
             self._require_period(checked)
         key, table = None, self._table
         if table is not None:  # the values the conditions read, then the table's entry for them
             key = []
-            try:
-                for leaf, classes in self._leaves:
-                    value = leaf(checked, t)
-                    if value.__class__ not in classes:  # unknown (G8), or not a value of the type: no key
-                        key = None
-                        break
-                    key.append(value)
-                else:
-                    key = tuple(key)
-                    found = table.get(key)
-                    if found is not None:
-                        return list(found) if self._plain is not None else self._fire(checked, t, found)
-            except Exception:  # a leaf the conditions may not even read failed: they decide
-                key = None
+            for name, classes in self._fact_leaves:
+                value = row.get(name)
+                if value.__class__ not in classes:  # missing (G8), or not a value of the type: no key
+                    key = None
+                    break
+                key.append(value)
+            else:
+                try:
+                    for leaf, classes in self._leaves:
+                        value = leaf(checked, t)
+                        if value.__class__ not in classes:  # unknown (G8), or not a value of the type: no key
+                            key = None
+                            break
+                        key.append(value)
+                    else:
+                        key = tuple(key)
+                        found = table.get(key)
+                        if found is not None:
+                            return list(found) if self._plain is not None else self._fire(checked, t, found)
+                except Exception:  # a leaf the conditions may not even read failed: they decide
+                    key = None
         if self._plain is not None:
             outcomes = []
             for condition, names in self._plain:
