@@ -140,6 +140,9 @@ def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
             texts_of[kind] = frame  # None: read, refused
     readable = {kind: frame for kind, frame in texts_of.items() if frame is not None}
     typed = dict(zip(readable, texts.typed_frames([(frame, _types(schemas[kind])) for kind, frame in readable.items()])))
+    # of the texts, the ids and periods are read again (`_table`); the rest is let go
+    readable = {kind: frame.select([c for c in ("id", "period") if c in frame.columns])
+                for kind, frame in readable.items()}
     loaded: dict[str, Mapping[str, EntityRecord]] = {}
     direct: dict[str, KindTable] = {}
     later = {}
