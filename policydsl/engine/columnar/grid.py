@@ -23,8 +23,11 @@ from policydsl.schema import EntitySchema
 SMALL_GRID = 65_536  # rows: below this a grid is made one piece per column
 
 
+Placing = Callable[[list[tuple[pl.Series, bool]]], list[pl.Series]]  # (column, as Int64?) -> on the grid
+
+
 def _typed(frame: pl.DataFrame, table: KindTable, schema: EntitySchema, names: list[str], prefix: str,
-           place: Callable[[pl.Series], pl.Series]) -> tuple[list[pl.Series], dict[str, ColumnInfo]]:
+           place: Placing) -> tuple[list[pl.Series], dict[str, ColumnInfo]]:
     """The named columns of `frame` under `prefix`, numbers as Int64 numerators, put in their
     places on the grid by `place`, with what the lowering knows of each (the numerators' bounds,
     from each column's least and greatest value in one query: no column of absolute values)."""
@@ -37,11 +40,12 @@ def _typed(frame: pl.DataFrame, table: KindTable, schema: EntitySchema, names: l
     bounds = {n: max(abs(low or 0), abs(high or 0)) for n, low, high in zip(numeric, extremes[0::2], extremes[1::2])}
     infos = {prefix + n: ColumnInfo(den=table.scales.get(n, 1), bound=int(bounds[n]), numeric=True)
              if n in bounds else ColumnInfo() for n in names}
-    columns = []
-    for name in names:
-        column = frame[name].cast(pl.Int64) if name in bounds else frame[name]
-        columns.append(place(column).alias(prefix + name))
-    return columns, infos
+    placed = place([(frame[name], name in bounds) for name in names])
+    return [column.alias(prefix + name) for name, column in zip(names, placed)], infos
+
+
+def _cast(columns: list[tuple[pl.Series, bool]]) -> list[pl.Series]:
+    return [column.cast(pl.Int64) if numeric else column for column, numeric in columns]
 
 
 @attrs.frozen(kw_only=True)
@@ -60,8 +64,9 @@ def _repeated(column: pl.Series, times: int) -> pl.Series:
 
 
 def _per_period(values: list, count: int, dtype) -> pl.Series:
-    """One value per period, on each of the period's `count` rows."""
-    return pl.concat([pl.repeat(v, count, dtype=dtype, eager=True) for v in values], rechunk=False)
+    """One value per period, on each of the period's `count` rows (each a value repeated: no query)."""
+    distinct = pl.Series(values, dtype=dtype)
+    return pl.concat([distinct.new_from_index(i, count) for i in range(len(values))], rechunk=False)
 
 
 def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int, data_periods: list[int],
@@ -98,10 +103,10 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
         # whole blocks, one period each: the grid's period t is the slice of t's block (or nothing)
         block_of = {t: number for number, t in enumerate(blocks) if start <= t <= end}
 
-        def place(column: pl.Series) -> pl.Series:
-            parts = [column.slice(block_of[t] * count, count) if t in block_of
-                     else pl.repeat(None, count, dtype=column.dtype, eager=True) for t in periods]
-            return pl.concat(parts, rechunk=False)
+        def place(columns: list[tuple[pl.Series, bool]]) -> list[pl.Series]:
+            return [pl.concat([column.slice(block_of[t] * count, count) if t in block_of
+                               else pl.Series([None], dtype=column.dtype).new_from_index(0, count)
+                               for t in periods], rechunk=False) for column in _cast(columns)]
         record = _per_period([t in block_of for t in periods], count, pl.Boolean)
     else:
         if floor is not None and rows.height and (rows[PERIOD].min() < start or rows[PERIOD].max() > end):
@@ -113,14 +118,20 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
         # the rows are the grid already when every place is filled in order
         in_place = rows.height == size and slot.null_count() == 0 and slot.is_sorted()
 
-        def place(column: pl.Series) -> pl.Series:
-            return column if in_place else column.gather(slot)
+        def place(columns: list[tuple[pl.Series, bool]]) -> list[pl.Series]:
+            if in_place or not columns:
+                return _cast(columns)
+            # every column in one query over the places (an eager gather per column would cost more
+            # than the column on a province's few hundred rows)
+            return pl.select(pl.lit(slot).alias("@place")).select(
+                (pl.lit(column).cast(pl.Int64) if numeric else pl.lit(column)).gather(pl.col("@place"))
+                for column, numeric in columns).get_columns()
         record = slot.is_not_null()
     periodic = [n for n, f in schema.facts.items() if f.period_kind == period_kind]
     statics = [n for n, f in schema.facts.items() if f.period_kind is None]
     fact_columns, infos = _typed(rows, table, schema, periodic, "f:", place)
     static_columns, static_infos = _typed(table.statics, table, schema, statics, "s:",
-                                          lambda column: _repeated(column, span))
+                                          lambda columns: [_repeated(c, span) for c in _cast(columns)])
     infos.update(static_infos)
     evaluated = record
     if static_only.any():
