@@ -214,6 +214,28 @@ def test_what_the_row_loader_reports_is_reported_and_the_rest_reads_into_columns
     _same_as_the_row_loader(_folder(tmp_path, files_), direct, required=required)
 
 
+@pytest.mark.parametrize("content, by_polars", [
+    (GOOD.replace("\n", "\r\n"), True),  # CRLF line ends
+    (GOOD + "\n\n,,,,,,,,,\n   \n\u3000,\u3000,,,,,,,,\n\x1c,,,,,,,,,\n", True),  # blank lines of every sort: skipped
+    (GOOD.replace("开封市,2015", '"开封市",2015'), False),  # quoted: the reader's own way
+    (GOOD.replace("E2,2019, 许昌市 ,", "E2,2019,\"许昌,市\","), False),  # a comma inside quotes
+    (GOOD.replace("\n", "\r", 1), False),  # a lone carriage return: a line end to the reader
+    (GOOD + "E4,2019,,,1," + "9" * 140_000 + ",,,,\n", False),  # a field past the reader's limit
+])
+def test_a_csv_reads_as_the_row_loaders_reader_reads_it_or_through_that_reader(tmp_path, content, by_polars):
+    folder = _folder(tmp_path, {"enterprise.csv": content})
+    facts = [column for column in HEADER.strip().split(",")]
+    assert (files._polars_texts(folder / "enterprise.csv", len(facts), facts, None) is not None) == by_polars
+    try:
+        load_data(folder, SCHEMAS)
+    except DataError as error:
+        with pytest.raises(DataError) as found:
+            files.read_columns(folder, SCHEMAS)
+        assert found.value.problems == error.problems
+        return
+    _same_as_the_row_loader(folder, {"enterprise"})
+
+
 def test_a_gb18030_table_reads_into_columns(tmp_path):
     folder = _folder(tmp_path, {"enterprise.csv": GOOD.encode("gb18030")})
     _same_as_the_row_loader(folder, {"enterprise"})
@@ -232,7 +254,9 @@ def test_a_gb18030_table_reads_into_columns(tmp_path):
     "E1,,,,1,,,,,\n",  # a yearly fact without a period
     "E1,19,,,,,,,,\n",  # not a period
     ",2019,,,1,,,,,\n",  # no id
-    "E1,2019,,,1,,,,\n",  # a ragged row
+    "E1,2019,,,1,,,,\n",  # a ragged row: too few cells
+    "E1,2019,,,1,,,,,,\n",  # too many
+    "E1,2019,,\x00,1,,,,,\n",  # a NUL
     "E1,2019,,,1e400,,,,,\n",  # out of range
 ])
 def test_bad_data_is_the_row_loaders_located_error(tmp_path, rows):
@@ -288,3 +312,29 @@ def test_the_api_reads_into_columns_and_explains_from_the_records_it_makes_when_
     assert policies.evaluate(data, period="2016").decisions == row.decisions
     with pytest.raises(ValueError, match="unknown executor"):
         policies.load_data("examples/province", executor="col")
+
+
+def test_scope_warnings_are_the_same_from_columns_as_from_records(tmp_path, policy_from_text):
+    policies = policy_from_text("""
+policy demo
+entity enterprise
+  static city: text
+  yearly grade: A | B
+scope enterprise: city = "开封市" and grade in {A}
+rule r
+  implements demo.1
+  cite "一" "…"
+  for enterprise
+  when grade = A
+  then flagged
+outcome flagged "标记" is sanction
+""")
+    rows = "id,period,city,grade\nE1,2019,kaifeng,A\nE1,2020,kaifeng,B\nE2,2019,开封市,B\nE3,,郑州市,\n"
+    folder = _folder(tmp_path, {"enterprise.csv": rows})
+    by_rows, by_columns = policies.load_data(folder), policies.load_data(folder, executor="columnar")
+    assert [str(w) for w in by_columns.warnings] == [str(w) for w in by_rows.warnings]
+    assert any("matches none of the 3 enterprise entities" in str(w) for w in by_rows.warnings)
+    assert not by_columns.kinds._loaded  # answered from the columns
+    (tmp_path / "good").mkdir()
+    good = _folder(tmp_path / "good", {"enterprise.csv": rows.replace("E2,2019,开封市,B", "E2,2019,开封市,A")})
+    assert policies.load_data(good, executor="columnar").warnings == policies.load_data(good).warnings == ()

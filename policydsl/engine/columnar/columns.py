@@ -445,9 +445,10 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
 
 
 def table_from_typed(frame: pl.DataFrame, schema: EntitySchema, scales: Mapping[str, int] | None = None,
-                     times_found=None) -> KindTable | None:
+                     times_found=None, ids_read: bool = False) -> KindTable | None:
     """The kind's table from a frame of long rows whose fact columns are typed as the columnar
-    executor reads them (numbers as numerators over `scales`; the ids as they read), or None when
+    executor reads them (numbers as numerators over `scales`; the ids as they read, checked here
+    unless `ids_read`: converted already), or None when
     the rows need the row loader: a period that is not one, a periodic fact on a row without a
     period or of the other period kind, two rows of one entity and period, static attributes that
     disagree."""
@@ -460,19 +461,22 @@ def table_from_typed(frame: pl.DataFrame, schema: EntitySchema, scales: Mapping[
     periodic = [n for n, f in schema.facts.items() if f.period_kind is not None and n in frame.columns]
     statics = [n for n, f in schema.facts.items() if f.period_kind is None and n in frame.columns]
     every_row_periodic = times.codes.null_count() == 0
-    for name in periodic:  # a periodic fact on a row without a period, or of the other period kind
+    # a periodic fact given on a row without a period, or of the other period kind: one query
+    wrong = []
+    for name in periodic:
         wanted = schema.facts[name].period_kind
         if every_row_periodic and isinstance(kinds, str) and kinds == wanted:
             continue
         if isinstance(kinds, str) and kinds != wanted:
-            wrong = frame[name].is_not_null()
+            wrong.append(pl.col(name).is_not_null())
         else:
-            wrong = frame[name].is_not_null() & (times.codes.is_null() if isinstance(kinds, str)
-                                                 else times.codes.is_null() | (kinds != wanted))
-        if wrong.any():
-            return None
+            elsewhere = pl.lit(times.codes.is_null()) if isinstance(kinds, str) else \
+                pl.lit(times.codes.is_null() | (kinds != wanted))
+            wrong.append(pl.col(name).is_not_null() & elsewhere)
+    if wrong and frame.select(pl.any_horizontal(wrong).any()).item():
+        return None
     codes, ids, layout = entity_codes(frame["id"])
-    if not _ids_read_as_themselves(ids):
+    if not ids_read and not _ids_read_as_themselves(ids):
         return None
     count = ids.len()
     static_frame = _statics(frame, codes, count, statics, layout)

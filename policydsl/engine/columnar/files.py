@@ -19,6 +19,8 @@ loader's (`data.read_tables`, then the kinds in name order).
 
 from __future__ import annotations
 
+import codecs
+import csv
 from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from pathlib import Path
@@ -134,7 +136,7 @@ def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
     for kind in sorted(found):
         wanted = None if required is None else required.get(kind, frozenset())
         if _plain_header(found[kind], schema=schemas[kind], required=wanted):
-            frame = _text_frame(found[kind][0], schemas[kind], report)
+            frame = _text_frame(found[kind][0], schemas[kind], report, encoding)
             texts_of[kind] = frame  # None: read, refused
     readable = {kind: frame for kind, frame in texts_of.items() if frame is not None}
     typed = dict(zip(readable, texts.typed_frames([(frame, _types(schemas[kind])) for kind, frame in readable.items()])))
@@ -244,13 +246,21 @@ def _reader(kind: str, path: Path, schema: EntitySchema, required, computed, enc
     return load
 
 
-def _text_frame(table: readers.Table, schema: EntitySchema, report: _Report) -> pl.DataFrame | None:
+def _text_frame(table: readers.Table, schema: EntitySchema, report: _Report, encoding: str | None
+                ) -> pl.DataFrame | None:
     """The table's rows as text columns named by their facts, or None when the reader reported a
-    problem with a row (the row loader reads the table again and reports it)."""
+    problem with a row (the row loader reads the table again and reports it). Polars reads the
+    file where it provably reads it as the row loader's reader does (`_polars_texts`); else that
+    reader does, row by row."""
     names = header_names(schema)
     facts = [column_name(header, schema, names).fact for header in table.header]
     report.aside = []
     try:
+        frame = _polars_texts(Path(table.source), len(table.header), facts, encoding)
+        if frame is not None:
+            next(table.rows, None)  # the reader's file, opened to read the header: closed
+            table.rows.close()
+            return frame
         chunks, chunk = [], []
         for _, cells in table.rows:  # blank rows skipped, ragged rows reported, as the row loader reads
             chunk.append(cells)
@@ -264,6 +274,50 @@ def _text_frame(table: readers.Table, schema: EntitySchema, report: _Report) -> 
     finally:
         report.aside = None
     return pl.concat(chunks, rechunk=False) if len(chunks) > 1 else chunks[0]
+
+
+_BOM = b"\xef\xbb\xbf"
+# a text the row loader may skip as blank: Polars' white space and the separators Python's
+# `str.isspace` counts too (each candidate is then asked of Python itself)
+_MAYBE_BLANK = r"\A[\s\x1c-\x1f]*\z"
+
+
+def _polars_texts(path: Path, width: int, facts: list[str], encoding: str | None) -> pl.DataFrame | None:
+    """The CSV's data rows as text columns, read by Polars, when that is provably what the row
+    loader's reader (`tables.csv_table`: Python's csv module) reads: UTF-8 (a BOM skipped), no
+    quote character (so a field is the text between two commas), no carriage return but in a CRLF
+    line end, every line the reader does not skip as blank with `width` fields; rows whose every
+    cell is blank left out, as the reader's caller leaves them. None otherwise."""
+    if encoding is not None and codecs.lookup(encoding).name != "utf-8":
+        return None
+    data = path.read_bytes()
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    if b'"' in data or b"\x00" in data or data.count(b"\r") != data.count(b"\r\n"):
+        return None  # quoting, a NUL (the reader refuses it), a lone carriage return (a line end to it)
+    commas, lines = width - 1, data.split(b"\n")
+    if max(map(len, lines)) > csv.field_size_limit() or \
+            any(line.count(b",") != commas for line in lines if line.replace(b",", b"").strip()):
+        return None  # a ragged row (or one blank only to Python), a field past the reader's limit
+    try:
+        frame = pl.read_csv(data, has_header=True, infer_schema=False, quote_char=None, separator=",",
+                            encoding="utf8", empty_string_is_null=True, raise_if_empty=False)
+    except pl.exceptions.PolarsError:
+        return None  # not UTF-8, or anything else Polars reads otherwise
+    if frame.width != width:
+        return None
+    frame.columns = facts
+    if frame.height == 0:
+        return frame
+    # the rows the reader's caller skips: every cell blank (empty, or white space to Python)
+    every = pl.concat([frame[c] for c in facts], rechunk=False)
+    candidates = every.filter(every.str.contains(_MAYBE_BLANK)).unique()
+    blank = [text for text in candidates.to_list() if texts.is_blank_cell(text)]
+    if not blank:
+        return frame.filter(~pl.all_horizontal(pl.all().is_null()))
+    is_blank = [pl.col(c).is_null() | pl.col(c).is_in(pl.lit(pl.Series(blank, dtype=pl.String)).implode())
+                for c in facts]
+    return frame.filter(~pl.all_horizontal(is_blank))
 
 
 def _frame_of(rows: list[list[str]], facts: list[str]) -> pl.DataFrame:
@@ -288,4 +342,4 @@ def _table(frame: pl.DataFrame, typed, schema: EntitySchema) -> KindTable | None
     if blanks:
         period = period.set(period.is_in(pl.Series(blanks, dtype=pl.String).implode()), None)
     columns, scales = typed
-    return table_from_typed(columns.with_columns(period.alias("period")), schema, scales)
+    return table_from_typed(columns.with_columns(period.alias("period")), schema, scales, ids_read=True)
