@@ -1,8 +1,9 @@
 """A decider's decision table (`engine/decision_table.py`): which conditions hold, kept per tuple of
 the values the conditions read (facts, derived values, history functions at the decided period),
 decides as the conditions themselves do — on every short history, with unknowns (G8), with a leaf
-the conditions would not read that is unknown or fails, past a full table — and is shared by
-entities with the same leaf values, never keyed by a request."""
+the conditions would not read that is unknown or fails, past a full table, and on generated policies
+and data against the decider's own `decisions` and against the independent oracle — and is shared
+by entities with the same leaf values, never keyed by a request."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import textwrap
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings
+from oracle import oracle_answer
 from oracle.generate import datasets, policies
 from oracle.history import history_datasets, history_policies
 
@@ -199,35 +201,50 @@ rule r1 implements tbl.1 cite "1" "x" for firm when {condition} >= 2 then flagge
     assert decide("E1", {"2020": {f"x{i}": 1 for i in range(decision_table.MAX_LEAVES + 1)}}) == ["flagged"]
 
 
-GENERATED = settings(deadline=None, max_examples=25,
-                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+GENERATED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+@pytest.mark.parametrize("against", ["its decisions", "the oracle"])
 @GENERATED
 @given(files=policies(), rows=datasets())
-def test_on_generated_policies_a_deciders_call_decides_as_its_decisions(tmp_path_factory, files, rows):
-    _calls_decide_as_decisions(tmp_path_factory.mktemp("gen"), files, rows)
+def test_on_generated_policies_a_deciders_call_decides_as_its_decisions_and_the_oracle(tmp_path_factory, against,
+                                                                                      files, rows):
+    CHECKS[against](tmp_path_factory.mktemp("gen"), files, rows)
 
 
+@pytest.mark.parametrize("against", ["its decisions", "the oracle"])
 @GENERATED
 @given(files=history_policies(), rows=history_datasets())
-def test_on_long_histories_with_gaps_a_deciders_call_decides_as_its_decisions(tmp_path_factory, files, rows):
-    _calls_decide_as_decisions(tmp_path_factory.mktemp("hist"), files, rows)
+def test_on_long_histories_with_gaps_a_deciders_call_decides_as_its_decisions_and_the_oracle(
+        tmp_path_factory, against, files, rows):
+    CHECKS[against](tmp_path_factory.mktemp("hist"), files, rows)
 
 
 def _calls_decide_as_decisions(folder, files: dict[str, str], rows: dict) -> None:
     """Every entity of every kind through one decider per period, twice (the table's entries read
     by later calls and other entities): the active outcomes of `decide.decisions` (the normal
     evaluation, which the differential test checks against the oracle on the single executor)."""
+    policy_set, _ = _loaded(folder, files, rows)
+    _every_call(policy_set, rows, rows, lambda decide, kind, entity, period, by_period, static: [
+        d.outcome for d in decide.decisions(entity, by_period, static=static) if d.status == "active"])
+
+
+def _loaded(folder, files: dict[str, str], rows: dict):
     for name, text in files.items():
         note(f"--- {name}\n{text}")
         (folder / name).write_text(text, encoding="utf-8")
     note(f"data: {rows}")
-    policy_set = policydsl.load(*[folder / name for name in files])
-    for kind, found in rows.items():
+    paths = [folder / name for name in files]
+    return policydsl.load(*paths), paths
+
+
+def _every_call(policy_set, rows: dict, kinds, expected_of) -> None:
+    """Each entity of each of `kinds` through one decider per period, twice: the outcomes
+    `expected_of(decide, kind, entity, period, facts, static)`."""
+    for kind in kinds:
         facts_of = policy_set.program.entities[kind].facts
         entities: dict[str, tuple[dict, dict]] = {}
-        for row in found:
+        for row in rows[kind]:
             static = {k: v for k, v in row.items() if k not in ("id", "period") and facts_of[k].period_kind is None}
             periodic = {k: v for k, v in row.items() if k not in ("id", "period") and k not in static}
             entities.setdefault(row["id"], (static, {}))[1][row["period"]] = periodic
@@ -235,8 +252,27 @@ def _calls_decide_as_decisions(folder, files: dict[str, str], rows: dict) -> Non
             decide = policy_set.decider(kind, period=period)
             for _ in range(2):
                 for entity, (static, by_period) in entities.items():
-                    if period not in by_period:
-                        continue
-                    expected = [d.outcome for d in decide.decisions(entity, by_period, static=static or None)
-                                if d.status == "active"]
-                    assert decide(entity, by_period, static=static or None) == expected, (kind, entity, period)
+                    if period in by_period:
+                        expected = expected_of(decide, kind, entity, period, by_period, static or None)
+                        assert decide(entity, by_period, static=static or None) == expected, (kind, entity, period)
+
+
+def _calls_decide_as_the_oracle(folder, files: dict[str, str], rows: dict) -> None:
+    """Where a kind's rules and values read the entity alone (so that the entity alone decides as
+    within the data set), every entity through one decider per period, twice, gives the active
+    outcomes of the independent oracle (`tests/oracle/`) over the whole data set."""
+    policy_set, paths = _loaded(folder, files, rows)
+    program = policy_set.program
+    expected: dict[tuple[str, str, str], list[str]] = {}
+    for d in oracle_answer(program, paths, rows).decisions:
+        if d.status == "active":
+            expected.setdefault((d.entity_kind, d.entity, str(d.period)), []).append(d.outcome)
+    local = [kind for kind in rows if all(  # else the entity alone would not see the others its rules read
+        decision_table._local(e, program, kind) for r in program.rules if r.entity == kind
+        for e in ((r.condition,) if r.condition is not None else ()) + tuple(x for c in r.consequences
+                                                                              for x in c.expressions))]
+    _every_call(policy_set, rows, local, lambda decide, kind, entity, period, by_period, static: expected.get(
+        (kind, entity, period), []))
+
+
+CHECKS = {"its decisions": _calls_decide_as_decisions, "the oracle": _calls_decide_as_the_oracle}
