@@ -5,6 +5,8 @@
     python3 bench/bench_load.py --folder DIR           # load an existing data folder instead
     python3 bench/bench_load.py --generate DIR         # only write DIR/<kind>.csv (to time loads apart)
     python3 bench/bench_load.py --child DIR            # load DIR in this process (what is measured)
+    python3 bench/bench_load.py --executor columnar    # read straight into columns (`load_data(executor=...)`)
+    python3 bench/bench_load.py --executor row+columns # the row loader, then its records into columns
 
 The file is generated for an entity kind of the shipped policies (`policies/`), with a column for
 every declared fact: static attributes repeat on every row of an entity, as exported tables do;
@@ -76,11 +78,11 @@ def generate(folder: Path, kind: str, size_mb: float, seed: int = 7) -> int:
     return rows
 
 
-def load_in_child(folder: Path) -> dict:
+def load_in_child(folder: Path, executor: str = "row") -> dict:
     """Load the folder in a fresh interpreter; return its report and peak memory."""
     started = time.perf_counter()
-    completed = subprocess.run([sys.executable, __file__, "--child", str(folder)], capture_output=True, text=True,
-                               cwd=ROOT, check=False)
+    completed = subprocess.run([sys.executable, __file__, "--child", str(folder), "--executor", executor],
+                               capture_output=True, text=True, cwd=ROOT, check=False)
     seconds = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if completed.returncode != 0:
@@ -88,17 +90,28 @@ def load_in_child(folder: Path) -> dict:
     return {"child": completed.stdout.strip(), "wall_seconds": round(seconds, 1), "peak_mib": peak_kib // 1024}
 
 
-def child(folder: Path) -> None:
+def child(folder: Path, executor: str = "row") -> None:
     sys.path.insert(0, str(ROOT))
     import policydsl
 
     policies = policydsl.load(ROOT / "policies")
-    started = time.perf_counter()
-    dataset = policies.load_data(folder)
-    seconds = time.perf_counter() - started
-    rows = sum(len(r.periods) for records in dataset.kinds.values() for r in records.values())
-    entities = sum(len(records) for records in dataset.kinds.values())
-    print(f"loaded {rows} rows of {entities} entities in {seconds:.1f} s")
+    if executor != "row":
+        import polars  # noqa: F401 (its import is not the load's)
+    started, cpu = time.perf_counter(), time.process_time()
+    if executor == "columnar":  # straight into the columns the columnar executor reads
+        tables = policies.load_data(folder, executor="columnar").tables.values()
+    else:
+        dataset = policies.load_data(folder)
+        if executor == "row+columns":  # what the columnar executor read before: records, then columns
+            from policydsl.engine.columnar.columns import tables_from_dataset
+            tables = tables_from_dataset(dataset, policies.program.entities).values()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if executor == "row":
+        rows = sum(len(r.periods) for records in dataset.kinds.values() for r in records.values())
+        entities = sum(len(records) for records in dataset.kinds.values())
+    else:
+        rows, entities = sum(t.rows.height for t in tables), sum(t.ids.len() for t in tables)
+    print(f"loaded {rows} rows of {entities} entities in {seconds:.1f} s ({cpu:.2f} CPU s, {executor})")
 
 
 def main() -> None:
@@ -108,9 +121,12 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, help="load this data folder instead of generating one")
     parser.add_argument("--generate", type=Path, metavar="DIR", help="only write DIR/<kind>.csv")
     parser.add_argument("--child", type=Path, metavar="DIR", help="load DIR in this process and report")
+    parser.add_argument("--executor", choices=("row", "columnar", "row+columns"), default="row",
+                        help="row: the row loader's records (default); columnar: straight into columns; "
+                             "row+columns: the row loader's records, then columns from them")
     args = parser.parse_args()
     if args.child:
-        child(args.child)
+        child(args.child, args.executor)
         return
     if args.generate:
         args.generate.mkdir(parents=True, exist_ok=True)
@@ -118,13 +134,13 @@ def main() -> None:
         print(f"generated {args.generate / (args.kind + '.csv')}: {rows} rows")
         return
     if args.folder:
-        print(load_in_child(args.folder))
+        print(load_in_child(args.folder, args.executor))
         return
     with tempfile.TemporaryDirectory() as folder:
         rows = generate(Path(folder), args.kind, args.size_mb)
         size = (Path(folder) / f"{args.kind}.csv").stat().st_size / 1_000_000
         print(f"generated {args.kind}.csv: {size:.0f} MB, {rows} rows")
-        print(load_in_child(Path(folder)))
+        print(load_in_child(Path(folder), args.executor))
 
 
 if __name__ == "__main__":

@@ -125,7 +125,7 @@ def typed_frames(frames: Sequence[tuple[pl.DataFrame, Mapping[str, Type]]]
 
 def _long(columns: list[_Column]) -> pl.DataFrame:
     """The columns one after the other (`@v`), with each cell's column number (`@k`)."""
-    values = pl.concat([c.values.rename("@v") for c in columns], rechunk=True)
+    values = pl.concat([c.values.rename("@v") for c in columns], rechunk=False)  # no copy of the texts
     numbers = pl.Series("@k", range(len(columns)), dtype=pl.Int64)
     heights = pl.Series([c.values.len() for c in columns], dtype=pl.Int64)
     return pl.DataFrame({"@k": numbers.repeat_by(heights).explode(), "@v": values})
@@ -152,10 +152,13 @@ def _distinct(long: pl.DataFrame, among: pl.Expr) -> dict[int, list[str]]:
 
 
 def _mapping(long: pl.DataFrame, mapped: dict[int, dict[str, object]], dtype) -> pl.Series:
-    """Each cell's converted value from its column's mapping (null where it has none)."""
+    """Each cell's converted value from its column's mapping (null where it has none); only the
+    cells not read as themselves (`@p` false) are looked up."""
     rows = [(number, text, value) for number, values in mapped.items() for text, value in values.items()]
     table = pl.DataFrame(rows, schema={"@k": pl.Int64, "@v": pl.String, "@x": dtype}, orient="row")
-    return long.join(table, on=["@k", "@v"], how="left", maintain_order="left")["@x"]
+    asked = long.with_row_index("@i").filter(~pl.col("@p") & pl.col("@v").is_not_null()).select("@i", "@k", "@v")
+    found = asked.join(table, on=["@k", "@v"], how="inner")
+    return pl.Series("@x", [None] * long.height, dtype=dtype).scatter(found["@i"], found["@x"])
 
 
 def _converted_columns(long: pl.DataFrame, columns: list[_Column], among: pl.Expr
