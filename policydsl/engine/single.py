@@ -272,11 +272,12 @@ class Decider:
                         key.append(value)
                     else:
                         key = tuple(key)
-                        found = table.get(key)
-                        if found is not None:
-                            return list(found) if self._plain is not None else self._fire(checked, t, found)
                 except Exception:  # a leaf the conditions may not even read failed: they decide
                     key = None
+                if key is not None:
+                    found = table.get(key)
+                    if found is not None:
+                        return list(found) if self._plain is not None else self._fire(checked, t, found)
         if self._plain is not None:
             outcomes = []
             for condition, names in self._plain:
