@@ -344,8 +344,11 @@ class PolicySet:
                              "as of that date it cannot be evaluated yet")
         if executor == "columnar":
             from policydsl.engine.columnar.execute import evaluate_columnar
-            return Result(evaluation=evaluate_columnar(
-                self.plan, facts, period=at, entities=wanted, as_of=day, analysis=self.columnar,
+            # a deep plan (`fastpath.shallow`) is lowered, and its row-executed rules compiled and
+            # run, on `run_deep`'s thread, as the row executor's evaluation is
+            deep = (lambda function, *args, **kwargs: function(*args, **kwargs)) if self.shallow else run_deep
+            return Result(evaluation=deep(
+                evaluate_columnar, self.plan, facts, period=at, entities=wanted, as_of=day, analysis=self.columnar,
                 check=lambda known, present: check_selection_in(known | document_labels(self.program), present, at,
                                                               wanted)), trace_cache=self.trace_cache,
                           shallow=self.shallow)

@@ -99,12 +99,17 @@ def test_a_long_sum_beyond_the_limit_is_a_located_error(tmp_path):
     assert [d.code for d in compiled.diagnostics] == ["E117"]
 
 
-def test_the_api_walks_deep_policies_too(tmp_path):
+@pytest.mark.parametrize("executor", ["row", "columnar"])
+def test_the_api_walks_deep_policies_too(tmp_path, executor):
     (tmp_path / "p.pol").write_text(HEADER + "value v for zone: integer = " + "(" * 3_000 + "x" + ")" * 3_000 + "\n"
                                     + SHOW.format(type="integer"), encoding="utf-8")
-    result = policydsl.load(tmp_path / "p.pol").evaluate({"zone": ONE})
+    result = policydsl.load(tmp_path / "p.pol").evaluate({"zone": ONE}, executor=executor)
     assert [d.value for d in result.decisions] == [1]
     assert "v" in policydsl.explanation_text(result.explain("Z", "o", "2020"))
+    (tmp_path / "p.pol").write_text(HEADER + "value v for zone: integer = " + " + ".join(["x"] * 3_000) + "\n"
+                                    + SHOW.format(type="integer"), encoding="utf-8")
+    result = policydsl.load(tmp_path / "p.pol").evaluate({"zone": ONE}, executor=executor)  # lowered deep
+    assert [d.value for d in result.decisions] == [3_000]
 
 
 def test_the_deep_stack_raises_the_recursion_limit_only_while_it_runs():
