@@ -223,6 +223,15 @@ def test_exact_decimals_and_exponents_are_read():
     assert row == {"score": 150, "growth": Percent(Fraction(1, 1000))}
 
 
+def test_a_percent_value_is_taken_as_itself_for_a_percent_fact_and_refused_for_a_number():
+    rows = [{"id": "E1", "period": "2019", "growth": Percent(Fraction(6, 25))}]
+    row = dataset_from_mapping({"enterprise": rows}, SCHEMAS).entities("enterprise")["E1"].periods[Period(2019)]
+    assert row == {"growth": Percent(Fraction(6, 25))}  # 24 %, not 0.24 % and not an error
+    rows = [{"id": "E1", "period": "2019", "score": Percent(Fraction(6, 25))}]
+    assert problems_of(lambda: dataset_from_mapping({"enterprise": rows}, SCHEMAS)) == [
+        "<data>: enterprise row 1, column score: 24% is a percent, but the fact is decimal"]
+
+
 # ---- Excel ----------------------------------------------------------------------------------
 
 def _workbook(folder, header, *rows, formats=None):

@@ -202,6 +202,10 @@ def convert(value: object, fact_type: Type) -> object:
             return False
         raise CellError(f"{_show(value)} is not true/false")
     if name in ("integer", "decimal", "money", "percent"):
+        if isinstance(value, Percent):  # a typed value from the API: a percent already
+            if name != "percent":
+                raise CellError(f"{value} is a percent, but the fact is {fact_type}")
+            return Percent(parse_number(value.ratio))  # its ratio checked as any number is
         if name == "percent" and isinstance(value, str) and value.strip().endswith("%"):
             value = value.strip()[:-1]
         number = parse_number(value)
