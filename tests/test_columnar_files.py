@@ -67,6 +67,8 @@ CLEAN_NUMBERS = st.one_of(
     st.from_regex(r"\A-?[0-9]{1,4}(\.[0-9]{1,4})?\Z", fullmatch=True),  # plain: most cells
     st.from_regex(r"\A-?[0-9]{1,3}\.[0-9]*[05]0*\Z", fullmatch=True),  # fives and zeros: fewer places
     st.from_regex(r"\A-?[0-9]{1,20}(\.[0-9]{0,20})?\Z", fullmatch=True),  # long: past Int64
+    # 19 digits or so, still an Int64, of a value with few places (a percent adds 2 more)
+    st.from_regex(r"\A-?[0-9]{1,3}\.[0-9]{0,2}0{13,18}\Z", fullmatch=True),
     st.decimals(allow_nan=False, allow_infinity=False).map(str),
     st.sampled_from(["", " ", "  7 ", "1e3", "2.5E-2", "+4", "-0", "0.000", "5.0", "5.50", "12.5%", " 3% ",
                      "3.14159265358979323846", "-922337203685477580.7", "99999999999999999.99",
@@ -110,6 +112,14 @@ def _check_column(fact_type, cells):
         assert [None if v is None else Fraction(v, scales["x"]) for v in columns["x"].to_list()] == exact
     else:
         assert columns["x"].to_list() == expected
+
+
+@pytest.mark.parametrize("cells", [["5.000000000000000000"], ["50.00000000000000000"], ["5", "10", "2.000000000000000000"],
+                                   ["-1.250000000000000000", "0"]])
+@pytest.mark.parametrize("kind", ["decimal", "percent"])
+def test_a_number_of_nineteen_digits_reads_as_the_converter_reads_it(kind, cells):
+    # a percent's 19 digits have 20 places: its divisor passes 10^18 although the value is a plain 5 %
+    _check_column(TYPES[kind], cells)
 
 
 @pytest.mark.parametrize("kind", sorted(TYPES))

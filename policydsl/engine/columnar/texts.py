@@ -206,7 +206,9 @@ def _numbers(long: pl.DataFrame, columns: list[_Column]):
     integers = [number for number, c in enumerate(columns) if c.type.name == "integer"]
     percents = [number for number, c in enumerate(columns) if c.type.name == "percent"]
     digits = value.str.replace(".", "", literal=True).str.to_integer(strict=False)
-    plain = value.str.contains(_PLAIN_NUMBER).fill_null(False) & digits.is_not_null()
+    # at most 18 digits in all (the pattern allows 18 on each side of the point): below 10^18, so
+    # that a divisor past 10^18 can only divide a zero (the clipped steps below)
+    plain = value.str.contains(_PLAIN_NUMBER).fill_null(False) & digits.is_between(-(10 ** 18 - 1), 10 ** 18 - 1).fill_null(False)
     if integers:  # a whole number: the converter reads 5.0 as 5 and refuses 5.5
         fractional = value.str.contains(r"\.[0-9]*[1-9]").fill_null(False)
         plain = plain & ~(fractional & pl.col("@k").is_in(pl.lit(pl.Series(integers, dtype=pl.Int64)).implode()))
@@ -254,7 +256,8 @@ def _numbers(long: pl.DataFrame, columns: list[_Column]):
             biggest = max(abs(row["low"]), abs(row["high"]))
             if biggest * max(over.values()) > MAX_NUMERATOR and not _within(long, number, over):
                 continue
-            # a step whose divisor passes the digits' 18 digits divides only zeros: clipped, it stays an Int64
+            # a step whose divisor passes the digits' 18 digits (below 10^18: `plain`) divides only
+            # zeros: clipped, it stays an Int64
             steps += [(number, places, f.numerator, min(f.denominator, 10 ** 18)) for places, f in over.items()]
         others[number] = scaled
         dens[(column.frame, column.name)] = den
