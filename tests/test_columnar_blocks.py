@@ -292,3 +292,44 @@ def test_a_large_frame_decides_its_rules_without_payload_rule_by_rule_as_the_row
     assert frame.height >= PLANNED
     columnar = policy_set.evaluate({"firm": frame}, executor="columnar")
     assert columnar.decisions == policy_set.evaluate({"firm": frame.to_dicts()}).decisions
+
+
+STATIC_WALKS = """
+policy walks
+  in_force_from 2010-01-01
+
+entity firm
+  static city: text
+  yearly x: integer
+
+entity zone
+  yearly y: integer
+
+outcome s2 is measure
+outcome s1 is measure
+outcome ft is measure
+outcome pv is measure
+outcome cp is measure
+
+rule r1 implements walks.1 cite "1" "x" for firm when streak(city = "A") >= 2 then s2
+rule r2 implements walks.2 cite "2" "x" for firm when streak(city = "A") = 1 then s1
+rule r3 implements walks.3 cite "3" "x" for firm when first_time(city = "A") then ft
+rule r4 implements walks.4 cite "4" "x" for firm when is_missing(previous(x)) then pv
+rule r5 implements walks.5 cite "5" "x" for firm when count_periods(city = "A", 3) >= 2 then cp
+"""
+
+
+@pytest.mark.parametrize("years", [[2018, 2019], [2018, 2020]])  # the data's periods: in a row, or with a gap
+@pytest.mark.parametrize("period", [None, "2018", "2020"])
+def test_an_entity_of_static_attributes_only_has_records_in_the_datas_periods_and_no_other(tmp_path, years, period):
+    # history walks over its static facts stop before the data's first period and at a gap (G4),
+    # as on the row executor (`Run.has_record`); the grid looks back further than the data
+    policies = load_text(tmp_path, STATIC_WALKS)
+    data = {"firm": [{"id": "E1", "city": "A"}],
+            "zone": [{"id": "Z1", "period": str(year), "y": 1} for year in years]}
+    if period is not None and int(period) not in years:
+        return
+    row = policies.evaluate(data, period=period).decisions
+    first = Period(int(period)) if period else Period(years[0])  # a streak of one there (also after the gap)
+    assert {(d.period, d.outcome) for d in row if d.status == "active"} >= {(first, "s1")}
+    assert policies.evaluate(data, period=period, executor="columnar").decisions == row

@@ -247,7 +247,8 @@ def _every_call(policy_set, rows: dict, kinds, expected_of) -> None:
         for row in rows[kind]:
             static = {k: v for k, v in row.items() if k not in ("id", "period") and facts_of[k].period_kind is None}
             periodic = {k: v for k, v in row.items() if k not in ("id", "period") and k not in static}
-            entities.setdefault(row["id"], (static, {}))[1][row["period"]] = periodic
+            if "period" in row:  # an entity of static attributes only has its records from the data's periods:
+                entities.setdefault(row["id"], (static, {}))[1][row["period"]] = periodic  # not decided alone
         for period in sorted({p for _, by_period in entities.values() for p in by_period}):
             decide = policy_set.decider(kind, period=period)
             for _ in range(2):

@@ -525,6 +525,9 @@ def datasets(draw) -> dict[str, list[dict]]:
         static["sector"] = draw(st.sampled_from(["S1", "S2"]))
         if draw(st.booleans()):
             static["founded"] = draw(DATES)
+        if draw(st.integers(0, 7)) == 0:  # static attributes only: a record in every period of the data, no other
+            units.append(static)
+            continue
         for year in (2015, 2016, 2017, 2018):
             if (draw(st.integers(0, 4)) == 0 and year != 2017) or year == silent:
                 continue  # no record that year: a missing period

@@ -79,8 +79,8 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
     So a table in that layout is the grid already (each period's block is a slice of its rows, no
     copy; its static attributes and the codes are one column shared by every period), and any
     other layout finds each row's place by one scatter of row numbers (rows in any order, no key
-    joined). An entity described by static attributes only has a record in every period and is
-    evaluated at every period of the data (engine/evaluate.py, `has_record`). `floor`: no earlier
+    joined). An entity described by static attributes only has a record, and is evaluated, in every
+    period of the data and in no other (engine/evaluate.py, `has_record`). `floor`: no earlier
     period (a period selected reads no further back: `execute._window`). `with_ids`: each row also
     carries its entity's id as text (ENTITY), for frames that other kinds join by id (`across`)."""
     if not data_periods:
@@ -137,7 +137,9 @@ def grid(table: KindTable, schema: EntitySchema, period_kind: str, lookback: int
     if static_only.any():
         only_static = _repeated(static_only, span)
         in_data = _per_period([t in set(data_periods) for t in periods], count, pl.Boolean)
-        evaluated, record = record | (only_static & in_data), record | only_static
+        # a record in every period of the data and in no other (`evaluate.Run.has_record`): not in
+        # the periods looked back over, nor in a period no kind has, so a walk stops there (G4)
+        record = evaluated = record | (only_static & in_data)
     codes = _repeated(pl.int_range(0, count, dtype=pl.Int32, eager=True), span)
     ids = [_repeated(table.ids, span).alias(ENTITY)] if with_ids else []
     frame = pl.DataFrame([codes.alias(CODE), _per_period(list(periods), count, pl.Int32).alias(PERIOD),
