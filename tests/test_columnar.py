@@ -159,6 +159,25 @@ def test_a_wide_table_is_reshaped_into_long_rows():
     assert long.schema["id"] == pl.Int64
 
 
+def test_a_wide_table_with_a_period_all_blank_is_reshaped_and_decides_as_rows_do():
+    # an all-blank column reads as Null: the periods' columns are stacked in their common type
+    wide = pl.DataFrame({"enterprise_id": [7, 8], "r2019": [None, None], "r2020": ["D", "C"]})
+    long = policydsl.long_from_wide(wide, id_column="enterprise_id", periods={"2019": "r2019", "2020": "r2020"},
+                                    fact="rating")
+    assert sorted(long.rows()) == [(7, "2019", None), (7, "2020", "D"), (8, "2019", None), (8, "2020", "C")]
+    w1 = policydsl.load(ROOT / "bench" / "peers" / "w1.pol")
+    columnar = w1.evaluate({"enterprise": long}, period="2020", executor="columnar")
+    assert columnar.decisions == w1.evaluate({"enterprise": long.to_dicts()}, period="2020").decisions
+
+
+def test_a_wide_table_without_a_column_it_is_read_by_is_a_clear_error():
+    wide = pl.DataFrame({"enterprise_id": [7], "r2019": ["A"], "r2020": ["D"]})
+    with pytest.raises(ValueError, match=r"no column `r2021`; did you mean `r2020`"):
+        policydsl.long_from_wide(wide, id_column="enterprise_id", periods={"2019": "r2019", "2021": "r2021"},
+                                 fact="rating")
+    with pytest.raises(ValueError, match=r"no column `id`"):
+        policydsl.long_from_wide(wide, id_column="id", periods={"2019": "r2019"}, fact="rating")
+
 def test_the_peer_workloads_decide_alike_on_both_executors():
     w1 = policydsl.load(ROOT / "bench" / "peers" / "w1.pol")
     history = {"1": "ABDCDD", "2": "DDDDDD", "3": "AAAAAD", "4": "ABCDAC", "5": "DADDAB"}

@@ -31,6 +31,7 @@ from fractions import Fraction
 import attrs
 import polars as pl
 
+from policydsl.diagnostics import did_you_mean
 from policydsl.engine import data as data_stage
 from policydsl.engine.columnar.operators import ENTITY, PERIOD
 from policydsl.engine.cells import CellError, convert, is_blank, nfc, parse_period
@@ -562,6 +563,11 @@ def long_from_wide(frame, *, id_column: str, periods: Mapping[str, str], fact: s
     periods given, so that the columnar executor reads the layout and the periods without hashing.
     """
     frame = as_frame(frame)
+    missing = [c for c in (id_column, *periods.values()) if c not in frame.columns]
+    if missing:
+        hint = did_you_mean(missing[0], frame.columns)
+        raise ValueError(f"long_from_wide: the wide table has no column `{missing[0]}`" + (f"; {hint}" if hint else "")
+                         + f" (its columns: {', '.join(frame.columns)})")
     others = [c for c in frame.columns if c not in set(periods.values()) and c != id_column]
     ids = frame[id_column].alias("id")  # as given: whole numbers are read as their text
     period_type = pl.Enum(list(periods))
@@ -569,5 +575,7 @@ def long_from_wide(frame, *, id_column: str, periods: Mapping[str, str], fact: s
     blocks = [pl.DataFrame([ids, pl.Series("period", [period], dtype=period_type).new_from_index(0, frame.height),
                             frame[column].alias(fact), *(frame[c] for c in others)])
               for period, column in periods.items()]
-    return pl.concat(blocks, how="vertical", rechunk=False) if blocks else \
+    # columns of one fact in types that differ (a period all blank reads as Null): their common type
+    how = "vertical" if len({frame.schema[c] for c in periods.values()}) < 2 else "vertical_relaxed"
+    return pl.concat(blocks, how=how, rechunk=False) if blocks else \
         pl.DataFrame([ids.clear(), pl.Series("period", [], dtype=period_type), pl.Series(fact, [])])
