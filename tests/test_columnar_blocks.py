@@ -28,6 +28,14 @@ def _blocks(years: list[int]) -> pl.DataFrame:
                       for year in years])
 
 
+def _columnar_decides_as_rows(policy_set, kind: str, frame: pl.DataFrame, period: str | None = None):
+    """The columnar result over the frame, after checking its decisions equal the row executor's
+    over the frame's rows."""
+    columnar = policy_set.evaluate({kind: frame}, period=period, executor="columnar")
+    assert columnar.decisions == policy_set.evaluate({kind: frame.to_dicts()}, period=period).decisions
+    return columnar
+
+
 @pytest.mark.parametrize("years", [
     [2017, 2018, 2019, 2020],  # in order
     [2020, 2017, 2019, 2018],  # blocks in any order
@@ -40,8 +48,7 @@ def test_blocks_of_periods_decide_as_the_row_executor(years, period):
     frame = _blocks(years)
     table = tables_from_frames({"enterprise": frame}, w1.program.entities)[0]["enterprise"]
     assert table.blocks == tuple(years)  # the layout is recognised, so the arithmetic path runs
-    columnar = w1.evaluate({"enterprise": frame}, period=period, executor="columnar")
-    assert columnar.decisions == w1.evaluate({"enterprise": frame.to_dicts()}, period=period).decisions
+    _columnar_decides_as_rows(w1, "enterprise", frame, period)
 
 
 def test_a_block_of_static_rows_leaves_the_rows_to_the_general_path(tmp_path):
@@ -50,8 +57,7 @@ def test_a_block_of_static_rows_leaves_the_rows_to_the_general_path(tmp_path):
                                                            "rating": [None] * 4}, schema_overrides={"period": pl.String, "rating": pl.String})])
     table = tables_from_frames({"enterprise": frame}, w1.program.entities)[0]["enterprise"]
     assert table.blocks is None
-    columnar = w1.evaluate({"enterprise": frame}, executor="columnar")
-    assert columnar.decisions == w1.evaluate({"enterprise": frame.to_dicts()}).decisions
+    _columnar_decides_as_rows(w1, "enterprise", frame)
 
 
 ZONES = """
@@ -79,8 +85,7 @@ def _zones(cities_2019, cities_2020):
 def test_static_attributes_read_block_by_block(tmp_path, cities_2019, cities_2020):
     policy_set = load_text(tmp_path, ZONES)
     frame = _zones(cities_2019, cities_2020)
-    columnar = policy_set.evaluate({"zone": frame}, executor="columnar")
-    assert columnar.decisions == policy_set.evaluate({"zone": frame.to_dicts()}).decisions
+    columnar = _columnar_decides_as_rows(policy_set, "zone", frame)
     assert sorted((d.entity, str(d.period)) for d in columnar.decisions) == [("a", "2020"), ("b", "2019")]  # c is alone in Y
 
 
@@ -113,8 +118,7 @@ def test_blocks_of_quarters_decide_as_the_row_executor(tmp_path, quarters, outco
     frame = pl.concat([pl.DataFrame({"id": ["f", "g"], "period": [q, q], "grade": grades[q]}) for q in quarters])
     table = tables_from_frames({"firm": frame}, policy_set.program.entities)[0]["firm"]
     assert table.blocks is not None and table.kind == "quarter"  # no yearly rows: the yearly rule has none
-    columnar = policy_set.evaluate({"firm": frame}, executor="columnar")
-    assert columnar.decisions == policy_set.evaluate({"firm": frame.to_dicts()}).decisions
+    columnar = _columnar_decides_as_rows(policy_set, "firm", frame)
     assert {d.outcome for d in columnar.decisions} == outcomes
 
 
@@ -190,8 +194,7 @@ def test_blocks_without_a_periodic_column_still_give_each_entity_its_records(tmp
     policy_set = load_text(tmp_path, MISSING)
     frame = pl.DataFrame({"id": ["a", "b", "a", "b"], "period": ["2019", "2019", "2020", "2020"],
                           "city": ["X", "Y", None, None]})
-    columnar = policy_set.evaluate({"zone": frame}, executor="columnar")
-    assert columnar.decisions == policy_set.evaluate({"zone": frame.to_dicts()}).decisions
+    columnar = _columnar_decides_as_rows(policy_set, "zone", frame)
     assert len(columnar.decisions) == 4
 
 
@@ -211,8 +214,7 @@ def test_a_selected_period_starts_the_grid_inside_the_blocks(tmp_path, years):
     policy_set = load_text(tmp_path, CHANGES)
     scores = {2017: [5, 1], 2018: [1, 2], 2019: [2, 2], 2020: [3, 1]}
     frame = pl.concat([pl.DataFrame({"id": ["a", "b"], "period": [str(y)] * 2, "score": scores[y]}) for y in years])
-    columnar = policy_set.evaluate({"zone": frame}, period="2020", executor="columnar")
-    assert columnar.decisions == policy_set.evaluate({"zone": frame.to_dicts()}, period="2020").decisions
+    columnar = _columnar_decides_as_rows(policy_set, "zone", frame, "2020")
     assert [d.entity for d in columnar.decisions] == (["a"] if 2019 in years else [])
 
 
@@ -290,8 +292,7 @@ def test_a_large_frame_decides_its_rules_without_payload_rule_by_rule_as_the_row
     policy_set = load_text(tmp_path, WALKS)
     frame = _walk_blocks(list(range(2005, 2018)), 800)
     assert frame.height >= PLANNED
-    columnar = policy_set.evaluate({"firm": frame}, executor="columnar")
-    assert columnar.decisions == policy_set.evaluate({"firm": frame.to_dicts()}).decisions
+    _columnar_decides_as_rows(policy_set, "firm", frame)
 
 
 STATIC_WALKS = """
