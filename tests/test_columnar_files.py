@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import policydsl
 from policydsl.diagnostics import DataError
-from policydsl.engine.cells import CellError, converter
+from policydsl.engine.cells import CellError, converter, is_blank
 from policydsl.engine.columnar import files, texts
 from policydsl.engine.columnar.columns import _scaled
 from policydsl.engine.data import load_data
@@ -53,7 +53,7 @@ def _expected(cells: list[str | None], fact_type):
     """What the row loader makes of each cell (None: missing), or NEEDS_ROWS."""
     convert, found = converter(fact_type), []
     for cell in cells:
-        if cell is None or texts.is_blank_cell(cell):
+        if cell is None or is_blank(cell):
             found.append(None)
             continue
         try:
@@ -96,7 +96,7 @@ def _cells(fact_type, clean: bool):
 
 def _check_column(fact_type, cells):
     frame = pl.DataFrame({"x": pl.Series(cells, dtype=pl.String)})
-    found = texts.typed_frame(frame, {"x": fact_type})
+    found = texts.typed_frames([(frame, {"x": fact_type})])[0]
     expected = _expected(cells, fact_type)
     if expected is texts.NEEDS_ROWS:
         assert found is texts.NEEDS_ROWS

@@ -31,7 +31,7 @@ import polars as pl
 from policydsl.diagnostics import DataError
 from policydsl.engine import data as data_stage
 from policydsl.engine import tables as readers
-from policydsl.engine.cells import column_name, header_names
+from policydsl.engine.cells import column_name, header_names, is_blank
 from policydsl.engine.columnar import texts
 from policydsl.engine.columnar.columns import CODE, MAX_ID_LENGTH, KindTable, period_of, table_from_typed, \
     tables_from_dataset
@@ -320,12 +320,12 @@ def _polars_texts(path: Path, width: int, facts: list[str], encoding: str | None
     # the rows the reader's caller skips: every cell blank (empty, or white space to Python)
     every = pl.concat([frame[c] for c in facts], rechunk=False)
     candidates = every.filter(every.str.contains(_MAYBE_BLANK)).unique()
-    blank = [text for text in candidates.to_list() if texts.is_blank_cell(text)]
+    blank = [text for text in candidates.to_list() if is_blank(text)]
     if not blank:
         return frame.filter(~pl.all_horizontal(pl.all().is_null()))
-    is_blank = [pl.col(c).is_null() | pl.col(c).is_in(pl.lit(pl.Series(blank, dtype=pl.String)).implode())
-                for c in facts]
-    return frame.filter(~pl.all_horizontal(is_blank))
+    blank_cells = [pl.col(c).is_null() | pl.col(c).is_in(pl.lit(pl.Series(blank, dtype=pl.String)).implode())
+                   for c in facts]
+    return frame.filter(~pl.all_horizontal(blank_cells))
 
 
 def _frame_of(rows: list[list[str]], facts: list[str]) -> pl.DataFrame:
@@ -340,12 +340,12 @@ def _table(frame: pl.DataFrame, typed, schema: EntitySchema) -> KindTable | None
         return None
     ids = frame["id"]
     unusual = ids.filter(~ids.str.contains(texts.PLAIN_TEXT)).unique().to_list()
-    if ids.str.len_chars().max() > MAX_ID_LENGTH or any(texts.is_blank_cell(text) for text in unusual):
+    if ids.str.len_chars().max() > MAX_ID_LENGTH or any(is_blank(text) for text in unusual):
         return None  # a blank or overlong id: the row loader's error
     period = frame["period"] if "period" in frame.columns else pl.Series("period", [None] * frame.height,
                                                                           dtype=pl.String)
     blanks = [text for text in period.filter(~period.str.contains(texts.PLAIN_TEXT)).unique().to_list()
-              if text is not None and texts.is_blank_cell(text)]
+              if text is not None and is_blank(text)]
     # a row with a blank period gives static attributes only, as the row loader reads it
     if blanks:
         period = period.set(period.is_in(pl.Series(blanks, dtype=pl.String).implode()), None)

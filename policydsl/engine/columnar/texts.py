@@ -26,12 +26,11 @@ from fractions import Fraction
 import attrs
 import polars as pl
 
-from policydsl.engine.cells import CellError, converter
+from policydsl.engine.cells import CellError, converter, is_blank
 from policydsl.types import Type
 from policydsl.values import Percent
 
 NEEDS_ROWS = object()  # a cell the row loader must word (the conversion refuses it)
-NO_COLUMN = None  # a column without a columnar form (too fine for Int64 numerators)
 MAX_SCALE = 10 ** 12  # as `columns.MAX_SCALE`
 MAX_NUMERATOR = 2 ** 62  # as `columns._scaled`
 # a plain decimal the converter's fast case reads (`cells._PLAIN`), narrowed to 18 digits in all, so
@@ -48,16 +47,11 @@ PLAIN_TEXT = rf"\A[{_PLAIN_CHAR}](?:[\x20{_PLAIN_CHAR}]*[{_PLAIN_CHAR}])?\z"
 NUMERIC = frozenset({"integer", "decimal", "money", "percent"})
 
 
-def is_blank_cell(text: str) -> bool:
-    """The row loader's test for a missing cell of a CSV (`KindLoader._row`)."""
-    return text == "" or text.isspace()
-
-
 def _converted(texts: list[str], convert) -> dict[str, object] | object:
     """`convert` of each distinct text (a blank text: None); NEEDS_ROWS when it refuses one."""
     found: dict[str, object] = {}
     for text in texts:
-        if is_blank_cell(text):
+        if is_blank(text):  # a missing cell, as the row loader skips it
             found[text] = None
             continue
         try:
@@ -65,11 +59,6 @@ def _converted(texts: list[str], convert) -> dict[str, object] | object:
         except CellError:
             return NEEDS_ROWS
     return found
-
-
-def typed_frame(frame: pl.DataFrame, types: Mapping[str, Type]) -> tuple[pl.DataFrame, dict[str, int]] | object:
-    """`typed_frames` of one frame."""
-    return typed_frames([(frame, types)])[0]
 
 
 @attrs.frozen
@@ -84,7 +73,7 @@ def typed_frames(frames: Sequence[tuple[pl.DataFrame, Mapping[str, Type]]]
                  ) -> list[tuple[pl.DataFrame, dict[str, int]] | object]:
     """Per frame, its text columns typed as its `types` say (a column missing from the frame is
     all missing) and the denominators of its number columns; or NEEDS_ROWS. A number column with
-    no columnar form is left out (NO_COLUMN). The columns of one result type, of every frame, are
+    no columnar form (too fine for Int64 numerators) is left out. The columns of one result type, of every frame, are
     read as one long column (column after column), so that the reading costs a few queries
     whatever the number of frames and columns."""
     groups: dict[str, list[_Column]] = {}
@@ -244,7 +233,7 @@ def _numbers(long: pl.DataFrame, columns: list[_Column]):
             if fraction is not None:
                 den = math.lcm(den, fraction.denominator)
         if den > MAX_SCALE:
-            continue  # NO_COLUMN: the rules reading it run on the row executor
+            continue  # no column: the rules reading it run on the row executor
         scaled = {text: None if f is None else f.numerator * (den // f.denominator)
                   for text, f in mapped.get(number, {}).items()}
         if any(v is not None and abs(v) > MAX_NUMERATOR for v in scaled.values()):
