@@ -170,7 +170,7 @@ def _folder(tmp_path, files_: dict[str, str | bytes]):
 
 def _same_as_the_row_loader(folder, direct: set[str], **options):
     rows = load_data(folder, SCHEMAS, **options)
-    columns = files.read_columns(folder, SCHEMAS, **options)
+    columns = files.read_columns(folder, SCHEMAS, rows_below=0, **options)  # every file read into columns
     assert [str(w) for w in columns.warnings] == [str(w) for w in rows.warnings]
     assert columns.periods() == rows.periods()
     assert set(columns.kinds._later) == direct  # read into columns (the others: by the row loader)
@@ -203,6 +203,21 @@ def test_a_plain_folder_reads_into_columns_with_the_row_loaders_values(tmp_path)
     assert data.entities("enterprise")["E1"].periods[Period(2019)]["growth"] == Percent(Fraction(1, 8))
     assert data.entities("enterprise")["E2"].static["city"] == "许昌市"
     assert data.entities("enterprise")["E3"].static["opened"] == dt.date(2001, 1, 31)
+
+
+def test_a_table_smaller_than_the_limit_is_read_by_the_row_loader_and_made_columns(tmp_path):
+    folder = _folder(tmp_path, {"enterprise.csv": GOOD})
+    size = (folder / "enterprise.csv").stat().st_size
+    by_rows = files.read_columns(folder, SCHEMAS, rows_below=size + 1)
+    by_columns = files.read_columns(folder, SCHEMAS, rows_below=size)
+    assert set(by_rows.kinds._loaded) == {"enterprise"} and not by_rows.kinds._later
+    assert set(by_columns.kinds._later) == {"enterprise"} and not by_columns.kinds._loaded
+    assert set(files.read_columns(folder, SCHEMAS).kinds._loaded) == {"enterprise"}  # the default limit
+    assert by_rows.periods() == by_columns.periods()
+    assert by_rows.entities("enterprise") == by_columns.entities("enterprise")
+    for name in ("rows", "statics"):
+        assert getattr(by_rows.tables["enterprise"], name).columns == getattr(by_columns.tables["enterprise"],
+                                                                              name).columns
 
 
 NOTHING_READ = {"enterprise": frozenset()}
@@ -242,7 +257,7 @@ def test_a_csv_reads_as_the_row_loaders_reader_reads_it_or_through_that_reader(t
         load_data(folder, SCHEMAS)
     except DataError as error:
         with pytest.raises(DataError) as found:
-            files.read_columns(folder, SCHEMAS)
+            files.read_columns(folder, SCHEMAS, rows_below=0)
         assert found.value.problems == error.problems
         return
     _same_as_the_row_loader(folder, {"enterprise"})
@@ -276,7 +291,7 @@ def test_bad_data_is_the_row_loaders_located_error(tmp_path, rows):
     with pytest.raises(DataError) as expected:
         load_data(folder, SCHEMAS)
     with pytest.raises(DataError) as found:
-        files.read_columns(folder, SCHEMAS)
+        files.read_columns(folder, SCHEMAS, rows_below=0)
     assert found.value.problems == expected.value.problems
 
 
@@ -286,7 +301,7 @@ def test_a_missing_column_the_policies_read_is_the_row_loaders_error(tmp_path):
     with pytest.raises(DataError) as expected:
         load_data(folder, SCHEMAS, required)
     with pytest.raises(DataError) as found:
-        files.read_columns(folder, SCHEMAS, required)
+        files.read_columns(folder, SCHEMAS, required, rows_below=0)
     assert found.value.problems == expected.value.problems
     _same_as_the_row_loader(folder, {"enterprise"}, required={"enterprise": frozenset({"city"})})
 
@@ -313,7 +328,8 @@ def test_the_columnar_command_line_reads_the_province_into_columns_and_prints_th
 def test_the_api_reads_into_columns_and_explains_from_the_records_it_makes_when_asked():
     policies = policydsl.load("policies/")
     data = policies.load_data("examples/province", executor="columnar")
-    assert isinstance(data, files.ColumnarData) and not data.kinds._loaded  # no records made yet
+    assert isinstance(data, files.ColumnarData)
+    assert "enterprise" in data.kinds._later and "enterprise" not in data.kinds._loaded  # no records made yet
     result = policies.evaluate(data, executor="columnar", period="2016")
     row = policies.evaluate(policies.load_data("examples/province"), period="2016")
     assert result.decisions == row.decisions
@@ -326,7 +342,8 @@ def test_the_api_reads_into_columns_and_explains_from_the_records_it_makes_when_
         policies.load_data("examples/province", executor="col")
 
 
-def test_scope_warnings_are_the_same_from_columns_as_from_records(tmp_path, policy_from_text):
+def test_scope_warnings_are_the_same_from_columns_as_from_records(tmp_path, policy_from_text, monkeypatch):
+    monkeypatch.setattr(files, "ROW_LOADER_BYTES", 0)  # this small table read into columns all the same
     policies = policy_from_text("""
 policy demo
 entity enterprise

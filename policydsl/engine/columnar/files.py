@@ -42,6 +42,12 @@ from policydsl.types import Type
 from policydsl.values import Percent, Period, normalise_number
 
 _CHUNK_ROWS = 65_536  # rows gathered as Python texts at a time (memory), then one frame of text columns
+# below this size a CSV table is read by the row loader, then made columns (`read_columns`). Measured
+# on the province (tables of 2.5-690 KB, 5,600 rows in all; bench/README.md): reading every table
+# into columns cost 0.17 s of CPU and faulted in 36 MiB of Polars' library, against 0.085 s for the
+# row loader and 0.025 s to make its records columns; from about this size on the typed
+# conversion costs less than the row loader per file (a 20 MB table: 0.78 against 2.50 s)
+ROW_LOADER_BYTES = 256 * 1024
 _ID_TYPE = Type(name="text")
 
 
@@ -124,10 +130,14 @@ class _Report(data_stage.Issues):
 
 def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
                  required: Mapping[str, frozenset[str]] | None = None, *, encoding: str | None = None,
-                 computed: Mapping[str, frozenset[str]] | None = None) -> ColumnarData:
+                 computed: Mapping[str, frozenset[str]] | None = None,
+                 rows_below: int | None = None) -> ColumnarData:
     """`data.load_data`'s contract (the same errors and warnings, in the same order), read into
-    columns."""
+    columns. A CSV file of fewer than `rows_below` bytes (default `ROW_LOADER_BYTES`) is read by the
+    row loader and its records made columns (`columns.tables_from_dataset`): on a table that small
+    the typed conversion's fixed cost per column and query is more than the row loader's per cell."""
     path = Path(path)
+    rows_below = ROW_LOADER_BYTES if rows_below is None else rows_below
     report = _Report()
     found = data_stage.read_tables(path, schemas, report, encoding)
     # the plain CSV tables as text columns, typed all at once (`texts.typed_frames`); any problem
@@ -135,7 +145,8 @@ def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
     texts_of: dict[str, pl.DataFrame] = {}
     for kind in sorted(found):
         wanted = None if required is None else required.get(kind, frozenset())
-        if _plain_header(found[kind], schema=schemas[kind], required=wanted):
+        if _plain_header(found[kind], schema=schemas[kind], required=wanted) and \
+                Path(found[kind][0].source).stat().st_size >= rows_below:
             frame = _text_frame(found[kind][0], schemas[kind], report, encoding)
             texts_of[kind] = frame  # None: read, refused
     readable = {kind: frame for kind, frame in texts_of.items() if frame is not None}
