@@ -214,6 +214,9 @@ def test_a_table_smaller_than_the_limit_is_read_by_the_row_loader_and_made_colum
     assert set(by_columns.kinds._later) == {"enterprise"} and not by_columns.kinds._loaded
     assert set(files.read_columns(folder, SCHEMAS).kinds._loaded) == {"enterprise"}  # the default limit
     assert by_rows.periods() == by_columns.periods()
+    # the scope check asks the records where they are made (one entity at a time), else the columns
+    assert by_rows.entity_values("enterprise", ("city",)) is None
+    assert by_columns.entity_values("enterprise", ("city",))[0] == 3
     assert by_rows.entities("enterprise") == by_columns.entities("enterprise")
     for name in ("rows", "statics"):
         assert getattr(by_rows.tables["enterprise"], name).columns == getattr(by_columns.tables["enterprise"],

@@ -67,6 +67,10 @@ class _OnDemand(Mapping):
             found = self._loaded[kind] = self._later[kind]()
         return found
 
+    def made(self, kind: str) -> bool:
+        """Whether the kind's records are made (read by the row loader, or asked for)."""
+        return kind in self._loaded
+
     def __iter__(self) -> Iterator[str]:
         return iter(sorted({*self._loaded, *self._later}))
 
@@ -89,10 +93,13 @@ class ColumnarData(Dataset):
     def entity_values(self, kind: str, facts: tuple[str, ...]) -> tuple[int, list[dict[str, set[str]]]] | None:
         """`scope_check`'s question from the columns: per entity of the kind, the texts of each fact
         (its static attribute, or its values in every period); None when a fact is not held as
-        text (its text is its Python value's: the records answer)."""
+        text (its text is its Python value's: the records answer), or when the kind's records are made
+        (they answer one entity at a time, and the question stops at the first in scope)."""
         table = self.tables.get(kind)
         if table is None:
             return 0, []
+        if isinstance(self.kinds, _OnDemand) and self.kinds.made(kind):
+            return None
         count = table.ids.len()
         found = [{fact: set() for fact in facts} for _ in range(count)]
         for fact in facts:
