@@ -1,21 +1,26 @@
 """The columnar executor's fixed costs (what it pays per rule, per expression and per query, not per
 row) are cut without changing a decision: rules whose policy applies at no evaluated period are
 not lowered, a built-in date is one column of its frame, and the columns between two joins run in
-as few Polars stages as their dependencies allow. Each test also compares with the row executor."""
+as few Polars stages as their dependencies allow (each of those tests also compares with the row
+executor); records are made columns by position, each number an Int64 numerator exactly."""
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import polars as pl
 from differential import write
+from hypothesis import given
+from hypothesis import strategies as st
 
 import policydsl
 
 from policydsl.engine.columnar.across import Frames
-from policydsl.engine.columnar.columns import tables_from_dataset
+from policydsl.engine.columnar.columns import MAX_SCALE, _scaled, tables_from_dataset
 from policydsl.engine.columnar.lowering import _layers, apply_steps
 from policydsl.engine.data import dataset_from_mapping
+from policydsl.schema import ABSENT, Row, columns_of
 
 SCHEMA = """
 entity zone
@@ -250,3 +255,33 @@ def test_a_rule_whose_payload_is_not_columnar_has_its_condition_decided_columnar
     assert ("b", "2019", "warned", "superseded") in decided
     saved = {(d.entity, str(d.period)): d.value for d in policy_set.evaluate(SPLIT_ROWS).decisions if d.outcome == "saved"}
     assert saved == {("b", "2019"): Fraction(7, 2), ("a", "2020"): 7}  # 万元
+
+
+NAMES = ("a", "b", "c")
+
+
+@given(st.lists(st.dictionaries(st.sampled_from(NAMES), st.one_of(st.integers(), st.text(max_size=3))), max_size=6),
+       st.sampled_from(["rows", "dicts", "mixed", "own positions"]))
+def test_rows_made_columns_read_each_rows_value_of_each_name(given_rows, made):
+    shared = {name: index for index, name in enumerate(NAMES)}
+    rows = []
+    for number, values in enumerate(given_rows):
+        positions = dict(shared) if made == "own positions" else shared
+        row = Row(positions, tuple(values.get(name, ABSENT) for name in NAMES) + ("source", number))
+        rows.append(dict(values) if made == "dicts" or (made == "mixed" and number % 2) else row)
+    asked = (*NAMES, "missing")
+    assert columns_of(rows, asked) == {name: [row.get(name) for row in rows] for name in asked}
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(-2 ** 64, 2 ** 64), st.fractions(max_denominator=10 ** 7)),
+                max_size=8))
+def test_exact_numbers_become_int64_numerators_over_their_least_common_denominator(values):
+    den = math.lcm(*(v.denominator for v in values if v is not None))
+    fits = den <= MAX_SCALE and all(v is None or abs(v * den) <= 2 ** 62 for v in values)
+    found = _scaled(values)
+    if not fits:
+        assert found is None  # the column stays on the row executor
+        return
+    nums, scale = found
+    assert scale == den and nums.dtype == pl.Int64
+    assert [None if n is None else Fraction(n, den) for n in nums.to_list()] == values

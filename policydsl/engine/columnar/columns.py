@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
-from fractions import Fraction
 
 import attrs
 import polars as pl
@@ -35,7 +34,7 @@ from policydsl.diagnostics import did_you_mean
 from policydsl.engine import data as data_stage
 from policydsl.engine.columnar.operators import ENTITY, PERIOD
 from policydsl.engine.cells import CellError, convert, is_blank, nfc, parse_period
-from policydsl.schema import Dataset, EntitySchema
+from policydsl.schema import Dataset, EntitySchema, columns_of
 from policydsl.values import Period
 
 NUMERIC = frozenset({"integer", "decimal", "money", "percent"})  # a percent as its ratio (ops)
@@ -80,16 +79,17 @@ class KindTable:
 
 def _scaled(values: list) -> tuple[pl.Series, int] | None:
     """Exact numbers as Int64 numerators over their least common denominator (None: too fine)."""
+    # an int is its own numerator over 1; the common denominator from the distinct ones
+    denominators = {v.denominator for v in values if v is not None}
     den = 1
-    for v in values:
-        if isinstance(v, Fraction):
-            den = math.lcm(den, v.denominator)
-            if den > MAX_SCALE:
-                return None
-    # a fraction's numerator scaled by the integer den / its denominator: exact, no Fraction made
-    nums = [None if v is None else v.numerator * (den // v.denominator) if isinstance(v, Fraction) else v * den
-            for v in values]
-    if any(v is not None and abs(v) > 2 ** 62 for v in nums):
+    for each in denominators:
+        den = math.lcm(den, each)
+        if den > MAX_SCALE:
+            return None
+    # each numerator scaled by the integer den / its denominator: exact, no Fraction made
+    nums = [None if v is None else v.numerator * (den // v.denominator) for v in values]
+    present = [v for v in nums if v is not None]
+    if present and max(max(present), -min(present)) > 2 ** 62:
         return None
     return pl.Series(nums, dtype=pl.Int64), den
 
@@ -127,15 +127,15 @@ def tables_from_dataset(dataset: Dataset, schemas: Mapping[str, EntitySchema]) -
         columns = {CODE: pl.Series([e[0] for e in entries], dtype=pl.Int32),
                    "@pk": pl.Series([e[1].kind for e in entries], dtype=pl.String),
                    PERIOD: pl.Series([index_of[e[1]] for e in entries], dtype=pl.Int32)}
+        given = columns_of([e[2] for e in entries], [fact.name for fact in periodic])
         for fact in periodic:
-            name = fact.name
-            series = _column_values([e[2].get(name) for e in entries], fact.type, scales, name)
+            series = _column_values(given[fact.name], fact.type, scales, fact.name)
             if series is not None:
                 columns[fact.name] = series
         static_columns = {}
+        given = columns_of([records[e].static for e in entities], [fact.name for fact in static])
         for fact in static:
-            series = _column_values([records[e].static.get(fact.name) for e in entities], fact.type,
-                                    scales, fact.name)
+            series = _column_values(given[fact.name], fact.type, scales, fact.name)
             if series is not None:
                 static_columns[fact.name] = series
         tables[kind] = KindTable(ids=pl.Series(ENTITY, entities, dtype=pl.String), rows=pl.DataFrame(columns),
