@@ -189,6 +189,41 @@ def test_what_is_known_of_the_rules_whatever_the_data_is_found_once_per_policy_s
     assert everything.decisions == policy_set.evaluate(ROWS).decisions
 
 
+HANDED = """
+policy handed
+  issued 2010-01-01
+entity zone
+  group by city
+  static city: text
+  yearly score: integer
+  yearly grant: money
+outcome saved "累计" is computed with value: money
+value high "高分" for zone = score >= 3
+value fund "基金" for zone: money = if period_end = 2018-12-31 then 1万元 else previous(fund) + value_or(grant, 0万元)
+rule saved implements handed.1 cite "1" for zone when high then saved = fund
+"""
+
+
+def test_what_is_known_of_the_values_handed_over_is_found_once_per_policy_set(tmp_path, monkeypatch):
+    """The values a rule left to the row executor reads are handed over from the frames; whether
+    each can be (its columnar form, how far back it reads) depends on the program alone: a
+    `PolicySet` evaluated again does not find it again."""
+    from policydsl.engine.columnar import handover, support
+    policy_set = _load(tmp_path, {"handed.pol": HANDED})
+    first = policy_set.evaluate(SPLIT_ROWS, executor="columnar")
+    assert first.evaluation.fallbacks == {"handed::saved": "`fund` reads its own earlier periods (a running total)"}
+    asked = []
+    for module in (support, handover):
+        for name in ("unsupported", "lookback", "reach"):
+            real = getattr(support, name)
+            monkeypatch.setattr(module, name, lambda *args, _real=real, _name=name, **kwargs:
+                                asked.append(_name) or _real(*args, **kwargs), raising=False)
+    again = policy_set.evaluate(SPLIT_ROWS, executor="columnar")
+    assert asked == []
+    assert again.decisions == first.decisions == policy_set.evaluate(SPLIT_ROWS).decisions
+    assert {d.entity for d in first.decisions} == {"a", "b"}
+
+
 SPLIT = """
 policy split
   issued 2010-01-01
@@ -260,8 +295,8 @@ def test_a_rule_whose_payload_is_not_columnar_has_its_condition_decided_columnar
 NAMES = ("a", "b", "c")
 
 
-@given(st.lists(st.dictionaries(st.sampled_from(NAMES), st.one_of(st.integers(), st.text(max_size=3))), max_size=6),
-       st.sampled_from(["rows", "dicts", "mixed", "own positions"]))
+@given(st.lists(st.dictionaries(st.sampled_from(NAMES), st.one_of(st.integers(), st.text(max_size=3))),
+                max_size=6), st.sampled_from(["rows", "dicts", "mixed", "own positions"]))
 def test_rows_made_columns_read_each_rows_value_of_each_name(given_rows, made):
     shared = {name: index for index, name in enumerate(NAMES)}
     rows = []

@@ -342,8 +342,8 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     # derived values they read that a frame can give
     row_rules = [c for index, c in enumerate(plan.rules) if c.rule.name in fallbacks and index in applying
                  and index not in split]
-    handed = values_to_hand_over(plan, lowerings, row_rules + [plan.rules[i] for i in sorted(split)]) \
-        if row_rules or split else set()
+    handed = values_to_hand_over(plan, lowerings, row_rules + [plan.rules[i] for i in sorted(split)],
+                                 analysis) if row_rules or split else set()
     computed: dict = {}
     fired_rows: list = []
     for (kind, pk), (indices, grid, lowering, outputs) in lowered.items():

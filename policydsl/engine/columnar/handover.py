@@ -26,7 +26,7 @@ from policydsl.engine.columnar.across import Frames
 from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.lowering import collect
 from policydsl.engine.columnar.operators import ENTITY, PERIOD, Inexact, Num, Unsupported
-from policydsl.engine.columnar.support import lookback, reach, rule_expressions, unsupported
+from policydsl.engine.columnar.support import Analysis, rule_expressions
 from policydsl.engine.plan import CompiledRule, Plan
 from policydsl.language import ir
 from policydsl.values import Percent, Unknown, normalise_number
@@ -55,37 +55,34 @@ def _lower(plan: Plan, frames: Frames, kind: str, name: str) -> bool:
     return lowered
 
 
-def values_to_hand_over(plan: Plan, frames: Frames, rules: Iterable[CompiledRule]) -> set[tuple[str, str]]:
+def values_to_hand_over(plan: Plan, frames: Frames, rules: Iterable[CompiledRule],
+                        analysis: Analysis) -> set[tuple[str, str]]:
     """The values the row executor will ask for that a frame can give: those the rules read, and,
-    for a value no frame can compute, those it reads in turn (the row executor computes it)."""
+    for a value no frame can compute, those it reads in turn (the row executor computes it).
+    `analysis`: what is known of the values whatever the data (the run's, shared by its runs)."""
     program = plan.program
     pending = set().union(*(_direct(e) for c in rules for e in rule_expressions(c.rule))) - set(plan.recursive)
     seen: set[tuple[str, str]] = set()
     given: set[tuple[str, str]] = set()
-    known: dict = {}
-    reasons: dict = {}
-    reaches: dict = {}
     while pending:
         key = pending.pop()
         seen.add(key)
-        value = program.values[key]
         # only a value with a columnar form (`support`) whose history the grids hold (their depth
         # serves the columnar rules)
-        if unsupported(value.expr, key[0], program, plan.recursive, reasons) is None \
-                and lookback(value.expr, program, 0, known) <= frames.depth and _whole(value, frames, reaches) \
-                and _lower(plan, frames, *key):
+        if analysis.value_reason(key) is None and analysis.value_lookback(key) <= frames.depth \
+                and _whole(key, frames, analysis) and _lower(plan, frames, *key):
             given.add(key)
         else:
             pending |= _direct(program.values[key].expr) - seen - set(plan.recursive)
     return given
 
 
-def _whole(value: ir.Value, frames: Frames, reaches: dict) -> bool:
+def _whole(key: tuple[str, str], frames: Frames, analysis: Analysis) -> bool:
     """Whether the grids hold all the history the value reads at the selected period: with a
     period selected they start where the columnar rules stop reading (`Frames.furthest`)."""
     if frames.furthest is None:
         return True
-    found = reach(value.expr, frames.plan.program, reaches)
+    found = analysis.value_reach(key)
     return found is not None and found <= frames.furthest
 
 

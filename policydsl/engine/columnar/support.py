@@ -179,10 +179,11 @@ def _reason(plan: Plan, rule: ir.Rule, seen: dict[tuple[str, str], str | None]) 
 
 class Analysis:
     """What a columnar run needs to know of a compiled program that no data changes, per rule:
-    whether it runs columnar (`reason`), how far back it reads (`lookback`, `reach`). Found when
-    first asked and kept, so a program evaluated again (a `PolicySet` keeps one) pays once, and
-    a run over one period asks only about the rules that apply there. Safe to share between
-    threads (one lock: each answer is found once)."""
+    whether it runs columnar (`reason`), how far back it reads (`lookback`, `reach`); and the same
+    per derived value (`value_reason`, `value_lookback`, `value_reach`: what the hand-over to the
+    row executor asks, `handover`). Found when first asked and kept, so a program evaluated again
+    (a `PolicySet` keeps one) pays once, and a run over one period asks only about the rules that
+    apply there. Safe to share between threads (one lock: each answer is found once)."""
 
     def __init__(self, plan: Plan):
         self.plan = plan
@@ -194,6 +195,8 @@ class Analysis:
         self._values_seen: dict[tuple[str, str], str | None] = {}
         self._values_lookback: dict = {}
         self._values_reach: dict = {}
+        self._value_lookbacks: dict[tuple[str, str], int] = {}
+        self._value_reaches: dict[tuple[str, str], int | None] = {}
 
     def reason(self, index: int) -> str | None:
         """None if rule `index` runs columnar, else why it falls back to the row executor
@@ -233,6 +236,34 @@ class Analysis:
                          for e in self._expressions(index, condition_only)]
                 self._reaches[key] = None if any(f is None for f in found) else max(found, default=0)
             return self._reaches[key]
+
+    def value_reason(self, key: tuple[str, str]) -> str | None:
+        """None if the derived value `key` (kind, name) has a columnar form, else why not (what
+        `unsupported` finds in its expression)."""
+        with self._lock:
+            if key not in self._values_seen:
+                self._values_seen[key] = None  # `unsupported`'s guard against revisiting
+                program = self.plan.program
+                self._values_seen[key] = unsupported(program.values[key].expr, key[0], program,
+                                                     self.plan.recursive, self._values_seen)
+            return self._values_seen[key]
+
+    def value_lookback(self, key: tuple[str, str]) -> int:
+        """How many periods before the current one the derived value `key` may read (`lookback`)."""
+        with self._lock:
+            if key not in self._value_lookbacks:
+                program = self.plan.program
+                self._value_lookbacks[key] = lookback(program.values[key].expr, program, 0,
+                                                      self._values_lookback)
+            return self._value_lookbacks[key]
+
+    def value_reach(self, key: tuple[str, str]) -> int | None:
+        """How far back the derived value `key` reads at most, None when unbounded (`reach`)."""
+        with self._lock:
+            if key not in self._value_reaches:
+                self._value_reaches[key] = reach(self.plan.program.values[key].expr, self.plan.program,
+                                                 self._values_reach)
+            return self._value_reaches[key]
 
     def _expressions(self, index: int, condition_only: bool) -> list[ir.Expr]:
         rule = self.plan.rules[index].rule
