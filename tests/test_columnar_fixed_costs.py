@@ -189,19 +189,18 @@ def test_what_is_known_of_the_rules_whatever_the_data_is_found_once_per_policy_s
     assert everything.decisions == policy_set.evaluate(ROWS).decisions
 
 
-HANDED = """
-policy handed
-  issued 2010-01-01
-entity zone
+ZONE_WITH_GRANTS = """entity zone
   group by city
   static city: text
   yearly score: integer
   yearly grant: money
-outcome saved "累计" is computed with value: money
-value high "高分" for zone = score >= 3
-value fund "基金" for zone: money = if period_end = 2018-12-31 then 1万元 else previous(fund) + value_or(grant, 0万元)
-rule saved implements handed.1 cite "1" for zone when high then saved = fund
 """
+FUND = ('value fund "基金" for zone: money = if period_end = 2018-12-31 then 1万元 '
+        'else previous(fund) + value_or(grant, 0万元)\n')
+
+HANDED = "\npolicy handed\n  issued 2010-01-01\n" + ZONE_WITH_GRANTS + """outcome saved "累计" is computed with value: money
+value high "高分" for zone = score >= 3
+""" + FUND + 'rule saved implements handed.1 cite "1" for zone when high then saved = fund\n'
 
 
 def test_what_is_known_of_the_values_handed_over_is_found_once_per_policy_set(tmp_path, monkeypatch):
@@ -224,29 +223,20 @@ def test_what_is_known_of_the_values_handed_over_is_found_once_per_policy_set(tm
     assert {d.entity for d in first.decisions} == {"a", "b"}
 
 
-SPLIT = """
-policy split
-  issued 2010-01-01
-entity zone
-  group by city
-  static city: text
-  yearly score: integer
-  yearly grant: money
-outcome funded "资助" is measure with fields (
+SPLIT = ("\npolicy split\n  issued 2010-01-01\n" + ZONE_WITH_GRANTS + """outcome funded "资助" is measure with fields (
   amount "金额": money,
   scores "得分": list of integer)
 outcome praised "表扬" is measure
 outcome warned "提醒" is measure
 outcome saved "累计" is computed with value: money
-value fund "基金" for zone: money = if period_end = 2018-12-31 then 1万元 else previous(fund) + value_or(grant, 0万元)
-ladder care "关注":
+""" + FUND + """ladder care "关注":
   warned
   < funded
 rule funded implements split.1 cite "1" for zone when score >= 2 then funded with (amount = grant, scores = [score, 1])
 rule praised implements split.2 cite "2" for zone when score >= 3 then praised
 rule warned implements split.3 cite "3" for zone when score >= 1 then warned
 rule saved implements split.4 cite "4" for zone when score >= 3 then saved = fund
-"""
+""")
 
 SPLIT_ROWS = {"zone": [{"id": zone, "period": str(year), "city": "C", **row}
                        for zone, rows in (("a", ({"score": 1, "grant": "5"}, {"score": 2, "grant": "6"},
