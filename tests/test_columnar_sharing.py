@@ -1,5 +1,6 @@
 """The columnar lowering computes a history walk, a group aggregate or a read of another kind
-once per frame however many rules write it (equal IR, spans aside), and decides as before."""
+once per frame however many rules write it (equal IR, spans aside), lowers any other expression
+written in several rules once, and decides as before."""
 
 from __future__ import annotations
 
@@ -29,12 +30,18 @@ ROWS = {"zone": [{"id": zone, "period": str(year), "city": "C", "score": score}
                  for year, score in zip((2018, 2019, 2020), scores)]}
 
 
-def test_a_walk_or_aggregate_written_in_several_rules_is_one_column(tmp_path):
-    policy_set = load_text(tmp_path, SOURCE)
+def _zone_frame(tmp_path, source: str, rows: dict, years: list[int]):
+    """The policy set and the lowering of its zones' yearly frame, over the rows."""
+    policy_set = load_text(tmp_path, source)
     plan = policy_set.plan
-    dataset = dataset_from_mapping(ROWS, plan.program.entities)
-    frames = Frames(plan, tables_from_dataset(dataset, plan.program.entities), {"year": [2018, 2019, 2020]}, 0, None)
-    _grid, lowering = frames.get("zone", "year")
+    dataset = dataset_from_mapping(rows, plan.program.entities)
+    frames = Frames(plan, tables_from_dataset(dataset, plan.program.entities), {"year": years}, 0, None)
+    return policy_set, frames.get("zone", "year")[1]
+
+
+def test_a_walk_or_aggregate_written_in_several_rules_is_one_column(tmp_path):
+    policy_set, lowering = _zone_frame(tmp_path, SOURCE, ROWS, [2018, 2019, 2020])
+    plan = policy_set.plan
     for compiled in plan.rules:
         lowering.boolean(compiled.rule.condition)
     names = [step.meta.output_name() for step in lowering.steps]
@@ -73,11 +80,8 @@ def test_a_quotient_is_one_column_and_a_constant_divisor_keeps_one_denominator(t
     once as a column of the frame, not once per place; `score / 3` stays a scaled integer (no
     per-row denominator), and both decide at the boundaries exactly as the row executor."""
     from policydsl.engine.columnar.operators import Num
-    policy_set = load_text(tmp_path, QUOTIENTS)
+    policy_set, lowering = _zone_frame(tmp_path, QUOTIENTS, QUOTIENT_ROWS, [2020])
     plan = policy_set.plan
-    dataset = dataset_from_mapping(QUOTIENT_ROWS, plan.program.entities)
-    frames = Frames(plan, tables_from_dataset(dataset, plan.program.entities), {"year": [2020]}, 0, None)
-    _grid, lowering = frames.get("zone", "year")
     by_name = {c.rule.name.split("::")[-1]: c.rule.condition for c in plan.rules}
     for compiled in plan.rules:
         lowering.boolean(compiled.rule.condition)
@@ -92,3 +96,32 @@ def test_a_quotient_is_one_column_and_a_constant_divisor_keeps_one_denominator(t
     assert sorted((d.entity, d.outcome) for d in row) == [
         ("a", "share_high"), ("a", "third_high"), ("c", "share_capped"), ("c", "share_high"), ("c", "third_high"),
         ("d", "share_capped"), ("d", "share_high"), ("d", "third_high"), ("e", "third_high")]
+
+
+REPEATED = """
+policy repeated
+  issued 2010-01-01
+entity zone
+  group by city
+  static city: text
+  yearly score: integer
+outcome low "低" is measure
+outcome high "高" is measure
+rule low implements repeated.1 cite "1" for zone when city = "C" and score * 3 < 7 then low
+rule high implements repeated.2 cite "2" for zone when city = "C" and score * 3 >= 7 then high
+"""
+
+
+def test_an_expression_written_in_several_rules_is_lowered_once_per_frame(tmp_path):
+    policy_set, lowering = _zone_frame(tmp_path, REPEATED, ROWS, [2018, 2019, 2020])
+    low, high = (compiled.rule.condition for compiled in policy_set.plan.rules)
+    # the same test of the city and the same product, each its own node in each rule
+    assert low.operands[0] == high.operands[0] and low.operands[0] is not high.operands[0]
+    assert lowering.lower(low.operands[0]) is lowering.lower(high.operands[0])
+    product = low.operands[1].left
+    assert product == high.operands[1].left and lowering.lower(product) is lowering.lower(high.operands[1].left)
+    row = policy_set.evaluate(ROWS).decisions
+    assert policy_set.evaluate(ROWS, executor="columnar").decisions == row
+    assert {(d.entity, str(d.period), d.outcome) for d in row} == {
+        ("a", "2018", "low"), ("a", "2019", "low"), ("a", "2020", "high"),
+        ("b", "2018", "high"), ("b", "2019", "high"), ("b", "2020", "low")}

@@ -17,7 +17,7 @@ from policydsl.diagnostics import SourceFile, Span
 from policydsl.schema import EntitySchema
 from policydsl.types import Type
 
-node = attrs.frozen(kw_only=True)
+node = attrs.frozen(kw_only=True, cache_hash=True)  # nodes are dictionary keys (lowering): hashed once
 
 
 def _span() -> Span:

@@ -124,10 +124,7 @@ def _layers(steps: list[pl.Expr]) -> list[list[pl.Expr]]:
     return layers
 
 
-
-
-SHARED = (ir.History, ir.Aggregate, ir.Via, ir.Members)
-PLAIN_READS = (ir.Fact, ir.Derived, ir.Const, ir.Param)  # lowered to a column or a literal already  # lowered once per frame, however often written
+PLAIN_READS = (ir.Fact, ir.Derived, ir.Const, ir.Param)  # lowered to a column or a literal already
 
 
 class FrameLowering:
@@ -153,7 +150,7 @@ class FrameLowering:
         self.steps: list[pl.Expr] = []
         self.derived: dict[str, Lowered] = {}
         self.builtins: dict[str, Lowered] = {}  # `period_end` etc.: each a column, once
-        self.shared: dict[ir.Expr, Lowered] = {}  # history walks, aggregates, reads of other kinds
+        self.shared: dict[ir.Expr, Lowered] = {}  # every expression lowered, by equal IR (`lower`)
         self.kept: dict[int, tuple[ir.Expr, Lowered]] = {}  # id -> (node, its column): `column`
 
     def materialise(self, name: str, value: Lowered) -> Lowered:
@@ -186,17 +183,16 @@ class FrameLowering:
         kept = self.kept.get(id(expr))
         if kept is not None and kept[0] is expr:
             return kept[1]
-        if isinstance(expr, SHARED):
-            # the same walk, aggregate or read written in several rules (equal IR: spans aside) is
-            # computed once: one window, one join, not one per place it is written
-            try:
-                found = self.shared.get(expr)
-            except TypeError:  # a part that cannot be hashed: lowered each time
-                return self._lower(expr)
-            if found is None:
-                found = self.shared[expr] = self._lower(expr)
-            return found
-        return self._lower(expr)
+        # the same expression written in several rules (equal IR: spans aside) is lowered once per
+        # frame: a walk, an aggregate or a read is one window or one join, not one per place it is
+        # written, and a test the rules of a document repeat (its city, its period) one expression
+        try:
+            found = self.shared.get(expr)
+        except TypeError:  # a part that cannot be hashed: lowered each time
+            return self._lower(expr)
+        if found is None:
+            found = self.shared[expr] = self._lower(expr)
+        return found
 
     def _lower(self, expr: ir.Expr) -> Lowered:
         match expr:
