@@ -170,7 +170,8 @@ def _folder(tmp_path, files_: dict[str, str | bytes]):
 
 def _same_as_the_row_loader(folder, direct: set[str], **options):
     rows = load_data(folder, SCHEMAS, **options)
-    columns = files.read_columns(folder, SCHEMAS, rows_below=0, **options)  # every file read into columns
+    # every file read into columns, however small
+    columns = files.read_columns(folder, SCHEMAS, row_loader_below_bytes=0, **options)
     assert [str(w) for w in columns.warnings] == [str(w) for w in rows.warnings]
     assert columns.periods() == rows.periods()
     assert set(columns.kinds._later) == direct  # read into columns (the others: by the row loader)
@@ -208,8 +209,8 @@ def test_a_plain_folder_reads_into_columns_with_the_row_loaders_values(tmp_path)
 def test_a_table_smaller_than_the_limit_is_read_by_the_row_loader_and_made_columns(tmp_path):
     folder = _folder(tmp_path, {"enterprise.csv": GOOD})
     size = (folder / "enterprise.csv").stat().st_size
-    by_rows = files.read_columns(folder, SCHEMAS, rows_below=size + 1)
-    by_columns = files.read_columns(folder, SCHEMAS, rows_below=size)
+    by_rows = files.read_columns(folder, SCHEMAS, row_loader_below_bytes=size + 1)
+    by_columns = files.read_columns(folder, SCHEMAS, row_loader_below_bytes=size)
     assert set(by_rows.kinds._loaded) == {"enterprise"} and not by_rows.kinds._later
     assert set(by_columns.kinds._later) == {"enterprise"} and not by_columns.kinds._loaded
     assert set(files.read_columns(folder, SCHEMAS).kinds._loaded) == {"enterprise"}  # the default limit
@@ -260,7 +261,7 @@ def test_a_csv_reads_as_the_row_loaders_reader_reads_it_or_through_that_reader(t
         load_data(folder, SCHEMAS)
     except DataError as error:
         with pytest.raises(DataError) as found:
-            files.read_columns(folder, SCHEMAS, rows_below=0)
+            files.read_columns(folder, SCHEMAS, row_loader_below_bytes=0)
         assert found.value.problems == error.problems
         return
     _same_as_the_row_loader(folder, {"enterprise"})
@@ -294,7 +295,7 @@ def test_bad_data_is_the_row_loaders_located_error(tmp_path, rows):
     with pytest.raises(DataError) as expected:
         load_data(folder, SCHEMAS)
     with pytest.raises(DataError) as found:
-        files.read_columns(folder, SCHEMAS, rows_below=0)
+        files.read_columns(folder, SCHEMAS, row_loader_below_bytes=0)
     assert found.value.problems == expected.value.problems
 
 
@@ -304,7 +305,7 @@ def test_a_missing_column_the_policies_read_is_the_row_loaders_error(tmp_path):
     with pytest.raises(DataError) as expected:
         load_data(folder, SCHEMAS, required)
     with pytest.raises(DataError) as found:
-        files.read_columns(folder, SCHEMAS, required, rows_below=0)
+        files.read_columns(folder, SCHEMAS, required, row_loader_below_bytes=0)
     assert found.value.problems == expected.value.problems
     _same_as_the_row_loader(folder, {"enterprise"}, required={"enterprise": frozenset({"city"})})
 

@@ -138,13 +138,14 @@ class _Report(data_stage.Issues):
 def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
                  required: Mapping[str, frozenset[str]] | None = None, *, encoding: str | None = None,
                  computed: Mapping[str, frozenset[str]] | None = None,
-                 rows_below: int | None = None) -> ColumnarData:
+                 row_loader_below_bytes: int | None = None) -> ColumnarData:
     """`data.load_data`'s contract (the same errors and warnings, in the same order), read into
-    columns. A CSV file of fewer than `rows_below` bytes (default `ROW_LOADER_BYTES`) is read by the
-    row loader and its records made columns (`columns.tables_from_dataset`): on a table that small
-    the typed conversion's fixed cost per column and query is more than the row loader's per cell."""
+    columns. A CSV file of fewer than `row_loader_below_bytes` bytes (default `ROW_LOADER_BYTES`) is
+    read by the row loader and its records made columns (`columns.tables_from_dataset`): on a table
+    that small the typed conversion's fixed cost per column and query is more than the row loader's
+    per cell."""
     path = Path(path)
-    rows_below = ROW_LOADER_BYTES if rows_below is None else rows_below
+    limit = ROW_LOADER_BYTES if row_loader_below_bytes is None else row_loader_below_bytes
     report = _Report()
     found = data_stage.read_tables(path, schemas, report, encoding)
     # the plain CSV tables as text columns, typed all at once (`texts.typed_frames`); any problem
@@ -153,7 +154,7 @@ def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
     for kind in sorted(found):
         wanted = None if required is None else required.get(kind, frozenset())
         if _plain_header(found[kind], schema=schemas[kind], required=wanted) and \
-                Path(found[kind][0].source).stat().st_size >= rows_below:
+                Path(found[kind][0].source).stat().st_size >= limit:
             frame = _text_frame(found[kind][0], schemas[kind], report, encoding)
             texts_of[kind] = frame  # None: read, refused
     readable = {kind: frame for kind, frame in texts_of.items() if frame is not None}
