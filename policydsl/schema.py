@@ -151,3 +151,10 @@ class Dataset:
     def periods(self) -> list[Period]:
         found = {p for records in self.kinds.values() for e in records.values() for p in e.periods}
         return sorted(found)
+
+    def entity_values(self, kind: str, facts: tuple[str, ...]
+                      ) -> tuple[int, list[dict[str, set[str]]]] | None:
+        """The scope check's question (`scope_check`) answered without the records: how many
+        entities of the kind, and per entity the texts of each fact. None: the records answer (a
+        data set read into columns answers from its columns where it can)."""
+        return None

@@ -96,9 +96,8 @@ def _entity_values(dataset: Dataset, kind: str, facts: tuple[str, ...]
                    ) -> tuple[int, Iterable[dict[str, set[str]]]]:
     """How many entities of the kind the data has, and for each the texts of the facts (its static
     attribute, or its values in every period). A data set read into columns answers from them
-    (`entity_values`) when it can, without making the kind's records."""
-    read = getattr(dataset, "entity_values", None)
-    found = read(kind, facts) if read is not None else None
+    (`Dataset.entity_values`) when it can, without making the kind's records."""
+    found = dataset.entity_values(kind, facts)
     if found is not None:
         return found
     records = dataset.entities(kind)

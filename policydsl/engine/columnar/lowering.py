@@ -3,9 +3,9 @@
 A frame is the long table of one entity kind and one period kind on a dense grid: one row per
 (entity, period) for every entity of the kind and every period from the first (less the
 deepest `previous`) to the last of the data set, period after period (each period's rows every
-entity in code order: `grid`), with `@rec` saying whether the entity has a record in that period. Every row is computed,
-as the row executor would compute the value at that period; rules then keep the rows with a
-record.
+entity in code order: `grid`), with `@rec` saying whether the entity has a record in that period.
+Every row is computed, as the row executor would compute the value at that period; rules then
+keep the rows with a record.
 
 The meaning of each operator over the lowered values (`Num`, `Plain`, `dates.Span`) is in
 `operators`; this module walks the IR, keeps what a frame computes once (derived values, walks,

@@ -162,10 +162,8 @@ def decisions_from_table(plan: Plan, frame: pl.DataFrame, ids: pl.Series) -> lis
                                                    "value_date", "value_bool", "superseded_by")]
     found, outcomes = [], {}
     for code, t, pk, rule, position, amount, amount_den, num, den, text, day, flag, superseded in zip(*columns):
-        value = _number(num, den) if num is not None else text if text is not None else day if day is not None \
-            else flag
         found.append(_decision(plan, outcomes, rule, position, names[code], C.period_of(t, pk),
-                               _number(amount, amount_den), value, superseded))
+                               _number(amount, amount_den), _value_of(num, den, text, day, flag), superseded))
     return found
 
 
@@ -192,13 +190,19 @@ def _number(num, den) -> object:
 
 
 def _value(row: Mapping) -> object:
-    if row.get("value_num") is not None:
-        return _number(row["value_num"], row["value_den"])
-    if row.get("value_text") is not None:
-        return row["value_text"]
-    if row.get("value_date") is not None:
-        return row["value_date"]
-    return row.get("value_bool")
+    return _value_of(row.get("value_num"), row.get("value_den"), row.get("value_text"), row.get("value_date"),
+                     row.get("value_bool"))
+
+
+def _value_of(num, den, text, day, flag) -> object:
+    """A decision's value from its payload columns: the one of them that is set (a row sets one)."""
+    if num is not None:
+        return _number(num, den)
+    if text is not None:
+        return text
+    if day is not None:
+        return day
+    return flag
 
 
 def dataset_of(plan: Plan, source) -> Dataset:
