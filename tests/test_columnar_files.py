@@ -18,7 +18,7 @@ import policydsl
 from policydsl.diagnostics import DataError
 from policydsl.engine.cells import CellError, converter, is_blank
 from policydsl.engine.columnar import files, texts
-from policydsl.engine.columnar.columns import _scaled
+from policydsl.engine.columnar.columns import scaled
 from policydsl.engine.data import load_data
 from policydsl.schema import EntitySchema, FactSchema
 from policydsl.types import BOOLEAN, DATE, DECIMAL, INTEGER, MONEY, PERCENT, TEXT, enumeration
@@ -106,9 +106,9 @@ def _check_column(fact_type, cells):
     if fact_type.name in texts.NUMERIC:
         exact = [None if v is None else _exact(v) for v in expected]
         if "x" not in columns.columns:  # no columnar form: only where the row loader's values have none
-            assert _scaled(exact) is None
+            assert scaled(exact) is None
             return
-        assert _scaled(exact)[1] == scales["x"]
+        assert scaled(exact)[1] == scales["x"]
         assert [None if v is None else Fraction(v, scales["x"]) for v in columns["x"].to_list()] == exact
     else:
         assert columns["x"].to_list() == expected

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import policydsl
 
 from policydsl.engine.columnar.across import Frames
-from policydsl.engine.columnar.columns import MAX_SCALE, _scaled, tables_from_dataset
+from policydsl.engine.columnar.columns import MAX_SCALE, scaled, tables_from_dataset
 from policydsl.engine.columnar.lowering import _layers, apply_steps
 from policydsl.engine.data import dataset_from_mapping
 from policydsl.schema import ABSENT, Row, columns_of
@@ -303,7 +303,7 @@ def test_rows_made_columns_read_each_rows_value_of_each_name(given_rows, made):
 def test_exact_numbers_become_int64_numerators_over_their_least_common_denominator(values):
     den = math.lcm(*(v.denominator for v in values if v is not None))
     fits = den <= MAX_SCALE and all(v is None or abs(v * den) <= 2 ** 62 for v in values)
-    found = _scaled(values)
+    found = scaled(values)
     if not fits:
         assert found is None  # the column stays on the row executor
         return

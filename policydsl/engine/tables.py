@@ -28,6 +28,7 @@ from policydsl.schema import DataIssue
 
 Report = Callable[[DataIssue], None]
 _CHUNK = 1 << 20
+_PARQUET_BATCH = 65_536  # rows of a Parquet file made Python values at a time
 
 
 @attrs.frozen(kw_only=True)
@@ -234,25 +235,24 @@ def xlsx_table(path: Path, report: Report) -> Table | None:
 # ---- Parquet ----------------------------------------------------------------------------
 
 def parquet_table(path: Path, report: Report) -> Table | None:
+    """A Parquet file's rows, read by Polars (a dependency already: no pyarrow needed) in batches
+    of `_PARQUET_BATCH` rows; cells are Polars' Python values (int, float, Decimal, str, bool,
+    date...), numbered as in a spreadsheet (the first data row is row 2)."""
+    import polars as pl  # only here: the row path imports Polars only for a Parquet table
+
     try:
-        import pyarrow.parquet as parquet
-    except ImportError:
-        report(DataIssue(source=str(path), message="reading Parquet needs the pyarrow package (pip install pyarrow)"))
-        return None
-    try:
-        file = parquet.ParquetFile(path)
-        header = tuple(file.schema_arrow.names)
-    except Exception as err:  # pyarrow's errors for a damaged file vary by version
+        header = tuple(pl.read_parquet_schema(path))
+    except Exception as err:  # Polars' errors for a damaged file vary (ComputeError, OSError...)
         report(DataIssue(source=str(path), message=f"cannot read: {err}"))
         return None
 
     def rows() -> Iterator[tuple[int, Sequence]]:
         number = 1
         try:
-            for batch in file.iter_batches():
-                for row in batch.to_pylist():
+            for batch in pl.scan_parquet(path).collect_batches(chunk_size=_PARQUET_BATCH):
+                for row in batch.iter_rows():
                     number += 1
-                    yield number, [row.get(name) for name in header]
+                    yield number, row
         except Exception as err:  # as above
             report(DataIssue(source=str(path), message=f"cannot read: {err}"))
 

@@ -77,7 +77,7 @@ class KindTable:
         return pl.DataFrame([self.ids, *self.statics.get_columns()])
 
 
-def _scaled(values: list) -> tuple[pl.Series, int] | None:
+def scaled(values: list) -> tuple[pl.Series, int] | None:
     """Exact numbers as Int64 numerators over their least common denominator (None: too fine)."""
     # an int is its own numerator over 1; the common denominator from the distinct ones
     denominators = {v.denominator for v in values if v is not None}
@@ -98,11 +98,11 @@ def _column_values(values: list, fact_type, scales: dict[str, int], name: str) -
     if fact_type.name in NUMERIC:
         if fact_type.name == "percent":
             values = [None if v is None else v.ratio for v in values]
-        scaled = _scaled(values)
-        if scaled is None:
+        found = scaled(values)
+        if found is None:
             return None  # rules reading it run on the row executor
-        scales[name] = scaled[1]
-        return scaled[0]
+        scales[name] = found[1]
+        return found[0]
     if fact_type.name == "boolean":
         return pl.Series(values, dtype=pl.Boolean)
     if fact_type.is_enum or fact_type.is_reference or fact_type.name == "text":
@@ -160,34 +160,38 @@ def as_frame(value: object) -> pl.DataFrame:
     return value if isinstance(value, pl.DataFrame) else pl.from_arrow(value)
 
 
-def _direct(frame: pl.DataFrame, schema: EntitySchema) -> bool:
-    """Whether every column has a type the columnar path reads without the row loader."""
+def keys_read_directly(frame: pl.DataFrame, schema: EntitySchema) -> bool:
+    """Whether the frame's id and period columns are read without the row loader, and every other
+    column is a fact by its name."""
     if "id" not in frame.columns or "period" not in frame.columns:
         return False
     if any(c not in schema.facts and c not in ("id", "period") for c in frame.columns):
         return False  # a label for a header, or an unknown column: the row loader maps or reports it
     if not (frame.schema["id"] == pl.String or frame.schema["id"].is_integer()):
         return False  # a float or boolean id is an error the row loader words
-    if not (frame.schema["period"] in (pl.String, pl.Null) or frame.schema["period"].is_integer()
-            or isinstance(frame.schema["period"], pl.Enum)):
+    return frame.schema["period"] in (pl.String, pl.Null) or frame.schema["period"].is_integer() \
+        or isinstance(frame.schema["period"], pl.Enum)
+
+
+def reads_directly(dtype, fact_type) -> bool:
+    """Whether a column of this type holds the fact as the executor reads it (no conversion):
+    whole numbers for numbers, booleans, texts for texts, enumerations and references. Percents
+    (12.5 means 12.5 %: the ratio 1/8), dates and every other type need the row loader's conversion."""
+    if fact_type.name == "percent":
         return False
-    for name, fact in schema.facts.items():
-        if name not in frame.columns:
-            continue
-        dtype = frame.schema[name]
-        if fact.type.name == "percent":
-            return False  # 12.5 means 12.5 %: the row loader converts it to its ratio
-        if fact.type.name in NUMERIC and not (dtype.is_integer() or dtype == pl.Null):
-            return False
-        if fact.type.name == "boolean" and dtype not in (pl.Boolean, pl.Null):
-            return False
-        if (fact.type.is_enum or fact.type.is_reference or fact.type.name == "text") \
-                and dtype not in (pl.String, pl.Null):
-            return False
-        if not (fact.type.name in NUMERIC or fact.type.name in ("boolean", "text") or fact.type.is_enum
-                or fact.type.is_reference):
-            return False  # dates, percents: the row loader converts them
-    return True
+    if fact_type.name in NUMERIC:
+        return dtype.is_integer() or dtype == pl.Null
+    if fact_type.name == "boolean":
+        return dtype in (pl.Boolean, pl.Null)
+    if fact_type.is_enum or fact_type.is_reference or fact_type.name == "text":
+        return dtype in (pl.String, pl.Null)
+    return False
+
+
+def _direct(frame: pl.DataFrame, schema: EntitySchema) -> bool:
+    """Whether every column has a type the columnar path reads without the row loader."""
+    return keys_read_directly(frame, schema) and all(
+        reads_directly(frame.schema[name], fact.type) for name, fact in schema.facts.items() if name in frame.columns)
 
 
 def _reads_as_itself(values: pl.Series, fact_type) -> bool:
@@ -422,8 +426,17 @@ def _statics_by_block(frame: pl.DataFrame, width: int, names: list[str]) -> pl.D
     return pl.DataFrame(columns)
 
 
-def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | None:
-    """The kind's table from a frame of long rows, or None when something needs the row loader."""
+def table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | None:
+    """The kind's table from a frame of the API's long rows whose columns are named by facts, or
+    None when something needs the row loader: a type it converts (`_direct`), or rows it reports."""
+    return table_from_long(frame, schema) if _direct(frame, schema) else None
+
+
+def table_from_long(frame: pl.DataFrame, schema: EntitySchema, scales: Mapping[str, int] | None = None
+                    ) -> KindTable | None:
+    """The kind's table from a frame of long rows whose keys are read directly (`keys_read_directly`)
+    and whose facts are typed as the executor reads them (numbers as numerators over `scales`; texts
+    checked here), or None when something needs the row loader."""
     if frame.height == 0 or frame["id"].null_count():
         return None
     periods = _period_columns(frame["period"])
@@ -442,7 +455,7 @@ def _table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | 
             return None
     if typed:
         frame = frame.with_columns(typed.values())
-    return table_from_typed(frame, schema, times_found=periods)
+    return table_from_typed(frame, schema, scales, times_found=periods)
 
 
 def table_from_typed(frame: pl.DataFrame, schema: EntitySchema, scales: Mapping[str, int] | None = None,
@@ -532,7 +545,7 @@ def tables_from_frames(mapping: Mapping[str, object], schemas: Mapping[str, Enti
             continue
         if is_frame(value):
             frame = as_frame(value)
-            table = _table_from_frame(frame, schemas[kind]) if _direct(frame, schemas[kind]) else None
+            table = table_from_frame(frame, schemas[kind])
             if table is not None:
                 direct[kind] = table
                 continue

@@ -12,7 +12,7 @@ a blank text (empty or spaces only) is a missing cell, as the row loader skips i
 converter refuses returns `NEEDS_ROWS`: the caller hands the table to the row loader, whose error
 names the file, row and column.
 
-Numbers come out as `columns._scaled` makes them from the row loader's values: Int64 numerators
+Numbers come out as `columns.scaled` makes them from the row loader's values: Int64 numerators
 over the least common denominator of the column's values, or no column when that passes
 `MAX_SCALE` or a numerator 2^62 (the rules reading it then run on the row executor).
 """
@@ -32,7 +32,7 @@ from policydsl.values import Percent
 
 NEEDS_ROWS = object()  # a cell the row loader must word (the conversion refuses it)
 MAX_SCALE = 10 ** 12  # as `columns.MAX_SCALE`
-MAX_NUMERATOR = 2 ** 62  # as `columns._scaled`
+MAX_NUMERATOR = 2 ** 62  # as `columns.scaled`
 # a plain decimal the converter's fast case reads (`cells._PLAIN`), narrowed to 18 digits in all, so
 # that its digits without the point are an Int64: -?W(.F)? is int(WF) / 10^len(F)
 _PLAIN_NUMBER = r"\A-?[0-9]{1,18}(?:\.[0-9]{1,18})?\z"
