@@ -7,6 +7,7 @@
     python3 bench/bench_load.py --child DIR            # load DIR in this process (what is measured)
     python3 bench/bench_load.py --executor columnar    # read straight into columns (`load_data(executor=...)`)
     python3 bench/bench_load.py --executor row+columns # the row loader, then its records into columns
+    python3 bench/bench_load.py --parquet --size-mb 20 # the table as Parquet (read by Polars: a CSV's types inferred)
 
 The file is generated for an entity kind of the shipped policies (`policies/`), with a column for
 every declared fact: static attributes repeat on every row of an entity, as exported tables do;
@@ -78,6 +79,16 @@ def generate(folder: Path, kind: str, size_mb: float, seed: int = 7) -> int:
     return rows
 
 
+def as_parquet(folder: Path, kind: str) -> None:
+    """The generated CSV rewritten as <kind>.parquet, its column types inferred as an export would
+    type them (floats, whole numbers, booleans, texts); the CSV removed."""
+    import polars as pl
+
+    table = folder / f"{kind}.csv"
+    pl.read_csv(table, infer_schema_length=None).write_parquet(folder / f"{kind}.parquet")
+    table.unlink()
+
+
 def load_in_child(folder: Path, executor: str = "row") -> dict:
     """Load the folder in a fresh interpreter; return its report and peak memory."""
     started = time.perf_counter()
@@ -121,6 +132,7 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, help="load this data folder instead of generating one")
     parser.add_argument("--generate", type=Path, metavar="DIR", help="only write DIR/<kind>.csv")
     parser.add_argument("--child", type=Path, metavar="DIR", help="load DIR in this process and report")
+    parser.add_argument("--parquet", action="store_true", help="write the generated table as <kind>.parquet")
     parser.add_argument("--executor", choices=("row", "columnar", "row+columns"), default="row",
                         help="row: the row loader's records (default); columnar: straight into columns; "
                              "row+columns: the row loader's records, then columns from them")
@@ -131,15 +143,20 @@ def main() -> None:
     if args.generate:
         args.generate.mkdir(parents=True, exist_ok=True)
         rows = generate(args.generate, args.kind, args.size_mb)
-        print(f"generated {args.generate / (args.kind + '.csv')}: {rows} rows")
+        if args.parquet:
+            as_parquet(args.generate, args.kind)
+        print(f"generated {args.generate / (args.kind + ('.parquet' if args.parquet else '.csv'))}: {rows} rows")
         return
     if args.folder:
         print(load_in_child(args.folder, args.executor))
         return
     with tempfile.TemporaryDirectory() as folder:
         rows = generate(Path(folder), args.kind, args.size_mb)
-        size = (Path(folder) / f"{args.kind}.csv").stat().st_size / 1_000_000
-        print(f"generated {args.kind}.csv: {size:.0f} MB, {rows} rows")
+        if args.parquet:
+            as_parquet(Path(folder), args.kind)
+        name = f"{args.kind}.{'parquet' if args.parquet else 'csv'}"
+        size = (Path(folder) / name).stat().st_size / 1_000_000
+        print(f"generated {name}: {size:.1f} MB, {rows} rows")
         print(load_in_child(Path(folder), args.executor))
 
 
