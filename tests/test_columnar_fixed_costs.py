@@ -170,6 +170,24 @@ def test_other_kinds_columns_are_computed_once_per_frame_read_when_the_queries_r
     assert {d for d in decided if d[2] == "crowded"} == {("C", "2019", "crowded")}
 
 
+def test_a_member_sum_that_could_overflow_falls_back_in_every_rule_that_reads_it(tmp_path):
+    """A member aggregate whose total could pass Int64 on this data sends each rule reading it to the
+    row executor, and leaves no group-by behind: the second rule lowering it used to add its columns
+    to the first one's group-by again (a Polars DuplicateError, a traceback)."""
+    policy_set = _load(tmp_path, {"big.pol": READS + """
+value zone_total "区得分合计" for city: integer = sum(score over zone via city)
+rule crowded implements reads.3 cite "3" for city when zone_total > 0 then crowded
+rule rich_city implements reads.4 cite "4" for city when zone_total > 1 then rich
+"""})
+    huge = {"city": [{"id": "C", "period": "2020", "budget": 1, "staff": 1}],
+            "zone": [{"id": zone, "period": "2020", "city": "C", "home": "C", "score": 2 ** 61} for zone in "abc"]}
+    columnar = policy_set.evaluate(huge, executor="columnar")
+    assert columnar.decisions == policy_set.evaluate(huge).decisions
+    assert {(d.entity, d.outcome) for d in columnar.decisions if d.entity == "C"} == {("C", "crowded"), ("C", "rich")}
+    fallbacks = {name.split("::")[-1]: reason for name, reason in columnar.evaluation.fallbacks.items()}
+    assert "64-bit" in fallbacks["crowded"] and "64-bit" in fallbacks["rich_city"]
+
+
 def test_what_is_known_of_the_rules_whatever_the_data_is_found_once_per_policy_set(tmp_path, monkeypatch):
     """Whether a rule runs columnar and how far back it reads depend on the program alone: a
     `PolicySet` evaluated again does not find them again, and a run over one period asks only

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+import policydsl
 from policydsl.cli import main
 from policydsl.diagnostics import DataError
 from policydsl.engine.columnar import files
@@ -110,6 +111,70 @@ def test_a_column_of_another_type_or_numbers_too_fine_go_to_the_row_loader_and_r
     data = _same_as_the_row_loader(_write(tmp_path, fine), {"enterprise"}, required=NOTHING_READ)
     assert "score" not in data.tables["enterprise"].rows.columns
     assert data.entities("enterprise")["E13"].periods[Period(2019)]["score"] == Fraction(1, 10 ** 14)
+
+
+def test_a_folder_named_like_a_pattern_reads_its_own_files_only(tmp_path):
+    folder = tmp_path / "data[1]"
+    folder.mkdir()
+    pl.DataFrame({"id": ["E1"], "period": [2019], "staff": [1]}).write_parquet(folder / "enterprise.parquet")
+    (tmp_path / "data1").mkdir()  # what `data[1]` matches as a glob pattern
+    pl.DataFrame({"id": ["X"], "period": [2019], "staff": [2]}).write_parquet(tmp_path / "data1" / "enterprise.parquet")
+    assert list(load_data(folder, SCHEMAS, NOTHING_READ).entities("enterprise")) == ["E1"]
+    assert list(files.read_columns(folder, SCHEMAS, NOTHING_READ, row_loader_below_bytes=0).entities("enterprise")) \
+        == ["E1"]
+
+
+def test_a_date_python_cannot_hold_is_the_row_loaders_error_not_a_traceback(tmp_path):
+    days = (dt.date(2019, 1, 1) - dt.date(1970, 1, 1)).days
+    frame = pl.DataFrame({"id": ["E1", "E2"], "period": [2019, 2019],
+                          "opened": pl.Series([days, 3_000_000], dtype=pl.Int32).cast(pl.Date)})
+    folder = _write(tmp_path, frame)  # 3,000,000 days after 1970: the year 10183
+    with pytest.raises(DataError) as expected:
+        load_data(folder, SCHEMAS, NOTHING_READ)
+    with pytest.raises(DataError) as found:
+        files.read_columns(folder, SCHEMAS, NOTHING_READ, row_loader_below_bytes=0)
+    assert found.value.problems == expected.value.problems
+
+
+@pytest.fixture(scope="module")
+def province_frames():
+    root = Path(__file__).resolve().parent.parent
+    return {table.stem: pl.read_csv(table, infer_schema_length=None)
+            for table in sorted((root / "examples" / "province").glob("*.csv"))}
+
+
+FIRST = pl.int_range(pl.len()) == 0
+UNUSUAL = {  # (kind, column) -> the column's new value
+    ("service_zone", "service_value_added"):  # past Int64, in an unsigned column
+        pl.when(FIRST).then(pl.lit(2 ** 63, dtype=pl.UInt64)).otherwise(pl.col("service_value_added").cast(pl.UInt64)),
+    ("industrial_zone", "fixed_asset_investment"):  # past the numerators' 2**62 (and summed per city)
+        pl.when(pl.col("fixed_asset_investment").is_not_null()).then(pl.lit(2 ** 62 + 1)),
+    ("industrial_zone", "provincial_top10_fastest"): pl.lit(None, dtype=pl.Null),  # a boolean, no value at all
+    ("tax_payment", "enterprise"): pl.lit(None, dtype=pl.Null),  # a reference, no value at all
+}
+
+
+@pytest.mark.parametrize("kind, column", list(UNUSUAL))
+def test_unusual_whole_number_and_empty_columns_decide_as_on_the_row_executor(tmp_path, monkeypatch, province_frames,
+                                                                              kind, column):
+    """In a Parquet table and in the API's frames: a whole-number column past the numerators' bound
+    leaves its rules to the row executor (as a CSV's does), a column of nulls only (Polars' Null
+    type, as exports write it) is read as the executor's type, both without a traceback."""
+    monkeypatch.setattr(files, "PARQUET_ROW_LOADER_BYTES", 0)
+    policy_set = policydsl.load(Path(__file__).resolve().parent.parent / "policies")
+    frames = dict(province_frames)
+    frames[kind] = frames[kind].with_columns(UNUSUAL[(kind, column)].alias(column))
+    folder = tmp_path / "province"
+    folder.mkdir()
+    for name, frame in frames.items():
+        frame.write_parquet(folder / f"{name}.parquet")
+    expected = policydsl.decisions_json(policy_set.evaluate(policy_set.load_data(folder)).decisions)
+    data = policy_set.load_data(folder, executor="columnar")
+    assert kind in data.kinds._later  # read straight into columns
+    assert policydsl.decisions_json(policy_set.evaluate(data, executor="columnar").decisions) == expected
+    given = {name: frame for name, frame in frames.items()}
+    assert policydsl.decisions_json(policy_set.evaluate(given, executor="columnar").decisions) == \
+        policydsl.decisions_json(policy_set.evaluate(given).decisions)
 
 
 # ---- generated tables ----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 Input is a JSON file `{"<entity kind>": [{"id": …, "period": …, <facts>}]}`, or a folder with
 one table per entity kind, named `<kind>.<ext>` exactly: `<kind>.csv` (UTF-8 with or without
 BOM, or GB18030; or the encoding given), `<kind>.json` (a list of rows, or the mapping form),
-`<kind>.xlsx` (first sheet, header row) or `<kind>.parquet` (needs pyarrow). A row without a
+`<kind>.xlsx` (first sheet, header row) or `<kind>.parquet` (read by Polars). A row without a
 period carries static attributes only; static attributes may also repeat on periodic rows, and
 must agree. An empty cell or null is a missing fact (unknown to the evaluator). A header may be
 a fact's name or its declared label (`所在市`).

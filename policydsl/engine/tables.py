@@ -237,7 +237,8 @@ def xlsx_table(path: Path, report: Report) -> Table | None:
 def parquet_table(path: Path, report: Report) -> Table | None:
     """A Parquet file's rows, read by Polars (a dependency already: no pyarrow needed) in batches
     of `_PARQUET_BATCH` rows; cells are Polars' Python values (int, float, Decimal, str, bool,
-    date...), numbered as in a spreadsheet (the first data row is row 2)."""
+    date...), numbered as in a spreadsheet (the first data row is row 2). The path is a file's, never
+    a pattern (`glob=False`: a folder named `data[1]` must not read `data1`)."""
     import polars as pl  # only here: the row path imports Polars only for a Parquet table
 
     try:
@@ -249,7 +250,7 @@ def parquet_table(path: Path, report: Report) -> Table | None:
     def rows() -> Iterator[tuple[int, Sequence]]:
         number = 1
         try:
-            for batch in pl.scan_parquet(path).collect_batches(chunk_size=_PARQUET_BATCH):
+            for batch in pl.scan_parquet(path, glob=False).collect_batches(chunk_size=_PARQUET_BATCH):
                 for row in batch.iter_rows():
                     number += 1
                     yield number, row

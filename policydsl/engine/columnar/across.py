@@ -257,6 +257,13 @@ def members(lowering: FrameLowering, expr: ir.Members) -> Lowered:
     if isinstance(operand, Span) or (function in ("sum", "mean", "min", "max") and isinstance(operand, Num)
                                       and not operand.static):
         raise Unsupported(f"`{function}` over per-row denominators or durations")
+    bound = max(grid.entities, 1)
+    # the bounds first: a value that could overflow leaves no group-by behind (a rule lowering the
+    # same aggregate later would add its columns to that group-by again, under the same names)
+    if function == "sum":
+        _checked(operand.bound * bound)
+    elif function == "mean":
+        _checked(operand.bound * bound, operand.den * bound)
     present = every_row if operand is None else (
         operand.num.is_not_null() if isinstance(operand, Num) else operand.expr.is_not_null())
     counted = where.fill_null(False) & present
@@ -285,7 +292,6 @@ def members(lowering: FrameLowering, expr: ir.Members) -> Lowered:
     n = pl.col(f"{tag}:n").fill_null(0).cast(pl.Int64)
     left = pl.col(f"{tag}:left").fill_null(0)
     value = pl.col(f"{tag}:value") if function not in ("count", "reported") else None
-    bound = max(grid.entities, 1)
     if function == "count":
         result: Lowered = Num(n, 1, bound)
     elif function == "reported":  # as members.fold: some member counted, else unknown if one was left out
@@ -295,11 +301,9 @@ def members(lowering: FrameLowering, expr: ir.Members) -> Lowered:
         result = Plain(pl.when(value.fill_null(False)).then(pl.lit(decisive)).when(left > 0).then(None)
                        .otherwise(pl.lit(not decisive)))
     elif function == "sum":
-        _checked(operand.bound * bound)
         result = Num(pl.when(n > 0).then(value).when(left > 0).then(None).otherwise(0), operand.den,
                      operand.bound * bound)
     elif function == "mean":
-        _checked(operand.bound * bound, operand.den * bound)
         result = Num(pl.when(n > 0).then(value), pl.when(n > 0).then(n * lit(operand.den, pl.Int64)), operand.bound * bound,
                      operand.den * bound)
     elif isinstance(operand, Num):

@@ -69,9 +69,13 @@ def converted_column(column: pl.Series, fact_type: Type) -> tuple[pl.Series, int
     """The column as the executor reads it, with its denominator (1 but for numbers); NEEDS_ROWS
     when the row loader's conversion refuses a cell, TOO_FINE for numbers without a columnar form."""
     distinct = column.unique(maintain_order=True)
+    try:
+        cells = distinct.to_list()
+    except Exception:  # noqa: BLE001  a value Python cannot hold (a date of year 10183...): the row loader words it
+        return NEEDS_ROWS
     convert = converter(fact_type)
     values = []
-    for value in distinct.to_list():
+    for value in cells:
         if _missing(value):
             values.append(None)
             continue

@@ -77,6 +77,12 @@ class KindTable:
         return pl.DataFrame([self.ids, *self.statics.get_columns()])
 
 
+MAX_NUMERATOR = 2 ** 62  # a larger numerator in the data: the column stays on the row executor
+# the type of a column that holds nulls only, per fact type (numbers: Int64 numerators)
+_EMPTY = {"integer": pl.Int64, "decimal": pl.Int64, "money": pl.Int64, "percent": pl.Int64, "boolean": pl.Boolean,
+          "date": pl.Date}
+
+
 def scaled(values: list) -> tuple[pl.Series, int] | None:
     """Exact numbers as Int64 numerators over their least common denominator (None: too fine)."""
     # an int is its own numerator over 1; the common denominator from the distinct ones
@@ -89,7 +95,7 @@ def scaled(values: list) -> tuple[pl.Series, int] | None:
     # each numerator scaled by the integer den / its denominator: exact, no Fraction made
     nums = [None if v is None else v.numerator * (den // v.denominator) for v in values]
     present = [v for v in nums if v is not None]
-    if present and max(max(present), -min(present)) > 2 ** 62:
+    if present and max(max(present), -min(present)) > MAX_NUMERATOR:
         return None
     return pl.Series(nums, dtype=pl.Int64), den
 
@@ -443,9 +449,22 @@ def table_from_long(frame: pl.DataFrame, schema: EntitySchema, scales: Mapping[s
     if periods is None:
         return None
     times, kinds, found = periods
-    typed = {}
+    typed, too_large = {}, []
     for name, fact in schema.facts.items():
-        if name not in frame.columns or frame.schema[name] != pl.String:
+        if name not in frame.columns:
+            continue
+        dtype = frame.schema[name]
+        if dtype == pl.Null:  # a column of nulls only (as exports write one): the type the executor reads
+            typed[name] = frame[name].cast(_EMPTY.get(fact.type.name, pl.String))
+            continue
+        if fact.type.name in NUMERIC and dtype.is_integer():
+            low, high = frame[name].min(), frame[name].max()
+            if max(abs(low or 0), abs(high or 0)) > MAX_NUMERATOR:
+                too_large.append(name)  # as `scaled` leaves it: the rules reading it run on the row executor
+            elif dtype != pl.Int64:
+                typed[name] = frame[name].cast(pl.Int64)
+            continue
+        if dtype != pl.String:
             continue
         if fact.type.is_enum:
             typed[name] = enumerated(frame[name], fact.type.members)
@@ -453,8 +472,8 @@ def table_from_long(frame: pl.DataFrame, schema: EntitySchema, scales: Mapping[s
                 return None
         elif not _reads_as_itself(frame[name], fact.type):
             return None
-    if typed:
-        frame = frame.with_columns(typed.values())
+    if typed or too_large:
+        frame = frame.drop(too_large).with_columns(typed.values())
     return table_from_typed(frame, schema, scales, times_found=periods)
 
 

@@ -376,7 +376,7 @@ def _parquet_frame(table: readers.Table, schema: EntitySchema) -> pl.DataFrame |
     cannot read it (the row loader then reads it again, and reports why)."""
     names = header_names(schema)
     try:
-        frame = pl.read_parquet(table.source)
+        frame = pl.read_parquet(table.source, glob=False)  # a file, never a pattern
     except Exception:  # noqa: BLE001  (Polars' errors for a damaged file vary: the row loader words them)
         return None
     if tuple(frame.columns) != table.header:

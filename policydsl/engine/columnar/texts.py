@@ -27,12 +27,11 @@ import attrs
 import polars as pl
 
 from policydsl.engine.cells import CellError, converter, is_blank
+from policydsl.engine.columnar.columns import MAX_NUMERATOR, MAX_SCALE
 from policydsl.types import Type
 from policydsl.values import Percent
 
 NEEDS_ROWS = object()  # a cell the row loader must word (the conversion refuses it)
-MAX_SCALE = 10 ** 12  # as `columns.MAX_SCALE`
-MAX_NUMERATOR = 2 ** 62  # as `columns.scaled`
 # a plain decimal the converter's fast case reads (`cells._PLAIN`), narrowed to 18 digits in all, so
 # that its digits without the point are an Int64: -?W(.F)? is int(WF) / 10^len(F)
 _PLAIN_NUMBER = r"\A-?[0-9]{1,18}(?:\.[0-9]{1,18})?\z"
