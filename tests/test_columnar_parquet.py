@@ -136,6 +136,22 @@ def test_a_date_python_cannot_hold_is_the_row_loaders_error_not_a_traceback(tmp_
     assert found.value.problems == expected.value.problems
 
 
+@pytest.mark.parametrize("rank", [
+    pl.Series("rank", [None, 2 ** 63 - 1], dtype=pl.Int64),  # past the numerators' bound
+    pl.Series("rank", [None, 1e20], dtype=pl.Float64),  # no columnar form (10^20 as an exact numerator)
+])
+def test_a_number_left_to_the_row_executor_is_still_checked_against_its_rows(tmp_path, rank):
+    """A quarterly fact on a yearly row is the row loader's error even when its column is left out
+    of the columns (numbers past Int64 numerators): it used to be dropped first, silently."""
+    folder = _write(tmp_path, pl.DataFrame({"id": ["E1", "E2"], "period": ["2019", "2020"], "rank": rank}))
+    with pytest.raises(DataError) as expected:
+        load_data(folder, SCHEMAS, NOTHING_READ)
+    with pytest.raises(DataError) as found:
+        files.read_columns(folder, SCHEMAS, NOTHING_READ, row_loader_below_bytes=0)
+    assert found.value.problems == expected.value.problems
+    assert "quarterly fact" in found.value.problems[0]
+
+
 @pytest.fixture(scope="module")
 def province_frames():
     root = Path(__file__).resolve().parent.parent

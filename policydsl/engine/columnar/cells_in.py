@@ -51,13 +51,13 @@ def table_from_cells(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | N
         if found is NEEDS_ROWS:
             return None
         if found is TOO_FINE:
-            too_fine.append(name)  # rules reading it run on the row executor
+            too_fine.append(name)  # kept as read for the checks of the rows, then left out (`table_from_long`)
             continue
         column, den = found
         converted.append(column)
         if fact.type.name in NUMERIC:
             scales[name] = den
-    return table_from_long(frame.drop(too_fine).with_columns(converted), schema, scales)
+    return table_from_long(frame.with_columns(converted), schema, scales, left_out=tuple(too_fine))
 
 
 def _missing(value: object) -> bool:

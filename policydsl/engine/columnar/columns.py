@@ -438,20 +438,23 @@ def table_from_frame(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | N
     return table_from_long(frame, schema) if _direct(frame, schema) else None
 
 
-def table_from_long(frame: pl.DataFrame, schema: EntitySchema, scales: Mapping[str, int] | None = None
-                    ) -> KindTable | None:
+def table_from_long(frame: pl.DataFrame, schema: EntitySchema, scales: Mapping[str, int] | None = None,
+                    left_out: tuple[str, ...] = ()) -> KindTable | None:
     """The kind's table from a frame of long rows whose keys are read directly (`keys_read_directly`)
     and whose facts are typed as the executor reads them (numbers as numerators over `scales`; texts
-    checked here), or None when something needs the row loader."""
+    checked here), or None when something needs the row loader. The columns `left_out` (numbers
+    with no columnar form, as read), and whole numbers past `MAX_NUMERATOR`, take part in the checks
+    of the rows (a fact on a row of the other period kind, statics that disagree) and are then left
+    out of the table: the rules reading them run on the row executor."""
     if frame.height == 0 or frame["id"].null_count():
         return None
     periods = _period_columns(frame["period"])
     if periods is None:
         return None
     times, kinds, found = periods
-    typed, too_large = {}, []
+    typed, too_large = {}, list(left_out)
     for name, fact in schema.facts.items():
-        if name not in frame.columns:
+        if name not in frame.columns or name in left_out:
             continue
         dtype = frame.schema[name]
         if dtype == pl.Null:  # a column of nulls only (as exports write one): the type the executor reads
@@ -472,9 +475,14 @@ def table_from_long(frame: pl.DataFrame, schema: EntitySchema, scales: Mapping[s
                 return None
         elif not _reads_as_itself(frame[name], fact.type):
             return None
-    if typed or too_large:
-        frame = frame.drop(too_large).with_columns(typed.values())
-    return table_from_typed(frame, schema, scales, times_found=periods)
+    if typed:
+        frame = frame.with_columns(typed.values())
+    table = table_from_typed(frame, schema, scales, times_found=periods)
+    if table is None or not too_large:
+        return table
+    return attrs.evolve(table, rows=table.rows.drop(too_large, strict=False),
+                        statics=table.statics.drop(too_large, strict=False),
+                        scales={name: den for name, den in table.scales.items() if name not in too_large})
 
 
 def table_from_typed(frame: pl.DataFrame, schema: EntitySchema, scales: Mapping[str, int] | None = None,
