@@ -279,7 +279,7 @@ def test_a_generated_parquet_table_means_what_the_row_loader_reads(tmp_path, fra
 
 
 def test_the_province_in_parquet_decides_as_its_csv_on_both_executors(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(files, "ROW_LOADER_BYTES", 0)  # every table straight into columns, however small
+    monkeypatch.setattr(files, "PARQUET_ROW_LOADER_BYTES", 0)  # every table straight into columns, however small
     folder = tmp_path / "province"
     folder.mkdir()
     root = Path(__file__).resolve().parent.parent

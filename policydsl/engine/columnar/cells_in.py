@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from policydsl.engine.cells import CellError, converter
+from policydsl.engine.cells import CellError, converter, is_blank
 from policydsl.engine.columnar.columns import NUMERIC, KindTable, keys_read_directly, reads_directly, scaled, \
     table_from_long
 from policydsl.schema import EntitySchema
@@ -45,7 +45,7 @@ def table_from_cells(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | N
         dtype = frame.schema[name]
         if fact is None or (reads_directly(dtype, fact.type) and dtype != pl.String):
             continue  # whole numbers, booleans: as the executor reads them (texts may need NFC, stripping...)
-        if not (dtype.is_integer() or any(dtype == each or isinstance(dtype, each) for each in _CONVERTIBLE)):
+        if not (dtype.is_integer() or dtype.base_type() in _CONVERTIBLE):
             return None
         found = converted_column(frame[name], fact.type)
         if found is NEEDS_ROWS:
@@ -60,11 +60,6 @@ def table_from_cells(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | N
     return table_from_long(frame.with_columns(converted), schema, scales, left_out=tuple(too_fine))
 
 
-def _missing(value: object) -> bool:
-    """A cell the row loader skips (`data._Reader._row`)."""
-    return value is None or value == "" or (type(value) is str and value.isspace())
-
-
 def converted_column(column: pl.Series, fact_type: Type) -> tuple[pl.Series, int] | object:
     """The column as the executor reads it, with its denominator (1 but for numbers); NEEDS_ROWS
     when the row loader's conversion refuses a cell, TOO_FINE for numbers without a columnar form."""
@@ -76,7 +71,7 @@ def converted_column(column: pl.Series, fact_type: Type) -> tuple[pl.Series, int
     convert = converter(fact_type)
     values = []
     for value in cells:
-        if _missing(value):
+        if is_blank(value):  # a cell the row loader skips
             values.append(None)
             continue
         try:

@@ -161,7 +161,7 @@ def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
     # the plain CSV tables as text columns, typed all at once (`texts.typed_frames`); any problem
     # leaves the kind to the row loader, which then reports it in its place
     texts_of: dict[str, pl.DataFrame] = {}
-    # the plain Parquet tables as Polars reads them (typed already: `columns.table_from_frame`)
+    # the plain Parquet tables as Polars reads them (typed by `cells_in.table_from_cells` below)
     frames_of: dict[str, pl.DataFrame] = {}
     for kind in sorted(found):
         wanted = None if required is None else required.get(kind, frozenset())
