@@ -53,17 +53,28 @@ class Inexact(Exception):
 
 @attrs.frozen
 class Num:
+    """An exact number: `num / den` on every row, |num| <= `bound` and 0 < den <= `den_max`, both
+    at most LIMIT (a `Num` that could pass it is never made: `Inexact`)."""
+
     num: pl.Expr
     den: int | pl.Expr  # an int: the same for every row; else a positive Int64 column
     bound: int  # |num| <= bound on every row
-    den_bound: int = 1
+    den_bound: int = 1  # a per-row denominator's bound (a static one is its own: `den_max`)
     # the number itself when it is a constant (`constant`): operators fold it instead of asking
     # Polars to multiply by 1 or test a literal for null on every row
     value: Fraction | None = None
 
+    def __attrs_post_init__(self):
+        _checked(self.bound, self.den_max)
+
     @property
     def static(self) -> bool:
         return isinstance(self.den, int)
+
+    @property
+    def den_max(self) -> int:
+        """The largest denominator of any row: what every product with it is bounded by."""
+        return self.den if isinstance(self.den, int) else self.den_bound
 
 
 @attrs.frozen
@@ -165,6 +176,7 @@ def common(values: list[Num]) -> list[Num]:
     """The values over one denominator: static if every one is, else each as its own pair."""
     if all(v.static for v in values):
         den = math.lcm(*(v.den for v in values))
+        _checked(den)
         return [Num(rescale(v, den), den, v.bound * (den // v.den)) for v in values]
     raise Unsupported("values with different per-row denominators in one column")
 
@@ -177,16 +189,16 @@ def arith(op: str, left: Num, right: Num | None = None) -> Num:
             a, b = common([left, right])
             return Num(a.num + b.num if op == "+" else a.num - b.num, a.den, _sum(a.bound, b.bound))
         (ln, ld), (rn, rd) = as_pair(left), as_pair(right)
-        _checked(left.bound * right.den_bound, right.bound * left.den_bound, left.den_bound * right.den_bound)
+        _checked(left.bound * right.den_max, right.bound * left.den_max, left.den_max * right.den_max)
         num = times(ln, rd) + times(rn, ld) if op == "+" else times(ln, rd) - times(rn, ld)
-        return Num(num, times(ld, rd), left.bound * right.den_bound + right.bound * left.den_bound,
-                   left.den_bound * right.den_bound)
+        return Num(num, times(ld, rd), _sum(left.bound * right.den_max, right.bound * left.den_max),
+                   left.den_max * right.den_max)
     if op == "*":
-        _checked(left.bound * right.bound, left.den_bound * right.den_bound)
+        _checked(left.bound * right.bound, left.den_max * right.den_max)
         if left.static and right.static:
             return Num(left.num * right.num, left.den * right.den, left.bound * right.bound)
         (ln, ld), (rn, rd) = as_pair(left), as_pair(right)
-        return Num(ln * rn, times(ld, rd), left.bound * right.bound, left.den_bound * right.den_bound)
+        return Num(ln * rn, times(ld, rd), left.bound * right.bound, left.den_max * right.den_max)
     return _divide(left, right)
 
 
@@ -205,7 +217,7 @@ def _divide(left: Num, right: Num) -> Num:
         num = times(left.num, q if p > 0 else -q)
         return Num(num, left.den * abs(p), left.bound * q)
     (ln, ld), (rn, rd) = as_pair(left), as_pair(right)
-    _checked(left.bound * right.den_bound, left.den_bound * right.bound)
+    _checked(left.bound * right.den_max, left.den_max * right.bound)
     num = expr_of(times(ln, rd))
     den = expr_of(times(ld, rn))
     # keep the denominator positive, so that comparisons may cross-multiply
@@ -214,7 +226,7 @@ def _divide(left: Num, right: Num) -> Num:
     undefined = num.is_null() | den.is_null() | (den == 0)
     num = pl.when(undefined).then(None).when(negative).then(-num).otherwise(num)
     den = pl.when(undefined).then(None).when(negative).then(-den).otherwise(den)
-    return Num(num, den, left.bound * right.den_bound, left.den_bound * right.bound)
+    return Num(num, den, left.bound * right.den_max, left.den_max * right.bound)
 
 
 def compare(op: str, left: Lowered, right: Lowered) -> pl.Expr:
@@ -228,7 +240,7 @@ def compare(op: str, left: Lowered, right: Lowered) -> pl.Expr:
             lhs, rhs = a.num, b.num
         else:
             (ln, ld), (rn, rd) = as_pair(left), as_pair(right)
-            _checked(left.bound * right.den_bound, right.bound * left.den_bound)
+            _checked(left.bound * right.den_max, right.bound * left.den_max)
             lhs, rhs = times(ln, rd), times(rn, ld)
     else:
         lhs, rhs = left.expr, right.expr
@@ -252,7 +264,7 @@ def choose(condition: pl.Expr, then: Lowered, otherwise: Lowered) -> Lowered:
         (an, ad), (bn, bd) = as_pair(then), as_pair(otherwise)
         pick = lambda x, y: pl.when(condition.is_null()).then(None).when(condition).then(x).otherwise(y)  # noqa: E731
         return Num(pick(an, bn), pick(expr_of(ad), expr_of(bd)), max(then.bound, otherwise.bound),
-                   max(then.den_bound, otherwise.den_bound))
+                   max(then.den_max, otherwise.den_max))
     if isinstance(then, Plain) and isinstance(otherwise, Plain):
         return Plain(pl.when(condition.is_null()).then(None).when(condition).then(then.expr)
                      .otherwise(otherwise.expr))
@@ -271,7 +283,7 @@ def coalesce(first: Lowered, fallback: Lowered) -> Lowered:
         (an, ad), (bn, bd) = as_pair(first), as_pair(fallback)
         present = known(first)
         return Num(pl.when(present).then(an).otherwise(bn), pl.when(present).then(expr_of(ad)).otherwise(expr_of(bd)),
-                   max(first.bound, fallback.bound), max(first.den_bound, fallback.den_bound))
+                   max(first.bound, fallback.bound), max(first.den_max, fallback.den_max))
     if isinstance(first, Plain) and isinstance(fallback, Plain):
         return Plain(pl.coalesce(first.expr, fallback.expr))
     raise Unsupported("value_or over values of different kinds")
@@ -400,24 +412,24 @@ def extreme_of(function: str, parts: list[Num]) -> Num:
     best = parts[0]
     for part in parts[1:]:
         (bn, bd), (pn, pd) = as_pair(best), as_pair(part)
-        _checked(best.bound * part.den_bound, part.bound * best.den_bound)
+        _checked(best.bound * part.den_max, part.bound * best.den_max)
         left = lit(0, INT) if best.value == 0 else expr_of(times(bn, pd))
         right = lit(0, INT) if part.value == 0 else expr_of(times(pn, bd))
         keep = left <= right if function == "min" else left >= right
         best = Num(pl.when(keep).then(bn).otherwise(pn), pl.when(keep).then(expr_of(bd)).otherwise(expr_of(pd)),
-                   max(best.bound, part.bound), max(best.den_bound, part.den_bound))
+                   max(best.bound, part.bound), max(best.den_max, part.den_max))
     if not unknown_parts:
         return best
     known_all = unknown_parts[0] if len(unknown_parts) == 1 else pl.all_horizontal(unknown_parts)
     return Num(pl.when(known_all).then(best.num), pl.when(known_all).then(expr_of(best.den)), best.bound,
-               best.den_bound)
+               best.den_max)
 
 
 def round_half_away(value: Num, places: int) -> Num:
     """ops.round_half_away_from_zero: |v| * 10**places + 1/2, floored, with v's sign; exact."""
     scale = 10 ** places
     num, den = as_pair(value)
-    _checked(2 * value.bound * scale + value.den_bound, 2 * value.den_bound)
+    _checked(2 * value.bound * scale + value.den_max, 2 * value.den_max)
     whole = (num.abs() * lit(2 * scale, INT) + expr_of(den)) // expr_of(times(den, 2))
     return Num(pl.when(num < 0).then(-whole).otherwise(whole), scale, value.bound * scale + 1)
 
