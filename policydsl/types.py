@@ -91,6 +91,19 @@ def numeric_join(left: Type, right: Type) -> Type | None:
     return DECIMAL
 
 
+def declarable(source: Type, target: Type) -> bool:
+    """Whether a value of type `source` may be declared `target` (a parameter, a table's value, a
+    derived value, an outcome's value or field): as `assignable`, except that a declaration never
+    drops a unit (`20%` or `20万元` declared `integer` or `decimal`) and never calls a number that
+    may have a fraction an integer (`2.5`, `score / 2`: `round` it first)."""
+    if source.is_numeric and target.is_numeric and not (is_error(source) or is_error(target)):
+        if source.unit and not target.unit:
+            return False
+        if target.name == "integer" and source.name != "integer":
+            return False
+    return assignable(source, target)
+
+
 def assignable(source: Type, target: Type) -> bool:
     """Whether a value of type `source` may be declared as (or compared with) `target`."""
     if is_error(source) or is_error(target) or source == target:

@@ -161,6 +161,34 @@ def test_a_ratio_multiplied_by_100_by_hand_is_refused_where_a_percent_is_declare
     assert [d.code for d in compile_text(value_policy("(m - 90) / m * 100", "percent")).diagnostics] == ["E219"]
 
 
+@pytest.mark.parametrize("declaration, hint", [
+    ("parameter cut: integer = 20%", "drop its unit (%)"),  # the ratio 0.2, called an integer
+    ("parameter cut: decimal = 20万元", "drop its unit (万元)"),
+    ("parameter cut: integer = 2.5", "not a whole number"),
+    ("value v for zone: integer = i / 2", "not a whole number"),  # 1.5 where i is 3
+    ("value v for zone: integer = d", "not a whole number"),
+    ("value v for zone: decimal = p", "drop its unit (%)"),
+    ("table t: integer -> integer\n  1 -> 30%", "drop its unit (%)"),
+    ('outcome o "o" is computed with value: integer\nrule r\n  implements demo.r\n  cite "r"\n  for zone\n'
+     "  then o = d", "not a whole number"),
+])
+def test_a_declaration_neither_drops_a_unit_nor_calls_a_fraction_an_integer(declaration, hint):
+    compiled = compile_text(HEADER + declaration + "\n")
+    assert [d.code for d in compiled.diagnostics] == ["E202"], compiled.diagnostics
+    assert hint in compiled.diagnostics[0].hint
+
+
+@pytest.mark.parametrize("declaration", [
+    "parameter cap: money = 30",  # a plain number takes on the declared unit
+    "parameter cap: decimal = 3",  # an integer is a decimal
+    "value v for zone: integer = round(d)",  # a decimal rounded to 0 places is an integer
+    "value v for zone: integer = i * 2 - i",
+    "value v for zone: decimal = i / 2",
+])
+def test_a_declaration_takes_a_plain_number_into_a_unit_and_a_whole_number_as_a_decimal(declaration):
+    assert compile_text(HEADER + declaration + "\n").ok
+
+
 @pytest.mark.parametrize("expression, value_type, expected", [
     ("m * 50%", None, 50),
     ("50% * m", None, 50),
@@ -280,3 +308,16 @@ def test_generated_expressions_follow_the_unit_table(case):
         return
     assert isinstance(value, Percent) == (expected_type == "percent"), (text, value)
     assert (value.ratio if isinstance(value, Percent) else value) == expected_ratio, text
+
+
+@pytest.mark.parametrize("expression", ["m / 0", "m / 0%", "d / (1 - 1)", "i / round(0.4)", "m / abs(-0)"])
+def test_a_division_by_a_zero_that_reads_no_data_is_an_error_in_check(expression):
+    """Unknown for every entity and period whatever the data (docs/units.md): E230 at the division."""
+    compiled = compile_text(value_policy(expression))
+    assert [d.code for d in compiled.diagnostics] == ["E230"]
+    assert "division by zero" in compiled.diagnostics[0].message
+
+
+@pytest.mark.parametrize("expression", ["m / i", "m / (i - 3)", "m / 50%", "m / round(0.5)"])
+def test_a_division_by_data_or_by_a_constant_that_is_not_zero_checks(expression):
+    assert compile_text(value_policy(expression)).ok

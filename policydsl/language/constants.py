@@ -52,7 +52,41 @@ def constant_diagnostics(program: ir.Program, graph: nx.DiGraph) -> list[Diagnos
                                   for key, value in table.rows}
             if any(isinstance(v, Unknown) for v in tables[table.name].values()):
                 failed.add(table.name)
+    diagnostics += _divisions_by_zero(program, parameters, tables, failed)
     return diagnostics
+
+
+# the expressions whose value needs no data: a division by one of them that is zero is unknown
+# for every entity and period, so a rule reading it can never decide
+_DATA_FREE = (ir.Const, ir.Param, ir.Lookup, ir.Arith, ir.Scalar)
+
+
+def _divisions_by_zero(program: ir.Program, parameters: dict, tables: dict, failed: set[str]) -> list[Diagnostic]:
+    """E230 at each division, in a derived value or a rule, by an expression that reads no data
+    and is zero (`tax / 0`, `x / (rate - rate)`): the value is unknown (G8) whatever the data."""
+    expressions = [value.expr for value in program.values.values()]
+    for rule in program.rules:
+        expressions += [rule.condition] if rule.condition is not None else []
+        for consequence in rule.consequences:
+            expressions += [e for e in (consequence.amount, consequence.value) if e is not None]
+            expressions += [field.expr for field in consequence.fields]
+    found, seen = [], set()
+    for expr in expressions:
+        for node in ir.walk(expr):
+            if not (isinstance(node, ir.Arith) and node.op == "/") or id(node) in seen:
+                continue
+            seen.add(id(node))
+            divisor = node.operands[1]
+            if not all(isinstance(e, _DATA_FREE) for e in ir.walk(divisor)) or _reads(divisor, failed):
+                continue
+            try:
+                value = constant(divisor, parameters, tables)
+            except (ArithmeticError, ValueError):
+                continue  # reported where it is computed, if it is a parameter's or a table's
+            if value == 0 or (isinstance(value, Percent) and value.ratio == 0):
+                found.append(error("E230", "a division by zero: its value is unknown for every entity and period",
+                                   node.span, hint="a divisor that reads no data must not be zero"))
+    return found
 
 
 def _reads(expr: ir.Expr, failed: set[str]) -> bool:

@@ -251,8 +251,13 @@ class _Resolver:
         return found
 
     def _expect(self, actual: T.Type, wanted: T.Type, span: Span, what: str) -> None:
-        if not T.assignable(actual, wanted):
-            self.fail("E202", f"{what} is declared `{wanted}` but its value is `{actual}`", span)
+        if T.declarable(actual, wanted):
+            return
+        hint = None
+        if actual.is_numeric and wanted.is_numeric and not wanted.unit:  # the two `declarable` refusals
+            hint = (f"declaring it `{wanted}` would drop its unit ({actual.unit}): declare `{actual}`" if actual.unit
+                    else f"a `{actual}` is not a whole number: `round(…)` it, or declare `{actual}`")
+        self.fail("E202", f"{what} is declared `{wanted}` but its value is `{actual}`", span, hint=hint)
 
     def table_declarations(self) -> dict[str, ir.Table]:
         found = {}

@@ -73,7 +73,10 @@ named here):
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 SCHEMA = """type grade "等级" = A | B | C
@@ -463,7 +466,21 @@ def policies(draw) -> dict[str, str]:
         files["gen2.pol"] = SECOND.format(effect=draw(st.sampled_from(["in_force_from", "issued"])), starts=draw(st.sampled_from(["2016-01-01", "2018-01-01"])),
                                           governs=governs, threshold=draw(st.sampled_from(["3", "5"])),
                                           amount=draw(st.sampled_from(["2万元", "300万元"])))
+    assume(not _divides_by_a_constant_zero(files))
     return files
+
+
+def _divides_by_a_constant_zero(files: dict[str, str]) -> bool:
+    """Whether `check` refuses the policy set for a division by a zero that reads no data (`x / 0`,
+    `x / (1 - 1)`: E230): a drafting error, not a policy to compare executors on. Data that makes a
+    divisor zero (a fact of 0) stays in the generated cases: that is unknown (G8) at run time."""
+    import policydsl
+
+    with tempfile.TemporaryDirectory(prefix="gen") as folder:
+        for name, text in files.items():
+            (Path(folder) / name).write_text(text, encoding="utf-8")
+        compiled = policydsl.compile_paths([Path(folder) / name for name in files])
+    return any(d.code == "E230" and "division by zero" in d.message for d in compiled.diagnostics)
 
 
 @st.composite
@@ -501,6 +518,10 @@ AS_OF = st.sampled_from([None, None, None, "2016-12-30", "2016-12-31", "2017-06-
 NUMBERS = {"score": st.integers(0, 5), "ratio": st.sampled_from(["0", "0.5", "1.5", "3"]),
            "revenue": st.sampled_from(["0", "1.5", "3", "5", "10"]), "share": st.sampled_from(["10", "12.5", "30"]),
            "qscore": st.integers(0, 4)}
+# numbers of ten decimal places and of nine digits: scales whose products pass Int64 (a data set
+# draws them now and then, for its decimal and money columns; `datasets`)
+WIDE = {"ratio": st.sampled_from(["0.0000000001", "3.0000000001", "300000000"]),
+        "revenue": st.sampled_from(["4.0000000001", "0.3333333333", "300000000"])}
 DATES = st.sampled_from(["2016-02-29", "2016-12-31", "2017-06-30", "2017-07-01", "2018-03-31"])
 
 
@@ -518,6 +539,10 @@ def datasets(draw) -> dict[str, list[dict]]:
             areas.append(row)
     units = []
     silent = draw(st.sampled_from([None, None, 2016, 2018]))  # a year in which no unit has a row
+    # one data set in eight draws some of its decimal and money cells from WIDE: others keep the
+    # small scales that reach equality boundaries on the columnar path
+    numbers = {**NUMBERS, **{fact: st.one_of(NUMBERS[fact], wide) for fact, wide in WIDE.items()}} \
+        if draw(st.integers(0, 7)) == 0 else NUMBERS
     for unit in range(draw(st.integers(1, 5))):
         static = {"id": f"u{unit}"}
         if draw(st.integers(0, 6)) > 0:
@@ -532,9 +557,9 @@ def datasets(draw) -> dict[str, list[dict]]:
             if (draw(st.integers(0, 4)) == 0 and year != 2017) or year == silent:
                 continue  # no record that year: a missing period
             row = {**static, "period": str(year)}
-            for fact, strategy in (("score", NUMBERS["score"]), ("grade", st.sampled_from("ABC")), ("tier", st.sampled_from(["low", "high"])),
-                                   ("flag", st.booleans()), ("revenue", NUMBERS["revenue"]),
-                                   ("share", NUMBERS["share"]), ("ratio", NUMBERS["ratio"]), ("reported_on", DATES)):
+            for fact, strategy in (("score", numbers["score"]), ("grade", st.sampled_from("ABC")), ("tier", st.sampled_from(["low", "high"])),
+                                   ("flag", st.booleans()), ("revenue", numbers["revenue"]),
+                                   ("share", numbers["share"]), ("ratio", numbers["ratio"]), ("reported_on", DATES)):
                 if draw(st.integers(0, 4)) > 0:
                     row[fact] = draw(strategy)
             units.append(row)
