@@ -56,3 +56,28 @@ def test_why_not_names_the_threshold_and_the_actual_value(result):
 
 def test_explain_of_an_outcome_that_did_not_happen_falls_back_to_why_not(result):
     assert result.explain("KF04", "zone_criticised_rank_drop", "2016").status == "not_fired"
+
+
+def test_an_outcome_undecided_by_a_division_by_zero_is_not_blamed_on_missing_data(policy_from_text):
+    """`tax / score` with score 0: unknown (G8) though no fact is missing; the facts read show the zero."""
+    from policydsl.render import explanation_text
+
+    policy_set = policy_from_text("""
+        policy p
+          in_force_from 2015-01-01
+        entity firm "企业"
+          yearly tax: money
+          yearly score: integer
+        outcome shown "值" is computed with value: money
+        rule r
+          implements p.r
+          cite "r"
+          for firm
+          then shown = tax / score
+        """)
+    result = policy_set.evaluate({"firm": [{"id": "F", "period": "2018", "tax": 3, "score": 0}]})
+    why = result.why_not("F", "shown", "2018")
+    assert why.status == "not_evaluable" and why.missing == ()
+    for lang, says in (("en", "though no fact is missing"), ("zh", "并非数据缺失")):
+        text = explanation_text(why, lang)
+        assert says in text and "missing data" not in text and "score" in text

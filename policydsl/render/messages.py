@@ -106,6 +106,9 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "status.superseded": ("recorded, but superseded", "已触发，但被更重/更高的结果取代"),
     "status.not_fired": ("did not happen", "未触发"),
     "status.not_evaluable": ("could not be decided (missing data)", "因数据缺失无法判定"),
+    "status.not_evaluable_undefined": ("could not be decided: a value it needs has none, though no fact is missing "
+                                       "(a division by zero, or a value defined only where its condition holds)",
+                                       "无法判定：所需的值无定义（如除数为零，或仅在条件成立时定义的值），并非数据缺失"),
     "status.no_record": ("no data for this entity and period", "该主体在该期间没有数据"),
     "status.not_in_force": ("the policy does not govern this period, or was not in force when it was evaluated",
                             "政策不适用于该期间，或评价时不在有效期内"),
@@ -160,6 +163,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "en": {key: en for key, (en, _) in _CATALOGUE.items()},
     "zh": {key: zh for key, (_, zh) in _CATALOGUE.items()},
 }
+
+
+def status_key(status: str, missing: tuple) -> str:
+    """The words of an explanation's status: undecided with no fact missing is not "missing data"."""
+    return "status.not_evaluable_undefined" if status == "not_evaluable" and not missing else f"status.{status}"
 
 
 def word(key: str, lang: str, /, **args: object) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from policydsl.engine.explain import Explanation, TraceNode
 from policydsl.engine.readings import Message
 from policydsl.render.decisions import decision_to_json
-from policydsl.render.messages import say
+from policydsl.render.messages import say, status_key
 from policydsl.render.text import Writer, arithmetic, why_failed
 from policydsl.values import Unknown, json_value
 
@@ -73,7 +73,7 @@ def explanation_json(explanation: Explanation, lang: str = "en") -> dict:
         "question": e.question, "lang": lang, "entity": e.entity, "entity_kind": e.entity_kind,
         "entity_kind_label": e.entity_kind_label, "period": e.period,
         "outcome": e.outcome, "label": e.outcome_label, "outcome_kind": e.outcome_kind, "status": e.status,
-        "status_text": w(f"status.{e.status}"),
+        "status_text": w(status_key(e.status, e.missing)),
         "decision": decision_to_json(e.decision) if e.decision else None,
         "superseded_by": [decision_to_json(d) for d in e.superseded_by],
         "rules": [{
@@ -119,7 +119,7 @@ def explanation_dot(explanation: Explanation, lang: str = "en") -> str:
 
     root = "outcome"
     e = explanation
-    caption = f"{e.outcome} {e.outcome_label or ''}: {w('status.' + e.status) if w.labelled else e.status}"
+    caption = f"{e.outcome} {e.outcome_label or ''}: {w(status_key(e.status, e.missing)) if w.labelled else e.status}"
     lines.append(f"  {root} [shape=doubleoctagon, label={quote(caption)}];")
     for trace in e.rules:
         rule = f"r{next(counter)}"

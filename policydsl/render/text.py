@@ -9,7 +9,7 @@ labels (the identifiers of facts and values stay beside their labels). Nothing h
 from __future__ import annotations
 
 from policydsl.engine.explain import Explanation, MemberList, RuleTrace, TraceNode
-from policydsl.render.messages import CATALOGUE, say, value_text, word
+from policydsl.render.messages import CATALOGUE, say, status_key, value_text, word
 from policydsl.values import NO_RECORD, Unknown, format_value
 
 _ARITH_SIGNS = {"+": "+", "-": "−", "*": "×", "/": "÷"}
@@ -328,7 +328,7 @@ def explanation_text(explanation: Explanation, lang: str = "en", *, width: int |
     lines = [f"{e.entity} ({kind}) · {e.period or '-'}"]
     title = f"{e.outcome_label} ({e.outcome})" if e.outcome_label else e.outcome
     outcome_kind = w(f"kind.{e.outcome_kind}") if f"kind.{e.outcome_kind}" in CATALOGUE[lang] else e.outcome_kind
-    lines.append(f"{title} [{outcome_kind}]: {w('status.' + e.status)}")
+    lines.append(f"{title} [{outcome_kind}]: {w(status_key(e.status, e.missing))}")
     if e.decision is not None:
         for key, payload in (("word.amount", e.decision.amount), ("word.value", e.decision.value)):
             if payload is not None:  # an amount may come with payload fields
