@@ -24,6 +24,7 @@ import polars as pl  # noqa: E402
 
 import policydsl  # noqa: E402
 from policydsl.engine.columnar.batches import evaluate_batches  # noqa: E402
+from policydsl.render.progress import on_terminal  # noqa: E402
 from policydsl.values import Period  # noqa: E402
 
 
@@ -40,9 +41,10 @@ def main() -> int:
                                     fact="rating")
     del wide
     counts: Counter = Counter()
-    for batch in evaluate_batches(policies.plan, {"enterprise": long}, kind="enterprise",
-                                  batch_rows=args.batch_rows, period=Period.parse(years[-1]), progress=True):
-        counts.update(outcome for _, outcome in batch.active_outcomes("enterprise"))
+    with on_terminal(delay=0) as progress:  # a rich bar on a terminal
+        for batch in evaluate_batches(policies.plan, {"enterprise": long}, kind="enterprise",
+                                      batch_rows=args.batch_rows, period=Period.parse(years[-1]), progress=progress):
+            counts.update(outcome for _, outcome in batch.active_outcomes("enterprise"))
     print(f"rows {long.height:,}  decisions {sum(counts.values()):,}  seconds {time.perf_counter() - started:.1f}")
     print(dict(sorted(counts.items())))
     return 0

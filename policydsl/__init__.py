@@ -23,5 +23,5 @@ __version__ = "0.1.0"
 
 def long_from_wide(frame, *, id_column: str, periods, fact: str):
     """Reshape a wide table (one column per period) into long rows: see engine/columnar/columns.py."""
-    from policydsl.engine.columnar.columns import long_from_wide as reshape
+    from policydsl.engine.columnar.frames_in import long_from_wide as reshape
     return reshape(frame, id_column=id_column, periods=periods, fact=fact)

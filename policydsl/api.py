@@ -30,6 +30,7 @@ from policydsl.language.constants import constant_diagnostics
 from policydsl.language.ir import Program
 from policydsl.language.limits import run_deep
 from policydsl.engine.plan import Plan, make_plan
+from policydsl.engine.progress import NO_PROGRESS, Progress
 from policydsl.engine.fastpath import shallow as shallow_plan
 from policydsl.language.resolve import resolve
 from policydsl.engine.scope_check import Scope, scope_warnings, scopes_of
@@ -274,7 +275,7 @@ class PolicySet:
                                      eq=False, repr=False)
 
     def load_data(self, path: str | Path, *, strict: bool = False, encoding: str | None = None,
-                  executor: str = "row") -> Dataset:
+                  executor: str = "row", progress: Progress = NO_PROGRESS) -> Dataset:
         """Read `--data`: tables need columns only for the facts these policies read.
 
         Problems that lose no data the policies read are warnings (`Dataset.warnings`); with
@@ -282,7 +283,8 @@ class PolicySet:
         UTF-8, with or without BOM, else GB18030). `executor="columnar"` reads the tables
         straight into typed columns for `evaluate(..., executor="columnar")` (the same checks,
         errors and warnings; engine/columnar/files.py); the result is still a Dataset whose
-        records, for the row executor and explanations, are read when first asked for."""
+        records, for the row executor and explanations, are read when first asked for. `progress`
+        (`engine.progress.Progress`) hears of each kind read."""
         if not isinstance(path, (str, Path)):
             raise TypeError(f"`path` must be a str or a pathlib.Path, not {type(path).__name__}")
         if executor not in EXECUTORS:
@@ -290,10 +292,10 @@ class PolicySet:
         if executor == "columnar":
             from policydsl.engine.columnar.files import read_columns
             dataset = read_columns(path, self.program.entities, required=self.facts_read(), encoding=encoding,
-                                   computed=self.computed())
+                                   computed=self.computed(), progress=progress)
         else:
             dataset = data_stage.load_data(path, self.program.entities, required=self.facts_read(),
-                                           encoding=encoding, computed=self.computed())
+                                           encoding=encoding, computed=self.computed(), progress=progress)
         return self._checked(dataset, strict)
 
     def _checked(self, dataset: Dataset, strict: bool) -> Dataset:
@@ -324,7 +326,8 @@ class PolicySet:
 
     def evaluate(self, facts: Mapping | Dataset, *, period: str | Period | None = None,
                  entities: Iterable[str] | None = None, strict: bool = False,
-                 as_of: str | dt.date | None = None, executor: str = "row") -> Result:
+                 as_of: str | dt.date | None = None, executor: str = "row",
+                 progress: Progress = NO_PROGRESS) -> Result:
         """Evaluate every rule over the facts: a Dataset, or the JSON mapping of `--data` (whose
         kinds may also be Polars DataFrames or Arrow tables of long rows).
 
@@ -332,7 +335,8 @@ class PolicySet:
         have raises `SelectionError`, naming the nearest. `as_of` (a date or `YYYY-MM-DD`):
         evaluate as of that day — the periods ended by then, each document's status on it; a
         `period` ending after it is a ValueError. `executor`: "row" (one entity and period at a
-        time) or "columnar" (whole columns, for large batches; engine/columnar)."""
+        time) or "columnar" (whole columns, for large batches; engine/columnar). `progress`
+        (`engine.progress.Progress`) hears of the evaluation's steps (rules, or frames)."""
         if executor not in EXECUTORS:
             raise ValueError(f"unknown executor `{executor}`; expected one of {', '.join(EXECUTORS)}")
         if not isinstance(facts, (Dataset, Mapping)):
@@ -344,16 +348,19 @@ class PolicySet:
                              "as of that date it cannot be evaluated yet")
         if executor == "columnar":
             from policydsl.engine.columnar.execute import evaluate_columnar
+            if not isinstance(facts, Dataset):  # read into columns, then checked as any data set is
+                from policydsl.engine.columnar.files import read_mapping
+                facts = self._checked(read_mapping(facts, self.program.entities, computed=self.computed()), strict)
             # a deep plan (`fastpath.shallow`) is lowered, and its row-executed rules compiled and
             # run, on `run_deep`'s thread, as the row executor's evaluation is
             deep = (lambda function, *args, **kwargs: function(*args, **kwargs)) if self.shallow else run_deep
             return Result(evaluation=deep(
                 evaluate_columnar, self.plan, facts, period=at, entities=wanted, as_of=day, analysis=self.columnar,
                 check=lambda known, present: check_selection_in(known | document_labels(self.program), present, at,
-                                                              wanted)), trace_cache=self.trace_cache,
+                                                              wanted), progress=progress), trace_cache=self.trace_cache,
                           shallow=self.shallow)
         if isinstance(facts, Mapping) and not all(isinstance(v, (list, tuple)) for v in facts.values()):
-            from policydsl.engine.columnar.columns import rows_of
+            from policydsl.engine.columnar.frames_in import rows_of
             facts = rows_of(facts)  # frames given to the row executor
         if isinstance(facts, Dataset):
             dataset = facts
@@ -361,7 +368,8 @@ class PolicySet:
             dataset = self._checked(data_stage.dataset_from_mapping(facts, self.program.entities,
                                                                     computed=self.computed()), strict)
         check_selection(dataset, at, wanted, document_labels(self.program))
-        return Result(evaluation=run_deep(evaluate, self.plan, dataset, period=at, entities=wanted, as_of=day),
+        return Result(evaluation=run_deep(evaluate, self.plan, dataset, period=at, entities=wanted, as_of=day,
+                                          progress=progress),
                       trace_cache=self.trace_cache, shallow=self.shallow)
 
     def decider(self, kind: str, *, period: str | Period | None = None):

@@ -22,23 +22,26 @@ from policydsl import api
 
 from policydsl import __version__, render
 from policydsl import cli_output
+from policydsl import output_files
 from policydsl.cli_output import OptionError
 from policydsl.service import commands as service_commands
 from policydsl.engine import graph as graph_stage
 from policydsl.engine.columnar.support import columnar_support
 from policydsl.engine.explain_status import document_labels
+from policydsl.engine.progress import NO_PROGRESS, Progress
 from policydsl.language.build import build, parse_tree_text
 from policydsl.tools.coverage import CatalogueError, catalogue_rules, coverage_rows, omissions, render_markdown
 from policydsl.language.limits import run_deep
 from policydsl.diagnostics import DataError, PolicyError, SourceFile, render_all
 from policydsl.engine.explain import ExplainError
-from policydsl.tools.scenarios import ScenarioError, run_file, scenario_files
+from policydsl.tools.scenarios import ScenarioError, scenario_files
 from policydsl.tools import fmt as fmt_tool
 from policydsl.tools import facts as facts_tool
 from policydsl.tools import scenarios as scenarios_tool
 from policydsl.tools import lint as lint_tool
 from policydsl.tools import diff as diff_tool
 from policydsl.tools import lsp as lsp_tool
+from policydsl.render.progress import on_terminal as progress_on_terminal
 from policydsl.values import Period
 
 from policydsl.tools.exits import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK  # noqa: E402 (re-exported)
@@ -158,10 +161,12 @@ def _data_options(command: argparse.ArgumentParser) -> None:
                                             "else GB18030)")
 
 
-def _load_data(policies: api.PolicySet, args, executor: str = "row") -> api.Dataset:
+def _load_data(policies: api.PolicySet, args, executor: str = "row", progress: Progress = NO_PROGRESS
+               ) -> api.Dataset:
     """`--data` read with the data options (for the executor that evaluates it); its warnings go
     to stderr."""
-    dataset = policies.load_data(args.data, strict=args.strict, encoding=args.encoding, executor=executor)
+    dataset = policies.load_data(args.data, strict=args.strict, encoding=args.encoding, executor=executor,
+                                 progress=progress)
     _warn(dataset.warnings)
     # the compiled policies and the data live until the command ends: the collector's full passes
     # need not walk them again (each pass over the shipped policies' objects cost 0.02-0.07 s)
@@ -222,10 +227,12 @@ def _evaluate(policies, dataset, **options):
 
 def cmd_eval(args) -> int:
     policies = _load(args.policy)
-    dataset = _load_data(policies, args, args.executor)
-    result = _evaluate(policies, dataset, period=args.period, entities=args.entity, as_of=args.as_of,
-                       executor=args.executor)
-    cli_output.write_decisions(args, policies, result.decisions, warnings=dataset.warnings)
+    with progress_on_terminal() as progress:  # a bar on stderr once the run has taken a few seconds
+        dataset = _load_data(policies, args, args.executor, progress)
+        result = _evaluate(policies, dataset, period=args.period, entities=args.entity, as_of=args.as_of,
+                           executor=args.executor, progress=progress)
+        decisions = result.decisions  # made here (the columnar executor's are built when first asked for)
+    cli_output.write_decisions(args, policies, decisions, warnings=dataset.warnings)
     return EXIT_OK
 
 
@@ -233,7 +240,10 @@ def cmd_explain(args) -> int:
     policies = _load(args.policy)
     dataset = _load_data(policies, args)
     api.check_selection(dataset, args.period, [args.entity], document_labels(policies.program))
-    result = _evaluate(policies, dataset, entities=[args.entity], as_of=args.as_of)
+    # an entity's rules are evaluated at the period asked about only: one not ended by `--as-of` is
+    # refused, as `eval` refuses it (a document's status is reported on the as-of day, within its period)
+    narrowed = None if args.entity in document_labels(policies.program) else args.period
+    result = _evaluate(policies, dataset, period=narrowed, entities=[args.entity], as_of=args.as_of)
     note = None
     if args.why_not or args.outcome:
         outcome = args.why_not or args.outcome
@@ -287,8 +297,7 @@ def cmd_graph(args) -> int:
             raise UsageError("SVG needs Graphviz's `dot` program; install Graphviz or use --format dot")
         text = subprocess.run([dot, "-Tsvg"], input=text, capture_output=True, text=True, check=True).stdout
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        output_files.write_text(args.output, text)
     else:
         print(text, end="")
     return EXIT_OK
@@ -367,7 +376,7 @@ def cmd_coverage(args) -> int:
     else:
         text = render_markdown(rows)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        output_files.write_text(args.output, text)
     else:
         print(text, end="")
     missing = [r for r in rows if not r.implemented_at and not r.omitted]
@@ -409,7 +418,8 @@ def _run(args) -> int:
         _warn(err.warnings)
         print("error: bad data:\n" + "\n".join(f"  {p}" for p in err.problems), file=sys.stderr)
         return EXIT_INPUT
-    except (UsageError, OptionError, ExplainError, ScenarioError, CatalogueError, api.SelectionError) as err:
+    except (UsageError, OptionError, ExplainError, ScenarioError, CatalogueError, facts_tool.DictionaryError,
+            api.SelectionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:

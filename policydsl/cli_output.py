@@ -18,6 +18,7 @@ from policydsl.diagnostics import did_you_mean
 from policydsl.engine import graph as graph_stage
 from policydsl.engine.evaluate import Decision
 from policydsl.language.resolve import OUTCOME_KINDS
+from policydsl import output_files
 
 
 class OptionError(Exception):
@@ -92,8 +93,7 @@ def write_decisions(args, policies, decisions: Sequence[Decision], *, warnings: 
         width = terminal_width() if not args.output else 120
         text = render.decisions_table(shown, width=width, entity_order=tuple(policies.program.entities)) + "\n"
     if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        output_files.write_text(args.output, text, newline="")
     else:
         sys.stdout.write(text)
 

@@ -97,7 +97,10 @@ def error(code: str, message: str, span: Span, *, notes: Sequence[Note] = (),
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A "did you mean" hint for an unknown name, or None when nothing is close."""
-    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)
+    known = sorted(set(candidates))
+    # a name written in other capitals (`ID` for `id`) first: too short for a close match by letters
+    matches = [c for c in known if c.lower() == name.lower() and c != name] or \
+        difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     if not matches:
         return None
     return "did you mean " + " or ".join(f"`{m}`" for m in matches) + "?"

@@ -15,7 +15,7 @@ import attrs
 
 Number = int | Fraction
 
-_PERIOD_RE = re.compile(r"^(\d{4})(?:-Q([1-4]))?$")
+_PERIOD_RE = re.compile(r"^(\d{4})(?:-Q([1-4]))?$", re.ASCII)  # ASCII digits only, as every number
 
 
 @attrs.frozen(order=False, cache_hash=True)
@@ -221,7 +221,7 @@ def to_number(value: int | Decimal | Fraction | str) -> Number:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        value = Decimal(repr(value))
+        value = Decimal(float.__repr__(value))  # as it prints, for a subclass too
     fraction = Fraction(value) if not isinstance(value, Fraction) else value
     return fraction.numerator if fraction.denominator == 1 else fraction
 

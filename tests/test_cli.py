@@ -267,3 +267,55 @@ def test_csv_encoding_can_be_given_on_the_command_line(capsys, tmp_path):
     assert code == 0 and json.loads(out)["decisions"]
     code, _, err = run(capsys, "eval", str(SAMPLE_POLICIES[1]), "--data", str(data), "--encoding", "nope")
     assert code == 2 and "unknown encoding `nope`" in err
+
+
+@pytest.mark.parametrize("period, as_of", [("2016", "2015-01-01"), ("2014", "2014-06-01")])
+def test_explain_refuses_a_period_not_ended_by_the_as_of_date_as_eval_does(capsys, period, as_of):
+    """Not "did not happen" over conditions that all hold, nor "not in force": the period cannot
+    be evaluated as of that day at all (exit 2, the same message as `eval`)."""
+    common = [str(ROOT / "policies"), "--data", str(ROOT / "examples" / "province"), "--period", period,
+              "--as-of", as_of]
+    assert main(["eval", *common]) == 2
+    refused = capsys.readouterr().err
+    assert main(["explain", *common, "--entity", "Z11", "--outcome", "zone_criticised_rank_drop"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == refused and f"period {period} ends on {period}-12-31, after the as-of date" in refused
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize("dictionary, message", [
+    ("missing.md", "cannot read the data dictionary: No such file or directory"),
+    (".", "a folder, not the data dictionary"),
+    ("gbk.md", "the data dictionary is not UTF-8 text"),
+])
+def test_facts_refuses_a_dictionary_it_cannot_read_rather_than_leave_it_out(tmp_path, capsys, dictionary,
+                                                                              message):
+    (tmp_path / "gbk.md").write_bytes("## enterprise\n| `城市` |\n".encode("gb18030"))
+    assert main(["facts", str(ROOT / "policies"), "--dictionary", str(tmp_path / dictionary)]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+
+
+def test_facts_without_a_dictionary_beside_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no ../shared/spec/data-dictionary.md from here
+    assert main(["facts", str(ROOT / "policies")]) == 0
+    captured = capsys.readouterr()
+    assert "note: no data dictionary at ../shared/spec/data-dictionary.md" in captured.err
+    assert "*Not compared with the data dictionary: none was read.*" in captured.out
+
+
+@pytest.mark.parametrize("encoding, message", [
+    ("rot13", "`rot13` is not a text encoding"), ("base64", "`base64` is not a text encoding"),
+    ("utf-16", "not UTF-16 text (UTF-16 stream does not start with BOM)"),
+])
+def test_an_encoding_that_reads_no_text_is_an_input_error(capsys, encoding, message):
+    assert main(["eval", *map(str, SAMPLE_POLICIES), "--data", str(SAMPLE_DATA), "--encoding", encoding]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_explain_of_a_documents_status_on_a_day_within_its_period_still_answers(capsys):
+    """A document's status is reported on the as-of day, within a period not yet ended: explained."""
+    assert main(["explain", str(ROOT / "policies"), "--data", str(ROOT / "examples" / "province"),
+                 "--entity", "kaifeng2014", "--period", "2014", "--as-of", "2014-05-08",
+                 "--outcome", "document_not_yet_in_force"]) == 0
+    assert "document_not_yet_in_force) [status]: applies" in capsys.readouterr().out

@@ -13,7 +13,7 @@ from test_properties import load_text
 
 import policydsl
 from policydsl.diagnostics import DataError
-from policydsl.engine.columnar.columns import tables_from_frames
+from policydsl.engine.columnar.frames_in import tables_from_frames
 from policydsl.engine.columnar.lowering import PLANNED
 from policydsl.values import Period
 

@@ -72,3 +72,55 @@ def test_an_explanation_of_a_columnar_decision_reads_every_kind_of_the_mapping(t
     result = two.evaluate(_data(*frames), executor="columnar")
     assert result.explain("f1", "flagged", "2019").status == "active"
     assert result.explain("z1", "zone_flagged", "2019").status == "active"
+
+
+SCOPED = """
+policy scoped
+  title "t"
+  issued 2015-01-01
+  in_force_from 2015-01-01
+  scope firm: city = "周口市"
+entity firm "企业"
+  static city "所在市": text
+  yearly a "甲": integer
+outcome flagged "标记" is sanction
+rule firm_rule
+  implements scoped.r1 cite "一" "一"
+  for firm
+  when a > 1
+  then flagged
+"""
+
+
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_a_mapping_is_checked_alike_on_both_executors_scope_warnings_and_strict(policy_from_text, as_frame):
+    """Data saying `zhoukou` where the scope says 周口市 (no rule of the policy applies: the warning
+    is the only sign of it) and a misspelt column: the same warnings from both executors, and
+    under `strict` the same DataError (the columnar executor ignored `strict` on a mapping and
+    lost the scope warning)."""
+    policy_set = policy_from_text(SCOPED)
+    rows = [{"id": "F1", "period": "2017", "city": "zhoukou", "a": 3, "scroe": 1}]
+    data = {"firm": pl.DataFrame(rows) if as_frame else rows}
+    found = {executor: [str(w) for w in policy_set.evaluate(data, executor=executor).warnings]
+             for executor in ("row", "columnar")}
+    assert found["row"] == found["columnar"]
+    assert any("周口市" in w and "zhoukou" in w for w in found["row"]) and any("scroe" in w for w in found["row"])
+    for executor in ("row", "columnar"):
+        with pytest.raises(policydsl.DataError) as raised:
+            policy_set.evaluate(data, executor=executor, strict=True)
+        assert [str(i) for i in raised.value.issues] == found["row"]
+
+
+def test_a_frame_read_into_columns_decides_and_explains_with_a_scope_checked(policy_from_text):
+    policy_set = policy_from_text(SCOPED)
+    frame = pl.DataFrame({"id": ["F1", "F2"], "period": ["2017", "2017"], "city": ["周口市", "周口市"], "a": [3, 1]})
+    result = policy_set.evaluate({"firm": frame}, executor="columnar")
+    assert result.warnings == () and [(d.entity, d.outcome) for d in result.decisions] == [("F1", "flagged")]
+    assert result.explain("F1", "flagged", "2017").status == "active"
+
+
+@pytest.mark.parametrize("executor", ["row", "columnar"])
+def test_a_lazy_frame_is_refused_naming_what_it_is(policy_from_text, executor):
+    policy_set = policy_from_text(POLICY)
+    with pytest.raises(policydsl.DataError, match=r"not a LazyFrame \(collect it first"):
+        policy_set.evaluate({"firm": pl.LazyFrame({"id": ["F1"], "period": ["2017"], "a": [2]})}, executor=executor)

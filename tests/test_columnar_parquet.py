@@ -291,3 +291,27 @@ def test_the_province_in_parquet_decides_as_its_csv_on_both_executors(tmp_path, 
                      "--executor", executor]) == 0
         outputs.append(json.loads(capsys.readouterr().out))
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_a_32_bit_float_is_the_decimal_it_prints_as_in_parquet_and_in_frames(tmp_path):
+    """A Float32 0.3 is 0.3 (as Polars, pandas and Arrow show it), not the binary fraction
+    0.30000001192092896 its Python float holds: read as a Parquet table straight into columns
+    and by the row loader, and as a frame given to either executor."""
+    frame = pl.DataFrame({"id": ["E1", "E1"], "period": ["2019", "2020"],
+                          "score": pl.Series([0.3, 123456.79], dtype=pl.Float32),
+                          "growth": pl.Series([12.5, 0.1], dtype=pl.Float32)})
+    blank = {"city": pl.String, "opened": pl.Date, "staff": pl.Int64, "grade": pl.String, "listed": pl.Boolean,
+             "rank": pl.Int64}
+    whole = frame.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in blank.items())
+    data = _same_as_the_row_loader(_write(tmp_path, whole), {"enterprise"})
+    periods = data.entities("enterprise")["E1"].periods
+    assert periods[Period(2019)] == {"score": Fraction(3, 10), "growth": Percent(Fraction(1, 8))}
+    assert periods[Period(2020)] == {"score": Fraction(12345679, 100), "growth": Percent(Fraction(1, 1000))}
+    policy = tmp_path / "p.pol"
+    policy.write_text('policy p\n  in_force_from 2010-01-01\nentity enterprise "企业"\n  yearly score: decimal\n'
+                      'outcome low "低" is sanction\nrule r\n  implements p.r\n  cite "r"\n  for enterprise\n'
+                      '  when score <= 0.3\n  then low\n', encoding="utf-8")
+    policy_set = policydsl.load(policy)
+    for executor in ("row", "columnar"):
+        found = policy_set.evaluate({"enterprise": frame.select("id", "period", "score")}, executor=executor)
+        assert [(d.period, d.outcome) for d in found.decisions] == [(Period(2019), "low")], executor

@@ -306,3 +306,99 @@ def test_a_column_named_after_a_computed_value_is_reported_as_computed(tmp_path)
     dataset = load_data(folder, SCHEMAS, required={}, computed={"enterprise": frozenset({"score_rank"})})
     assert warnings_of(dataset) == [f"{folder / 'enterprise.csv'}: row 1, column score_rank: `score_rank` is a value "
                                     "the policies compute for `enterprise`, not a fact; its values are not read"]
+
+
+class _NamedFloat(float):
+    """A float of another library: its repr names its type, as numpy's `np.float64(0.3)` does."""
+
+    def __repr__(self) -> str:
+        return f"lib.float64({float.__repr__(self)})"
+
+
+def test_a_float_of_another_type_is_the_decimal_it_prints_as_for_numbers_and_texts():
+    rows = [{"id": "E1", "period": "2019", "score": _NamedFloat(0.3), "growth": _NamedFloat(12.5),
+             "city": _NamedFloat(0.5)}]
+    found = dataset_from_mapping({"enterprise": rows}, SCHEMAS).entities("enterprise")["E1"]
+    assert found.periods[Period(2019)] == {"score": Fraction(3, 10), "growth": Percent(Fraction(1, 8))}
+    assert found.static == {"city": "0.5"}
+
+
+def test_numpy_numbers_are_read_as_they_print():
+    np = pytest.importorskip("numpy")
+    rows = [{"id": "E1", "period": "2019", "score": np.float64(0.3), "staff": np.int64(7),
+             "growth": np.float32(0.3)}]
+    row = dataset_from_mapping({"enterprise": rows}, SCHEMAS).entities("enterprise")["E1"].periods[Period(2019)]
+    assert row == {"score": Fraction(3, 10), "staff": 7, "growth": Percent(Fraction(3, 1000))}
+
+
+def test_binary_cells_are_utf8_text_or_a_located_error():
+    rows = [{"id": "E1", "period": "2019", "city": "开封市".encode(), "score": b"1.5"}]
+    found = dataset_from_mapping({"enterprise": rows}, SCHEMAS).entities("enterprise")["E1"]
+    assert found.static == {"city": "开封市"} and found.periods[Period(2019)] == {"score": Fraction(3, 2)}
+    with pytest.raises(DataError, match=r"row 1, column city: binary data that is not UTF-8 text"):
+        dataset_from_mapping({"enterprise": [{"id": "E1", "period": "2019", "city": b"\xff\xfe"}]}, SCHEMAS)
+
+
+def test_an_id_is_text_or_a_whole_number_never_another_number_respelled():
+    """`7.0` (a JSON decimal), a Decimal 7.00 (a typed column's) or 1e2 would be entities "7.0",
+    "7.00", "1E+2" that no reference to 7 names: refused, located; a whole number of any library
+    is its decimal text; binary UTF-8 is its text."""
+    from decimal import Decimal
+
+    for bad in (Decimal("7.0"), Decimal("7.00"), Decimal("1e2"), Fraction(7), 7.0, True, [7]):
+        with pytest.raises(DataError, match=r"row 1, column id: an id is text or a whole number"):
+            dataset_from_mapping({"enterprise": [{"id": bad, "period": "2019"}]}, SCHEMAS)
+    found = dataset_from_mapping({"enterprise": [{"id": b"E1", "period": "2019"}, {"id": 7, "period": "2019"}]},
+                                 SCHEMAS).entities("enterprise")
+    assert sorted(found) == ["7", "E1"]
+    with pytest.raises(DataError, match=r"row 1, column id: an id is at most 200 characters, not 201"):
+        dataset_from_mapping({"enterprise": [{"id": "E" * 201, "period": "2019"}]}, SCHEMAS)
+
+
+def test_a_reference_is_read_as_an_id_is():
+    from decimal import Decimal
+
+    from policydsl.types import reference
+
+    schemas = {"firm": EntitySchema(name="firm", facts={
+        "zone": FactSchema(name="zone", type=reference("zone"), period_kind=None)}),
+        "zone": EntitySchema(name="zone", facts={})}
+    found = dataset_from_mapping({"firm": [{"id": "F1", "zone": 7}, {"id": "F2", "zone": b"Z1"}]}, schemas)
+    assert found.entities("firm")["F1"].static == {"zone": "7"} and found.entities("firm")["F2"].static == {"zone": "Z1"}
+    for bad in (Decimal("7.00"), 7.0):
+        with pytest.raises(DataError, match=r"row 1, column zone: an id is text or a whole number"):
+            dataset_from_mapping({"firm": [{"id": "F1", "zone": bad}]}, schemas)
+
+
+def test_a_whole_fraction_is_a_whole_number():
+    rows = [{"id": "E1", "period": "2019", "staff": Fraction(6, 2), "score": Fraction(3, 10)}]
+    row = dataset_from_mapping({"enterprise": rows}, SCHEMAS).entities("enterprise")["E1"].periods[Period(2019)]
+    assert row == {"staff": 3, "score": Fraction(3, 10)} and type(row["staff"]) is int
+
+
+def test_a_date_time_with_a_time_of_day_and_a_boolean_for_text_are_refused_not_respelled():
+    """A Parquet or Excel date-time at midnight is its day; 13:00 would be cut to its day without a
+    word, and JSON `true` for a text fact would be the text "True"."""
+    ok = [{"id": "E1", "opened": dt.datetime(2015, 3, 1)}]
+    assert dataset_from_mapping({"enterprise": ok}, SCHEMAS).entities("enterprise")["E1"].static == {
+        "opened": dt.date(2015, 3, 1)}
+    with pytest.raises(DataError, match=r"column opened: 2015-03-01 13:00:00 has a time of day"):
+        dataset_from_mapping({"enterprise": [{"id": "E1", "opened": dt.datetime(2015, 3, 1, 13)}]}, SCHEMAS)
+    with pytest.raises(DataError, match=r"column city: a bool is not text"):
+        dataset_from_mapping({"enterprise": [{"id": "E1", "city": True}]}, SCHEMAS)
+
+
+def test_periods_are_written_in_ascii_digits_and_a_bad_percent_is_quoted_as_written():
+    for period in ("٢٠١٥", "２０１６"):
+        with pytest.raises(DataError, match="is not a period"):
+            dataset_from_mapping({"enterprise": [{"id": "E1", "period": period}]}, SCHEMAS)
+    with pytest.raises(DataError, match=r'column growth: "12.5%%" is not a number'):
+        dataset_from_mapping({"enterprise": [{"id": "E1", "period": "2019", "growth": "12.5%%"}]}, SCHEMAS)
+
+
+def test_an_id_column_headed_in_capitals_is_named_in_the_error_and_its_rows_are_not_each_reported(tmp_path):
+    (tmp_path / "enterprise.csv").write_text("ID,period,score\nE1,2019,1\nE2,2019,2\n", encoding="utf-8")
+    with pytest.raises(DataError) as raised:
+        load_data(tmp_path, SCHEMAS, required={"enterprise": frozenset({"score"})})
+    assert any("missing column `id`" in p and "did you mean `ID`?" in p for p in map(str, raised.value.problems))
+    assert not any("missing id" in str(p) for p in raised.value.problems)

@@ -134,3 +134,37 @@ def test_every_shipped_policy_is_formatted(path):
     """Run `policydsl fmt policies/` after editing a shipped policy."""
     source = path.read_text(encoding="utf-8")
     assert format_text(source, str(path)) == source, f"{path} is not formatted: run `policydsl fmt {path}`"
+
+
+SMALL = 'policy p\n  in_force_from 2015-01-01\nentity firm "企业"\n  yearly a "甲": integer\n'
+
+
+def test_fmt_reads_a_policy_as_check_does_a_bom_and_crlf_included(tmp_path, capsys):
+    """`check` takes a file saved with a byte-order mark and CRLF line ends; `fmt` did not (E101 on
+    U+FEFF), so a drafter could check a file and not format it."""
+    policy = tmp_path / "bom.pol"
+    policy.write_bytes(b"\xef\xbb\xbf" + SMALL.replace("\n", "\r\n").encode("utf-8"))
+    assert main(["check", str(policy)]) == 0
+    assert main(["fmt", str(policy)]) == 0
+    assert policy.read_text(encoding="utf-8") == SMALL and main(["fmt", "--check", str(policy)]) == 0
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "latin-1"])
+def test_fmt_refuses_a_file_that_is_not_utf8_as_an_input_error_and_writes_nothing(tmp_path, capsys, encoding):
+    policy = tmp_path / "p.pol"
+    text = SMALL if encoding == "gb18030" else SMALL.replace("企业", "société").replace("甲", "à")
+    data = text.encode(encoding)
+    policy.write_bytes(data)
+    assert main(["fmt", str(policy)]) == 2
+    assert "error[E002]: `p.pol` is not UTF-8 text" in capsys.readouterr().err
+    assert policy.read_bytes() == data
+
+
+def test_fmt_refuses_standard_input_that_is_not_utf8(monkeypatch, capsys):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(SMALL.encode("gb18030"))))
+    assert main(["fmt", "-"]) == 2
+    captured = capsys.readouterr()
+    assert "<stdin>" in captured.err and "GB18030" in captured.err and captured.out == ""

@@ -185,3 +185,49 @@ def test_scenarios_of_a_folder_import_from_anywhere_in_that_folder(tmp_path, cap
         shutil.copytree(ROOT / "policies" / name, tmp_path / "policies" / name)
     assert main(["test", str(tmp_path / "policies")]) == 0, capsys.readouterr()
     assert " 0 failed" in capsys.readouterr().out
+
+
+VALUED = """\
+policy taxshare
+entity firm
+  yearly tax: money
+outcome share "份额" is computed with value: money
+rule share_of_tax
+  implements taxshare.1
+  cite "一"
+  for firm
+  then share = tax * 50%
+"""
+
+
+def _valued(tmp_path: Path, cases: list) -> Path:
+    (tmp_path / "taxshare.pol").write_text(VALUED, encoding="utf-8")
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "taxshare.json").write_text(json.dumps({"cases": cases}), encoding="utf-8")
+    return tmp_path / "taxshare.pol"
+
+
+def _share(name: str, value, **extra) -> dict:
+    return {"name": name, "facts": {"firm": [{"id": "F1", "period": "2020", "tax": 6}]},
+            "expect": [{"entity": "F1", "period": "2020", "outcome": "share", "value": value}], **extra}
+
+
+def test_a_bad_number_in_an_expectation_fails_its_case_naming_the_field_and_the_others_run(tmp_path, capsys):
+    policy = _valued(tmp_path, [_share("good", 3), _share("not a number", "abc"), _share("by zero", "1/0"),
+                                _share("also good", "6/2")])
+    assert main(["test", str(policy)]) == 1
+    out = capsys.readouterr().out
+    assert "2 passed, 2 failed" in out
+    assert "malformed case: field `expect[0].value`: `abc` is not an exact number" in out
+    assert "malformed case: field `expect[0].value`: `1/0` is not an exact number" in out
+
+
+def test_an_expectation_of_a_period_not_ended_by_the_cases_as_of_fails_saying_so(tmp_path, capsys):
+    """As of 2020-06-01 the year 2020 cannot be evaluated (eval refuses it): "it did not happen"
+    with an explanation whose conditions all hold would be no answer."""
+    policy = _valued(tmp_path, [_share("mid-year", 3, as_of="2020-06-01"), _share("year end", 3, as_of="2020-12-31")])
+    assert main(["test", str(policy)]) == 1
+    out = capsys.readouterr().out
+    assert "1 passed, 1 failed" in out
+    assert ("`expect[0].period`: period 2020 ends on 2020-12-31, after the as-of date 2020-06-01: as of that "
+            "date it cannot be evaluated") in out and "it did not happen" not in out

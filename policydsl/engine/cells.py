@@ -19,7 +19,8 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+import numbers
+from decimal import Decimal
 from fractions import Fraction
 
 import attrs
@@ -86,20 +87,34 @@ def parse_number(value: object) -> Number:
         return _in_range(value, str(value))
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise CellError(f"{value} is not a finite number")
-        value = Decimal(repr(value))
+            raise CellError(f"{float.__repr__(value)} is not a finite number")
+        value = Decimal(float.__repr__(value))  # the decimal it prints as, for a subclass too (numpy)
+    elif isinstance(value, numbers.Integral):  # a whole number of another type (numpy's)
+        value = int(value)
+        return _in_range(value, str(value))
+    elif isinstance(value, numbers.Real) and not isinstance(value, (Decimal, Fraction)):
+        value = _real(value)  # a float of another precision (numpy's float32): as it prints
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise CellError(f'"{value}" is not a finite number')
         return _exact(value, str(value))
-    if isinstance(value, Fraction):
-        return _in_range(value, str(value))
+    if isinstance(value, Fraction):  # a whole one is an int, as every exact number read is
+        return _in_range(value.numerator if value.denominator == 1 else value, str(value))
     if not isinstance(value, str):
         raise CellError(f"{_show(value)} is not a number")
     text = value.strip()
     if not _NUMBER.fullmatch(text):
         raise CellError(_not_a_number(text))
     return _exact(Decimal(text), text)
+
+
+def _real(value: numbers.Real) -> Decimal:
+    """A real number of another type as the decimal it prints as (`str`: numpy prints a float32
+    0.3 as 0.3); CellError for a value that is not finite or does not print as a number."""
+    text = str(value).strip()
+    if not _NUMBER.fullmatch(text):
+        raise CellError(f"{_show(value)} is not a finite number")
+    return Decimal(text)
 
 
 def _not_a_number(text: str) -> str:
@@ -139,7 +154,9 @@ def percent_points(ratio: Number) -> Number:
 
 
 def parse_date(value: object) -> dt.date:
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime):  # a spreadsheet's or a typed file's date: at midnight
+        if value.time() != dt.time(0):
+            raise CellError(f"{value.isoformat(sep=' ')} has a time of day; the fact is a date (YYYY-MM-DD)")
         day = value.date()
     elif isinstance(value, dt.date):
         day = value
@@ -172,6 +189,28 @@ def _show(value: object) -> str:
     return f'"{text[:40]}{"…" if len(text) > 40 else ""}"'
 
 
+MAX_ID_LENGTH = 200  # characters of an entity id
+
+
+def entity_id(value: object) -> str:
+    """An entity id (or a reference to one) from a non-blank cell: text as written (NFC, stripped,
+    at most MAX_ID_LENGTH characters) or a whole number as its decimal text (an int of any
+    library: `7`, numpy's int64). Any other number is refused, never respelled (`7.0`, a
+    Decimal 7.00 would name no entity `7`), and so is a boolean, a list or an object."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            raise CellError("binary data that is not UTF-8 text") from None
+    if isinstance(value, str):
+        if len(value) > MAX_ID_LENGTH:
+            raise CellError(f"an id is at most {MAX_ID_LENGTH} characters, not {len(value)}")
+        return nfc(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(int(value))
+    raise CellError(f"an id is text or a whole number, not {str(value)[:40]!r}")
+
+
 def convert(value: object, fact_type: Type) -> object:
     """A typed value from one non-blank cell, or CellError."""
     if isinstance(value, FormulaWithoutValue):
@@ -179,6 +218,11 @@ def convert(value: object, fact_type: Type) -> object:
                         "(open and save the workbook in a spreadsheet program, or paste the values)")
     if isinstance(value, SpreadsheetError):
         raise CellError(f"cell {value.cell} holds the spreadsheet error {value.code}")
+    if isinstance(value, (bytes, bytearray, memoryview)):  # binary data: text if it is UTF-8 text
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            raise CellError("binary data that is not UTF-8 text") from None
     name = fact_type.name
     if isinstance(value, ShownAsPercent):
         if name == "percent":
@@ -206,19 +250,27 @@ def convert(value: object, fact_type: Type) -> object:
             if name != "percent":
                 raise CellError(f"{value} is a percent, but the fact is {fact_type}")
             return Percent(parse_number(value.ratio))  # its ratio checked as any number is
+        written = value
         if name == "percent" and isinstance(value, str) and value.strip().endswith("%"):
             value = value.strip()[:-1]
-        number = parse_number(value)
+        try:
+            number = parse_number(value)
+        except CellError:
+            if written is value:
+                raise
+            number = parse_number(written)  # its message quotes the cell as written (`12.5%%`)
         if name == "integer" and not isinstance(number, int):
             raise CellError(f"{_show(value)} is not a whole number")
         # a percent column holds the number shown before `%`: 12.5 (or "12.5%") is 12.5 %, the ratio 1/8
         return Percent.shown_as(number) if name == "percent" else number
     if name == "date":
         return parse_date(value)
-    if isinstance(value, (dict, list)):
+    if fact_type.is_reference:  # another entity's id, read as ids are
+        return entity_id(value)
+    if isinstance(value, (dict, list, bool)):  # `true` is not the text "True"
         raise CellError(f"a {type(value).__name__} is not {fact_type}")
     if isinstance(value, float):
-        value = repr(value)
+        value = float.__repr__(value)  # as it prints, for a subclass too (numpy's repr names its type)
     return nfc(str(value))
 
 

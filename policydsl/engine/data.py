@@ -24,7 +24,8 @@ from pathlib import Path
 
 from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.engine import tables as readers
-from policydsl.engine.cells import CellError, column_name, converter, file_kind, header_names, is_blank, nfc, \
+from policydsl.engine.progress import NO_PROGRESS, Progress
+from policydsl.engine.cells import CellError, column_name, converter, entity_id, file_kind, header_names, is_blank, \
     parse_period
 from policydsl.schema import ABSENT, DataIssue, Dataset, EntityRecord, EntitySchema, Row
 from policydsl.values import Period
@@ -144,8 +145,8 @@ class KindLoader:
             self.report(DataIssue(source=table.source, row=1, column=table.header[at[0]], severity="warning",
                                   message=f"`{fact}` is headed {len(at)} times (columns "
                                           f"{', '.join(_column_letter(i) for i in at)}); rows must agree"))
-        if "id" not in by_fact:
-            self.report(DataIssue(source=table.source, message="missing column `id`"))
+        if "id" not in by_fact:  # its rows name no entity: not read (an error per row would say it again)
+            self.report(DataIssue(source=table.source, message="missing column `id`", hint=did_you_mean("id", unknown)))
         for fact in self.schema.facts:
             if fact not in by_fact and (self.required is None or fact in self.required):
                 hint = did_you_mean(fact, unknown)
@@ -156,6 +157,8 @@ class KindLoader:
         facts = [(fact, header, index) for fact, header, index in columns
                  if fact not in ("id", "period") and index == first_of[fact]]
         checks = [(fact, at) for fact, at in repeated.items()]
+        if id_at is None:
+            return
         for line, cells in table.rows:
             for index in blank_headers:
                 if not is_blank(cells[index]):
@@ -224,9 +227,10 @@ class KindLoader:
         if entity is None:
             if is_blank(raw_id):
                 return problem("missing id", "id")
-            if isinstance(raw_id, (dict, list, bool, float)) or (isinstance(raw_id, str) and len(raw_id) > 200):
-                return problem(f"an id is text or a whole number, not {str(raw_id)[:40]!r}", "id")
-            entity = sys.intern(nfc(str(raw_id)))
+            try:
+                entity = sys.intern(entity_id(raw_id))
+            except CellError as err:
+                return problem(str(err), "id")
             if isinstance(raw_id, (str, int)) and len(self._ids) < 1_000_000:
                 self._ids[raw_id] = entity
         record = self.entities.get(entity)
@@ -379,9 +383,12 @@ def _folder_tables(folder: Path, schemas: Mapping[str, EntitySchema], report: Is
 
 def _build(tables: Mapping[str, list[readers.Table]], schemas: Mapping[str, EntitySchema], report: Issues,
            required: Mapping[str, frozenset[str]] | None,
-           computed: Mapping[str, frozenset[str]] | None = None) -> Dataset:
-    return Dataset(kinds={kind: load_kind(kind, tables[kind], schemas[kind], report, required, computed)
-                          for kind in sorted(tables)})
+           computed: Mapping[str, frozenset[str]] | None = None, progress: Progress = NO_PROGRESS) -> Dataset:
+    kinds = {}
+    for kind in sorted(tables):
+        kinds[kind] = load_kind(kind, tables[kind], schemas[kind], report, required, computed)
+        progress.advance()
+    return Dataset(kinds=kinds)
 
 
 def load_kind(kind: str, tables: list[readers.Table], schema: EntitySchema, report: Issues,
@@ -419,16 +426,17 @@ def dataset_from_mapping(mapping: Mapping[str, object], schemas: Mapping[str, En
 
 def load_data(path: str | Path, schemas: Mapping[str, EntitySchema],
               required: Mapping[str, frozenset[str]] | None = None, *, encoding: str | None = None,
-              computed: Mapping[str, frozenset[str]] | None = None) -> Dataset:
+              computed: Mapping[str, frozenset[str]] | None = None, progress: Progress = NO_PROGRESS) -> Dataset:
     """Read a JSON file or a folder of tables and validate it against the schemas.
 
     `required` names, per entity kind, the facts a table must have a column for (the facts the
     loaded policies read); by default every declared fact. `encoding` is for CSV files (default:
-    UTF-8, with or without BOM, else GB18030)."""
+    UTF-8, with or without BOM, else GB18030). `progress` hears of each kind read."""
     path = Path(path)
     report = Issues()
     tables = read_tables(path, schemas, report, encoding)
-    dataset = _build(tables, schemas, report, required, computed)
+    progress.start("reading data", len(tables), "kinds")
+    dataset = _build(tables, schemas, report, required, computed, progress)
     if not any(dataset.kinds.values()) and not report.errors:
         report(no_rows(path))
     return _finish(dataset, report)
@@ -460,8 +468,13 @@ def no_rows(path: Path) -> DataIssue:
 
 def _check_encoding(encoding: str) -> None:
     import codecs
+    import io
 
     try:
         codecs.lookup(encoding)
     except LookupError:
         raise DataError([f"unknown encoding `{encoding}` (for example utf-8, gb18030, gbk)"]) from None
+    try:  # as `open` does: a codec of bytes to bytes (hex, base64) or of text to text (rot13) reads no text
+        io.TextIOWrapper(io.BytesIO(b""), encoding=encoding)
+    except LookupError:
+        raise DataError([f"`{encoding}` is not a text encoding (for example utf-8, gb18030, gbk)"]) from None

@@ -18,6 +18,7 @@ import attrs
 
 from policydsl.engine.combine import Decision, combine, decision_of, decision_order, document_status
 from policydsl.engine.plan import CompiledRule, Plan
+from policydsl.engine.progress import NO_PROGRESS, Progress
 from policydsl.language import ir
 from policydsl.schema import Dataset
 from policydsl.values import MissingFact, Period, Unknown
@@ -215,11 +216,14 @@ def fire(compiled: CompiledRule, run: Run, entity: str, at: Period, outcomes: Ma
 
 def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
              entities: Iterable[str] | None = None, as_of: dt.date | None = None,
-             values: Mapping[tuple[str, str], Mapping] | None = None) -> Evaluation:
+             values: Mapping[tuple[str, str], Mapping] | None = None,
+             progress: Progress = NO_PROGRESS) -> Evaluation:
     """Decisions for every period of the data, each evaluated at its end; with `as_of`, every
     period that has ended by that date, evaluated on it, and each document's status on it.
-    `values`: derived values already computed (the columnar executor's), as `Run.store` holds them."""
+    `values`: derived values already computed (the columnar executor's), as `Run.store` holds them.
+    `progress` hears of each rule evaluated."""
     run = Run(plan, dataset, as_of, values)
+    progress.start("evaluating rules", len(plan.rules), "rules")
     wanted = set(entities) if entities is not None else None
     fired: list[Decision] = []
     results: list[RuleResult] = []
@@ -241,6 +245,7 @@ def evaluate(plan: Plan, dataset: Dataset, *, period: Period | None = None,
                 fired.extend(decided)
                 results.append(RuleResult(rule=rule.name, entity_kind=rule.entity, entity=entity, period=at,
                                           condition=condition))
+        progress.advance()
     fired.extend(d for d in document_status(plan.program, dataset.periods(), period, as_of)
                  if wanted is None or d.entity in wanted)
     decisions = combine(plan.program.combinations, fired)

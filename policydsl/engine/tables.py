@@ -71,7 +71,7 @@ def csv_table(path: Path, report: Report, encoding: str | None = None) -> Table 
     reader = csv.reader(handle)
     try:
         header = next(reader, None)
-    except (UnicodeDecodeError, csv.Error) as err:
+    except (UnicodeError, csv.Error) as err:  # UTF-16 without a BOM: a UnicodeError
         handle.close()
         report(DataIssue(source=source, row=1, message=_csv_problem(err, encoding)))
         return None
@@ -94,7 +94,7 @@ def csv_table(path: Path, report: Report, encoding: str | None = None) -> Table 
                                          message=f"{len(cells)} cells, but the header has {len(header)}"))
                         continue
                     yield line, cells
-            except (UnicodeDecodeError, csv.Error) as err:
+            except (UnicodeError, csv.Error) as err:  # UTF-16 without a BOM: a UnicodeError
                 report(DataIssue(source=source, row=line + 1, message=_csv_problem(err, encoding)))
 
     return Table(source=source, header=header, rows=rows())
@@ -103,6 +103,8 @@ def csv_table(path: Path, report: Report, encoding: str | None = None) -> Table 
 def _csv_problem(err: Exception, encoding: str) -> str:
     if isinstance(err, UnicodeDecodeError):
         return f"not {encoding.replace('-sig', '').upper()} text; the rest of the file is not read"
+    if isinstance(err, UnicodeError):
+        return f"not {encoding.upper()} text ({err}); the rest of the file is not read"
     return f"cannot read: {err}; the rest of the file is not read"
 
 
@@ -151,7 +153,9 @@ def read_json(path: Path, report: Report) -> object:
 def json_table(kind: str, rows: object, source: str, report: Report, in_mapping: bool = True) -> Table | None:
     """The rows of one kind: a list of objects."""
     if not isinstance(rows, list):
-        report(DataIssue(source=source, message=f"`{kind}` must be a list of rows, not {_json_kind(rows)}"))
+        lazy = type(rows).__name__ == "LazyFrame"  # a query, not yet its rows
+        report(DataIssue(source=source, message=f"`{kind}` must be a list of rows, not {_json_kind(rows)}",
+                         hint="collect it first: `frame.collect()`" if lazy else None))
         return None
 
     def each() -> Iterator[tuple[int, Mapping]]:
@@ -166,10 +170,13 @@ def json_table(kind: str, rows: object, source: str, report: Report, in_mapping:
 
 
 def _json_kind(value: object) -> str:
+    """What a value is, in JSON's words (or, for a value no JSON parser makes, its type's name)."""
     if value is None:
         return "null"
-    return {dict: "an object", JsonObject: "an object", list: "a list", str: "text", bool: "a boolean"}.get(
-        type(value), "a number")
+    found = {dict: "an object", JsonObject: "an object", list: "a list", str: "text", bool: "a boolean"}.get(type(value))
+    if found is None:
+        found = "a number" if isinstance(value, (int, float, Decimal)) else f"a {type(value).__name__}"
+    return found
 
 
 # ---- Excel ------------------------------------------------------------------------------
@@ -251,13 +258,25 @@ def parquet_table(path: Path, report: Report) -> Table | None:
         number = 1
         try:
             for batch in pl.scan_parquet(path, glob=False).collect_batches(chunk_size=_PARQUET_BATCH):
-                for row in batch.iter_rows():
+                for row in floats_as_printed(batch).iter_rows():
                     number += 1
                     yield number, row
         except Exception as err:  # as above
             report(DataIssue(source=str(path), message=f"cannot read: {err}"))
 
     return Table(source=str(path), header=header, rows=rows())
+
+
+def floats_as_printed(frame):
+    """A Polars frame whose 32-bit float columns hold the decimals they print as: a Float32 0.3 is
+    the binary fraction 0.30000001192092896 once it is a Python float, but 0.3 is what every tool
+    shows and what the data contract reads (a typed file's float is the decimal it prints as).
+    Polars writes each as its shortest text, which is then read as a 64-bit float."""
+    import polars as pl
+
+    narrow = [pl.col(name).cast(pl.String).cast(pl.Float64) for name, dtype in frame.schema.items()
+              if dtype == pl.Float32]
+    return frame.with_columns(narrow) if narrow else frame
 
 
 READERS = {".csv": csv_table, ".xlsx": xlsx_table, ".parquet": parquet_table}

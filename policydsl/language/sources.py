@@ -40,6 +40,11 @@ def read_source(path: Path) -> tuple[SourceFile | None, Diagnostic | None]:
         data = path.read_bytes()
     except OSError as err:
         return None, error("E002", f"cannot read `{path}`: {err.strerror}", where)
+    return decode_source(path, data)
+
+
+def decode_source(path: Path, data: bytes) -> tuple[SourceFile | None, Diagnostic | None]:
+    """A policy's bytes as its text: UTF-8, a BOM skipped, NFC; E002 where a byte is not UTF-8."""
     try:
         text = data.decode("utf-8-sig")  # a byte-order mark at the start is no character of the policy
     except UnicodeDecodeError as err:

@@ -5,12 +5,15 @@ In: `Decision`s (and the load's warnings). Out: text or a workbook. Nothing here
 
 from __future__ import annotations
 
+import gc
 import io
 import json
+import sys
 from collections.abc import Sequence
 
 from policydsl.engine.evaluate import Decision
 from policydsl.values import format_value, json_value
+from policydsl import output_files
 
 def decision_to_json(d: Decision) -> dict:
     return {
@@ -179,7 +182,30 @@ def write_xlsx(path: str, header: Sequence[str], rows: Sequence[Sequence[object]
     for n, title in enumerate(header, start=1):
         longest = max([cell_len(str(title))] + [cell_len(str(r[n - 1])) for r in rows if r[n - 1] is not None])
         page.column_dimensions[get_column_letter(n)].width = min(60, longest + 2)
-    book.save(path)
+    output_files.write_bytes(path, _saved(book, path))  # whole, or the old file left as it was
+
+
+def _saved(book, path: str) -> bytes:
+    """The workbook's bytes, made in memory; an OSError naming `path` when openpyxl cannot make
+    them (it writes each sheet through a temporary file: a full disk fails there). openpyxl then
+    closes its half-written streams in their finalizers, which Python reports as a traceback
+    ("Exception ignored in ..."): those reports are dropped while the failure is cleaned up here,
+    and the failure itself is raised once, as the command's error."""
+    made, failure = io.BytesIO(), None
+    reported = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None  # only while saving: set back below
+    try:
+        try:
+            book.save(made)
+        except OSError as err:
+            failure = (err.errno, err.strerror or str(err))
+        if failure is not None:
+            gc.collect()  # the failed writer's streams, closed now (their reports dropped)
+    finally:
+        sys.unraisablehook = reported
+    if failure is not None:
+        raise OSError(failure[0], f"cannot write ({failure[1]})", path)
+    return made.getvalue()
 
 
 def decisions_xlsx(decisions: Sequence[Decision], path: str) -> None:

@@ -14,6 +14,7 @@ import threading
 from policydsl import render
 from policydsl.language.limits import run_deep
 from policydsl.service.log import COLUMNS, LogError, read_decisions
+from policydsl import output_files
 
 DEFAULT_LOG = "policydsl-decisions.db"
 # `serve` runs on the main thread, where signals (Ctrl-C, SIGHUP) arrive; its compiling and
@@ -67,8 +68,7 @@ def cmd_log(args) -> int:
         return 2
     text = render.csv_text(COLUMNS, [[row[c] for c in COLUMNS] for row in rows])
     if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        output_files.write_text(args.output, text, newline="")
     else:
         sys.stdout.write(text)
     return 0

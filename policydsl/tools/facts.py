@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 import attrs
 
 from policydsl.language import ir
+from policydsl import output_files
 
 PERIODS = {None: "static", "year": "yearly", "quarter": "quarterly"}
 
@@ -52,10 +54,25 @@ class FactList:
     dictionary: str | None  # the dictionary compared with, as given
 
 
+DEFAULT_DICTIONARY = "../shared/spec/data-dictionary.md"
+
+
+class DictionaryError(ValueError):
+    """The data dictionary asked for cannot be read (an input error)."""
+
+
 def dictionary_facts(path: Path) -> set[tuple[str, str]]:
     """(kind, fact) for every row of the data dictionary's per-kind tables."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise DictionaryError(f"{path}: a folder, not the data dictionary (a markdown file)") from None
+    except OSError as err:
+        raise DictionaryError(f"{path}: cannot read the data dictionary: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise DictionaryError(f"{path}: the data dictionary is not UTF-8 text (byte {err.start})") from None
     found, kind = set(), None
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         heading = re.match(r"^## (\w+)\s*$", line)
         if heading:
             kind = heading.group(1)
@@ -104,13 +121,17 @@ def _cell(text: str | None) -> str:
 
 
 def render_markdown(facts: FactList) -> str:
+    if facts.dictionary is None:
+        compared = ["", "*Not compared with the data dictionary: none was read.*"]
+    else:
+        compared = []
     lines = ["# Facts: what a data set supplies, what the engine computes", "",
              "Generated from the declarations in `policies/` by `policydsl facts policies/ -o docs/facts.md`",
              "(a test keeps it current). It extends the shared data dictionary",
              "(`../shared/spec/data-dictionary.md`) and does not contradict it: a fact the dictionary does not",
              "list is marked *added*; a dictionary fact that the engine computes from the rows of other kinds is",
              "listed under *computed* and need not be supplied. Each kind is one table: `id`, `period`, then",
-             "its input facts (`ref KIND` holds the id of an entity of that kind).", ""]
+             "its input facts (`ref KIND` holds the id of an entity of that kind).", *compared, ""]
     replaced = [c for c in facts.computed if c.replaces_dictionary_fact]
     if replaced:
         lines += ["## Dictionary facts the engine computes", "",
@@ -134,16 +155,20 @@ def render_markdown(facts: FactList) -> str:
 def add_command(commands) -> None:
     parser = commands.add_parser("facts", help="the fact list: input facts per kind, and what is computed")
     parser.add_argument("policy", nargs="+", help=".pol file or folder")
-    parser.add_argument("--dictionary", default="../shared/spec/data-dictionary.md",
-                        help="the shared data dictionary this list extends; default: %(default)s")
+    parser.add_argument("--dictionary", help="the shared data dictionary this list extends; default: "
+                                             f"{DEFAULT_DICTIONARY}, when there is one")
     parser.add_argument("-o", "--output", help="file to write (default: standard output)")
 
 
 def run_command(args: argparse.Namespace, policies) -> str:
-    dictionary = Path(args.dictionary)
-    facts = fact_list(policies.program, dictionary if dictionary.is_file() else None, root=Path.cwd())
+    dictionary = Path(args.dictionary or DEFAULT_DICTIONARY)
+    if args.dictionary is None and not dictionary.exists():  # no dictionary asked for, none beside: said
+        print(f"note: no data dictionary at {DEFAULT_DICTIONARY}: the list is not compared with one "
+              "(give --dictionary PATH)", file=sys.stderr)
+        dictionary = None
+    facts = fact_list(policies.program, dictionary, root=Path.cwd())
     text = render_markdown(facts)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        output_files.write_text(args.output, text)
         return ""
     return text

@@ -28,8 +28,10 @@ from policydsl.diagnostics import Diagnostic, SourceFile, render_all
 from policydsl.language import ast
 from policydsl.language.build import build_source, policy_files
 from policydsl.language.printer import Line, declaration_lines
+from policydsl.language.sources import decode_source, read_source
 from policydsl.language.syntax import normalise
 from policydsl.tools.exits import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK
+from policydsl import output_files
 
 
 @attrs.frozen
@@ -212,12 +214,11 @@ def format_paths(paths: list[str]) -> tuple[list[FileResult], list[Diagnostic]]:
     files, problems = policy_files(paths)
     results = []
     for file in files:
-        try:
-            original = Path(file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            results.append(FileResult(path=str(file), original="", formatted=None,
-                                      error=FormatError(f"{file}: cannot read: {err}")))
+        source, problem = read_source(Path(file))  # as `check` reads it: UTF-8, a BOM skipped, NFC
+        if problem is not None:  # unreadable, or not UTF-8: an input error, E002 (nothing is formatted)
+            problems.append(problem)
             continue
+        original = source.text
         try:
             results.append(FileResult(path=str(file), original=original,
                                       formatted=format_text(original, str(file))))
@@ -238,7 +239,11 @@ def add_command(commands) -> None:
 
 def run_command(args) -> int:
     if args.policy == ["-"]:
-        text = sys.stdin.read()
+        source, problem = decode_source(Path("<stdin>"), sys.stdin.buffer.read())
+        if problem is not None:
+            print(render_all([problem], {}), file=sys.stderr)
+            return EXIT_INPUT
+        text = source.text
         try:
             formatted = format_text(text, "<stdin>")
         except FormatError as err:
@@ -264,7 +269,7 @@ def run_command(args) -> int:
             print(f"would reformat {result.path}", file=sys.stderr if args.diff else sys.stdout)
     else:
         for result in changed:
-            Path(result.path).write_text(result.formatted, encoding="utf-8")
+            output_files.write_text(result.path, result.formatted)
             print(f"reformatted {result.path}")
     verb = "would be reformatted" if args.check or args.diff else "reformatted"
     summary = f"{len(changed)} file{'s' if len(changed) != 1 else ''} {verb}, " \

@@ -7,7 +7,8 @@ more, since an entity's periods stay together. A plan whose rules on that kind a
 every entity (`within: all`) or read other entities (`ref`, member aggregates) cannot be cut and
 is refused (`BatchError`), never evaluated on a part of its group.
 
-A rich progress bar shows the batches on a terminal when asked (`progress=True`).
+`progress` (engine/progress.py) hears of every row evaluated: the caller decides how to show it
+(`render.progress.on_terminal` draws a rich bar on a terminal).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from collections.abc import Iterator, Mapping
 
 import polars as pl
 
-from policydsl.engine.columnar import columns as C
+from policydsl.engine.columnar import frames_in
 from policydsl.engine.columnar.execute import evaluate_columnar
 from policydsl.engine.columnar.result import ColumnarEvaluation
 from policydsl.engine.columnar.support import Analysis, rule_expressions
 from policydsl.engine.plan import Plan
+from policydsl.engine.progress import NO_PROGRESS, Progress
 from policydsl.language import ir
 from policydsl.values import Period
 
@@ -73,36 +75,17 @@ def batch_ids(frame: pl.DataFrame, group: str | None, batch_rows: int) -> list[l
 
 def evaluate_batches(plan: Plan, facts: Mapping[str, object], *, kind: str, batch_rows: int = 2_000_000,
                      period: Period | None = None, as_of: dt.date | None = None,
-                     progress: bool = False) -> Iterator[ColumnarEvaluation]:
+                     progress: Progress = NO_PROGRESS) -> Iterator[ColumnarEvaluation]:
     """Evaluate `facts` with the kind `kind` cut into batches of whole groups."""
     reason = _reaches_everyone(plan, kind)
     if reason:
         raise BatchError(f"`{kind}` cannot be evaluated in batches: {reason}")
-    frame = C.as_frame(facts[kind])
+    frame = frames_in.as_frame(facts[kind])
     batches = batch_ids(frame, plan.program.entities[kind].group, batch_rows)
     others = {k: v for k, v in facts.items() if k != kind}
-    bar = _progress(progress, len(batches), frame.height)
     analysis = Analysis(plan)  # found once for every batch
-    try:
-        for ids in batches:
-            part = frame.filter(pl.col("id").is_in(pl.Series(ids, dtype=frame.schema["id"]).implode()))
-            yield evaluate_columnar(plan, {**others, kind: part}, period=period, as_of=as_of, analysis=analysis)
-            if bar is not None:
-                bar[0].advance(bar[1], part.height)
-    finally:
-        if bar is not None:
-            bar[0].stop()
-
-
-def _progress(wanted: bool, batches: int, rows: int):
-    import sys
-
-    if not wanted or not sys.stderr.isatty():
-        return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
-                   TimeRemainingColumn(), transient=True)
-    task = bar.add_task("rows", total=rows)
-    bar.start()
-    return bar, task
+    progress.start("evaluating", frame.height, "rows")
+    for ids in batches:
+        part = frame.filter(pl.col("id").is_in(pl.Series(ids, dtype=frame.schema["id"]).implode()))
+        yield evaluate_columnar(plan, {**others, kind: part}, period=period, as_of=as_of, analysis=analysis)
+        progress.advance(part.height)

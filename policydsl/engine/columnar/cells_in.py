@@ -11,7 +11,7 @@ skips (null, an empty or blank text). The column is then the distinct values' co
 place by one vectorised look-up, so a column of a few distinct values (ratings, towns, flags,
 round amounts) costs a few conversions whatever its length. Columns Polars already holds as the
 executor reads them (whole numbers, booleans) are not converted; the ids and periods are read as
-the API's frames are (`columns.table_from_long`).
+the API's frames are (`frames_in.table_from_long`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from __future__ import annotations
 import polars as pl
 
 from policydsl.engine.cells import CellError, converter, is_blank
-from policydsl.engine.columnar.columns import NUMERIC, KindTable, keys_read_directly, reads_directly, scaled, \
-    table_from_long
+from policydsl.engine.columnar.columns import NUMERIC, KindTable, scaled
+from policydsl.engine.columnar.frames_in import keys_read_directly, reads_directly, table_from_long
 from policydsl.schema import EntitySchema
 from policydsl.types import Type
 

@@ -26,6 +26,7 @@ import polars as pl
 
 from policydsl.engine import data as data_stage
 from policydsl.engine.columnar import columns as C
+from policydsl.engine.columnar import frames_in
 from policydsl.engine.columnar import grid as G
 from policydsl.engine.columnar.across import Frames
 from policydsl.engine.columnar.columns import CODE
@@ -41,6 +42,7 @@ from policydsl.engine.columnar.support import Analysis
 from policydsl.engine.combine import Decision, combine, document_status
 from policydsl.engine.evaluate import Run, RuleResult, evaluate, fire
 from policydsl.engine.plan import Plan
+from policydsl.engine.progress import NO_PROGRESS, Progress
 from policydsl.schema import Dataset
 from policydsl.values import Period
 
@@ -288,11 +290,13 @@ def _row_ladders(plan: Plan, fired: Mapping[int, pl.Expr], ladders: dict[str, tu
 def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, period: Period | None = None,
                       entities: Iterable[str] | None = None, as_of: dt.date | None = None,
                       analysis: Analysis | None = None, keep_values: bool = False,
-                      check: Callable[[set[str], list[Period]], None] | None = None) -> ColumnarEvaluation:
+                      check: Callable[[set[str], list[Period]], None] | None = None,
+                      progress: Progress = NO_PROGRESS) -> ColumnarEvaluation:
     """Evaluate the plan columnar; `keep_values` also keeps every derived value it computed
     (`ColumnarEvaluation.values`, for the differential tests), which costs memory on big runs.
     `analysis`: what is known of the plan's rules whatever the data (`support.Analysis`; one per
-    plan, shared by its runs)."""
+    plan, shared by its runs). `progress` hears of each frame run, then of the rules left to the
+    row executor."""
     program = plan.program
     schemas = program.entities
     if isinstance(source, ColumnarData) and source.schemas == schemas:
@@ -301,8 +305,10 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     elif isinstance(source, Dataset):
         tables, dataset, warnings = C.tables_from_dataset(source, schemas), source, tuple(source.warnings)
     else:  # a mapping's keys that name no kind are skipped before any loader sees them
-        tables, dataset, loaded = C.tables_from_frames(source, schemas)
-        warnings = tuple(data_stage.unknown_kinds(source, schemas)) + loaded
+        tables, loaded = frames_in.tables_from_frames(source, schemas)
+        # the row loader's Dataset stands for the data only when it read every kind
+        dataset = loaded if loaded is not None and set(loaded.kinds) >= set(tables) else None
+        warnings = tuple(data_stage.unknown_kinds(source, schemas)) + (tuple(loaded.warnings) if loaded else ())
     wanted = set(entities) if entities is not None else None
     analysis = Analysis(plan) if analysis is None else analysis
     found = set().union(*(table.periods for table in tables.values()))
@@ -346,6 +352,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
                                  analysis) if row_rules or split else set()
     computed: dict = {}
     fired_rows: list = []
+    progress.start("evaluating columns", len(lowered) + 1, "frames")
     for (kind, pk), (indices, grid, lowering, outputs) in lowered.items():
         if outputs:
             names = handed_names(lowerings, handed, kind, pk)
@@ -357,6 +364,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
                        light_parts.setdefault(kind, []), kept_values, on_table if row_wise else None,
                        lowerings, (columns_of(lowering, names), computed) if names else None, split, fired_rows)
             ran.setdefault(kind, []).append(row_wise)
+        progress.advance()
     # parts without a payload lack its columns (null): filled in only where another part has them
     light = {kind: pl.concat(parts, how="diagonal") for kind, parts in light_parts.items() if parts}
     ids = {kind: table.ids for kind, table in tables.items()}
@@ -373,6 +381,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         materialised += [d for d in row.decisions if d.entity_kind != "document"]
     if fired_rows:
         materialised += _payloads(plan, dataset, as_of, seeded, fired_rows, fired_results)
+    progress.advance()  # the rules and payloads of the row executor
     materialised += [d for d in document_status(program, sorted(found), period, as_of)
                      if wanted is None or d.entity in wanted]
     light, materialised = _combined(plan, light, ids, materialised, {k for k, done in ran.items() if all(done)})

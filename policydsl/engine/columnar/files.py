@@ -35,12 +35,13 @@ from policydsl.diagnostics import DataError
 from policydsl.engine import data as data_stage
 from policydsl.engine import tables as readers
 from policydsl.engine.cells import column_name, header_names, is_blank
-from policydsl.engine.columnar import texts
+from policydsl.engine.columnar import frames_in, texts
 from policydsl.engine.columnar.cells_in import table_from_cells
 from policydsl.engine.columnar.columns import CODE, MAX_ID_LENGTH, KindTable, period_of, table_from_typed, \
     tables_from_dataset
 from policydsl.engine.columnar.operators import PERIOD
 from policydsl.engine.columnar.texts import NUMERIC
+from policydsl.engine.progress import NO_PROGRESS, Progress
 from policydsl.schema import ABSENT, Dataset, EntityRecord, EntitySchema, Row
 from policydsl.types import Type
 from policydsl.values import Percent, Period, normalise_number
@@ -147,17 +148,19 @@ class _Report(data_stage.Issues):
 def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
                  required: Mapping[str, frozenset[str]] | None = None, *, encoding: str | None = None,
                  computed: Mapping[str, frozenset[str]] | None = None,
-                 row_loader_below_bytes: int | None = None) -> ColumnarData:
+                 row_loader_below_bytes: int | None = None, progress: Progress = NO_PROGRESS) -> ColumnarData:
     """`data.load_data`'s contract (the same errors and warnings, in the same order), read into
     columns. A CSV or Parquet file of fewer than `row_loader_below_bytes` bytes (default
     `ROW_LOADER_BYTES` for a CSV, `PARQUET_ROW_LOADER_BYTES` for a Parquet table) is read by the row
     loader and its records made columns (`columns.tables_from_dataset`): on a table that small the
-    typed conversion's fixed cost per column and query is more than the row loader's per cell."""
+    typed conversion's fixed cost per column and query is more than the row loader's per cell.
+    `progress` hears of each kind read."""
     path = Path(path)
     limits = {".csv": ROW_LOADER_BYTES, ".parquet": PARQUET_ROW_LOADER_BYTES} if row_loader_below_bytes is None \
         else {".csv": row_loader_below_bytes, ".parquet": row_loader_below_bytes}
     report = _Report()
     found = data_stage.read_tables(path, schemas, report, encoding)
+    progress.start("reading data", len(found), "kinds")
     # the plain CSV tables as text columns, typed all at once (`texts.typed_frames`); any problem
     # leaves the kind to the row loader, which then reports it in its place
     texts_of: dict[str, pl.DataFrame] = {}
@@ -189,12 +192,13 @@ def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
             direct[kind] = table
             later[kind] = _records_of(table, schemas[kind]) if _complete(table, schemas[kind]) else \
                 _reader(kind, Path(found[kind][0].source), schemas[kind], required, computed, encoding)
-            continue
-        tables = found[kind]
-        if kind in texts_of:  # its rows were read: again, for the row loader
-            tables = [readers.csv_table(Path(tables[0].source), report, encoding)]
-        loaded[kind] = data_stage.load_kind(kind, [t for t in tables if t is not None], schemas[kind], report,
-                                            required, computed)
+        else:
+            tables = found[kind]
+            if kind in texts_of:  # its rows were read: again, for the row loader
+                tables = [readers.csv_table(Path(tables[0].source), report, encoding)]
+            loaded[kind] = data_stage.load_kind(kind, [t for t in tables if t is not None], schemas[kind], report,
+                                                required, computed)
+        progress.advance()
     if not any(loaded.values()) and not any(t.ids.len() for t in direct.values()) and not report.errors:
         report(data_stage.no_rows(path))
     report.raise_if_errors()
@@ -203,6 +207,35 @@ def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
     periods = sorted(set().union(*(t.periods for t in tables.values())))
     return ColumnarData(kinds=_OnDemand(loaded, later), warnings=report.warnings, tables=tables, schemas=schemas,
                         data_periods=tuple(periods))
+
+
+def read_mapping(mapping: Mapping[str, object], schemas: Mapping[str, EntitySchema],
+                 computed: Mapping[str, frozenset[str]] | None = None) -> ColumnarData:
+    """The API's mapping `{kind: rows, or a Polars/Arrow frame}` read into columns as `read_columns`
+    reads a folder (`frames_in.tables_from_frames`: the same checks and located errors as the row
+    loader's), as a `ColumnarData`: so that the API checks it as it checks any data set (its scope
+    warnings, `strict`) before the columnar executor evaluates it. The records of a kind read
+    straight into columns are made by the row loader from its rows when first asked for."""
+    tables, loaded = frames_in.tables_from_frames(mapping, schemas, computed)
+    read = dict(loaded.kinds) if loaded is not None else {}
+    later = {kind: _frame_reader(kind, mapping[kind], schemas, computed) for kind in tables if kind not in read}
+    tables = {**tables_from_dataset(Dataset(kinds={}), {k: s for k, s in schemas.items() if k not in tables}),
+              **tables}
+    warnings = (*data_stage.unknown_kinds(mapping, schemas), *(loaded.warnings if loaded is not None else ()))
+    periods = sorted(set().union(*(t.periods for t in tables.values())))
+    return ColumnarData(kinds=_OnDemand(read, later), warnings=tuple(warnings), tables=tables, schemas=schemas,
+                        data_periods=tuple(periods))
+
+
+def _frame_reader(kind: str, frame, schemas: Mapping[str, EntitySchema], computed):
+    """The row loader's records of a frame read into columns, for whatever reads it as rows. It
+    reported nothing when the columns were read, so anything it reports now is a bug: an error."""
+    def load() -> dict[str, EntityRecord]:
+        dataset = data_stage.dataset_from_mapping(frames_in.rows_of({kind: frame}), schemas, computed=computed)
+        if dataset.warnings:
+            raise DataError([str(w) for w in dataset.warnings], issues=tuple(dataset.warnings))
+        return dict(dataset.entities(kind))
+    return load
 
 
 def _types(schema: EntitySchema) -> dict[str, Type]:
@@ -381,7 +414,7 @@ def _parquet_frame(table: readers.Table, schema: EntitySchema) -> pl.DataFrame |
         return None
     if tuple(frame.columns) != table.header:
         return None
-    return frame.rename({header: column_name(header, schema, names).fact for header in table.header})
+    return readers.floats_as_printed(frame).rename({header: column_name(header, schema, names).fact for header in table.header})
 
 
 def _frame_of(rows: list[list[str]], facts: list[str]) -> pl.DataFrame:

@@ -20,6 +20,7 @@ import polars as pl
 
 from policydsl.engine import data as data_stage
 from policydsl.engine.columnar import columns as C
+from policydsl.engine.columnar import frames_in
 from policydsl.engine.columnar.columns import CODE
 from policydsl.engine.columnar.dates import Span
 from policydsl.engine.columnar.operators import ENTITY, PERIOD, Num
@@ -208,7 +209,7 @@ def _value_of(num, den, text, day, flag) -> object:
 def dataset_of(plan: Plan, source) -> Dataset:
     if isinstance(source, Dataset):
         return source
-    return data_stage.dataset_from_mapping(C.rows_of(source), plan.program.entities)
+    return data_stage.dataset_from_mapping(frames_in.rows_of(source), plan.program.entities)
 
 def computed_values(program, kept: list) -> dict[tuple[str, str, str, Period], object]:
     """(kind, value name, entity, period) -> value, for the derived values computed columnar."""

@@ -1,0 +1,82 @@
+"""Files the commands write are written whole or not at all (`policydsl/output_files.py`): a
+failure part way — a full disk, a quota — leaves the old file as it was and no temporary file,
+and the command says which file it could not write (exit 2), never a traceback."""
+
+from __future__ import annotations
+
+import errno
+import os
+import resource
+import stat
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from policydsl import output_files
+
+POLICIES, PROVINCE = ROOT / "policies", ROOT / "examples" / "province"
+
+
+def test_a_write_that_fails_part_way_leaves_the_old_file_and_no_temporary(tmp_path):
+    target = tmp_path / "out.json"
+    target.write_text("OLD", encoding="utf-8")
+
+    def failing(temporary: str) -> None:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write("half of the new")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    with pytest.raises(OSError) as raised:
+        output_files.write_with(target, failing)
+    assert raised.value.filename == str(target) and "No space left on device" in str(raised.value)
+    assert target.read_text(encoding="utf-8") == "OLD" and os.listdir(tmp_path) == ["out.json"]
+
+
+def test_a_replaced_file_keeps_its_mode_and_a_new_one_gets_the_umasks(tmp_path):
+    old = tmp_path / "policy.pol"
+    old.write_text("x", encoding="utf-8")
+    old.chmod(0o640)
+    output_files.write_text(old, "y")
+    assert old.read_text(encoding="utf-8") == "y" and stat.S_IMODE(old.stat().st_mode) == 0o640
+    new = tmp_path / "new.txt"
+    output_files.write_text(new, "z")
+    umask = os.umask(0o22)
+    os.umask(umask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask
+
+
+def test_a_path_that_is_not_a_regular_file_is_written_as_it_is():
+    output_files.write_text("/dev/null", "nothing")  # replacing it would make /dev/null a file
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def _with_file_size_limit(args: list[str], cwd, limit: int = 8192) -> subprocess.CompletedProcess:
+    """A command run as `ulimit -f` would run it: a file written past `limit` bytes fails (EFBIG)."""
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return subprocess.run([sys.executable, "-m", "policydsl", *args], cwd=cwd, capture_output=True, text=True,
+                          preexec_fn=limited, timeout=300)
+
+
+@pytest.mark.parametrize("output_format", ["json", "xlsx"])
+def test_eval_into_a_full_disk_keeps_the_old_output_and_names_the_file(tmp_path, output_format):
+    target = tmp_path / f"decisions.{output_format}"
+    target.write_bytes(b"OLD")
+    done = _with_file_size_limit(["eval", str(POLICIES), "--data", str(PROVINCE), "--period", "2016",
+                                  "--format", output_format, "-o", str(target)], tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [f"error: cannot write (File too large): {target}"]
+    assert target.read_bytes() == b"OLD" and sorted(os.listdir(tmp_path)) == [target.name]
+
+
+def test_fmt_on_a_full_disk_leaves_the_policy_as_it_was(tmp_path):
+    source = (POLICIES / "kaifeng2014" / "targets.pol").read_text(encoding="utf-8")
+    unformatted = source.replace("  cite ", "  cite  ", 1)
+    assert unformatted != source and len(unformatted.encode()) > 8192
+    policy = tmp_path / "targets.pol"
+    policy.write_text(unformatted, encoding="utf-8")
+    done = _with_file_size_limit(["fmt", str(policy)], tmp_path)
+    assert done.returncode == 2 and f"cannot write (File too large): {policy}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert policy.read_text(encoding="utf-8") == unformatted and os.listdir(tmp_path) == ["targets.pol"]
