@@ -96,7 +96,7 @@ def make_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--all", action="store_true", help="also list superseded decisions (table format)")
     _executor_option(evaluate)
     cli_output.add_filter_options(evaluate)
-    evaluate.add_argument("-o", "--output", help="file to write (xlsx needs one; default: standard output)")
+    evaluate.add_argument("-o", "--output", type=output_files.output_path, help="file to write (xlsx needs one; default: standard output)")
     _data_options(evaluate)
 
     explain = commands.add_parser("explain", help="explain why an entity got an outcome, or why not")
@@ -116,7 +116,7 @@ def make_parser() -> argparse.ArgumentParser:
     graph.add_argument("policy", nargs="+")
     graph.add_argument("--format", choices=("dot", "json", "svg"), default="dot")
     cli_output.add_graph_options(graph)
-    graph.add_argument("-o", "--output", help="file to write (default: standard output)")
+    graph.add_argument("-o", "--output", type=output_files.output_path, help="file to write (default: standard output)")
 
     test = commands.add_parser("test", help="run the scenario files of policies")
     test.add_argument("policy", nargs="+", help="policy folder, policy file or scenario file (docs/scenarios.md)")
@@ -133,7 +133,7 @@ def make_parser() -> argparse.ArgumentParser:
                                "../shared/spec/rule-catalogue.md); without it: rule and boundary coverage "
                                "of the scenario cases")
     coverage.add_argument("--format", choices=("md", "json"), default="md")
-    coverage.add_argument("-o", "--output", help="file to write (default: standard output)")
+    coverage.add_argument("-o", "--output", type=output_files.output_path, help="file to write (default: standard output)")
 
     fmt_tool.add_command(commands)
     lint_tool.add_command(commands)

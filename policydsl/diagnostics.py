@@ -115,9 +115,20 @@ def _quote(span: Span, sources: dict[str, SourceFile]) -> list[str]:
     width = 1
     if span.end_line == span.line and span.end_column > span.column:
         width = span.end_column - span.column
-    caret_pad = _display_width(text[: max(span.column - 1, 0)])
-    caret_width = max(_display_width(text[span.column - 1: span.column - 1 + width]), 1)
+    column = span.column
+    if len(text) > _LONGEST_QUOTE:  # a line of a generated file: the part around the caret, marked cut
+        start = max(column - 1 - _LONGEST_QUOTE // 2, 0)
+        end = min(start + _LONGEST_QUOTE, len(text))
+        shown = text[start:end]
+        text = ("…" if start else "") + shown + ("…" if end < len(text) else "")
+        column = column - start + (1 if start else 0)
+        width = min(width, len(shown) - (column - 1) + (1 if start else 0))
+    caret_pad = _display_width(text[: max(column - 1, 0)])
+    caret_width = max(_display_width(text[column - 1: column - 1 + width]), 1)
     return [gutter + text, " " * len(gutter) + " " * caret_pad + "^" * caret_width]
+
+
+_LONGEST_QUOTE = 160  # characters of a source line quoted under a diagnostic
 
 
 def _display_width(text: str) -> int:

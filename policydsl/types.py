@@ -96,6 +96,8 @@ def declarable(source: Type, target: Type) -> bool:
     derived value, an outcome's value or field): as `assignable`, except that a declaration never
     drops a unit (`20%` or `20万元` declared `integer` or `decimal`) and never calls a number that
     may have a fraction an integer (`2.5`, `score / 2`: `round` it first)."""
+    if source.is_list and target.is_list:  # item by item: `list of integer = [2.5, 3]` is refused too
+        return declarable(source.element, target.element)
     if source.is_numeric and target.is_numeric and not (is_error(source) or is_error(target)):
         if source.unit and not target.unit:
             return False

@@ -402,3 +402,23 @@ def test_an_id_column_headed_in_capitals_is_named_in_the_error_and_its_rows_are_
         load_data(tmp_path, SCHEMAS, required={"enterprise": frozenset({"score"})})
     assert any("missing column `id`" in p and "did you mean `ID`?" in p for p in map(str, raised.value.problems))
     assert not any("missing id" in str(p) for p in raised.value.problems)
+
+
+def test_a_whole_decimal_with_no_places_is_an_id_and_only_text_or_numbers_are_text():
+    from decimal import Decimal
+
+    found = dataset_from_mapping({"enterprise": [{"id": Decimal("7"), "period": "2019"}]}, SCHEMAS)
+    assert list(found.entities("enterprise")) == ["7"]
+    with pytest.raises(DataError, match=r"an id is text or a whole number, not Decimal 7.0"):
+        dataset_from_mapping({"enterprise": [{"id": Decimal("7.0"), "period": "2019"}]}, SCHEMAS)
+    for value in (dt.date(2015, 3, 1), dt.datetime(2015, 3, 1)):
+        with pytest.raises(DataError, match=r"column city: a (date|datetime) is not text"):
+            dataset_from_mapping({"enterprise": [{"id": "E1", "city": value}]}, SCHEMAS)
+    found = dataset_from_mapping({"enterprise": [{"id": "E1", "city": 12}]}, SCHEMAS)
+    assert found.entities("enterprise")["E1"].static == {"city": "12"}
+
+
+def test_a_numpy_boolean_is_not_text():
+    np = pytest.importorskip("numpy")
+    with pytest.raises(DataError, match=r"column city: a bool_? is not text"):
+        dataset_from_mapping({"enterprise": [{"id": "E1", "city": np.bool_(True)}]}, SCHEMAS)

@@ -42,3 +42,17 @@ def test_diagnostics_never_leak_a_traceback_for_any_golden_case(monkeypatch):
     for case in CASES:
         text = render_all(policydsl.compile_paths([case.relative_to(ROOT)]).diagnostics, {})
         assert "Traceback" not in text
+
+
+def test_a_very_long_source_line_is_quoted_around_the_caret_not_whole():
+    """A generated file's line of 240 KB was printed whole under its diagnostic."""
+    from policydsl.diagnostics import SourceFile, Span, error, render
+
+    text = "value v for firm = " + " + ".join(f"a{i}" for i in range(5000))
+    column = text.index("a4321") + 1
+    diagnostic = error("E117", "nested too deeply", Span(path="p.pol", line=1, column=column, end_line=1,
+                                                       end_column=column + 5))
+    quoted, caret = render(diagnostic, {"p.pol": SourceFile(path="p.pol", text=text)}).splitlines()[1:3]
+    assert len(quoted) < 200 and quoted.startswith("   1 | …") and quoted.endswith("…")
+    at = caret.index("^")
+    assert quoted[at:at + 5] == "a4321" and caret.count("^") == 5

@@ -143,10 +143,23 @@ def test_fmt_reads_a_policy_as_check_does_a_bom_and_crlf_included(tmp_path, caps
     """`check` takes a file saved with a byte-order mark and CRLF line ends; `fmt` did not (E101 on
     U+FEFF), so a drafter could check a file and not format it."""
     policy = tmp_path / "bom.pol"
-    policy.write_bytes(b"\xef\xbb\xbf" + SMALL.replace("\n", "\r\n").encode("utf-8"))
+    saved = b"\xef\xbb\xbf" + SMALL.replace("\n", "\r\n").encode("utf-8")
+    policy.write_bytes(saved)
     assert main(["check", str(policy)]) == 0
-    assert main(["fmt", str(policy)]) == 0
-    assert policy.read_text(encoding="utf-8") == SMALL and main(["fmt", "--check", str(policy)]) == 0
+    assert main(["fmt", "--check", str(policy)]) == 0  # its layout is canonical: line ends are not layout
+    messy = tmp_path / "messy.pol"
+    messy.write_bytes(b"\xef\xbb\xbf" + SMALL.replace("\n", "\r\n").replace("  yearly", "    yearly").encode("utf-8"))
+    assert main(["fmt", str(messy)]) == 0
+    assert messy.read_bytes() == SMALL.encode("utf-8") and policy.read_bytes() == saved
+
+
+def test_a_file_with_old_mac_line_ends_is_read_line_by_line(tmp_path, capsys):
+    """A lone CR ended a line in old Mac files: read as one line, the policy was one comment-less
+    line that checked as "ok: 0 policies"."""
+    policy = tmp_path / "cr.pol"
+    policy.write_bytes(("# 示范\n" + SMALL).replace("\n", "\r").encode("utf-8"))  # a comment first
+    assert main(["check", str(policy)]) == 0
+    assert "ok: 1 policy, 0 rules" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("encoding", ["gb18030", "latin-1"])

@@ -80,3 +80,49 @@ def test_fmt_on_a_full_disk_leaves_the_policy_as_it_was(tmp_path):
     assert done.returncode == 2 and f"cannot write (File too large): {policy}" in done.stderr
     assert "Traceback" not in done.stderr
     assert policy.read_text(encoding="utf-8") == unformatted and os.listdir(tmp_path) == ["targets.pol"]
+
+
+@pytest.mark.parametrize("command", [["eval", "--data", str(PROVINCE)], ["graph"], ["facts"]])
+def test_an_empty_output_name_is_a_usage_error_not_standard_output(command, capsys):
+    from policydsl.cli import main
+
+    with pytest.raises(SystemExit) as raised:
+        main([command[0], str(POLICIES), *command[1:], "-o", ""])
+    assert raised.value.code == 2
+    captured = capsys.readouterr()
+    assert "an empty file name" in captured.err and captured.out == ""
+
+
+def test_a_symbolic_link_is_written_through_and_kept(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "out.json").write_text("OLD", encoding="utf-8")
+    link = tmp_path / "out.json"
+    link.symlink_to(tmp_path / "real" / "out.json")
+    output_files.write_text(link, "NEW")
+    assert link.is_symlink() and (tmp_path / "real" / "out.json").read_text(encoding="utf-8") == "NEW"
+    assert sorted(os.listdir(tmp_path / "real")) == ["out.json"]
+
+
+def test_dev_stdout_writes_into_what_the_shell_redirected(tmp_path):
+    """`-o /dev/stdout > file`: /dev/stdout links to /proc/self/fd/1, which names the shell's file;
+    replacing it would leave the redirected file empty (and, as root, replace /dev/stdout)."""
+    redirected = tmp_path / "redirected.json"
+    with open(redirected, "w", encoding="utf-8") as handle:
+        done = subprocess.run([sys.executable, "-m", "policydsl", "eval", str(POLICIES), "--data", str(PROVINCE),
+                               "--period", "2016", "--format", "json", "-o", "/dev/stdout"], stdout=handle,
+                              stderr=subprocess.PIPE, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert redirected.read_text(encoding="utf-8").startswith('{\n  "decisions"')
+    assert os.path.islink("/dev/stdout")
+
+
+def test_fmt_formats_the_file_a_symbolic_link_names(tmp_path, capsys):
+    from policydsl.cli import main
+
+    (tmp_path / "shared").mkdir()
+    shared = tmp_path / "shared" / "x.pol"
+    shared.write_text('policy x\n  title "t"\n    in_force_from 2015-01-01\n', encoding="utf-8")
+    link = tmp_path / "x.pol"
+    link.symlink_to(shared)
+    assert main(["fmt", str(link)]) == 0
+    assert link.is_symlink() and shared.read_text(encoding="utf-8") == 'policy x\n  title "t"\n  in_force_from 2015-01-01\n'

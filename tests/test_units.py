@@ -321,3 +321,10 @@ def test_a_division_by_a_zero_that_reads_no_data_is_an_error_in_check(expression
 @pytest.mark.parametrize("expression", ["m / i", "m / (i - 3)", "m / 50%", "m / round(0.5)"])
 def test_a_division_by_data_or_by_a_constant_that_is_not_zero_checks(expression):
     assert compile_text(value_policy(expression)).ok
+
+
+@pytest.mark.parametrize("declaration", ["parameter xs: list of integer = [2.5, 3]",
+                                         "parameter xs: list of decimal = [20%, 30%]"])
+def test_a_list_is_declared_item_by_item(declaration):
+    codes = [d.code for d in compile_text(HEADER + declaration + "\n").diagnostics]
+    assert codes and set(codes) == {"E202"}

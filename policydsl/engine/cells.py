@@ -208,7 +208,10 @@ def entity_id(value: object) -> str:
         return nfc(value)
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return str(int(value))
-    raise CellError(f"an id is text or a whole number, not {str(value)[:40]!r}")
+    if isinstance(value, Decimal) and value.is_finite() and value.as_tuple().exponent == 0:
+        return str(int(value))  # a whole number of a decimal type with no places (a decimal(p, 0) column)
+    shown = f"{type(value).__name__} {str(value)[:40]}" if isinstance(value, (Decimal, Fraction)) else repr(value)[:40]
+    raise CellError(f"an id is text or a whole number, not {shown}")
 
 
 def convert(value: object, fact_type: Type) -> object:
@@ -267,11 +270,15 @@ def convert(value: object, fact_type: Type) -> object:
         return parse_date(value)
     if fact_type.is_reference:  # another entity's id, read as ids are
         return entity_id(value)
-    if isinstance(value, (dict, list, bool)):  # `true` is not the text "True"
-        raise CellError(f"a {type(value).__name__} is not {fact_type}")
+    # text, or a number as it prints (a JSON 12 for a text fact is "12"); nothing else is text:
+    # `true` is not "True", nor a date, a list, an object, a numpy boolean
+    if isinstance(value, str):
+        return nfc(value)
     if isinstance(value, float):
-        value = float.__repr__(value)  # as it prints, for a subclass too (numpy's repr names its type)
-    return nfc(str(value))
+        return nfc(float.__repr__(value))  # as it prints, for a subclass too (numpy's repr names its type)
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        return nfc(str(value))
+    raise CellError(f"a {type(value).__name__} is not {fact_type}")
 
 
 _PLAIN = re.compile(r"(-?\d{1,30})(?:\.(\d{1,30}))?", re.ASCII)

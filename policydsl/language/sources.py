@@ -1,7 +1,7 @@
 """Stage 2, build: which files are read. Paths in, `.pol` files and their texts out.
 
-Folders are expanded into their `.pol` files; a file is read as UTF-8 (a BOM skipped, NFC
-normalised; otherwise E002 at its first bad byte); an `import` may read only `.pol` files inside
+Folders are expanded into their `.pol` files; a file is read as UTF-8 (a BOM skipped, CRLF and
+lone CR line ends as LF, NFC normalised; otherwise E002 at its first bad byte); an `import` may read only `.pol` files inside
 the folders being loaded or the shipped schema (E003, E004), checked before anything is read.
 """
 
@@ -44,11 +44,14 @@ def read_source(path: Path) -> tuple[SourceFile | None, Diagnostic | None]:
 
 
 def decode_source(path: Path, data: bytes) -> tuple[SourceFile | None, Diagnostic | None]:
-    """A policy's bytes as its text: UTF-8, a BOM skipped, NFC; E002 where a byte is not UTF-8."""
+    """A policy's bytes as its text: UTF-8, a BOM skipped, line ends as `\\n` (CRLF, or a lone CR
+    as old Mac editors wrote: else the whole file would be one line), NFC; E002 where a byte is
+    not UTF-8."""
     try:
         text = data.decode("utf-8-sig")  # a byte-order mark at the start is no character of the policy
     except UnicodeDecodeError as err:
         return None, _not_utf8(path, data, err)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return SourceFile(path=str(path), text=unicodedata.normalize("NFC", text)), None
 
 

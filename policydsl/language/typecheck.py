@@ -229,7 +229,7 @@ class ExprChecker(UnitChecks, LinkChecks):
             items.append(self.as_declared(item, source, wanted) if wanted is not None else item)
         if wanted is not None:
             for source, item in zip(e.items, items):
-                if not T.assignable(item.type, wanted):
+                if not T.declarable(item.type, wanted):  # as a declared value: no unit dropped, no fraction an integer
                     self.fail("E202", f"an item of a `{expected}` must be {describe(wanted)}, not {describe(item.type)}",
                               source.span, hint=f"`{wanted}` has the values " + ", ".join(wanted.members)
                               if wanted.is_enum else None)

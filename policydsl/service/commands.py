@@ -57,7 +57,7 @@ def add_commands(commands) -> None:
     export.add_argument("--entity", help="only this entity")
     export.add_argument("--period", help="only this period")
     export.add_argument("--request", dest="request_id", help="only this request id")
-    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    export.add_argument("-o", "--output", type=output_files.output_path, help="file to write (default: standard output)")
 
 
 def cmd_log(args) -> int:

@@ -157,7 +157,7 @@ def add_command(commands) -> None:
     parser.add_argument("policy", nargs="+", help=".pol file or folder")
     parser.add_argument("--dictionary", help="the shared data dictionary this list extends; default: "
                                              f"{DEFAULT_DICTIONARY}, when there is one")
-    parser.add_argument("-o", "--output", help="file to write (default: standard output)")
+    parser.add_argument("-o", "--output", type=output_files.output_path, help="file to write (default: standard output)")
 
 
 def run_command(args: argparse.Namespace, policies) -> str:
