@@ -15,7 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 import policydsl
-from policydsl import cli
+from policydsl import cli, render
 from policydsl.service.app import make_app
 from policydsl.service.log import DecisionLog, read_decisions
 from policydsl.service.state import Holder
@@ -94,14 +94,21 @@ def test_the_same_facts_give_the_same_facts_hash_and_different_facts_another(san
     assert first["request_id"] != second["request_id"]
 
 
-def test_evaluate_filters_by_period_kind_outcome_policy_and_as_of(service):
+def test_evaluate_filters_by_period_kind_outcome_policy_and_as_of(service, holder):
     every = service.post("/v1/evaluate", json={"dataset": "province"}).json()["decisions"]
     sanctions = service.post("/v1/evaluate", json={"dataset": "province", "period": "2016",
                                                    "kind": ["sanction"]}).json()["decisions"]
     assert sanctions == [d for d in every if d["period"] == "2016" and d["outcome_kind"] == "sanction"]
     early = service.post("/v1/evaluate", json={"dataset": "province", "as_of": "2015-12-31"}).json()["decisions"]
     assert early and all(d["period"][:4] <= "2015" for d in early)
-    assert early == [d for d in every if d["period"][:4] <= "2015"]
+    # as `eval --as-of` evaluates: as of that day (each document's status on it), not a filter of
+    # the decisions made at each period's end (which lost decisions and dated statuses wrongly)
+    policies = holder.current.policies
+    assert early == [render.decision_to_json(d) for d in policies.evaluate(
+        policies.load_data(PROVINCE), as_of="2015-12-31").decisions]
+    assert {d["as_of"] for d in early if d["entity_kind"] == "document"} == {"2015-12-31"}
+    refused = service.post("/v1/evaluate", json={"dataset": "province", "period": "2019", "as_of": "2015-01-01"})
+    assert refused.status_code == 422 and "after the as-of date 2015-01-01" in refused.json()["error"]
     one = service.post("/v1/evaluate", json={"dataset": "province", "entities": ["Z11"],
                                              "outcome": "zone_head_replacement_ordered"}).json()["decisions"]
     assert one and {(d["entity"], d["outcome"]) for d in one} == {("Z11", "zone_head_replacement_ordered")}
@@ -365,3 +372,30 @@ def test_the_log_keeps_a_value_with_fields_or_a_list_as_its_json(service):
             "select value from decisions where request_id = ? order by seq", (answer["request_id"],))]
     assert [json.loads(text) for text in logged] == [d["value"] for d in decisions]  # JSON, not a Python repr
     assert "'" not in logged[0] and "dimensions" in logged[0]
+
+
+@pytest.mark.parametrize("path, body, status, message", [
+    ("/v1/decisions?limit=99999999999999999999", None, 400, "`limit` must be a whole number"),
+    ("/v1/decisions?limit=%C2%B2", None, 400, "`limit` must be a whole number"),
+    ("/v1/evaluate", b"[" * 200000 + b"]" * 200000, 400, "nested too deeply"),
+])
+def test_odd_requests_are_refused_not_answered_with_a_500(service, path, body, status, message):
+    answer = service.get(path) if body is None else service.post(path, content=body)
+    assert answer.status_code == status and message in answer.json()["error"]
+
+
+def test_a_chunked_body_past_the_limit_is_a_413(service, monkeypatch):
+    """A chunked body has no Content-Length to check first: it is counted as it is read (the
+    reading stops at the limit; the test client hands the body over whole, so only the 413 is
+    seen here)."""
+    from policydsl.service import app
+
+    monkeypatch.setattr(app, "MAX_BODY", 1000)
+    answer = service.post("/v1/evaluate", content=(b" " * 100 for _ in range(50)))
+    assert answer.status_code == 413 and "larger than" in answer.json()["error"]
+
+
+def test_explain_of_a_period_the_data_lacks_is_a_422_naming_the_nearest(service):
+    answer = service.post("/v1/explain", json={"dataset": "province", "entity": "E042",
+                                               "outcome": "enterprise_rectification_order", "period": "2099"})
+    assert answer.status_code == 422 and "nearest" in answer.json()["error"]

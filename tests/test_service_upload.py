@@ -109,12 +109,23 @@ def damaged_zip() -> bytes:
     return bytes(data)
 
 
+def climbing_zip() -> bytes:
+    """A zip with a member `../../evil/industrial_zone.csv`: its table was skipped without a word."""
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("../../evil/industrial_zone.csv", zones_csv())
+        archive.writestr("a/b/city.csv", "id\n开封市\n")
+    return packed.getvalue()
+
+
 @pytest.mark.parametrize("files,message", [
     ((), "no file was uploaded"),
     ((("a.zip", b"not a zip"),), "not a zip archive"),
     ((("a.zip", damaged_zip()),), "cannot be unpacked"),
     ((("industrial_zone.csv", b"x"), ("sub/industrial_zone.csv", b"y")), "two files are named"),
-], ids=["nothing", "bad-zip", "damaged-zip", "same-name"])
+    ((("a.zip", climbing_zip()),), "reaches outside the archive"),
+    ((("a" * 300 + ".csv", b"x"),), "a NUL, or over 255 bytes"),
+], ids=["nothing", "bad-zip", "damaged-zip", "same-name", "zip-with-dotdot", "long-name"])
 def test_an_upload_the_loader_cannot_be_given_is_a_400(sanctions_service, files, message):
     answer = upload(sanctions_service, *files) if files else sanctions_service.post(
         "/v1/upload", files={"other": ("x.txt", b"")})
@@ -135,3 +146,9 @@ def test_an_unknown_upload_name_is_a_422(sanctions_service):
 def test_the_openapi_document_describes_the_upload(sanctions_service):
     document = sanctions_service.get("/openapi.json").json()
     assert "multipart/form-data" in document["paths"]["/v1/upload"]["post"]["requestBody"]["content"]
+
+
+@pytest.mark.parametrize("name", ["enter%00prise.csv", "a" * 300 + ".csv"])
+def test_a_file_name_no_file_system_takes_is_a_400_not_a_500(sanctions_service, name):
+    answer = sanctions_service.post(f"/v1/upload?filename={name}", content=b"id\nZ1\n")
+    assert answer.status_code == 400 and "a NUL, or over 255 bytes" in answer.json()["error"]

@@ -27,10 +27,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from policydsl import render
-from policydsl.api import SelectionError
+from policydsl.api import SelectionError, check_selection
 from policydsl.cli_output import OptionError, select_decisions
 from policydsl.diagnostics import DataError
 from policydsl.engine.explain import ExplainError
+from policydsl.engine.explain_status import document_labels
 from policydsl.language.limits import run_deep
 from policydsl.service.log import DecisionLog, Entry, LogError
 from policydsl.service.openapi import openapi_document
@@ -40,6 +41,7 @@ from policydsl.values import Period
 
 WEB = Path(__file__).resolve().parent / "web"
 MAX_BODY = 64 * 1024 * 1024
+MAX_LIMIT = 1_000_000  # decisions listed by one /v1/decisions query
 logger = logging.getLogger("policydsl.service")
 
 
@@ -54,18 +56,31 @@ class BadRequest(Exception):
 
 # ---- reading requests ---------------------------------------------------------------------------
 
-async def _body(request: Request) -> dict:
+async def _limited(request: Request, what: str) -> bytes:
+    """The request's body, read no further than MAX_BODY (a chunked body gives no length to check
+    first: it is counted as it arrives, and refused once it passes)."""
+    too_large = BadRequest(f"{what} is larger than {MAX_BODY // (1024 * 1024)} MB", status=413)
     size = request.headers.get("content-length")
-    if size is not None and size.isdigit() and int(size) > MAX_BODY:
-        raise BadRequest(f"the body is larger than {MAX_BODY // (1024 * 1024)} MB", status=413)
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise BadRequest(f"the body is larger than {MAX_BODY // (1024 * 1024)} MB", status=413)
+    if size is not None and size.isascii() and size.isdigit() and int(size) > MAX_BODY:
+        raise too_large
+    chunks, total = [], 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > MAX_BODY:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _body(request: Request) -> dict:
+    raw = await _limited(request, "the body")
     try:
         body = json.loads(raw or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         where = f" at line {err.lineno}, column {err.colno}" if isinstance(err, json.JSONDecodeError) else ""
         raise BadRequest(f"the body is not JSON{where}: {getattr(err, 'msg', err)}") from None
+    except RecursionError:
+        raise BadRequest("the body is not JSON this service reads: nested too deeply") from None
     if not isinstance(body, dict):
         raise BadRequest(f"the body must be a JSON object, not {type(body).__name__}")
     return body
@@ -155,15 +170,24 @@ def _evaluate(snapshot: Snapshot, body: dict, uploads: Uploads | None = None) ->
     strict = body.get("strict", False)
     if not isinstance(strict, bool):
         raise BadRequest("`strict` must be true or false")
-    result = snapshot.policies.evaluate(facts, period=period, entities=entities, strict=strict)
+    result = _evaluated(snapshot, facts, period=period, entities=entities, strict=strict, as_of=as_of)
     chosen = select_decisions(snapshot.policies.program, result.decisions, kinds=kinds, outcomes=outcomes,
                               policies=policies)
-    if as_of is not None:
-        chosen = [d for d in chosen if d.period.end <= as_of]
     if not all_statuses:
         chosen = [d for d in chosen if d.status == "active"]
     warnings = [w.to_json() for w in getattr(result.evaluation.run.dataset, "warnings", ())]
     return [render.decision_to_json(d) for d in chosen], facts_hash, warnings
+
+
+def _evaluated(snapshot: Snapshot, facts, **options):
+    """`PolicySet.evaluate`, as the CLI's `eval` runs it: `as_of` evaluates as of that day (each
+    document's status on it, the periods ended by then), and a period ending after it is refused."""
+    try:
+        return snapshot.policies.evaluate(facts, **options)
+    except (DataError, SelectionError):
+        raise
+    except ValueError as err:  # a period after the as-of date
+        raise BadRequest(str(err), status=422) from None
 
 
 def _explain(snapshot: Snapshot, body: dict, question: str, uploads: Uploads | None = None) -> tuple[dict, str]:
@@ -174,7 +198,12 @@ def _explain(snapshot: Snapshot, body: dict, question: str, uploads: Uploads | N
     lang = _text(body, "lang") or "zh"
     if lang not in render.LANGUAGES:
         raise BadRequest(f"`lang` must be one of {', '.join(render.LANGUAGES)}", status=422)
-    result = snapshot.policies.evaluate(facts, entities=[entity])
+    as_of = _as_of(body)
+    # the entity's rules at the period asked about only (a document's status is of the as-of day)
+    labels = document_labels(snapshot.policies.program)
+    result = _evaluated(snapshot, facts, entities=[entity], as_of=as_of,
+                        period=None if entity in labels else period)
+    check_selection(result.evaluation.run.dataset, period, [entity], labels)  # a period the data lacks: 422
     explanation = (result.why_not if question == "why_not" else result.explain)(entity, outcome, period)
     answer = render.explanation_json(explanation, lang)
     answer["text"] = render.explanation_text(explanation, lang)
@@ -232,10 +261,7 @@ async def _uploaded_files(request: Request) -> list[tuple[str, bytes]]:
     if not name:
         raise BadRequest("send the files as multipart/form-data fields named `file`, "
                          "or the body of one file with `?filename=NAME` (e.g. enterprise.csv)")
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise BadRequest(f"the upload is larger than {MAX_BODY // (1024 * 1024)} MB", status=413)
-    return [(name, raw)]
+    return [(name, await _limited(request, "the upload"))]
 
 
 def _error(message: str, status: int, request_id: str | None = None, **extra) -> JSONResponse:
@@ -335,8 +361,8 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
     async def decisions(request: Request) -> Response:
         query = request.query_params
         limit = query.get("limit")
-        if limit is not None and not (limit.isdigit() and int(limit) > 0):
-            return _error("`limit` must be a positive whole number", 400)
+        if limit is not None and not (limit.isascii() and limit.isdigit() and 0 < int(limit) <= MAX_LIMIT):
+            return _error(f"`limit` must be a whole number from 1 to {MAX_LIMIT}", 400)
         period = query.get("period")
         if period is not None:
             try:

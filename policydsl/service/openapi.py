@@ -84,7 +84,8 @@ def openapi_document(snapshot: Snapshot) -> dict:
         "properties": {
             **source, "period": _PERIOD,
             "as_of": {"type": "string", "format": "date",
-                      "description": "only decisions of periods that ended on or before this date"},
+                      "description": "evaluate as of this date, as `eval --as-of`: the periods ended by then, "
+                                     "each document's status on it; a `period` ending after it is a 422"},
             "entities": {"type": "array", "items": {"type": "string"}},
             "kind": {"type": "array", "items": {"type": "string", "enum": list(OUTCOME_KINDS)}},
             "outcome": {"type": "array", "items": {"type": "string", "enum": sorted(program.outcomes)}},
@@ -97,6 +98,7 @@ def openapi_document(snapshot: Snapshot) -> dict:
         "type": "object", "required": ["entity", "outcome"],
         "properties": {**source, "entity": {"type": "string"},
                        "outcome": {"type": "string", "enum": sorted(program.outcomes)}, "period": _PERIOD,
+                       "as_of": {"type": "string", "format": "date", "description": "as `explain --as-of`"},
                        "lang": {"type": "string", "enum": ["zh", "en"]}},
     }
     schemas["decision"] = {

@@ -58,6 +58,8 @@ def _safe_name(name: str) -> str:
     base = PurePosixPath(name.replace("\\", "/")).name
     if not base or base in (".", "..") or base.startswith("."):
         raise UploadError(f"`{name}` is not a file name the data loader reads")
+    if "\x00" in base or len(base.encode("utf-8")) > 255:  # no file system takes it
+        raise UploadError(f"`{name[:80]}` is not a file name the data loader reads (a NUL, or over 255 bytes)")
     return base
 
 
@@ -68,6 +70,9 @@ def _unzipped(name: str, content: bytes) -> list[tuple[str, bytes]]:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile:
         raise UploadError(f"{name}: not a zip archive") from None
+    climbing = [m.filename for m in archive.infolist() if ".." in PurePosixPath(m.filename).parts]
+    if climbing:  # a member outside the archive's own folder: refused, never skipped without a word
+        raise UploadError(f"{name}: `{climbing[0]}` reaches outside the archive (`..`); pack the tables without it")
     members = [m for m in archive.infolist() if not m.is_dir()
                and not any(part.startswith(".") or part == "__MACOSX" for part in PurePosixPath(m.filename).parts)]
     if len(members) > MAX_FILES:
