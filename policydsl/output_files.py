@@ -3,10 +3,10 @@
 Each is written to a temporary file beside it, flushed to disk, given the mode of the file it
 replaces, and renamed over it (`os.replace`: atomic within one file system). A symbolic link is
 followed: the file it names is replaced, the link stays. (A replaced file keeps its permission
-bits, not its owner, hard links or extended attributes: the price of never leaving half a file.) A failure part way
-(a full disk, a quota, a writer that raises) leaves the old file exactly as it was and no
-temporary file behind, and is raised as an `OSError` naming the file, which the CLI reports
-with its input-error exit code.
+bits, not its owner, hard links or extended attributes: the price of never leaving half a file.)
+A failure part way (a full disk, a quota, a writer that raises) leaves the old file exactly as it
+was and no temporary file behind, and is raised as an `OSError` naming the file, which the CLI
+reports with its input-error exit code.
 """
 
 from __future__ import annotations
@@ -30,18 +30,18 @@ def output_path(text: str) -> str:
 
 def write_text(path: str | Path, text: str, *, newline: str | None = None) -> None:
     """`path` holds `text` (UTF-8), or is left as it was."""
-    def write(temporary: str) -> None:
-        with open(temporary, "w", encoding="utf-8", newline=newline) as handle:
-            handle.write(text)
-            _to_disk(handle)
-    write_with(path, write)
+    _write(path, text, "w", encoding="utf-8", newline=newline)
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:
     """`path` holds `data`, or is left as it was."""
+    _write(path, data, "wb")
+
+
+def _write(path: str | Path, content: str | bytes, mode: str, **options) -> None:
     def write(temporary: str) -> None:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
+        with open(temporary, mode, **options) as handle:
+            handle.write(content)
             _to_disk(handle)
     write_with(path, write)
 

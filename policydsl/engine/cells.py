@@ -192,16 +192,23 @@ def _show(value: object) -> str:
 MAX_ID_LENGTH = 200  # characters of an entity id
 
 
+def _decoded(value: object) -> object:
+    """Binary data (bytes, a Parquet column without a text annotation) as the UTF-8 text it holds;
+    any other value as it is. CellError when it is not UTF-8."""
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        return value
+    try:
+        return bytes(value).decode("utf-8")
+    except UnicodeDecodeError:
+        raise CellError("binary data that is not UTF-8 text") from None
+
+
 def entity_id(value: object) -> str:
     """An entity id (or a reference to one) from a non-blank cell: text as written (NFC, stripped,
     at most MAX_ID_LENGTH characters) or a whole number as its decimal text (an int of any
     library: `7`, numpy's int64). Any other number is refused, never respelled (`7.0`, a
     Decimal 7.00 would name no entity `7`), and so is a boolean, a list or an object."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        try:
-            value = bytes(value).decode("utf-8")
-        except UnicodeDecodeError:
-            raise CellError("binary data that is not UTF-8 text") from None
+    value = _decoded(value)
     if isinstance(value, str):
         if len(value) > MAX_ID_LENGTH:
             raise CellError(f"an id is at most {MAX_ID_LENGTH} characters, not {len(value)}")
@@ -221,11 +228,7 @@ def convert(value: object, fact_type: Type) -> object:
                         "(open and save the workbook in a spreadsheet program, or paste the values)")
     if isinstance(value, SpreadsheetError):
         raise CellError(f"cell {value.cell} holds the spreadsheet error {value.code}")
-    if isinstance(value, (bytes, bytearray, memoryview)):  # binary data: text if it is UTF-8 text
-        try:
-            value = bytes(value).decode("utf-8")
-        except UnicodeDecodeError:
-            raise CellError("binary data that is not UTF-8 text") from None
+    value = _decoded(value)
     name = fact_type.name
     if isinstance(value, ShownAsPercent):
         if name == "percent":
