@@ -24,7 +24,9 @@ class SourceFile:
 
     @lines.default
     def _split(self) -> tuple[str, ...]:
-        return tuple(self.text.splitlines())
+        # the parser counts lines by "\n" alone: so must the quote (`splitlines` also breaks at
+        # U+2028, U+0085, a form feed…, which would quote the line above the one reported)
+        return tuple(line.removesuffix("\r") for line in self.text.split("\n"))
 
     def line(self, number: int) -> str:
         if 1 <= number <= len(self.lines):

@@ -236,16 +236,27 @@ def format_number(value: Number, digits: int = 6) -> str:
     """Exact decimal text when the number has one, else rounded to `digits` places with ≈."""
     if isinstance(value, int):
         return str(value)
-    denominator = value.denominator
+    denominator, places = value.denominator, 0
     for prime in (2, 5):
+        count = 0
         while denominator % prime == 0:
             denominator //= prime
-    if denominator == 1:
-        text = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    rounded = round(Decimal(value.numerator) / Decimal(value.denominator), digits)
-    text = format(rounded, "f").rstrip("0").rstrip(".")
-    return f"≈{text}"
+            count += 1
+        places = max(places, count)
+    # in integers, never through a Decimal division (its 28 digits would round a 30-digit number)
+    if denominator == 1:  # a finite decimal: 10^places / denominator is whole
+        return _decimal_text(value.numerator * 10 ** places // value.denominator, places)
+    scaled = Fraction(value.numerator * 10 ** digits, value.denominator)
+    whole, rest = divmod(abs(scaled.numerator), scaled.denominator)
+    whole += 1 if 2 * rest >= scaled.denominator else 0  # half away from zero, as `round` in policies
+    return "≈" + _decimal_text(-whole if scaled < 0 else whole, digits)
+
+
+def _decimal_text(units: int, places: int) -> str:
+    """`units` × 10^-places as decimal text without trailing zeros (`125, 2` → `1.25`)."""
+    sign, digits = ("-" if units < 0 else ""), str(abs(units)).rjust(places + 1, "0")
+    whole, fraction = (digits[:-places], digits[-places:].rstrip("0")) if places else (digits, "")
+    return sign + whole + ("." + fraction if fraction else "")
 
 
 def json_number(value: Number) -> int | float:

@@ -56,3 +56,16 @@ def test_a_very_long_source_line_is_quoted_around_the_caret_not_whole():
     assert len(quoted) < 200 and quoted.startswith("   1 | …") and quoted.endswith("…")
     at = caret.index("^")
     assert quoted[at:at + 5] == "a4321" and caret.count("^") == 5
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u0085", "\x0c", "\x0b", "\x1c"])
+def test_the_quoted_line_is_the_line_reported_whatever_a_comment_holds(tmp_path, separator):
+    """The parser counts lines by "\\n" alone; the quote split also at U+2028, U+0085, a form feed…"""
+    source = ('policy p\n  title "t"\n# a comment with a' + separator + 'line separator\n'
+              'entity firm\n  yearly score: integer\nvalue v for firm = scroe + 1\n')
+    path = tmp_path / "p.pol"
+    path.write_text(source, encoding="utf-8")
+    compiled = policydsl.compile_paths([path])
+    [diagnostic] = compiled.diagnostics
+    shown = render_all(compiled.diagnostics, compiled.sources)
+    assert diagnostic.span.line == 6 and "   6 | value v for firm = scroe + 1" in shown

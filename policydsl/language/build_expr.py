@@ -9,6 +9,7 @@ further than the `build` stage.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 
 import attrs
@@ -37,9 +38,13 @@ def span_of(path: str, meta_or_token) -> Span:
                 end_column=item.end_column)
 
 
+_ESCAPES = {"n": "\n", '"': '"', "\\": "\\"}  # as the printer writes them; any other `\x` stays as written
+
+
 def unquote(token: lark.Token) -> str:
+    """A string's text, its escapes read in one pass (`"C:\\\\new"` is a backslash and `new`)."""
     body = str(token)[1:-1]
-    return normalise(body.replace('\\"', '"').replace("\\\\", "\\").replace("\\n", "\n"))
+    return normalise(re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), body, flags=re.DOTALL))
 
 
 class ExpressionBuilder:

@@ -18,7 +18,7 @@ from policydsl import types as T
 from policydsl.diagnostics import Diagnostic, Note, SourceFile, Span, did_you_mean, error
 from policydsl.language.goals import lower_goals
 from policydsl.schema import EntitySchema, FactSchema
-from policydsl.language.typecheck import ExprChecker, Symbols
+from policydsl.language.typecheck import BUILTIN_NAMES, ExprChecker, Symbols
 from policydsl.language.typecheck_units import describe
 from policydsl.values import Unknown
 
@@ -233,12 +233,13 @@ class _Resolver:
         decls = []
         for module, d in self.of(ast.ParameterDecl):
             policy = self.policy_of(module)
-            if self.declare(f"name:{policy}", d.name, d.span, "parameter"):
-                decls.append((policy, d))
+            if self._shadows(d) or not self.declare(f"name:{policy}", d.name, d.span, "parameter"):
+                continue
+            decls.append((policy, d))
         for policy, decl in decls:  # types first, so that parameters may refer to each other in any order
             self.parameter_types[qualified(policy, decl.name)] = self.type_of(decl.type) if decl.type else T.ERROR
         found = {}
-        for policy, decl in decls:
+        for policy, decl in _readers_last(decls):
             self.checker.policy = policy
             declared = self.type_of(decl.type) if decl.type else None
             expr = self.checker.check(decl.value, None, expected=declared)
@@ -249,6 +250,21 @@ class _Resolver:
             self.parameter_types[key] = declared
             found[key] = ir.Parameter(name=key, label=decl.label, type=declared, expr=expr, span=decl.span)
         return found
+
+    def _shadows(self, decl: ast.ParameterDecl) -> bool:
+        """A parameter named as a built-in or a fact would be read in place of one, or hidden by it,
+        depending on where the name is written: refused (E204)."""
+        if decl.name in BUILTIN_NAMES:
+            self.fail("E204", f"parameter `{decl.name}` has the name of a built-in value", decl.span,
+                      hint=f"rename the parameter: `{decl.name}` is the built-in {BUILTIN_NAMES[decl.name]}")
+            return True
+        owners = sorted(kind for kind, schema in self.entities.items() if decl.name in schema.facts)
+        if owners:
+            self.fail("E204", f"parameter `{decl.name}` has the name of a fact of `{owners[0]}`", decl.span,
+                      notes=(Note(message="the fact", span=self.entity_spans[owners[0]][decl.name]),),
+                      hint=f"rename the parameter: about `{owners[0]}`, `{decl.name}` reads the fact")
+            return True
+        return False
 
     def _expect(self, actual: T.Type, wanted: T.Type, span: Span, what: str) -> None:
         if T.declarable(actual, wanted):
@@ -271,7 +287,7 @@ class _Resolver:
             self.tables[name] = (key_type, value_type)
             rows, seen = [], {}
             for row in decl.rows:
-                key = self.checker.check(row.key, None, expected=key_type)
+                key = self.checker.as_declared(self.checker.check(row.key, None, expected=key_type), row.key, key_type)
                 self._expect(key.type, key_type, row.key.span, f"a key of table `{decl.name}`")
                 if isinstance(key, ir.Const) and key.value in seen:
                     self.fail("E204", f"table `{decl.name}` has the key `{key.value}` twice", row.key.span,
@@ -568,6 +584,47 @@ def resolve(modules: tuple[ast.Module, ...], sources: dict[str, SourceFile]) -> 
     rules = tuple(attrs.evolve(r, target=lowered.targets.get((r.policy, r.name.split(QUALIFIER)[-1])))
                   for r in program.rules)
     program = _check_period_kinds(attrs.evolve(program, rules=rules), resolver.diagnostics)
+    _check_reported_targets(modules, resolver)
     # a scope's condition is checked once per rule it joins; report each problem once
     unique = list({(d.code, d.span, d.message): d for d in resolver.diagnostics}.values())
     return program, unique
+
+
+def _check_reported_targets(modules: tuple[ast.Module, ...], resolver: _Resolver) -> None:
+    """`approximately M near V` without `within` reports M and gives no verdict, so V is in no
+    rule: it is checked here as compared with M (its names, its unit, a written plain number
+    beside a percent), as it would be with a tolerance."""
+    for module in modules:
+        for decl in module.declarations:
+            if not (isinstance(decl, ast.TargetDecl) and decl.near is not None and decl.measure is not None
+                    and decl.tolerance is None and decl.entity is not None
+                    and decl.entity.name in resolver.entities):
+                continue
+            resolver.checker.policy = resolver.policy_of(module)
+            resolver.checker.check(ast.Compare(op="=", left=decl.measure, right=decl.near, span=decl.near.span),
+                                   decl.entity.name)
+
+
+def _readers_last(decls: list[tuple[str, ast.ParameterDecl]]) -> list[tuple[str, ast.ParameterDecl]]:
+    """The parameters in an order where one without a declared type is checked before those that
+    read it: its type is its value's, and until checked it is unknown (which any check would let
+    pass: `parameter b: integer = a` with `a = 2.5` declared below). A cycle keeps the written
+    order (the graph stage reports it)."""
+    untyped = {(policy, d.name) for policy, d in decls if d.type is None}
+    order, placed, visiting = [], set(), set()
+    by_name = {(policy, d.name): (policy, d) for policy, d in decls}
+
+    def place(key: tuple[str, str]) -> None:
+        if key in placed or key in visiting:
+            return
+        visiting.add(key)
+        policy, decl = by_name[key]
+        for node in ast.walk(decl.value):
+            if isinstance(node, ast.Name) and (policy, node.name) in untyped:
+                place((policy, node.name))
+        visiting.discard(key)
+        placed.add(key)
+        order.append(by_name[key])
+    for policy, decl in decls:
+        place((policy, decl.name))
+    return order

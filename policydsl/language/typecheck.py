@@ -132,8 +132,15 @@ class ExprChecker(UnitChecks, LinkChecks):
         self._unknown_name(e, entity, expected)
         return ir.Const(value=None, type=T.ERROR, span=e.span)
 
+    def _visible(self, table: dict) -> set[str]:
+        """The names of a table (parameters, tables) that `_own` would find here: this policy's own
+        and the shared ones, never another policy's (a hint to one would not resolve)."""
+        own = f"{self.policy}::" if self.policy else None
+        return {key.split("::", 1)[1] if own and key.startswith(own) else key
+                for key in table if "::" not in key or (own and key.startswith(own))}
+
     def _unknown_name(self, e: ast.Name, entity, expected) -> None:
-        candidates = {p.split("::")[-1] for p in self.symbols.parameter_types}
+        candidates = self._visible(self.symbols.parameter_types)
         where = "here"
         if entity is not None:
             schema = self.symbols.entities.get(entity)
@@ -178,6 +185,8 @@ class ExprChecker(UnitChecks, LinkChecks):
             left = self.check(e.left, entity, expected=right.type)
         left, right = self._percent_operands(left, e.left, right, e.right)
         self._comparable(e.op, left.type, right.type, e.span)
+        self._a_member_of(left.type, right, e.right.span)
+        self._a_member_of(right.type, left, e.left.span)
         return ir.Compare(op=e.op, left=left, right=right, type=T.BOOLEAN, span=e.span)
 
     def _comparable(self, op: str, lt: T.Type, rt: T.Type, span: Span) -> None:
@@ -193,6 +202,18 @@ class ExprChecker(UnitChecks, LinkChecks):
         elif op not in ("=", "!=") and lt.name not in ordered:
             self.fail("E203", f"`{op}` needs numbers or dates; {describe(lt)} has no order", span,
                       hint="use `=`, `!=` or `in {…}`")
+        elif op not in ("=", "!=") and lt == rt == T.DURATION:  # is 45 days less than 1 month? by month
+            self.fail("E203", f"`{op}` between durations: months and days have no one order", span,
+                      hint="compare the dates they lead to, e.g. `opened_on + 45 days < period_end`")
+
+    def _a_member_of(self, enumeration: T.Type, written: ir.Expr, span: Span) -> None:
+        """A member written beside an enumeration's value is one of its members: `grade = E`, with
+        `E` a member of another enumeration only, could never hold."""
+        if enumeration.is_enum and isinstance(written, ir.Const) and written.type.is_enum \
+                and written.type != enumeration and written.value not in enumeration.members:
+            self.fail("E201", f"`{enumeration}` has no value `{written.value}`", span,
+                      hint=did_you_mean(str(written.value), enumeration.members)
+                      or f"its values are {', '.join(enumeration.members)}")
 
     def _logic(self, op: str, operands: tuple[ast.Expr, ...], entity, span: Span):
         checked = tuple(self.check(o, entity) for o in operands)
@@ -216,6 +237,7 @@ class ExprChecker(UnitChecks, LinkChecks):
                         for o in e.options)
         for original, option in zip(e.options, options):
             self._comparable("=", operand.type, option.type, original.span)
+            self._a_member_of(operand.type, option, original.span)
         return ir.Member(operand=operand, options=options, negated=e.negated, type=T.BOOLEAN,
                          span=e.span)
 
@@ -268,20 +290,20 @@ class ExprChecker(UnitChecks, LinkChecks):
             self.fail("E202", f"the branches of `if` differ: {describe(then.type)} and {describe(otherwise.type)}",
                       e.span)
             result = T.ERROR
-        if then.type.is_numeric and otherwise.type.is_numeric and not (then.type.unit or otherwise.type.unit):
-            result = ops.join_type(then.type, otherwise.type) or result
+        if then.type.is_numeric and otherwise.type.is_numeric:  # either branch's value: money if one is money,
+            result = ops.join_type(then.type, otherwise.type) or result  # a decimal if one may have a fraction
         return ir.Cond(condition=condition, then=then, otherwise=otherwise, type=result, span=e.span)
 
     def _Index(self, e: ast.Index, entity, expected):
         table = self._own(e.target.name, self.symbols.tables) if isinstance(e.target, ast.Name) else None
         if table is None:
             name = e.target.name if isinstance(e.target, ast.Name) else None
-            hint = did_you_mean(name, [t.split("::")[-1] for t in self.symbols.tables]) if name else None
+            hint = did_you_mean(name, self._visible(self.symbols.tables)) if name else None
             self.fail("E207", "only a table can be indexed" if name is None else f"unknown table `{name}`",
                       e.target.span, hint=hint)
             return ir.Const(value=None, type=T.ERROR, span=e.span)
         key_type, value_type = self.symbols.tables[table]
-        key = self.check(e.key, entity, expected=key_type)
+        key = self.as_declared(self.check(e.key, entity, expected=key_type), e.key, key_type)  # a ratio for a percent
         if not T.assignable(key.type, key_type):
             self.fail("E202", f"table `{e.target.name}` is keyed by {describe(key_type)}, not {describe(key.type)}",
                       e.key.span)
@@ -312,11 +334,18 @@ class ExprChecker(UnitChecks, LinkChecks):
             count = f"{low}" if low == high else f"{low} to {high}"
             self.fail("E210", f"`{e.function}` takes {count} argument{'s' if high != 1 else ''}, "
                               f"not {len(e.args)}", e.span)
+        seen: set[str] = set()
         for keyword in e.keywords:
             if keyword.name not in keywords:
                 self.fail("E210", f"`{e.function}` has no argument `{keyword.name}`", keyword.span,
                           hint=did_you_mean(keyword.name, keywords))
                 ok = False
+            elif keyword.name in seen:  # one of them would be dropped without a word
+                self.fail("E210", f"`{e.function}` is given `{keyword.name}:` twice", keyword.span,
+                          hint=f"join the conditions with `and` in one `{keyword.name}:`"
+                          if keyword.name == "where" else None)
+                ok = False
+            seen.add(keyword.name)
         return ok
 
     def _whole_number(self, e: ast.Expr, what: str, most: int = limits.MAX_PERIOD_COUNT) -> int:
@@ -374,7 +403,10 @@ class ExprChecker(UnitChecks, LinkChecks):
         value, default = self._percent_operands(value, e.args[0], default, e.args[1])
         if not (T.assignable(default.type, value.type) or T.assignable(value.type, default.type)):
             self.fail("E202", f"`value_or` mixes {describe(value.type)} and {describe(default.type)}", e.args[1].span)
-        return ir.Scalar(function="value_or", operands=(value, default), type=value.type, span=e.span)
+        result = value.type  # either operand's value: as `if`'s branches, the type both fit
+        if value.type.is_numeric and default.type.is_numeric:
+            result = ops.join_type(value.type, default.type) or result
+        return ir.Scalar(function="value_or", operands=(value, default), type=result, span=e.span)
 
     def _places(self, e: ast.Expr) -> int:
         if isinstance(e, ast.NumberLit) and isinstance(e.value, int) and 0 <= e.value <= limits.MAX_ROUND_PLACES \

@@ -39,6 +39,10 @@ class LinkChecks:
         target = ref.type.target
         if target not in self.symbols.entities:
             return ir.Const(value=None, type=T.ERROR, span=e.span)
+        if not self._names_something(e.name, target):  # not a parameter, built-in or member that the name also is
+            known = [*self.symbols.entities[target].facts, *self.symbols.value_names(target)]
+            self.fail("E201", f"`{target}` has no fact or value `{e.name}`", e.span, hint=did_you_mean(e.name, known))
+            return ir.Const(value=None, type=T.ERROR, span=e.span)
         inner = self.check(ast.Name(name=e.name, span=e.span), target, expected)
         return ir.Via(ref=ref, kind=target, inner=inner, type=inner.type, span=e.span)
 

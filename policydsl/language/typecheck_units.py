@@ -8,6 +8,8 @@ messages (`describe`).
 
 from __future__ import annotations
 
+import attrs
+
 from policydsl import types as T
 from policydsl.engine import ops
 from policydsl.language import ast, ir
@@ -30,6 +32,15 @@ class UnitChecks:
         and an error if it is written (is `30` 30% or 3000%?)."""
         if wanted != T.PERCENT or checked.type not in ops.PLAIN:
             return checked
+        # the places a value passes through, each declared in turn: `if … then 30 else 20` has two
+        # written plain numbers (E219), `value_or(a / b, 0)` a computed ratio and a written 0
+        if isinstance(checked, ir.Cond) and isinstance(source, ast.If):
+            return attrs.evolve(checked, then=self.as_declared(checked.then, source.then, wanted),
+                                otherwise=self.as_declared(checked.otherwise, source.otherwise, wanted), type=T.PERCENT)
+        if isinstance(checked, ir.Scalar) and checked.function in _PASSING and isinstance(source, ast.Call) \
+                and len(source.args) == len(checked.operands):
+            return attrs.evolve(checked, type=T.PERCENT, operands=tuple(
+                self.as_declared(operand, written, wanted) for operand, written in zip(checked.operands, source.args)))
         if isinstance(source, ast.Binary) and source.op == "*" and 100 in (
                 plain_literal(source.left), plain_literal(source.right)):
             self.fail("E219", "a ratio multiplied by 100 by hand, where a percent is expected", source.span,
@@ -40,6 +51,10 @@ class UnitChecks:
             if zero is checked:
                 self._percent_literal(source)
             return zero
+        if _written_plain(source):  # `30 + 0`, `round(30)`: written numbers, not a computed ratio
+            self.fail("E219", "plain numbers written where a percent is expected", source.span,
+                      hint="write the percents with `%` (`30%`), or compute a ratio (`a / b`)")
+            return ir.Const(value=None, type=T.ERROR, span=checked.span)
         return ir.Scalar(function="as_percent", operands=(checked,), type=T.PERCENT, span=checked.span)
 
     def _percent_literal(self, source: ast.Expr) -> None:
@@ -58,6 +73,24 @@ class UnitChecks:
             return left, self.as_declared(right, right_source, T.PERCENT)
         return left, right
 
+
+
+# functions whose value is one of their operands: each operand is declared in turn
+_PASSING = ("value_or", "min", "max")
+# ... and those that keep a written number written (`round(30)` is still the number 30)
+_KEEPING = (*_PASSING, "abs", "round")
+_WRITTEN_SHAPES = (ast.NumberLit, ast.Negate, ast.Binary, ast.Call)
+
+
+def _written_plain(source: ast.Expr) -> bool:
+    """Only written plain numbers, added, subtracted, multiplied, rounded…: no name, no unit and no
+    division (a written quotient, `1 / 4`, is a ratio: 25%)."""
+    for node in ast.walk(source):
+        if not isinstance(node, _WRITTEN_SHAPES) or (isinstance(node, ast.NumberLit) and node.unit is not None) \
+                or (isinstance(node, ast.Binary) and node.op == "/") \
+                or (isinstance(node, ast.Call) and node.function not in _KEEPING):
+            return False
+    return True
 
 
 def scaled_by_percent(e: ir.Expr) -> bool:
