@@ -124,6 +124,25 @@ def test_any_and_all_follow_kleene_logic_over_the_members(result):
     assert str(value(result, "industrial_zone", "any_c", "Z2")) == "unknown"
 
 
+def test_sum_and_mean_of_percents_over_members_are_percents_on_every_executor(policy_from_text):
+    """They crashed the row executor and explanations (0 + a Percent); the columnar executor was right."""
+    policies = policy_from_text(SCHEMA.replace("  yearly revenue: money", "  yearly revenue: money\n  yearly growth: percent")
+                                + """
+value mean_growth for industrial_zone: percent = mean(growth over enterprise via zone)
+value summed_growth for industrial_zone: percent = sum(growth over enterprise via zone)
+outcome slow "慢" is sanction
+rule slow_zone implements t.1 cite "一" for industrial_zone when mean_growth < 5% then slow
+""")
+    rows = {**ROWS, "enterprise": [{**row, "growth": g} for row, g in zip(ROWS["enterprise"], (3, 4, 12.5, None, 1, 1))]}
+    result = policies.evaluate(rows, period="2020")
+    assert str(value(result, "industrial_zone", "mean_growth", "Z1")) == "3.5%"
+    assert str(value(result, "industrial_zone", "summed_growth", "Z1")) == "7%"
+    assert [(d.entity, d.outcome) for d in result.decisions] == [("Z1", "slow")]
+    assert [(d.entity, d.outcome) for d in policies.evaluate(rows, period="2020", executor="columnar").decisions] == \
+        [("Z1", "slow")]
+    assert result.explain("Z1", "slow", "2020").status == "active"
+
+
 def test_a_rule_on_the_city_fires_once_per_city_and_year(policy_from_text):
     policies = policy_from_text(SCHEMA + VALUES + """
 outcome many "多" is reward

@@ -284,3 +284,29 @@ def test_first_time_holds_now_and_at_no_earlier_record_and_says_how_far_it_read(
 
     tests = [records.get(at, UNRECORDED) for at in range(now, min(records, default=now + 1) - 1, -1)]
     assert WALKS["first_time"](1, iter(tests), None, now, lambda _, at: records.get(at, True)) == expected
+
+
+COUNTED = """
+policy g8
+  title "g8"
+entity firm
+  yearly g: A | B | C | D
+outcome clean "无D奖励" is reward
+rule no_d_in_three_years implements g8.1 cite "1" for firm when count_periods(g = D, 3) = 0 then clean
+"""
+
+
+@pytest.mark.parametrize("executor", ["row", "columnar", "decider"])
+def test_count_periods_is_unknown_when_the_period_evaluated_lacks_the_fact(policy_from_text, executor):
+    """A rating missing in 2019 gave "no D in three years" a reward (G8: not evaluable); an earlier
+    missing rating is a round not evaluated and does not count (as a streak's break)."""
+    policies = policy_from_text(COUNTED)
+    rows = {"F1": {"2017": {"g": "A"}, "2018": {"g": "A"}, "2019": {}},
+            "F2": {"2017": {"g": "A"}, "2018": {}, "2019": {"g": "A"}}}
+    if executor == "decider":
+        decide = policies.decider("firm", period="2019")
+        found = {entity for entity, facts in rows.items() if decide(entity, facts)}
+    else:
+        data = {"firm": [{"id": e, "period": p, **row} for e, by_period in rows.items() for p, row in by_period.items()]}
+        found = {d.entity for d in policies.evaluate(data, period="2019", executor=executor).decisions}
+    assert found == {"F2"}

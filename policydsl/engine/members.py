@@ -22,12 +22,12 @@ member fails, unknown when none fails but one is unknown, true otherwise (true f
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
-from fractions import Fraction
 
 import attrs
 
+from policydsl.engine import ops
 from policydsl.engine.semantics import RunView
-from policydsl.values import MissingFact, Period, Unknown, normalise_number
+from policydsl.values import MissingFact, Period, Unknown
 
 # The value of an operand or filter for a member entity in the same period.
 ForMember = Callable[[str], object]
@@ -92,10 +92,10 @@ def fold(function: str, members: MemberSet, entity_kind: str, entity: str, perio
             return 0
         return Unknown(frozenset({MissingFact(entity_kind, entity, f"(no {members.kind} to take the {function} of)",
                                               str(period))}))
-    if function == "sum":
-        return normalise_number(sum(values))
+    if function == "sum":  # the group aggregates' own sum and mean (percents too)
+        return ops.total(values)
     if function == "mean":
-        return normalise_number(Fraction(sum(values)) / len(values))
+        return ops.mean(values)
     return min(values) if function == "min" else max(values)
 
 

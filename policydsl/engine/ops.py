@@ -299,10 +299,16 @@ def round_half_away_from_zero(value: Fraction, places: int) -> object:
     return normalise_number(Fraction(int(whole) if value >= 0 else -int(whole)) / scale)
 
 
-def _total(values: Sequence[object]) -> object:
+def total(values: Sequence[object]) -> object:
+    """The sum of known values of one type (percents as the percent of their summed ratios)."""
     if values and isinstance(values[0], Percent):
         return Percent(normalise_number(sum(v.ratio for v in values)))
     return normalise_number(sum(values))
+
+
+def mean(values: Sequence[object]) -> object:
+    """The mean of known values (at least one), exact: a group's, or of a set of members'."""
+    return arith("/", [total(values), len(values)])
 
 
 def competition_rank(own: object, others: Sequence[object], descending: bool) -> int:
@@ -359,9 +365,9 @@ def aggregate(function: str, own: object, members: Sequence[object], descending:
     if not known:
         return unknown_of(*members)
     if function == "group_sum":
-        return _total(known)
+        return total(known)
     if function == "group_mean":
-        return arith("/", [_total(known), len(known)])
+        return mean(known)
     if function == "group_min":
         return min(known)
     return max(known)

@@ -161,9 +161,19 @@ Walker = Callable[[int, Iterable[object], object, object, Callable[[object, obje
 
 def count_periods(n: int, tests: Iterable[object], subject, now, operand) -> tuple[object, int]:
     """In how many of the last n periods the condition held (only periods with a record count:
-    a round without an evaluation never satisfies)."""
-    count = 0
-    for value in islice(tests, n):
+    a round without an evaluation never satisfies; an earlier period whose facts leave the
+    condition unknown is such a round). Unknown now, the count is unknown (G8), as a streak is."""
+    tests = iter(tests)
+    current = next(tests, UNRECORDED)
+    if current is UNRECORDED:
+        current = operand(subject, now)
+        if isinstance(current, Unknown):
+            return current, 1
+        current = None  # no record now: not counted
+    elif isinstance(current, Unknown):
+        return current, 1
+    count = 1 if current is True else 0
+    for value in islice(tests, n - 1):
         if value is True:
             count += 1
     return count, n

@@ -252,7 +252,9 @@ class Interpreter:
             return before if f == "previous" else arithmetic("-", arg(0), before)
         if f == "streak":
             return self.streak(lambda at: arg(0, at), kind, entity, period)
-        if f == "count_periods":
+        if f == "count_periods":  # unknown now: unknown; an earlier unknown: a round not counted
+            if arg(0) is UNKNOWN:
+                return UNKNOWN
             return len([back for back in range(count)
                         if self.data.has_record(kind, entity, period.back(back)) and arg(0, period.back(back)) is True])
         if f == "first_time":

@@ -342,8 +342,11 @@ def streak(condition: pl.Expr, stride: int, span: int,
 
 
 def count_periods(condition: pl.Expr, n: int, stride: int) -> pl.Expr:
+    """The periods of the last n where it held (an earlier unknown is not counted); unknown now,
+    unknown (`semantics.count_periods`)."""
     ok = holds(condition).cast(pl.Int64)
-    return pl.sum_horizontal([ok.shift(k * stride, fill_value=0) for k in range(n)])
+    return pl.when(condition.is_null()).then(None).otherwise(
+        pl.sum_horizontal([ok.shift(k * stride, fill_value=0) for k in range(n)]))
 
 
 def first_time(condition: pl.Expr, stride: int, span: int,
