@@ -233,6 +233,11 @@ def cmd_eval(args) -> int:
                            executor=args.executor, progress=progress)
         decisions = result.decisions  # made here (the columnar executor's are built when first asked for)
     cli_output.write_decisions(args, policies, decisions, warnings=dataset.warnings)
+    first = min(dataset.periods(), key=lambda p: p.end, default=None)
+    if args.as_of is not None and first is not None and first.end > args.as_of:
+        # not an error (the documents' statuses on the day are an answer), but never a silent one
+        print(f"note: no period of the data had ended on {args.as_of} (the first, {first}, ends on "
+              f"{first.end}): only the documents' statuses are reported", file=sys.stderr)
     return EXIT_OK
 
 
@@ -390,6 +395,11 @@ COMMANDS = {"check": cmd_check, "test": cmd_test, "coverage": cmd_coverage, "eva
             "facts": lambda args: print(facts_tool.run_command(args, _load(args.policy)), end="") or EXIT_OK}
 
 
+# commands whose exit 1 says something else than "the policy has errors": `diff`'s 1 is "decisions
+# changed" (as diff(1)'s), so a policy that does not compile is an input error there (2), never a change
+_FINDINGS_MEAN_OTHER = frozenset({"diff"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
@@ -413,7 +423,8 @@ def _run(args) -> int:
         return COMMANDS[args.command](args)
     except PolicyError as err:
         print(render_all(err.diagnostics, err.sources), file=sys.stderr)
-        return EXIT_INPUT if any(d.code in ("E001", "E002") for d in err.diagnostics) else EXIT_FINDINGS
+        unreadable = any(d.code in ("E001", "E002") for d in err.diagnostics)
+        return EXIT_INPUT if unreadable or args.command in _FINDINGS_MEAN_OTHER else EXIT_FINDINGS
     except DataError as err:
         _warn(err.warnings)
         print("error: bad data:\n" + "\n".join(f"  {p}" for p in err.problems), file=sys.stderr)

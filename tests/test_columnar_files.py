@@ -371,3 +371,14 @@ outcome flagged "标记" is sanction
     (tmp_path / "good").mkdir()
     good = _folder(tmp_path / "good", {"enterprise.csv": rows.replace("E2,2019,开封市,B", "E2,2019,开封市,A")})
     assert policies.load_data(good, executor="columnar").warnings == policies.load_data(good).warnings == ()
+
+
+def test_a_table_with_a_header_and_no_rows_is_a_warning_on_both_loaders(tmp_path):
+    folder = _folder(tmp_path, {"enterprise.csv": GOOD, "zone.csv": "id,city\n"})
+    columns = _same_as_the_row_loader(folder, {"enterprise"})
+    assert [str(w) for w in columns.warnings] == [f"{folder / 'zone.csv'}: the table of `zone` has a header and no rows"]
+    pl.DataFrame({"id": [], "city": []}, schema={"id": pl.String, "city": pl.String}).write_parquet(folder / "zone.parquet")
+    (folder / "zone.csv").unlink()
+    columns = _same_as_the_row_loader(folder, {"enterprise"})
+    assert [str(w) for w in columns.warnings] == [
+        f"{folder / 'zone.parquet'}: the table of `zone` has a header and no rows"]

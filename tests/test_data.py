@@ -156,6 +156,21 @@ def test_missing_path_and_empty_folder(tmp_path):
     assert "no table for any declared entity kind" in problems_of(lambda: load_data(tmp_path, SCHEMAS))[0]
 
 
+def test_a_kind_in_two_files_is_read_together_with_a_warning(tmp_path):
+    folder = write_csv(tmp_path, "E1,2019,Z,,A,,,,,\n")
+    (folder / "enterprise.json").write_text('[{"id": "E2", "period": "2019", "zone": "Y"}]', encoding="utf-8")
+    dataset = load_data(folder, SCHEMAS)
+    assert set(dataset.entities("enterprise")) == {"E1", "E2"}
+    [warning] = [str(w) for w in dataset.warnings]
+    assert "`enterprise` is in 2 files (enterprise.csv, enterprise.json)" in warning
+
+
+def test_a_folder_read_for_policies_that_declare_no_kind_says_so(tmp_path):
+    (tmp_path / "enterprise.csv").write_text("id,period\nE1,2019\n", encoding="utf-8")
+    [problem] = problems_of(lambda: load_data(tmp_path, {}))
+    assert problem.endswith("(the policies declare no entity kind: there is nothing to read the data for)")
+
+
 def test_booleans_are_not_numbers():
     problems = problems_of(lambda: dataset_from_mapping(
         {"enterprise": [{"id": "E1", "period": "2019", "staff": True}]}, SCHEMAS))

@@ -422,3 +422,16 @@ def test_a_numpy_boolean_is_not_text():
     np = pytest.importorskip("numpy")
     with pytest.raises(DataError, match=r"column city: a bool_? is not text"):
         dataset_from_mapping({"enterprise": [{"id": "E1", "city": np.bool_(True)}]}, SCHEMAS)
+
+
+def test_a_numpy_datetime64_is_the_day_it_holds_and_a_time_of_day_or_a_month_is_refused():
+    np = pytest.importorskip("numpy")
+    for day in (np.datetime64("2015-03-01"), np.datetime64("2015-03-01T00:00:00"), np.datetime64("2015-03-01", "ns")):
+        found = dataset_from_mapping({"enterprise": [{"id": "E1", "opened": day}]}, SCHEMAS)
+        assert found.entities("enterprise")["E1"].static == {"opened": dt.date(2015, 3, 1)}
+    for value, message in ((np.datetime64("2015-03-01T13:00"), "has a time of day"),
+                           (np.datetime64("2015-03-01T00:00:00.000000001"), "has a time of day"),
+                           (np.datetime64("2015-03"), "is not a date"), (np.datetime64("NaT"), "is not a date")):
+        [problem] = problems_of(lambda: dataset_from_mapping({"enterprise": [{"id": "E1", "opened": value}]}, SCHEMAS))
+        assert problem.startswith("<data>: enterprise row 1, column opened: 2015-03" if value == value else
+                                  "<data>: enterprise row 1, column opened: NaT") and message in problem, problem

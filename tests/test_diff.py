@@ -137,3 +137,17 @@ def test_diff_command_json_and_exit_codes(tmp_path, capsys):
     assert (change["old"]["amount"], change["new"]["amount"]) == (300, 200)
     assert change["old_explanation"]["entity"] == "S1" and change["new_explanation"]["entity"] == "S1"
     assert main(["diff", old, str(tmp_path / "missing.pol"), "--data", str(data)]) == 2
+
+
+def test_a_revision_that_does_not_compile_is_an_input_error_not_a_change(tmp_path, capsys):
+    """diff's exit 1 says "decisions changed": a broken policy must not read as one (2, with the diagnostics)."""
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps(DATA), encoding="utf-8")
+    old = write(tmp_path, "old", bonus=300, warn_below=50)
+    broken = Path(write(tmp_path, "broken", bonus=300, warn_below=50))
+    broken.write_text(broken.read_text(encoding="utf-8").replace("when ", "when nonexistent_fact > 1 and ", 1),
+                      encoding="utf-8")
+    assert main(["diff", old, str(broken), "--data", str(data)]) == 2
+    captured = capsys.readouterr()
+    assert "error[E" in captured.err and "nonexistent_fact" in captured.err and captured.out == ""
+    assert main(["eval", str(broken), "--data", str(data)]) == 1  # elsewhere a policy error is still a finding

@@ -191,3 +191,19 @@ def test_formatting_goes_through_fmt(session):
         import "schema.pol"
         parameter big_payer: money = 100万元  # kept
         """)
+
+
+def test_an_import_outside_the_workspace_is_e004_as_in_check_and_is_not_followed(session):
+    """The editor says what `check` of the workspace says: the import is refused, and nothing of
+    the file outside (here a policy the workspace does not hold) is read for definitions."""
+    outside = session.folder.parent / "outside.pol"
+    outside.write_text(SCHEMA.replace("policy taxwatch", "policy elsewhere"), encoding="utf-8")
+    (session.folder / "inner").mkdir(exist_ok=True)
+    text = 'policy reach\nimport "../../outside.pol"\n'
+    (session.folder / "inner" / "reach.pol").write_text(text, encoding="utf-8")
+    [refused] = [d for d in session.open("inner/reach.pol", text) if d.code == "E004"]
+    assert "reaches outside the folders being loaded" in refused.message and refused.range.start.line == 1
+    uri, position = session.position("inner/reach.pol", '"../../outside.pol"', 3)
+    found = session.run(session.client.text_document_definition_async(lsp.DefinitionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=position)))
+    assert not found

@@ -231,3 +231,96 @@ def test_an_expectation_of_a_period_not_ended_by_the_cases_as_of_fails_saying_so
     assert "1 passed, 1 failed" in out
     assert ("`expect[0].period`: period 2020 ends on 2020-12-31, after the as-of date 2020-06-01: as of that "
             "date it cannot be evaluated") in out and "it did not happen" not in out
+
+
+def _raw(tmp_path: Path, text: str, where: str = "scenarios/taxshare.json") -> Path:
+    """A scenario file written as text, for JSON that json.dumps would not write."""
+    (tmp_path / "taxshare.pol").write_text(VALUED, encoding="utf-8")
+    (tmp_path / where).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / where).write_text(text, encoding="utf-8")
+    return tmp_path / "taxshare.pol"
+
+
+def _share_text(name: str, expectation: str = "", tax: str = "6") -> str:
+    facts = '{"firm": [{"id": "F1", "period": "2020", "tax": %s}]}' % tax
+    expect = '[{"entity": "F1", "period": "2020", "outcome": "share"%s}]' % expectation
+    return '{"name": "%s", "facts": %s, "expect": %s}' % (name, facts, expect)
+
+
+def test_an_infinite_nan_or_huge_number_fails_its_case_naming_the_field_and_the_others_run(tmp_path, capsys):
+    cases = [_share_text("amount 1e400", ', "amount": 1e400'),
+             _share_text("value -1e400", ', "value": -1e400'),
+             _share_text("value NaN", ', "value": NaN'),
+             _share_text("field Infinity", ', "value": {"a": [Infinity]}'),
+             _share_text("huge exponent", ', "value": "1e999999999"'), _share_text("fact 1e400", tax="1e400"),
+             _share_text("fact of 5000 digits", tax="9" * 5000), _share_text("good", ', "value": 3')]
+    policy = _raw(tmp_path, '{"cases": [%s]}' % ", ".join(cases))
+    assert main(["test", str(policy)]) == 1
+    out = capsys.readouterr().out
+    assert "1 passed, 7 failed" in out
+    assert "malformed case: field `expect[0].amount`: inf is not a finite number" in out
+    assert "malformed case: field `expect[0].value`: -inf is not a finite number" in out
+    assert "malformed case: field `expect[0].value`: nan is not a finite number" in out
+    assert "malformed case: field `expect[0].value.a[0]`: inf is not a finite number" in out
+    assert "malformed case: field `expect[0].value`: `1e999999999` is out of range" in out
+    assert "malformed case: field `facts.firm[0].tax`: inf is not a finite number" in out
+    assert "malformed case: field `facts.firm[0].tax`: a whole number of 5000 digits is out of range" in out
+
+
+def test_a_key_given_twice_in_a_scenario_file_is_an_input_error_with_line_and_column(tmp_path, capsys):
+    # JSON keeps the last of a repeated key: the first `expect` would test nothing without a word.
+    policy = _raw(tmp_path, '{"cases": [{"name": "twice", "facts": {},\n'
+                            '  "expect": [{"entity": "F1", "period": "2020", "outcome": "share"}],\n'
+                            '  "expect": []}]}')
+    assert main(["test", str(policy)]) == 2
+    err = capsys.readouterr().err
+    assert "taxshare.json:3:3: key `expect` given twice in one object (first at line 2, column 3)" in err
+    _raw(tmp_path, '{"cases": [%s],\n "cases": []}' % _share_text("good", ', "value": 3'))
+    assert main(["test", str(policy)]) == 2
+    assert "taxshare.json:2:2: key `cases` given twice" in capsys.readouterr().err
+
+
+def test_an_absence_of_an_entity_or_period_not_in_the_facts_fails_its_case(tmp_path, capsys):
+    # Nothing is evaluated for an entity or a period the facts do not have: such an absence would
+    # pass whatever the policy says.
+    misspelt_entity = case("entity not in the facts", 99, absent=["praised"])
+    misspelt_entity["facts"]["firm"][0]["id"] = "F10"
+    other_period = case("period not in the facts", 99, absent=["praised"])
+    other_period["absent"][0]["period"] = "2021"
+    policy = write(tmp_path, [misspelt_entity, other_period, GOOD[1]])
+    assert main(["test", str(policy)]) == 1
+    out = capsys.readouterr().out
+    assert ("`absent[0].entity`: no entity `F1` in the case's facts, so its absence tests nothing; "
+            "did you mean `F10`?") in out
+    assert ("`absent[0].period`: no row of the case's facts is of period 2021, so the absence tests "
+            "nothing (periods in the facts: 2020)") in out
+    assert "1 passed, 2 failed" in out
+
+
+def test_a_scenario_file_without_cases_is_an_input_error(tmp_path, capsys):
+    policy = write(tmp_path, [])
+    assert main(["test", str(policy)]) == 2
+    assert "taxwatch.json: field `cases`: no cases" in capsys.readouterr().err
+
+
+def test_a_scenario_file_named_directly_that_is_not_json_says_so_not_which_policy(tmp_path, capsys):
+    write(tmp_path, GOOD)
+    stray = tmp_path / "cases.json"
+    stray.write_text('{"policy": "taxwatch.pol",\n "cases": [}', encoding="utf-8")
+    assert main(["test", str(stray)]) == 2
+    err = capsys.readouterr().err
+    assert "cases.json:2:12: invalid JSON: Expecting value" in err and "which policy" not in err
+    stray.write_text('[{"policy": "taxwatch.pol"}]', encoding="utf-8")
+    assert main(["test", str(stray)]) == 2
+    err = capsys.readouterr().err
+    assert "cases.json: not a scenario file: its top level is a list" in err and "which policy" not in err
+
+
+def test_a_scenario_file_may_start_with_a_byte_order_mark(tmp_path, capsys):
+    policy = write(tmp_path, GOOD)
+    file = tmp_path / "scenarios" / "taxwatch.json"
+    file.write_text("\ufeff" + file.read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["test", str(policy)]) == 0
+    stray = tmp_path / "cases.json"
+    stray.write_text("\ufeff" + json.dumps({"policy": "taxwatch.pol", "cases": GOOD}), encoding="utf-8")
+    assert main(["test", str(stray)]) == 0

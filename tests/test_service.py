@@ -399,3 +399,34 @@ def test_explain_of_a_period_the_data_lacks_is_a_422_naming_the_nearest(service)
     answer = service.post("/v1/explain", json={"dataset": "province", "entity": "E042",
                                                "outcome": "enterprise_rectification_order", "period": "2099"})
     assert answer.status_code == 422 and "nearest" in answer.json()["error"]
+
+
+@pytest.mark.parametrize("path, body, named", [
+    ("/v1/evaluate", {"dataset": "province", "perod": "2016"}, "`perod` (did you mean `period`?)"),
+    ("/v1/explain", {"dataset": "province", "entity": "E042", "outcome": "enterprise_rectification_order",
+                     "as-of": "2016-12-31"}, "`as-of` (did you mean `as_of`?)"),
+    ("/v1/why-not", {"dataset": "province", "entity": "E042", "outcome": "enterprise_rectification_order",
+                     "explain": True}, "`explain`"),
+])
+def test_a_misspelt_key_is_refused_not_dropped(service, path, body, named):
+    """`perod` dropped would answer for every period, as if the filter had been applied."""
+    answer = service.post(path, json=body)
+    assert answer.status_code == 400, answer.json()
+    assert named in answer.json()["error"] and "`period`" in answer.json()["error"]
+
+
+def test_a_misspelt_decisions_query_parameter_is_refused(service):
+    answer = service.get("/v1/decisions", params={"entty": "E042"})
+    assert answer.status_code == 400 and "`entty` (did you mean `entity`?)" in answer.json()["error"]
+
+
+def test_the_openapi_request_schemas_list_exactly_the_keys_the_service_takes(service):
+    from policydsl.service.openapi import DECISIONS_QUERY, EVALUATE_KEYS, EXPLAIN_KEYS
+
+    document = service.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert set(schemas["evaluate_request"]["properties"]) == set(EVALUATE_KEYS)
+    assert set(schemas["explain_request"]["properties"]) == set(EXPLAIN_KEYS)
+    assert schemas["evaluate_request"]["additionalProperties"] is False
+    query = document["paths"]["/v1/decisions"]["get"]["parameters"]
+    assert {p["name"] for p in query} == set(DECISIONS_QUERY)

@@ -273,3 +273,16 @@ def test_a_loaded_policy_reports_its_own_status_until_the_policy_that_repeals_it
         return decision.outcome, decision.policy, decision.rule_id, decision.cite, decision.value
     assert status_of_old("2013-01-01") == ("document_in_force", "old2011", "old2011.0", "旧", None)
     assert status_of_old("2014-07-22") == ("document_repealed", "new2014", "new2014.0", "新", "示政〔2014〕7号")
+
+
+def test_eval_as_of_before_every_period_of_the_data_says_so(tmp_path, capsys):
+    """A date before the data (a typo for 2017, say) answers the documents' statuses only: said on stderr."""
+    policy = tmp_path / "plan.pol"
+    policy.write_text(PLAN, encoding="utf-8")
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps(ROWS), encoding="utf-8")
+    assert main(["eval", str(policy), "--data", str(data), "--as-of", "1017-01-01"]) == 0
+    err = capsys.readouterr().err
+    assert "note: no period of the data had ended on 1017-01-01" in err and "only the documents' statuses" in err
+    assert main(["eval", str(policy), "--data", str(data), "--as-of", "2014-07-21"]) == 0
+    assert "note:" not in capsys.readouterr().err

@@ -160,6 +160,16 @@ def parse_date(value: object) -> dt.date:
         day = value.date()
     elif isinstance(value, dt.date):
         day = value
+    elif type(value).__name__ == "datetime64" and hasattr(value, "astype"):  # numpy's: the date-time it holds
+        if str(value.dtype) in ("datetime64[Y]", "datetime64[M]", "datetime64[W]"):  # not one day
+            raise CellError(f"{value} is not a date (write YYYY-MM-DD)")
+        micro = value.astype("datetime64[us]")
+        held = micro.item()  # a datetime (an int out of its range, None for NaT)
+        if not isinstance(held, dt.datetime):
+            raise CellError(f"{value} is not a date (write YYYY-MM-DD)")
+        if micro != value:  # nanoseconds past midnight: a time of day all the same
+            raise CellError(f"{value} has a time of day; the fact is a date (YYYY-MM-DD)")
+        return parse_date(held)
     elif isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip(), re.ASCII):
         try:
             day = dt.date.fromisoformat(value.strip())

@@ -159,7 +159,9 @@ class KindLoader:
         checks = [(fact, at) for fact, at in repeated.items()]
         if id_at is None:
             return
+        rows = 0
         for line, cells in table.rows:
+            rows += 1
             for index in blank_headers:
                 if not is_blank(cells[index]):
                     self.report(DataIssue(source=table.source, row=line, column=_column_letter(index),
@@ -172,6 +174,9 @@ class KindLoader:
             self._row(source, None, line, None if id_at is None else cells[id_at],
                       None if period_at is None else cells[period_at],
                       [(fact, header, cells[index]) for fact, header, index in facts])
+        if not rows:  # a header and nothing under it: most often an export that stopped short
+            self.report(DataIssue(source=table.source, severity="warning",
+                                  message=f"the table of `{self.kind}` has a header and no rows"))
 
     def _read_json(self, table: readers.Table, source: int) -> None:
         keys = self._json_keys
@@ -353,6 +358,7 @@ def unknown_kinds(mapping: Mapping[str, object], schemas: Mapping[str, EntitySch
 def _folder_tables(folder: Path, schemas: Mapping[str, EntitySchema], report: Issues,
                    encoding: str | None) -> dict[str, list[readers.Table]]:
     tables: dict[str, list[readers.Table]] = {}
+    files: dict[str, list[str]] = {}  # the files read for each kind
     for path in sorted(folder.iterdir()):
         if path.name.startswith("."):
             continue  # hidden files (.DS_Store, editor files) are no one's data
@@ -378,6 +384,13 @@ def _folder_tables(folder: Path, schemas: Mapping[str, EntitySchema], report: Is
         else:
             found = [readers.READERS[suffix](path, report)]
         tables.setdefault(kind, []).extend(t for t in found if t is not None)
+        files.setdefault(kind, []).append(path.name)
+    for kind, names in files.items():
+        if len(names) > 1:  # one table per kind is the contract: a second is most often last year's export
+            report(DataIssue(source=str(folder), table=kind, severity="warning",
+                             message=f"`{kind}` is in {len(names)} files ({', '.join(names)}): their rows are "
+                                     "read together as one table",
+                             hint="keep one file per entity kind"))
     return tables
 
 
@@ -451,8 +464,9 @@ def read_tables(path: Path, schemas: Mapping[str, EntitySchema], report: Issues,
     if path.is_dir():
         tables = _folder_tables(path, schemas, report, encoding)
         if not tables and not report.errors:
-            report(DataIssue(source=str(path), message="no table for any declared entity kind "
-                             f"(expected files like {', '.join(f'{k}.csv' for k in sorted(schemas)[:3])})"))
+            expected = (f"(expected files like {', '.join(f'{k}.csv' for k in sorted(schemas)[:3])})" if schemas
+                        else "(the policies declare no entity kind: there is nothing to read the data for)")
+            report(DataIssue(source=str(path), message=f"no table for any declared entity kind {expected}"))
     elif path.is_file():
         content = readers.read_json(path, report)
         tables = _mapping_tables(content, str(path), schemas, report) if content is not readers.UNREADABLE else {}

@@ -29,12 +29,12 @@ from starlette.staticfiles import StaticFiles
 from policydsl import render
 from policydsl.api import SelectionError, check_selection
 from policydsl.cli_output import OptionError, select_decisions
-from policydsl.diagnostics import DataError
+from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.engine.explain import ExplainError
 from policydsl.engine.explain_status import document_labels
 from policydsl.language.limits import run_deep
 from policydsl.service.log import DecisionLog, Entry, LogError
-from policydsl.service.openapi import openapi_document
+from policydsl.service.openapi import DECISIONS_QUERY, EVALUATE_KEYS, EXPLAIN_KEYS, openapi_document
 from policydsl.service.state import Holder, Snapshot
 from policydsl.service.uploads import MAX_FILES, Upload, UploadError, Uploads, load_upload, upload_hash
 from policydsl.values import Period
@@ -72,7 +72,19 @@ async def _limited(request: Request, what: str) -> bytes:
     return b"".join(chunks)
 
 
-async def _body(request: Request) -> dict:
+def _known_keys(given, takes: tuple[str, ...], where: str) -> None:
+    """Every key is one the request takes: a misspelt option is refused, never dropped (400)."""
+    unknown = [key for key in given if key not in takes]
+    if unknown:
+        problems = []
+        for key in unknown:
+            hint = did_you_mean(str(key), takes)
+            problems.append(f"`{key}`" + (f" ({hint})" if hint else ""))
+        raise BadRequest(f"unknown {'key' if len(unknown) == 1 else 'keys'} in {where}: {', '.join(problems)}; "
+                         f"it takes {', '.join(f'`{k}`' for k in takes)}")
+
+
+async def _body(request: Request, takes: tuple[str, ...]) -> dict:
     raw = await _limited(request, "the body")
     try:
         body = json.loads(raw or b"{}")
@@ -83,6 +95,7 @@ async def _body(request: Request) -> dict:
         raise BadRequest("the body is not JSON this service reads: nested too deeply") from None
     if not isinstance(body, dict):
         raise BadRequest(f"the body must be a JSON object, not {type(body).__name__}")
+    _known_keys(body, takes, "the body")
     return body
 
 
@@ -283,11 +296,11 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
     """The ASGI application. `holder.current` is read once per request (a reload swaps it whole)."""
     uploads = Uploads()
 
-    async def answered(request: Request, endpoint: str, work) -> Response:
+    async def answered(request: Request, endpoint: str, work, takes: tuple[str, ...]) -> Response:
         request_id = uuid.uuid4().hex
         snapshot = holder.current
         try:
-            body = await _body(request)
+            body = await _body(request, takes)
             # deep policies need a deep stack, as in the CLI (language/limits.py)
             payload, facts_hash, decisions = await run_in_threadpool(run_deep, work, snapshot, body)
             entry = Entry(request_id=request_id, time=_now(), endpoint=endpoint,
@@ -316,13 +329,13 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
         return work
 
     async def evaluate(request: Request) -> Response:
-        return await answered(request, "evaluate", evaluate_work)
+        return await answered(request, "evaluate", evaluate_work, EVALUATE_KEYS)
 
     async def explain(request: Request) -> Response:
-        return await answered(request, "explain", explain_work("why"))
+        return await answered(request, "explain", explain_work("why"), EXPLAIN_KEYS)
 
     async def why_not(request: Request) -> Response:
-        return await answered(request, "why-not", explain_work("why_not"))
+        return await answered(request, "why-not", explain_work("why_not"), EXPLAIN_KEYS)
 
     async def upload(request: Request) -> Response:
         """Read uploaded files with the loader of --data and keep them as a data set for later requests."""
@@ -360,6 +373,10 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
 
     async def decisions(request: Request) -> Response:
         query = request.query_params
+        try:
+            _known_keys(query.keys(), DECISIONS_QUERY, "the query")
+        except BadRequest as err:
+            return _error(str(err), err.status)
         limit = query.get("limit")
         if limit is not None and not (limit.isascii() and limit.isdigit() and 0 < int(limit) <= MAX_LIMIT):
             return _error(f"`limit` must be a whole number from 1 to {MAX_LIMIT}", 400)

@@ -17,6 +17,12 @@ _PERIOD = {"type": ["string", "integer"], "pattern": r"^\d{4}(-Q[1-4])?$",
            "description": "a year (2016) or a quarter (2016-Q3)"}
 _NUMBER_TEXT = {"type": "string", "description": "the number as text, exactly"}
 
+# the keys each request takes: the schemas below list exactly these, and the service refuses any
+# other key (a misspelt `perod` would otherwise be dropped, and the answer cover every period)
+EVALUATE_KEYS = ("facts", "dataset", "period", "as_of", "entities", "kind", "outcome", "policy", "all", "strict")
+EXPLAIN_KEYS = ("facts", "dataset", "entity", "outcome", "period", "as_of", "lang")
+DECISIONS_QUERY = ("entity", "period", "request_id", "limit")
+
 
 def fact_schema(fact: FactSchema) -> dict:
     t = fact.type
@@ -93,6 +99,7 @@ def openapi_document(snapshot: Snapshot) -> dict:
             "all": {"type": "boolean", "description": "also superseded decisions (default true)"},
             "strict": {"type": "boolean", "description": "data warnings are errors (422)"},
         },
+        "additionalProperties": False,
     }
     schemas["explain_request"] = {
         "type": "object", "required": ["entity", "outcome"],
@@ -100,6 +107,7 @@ def openapi_document(snapshot: Snapshot) -> dict:
                        "outcome": {"type": "string", "enum": sorted(program.outcomes)}, "period": _PERIOD,
                        "as_of": {"type": "string", "format": "date", "description": "as `explain --as-of`"},
                        "lang": {"type": "string", "enum": ["zh", "en"]}},
+        "additionalProperties": False,
     }
     schemas["decision"] = {
         "type": "object",
@@ -160,7 +168,7 @@ def openapi_document(snapshot: Snapshot) -> dict:
         "/v1/decisions": {"get": {
             "summary": "decisions from the log",
             "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
-                           for n in ("entity", "period", "request_id", "limit")],
+                           for n in DECISIONS_QUERY],
             "responses": {"200": {"description": "logged decisions, oldest first"}}}},
         "/v1/datasets": {"get": {"summary": "the data sets loaded with --data",
                                  "responses": {"200": {"description": "names, kinds and periods"}}}},

@@ -23,6 +23,10 @@ what was expected, what happened, and the explanation of the actual outcome (or 
 one did not happen). An expectation naming an unknown outcome or target fails its case (with a
 "did you mean"), and the other cases still run. A case may give `"as_of": "2014-08-25"`: it is
 evaluated as of that date (document statuses on that day, in the period of its year).
+
+Nothing may pass while testing nothing: the JSON is read strictly (`scenario_json`: a key given
+twice is refused, a number that is not exact and finite fails its case), a file needs at least one
+case, and an absence must name an entity and a period the case's facts have.
 """
 
 from __future__ import annotations
@@ -40,9 +44,11 @@ import attrs
 
 from policydsl.api import PolicySet
 from policydsl.diagnostics import DataError, did_you_mean
+from policydsl.engine.cells import nfc
 from policydsl.engine.explain import ExplainError
 from policydsl.engine.explain_status import STATUS_OUTCOMES
 from policydsl.render import explanation_text
+from policydsl.tools.scenario_json import JsonProblem, parse, unfit_numbers
 from policydsl.values import Fields, Percent, Period, ValueList, json_value
 from policydsl import output_files
 
@@ -104,11 +110,9 @@ def _default_policies(file: Path) -> tuple[Path, ...]:
 
 
 def _declared_policy(file: Path) -> list[str]:
-    try:
-        content = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    declared = content.get("policy") if isinstance(content, dict) else None
+    # Read in full (ScenarioError when it is not a scenario file): a file that is not JSON must
+    # be reported as such, not as one that names no policy.
+    declared = _content(file).get("policy")
     if isinstance(declared, str):
         return [declared]
     return [p for p in declared if isinstance(p, str)] if isinstance(declared, list) else []
@@ -162,14 +166,23 @@ def _field(path) -> str:
 
 
 def validate(content: object, path: Path) -> tuple[list[str], dict[int, list[str]]]:
-    """Problems of the whole file, and problems per case index, found by the JSON Schema."""
+    """Problems of the whole file, and problems per case index: numbers that are not exact and
+    finite, and what the JSON Schema finds."""
     whole: list[str] = []
     per_case: dict[int, list[str]] = {}
     import jsonschema  # here, not at the top: every CLI command imports this module, few validate (40 ms)
 
+    cases = content.get("cases") if isinstance(content, dict) else None
+    unfit = {("cases", index, *where): problem
+             for index, case in enumerate(cases if isinstance(cases, list) else [])
+             for where, problem in unfit_numbers(case)}
+    for where, problem in unfit.items():
+        per_case.setdefault(where[1], []).append(f"field `{_field(where[2:])}`: {problem}")
     validator = jsonschema.Draft202012Validator(schema())
     for problem in sorted(validator.iter_errors(content), key=lambda e: list(map(str, e.absolute_path))):
-        where = list(problem.absolute_path)
+        where = tuple(problem.absolute_path)
+        if where in unfit:  # said above, without the schema's copy of a number thousands of digits long
+            continue
         if len(where) >= 2 and where[0] == "cases" and isinstance(where[1], int):
             field = _field(where[2:]) if len(where) > 2 else "(the case itself)"
             per_case.setdefault(where[1], []).append(f"field `{field}`: {problem.message}")
@@ -178,15 +191,26 @@ def validate(content: object, path: Path) -> tuple[list[str], dict[int, list[str
     return whole, per_case
 
 
+# An exact number is built from its digits: "1e999999999" would take minutes and gigabytes, and
+# nothing the engine computes from facts (at most 10^30, cells.MAX_MAGNITUDE) comes near 10^1000.
+_MAX_EXPONENT = 1000
+
+
 def _exact(value: object) -> Fraction | None:
     if value is None:
         return None
     try:
         if isinstance(value, str) and "/" in value:
             return Fraction(value)
-        return Fraction(Decimal(str(value)))
+        number = Decimal(str(value))
     except (InvalidOperation, ValueError, ZeroDivisionError):
         raise ScenarioError(f"`{value}` is not an exact number (write 12.5 or \"25/2\")") from None
+    if not number.is_finite():
+        raise ScenarioError(f"`{value}` is not a finite number (write 12.5 or \"25/2\")")
+    if abs(number.adjusted()) > _MAX_EXPONENT:
+        raise ScenarioError(f"`{value}` is out of range (an exact number between 10^-{_MAX_EXPONENT} "
+                            f"and 10^{_MAX_EXPONENT})")
+    return Fraction(number)
 
 
 def _same(actual: object, expected: object) -> bool:
@@ -210,19 +234,32 @@ def _same(actual: object, expected: object) -> bool:
 
 
 def _read(path: Path) -> dict:
-    """A scenario file's content; ScenarioError when it is not JSON or not a scenario file at all
-    (problems inside single cases are left to `validate`, so that the other cases still run)."""
+    """A scenario file's content; ScenarioError when it is not JSON (a key given twice included),
+    not a scenario file at all, or has no cases (problems inside single cases are left to
+    `validate`, so that the other cases still run)."""
+    content = _content(path)
+    whole, _ = validate(content, path)
+    if whole:
+        raise ScenarioError("\n".join(whole))
+    if not content["cases"]:  # "0 passed, 0 failed" would read as success while testing nothing
+        raise ScenarioError(f"{path}: field `cases`: no cases: a scenario file must hold at least one case")
+    return content
+
+
+def _content(path: Path) -> dict:
+    """A scenario file's JSON object, before the schema; ScenarioError when it is none."""
     try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ScenarioError(f"{path}:{err.lineno}:{err.colno}: invalid JSON: {err.msg}") from None
+        content = parse(path.read_text(encoding="utf-8"))
+    except JsonProblem as err:
+        raise ScenarioError(f"{path}:{err.line}:{err.column}: {err.message}") from None
     except UnicodeDecodeError as err:
         raise ScenarioError(f"{path}: not UTF-8 text (byte {err.start})") from None
     except OSError as err:
         raise ScenarioError(f"{path}: {err.strerror}") from None
-    whole, _ = validate(content, path)
-    if whole:
-        raise ScenarioError("\n".join(whole))
+    if not isinstance(content, dict):
+        found = "a list" if isinstance(content, list) else "a single value"
+        raise ScenarioError(f"{path}: not a scenario file: its top level is {found}, not an object with "
+                            "`cases` (see docs/scenarios.md)")
     return content
 
 
@@ -271,6 +308,9 @@ def run_case(policies: PolicySet, file: str, case: dict, executor: str = "row") 
     except ValueError as err:
         return CaseResult(file=file, name=name, failures=(f"bad as_of: {err}",))
     failures, unknown = _unknown_names(policies, case)
+    outside, untestable = _absent_outside_facts(case)
+    failures.extend(outside)
+    unknown |= untestable
     # Facts the engine did not read (a misspelt column or kind) would leave the case testing
     # nothing without a word: the case fails and names them.
     # (A case without facts, such as a document's status on a day, has nothing to misspell.)
@@ -348,6 +388,34 @@ def _unknown_names(policies: PolicySet, case: dict) -> tuple[list[str], set[tupl
                                 + (f"; {hint}" if hint else ""))
                 unknown.add((field, index))
     return problems, unknown
+
+
+def _absent_outside_facts(case: dict) -> tuple[list[str], set[tuple[str, int]]]:
+    """An absence of an entity or period the case's facts do not have holds whatever the policy
+    says (nothing is evaluated there): each is a failure of its case. A document's status is
+    about a document, not the facts, and is not checked here."""
+    facts = case.get("facts") if isinstance(case.get("facts"), dict) else {}
+    rows = [row for kind_rows in facts.values() if isinstance(kind_rows, list)
+            for row in kind_rows if isinstance(row, dict) and "id" in row]
+    entities = {nfc(str(row["id"])) for row in rows}
+    # an entity given by static attributes only is evaluated in every period of the data
+    periods = {nfc(str(row["period"])) for row in rows if "period" in row}
+    problems, untestable = [], set()
+    for index, absent in enumerate(case.get("absent", [])):
+        if absent.get("outcome") in STATUS_OUTCOMES:
+            continue
+        entity, period = nfc(str(absent.get("entity"))), nfc(str(absent.get("period")))
+        if entity not in entities:
+            hint = did_you_mean(entity, entities)
+            problems.append(f"`absent[{index}].entity`: no entity `{entity}` in the case's facts, so its "
+                            "absence tests nothing" + (f"; {hint}" if hint else ""))
+            untestable.add(("absent", index))
+        if period not in periods:
+            known = ", ".join(sorted(periods)) or "none"
+            problems.append(f"`absent[{index}].period`: no row of the case's facts is of period {period}, "
+                            f"so the absence tests nothing (periods in the facts: {known})")
+            untestable.add(("absent", index))
+    return problems, untestable
 
 
 def _indent(text: str) -> str:

@@ -27,6 +27,8 @@ from policydsl.language.build import build_source
 from policydsl.language.printer import type_text
 from policydsl.language.printer import expr_text
 from policydsl.language.resolve import resolve
+from policydsl.language.sources import import_roots
+from policydsl.language.sources import import_target as checked_import
 from policydsl.language.syntax import DECLARATION_KEYWORDS
 from policydsl.tools.lint import apply_allows, lint_program
 
@@ -59,6 +61,7 @@ class Analysis:
     symbols: tuple[Symbol, ...]  # of every file compiled with it
     module: ast.Module | None  # this document's AST (None when it does not parse)
     sources: Mapping[str, SourceFile]
+    roots: tuple[Path, ...] = ()  # the folders its imports may read from (`sources.import_roots`)
 
     def named(self, name: str) -> list[Symbol]:
         return [s for s in self.symbols if s.name == name]
@@ -87,11 +90,15 @@ def _companions(path: Path, text: str, open_texts: Mapping[Path, str]) -> list[P
             if p.resolve() != path.resolve() and _policy_name(_read(p, open_texts) or "") == name]
 
 
-def analyse(path: str, text: str, open_texts: Mapping[Path, str] | None = None) -> Analysis:
-    """Compile and lint a document as it is in the editor."""
+def analyse(path: str, text: str, open_texts: Mapping[Path, str] | None = None,
+            folders: tuple[str | Path, ...] = ()) -> Analysis:
+    """Compile and lint a document as it is in the editor. `folders`: the editor's workspace
+    folders; an import reads inside them, the document's own folder or the shipped schema, as
+    `check` of those folders would (E004 otherwise, and nothing of the file is read)."""
     open_texts = dict(open_texts or {})
     me = Path(path)
     open_texts[me.resolve()] = text
+    roots = import_roots([*folders, me.parent])
     modules: list[ast.Module] = []
     sources: dict[str, SourceFile] = {}
     diagnostics: list[Diagnostic] = []
@@ -116,12 +123,14 @@ def analyse(path: str, text: str, open_texts: Mapping[Path, str] | None = None) 
             mine = module
         for declaration in module.declarations:
             if isinstance(declaration, ast.ImportDecl):
-                target = file.parent / declaration.path
-                if target.is_file() or target.resolve() in open_texts:
+                target, refused = checked_import(file, declaration, roots)
+                if refused is not None and refused.code == "E003" and (file.parent / declaration.path).resolve() \
+                        in open_texts:  # a new file open in the editor, not yet saved
+                    target, refused = file.parent / declaration.path, None
+                if target is not None:
                     queue.append(target)
                 elif file == me:
-                    diagnostics.append(Diagnostic(code="E003", severity="error", span=declaration.span,
-                                                  message=f"imported file `{declaration.path}` not found"))
+                    diagnostics.append(refused)
     if not any(d.is_error for d in diagnostics) and modules:
         program, found = resolve(tuple(modules), sources)
         diagnostics += found
@@ -135,7 +144,8 @@ def analyse(path: str, text: str, open_texts: Mapping[Path, str] | None = None) 
                                         named={me.resolve()}, observed={})
                 diagnostics += apply_allows(warnings, sources, {me.resolve()})[0]
     own = tuple(d for d in diagnostics if Path(d.span.path).resolve() == me.resolve() or d.span.path == path)
-    return Analysis(path=path, diagnostics=own, symbols=tuple(index(modules)), module=mine, sources=sources)
+    return Analysis(path=path, diagnostics=own, symbols=tuple(index(modules)), module=mine, sources=sources,
+                    roots=roots)
 
 
 # ---- the index of declared names -----------------------------------------------------------
@@ -271,7 +281,8 @@ def import_target(analysis: Analysis, line: int, character: int) -> Path | None:
         return None
     for decl in analysis.module.declarations:
         if isinstance(decl, ast.ImportDecl) and decl.span.line == line + 1:
-            return Path(analysis.path).parent / decl.path
+            target, _ = checked_import(Path(analysis.path), decl, analysis.roots)
+            return target  # None: outside the folders an import may read (E004), or missing
     return None
 
 

@@ -65,6 +65,13 @@ class PolicyServer(LanguageServer):
                 texts[Path(path).resolve()] = document.source
         return texts
 
+    def folders(self) -> tuple[str, ...]:
+        """The workspace folders (and the root, for a client that names only that)."""
+        uris = [folder.uri for folder in self.workspace.folders.values()]
+        if self.workspace.root_uri:
+            uris.append(self.workspace.root_uri)
+        return tuple(path for path in (to_fs_path(uri) for uri in uris) if path)
+
     def analysis(self, uri: str) -> Analysis:
         if uri not in self.analyses:
             self.refresh(uri)
@@ -73,7 +80,7 @@ class PolicyServer(LanguageServer):
     def refresh(self, uri: str) -> Analysis:
         document = self.workspace.get_text_document(uri)
         path = to_fs_path(uri) or uri
-        found = analyse(path, document.source, self.open_texts())
+        found = analyse(path, document.source, self.open_texts(), self.folders())
         self.analyses[uri] = found
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
             uri=uri, version=document.version, diagnostics=[to_lsp(d) for d in found.diagnostics]))
