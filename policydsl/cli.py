@@ -255,7 +255,8 @@ def cmd_explain(args) -> int:
         ask = result.why_not if args.why_not else result.explain
         explanations = [ask(args.entity, outcome, args.period)]
         if args.period is None:
-            note = _outcome_periods(result, args.entity, outcome, explanations[0].period)
+            note = render.outcome_periods_text(args.entity, outcome, result.decisions, explanations[0].period,
+                                               args.lang)
     else:
         mine = [d for d in result.decisions if d.entity == args.entity and d.status == "active"]
         period = args.period or (max(d.period for d in mine) if mine else None)
@@ -275,16 +276,6 @@ def cmd_explain(args) -> int:
         width = cli_output.terminal_width()
         print("\n\n".join(render.explanation_text(e, args.lang, width=width) for e in explanations))
     return EXIT_OK
-
-
-def _outcome_periods(result: api.Result, entity: str, outcome: str, explained: str | None) -> str:
-    """Without --period: the periods an outcome happened in, and which one is explained."""
-    periods = sorted({d.period for d in result.decisions if d.entity == entity and d.outcome == outcome})
-    happened = (f"{entity} got {outcome} in {', '.join(str(p) for p in periods)}" if periods
-                else f"{entity} never got {outcome} in the data")
-    if explained is None:
-        return happened
-    return f"{happened}; explaining {explained} (give --period for another)"
 
 
 def cmd_graph(args) -> int:

@@ -85,15 +85,35 @@ def test_an_explanation_is_about_the_kind_whose_rules_decide_the_outcome(policy_
     assert result.explain("X", "flagged", "2017").entity_kind == "unit"
 
 
-def test_a_deep_chain_of_values_is_cut_after_twelve_levels_with_its_value(policy_from_text):
+def test_a_deep_chain_of_values_is_cut_after_trace_depth_levels_with_its_value(policy_from_text):
+    from policydsl.engine.explain import TRACE_DEPTH
+
     values = "value d0 for unit = score\n" + "".join(
-        f"value d{i} for unit = d{i - 1} + 1\n" for i in range(1, 16))
-    policies = policy_from_text(SCHEMA + values + rule("d15 > 0"))
+        f"value d{i} for unit = d{i - 1} + 1\n" for i in range(1, 60))
+    policies = policy_from_text(SCHEMA + values + rule("d59 > 0"))
     result = policies.evaluate({"unit": [unit("u1", "2017", 1)]})
     node, depth = result.explain("u1", "flagged", "2017").rules[0].condition, 0
     while node.children:
         node, depth = node.children[0], depth + 1
-    assert [d.key for d in node.detail] == ["note.cut"] and depth == 13
+    assert [d.key for d in node.detail] == ["note.cut"] and depth == TRACE_DEPTH + 1
+
+
+def test_a_long_sum_is_one_level_deep_so_its_terms_and_their_facts_are_all_traced(policy_from_text):
+    """A 16-term score was cut inside its own `+` chain: the substituted line wrote partial sums
+    as if they were terms, and facts under the cut were missing from "facts read"."""
+    terms = " + ".join(f"score * {i}" for i in range(1, 40))
+    policies = policy_from_text(SCHEMA + f"value total for unit = {terms}\nvalue deep for unit = total + 0\n"
+                                + rule("deep > 0"))
+    explanation = policies.evaluate({"unit": [unit("u1", "2017", 1)]}).explain("u1", "flagged", "2017")
+
+    def cut(node):
+        return any(d.key == "note.cut" for d in node.detail) or any(cut(c) for c in node.children)
+    assert not cut(explanation.rules[0].condition)
+    assert [(f.text, f.value) for f in explanation.facts] == [("score", 1)]
+    text = explanation_text(explanation)
+    assert " + ".join(f"1 × {i}" for i in range(1, 40)) + " = 780" in text  # every term, its own value
+    assert sum(line.strip().startswith("score * 1 + score * 2") for line in text.splitlines()) == 0  # no partial sums
+    assert sum(line.strip().startswith("score * 39 =") for line in text.splitlines()) == 1
 
 
 def test_a_dangling_reference_is_traced_without_the_entity_it_does_not_reach(policy_from_text):

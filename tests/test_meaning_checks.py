@@ -157,3 +157,10 @@ def test_a_reported_targets_near_value_is_checked_without_a_tolerance_too(compil
     assert codes(compile_text, f'target g implements t.g cite "一" for firm approximately growth near {near}\n') \
         == [code]
     assert codes(compile_text, 'target g implements t.g cite "一" for firm approximately growth near 30%\n') == []
+
+
+def test_a_targets_problems_are_reported_at_its_near_and_within_not_at_its_name(compile_text):
+    found = compile_text(HEADER + 'target g implements t.g cite "一" for firm approximately tax near 825亿元 within 5%\n')
+    [problem] = found.diagnostics
+    line = HEADER.count("\n") + 1
+    assert (problem.code, problem.span.line, problem.span.column) == ("E203", line, 79)  # at `5%`

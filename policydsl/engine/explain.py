@@ -18,6 +18,7 @@ from policydsl.language import ir
 from policydsl.diagnostics import did_you_mean
 from policydsl.engine import members, semantics
 from policydsl.engine.combine import Decision
+from policydsl.engine.explain_verdict import facts_read, failed_parts, undecided, unrecorded
 from policydsl.engine.evaluate import Evaluation
 from policydsl.engine.plan import child_node, condition_node, field_part, payload_node, value_node
 from policydsl.engine.readings import Message, Reader, ir_text, message
@@ -103,6 +104,11 @@ class Explanation:
     rules: tuple[RuleTrace, ...] = ()
     facts: tuple[TraceNode, ...] = ()  # every fact read, once, in entity/period order
     missing: tuple[MissingFact, ...] = ()
+    # (kind, entity, period) of each period a missing fact was read in where its entity has no
+    # record at all: the whole row is absent, not one cell of it
+    unrecorded: tuple[tuple[str, str, str], ...] = ()
+    # a document status under --as-of: the day it is decided on (the period's end otherwise)
+    as_of: str | None = None
 
 
 class ExplainError(Exception):
@@ -159,6 +165,10 @@ class TraceCache:
         plain = _PLAIN.get(expr.__class__)
         if plain is not None:  # an operator's node kind and operator, too
             fields.update(kind=plain, op=getattr(expr, "op", None))
+            if expr.__class__ is ir.Scalar and expr.function == "as_percent":
+                # the typechecker's conversion of a computed ratio to a declared percent: marked so
+                # that renderers show the ratio and the percent as one step, each with its unit
+                fields["op"] = "as_percent"
         elif expr.__class__ is _CONST:
             fields["kind"] = "const"
         elif expr.__class__ is _FACT:  # a fact: its name and label (the period is the node's own)
@@ -238,7 +248,7 @@ class _Tracer:
             when = str(period)
         base = fields.copy()  # a copy of a dict that has every key: the cheapest new dict
         base["value"], base["entity"], base["period"] = value, entity, when
-        if depth > 12:  # deep chains of derived values are cut; the value is still shown
+        if depth > TRACE_DEPTH:  # deep chains of derived values are cut; the value is still shown
             base.update(kind="expr", op=None, detail=(message("note.cut"),))
             if cls is _FACT:  # shown as the expression it is, not as a fact
                 base.update(label=None, text=self.text(expr))
@@ -248,7 +258,7 @@ class _Tracer:
             trace, ids = self.trace, self._child_ids.get(node) or self.cache.child_ids(node, len(exprs))
             if len(exprs) == 2:  # most operators: no comprehension (a frame of its own)
                 right = exprs[1]
-                if right.__class__ is _CONST and sub <= 12:  # `x >= 3`: the constant's node made here,
+                if right.__class__ is _CONST and sub <= TRACE_DEPTH:  # `x >= 3`: the constant's node made here,
                     known = self._static.get(id(right))  # as `trace` makes it (its value is itself)
                     constant = (known[1] if known is not None and known[0] is right else self.cache.static(right))[0]
                     constant = constant.copy()
@@ -257,7 +267,9 @@ class _Tracer:
                     _set_attribute(second, "__dict__", constant)
                 else:
                     second = trace(right, ids[1], kind, entity, period, sub, when)
-                base["children"] = (trace(exprs[0], ids[0], kind, entity, period, sub, when), second)
+                left = exprs[0]  # a sum of 16 terms is one step deep, not 15: `a + b + c` is `(a + b) + c`
+                chained = left.__class__ is cls and cls is _ARITH and expr.op in "+*" and left.op == expr.op
+                base["children"] = (trace(left, ids[0], kind, entity, period, depth if chained else sub, when), second)
             else:
                 base["children"] = tuple([trace(operand, child, kind, entity, period, sub, when)
                                           for operand, child in zip(exprs, ids)])
@@ -336,6 +348,11 @@ class _Tracer:
                 continue
             traced = trace(operand_expr, operand, kind, entity, at, sub, text)
             children.append(traced)
+            if not records_only and traced.value.__class__ is Unknown and not (
+                    has_record if has_record is not None else self._has_record)(kind, entity, at):
+                # previous/change read a period without a record: say so, not just "unknown"
+                detail.append(message("note.no_record", period=text))
+                continue
             # message("note.period_value", period=…, value=…), built directly: one per period
             note = _new(Message)
             _set_attribute(note, "key", "note.period_value")
@@ -387,7 +404,7 @@ class _Tracer:
         excluded = []
         for member in seen.excluded:
             condition = child(where, who=member, in_kind=expr.kind)
-            excluded.append(Shortfall(member=member, failed=_failed_parts(condition)))
+            excluded.append(Shortfall(member=member, failed=failed_parts(condition)))
         excluded.sort(key=lambda s: (len(s.failed), s.member))
         listed = MemberList(
             kind=expr.kind, kind_name=self.reader.kind(expr.kind), via=".".join(attribute for _, attribute in expr.path),
@@ -415,7 +432,10 @@ def _node(fields: dict) -> TraceNode:
 
 _new = object.__new__
 _set_attribute = object.__setattr__  # past the frozen class's own __setattr__
-_CONST, _FACT, _DERIVED, _HISTORY = ir.Const, ir.Fact, ir.Derived, ir.History
+_CONST, _FACT, _DERIVED, _HISTORY, _ARITH = ir.Const, ir.Fact, ir.Derived, ir.History, ir.Arith
+# how deep a trace goes before a node is cut (its value still shown): deep enough for the shipped
+# policies' scores (a composite growth under a city reward), a bound for a running total's chain
+TRACE_DEPTH = 40
 # the kinds of expression traced as an operator with its operands (the trace node's kind); the
 # others (constants, names, history, groups, references, `if`) each have their own case
 _PLAIN = {ir.Compare: "compare", ir.Logic: "logic", ir.Lookup: "lookup", ir.Arith: "expr", ir.Member: "expr",
@@ -431,32 +451,6 @@ def _sort_key(value, descending: bool):
     if isinstance(value, Unknown):
         return 0
     return -value if descending else value
-
-
-def _failed_parts(node: TraceNode) -> tuple[TraceNode, ...]:
-    """The smallest parts of a condition that made it false or unknown.
-
-    Each failing operand of an `and` is reported on its own; an `or` or a `not` that failed
-    is reported whole, since no single part of it is to blame.
-    """
-    if node.value is True:
-        return ()
-    if node.kind == "logic" and node.op == "and":
-        return tuple(part for child in node.children for part in _failed_parts(child))
-    return (node,)
-
-
-def _facts(nodes: tuple[TraceNode, ...]) -> tuple[TraceNode, ...]:
-    seen: dict[tuple[str, str, str], TraceNode] = {}
-
-    def visit(node: TraceNode) -> None:
-        if node.kind == "fact":
-            seen.setdefault((node.entity, node.text, node.period), node)
-        for child in node.children:
-            visit(child)
-    for node in nodes:
-        visit(node)
-    return tuple(seen[k] for k in sorted(seen))
 
 
 def _not_in_force(rule: ir.Rule) -> RuleTrace:
@@ -484,21 +478,13 @@ def _rule_trace(tracer: _Tracer, rule: ir.Rule, entity: str, period: Period, out
                 named = message("expr.code", text=field.name)
                 payload.append(attrs.evolve(traced, text=f"{field.name} = {traced.text}", reading=message(
                     "expr.eq", left=named, right=traced.reading) if traced.reading is not None else None))
-    failed = _failed_parts(condition) if condition is not None else ()
+    failed = failed_parts(condition) if condition is not None else ()
     unknown = tuple(p for p in payload if isinstance(p.value, Unknown))
     if unknown:  # the condition held, but an amount, value or field needs missing data (G8): not fired
         fired, failed = False, unknown
     return RuleTrace(rule=rule.name, implements=rule.implements, policy=rule.policy, clause=rule.clause,
                      quote=rule.quote, span=str(rule.span), fired=fired, condition=condition,
                      failed=failed, payload=tuple(payload))
-
-
-def _undecided(trace: RuleTrace) -> bool:
-    """Whether missing data left the rule undecided: its condition unknown, or its condition held
-    and a payload it would pay is unknown."""
-    if trace.condition is not None and trace.condition.value is not True:
-        return isinstance(trace.condition.value, Unknown)
-    return any(isinstance(part.value, Unknown) for part in trace.failed)
 
 
 def _resolve_case(evaluation: Evaluation, entity: str, outcome: str, period: Period | None,
@@ -516,9 +502,12 @@ def _resolve_case(evaluation: Evaluation, entity: str, outcome: str, period: Per
     rules = [r for r in rules if r.entity == kind]
     if period is None:
         record = evaluation.run.dataset.entities(kind)[entity]
-        decided = [d.period for d in evaluation.decisions if d.entity == entity and d.outcome == outcome]
+        decided = [d for d in evaluation.decisions if d.entity == entity and d.outcome == outcome]
         period_kinds = {r.evaluated_per for r in rules}
-        candidates = decided or [p for p in record.periods if p.kind in period_kinds]
+        # the latest period it was received in (active); failing that, the latest it was recorded
+        # but superseded in (`render.outcome_periods_text` says which); else the latest with data
+        candidates = ([d.period for d in decided if d.status == "active"] or [d.period for d in decided]
+                      or [p for p in record.periods if p.kind in period_kinds])
         period = max(candidates) if candidates else None
     return kind, rules, period
 
@@ -558,27 +547,35 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
         return Explanation(period=str(period), status="not_in_force", rules=tuple(
             _not_in_force(r) for r in rules), **common)
     tracer = _Tracer(evaluation, cache, values)
+    kinds = tracer.program.entities  # the kinds whose records `unrecorded` may ask about
     case = [d for d in evaluation.decisions if d.entity_kind == kind and d.entity == entity and d.period == period]
     mine = [d for d in case if d.outcome == outcome]
-    if mine:  # why it happened: only the rule that decided it is shown, so only it is traced
-        deciding = next((d for d in mine if d.status == "active"), mine[0]).rule
-        rules = [r for r in rules if r.name == deciding]
+    # why it happened: the rules whose decisions stand (two rules, six targets met), else the one
+    # superseded decision's; only they are traced (a superseded p1 beside the active p2 is not shown)
+    deciding = {d.rule for d in mine if d.status == "active"} or {d.rule for d in mine[:1]}
+    if mine:
+        rules = [r for r in rules if r.name in deciding]
     traces = tuple(_rule_trace(tracer, r, entity, period, outcome) if r.name in governed else _not_in_force(r)
                    for r in rules if r.evaluated_per == period.kind)
     if mine:
         decision = next((d for d in mine if d.status == "active"), mine[0])
         winners = tuple(d for d in case if d.status == "active" and d.rule_id == decision.superseded_by)
-        fired = tuple(t for t in traces if t.rule == decision.rule)
+        fired = tuple(t for t in traces if t.rule in deciding)
+        facts = facts_read(tuple(t.condition for t in fired if t.condition)
+                           + tuple(p for t in fired for p in t.payload))
         return Explanation(period=str(period), status=decision.status, decision=decision,
-                           superseded_by=winners, rules=fired, facts=_facts(
-                               tuple(t.condition for t in fired if t.condition)
-                               + tuple(p for t in fired for p in t.payload)), **common)
-    facts = _facts(tuple(t.condition for t in traces if t.condition) + tuple(p for t in traces for p in t.payload))
+                           superseded_by=winners, rules=fired, facts=facts,
+                           unrecorded=unrecorded(facts, (), kinds, tracer._has_record), **common)
+    facts = facts_read(tuple(t.condition for t in traces if t.condition)
+                       + tuple(p for t in traces for p in t.payload))
+    # the failed parts of a rule decided false are false (`failed_parts`): only an undecided rule
+    # lacks facts, so a missing fact is listed exactly when the status is undecided
     missing = sorted({m for t in traces for f in t.failed for m in f.missing})
-    # undecided only when missing data left every rule that governs the period undecided; a rule
-    # of a policy not in force decides nothing, whatever its condition would give
+    # the outcome is the `or` of its rules (none fired): undecided, as `false or unknown` is, when
+    # missing data left some rule that governs the period undecided; a rule of a policy not in
+    # force decides nothing, whatever its condition would give
     evaluated = tuple(t for t in traces if t.in_force)
-    status = "not_evaluable" if evaluated and all(_undecided(t) for t in evaluated) else "not_fired"
+    status = "not_evaluable" if any(undecided(t) for t in evaluated) else "not_fired"
     return Explanation(period=str(period), status=status, rules=traces, facts=facts, missing=tuple(missing),
-                       **common)
+                       unrecorded=unrecorded(facts, missing, kinds, tracer._has_record), **common)
 

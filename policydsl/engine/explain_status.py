@@ -81,7 +81,8 @@ def explain_status(program: ir.Program, decisions: Sequence[Decision], as_of: dt
         period = max(periods) if periods else None
     declared = program.outcomes[outcome]
     common = dict(question=question, entity_kind="document", entity=entity, outcome=outcome,
-                  entity_kind_label="文件", outcome_label=declared.label, outcome_kind=declared.kind)
+                  entity_kind_label="文件", outcome_label=declared.label, outcome_kind=declared.kind,
+                  as_of=as_of.isoformat() if as_of is not None else None)
     if period is None:
         return Explanation(period=None, status="no_record", **common)
     on = as_of if as_of is not None else period.end  # G5, as `Run.evaluation_date`
@@ -97,7 +98,10 @@ def explain_status(program: ir.Program, decisions: Sequence[Decision], as_of: dt
                               children=tuple(parts), reading=reading)
     reporter = reporter_of(program, document, outcome)
     rule_id = reporter.status_rule or f"{reporter.name}.status"
-    mine = next((d for d in decided if d.outcome == outcome and d.period == period), None)
+    # as of a day, each document is reported once, on that day (in the period holding it), whatever
+    # period was asked: the decision of that day is the one the condition, tested on it, explains
+    mine = next((d for d in decided if d.outcome == outcome and (as_of is not None or d.period == period)),
+                None)
     fired = mine is not None
     trace = RuleTrace(rule=rule_id, implements=rule_id, policy=reporter.name, clause=reporter.status_cite or "",
                       span=str(document.span), quote=reporter.status_quote, fired=fired, condition=condition,

@@ -86,9 +86,7 @@ def _target_checks(decl: ast.TargetDecl, diagnostics: list[Diagnostic]) -> list[
         return []
     if decl.tolerance is None:
         return [_rule(decl, "", None, "target_reported", value=decl.measure)]
-    distance = ast.Call(function="abs", args=(ast.Binary(op="-", left=decl.measure, right=decl.near, span=span),),
-                        span=span)
-    within = ast.Compare(op="<=", left=distance, right=decl.tolerance, span=span)
+    within = _within(decl)
     return [_rule(decl, "", within, "target_met"),
             _rule(decl, "~not_met", ast.Not(operand=within, span=span), "target_not_met")]
 
@@ -99,10 +97,16 @@ def _verdict_check(decl: ast.TargetDecl) -> ast.Expr | None:
         return decl.require
     if decl.measure is None or decl.tolerance is None:
         return None
-    span = _generated(decl.span)
-    distance = ast.Call(function="abs", args=(ast.Binary(op="-", left=decl.measure, right=decl.near, span=span),),
-                        span=span)
-    return ast.Compare(op="<=", left=distance, right=decl.tolerance, span=span)
+    return _within(decl)
+
+
+def _within(decl: ast.TargetDecl) -> ast.Expr:
+    """|M − V| ≤ T, its generated nodes placed at what they check, so that a problem is reported
+    there: the difference at `near V`, the comparison at `within T`."""
+    distance = ast.Call(function="abs", args=(ast.Binary(op="-", left=decl.measure, right=decl.near,
+                                                         span=_generated(decl.near.span)),),
+                        span=_generated(decl.near.span))
+    return ast.Compare(op="<=", left=distance, right=decl.tolerance, span=_generated(decl.tolerance.span))
 
 
 def _compound_rules(parts: list[ast.TargetDecl]) -> list[ast.RuleDecl]:

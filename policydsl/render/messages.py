@@ -146,11 +146,28 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "word.missing_in": (" (missing: {facts})", "（缺失：{facts}）"),
     "word.because_parts": ("{expr}: {parts}", "{expr}：{parts}"),
     "word.missing_fact": ("{fact} of {entity} in {period}", "{entity} {period} 的{fact}"),
+    "word.as_of": ("status as of {day} (--as-of): a document's status is decided on that day, whatever the period "
+                   "asked", "文件效力按 {day}（--as-of）当日判定，与所问期间无关"),
     "word.a_record": ("a record", "记录"),
+    # a fact read in a period its entity has no record in: the whole row is absent, not one cell
+    "word.missing_unrecorded": ("{fact} of {entity} in {period} (no record in {period})",
+                                "{entity} {period} 的{fact}（该期无记录）"),
+    "word.no_record_in": ("(no record in {period})", "（{period} 无记录）"),
     "word.missing_static": ("{fact} of {entity}", "{entity} 的{fact}"),
     "word.at_period": ("{period}: {text}", "{period}：{text}"),
     "word.rank": ("rank {rank} of {n}", "第{rank}名（共{n}个）"),
     "word.rank_alone": ("rank {rank}", "第{rank}名"),
+    # `explain --outcome X` without --period: the periods X was received in (active), those it was
+    # recorded but superseded in, and which one is explained
+    "periods.received": ("{entity} got {outcome} in {periods}", "{entity} 在 {periods} 获得 {outcome}"),
+    "periods.only_superseded": ("{entity} got {outcome} only superseded, in {periods}",
+                                "{entity} 的 {outcome} 仅在 {periods} 触发，均被取代"),
+    "periods.superseded": ("recorded but superseded in {periods}", "在 {periods} 触发但被取代"),
+    "periods.never": ("{entity} never got {outcome} in the data", "数据中 {entity} 从未获得 {outcome}"),
+    "periods.explaining": ("explaining {period} (give --period for another)", "解释 {period}（可用 --period 指定其他期间）"),
+    "periods.explaining_superseded": ("explaining {period}, the latest superseded (give --period for another)",
+                                      "解释最近被取代的 {period}（可用 --period 指定其他期间）"),
+    "periods.separator": ("; ", "；"),
     "value.true": ("true", "是"), "value.false": ("false", "否"), "value.unknown": ("unknown", "未知"),
     "unit.years": ("{n} years", "{n}年"), "unit.year": ("{n} year", "{n}年"),
     "unit.months": ("{n} months", "{n}个月"), "unit.month": ("{n} month", "{n}个月"),

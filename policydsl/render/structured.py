@@ -11,7 +11,7 @@ from policydsl.engine.explain import Explanation, TraceNode
 from policydsl.engine.readings import Message
 from policydsl.render.decisions import decision_to_json
 from policydsl.render.messages import say, status_key
-from policydsl.render.text import Writer, arithmetic, why_failed
+from policydsl.render.text import Writer, arithmetic, as_of_text, fact_value, why_failed
 from policydsl.values import Unknown, json_value
 
 
@@ -67,13 +67,14 @@ def _node_json(node: TraceNode, w: Writer) -> dict:
 
 
 def explanation_json(explanation: Explanation, lang: str = "en") -> dict:
-    w = Writer(lang, explanation.fact_labels)
+    w = Writer(lang, explanation.fact_labels, explanation.unrecorded)
     e = explanation
     return {
         "question": e.question, "lang": lang, "entity": e.entity, "entity_kind": e.entity_kind,
         "entity_kind_label": e.entity_kind_label, "period": e.period,
         "outcome": e.outcome, "label": e.outcome_label, "outcome_kind": e.outcome_kind, "status": e.status,
         "status_text": w(status_key(e.status, e.missing)),
+        "as_of": e.as_of,  # a document status under --as-of: the day it is decided on
         "decision": decision_to_json(e.decision) if e.decision else None,
         "superseded_by": [decision_to_json(d) for d in e.superseded_by],
         "rules": [{
@@ -83,14 +84,24 @@ def explanation_json(explanation: Explanation, lang: str = "en") -> dict:
             "failed": [_node_json(f, w) for f in t.failed],
             "payload": [_node_json(p, w) for p in t.payload],
         } for t in e.rules],
-        "facts": [{"entity": f.entity, "fact": f.text, "label": f.label, "period": f.period or None,
-                   "value": json_value(f.value)} for f in e.facts],
+        "facts": [_fact_json(f, w) for f in e.facts],
         "missing": [str(m) for m in e.missing],
+        # the periods a missing fact was read in where its entity has no record at all
+        "no_record": [{"entity_kind": kind, "entity": entity, "period": period}
+                      for kind, entity, period in e.unrecorded],
     }
 
 
+def _fact_json(fact: TraceNode, w: Writer) -> dict:
+    out = {"entity": fact.entity, "fact": fact.text, "label": fact.label, "period": fact.period or None,
+           "value": json_value(fact.value)}
+    if any(w.without_record(m) for m in fact.missing):  # the row is absent, not the cell
+        out["no_record"] = True
+    return out
+
+
 def explanation_dot(explanation: Explanation, lang: str = "en") -> str:
-    w = Writer(lang, explanation.fact_labels)
+    w = Writer(lang, explanation.fact_labels, explanation.unrecorded)
     lines = ["digraph explanation {", "  rankdir=TB;", "  node [shape=box];"]
     counter = iter(range(1_000_000))
 
@@ -101,7 +112,10 @@ def explanation_dot(explanation: Explanation, lang: str = "en") -> str:
         name = f"n{next(counter)}"
         where = f" [{node.period}]" if node.kind == "fact" and node.period else ""
         first = w.name(node)[0] if node.kind in ("fact", "value", "parameter") else w.expr(node)
-        caption = f"{first}{where} = {w.value(node.value, node.unit)}"
+        # a fact of a period without a record says so; any other unknown reads as the value it is
+        shown = fact_value(node, w) if node.kind == "fact" and any(w.without_record(m) for m in node.missing) \
+            else w.value(node.value, node.unit)
+        caption = f"{first}{where} = {shown}"
         worked = arithmetic(node, w.lang) if node.kind in ("expr", "history", "value") else None
         if worked:
             caption += f"\n{worked}"
@@ -120,6 +134,8 @@ def explanation_dot(explanation: Explanation, lang: str = "en") -> str:
     root = "outcome"
     e = explanation
     caption = f"{e.outcome} {e.outcome_label or ''}: {w(status_key(e.status, e.missing)) if w.labelled else e.status}"
+    if e.as_of is not None:
+        caption += "\n" + as_of_text(e, w)
     lines.append(f"  {root} [shape=doubleoctagon, label={quote(caption)}];")
     for trace in e.rules:
         rule = f"r{next(counter)}"

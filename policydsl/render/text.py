@@ -9,28 +9,45 @@ labels (the identifiers of facts and values stay beside their labels). Nothing h
 from __future__ import annotations
 
 from policydsl.engine.explain import Explanation, MemberList, RuleTrace, TraceNode
+from policydsl.engine.explain_verdict import failed_parts
 from policydsl.render.messages import CATALOGUE, say, status_key, value_text, word
-from policydsl.values import NO_RECORD, Unknown, format_value
+from policydsl.values import NO_RECORD, Percent, Unknown, format_value
 
 _ARITH_SIGNS = {"+": "+", "-": "−", "*": "×", "/": "÷"}
 _ARITH_STRENGTH = {"+": 1, "-": 1, "*": 2, "/": 2}
 _COMPARE_SIGNS = {">=": "≥", "<=": "≤", "!=": "≠"}
 
 
-def _substituted(node: TraceNode, lang: str, parent_op: str | None = None, right: bool = False) -> str:
-    """An arithmetic expression with each operand replaced by its value: 0.4 × 117 + 0.6 × 31."""
+def _substituted(node: TraceNode, lang: str, parent_op: str | None = None, right: bool = False,
+                 ratios: bool = False) -> str:
+    """An arithmetic expression with each operand replaced by its value: 0.4 × 117 + 0.6 × 31.
+    `ratios`: the line's result is a plain number, so a percent operand is written as the ratio it
+    is in arithmetic (0.5 × 0.2 = 0.1, not 0.5 × 20% = 0.1: one scale in one line)."""
     if node.kind == "expr" and node.op in _ARITH_SIGNS and len(node.children) == 2:
         left, right_child = node.children
-        text = (f"{_substituted(left, lang, node.op)} {_ARITH_SIGNS[node.op]} "
-                f"{_substituted(right_child, lang, node.op, right=True)}")
+        text = (f"{_substituted(left, lang, node.op, ratios=ratios)} {_ARITH_SIGNS[node.op]} "
+                f"{_substituted(right_child, lang, node.op, right=True, ratios=ratios)}")
         if parent_op is not None and (_ARITH_STRENGTH[node.op] < _ARITH_STRENGTH[parent_op]
                                       or (right and _ARITH_STRENGTH[node.op] == _ARITH_STRENGTH[parent_op]
                                           and parent_op in "-/")):
             return f"({text})"
         return text
     if node.kind == "expr" and node.op == "neg" and len(node.children) == 1:
-        return f"−{_substituted(node.children[0], lang, '*')}"
+        return f"−{_substituted(node.children[0], lang, '*', ratios=ratios)}"
+    if ratios and isinstance(node.value, Percent):
+        return value_text(node.value.ratio, lang)
     return value_text(node.value, lang)
+
+
+def _on_ratio_scale(node: TraceNode) -> bool:
+    """Whether an arithmetic result is a plain number (no unit): a ratio, for a percent operand
+    (`P × D` is a decimal, docs/units.md); money keeps its percents (`tax × 5%`)."""
+    return node.unit is None and not isinstance(node.value, (Percent, bool, Unknown))
+
+
+def is_conversion(node: TraceNode) -> bool:
+    """The typechecker's conversion of a computed ratio to a declared percent (`as_percent`)."""
+    return node.kind == "expr" and node.op == "as_percent" and len(node.children) == 1
 
 
 def arithmetic(node: TraceNode, lang: str = "en") -> str | None:
@@ -41,7 +58,11 @@ def arithmetic(node: TraceNode, lang: str = "en") -> str | None:
     if isinstance(node.value, Unknown) or isinstance(node.value, bool):
         return None
     if node.kind == "expr" and node.op in (*_ARITH_SIGNS, "neg"):
-        return f"{_substituted(node, lang)} = {value_text(node.value, lang)}"
+        return f"{_substituted(node, lang, ratios=_on_ratio_scale(node))} = {value_text(node.value, lang)}"
+    if is_conversion(node):  # the ratio, then the same quantity as the percent declared: 0.25 = 25%
+        ratio = node.children[0]
+        worked = arithmetic(ratio, lang) or value_text(ratio.value, lang)
+        return f"{worked} = {value_text(node.value, lang)}"
     if node.kind == "history" and node.reading is not None and node.reading.key == "hist.change" \
             and len(node.children) == 2:
         now, before = node.children
@@ -56,15 +77,22 @@ def arithmetic(node: TraceNode, lang: str = "en") -> str | None:
 class Writer:
     """The words of one language: expressions, names, values and the catalogue's templates."""
 
-    def __init__(self, lang: str, fact_labels: tuple = ()):
+    def __init__(self, lang: str, fact_labels: tuple = (), unrecorded: tuple = ()):
         self.lang = lang
         self.labelled = lang == "zh"  # names read in their labels; identifiers in second place
         self.fact_labels = dict(fact_labels)
+        self.unrecorded = frozenset(unrecorded)  # (kind, entity, period) without a record (`Explanation`)
+
+    def without_record(self, fact) -> bool:
+        """Whether a missing fact was read in a period its entity has no record in at all."""
+        return (fact.entity_kind, fact.entity, fact.period) in self.unrecorded
 
     def missing(self, facts) -> str:
-        """Missing facts, each with its entity and period: `x of E1 in 2019`, 「E1 2019 的某指标」."""
+        """Missing facts, each with its entity and period: `x of E1 in 2019`, 「E1 2019 的某指标」;
+        one read where the entity has no record says so (the row is absent, not the cell)."""
         return self("list.separator").join(
-            self("word.missing_fact" if m.period else "word.missing_static", entity=m.entity, period=m.period,
+            self("word.missing_unrecorded" if self.without_record(m) else
+                 "word.missing_fact" if m.period else "word.missing_static", entity=m.entity, period=m.period,
                  fact=self("word.a_record") if m.fact == NO_RECORD
                  else self.fact_labels.get((m.entity_kind, m.fact), m.fact) if self.labelled else m.fact)
             for m in sorted(facts))
@@ -124,8 +152,14 @@ def _compare_detail(node: TraceNode, w: Writer) -> str:
     return f"{w.value(left.value, unit)} {op} {w.value(right.value, unit)}"
 
 
-def _fact_value(node: TraceNode, w: Writer) -> str:
-    return f"({w('word.missing')})" if isinstance(node.value, Unknown) else w.value(node.value, node.unit)
+def fact_value(node: TraceNode, w: Writer) -> str:
+    """A fact's value; a missing one is "(missing)", or "(no record in P)" where its entity has no
+    row in that period at all."""
+    if not isinstance(node.value, Unknown):
+        return w.value(node.value, node.unit)
+    if any(w.without_record(m) for m in node.missing):
+        return w("word.no_record_in", period=node.period)
+    return f"({w('word.missing')})"
 
 
 # Derived values are expanded this many levels deep in text; JSON and DOT always carry the whole tree.
@@ -139,7 +173,8 @@ def _node_lines(node: TraceNode, indent: int, w: Writer, lines: list[str], prefi
     if node.kind == "fact":
         where = f" [{node.period}]" if node.period else ""
         first, second = w.name(node)
-        lines.append(f"{pad}{prefix}{first}{where} = {_fact_value(node, w)}" + (f"  ({second})" if second else ""))
+        lines.append(f"{pad}{prefix}{first}{where} = {fact_value(node, w)}"
+                     + (f"  ({second})" if second else ""))
         return
     if node.kind == "const":
         return
@@ -181,10 +216,26 @@ def _node_lines(node: TraceNode, indent: int, w: Writer, lines: list[str], prefi
             return
         shown.add(key)
         value_depth += 1
-    for child in node.children:
+    # a conversion's line shows its ratio's arithmetic already: the ratio's operands come next
+    children = _chain_terms(node.children[0]) if is_conversion(node) and arithmetic(node.children[0], w.lang) \
+        else _chain_terms(node)
+    for child in children:
         # a derived value shows its definition one level down, introduced by "="
         _node_lines(child, indent + 1, w, lines, prefix="= " if node.kind == "value" else "",
                     value_depth=value_depth, shown=shown)
+
+
+def _chain_terms(node: TraceNode) -> tuple[TraceNode, ...]:
+    """The operands of a node; of a chain of one sum or product (`a + b + c`, traced as
+    `(a + b) + c`), its terms, each once: its line has written them all, so the partial sums
+    (`a + b`) are not repeated beneath it."""
+    if not (node.kind == "expr" and node.op in ("+", "*") and len(node.children) == 2):
+        return node.children
+    terms, at = [], node
+    while at.kind == "expr" and at.op == node.op and len(at.children) == 2:
+        terms.append(at.children[1])
+        at = at.children[0]
+    return (at, *reversed(terms))
 
 
 # Members named in text; JSON and DOT carry every one.
@@ -231,7 +282,7 @@ def why_failed(part: TraceNode, w: Writer, depth: int = 0) -> str:
         text = f"{_mark(part.value)}{w.expr(part)}   [{_compare_detail(part, w)}]"
         return text if depth else _compare_detail(part, w)
     if part.kind == "fact":
-        return f"{w.name(part)[0]} = {_fact_value(part, w)}"
+        return f"{w.name(part)[0]} = {fact_value(part, w)}"
     first = w.name(part)[0] if part.kind in ("value", "parameter") else w.expr(part)
     text = f"{_mark(part.value)}{first}"
     worked = arithmetic(part, w.lang) if part.kind in ("expr", "history", "value") else None
@@ -243,22 +294,13 @@ def why_failed(part: TraceNode, w: Writer, depth: int = 0) -> str:
         text += w("word.missing_in", facts=w.missing(part.value.missing))
     if part.kind == "value" and part.children and depth < WHY_DEPTH:
         inner = part.children[0]
-        causes = _failed_parts(inner) if isinstance(part.value, (bool, Unknown)) else ()
+        causes = failed_parts(inner) if isinstance(part.value, (bool, Unknown)) else ()
         if inner.kind == "logic" and causes:
             text += " ← " + w("word.because_parts", expr=w.expr(inner),
                               parts=w("word.parts").join(why_failed(c, w, depth + 1) for c in causes))
         else:
             text += f" ← {why_failed(inner, w, depth + 1)}"
     return text
-
-
-def _failed_parts(node: TraceNode) -> tuple[TraceNode, ...]:
-    """The operands of a failed `and` that failed (each on its own), else the node itself."""
-    if node.value is True:
-        return ()
-    if node.kind == "logic" and node.op == "and":
-        return tuple(part for child in node.children for part in _failed_parts(child))
-    return (node,)
 
 
 def _rule_lines(trace: RuleTrace, w: Writer, lines: list[str], *, why_not: bool) -> None:
@@ -318,17 +360,24 @@ def wrap_lines(text: str, width: int) -> str:
     return "\n".join(out)
 
 
+def as_of_text(e: Explanation, w: Writer) -> str:
+    """The day a document status is decided on under --as-of (not the end of the period asked)."""
+    return w("word.as_of", day=e.as_of)
+
+
 def explanation_text(explanation: Explanation, lang: str = "en", *, width: int | None = None) -> str:
     """The explanation in words; wrapped to `width` terminal cells when given."""
     if width is not None:
         return wrap_lines(explanation_text(explanation, lang), width)
     e = explanation
-    w = Writer(lang, e.fact_labels)
+    w = Writer(lang, e.fact_labels, e.unrecorded)
     kind = word("name.kind", lang, id=e.entity_kind, label=e.entity_kind_label)
     lines = [f"{e.entity} ({kind}) · {e.period or '-'}"]
     title = f"{e.outcome_label} ({e.outcome})" if e.outcome_label else e.outcome
     outcome_kind = w(f"kind.{e.outcome_kind}") if f"kind.{e.outcome_kind}" in CATALOGUE[lang] else e.outcome_kind
     lines.append(f"{title} [{outcome_kind}]: {w(status_key(e.status, e.missing))}")
+    if e.as_of is not None:
+        lines.append("  " + as_of_text(e, w))
     if e.decision is not None:
         for key, payload in (("word.amount", e.decision.amount), ("word.value", e.decision.value)):
             if payload is not None:  # an amount may come with payload fields
@@ -349,6 +398,31 @@ def explanation_text(explanation: Explanation, lang: str = "en", *, width: int |
         for fact in e.facts:
             where = f" {fact.period}" if fact.period else f" ({w('word.static')})"
             first, second = w.name(fact)
-            lines.append(f"  {fact.entity} {first}{where} = {_fact_value(fact, w)}" + (f"  ({second})" if second else ""))
+            lines.append(f"  {fact.entity} {first}{where} = {fact_value(fact, w)}"
+                         + (f"  ({second})" if second else ""))
     return "\n".join(lines)
 
+
+def outcome_periods_text(entity: str, outcome: str, decisions, explained: str | None,
+                         lang: str = "en") -> str:
+    """Without --period: the periods the entity received `outcome` in (its active decisions), the
+    periods it was recorded but superseded in, and which period is explained (`explained`)."""
+    w = Writer(lang)
+    mine = [d for d in decisions if d.entity == entity and d.outcome == outcome]
+    active = sorted({d.period for d in mine if d.status == "active"})
+    superseded = sorted({d.period for d in mine if d.status != "active"} - set(active))
+
+    def listed(periods) -> str:
+        return w("list.separator").join(str(p) for p in periods)
+    if active:
+        parts = [w("periods.received", entity=entity, outcome=outcome, periods=listed(active))]
+        if superseded:
+            parts.append(w("periods.superseded", periods=listed(superseded)))
+    elif superseded:
+        parts = [w("periods.only_superseded", entity=entity, outcome=outcome, periods=listed(superseded))]
+    else:
+        parts = [w("periods.never", entity=entity, outcome=outcome)]
+    if explained is not None:
+        late = not active and explained in {str(p) for p in superseded}
+        parts.append(w("periods.explaining_superseded" if late else "periods.explaining", period=explained))
+    return w("periods.separator").join(parts)
