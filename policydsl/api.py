@@ -19,6 +19,7 @@ import attrs
 import networkx as nx
 
 from policydsl.engine import data as data_stage
+from policydsl.engine.cells import nfc
 from policydsl.engine.columnar.support import Analysis
 from policydsl.language.build import build
 from policydsl.diagnostics import DataError, Diagnostic, PolicyError, SourceFile, did_you_mean
@@ -226,7 +227,13 @@ def _entities(entities: object) -> frozenset[str] | None:
     wrong = [e for e in ids if not isinstance(e, str)]
     if wrong:
         raise TypeError(f"`entities` must hold str ids, not {type(wrong[0]).__name__} ({wrong[0]!r})")
-    return frozenset(ids)
+    return frozenset(entity_id_argument(e) for e in ids)
+
+
+def entity_id_argument(text: str) -> str:
+    """An id asked for (`--entity`, `entities=`) as the data's ids are read: NFC, stripped (`Café`
+    typed with a combining accent, or ` 007` pasted with its space, is the id in the file)."""
+    return nfc(text)
 
 
 def check_selection(dataset: Dataset, period: Period | None, entities: Iterable[str] | None,

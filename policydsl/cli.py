@@ -89,7 +89,7 @@ def make_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("policy", nargs="+")
     evaluate.add_argument("--data", required=True, help="JSON file, or a folder of tables per entity kind")
     evaluate.add_argument("--period", type=_period, help="only this period (2019 or 2019-Q3)")
-    evaluate.add_argument("--entity", action="append", help="only this entity id (repeatable)")
+    evaluate.add_argument("--entity", action="append", type=api.entity_id_argument, help="only this entity id (repeatable)")
     evaluate.add_argument("--as-of", dest="as_of", type=_as_of, metavar="DATE",
                           help="evaluate as of a date: the periods ended by then, each document's status on it")
     evaluate.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table")
@@ -102,7 +102,7 @@ def make_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="explain why an entity got an outcome, or why not")
     explain.add_argument("policy", nargs="+")
     explain.add_argument("--data", required=True)
-    explain.add_argument("--entity", required=True)
+    explain.add_argument("--entity", required=True, type=api.entity_id_argument)
     explain.add_argument("--period", type=_period)
     explain.add_argument("--as-of", dest="as_of", type=_as_of, metavar="DATE", help="explain as of a date")
     which = explain.add_mutually_exclusive_group()

@@ -319,3 +319,17 @@ def test_explain_of_a_documents_status_on_a_day_within_its_period_still_answers(
                  "--entity", "kaifeng2014", "--period", "2014", "--as-of", "2014-05-08",
                  "--outcome", "document_not_yet_in_force"]) == 0
     assert "document_not_yet_in_force) [status]: applies" in capsys.readouterr().out
+
+
+def test_an_entity_asked_for_is_read_as_the_datas_ids_are(tmp_path, capsys):
+    """`Café` typed with a combining accent, or ` E1` pasted with a space, was "no entity `Café`; did
+    you mean `Café`?": ids in the data are NFC and stripped, and so is `--entity` now."""
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps({"enterprise": [{"id": "Caf\u00e9", "period": "2019"}, {"id": "E1", "period": "2019"}]}),
+                    encoding="utf-8")
+    policy = tmp_path / "p.pol"
+    policy.write_text('policy p\n  title "t"\nentity enterprise\n  yearly score: integer\n', encoding="utf-8")
+    for asked in ("Cafe\u0301", " E1 "):
+        assert main(["eval", str(policy), "--data", str(data), "--entity", asked]) == 0, capsys.readouterr().err
+    import policydsl
+    assert policydsl.load(policy).evaluate(json.loads(data.read_text()), entities=["Cafe\u0301"]) is not None

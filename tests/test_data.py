@@ -195,3 +195,13 @@ def test_the_generated_province_loads_for_all_shipped_policies():
     dataset = policies.load_data(ROOT / "examples" / "province")
     assert len(dataset.entities("enterprise")) == 300 and len(dataset.entities("industrial_zone")) == 25
     assert {"enterprise", "industrial_zone", "service_zone", "cadre", "project", "city"} <= set(dataset.kinds)
+
+
+def test_a_fact_headed_twice_is_read_from_the_column_that_gives_it(tmp_path):
+    """Blank under the first heading, given under the second: the value was dropped, with only the
+    header's "rows must agree" warning to show for it."""
+    folder = write_csv(tmp_path, "E1,2019,Z,,,,,,,,0.1\nE2,2019,Z,,,0.2,,,,,\nE3,2019,Z,,,0.3,,,,,0.3\n",
+                       header=HEADER.rstrip("\n") + ",output\n")
+    dataset = load_data(folder, SCHEMAS)
+    outputs = {e: r.periods[Period.parse("2019")].get("output") for e, r in dataset.entities("enterprise").items()}
+    assert outputs == {"E1": Fraction(1, 10), "E2": Fraction(1, 5), "E3": Fraction(3, 10)}

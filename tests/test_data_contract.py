@@ -435,3 +435,18 @@ def test_a_numpy_datetime64_is_the_day_it_holds_and_a_time_of_day_or_a_month_is_
         [problem] = problems_of(lambda: dataset_from_mapping({"enterprise": [{"id": "E1", "opened": value}]}, SCHEMAS))
         assert problem.startswith("<data>: enterprise row 1, column opened: 2015-03" if value == value else
                                   "<data>: enterprise row 1, column opened: NaT") and message in problem, problem
+
+
+def test_a_number_given_twice_agrees_by_its_value_and_a_disagreement_is_written_as_json(tmp_path):
+    """50 and 50.0 for a number were "different values: 50, Decimal('50.0')" (an error, in Python's words)."""
+    path = tmp_path / "d.json"
+    path.write_text('{"enterprise": [{"id": "E1", "period": "2019", "score": 50, "score": 50.0, "得分": 5e1}]}',
+                    encoding="utf-8")
+    dataset = load_data(path, SCHEMAS, required={})
+    assert dataset.entities("enterprise")["E1"].periods[Period.parse("2019")]["score"] == 50
+    assert warnings_of(dataset) == [f"{path}: enterprise row 1, column score: key written more than once"]
+    path.write_text('{"enterprise": [{"id": "E1", "period": "2019", "score": 50.0, "score": "五十"}]}', encoding="utf-8")
+    assert problems_of(lambda: load_data(path, SCHEMAS, required={}))[0] == \
+        f'{path}: enterprise row 1, column score: key written more than once with different values: "五十", 50.0'
+    path.write_text('{"enterprise": [{"id": "E1", "city": "7", "city": 7.0}]}', encoding="utf-8")
+    assert "different values: \"7\", 7.0" in problems_of(lambda: load_data(path, SCHEMAS, required={}))[0]

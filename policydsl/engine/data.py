@@ -18,8 +18,10 @@ file readers in `tables.py`; tables are streamed row by row into a compact `Data
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 
 from policydsl.diagnostics import DataError, did_you_mean
@@ -167,10 +169,14 @@ class KindLoader:
                     self.report(DataIssue(source=table.source, row=line, column=_column_letter(index),
                                           severity="warning", message="a value in a column without a header is not read"))
             for fact, at in checks:
-                values = {str(cells[i]).strip() for i in at if not is_blank(cells[i])}
+                given = [i for i in at if not is_blank(cells[i])]
+                values = {str(cells[i]).strip() for i in given}
                 if len(values) > 1:
                     self.report(DataIssue(source=table.source, row=line, column=fact,
                                           message=f"the columns headed `{fact}` disagree: {', '.join(sorted(values))}"))
+                elif given and given[0] != at[0]:  # blank in the first column, given in another: read it
+                    cells = list(cells)
+                    cells[at[0]] = cells[given[0]]
             self._row(source, None, line, None if id_at is None else cells[id_at],
                       None if period_at is None else cells[period_at],
                       [(fact, header, cells[index]) for fact, header, index in facts])
@@ -195,12 +201,13 @@ class KindLoader:
                     continue
                 cells.append((fact, str(key), raw))
             for key, values in getattr(row, "repeated", {}).items():
-                distinct = {repr(v) for v in values}
+                fact = keys.get(key)
+                same = self._agree(fact if isinstance(fact, str) else None, values)
                 self.report(DataIssue(source=table.source, table=table.table, row=number, column=str(key),
-                                      severity="warning" if len(distinct) == 1 else "error",
+                                      severity="warning" if same else "error",
                                       message="key written more than once" + (
-                                          "" if len(distinct) == 1 else
-                                          f" with different values: {', '.join(sorted(distinct))}")))
+                                          "" if same else
+                                          f" with different values: {', '.join(sorted({_shown(v) for v in values}))}")))
             seen = {fact for fact, _, _ in cells}
             if len(seen) < len(cells):  # a fact given both by name and by label
                 self._disagreeing(cells, table, number)
@@ -213,12 +220,26 @@ class KindLoader:
             return f"`{header}` is a value the policies compute for `{self.kind}`, not a fact; its {what} not read"
         return f"unknown column of `{self.kind}`; its {what} not read"
 
+    def _agree(self, fact: str | None, values) -> bool:
+        """Whether values given twice for one fact say the same: as the fact reads them (50 and 50.0
+        for a number; for text, as written), else as written."""
+        if len({repr(v) for v in values}) == 1:
+            return True
+        convert = self.converters.get(fact) if fact is not None else None
+        if convert is None:
+            return False
+        try:
+            read = [None if is_blank(v) else convert(v) for v in values]
+        except CellError:
+            return False
+        return all(r == read[0] and type(r) is type(read[0]) for r in read)
+
     def _disagreeing(self, cells, table: readers.Table, number: int) -> None:
-        values: dict[str, set] = {}
+        values: dict[str, list] = {}
         for fact, _, raw in cells:
-            values.setdefault(fact, set()).add(repr(raw))
+            values.setdefault(fact, []).append(raw)
         for fact, found in values.items():
-            if len(found) > 1:
+            if len(found) > 1 and not self._agree(fact, found):
                 self.report(DataIssue(source=table.source, table=table.table, row=number, column=fact,
                                       message=f"`{fact}` is given twice (by name and label) with different values"))
 
@@ -418,6 +439,15 @@ def load_kind(kind: str, tables: list[readers.Table], schema: EntitySchema, repo
 def _finish(dataset: Dataset, report: Issues) -> Dataset:
     report.raise_if_errors()
     return Dataset(kinds=dataset.kinds, warnings=report.warnings)
+
+
+def _shown(value: object) -> str:
+    """A JSON value as its file writes it (50.0, "text", true), not as Python's repr."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 # ---- entry points -----------------------------------------------------------------------

@@ -203,7 +203,7 @@ def add_command(commands, period_type) -> None:
     parser.add_argument("new", help="the revised policy (.pol file or folder)")
     parser.add_argument("--data", required=True, help="JSON file, or a folder of tables per entity kind")
     parser.add_argument("--period", type=period_type, help="only this period (2019 or 2019-Q3)")
-    parser.add_argument("--entity", action="append", help="only this entity id (repeatable)")
+    parser.add_argument("--entity", action="append", type=api.entity_id_argument, help="only this entity id (repeatable)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--lang", choices=("zh", "en"), default="en", help="language of the explanations")
     parser.add_argument("--summary", action="store_true", help="counts and the list of changes, no explanations")

@@ -63,6 +63,8 @@ def table_from_cells(frame: pl.DataFrame, schema: EntitySchema) -> KindTable | N
 def converted_column(column: pl.Series, fact_type: Type) -> tuple[pl.Series, int] | object:
     """The column as the executor reads it, with its denominator (1 but for numbers); NEEDS_ROWS
     when the row loader's conversion refuses a cell, TOO_FINE for numbers without a columnar form."""
+    if column.dtype.is_float() and _both_zeros(column):  # 0.0 and -0.0 print apart, but are one in a join
+        return NEEDS_ROWS
     distinct = column.unique(maintain_order=True)
     try:
         cells = distinct.to_list()
@@ -89,6 +91,12 @@ def converted_column(column: pl.Series, fact_type: Type) -> tuple[pl.Series, int
     dtype = pl.Boolean if name == "boolean" else pl.Date if name == "date" else pl.String
     placed = _placed(column, distinct, values, dtype)
     return NEEDS_ROWS if placed is None else (placed, 1)
+
+
+def _both_zeros(column: pl.Series) -> bool:
+    """Whether a float column holds 0.0 and -0.0 (their signs: 1 / ±0.0 is ±inf)."""
+    signs = (1.0 / column.filter(column == 0)).sign().unique()
+    return signs.len() > 1
 
 
 def _placed(column: pl.Series, distinct: pl.Series, values: list, dtype) -> pl.Series | None:
