@@ -277,3 +277,62 @@ def test_explain_zh_says_a_rank_as_place_out_of_group(capsys, monkeypatch):
     _, en, _ = run(capsys, monkeypatch, *argv)
     assert "考核综合得分的组内排名 = 第1名（共7个）" in zh and "2016 期成员共7个" in zh and "从高到低" in zh
     assert "rank(indicator_total) = 1" in en and "7 members in 2016" in en
+
+
+ODD = """policy tp
+  title "t"
+entity firm
+  yearly name: text
+  yearly money_f: money
+  yearly flag: boolean
+outcome o_text "文本" is computed with value: text
+outcome o_bool "布尔" is computed with value: boolean
+outcome o_amt "奖励" is reward with amount
+rule r implements tp.1 cite "一" for firm then o_text = name, o_bool = flag, o_amt amount money_f
+"""
+
+
+def _odd_case(tmp_path, name: str, entity: str = "[red]E7") -> tuple[str, str]:
+    policy, data = tmp_path / "p.pol", tmp_path / "d.json"
+    policy.write_text(ODD, encoding="utf-8")
+    data.write_text(json.dumps({"firm": [{"id": entity, "period": "2020", "name": name, "flag": True,
+                                          "money_f": "12345678901234567.89"}]}), encoding="utf-8")
+    return str(policy), str(data)
+
+
+def test_the_table_shows_cells_as_the_data_writes_them_never_as_markup(tmp_path, capsys, monkeypatch):
+    """rich read `[red]E7` and `[bold]粗[/bold]` as styles and dropped them (and a list payload `[a, b]`)."""
+    monkeypatch.setenv("COLUMNS", "120")
+    policy, data = _odd_case(tmp_path, "[bold]粗[/bold] [@x]")
+    assert cli.main(["eval", policy, "--data", data]) == 0
+    out = capsys.readouterr().out
+    assert "[red]E7" in out and "[bold]粗[/bold] [@x]" in out
+
+
+@pytest.mark.parametrize("columns", ["14", "1"])
+def test_a_terminal_too_narrow_for_the_table_loses_no_column(tmp_path, capsys, monkeypatch, columns):
+    """Below the columns' floors rich dropped whole columns (the outcome); the table is then wider
+    than the terminal, whose lines wrap, and every cell is there."""
+    monkeypatch.setenv("COLUMNS", columns)
+    assert cli.main(["eval", str(ROOT / "policies"), "--data", str(ROOT / "examples" / "province"), "--period",
+                     "2018", "--entity", "E010", "--kind", "sanction"]) == 0
+    out = capsys.readouterr().out
+    assert all(part in out for part in ("E010", "2018", "限期进行整改提升", "zhoukou2"))
+
+
+def test_csv_writes_exact_amounts_and_json_booleans(tmp_path, capsys):
+    policy, data = _odd_case(tmp_path, "x", entity="E7")
+    assert cli.main(["eval", policy, "--data", data, "--format", "csv"]) == 0
+    rows = {r["outcome"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert rows["o_amt"]["amount"] == "12345678901234567.89" and rows["o_bool"]["value"] == "true"
+
+
+def test_xlsx_keeps_a_text_starting_with_equals_as_text_and_writes_control_characters_escaped(tmp_path, capsys):
+    openpyxl = pytest.importorskip("openpyxl")
+    policy, data = _odd_case(tmp_path, "a\u0001b", entity="=2+3")
+    out = tmp_path / "o.xlsx"
+    assert cli.main(["eval", policy, "--data", data, "--format", "xlsx", "-o", str(out)]) == 0, capsys.readouterr().err
+    sheet = openpyxl.load_workbook(out).active
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    assert "=2+3" in [c.value for c in cells] and "a\\x01b" in [c.value for c in cells]

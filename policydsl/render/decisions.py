@@ -10,9 +10,10 @@ import io
 import json
 import sys
 from collections.abc import Sequence
+from fractions import Fraction
 
 from policydsl.engine.evaluate import Decision
-from policydsl.values import format_value, json_value
+from policydsl.values import format_number, format_value, json_value
 from policydsl import output_files
 
 def decision_to_json(d: Decision) -> dict:
@@ -82,9 +83,13 @@ def decisions_table(decisions: Sequence[Decision], *, width: int = 120, entity_o
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False, emoji=False,
-                      soft_wrap=False)
+    # never narrower than every column at its floor: rich drops whole columns that do not fit (a
+    # decision without its outcome); wider than the terminal, lines wrap there and nothing is lost
+    console = Console(file=io.StringIO(), width=max(width, _NARROWEST), color_system=None, highlight=False,
+                      emoji=False, soft_wrap=False)
+    width = max(width, _NARROWEST)
     headings = KIND_HEADINGS[lang]
     for kind, items in grouped_by_kind(decisions, entity_order):
         table = Table(title=f"{headings.get(kind, kind)} ({len(items)})", title_justify="left", box=box.SIMPLE_HEAD,
@@ -106,15 +111,19 @@ def decisions_table(decisions: Sequence[Decision], *, width: int = 120, entity_o
         for name, column_width in zip(columns, widths):
             table.add_column(name, overflow="fold", width=column_width,
                              justify="right" if name == "amount/value" else "left")
-        for row in rows:
-            table.add_row(*row)
+        for row in rows:  # as Text: a cell is what the data says, never markup (`[red]E007`, a list `[a, b]`)
+            table.add_row(*(Text(cell) for cell in row))
         console.print(table)
     console.print(f"{len(decisions)} decision{'s' if len(decisions) != 1 else ''}")
     return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines())
 
 
+_FLOOR, _GAP = 8, 2  # the narrowest a column folds to, and the room between two
+_NARROWEST = 5 * _FLOOR + 4 * _GAP  # five columns at their floor
+
+
 def fit_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], width: int, *, flexible: int,
-               gap: int = 2, floor: int = 8) -> list[int]:
+               gap: int = _GAP, floor: int = _FLOOR) -> list[int]:
     """Column widths (in terminal cells) that fit `width`: each column as wide as its widest line,
     the flexible one taking what is left; when that is too little, the widest others give way.
 
@@ -139,10 +148,25 @@ def fit_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], width: int
     return widths
 
 
-def decision_rows(decisions: Sequence[Decision]) -> list[list[object]]:
+def decision_rows(decisions: Sequence[Decision], *, exact: bool = False) -> list[list[object]]:
     """Decisions as rows of the JSON contract's columns (numbers as JSON numbers, for spreadsheets;
-    a value of named payload fields as one cell of JSON text, so that the columns never vary)."""
-    return [[_cell(decision_to_json(d)[key]) for key, _ in DECISION_COLUMNS] for d in decisions]
+    a value of named payload fields as one cell of JSON text, so that the columns never vary).
+    `exact` (for text, CSV): an amount or value that is a finite decimal as its exact digits
+    (12345678901234567.89, where a float has 17 significant digits)."""
+    rows = []
+    for d in decisions:
+        row = decision_to_json(d)
+        if exact:
+            row["amount"] = _exact(d.amount, row["amount"])
+            row["value"] = _exact(d.value, row["value"])
+        rows.append([_cell(row[key]) for key, _ in DECISION_COLUMNS])
+    return rows
+
+
+def _exact(number: object, as_json: object) -> object:
+    if isinstance(number, Fraction) and number.denominator != 1 and not format_number(number).startswith("≈"):
+        return format_number(number)
+    return as_json
 
 
 def _cell(value: object) -> object:
@@ -150,17 +174,19 @@ def _cell(value: object) -> object:
 
 
 def csv_text(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """CSV of the rows: cells as JSON spells them (true, false; a missing one empty)."""
     import csv
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+    writer.writerows(["" if cell is None else json.dumps(cell) if isinstance(cell, bool) else cell for cell in row]
+                     for row in rows)
     return out.getvalue()
 
 
 def decisions_csv(decisions: Sequence[Decision]) -> str:
-    return csv_text([key for key, _ in DECISION_COLUMNS], decision_rows(decisions))
+    return csv_text([key for key, _ in DECISION_COLUMNS], decision_rows(decisions, exact=True))
 
 
 def write_xlsx(path: str, header: Sequence[str], rows: Sequence[Sequence[object]], *, sheet: str) -> None:
@@ -177,12 +203,23 @@ def write_xlsx(path: str, header: Sequence[str], rows: Sequence[Sequence[object]
     for cell in page[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        page.append([cell for cell in row])
+        page.append([_sheet_text(cell) for cell in row])
+        for cell in page[page.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text as written: an id `=2+3` is no formula for Excel to compute
     page.freeze_panes = "A2"
     for n, title in enumerate(header, start=1):
         longest = max([cell_len(str(title))] + [cell_len(str(r[n - 1])) for r in rows if r[n - 1] is not None])
         page.column_dimensions[get_column_letter(n)].width = min(60, longest + 2)
     output_files.write_bytes(path, _saved(book, path))  # whole, or the old file left as it was
+
+
+def _sheet_text(cell: object) -> object:
+    """A cell a worksheet can hold: control characters (which openpyxl refuses) written as `\\x01`."""
+    if isinstance(cell, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+        return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", cell)
+    return cell
 
 
 def _saved(book, path: str) -> bytes:
