@@ -151,3 +151,20 @@ def test_a_revision_that_does_not_compile_is_an_input_error_not_a_change(tmp_pat
     captured = capsys.readouterr()
     assert "error[E" in captured.err and "nonexistent_fact" in captured.err and captured.out == ""
     assert main(["eval", str(broken), "--data", str(data)]) == 1  # elsewhere a policy error is still a finding
+
+
+def test_the_summary_speaks_the_language_asked_and_writes_payloads_as_the_table_does(tmp_path):
+    """`--lang zh` left the summary in English, and a payload of fields was a Python repr ({'m': …})."""
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps(DATA), encoding="utf-8")
+    fields = ('outcome tier "档" is measure with fields (dims "维度": list of text)\n'
+              'rule tiered implements shops.9 cite "九" for shop when sales > 0 then tier with (dims = [{dims}])\n')
+    old, new = write(tmp_path, "old", bonus=300, warn_below=50), write(tmp_path, "new", bonus=200, warn_below=50)
+    Path(old).write_text(Path(old).read_text(encoding="utf-8") + fields.format(dims='"land"'), encoding="utf-8")
+    Path(new).write_text(Path(new).read_text(encoding="utf-8") + fields.format(dims='"land", "energy"'),
+                         encoding="utf-8")
+    found = impact([old], [new], str(data))
+    english = impact_text(found, "en", width=160, explanations=False)
+    assert "value dims = [land] → dims = [land, energy]" in english and "{'" not in english
+    chinese = impact_text(found, "zh", width=160, explanations=False)
+    assert "项决定有变化" in chinese and "金额 300 → 200" in chinese and "数值变化" in chinese

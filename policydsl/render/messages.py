@@ -174,6 +174,18 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "unit.days": ("{n} days", "{n}天"), "unit.day": ("{n} day", "{n}天"),
     "unit.money": ("{value}", "{value}万元"),
     "list.separator": (", ", "、"),
+    # `policydsl diff`: what a revision changes
+    "diff.none": ("no decision changes ({unchanged} unchanged)", "决定无变化（{unchanged} 项未变）"),
+    "diff.some": ("{n} decisions change ({unchanged} unchanged)", "{n} 项决定有变化（{unchanged} 项未变）"),
+    "diff.one": ("1 decision changes ({unchanged} unchanged)", "1 项决定有变化（{unchanged} 项未变）"),
+    "diff.gained": ("gained", "新增"), "diff.lost": ("lost", "取消"), "diff.amount": ("amount changed", "金额变化"),
+    "diff.value": ("value changed", "数值变化"), "diff.status": ("status changed", "状态变化"),
+    "diff.amount_was": ("amount {old} → {new}", "金额 {old} → {new}"),
+    "diff.value_was": ("value {old} → {new}", "数值 {old} → {new}"),
+    "diff.with_amount": ("amount {amount}", "金额 {amount}"), "diff.with_value": ("value {value}", "数值 {value}"),
+    "diff.superseded_by": ("(superseded by {rule})", "（被 {rule} 取代）"),
+    "diff.heading": ("{outcome} for {entity} in {period}: {change}", "{entity} {period} {outcome}：{change}"),
+    "diff.old": ("OLD", "修订前"), "diff.new": ("NEW", "修订后"),
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {

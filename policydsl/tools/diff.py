@@ -21,13 +21,12 @@ import attrs
 from policydsl import api
 from policydsl.engine.explain import ExplainError
 from policydsl.render import explanation_json, explanation_text, wrap_lines
+from policydsl.render.messages import word
 from policydsl.language.printer import display_width
 from policydsl.tools.exits import EXIT_FINDINGS, EXIT_OK
-from policydsl.values import Period, json_value
+from policydsl.values import Period, format_value, json_value
 
 KINDS = ("gained", "lost", "amount", "value", "status")
-_KIND_TEXT = {"gained": "gained", "lost": "lost", "amount": "amount changed", "value": "value changed",
-              "status": "status changed"}
 
 
 @attrs.frozen(kw_only=True)
@@ -45,24 +44,26 @@ class Change:
     old_note: str | None = None  # why there is no explanation
     new_note: str | None = None
 
-    @property
-    def detail(self) -> str:
+    def detail(self, lang: str = "en") -> str:
+        """What changed, in `lang`: values as the decision table writes them (a payload's fields
+        as `dimensions = [land, energy]`, never a Python repr)."""
         def show(d, field):
             value = getattr(d, field) if d is not None else None
-            return "—" if value is None else str(json_value(value))
+            return "—" if value is None else format_value(value)
 
         if self.kind == "amount":
-            return f"amount {show(self.old, 'amount')} → {show(self.new, 'amount')}"
+            return word("diff.amount_was", lang, old=show(self.old, "amount"), new=show(self.new, "amount"))
         if self.kind == "value":
-            return f"value {show(self.old, 'value')} → {show(self.new, 'value')}"
+            return word("diff.value_was", lang, old=show(self.old, "value"), new=show(self.new, "value"))
         if self.kind == "status":
             return f"{self.old.status} → {self.new.status}" + (
-                f" (superseded by {self.new.superseded_by})" if self.new.superseded_by else "")
+                " " + word("diff.superseded_by", lang, rule=self.new.superseded_by) if self.new.superseded_by else "")
         decision = self.new if self.kind == "gained" else self.old
-        extra = [f"amount {json_value(decision.amount)}"] if decision.amount is not None else []
-        extra += [f"value {json_value(decision.value)}"] if decision.value is not None else []
+        extra = [word("diff.with_amount", lang, amount=format_value(decision.amount))] \
+            if decision.amount is not None else []
+        extra += [word("diff.with_value", lang, value=format_value(decision.value))] if decision.value is not None else []
         extra += [decision.status] if decision.status != "active" else []
-        return ", ".join(extra)
+        return word("list.separator", lang).join(extra)
 
 
 @attrs.frozen(kw_only=True)
@@ -153,21 +154,23 @@ def impact_text(found: Impact, lang: str = "en", *, width: int | None = None, ex
     column = (width - 3) // 2
     counts = found.counts()
     if not found.changes:
-        return f"no decision changes ({found.unchanged} unchanged)"
-    lines = [f"{len(found.changes)} decision{'s' if len(found.changes) != 1 else ''} change "
-             f"({found.unchanged} unchanged)", ""]
+        return word("diff.none", lang, unchanged=str(found.unchanged))
+    n = len(found.changes)
+    lines = [word("diff.one" if n == 1 else "diff.some", lang, n=str(n), unchanged=str(found.unchanged)), ""]
     for outcome in sorted(counts):
-        tally = ", ".join(f"{counts[outcome][k]} {_KIND_TEXT[k]}" for k in KINDS if counts[outcome][k])
+        tally = word("list.separator", lang).join(f"{counts[outcome][k]} {word('diff.' + k, lang)}"
+                                                  for k in KINDS if counts[outcome][k])
         lines.append(f"{outcome}: {tally}")
         for change in (c for c in found.changes if c.outcome == outcome):
             target = f" [{change.target}]" if change.target else ""
-            detail = f": {change.detail}" if change.detail else ""
-            lines.append(f"  {_KIND_TEXT[change.kind]:<15} {change.entity} {change.period}{target}{detail}")
+            detail = change.detail(lang)
+            kind = word("diff." + change.kind, lang)
+            lines.append(f"  {kind + ' ' * max(15 - display_width(kind), 0)} {change.entity} {change.period}{target}" + (f": {detail}" if detail else ""))
     if explanations:
         for change in found.changes:
-            lines += ["", "─" * width,
-                      f"{change.outcome} for {change.entity} in {change.period}: {_KIND_TEXT[change.kind]}", ""]
-            lines.append(side_by_side("OLD", "NEW", column))
+            lines += ["", "─" * width, word("diff.heading", lang, outcome=change.outcome, entity=change.entity,
+                                           period=str(change.period), change=word("diff." + change.kind, lang)), ""]
+            lines.append(side_by_side(word("diff.old", lang), word("diff.new", lang), column))
             left = explanation_text(change.old_explanation, lang) if change.old_explanation else change.old_note or ""
             right = explanation_text(change.new_explanation, lang) if change.new_explanation else change.new_note or ""
             lines.append(side_by_side(left, right, column))
