@@ -243,3 +243,39 @@ def test_an_outcome_decided_by_several_rules_is_explained_by_each_of_them(capsys
     explained = json.loads(capsys.readouterr().out)
     assert explained["status"] == "active"
     assert {r["rule"] for r in explained["rules"]} == decided and all(r["fired"] for r in explained["rules"])
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", "policy zhoukou2014 takes effect on 2014-07-22, after 2014-06-30, the day 2014-Q2 is evaluated"),
+    ("zh", "政策 zhoukou2014 于 2014-07-22 生效，晚于 2014-Q2 的评价日 2014-06-30")])
+def test_a_rule_not_evaluated_says_why_with_the_policys_dates_in_every_format(capsys, lang, words):
+    """It said "does not govern this period, or was not in force when it was evaluated": which, and when?"""
+    ask = ["explain", *PROVINCE, "--entity", "Z02", "--period", "2014-Q2", "--why-not",
+           "quarterly_experience_presentation", "--lang", lang]
+    for fmt in ("text", "json", "dot"):
+        assert main([*ask, "--format", fmt]) == 0
+        out = capsys.readouterr().out
+        assert words in (out if fmt != "json" else json.loads(out)["rules"][0]["outside"]), fmt
+
+
+def test_the_reason_a_policy_does_not_apply_names_the_date_that_decides_it():
+    import datetime as dt
+
+    from policydsl.language.ir import Policy
+
+    day = dt.date
+    from policydsl.diagnostics import Span
+
+    plan = Policy(name="p", path="p.pol", span=Span(path="p.pol", line=1, column=1, end_line=1, end_column=2),
+                  in_force_from=day(2014, 7, 22), in_force_until=day(2016, 12, 31),
+                  governs_from=day(2014, 1, 1), repealed_on=day(2016, 6, 1))
+    assert plan.not_applying(day(2013, 12, 31), day(2015, 1, 1)) == (
+        "governs_from", {"start": day(2014, 1, 1), "end": day(2013, 12, 31)})
+    assert plan.not_applying(day(2017, 12, 31), day(2015, 1, 1))[0] == "governs_until"
+    assert plan.not_applying(day(2014, 6, 30), day(2014, 6, 30)) == (
+        "not_yet_in_effect", {"start": day(2014, 7, 22), "day": day(2014, 6, 30)})
+    assert plan.not_applying(day(2016, 6, 30), day(2016, 6, 30))[0] == "repealed"
+    assert plan.not_applying(day(2015, 12, 31), day(2015, 12, 31)) is None
+    assert all(plan.applies(end, on) == (plan.not_applying(end, on) is None)
+               for end in (day(2013, 12, 31), day(2015, 12, 31), day(2017, 1, 1))
+               for on in (day(2014, 1, 1), day(2015, 1, 1), day(2016, 6, 1)))

@@ -10,6 +10,8 @@ JSON and DOT.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from typing import Protocol
 
 import attrs
@@ -84,6 +86,7 @@ class RuleTrace:
     # False: the rule's policy did not govern the period (or was not in force on the day it was
     # evaluated), so the rule was not evaluated and its condition is not traced
     in_force: bool = True
+    outside: Message | None = None  # ... which, with its dates (`ir.Policy.not_applying`)
 
 
 @attrs.frozen(kw_only=True)
@@ -453,10 +456,15 @@ def _sort_key(value, descending: bool):
     return -value if descending else value
 
 
-def _not_in_force(rule: ir.Rule) -> RuleTrace:
-    """A rule whose policy did not govern the period: shown, not evaluated."""
+def _not_in_force(rule: ir.Rule, policy: ir.Policy, period: Period, day: dt.date) -> RuleTrace:
+    """A rule whose policy did not govern the period: shown, not evaluated, with the reason and
+    its dates (it governs periods ending from 2014-07-22; 2014-Q2 ends 2014-06-30)."""
+    reason = policy.not_applying(period.end, day)
+    outside = message(f"outside.{reason[0]}", policy=rule.policy, period=str(period),
+                      **{k: v.isoformat() for k, v in reason[1].items()}) if reason else None
     return RuleTrace(rule=rule.name, implements=rule.implements, policy=rule.policy, clause=rule.clause,
-                     quote=rule.quote, span=str(rule.span), fired=False, condition=None, failed=(), in_force=False)
+                     quote=rule.quote, span=str(rule.span), fired=False, condition=None, failed=(), in_force=False,
+                     outside=outside)
 
 
 def _rule_trace(tracer: _Tracer, rule: ir.Rule, entity: str, period: Period, outcome: str | None,
@@ -545,7 +553,7 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
     governed = {r.name for r in rules if policies[r.policy].applies(end, day)}
     if not governed:
         return Explanation(period=str(period), status="not_in_force", rules=tuple(
-            _not_in_force(r) for r in rules), **common)
+            _not_in_force(r, policies[r.policy], period, day) for r in rules), **common)
     tracer = _Tracer(evaluation, cache, values)
     kinds = tracer.program.entities  # the kinds whose records `unrecorded` may ask about
     case = [d for d in evaluation.decisions if d.entity_kind == kind and d.entity == entity and d.period == period]
@@ -555,8 +563,8 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
     deciding = {d.rule for d in mine if d.status == "active"} or {d.rule for d in mine[:1]}
     if mine:
         rules = [r for r in rules if r.name in deciding]
-    traces = tuple(_rule_trace(tracer, r, entity, period, outcome) if r.name in governed else _not_in_force(r)
-                   for r in rules if r.evaluated_per == period.kind)
+    traces = tuple(_rule_trace(tracer, r, entity, period, outcome) if r.name in governed
+                   else _not_in_force(r, policies[r.policy], period, day) for r in rules if r.evaluated_per == period.kind)
     if mine:
         decision = next((d for d in mine if d.status == "active"), mine[0])
         winners = tuple(d for d in case if d.status == "active" and d.rule_id == decision.superseded_by)

@@ -285,23 +285,40 @@ class Policy:
     def in_effect(self, on: dt.date) -> bool:
         """Legally in effect on a date (lapse aside): taken effect and not yet repealed. A
         document with no effect date is taken to be in effect until repealed."""
+        return self._not_in_effect(on) is None
+
+    def _not_in_effect(self, on: dt.date) -> tuple[str, dict[str, dt.date]] | None:
         window = self.effect_window()
         if window is not None and on < window[1]:
-            return False
-        return self.repealed_on is None or on < self.repealed_on
+            return "not_yet_in_effect", {"start": window[1], "day": on}
+        if self.repealed_on is not None and on >= self.repealed_on:
+            return "repealed", {"repealed": self.repealed_on, "day": on}
+        return None
 
     def governs(self, period_end: dt.date) -> bool:
         """Whether its rules govern the period ending on this date."""
+        return self._ungoverned(period_end) is None
+
+    def _ungoverned(self, period_end: dt.date) -> tuple[str, dict[str, dt.date]] | None:
         window = self.effect_window()
         start = self.governs_from if self.governs_from is not None else window[0] if window else None
         end = self.governs_until if self.governs_until is not None else self.in_force_until
-        return (start is None or period_end >= start) and (end is None or period_end <= end)
+        if start is not None and period_end < start:
+            return "governs_from", {"start": start, "end": period_end}
+        if end is not None and period_end > end:
+            return "governs_until", {"until": end, "end": period_end}
+        return None
 
     def applies(self, period_end: dt.date, evaluation_date: dt.date) -> bool:
         """Whether its rules apply to a period evaluated on a date (the period's end unless the
         evaluation is made as of another date): it governs the period and is in effect that day.
         An annual plan that has lapsed still applies to its own year."""
-        return self.governs(period_end) and self.in_effect(evaluation_date)
+        return self.not_applying(period_end, evaluation_date) is None
+
+    def not_applying(self, period_end: dt.date, evaluation_date: dt.date) -> tuple[str, dict[str, dt.date]] | None:
+        """Why its rules do not apply (`applies`): the reason's key (`governs_from`, `governs_until`,
+        `not_yet_in_effect`, `repealed`) and its dates; None when they apply."""
+        return self._ungoverned(period_end) or self._not_in_effect(evaluation_date)
 
     def status_tests(self, outcome: str | None, on: dt.date) -> tuple[DateTest, ...]:
         """The comparisons of `on` with the document's dates that decide `outcome` (a status of

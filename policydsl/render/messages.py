@@ -125,6 +125,15 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "word.missing": ("missing", "缺失"), "word.superseded_by": ("superseded by", "被取代于"),
     "word.not_in_force": ("not evaluated: its policy does not govern this period, or was not in force when it was "
                           "evaluated", "未评价：所属政策不适用于该期间，或评价时不在有效期内"),
+    # why a rule's policy does not apply (`ir.Policy.not_applying`), with its dates
+    "outside.governs_from": ("policy {policy} governs periods ending from {start}; {period} ends on {end}",
+                             "政策 {policy} 适用于 {start} 及以后结束的期间；{period} 于 {end} 结束"),
+    "outside.governs_until": ("policy {policy} governs periods ending until {until}; {period} ends on {end}",
+                              "政策 {policy} 适用于 {until} 及以前结束的期间；{period} 于 {end} 结束"),
+    "outside.not_yet_in_effect": ("policy {policy} takes effect on {start}, after {day}, the day {period} is evaluated",
+                                  "政策 {policy} 于 {start} 生效，晚于 {period} 的评价日 {day}"),
+    "outside.repealed": ("policy {policy} was repealed on {repealed}, by {day}, the day {period} is evaluated",
+                         "政策 {policy} 已于 {repealed} 废止，早于或即为 {period} 的评价日 {day}"),
     "word.failed": ("what failed", "不满足的条件"), "word.amount": ("amount", "金额"),
     "word.value": ("value", "数值"), "word.static": ("static", "静态"),
     "word.cannot": ("cannot be decided without", "无法判定，缺少"),

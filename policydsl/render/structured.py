@@ -80,6 +80,7 @@ def explanation_json(explanation: Explanation, lang: str = "en") -> dict:
         "rules": [{
             "rule": t.implements, "name": t.rule, "policy": t.policy, "cite": t.clause, "quote": t.quote,
             "span": t.span, "fired": t.fired, "in_force": t.in_force,
+            "outside": say(t.outside, lang) if t.outside is not None else None,  # why not in force, with dates
             "condition": _node_json(t.condition, w) if t.condition else None,
             "failed": [_node_json(f, w) for f in t.failed],
             "payload": [_node_json(p, w) for p in t.payload],
@@ -139,7 +140,10 @@ def explanation_dot(explanation: Explanation, lang: str = "en") -> str:
     lines.append(f"  {root} [shape=doubleoctagon, label={quote(caption)}];")
     for trace in e.rules:
         rule = f"r{next(counter)}"
-        lines.append(f"  {rule} [shape=hexagon, label={quote(trace.implements + ' ' + trace.clause)}];")
+        label = trace.implements + " " + trace.clause
+        if trace.outside is not None:  # not evaluated: why, with the dates
+            label += "\n" + say(trace.outside, lang)
+        lines.append(f"  {rule} [shape=hexagon, label={quote(label)}];")
         lines.append(f"  {rule} -> {root};")
         if trace.condition is not None:
             lines.append(f"  {add(trace.condition)} -> {rule};")

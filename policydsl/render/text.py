@@ -310,6 +310,8 @@ def _rule_lines(trace: RuleTrace, w: Writer, lines: list[str], *, why_not: bool)
     lines.append(f"  {w('word.clause')}: {trace.clause}" + (f" 「{trace.quote}」" if trace.quote else ""))
     if not trace.in_force:
         lines.append(f"  {w('word.not_in_force')}")
+        if trace.outside is not None:
+            lines.append(f"    · {say(trace.outside, w.lang)}")
         return
     if trace.condition is None:
         return
