@@ -17,13 +17,18 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import posixpath
+import re
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from xml.etree import ElementTree
 
 import attrs
 
 from policydsl.engine.cells import FormulaWithoutValue, ShownAsPercent, SpreadsheetError, is_blank
+from policydsl.engine.csv_encoding import csv_encoding, undecodable_byte
 from policydsl.schema import DataIssue
 
 Report = Callable[[DataIssue], None]
@@ -40,30 +45,13 @@ class Table:
 
 
 # ---- CSV --------------------------------------------------------------------------------
-
-def detect_encoding(path: Path) -> str | None:
-    """UTF-8 (a BOM is skipped) if the whole file decodes strictly as UTF-8, else GB18030 if it
-    decodes as that (the encoding Chinese government spreadsheets export), else None."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        decoder = codecs.getincrementaldecoder(encoding)("strict")
-        try:
-            with path.open("rb") as handle:
-                while chunk := handle.read(_CHUNK):
-                    decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    return None
-
+# (the encoding of a file, and where it stops being text: `csv_encoding`)
 
 def csv_table(path: Path, report: Report, encoding: str | None = None) -> Table | None:
     source = str(path)
     if encoding is None:
-        encoding = detect_encoding(path)
+        encoding = csv_encoding(path, report)
         if encoding is None:
-            report(DataIssue(source=source, message="not UTF-8 or GB18030 text",
-                             hint="give the file's encoding with --encoding"))
             return None
     elif codecs.lookup(encoding).name == "utf-8":
         encoding = "utf-8-sig"
@@ -73,7 +61,7 @@ def csv_table(path: Path, report: Report, encoding: str | None = None) -> Table 
         header = next(reader, None)
     except (UnicodeError, csv.Error) as err:  # UTF-16 without a BOM: a UnicodeError
         handle.close()
-        report(DataIssue(source=source, row=1, message=_csv_problem(err, encoding)))
+        report(_unreadable(path, err, encoding, row=1))
         return None
     if header is None:
         handle.close()
@@ -94,18 +82,28 @@ def csv_table(path: Path, report: Report, encoding: str | None = None) -> Table 
                                          message=f"{len(cells)} cells, but the header has {len(header)}"))
                         continue
                     yield line, cells
-            except (UnicodeError, csv.Error) as err:  # UTF-16 without a BOM: a UnicodeError
-                report(DataIssue(source=source, row=line + 1, message=_csv_problem(err, encoding)))
+            except (UnicodeError, csv.Error) as err:
+                report(_unreadable(path, err, encoding, row=line + 1))
 
     return Table(source=source, header=header, rows=rows())
 
 
-def _csv_problem(err: Exception, encoding: str) -> str:
+def _unreadable(path: Path, err: Exception, encoding: str, row: int) -> DataIssue:
+    """Why the CSV reader stopped at `row` (the line after the last it read). A byte that is not
+    text is located afresh (`undecodable_byte`): Python decodes ahead of the reader, so the reader
+    may not have reached that byte's row yet."""
+    name = encoding.replace("-sig", "").upper()
+    rest = "the rest of the file is not read"
     if isinstance(err, UnicodeDecodeError):
-        return f"not {encoding.replace('-sig', '').upper()} text; the rest of the file is not read"
-    if isinstance(err, UnicodeError):
-        return f"not {encoding.upper()} text ({err}); the rest of the file is not read"
-    return f"cannot read: {err}; the rest of the file is not read"
+        first = undecodable_byte(path, encoding)
+        if first is not None:
+            return DataIssue(source=str(path), row=first.row, column=first.column,
+                             message=f"{first.where()} is not {name} text; {rest}")
+        return DataIssue(source=str(path), message=f"not {name} text ({err.reason}, byte 0x"
+                         f"{err.object[err.start]:02X}); {rest}")
+    if isinstance(err, UnicodeError):  # UTF-16 without a BOM
+        return DataIssue(source=str(path), row=row, message=f"not {encoding.upper()} text ({err}); {rest}")
+    return DataIssue(source=str(path), row=row, message=f"cannot read: {err}; {rest}")
 
 
 # ---- JSON -------------------------------------------------------------------------------
@@ -183,7 +181,10 @@ def _json_kind(value: object) -> str:
 
 def xlsx_table(path: Path, report: Report) -> Table | None:
     """The first sheet, its first row the header. Two read-only passes run side by side: one
-    sees the values Excel saved, the other the formulas and how each cell is shown."""
+    sees the values Excel saved, the other the formulas and how each cell is shown. Nothing the
+    reader leaves out goes unsaid: every other sheet that holds a value is reported, and so is
+    every merged range holding a value (a workbook keeps it in the range's first cell only)."""
+    source = str(path)
     try:
         import openpyxl
         from openpyxl.utils import get_column_letter
@@ -194,13 +195,29 @@ def xlsx_table(path: Path, report: Report) -> Table | None:
         shown = formulas_book.worksheets[0].iter_rows()
         first = next(values, None)
         next(shown, None)
+        _report_other_sheets(values_book.worksheets, source, report)
+        merged = _merged_ranges(path)
     except Exception as err:  # openpyxl raises many kinds for a damaged file; all mean "unreadable"
-        report(DataIssue(source=str(path), message=f"cannot read the workbook: {type(err).__name__}: {err}"))
+        report(DataIssue(source=source, message=f"cannot read the workbook: {type(err).__name__}: {err}"))
         return None
     if first is None:
-        report(DataIssue(source=str(path), message="empty sheet (a header row is needed)"))
+        values_book.close()
+        formulas_book.close()
+        report(DataIssue(source=source, message="empty sheet (a header row is needed)"))
         return None
     header = tuple(str(c.value).strip() if c.value is not None else "" for c in first)
+    merged_from_row = _merged_by_first_row(merged, len(header))
+
+    def report_merged(number: int, cells: Sequence) -> None:
+        for cells_merged, column in merged_from_row.get(number, ()):
+            if not is_blank(cells[column]):  # a merge of blank cells loses nothing
+                top_left = cells_merged.partition(":")[0]
+                report(DataIssue(source=source, severity="warning", row=number, column=header[column] or None,
+                                 message=f"cells {cells_merged} are merged: only {top_left} holds the value; "
+                                         "the others are read as missing",
+                                 hint="unmerge them and fill in each cell"))
+
+    report_merged(1, header)
 
     def cell(value_cell, shown_cell, column: int, row: int) -> object:
         value = value_cell.value
@@ -215,7 +232,7 @@ def xlsx_table(path: Path, report: Report) -> Table | None:
             return value
         if isinstance(value, float):
             value = Decimal(repr(value)) if value == value and abs(value) != float("inf") else value
-        if isinstance(value, (int, Decimal)) and "%" in (getattr(value_cell, "number_format", "") or ""):
+        if isinstance(value, (int, Decimal)) and shows_percent(getattr(value_cell, "number_format", None)):
             return ShownAsPercent(value=value, cell=where)
         return value
 
@@ -227,16 +244,119 @@ def xlsx_table(path: Path, report: Report) -> Table | None:
                     continue
                 cells += [None] * (len(header) - len(cells))
                 if len(cells) > len(header) and any(not is_blank(c) for c in cells[len(header):]):
-                    report(DataIssue(source=str(path), row=number,
+                    report(DataIssue(source=source, row=number,
                                      message=f"cells beyond the last headed column ({get_column_letter(len(header))})"))
+                report_merged(number, cells)
                 yield number, cells[:len(header)]
         except Exception as err:  # a workbook damaged past its first rows
-            report(DataIssue(source=str(path), message=f"cannot read the workbook: {type(err).__name__}: {err}"))
+            report(DataIssue(source=source, message=f"cannot read the workbook: {type(err).__name__}: {err}"))
         finally:
             values_book.close()
             formulas_book.close()
 
-    return Table(source=str(path), header=header, rows=rows())
+    return Table(source=source, header=header, rows=rows())
+
+
+def shows_percent(number_format: str | None) -> bool:
+    r"""Whether Excel shows a number in this format multiplied by 100 (0.125 as 12.5%): it does for
+    a `%` that is a code of the format, not literal text: not in "quotes", not after a backslash
+    (`0.0"%"` and `0\%` show 12.5 as 12.5%), not the character after `_` (a space as wide as it)
+    or `*` (it repeated to fill the cell), and not in [brackets] (a colour, a condition, a locale)."""
+    literal_until = None  # the character ending the literal text being passed over
+    escaped = False
+    for char in number_format or "":
+        if escaped:
+            escaped = False
+        elif literal_until is not None:
+            literal_until = None if char == literal_until else literal_until
+        elif char in "\\_*":
+            escaped = True
+        elif char in "\"[":
+            literal_until = '"' if char == '"' else "]"
+        elif char == "%":
+            return True
+    return False
+
+
+def _report_other_sheets(sheets: Sequence, source: str, report: Report) -> None:
+    """A warning for each sheet after the first that holds a value: a table is its workbook's first
+    sheet, and rows on another sheet would otherwise be left out without a word."""
+    first, *others = sheets
+    for sheet in others:
+        # the cells the sheet holds, not the rectangle its saved dimension claims (A1:XFD1048576
+        # for a sheet formatted whole): read-only rows are padded out to that rectangle
+        sheet.reset_dimensions()
+        filled = sum(not is_blank(value) for row in sheet.iter_rows(values_only=True) for value in row)
+        if filled:
+            cells = f"{filled} non-empty cell{'s' if filled != 1 else ''}"
+            report(DataIssue(source=source, severity="warning", hint="move its rows to the first sheet",
+                             message=f"sheet `{sheet.title}` is not read: a table is the first sheet "
+                                     f"(`{first.title}`); {cells}"))
+
+
+_CELL_OR_RANGE = rb"[A-Za-z]+[0-9]+(?::[A-Za-z]+[0-9]+)?"
+# `<mergeCell ref="B3:B4"/>`, perhaps with a namespace prefix, other attributes, single quotes
+_MERGE_CELL = re.compile(rb"<(?:[\w.-]+:)?mergeCell\s[^>]*?\bref\s*=\s*[\"'](" + _CELL_OR_RANGE + rb")[\"']")
+
+
+def _merged_ranges(path: Path) -> list[str]:
+    """The merged ranges of a workbook's first sheet (`B3:B4`). openpyxl's read-only sheets do not
+    give them (its full reader does, holding every cell in memory), so the sheet's XML is searched
+    for its `<mergeCell ref="…">` elements: one pass over the bytes, a small part of the cost of
+    parsing its cells (markup only: `<` in a cell's text is written `&lt;`)."""
+    with zipfile.ZipFile(path) as archive, archive.open(_first_sheet_part(archive)) as xml:
+        ranges, carried = [], b""
+        while chunk := xml.read(_CHUNK):
+            text = carried + chunk
+            found = list(_MERGE_CELL.finditer(text)) if b"mergeCell" in text else []
+            ranges += [match.group(1).decode("ascii").upper() for match in found]
+            # an element cut by the chunk's end is searched again with the next chunk
+            cut = text.rfind(b"<")
+            carried = text[cut:] if cut >= (found[-1].end() if found else 0) else b""
+    return ranges
+
+
+def _merged_by_first_row(ranges: list[str], width: int) -> dict[int, list[tuple[str, int]]]:
+    """Merged ranges of more than one cell that start within the headed columns, by their first
+    row: (range, 0-based column of its first cell)."""
+    from openpyxl.utils import range_boundaries
+
+    by_row: dict[int, list[tuple[str, int]]] = {}
+    for cells_merged in ranges:
+        first_column, first_row, last_column, last_row = range_boundaries(cells_merged)
+        if first_column <= width and (first_column, first_row) != (last_column, last_row):
+            by_row.setdefault(first_row, []).append((cells_merged, first_column - 1))
+    return by_row
+
+
+def _first_sheet_part(archive: zipfile.ZipFile) -> str:
+    """The zip member holding a workbook's first worksheet, found as openpyxl finds it: the
+    package's office document (the workbook), then the first of its sheets whose relationship is a
+    worksheet's (a chart sheet holds no cells)."""
+    workbook = next(member for kind, member in _relationships(archive, "").values()
+                    if kind.endswith("/officeDocument"))
+    relationships = _relationships(archive, workbook)
+    for element in ElementTree.fromstring(archive.read(workbook)).iter():
+        if element.tag.rpartition("}")[2] == "sheet":
+            # r:id, its prefix bound to the relationships namespace (a plain `id` is another attribute)
+            rel_id = next((value for name, value in element.attrib.items()
+                           if name.startswith("{") and name.rpartition("}")[2] == "id"), None)
+            kind, member = relationships.get(rel_id, ("", ""))
+            if kind.endswith("/worksheet") and member in archive.namelist():
+                return member
+    raise KeyError("the workbook has no worksheet")
+
+
+def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """A package part's relationships ("" for the package's own): id -> (type, zip member)."""
+    folder, _, name = part.rpartition("/")
+    root = ElementTree.fromstring(archive.read(posixpath.join(folder, "_rels", f"{name}.rels")))
+    found = {}
+    for relationship in root:
+        target = relationship.get("Target", "")
+        member = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        found[relationship.get("Id")] = (relationship.get("Type", ""), member)
+    return found
 
 
 # ---- Parquet ----------------------------------------------------------------------------
