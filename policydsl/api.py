@@ -11,7 +11,7 @@ threads; each `evaluate` call gets its own `Run`.
 from __future__ import annotations
 
 import datetime as dt
-
+import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -252,8 +252,10 @@ def check_selection_in(known: set[str], present: list[Period], period: Period | 
     if entities is not None:
         for entity in sorted(set(entities) - known):
             hint = did_you_mean(entity, known)
-            raise SelectionError(f"no entity `{entity}` in the data" + (f"; {hint}" if hint else
-                                 f" (it has {len(known)} entities)"))
+            if hint is None and known:  # none close: the nearest all the same, as for a period
+                nearest = difflib.get_close_matches(entity, sorted(known), n=3, cutoff=0)
+                hint = "nearest: " + ", ".join(f"`{n}`" for n in nearest)
+            raise SelectionError(f"no entity `{entity}` in the data" + (f"; {hint}" if hint else "; it has none"))
     if period is not None:
         if period in present:  # a year is not its quarters: `--period 2016` evaluates yearly rules only
             return

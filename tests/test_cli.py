@@ -333,3 +333,9 @@ def test_an_entity_asked_for_is_read_as_the_datas_ids_are(tmp_path, capsys):
         assert main(["eval", str(policy), "--data", str(data), "--entity", asked]) == 0, capsys.readouterr().err
     import policydsl
     assert policydsl.load(policy).evaluate(json.loads(data.read_text()), entities=["Cafe\u0301"]) is not None
+
+
+def test_an_entity_far_from_every_id_still_names_the_nearest(capsys):
+    """It said "(it has 9 entities)", counting documents, and named none."""
+    code, out, err = run(capsys, "eval", *SAMPLE, "--data", DATA, "--entity", "ZZZZZZ")
+    assert code == 2 and "no entity `ZZZZZZ` in the data; nearest: `" in err and "entities)" not in err

@@ -164,3 +164,10 @@ def test_a_targets_problems_are_reported_at_its_near_and_within_not_at_its_name(
     [problem] = found.diagnostics
     line = HEADER.count("\n") + 1
     assert (problem.code, problem.span.line, problem.span.column) == ("E203", line, 79)  # at `5%`
+
+
+def test_min_and_max_beside_a_percent_refuse_a_written_number_as_e219_once(compile_text):
+    """`min(growth, 5)` was E202 "mixes": the written 5 is what is ambiguous (5% or 500%?)."""
+    assert codes(compile_text, "value v for firm: percent = min(growth, 5)\n") == ["E219"]
+    assert codes(compile_text, "value v for firm: percent = max(growth, 0)\n") == []
+    assert codes(compile_text, "value v for firm: percent = max(growth, ratio)\n") == ["E202"]  # by the + row

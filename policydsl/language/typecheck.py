@@ -370,8 +370,8 @@ class ExprChecker(UnitChecks, LinkChecks):
                 operands += (ir.Const(value=self._places(e.args[1]), type=T.INTEGER, span=e.args[1].span),)
         else:
             operands = tuple(self.check(a, entity) for a in e.args)
-            if any(o.type == T.PERCENT for o in operands):
-                operands = tuple(self._zero_as_percent(o, a, T.PERCENT) for o, a in zip(operands, e.args))
+            if any(o.type == T.PERCENT for o in operands):  # beside a percent a written 0 is 0%, a written
+                operands = tuple(self._written_beside_percent(o, a) for o, a in zip(operands, e.args))  # `5` E219
         result = operands[0].type if operands else T.ERROR
         for original, operand in zip(e.args, operands):
             if not (operand.type.is_numeric or operand.type in (T.DATE, T.ERROR)):
@@ -407,6 +407,13 @@ class ExprChecker(UnitChecks, LinkChecks):
         if value.type.is_numeric and default.type.is_numeric:
             result = ops.join_type(value.type, default.type) or result
         return ir.Scalar(function="value_or", operands=(value, default), type=result, span=e.span)
+
+    def _written_beside_percent(self, checked: ir.Expr, source: ast.Expr) -> ir.Expr:
+        """An operand of `min`/`max` beside a percent: a written plain number is 0% if 0 and E219
+        otherwise (is `5` 5% or 500%?); a computed plain number mixes (E202, by the `+` row)."""
+        if checked.type in ops.PLAIN and plain_literal(source) is not None:
+            return self.as_declared(checked, source, T.PERCENT)
+        return checked
 
     def _places(self, e: ast.Expr) -> int:
         if isinstance(e, ast.NumberLit) and isinstance(e.value, int) and 0 <= e.value <= limits.MAX_ROUND_PLACES \

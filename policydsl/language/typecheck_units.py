@@ -48,8 +48,9 @@ class UnitChecks:
             return ir.Const(value=None, type=T.ERROR, span=checked.span)
         if plain_literal(source) is not None:
             zero = self._zero_as_percent(checked, source, T.PERCENT)
-            if zero is checked:
+            if zero is checked:  # reported once: an invalid value from here on, no cascade of errors
                 self._percent_literal(source)
+                return ir.Const(value=None, type=T.ERROR, span=checked.span)
             return zero
         if _written_plain(source):  # `30 + 0`, `round(30)`: written numbers, not a computed ratio
             self.fail("E219", "plain numbers written where a percent is expected", source.span,
