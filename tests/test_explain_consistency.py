@@ -279,3 +279,16 @@ def test_the_reason_a_policy_does_not_apply_names_the_date_that_decides_it():
     assert all(plan.applies(end, on) == (plan.not_applying(end, on) is None)
                for end in (day(2013, 12, 31), day(2015, 12, 31), day(2017, 1, 1))
                for on in (day(2014, 1, 1), day(2015, 1, 1), day(2016, 6, 1)))
+
+
+def test_a_period_of_the_other_kind_than_the_rules_says_so_not_did_not_happen(tmp_path, capsys):
+    """A rule reading no quarterly fact is evaluated per year: asked about a quarter, the explanation
+    said "did not happen" with no reason."""
+    policy, data = tmp_path / "p.pol", tmp_path / "d.json"
+    policy.write_text('policy t\n  title "t"\nentity firm\n  quarterly x: integer\noutcome flag "标记" is sanction\n'
+                      'rule rf implements t.1 cite "1" for firm when true then flag\n', encoding="utf-8")
+    data.write_text(json.dumps({"firm": [{"id": "A", "period": "2019-Q1", "x": 1}]}), encoding="utf-8")
+    assert main(["explain", str(policy), "--data", str(data), "--entity", "A", "--period", "2019-Q1",
+                 "--why-not", "flag", "--format", "json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["status"] == "per_year" and "evaluated per year" in answer["status_text"]

@@ -101,7 +101,8 @@ class Explanation:
     fact_labels: tuple[tuple[tuple[str, str], str], ...] = attrs.field(default=(), kw_only=True, repr=False)
     outcome_label: str | None
     outcome_kind: str | None
-    status: str  # active, superseded, not_fired, not_evaluable, not_in_force, no_record, no_rule
+    status: str  # active, superseded, not_fired, not_evaluable, not_in_force, no_record, no_rule,
+    # per_year / per_quarter (its rules are evaluated per period of the other kind)
     decision: Decision | None = None
     superseded_by: tuple[Decision, ...] = ()
     rules: tuple[RuleTrace, ...] = ()
@@ -547,6 +548,8 @@ def _explain(evaluation: Evaluation, entity: str, outcome: str, period: Period |
         return Explanation(period=str(period) if period else None, status="no_rule", **common)
     if period is None or not evaluation.run.has_record(kind, entity, period):
         return Explanation(period=str(period) if period else None, status="no_record", **common)
+    if not any(r.evaluated_per == period.kind for r in rules):  # a quarter asked, its rules yearly (or reverse)
+        return Explanation(period=str(period), status=f"per_{rules[0].evaluated_per}", **common)
     policies = evaluation.plan.program.policies
     day = evaluation.run.evaluation_date(period)
     end = period.end

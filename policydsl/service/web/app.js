@@ -17,7 +17,8 @@ const WORDS = {
     kinds: {sanction: "惩戒", reward: "奖励", eligibility: "资格", measure: "措施", classification: "认定",
             target: "目标", deadline: "时限", computed: "计算值", status: "文件效力"},
     statuses: {active: "适用", superseded: "已被取代", not_fired: "未触发", not_evaluable: "数据缺失，无法判定",
-               no_record: "该期间无数据", not_in_force: "政策不适用", no_rule: "无规则产生此结果"},
+               no_record: "该期间无数据", not_in_force: "政策不适用", no_rule: "无规则产生此结果",
+               per_year: "规则按年度评价", per_quarter: "规则按季度评价"},
   },
   en: {
     title: "Decisions", switch: "中文", dataset: "Data set", upload: "or upload files (JSON, CSV, xlsx or zip)", uploadFolder: "or upload a data folder (a table per kind)", period: "Period",
@@ -34,7 +35,8 @@ const WORDS = {
             status: "document status"},
     statuses: {active: "applies", superseded: "superseded", not_fired: "did not happen",
                not_evaluable: "missing data", no_record: "no data for this period",
-               not_in_force: "policy not in force", no_rule: "no rule produces it"},
+               not_in_force: "policy not in force", no_rule: "no rule produces it",
+               per_year: "its rules are yearly", per_quarter: "its rules are quarterly"},
   },
 };
 const KIND_ORDER = ["sanction", "reward", "eligibility", "measure", "classification", "target", "deadline",
