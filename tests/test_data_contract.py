@@ -450,3 +450,14 @@ def test_a_number_given_twice_agrees_by_its_value_and_a_disagreement_is_written_
         f'{path}: enterprise row 1, column score: key written more than once with different values: "五十", 50.0'
     path.write_text('{"enterprise": [{"id": "E1", "city": "7", "city": 7.0}]}', encoding="utf-8")
     assert "different values: \"7\", 7.0" in problems_of(lambda: load_data(path, SCHEMAS, required={}))[0]
+
+
+def test_a_lone_surrogate_in_an_id_or_a_text_is_a_located_error(tmp_path):
+    """JSON's `\\ud800` is no character: no output, log or file could hold it (the service's log writer died on one)."""
+    path = tmp_path / "d.json"
+    path.write_text('{"enterprise": [{"id": "E\\ud8001", "period": "2019", "city": "a\\udfffb"}]}', encoding="utf-8")
+    problems = problems_of(lambda: load_data(path, SCHEMAS, required={}))
+    assert problems == [f'{path}: enterprise row 1, column id: "E\\ud8001" holds a lone surrogate (\\ud800), '
+                        "which is no character"]
+    path.write_text('{"enterprise": [{"id": "E1", "period": "2019", "city": "a\\udfffb"}]}', encoding="utf-8")
+    assert "holds a lone surrogate (\\udfff)" in problems_of(lambda: load_data(path, SCHEMAS, required={}))[0]

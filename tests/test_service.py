@@ -11,6 +11,7 @@ import signal
 import time
 
 import httpx
+import attrs
 import pytest
 from starlette.testclient import TestClient
 
@@ -430,3 +431,39 @@ def test_the_openapi_request_schemas_list_exactly_the_keys_the_service_takes(ser
     assert schemas["evaluate_request"]["additionalProperties"] is False
     query = document["paths"]["/v1/decisions"]["get"]["parameters"]
     assert {p["name"] for p in query} == set(DECISIONS_QUERY)
+
+
+def test_an_entry_the_log_cannot_write_fails_its_request_only_and_the_writer_goes_on(tmp_path):
+    """A lone surrogate ended the log's one writer thread: that request, and every later one, waited forever."""
+    from policydsl.service.log import DecisionLog, Entry, LogError
+
+    log = DecisionLog(tmp_path / "log.sqlite")
+    try:
+        bad = Entry(request_id="r1", time="t", endpoint="evaluate", policy_set="p", facts_hash="f",
+                    decisions=({**{k: None for k in ("entity_kind", "period", "outcome", "outcome_kind", "label",
+                                                      "amount", "value", "rule", "policy", "cite", "status",
+                                                      "superseded_by", "target", "as_of")}, "entity": "KF\ud800"},))
+        good = attrs.evolve(bad, request_id="r2", decisions=())
+        first, second = log.submit(bad), log.submit(good)
+        with pytest.raises(LogError):
+            first.result(timeout=30)
+        assert second.result(timeout=30) is None
+        assert log.submit(attrs.evolve(good, request_id="r3")).result(timeout=30) is None
+    finally:
+        log.close()
+
+
+@pytest.mark.parametrize("path, query, body, status, words", [
+    ("/v1/evaluate", "?perod=2016", {"dataset": "province"}, 400, "unknown key in the query: `perod`"),
+    ("/v1/explain", "?period=2016", {"dataset": "province", "entity": "E042", "outcome": "enterprise_rectification_order"},
+     400, "takes its options in the JSON body"),
+    ("/v1/evaluate", "", b'{"period": ' + b"9" * 5000 + b"}", 400, "more than 4300 digits"),
+    ("/v1/evaluate", "", b'{"facts": {"industrial_zone": [{"id": "KF\\ud8001"}]}}', 422, "lone surrogate"),
+    ("/v1/evaluate", "", b'{"\\ud800": 1}', 400, "unknown key in the body"),
+])
+def test_a_query_on_a_post_a_huge_number_or_a_lone_surrogate_is_a_4xx_with_the_request_id(
+        service, path, query, body, status, words):
+    """The query was dropped (`?perod=2016` answered every period); the others were 500s."""
+    answer = service.post(path + query, **({"json": body} if isinstance(body, dict) else {"content": body}))
+    assert answer.status_code == status and words in answer.json()["error"]
+    assert answer.json()["request_id"] == answer.headers["X-Request-Id"]

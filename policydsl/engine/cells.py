@@ -77,6 +77,20 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text.strip())
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _characters(text: str) -> str:
+    """Text that holds only characters: a lone surrogate (JSON's `\\ud800`) is none, and no output,
+    log or file could hold it."""
+    if not text.isascii():
+        found = _SURROGATE.search(text)
+        if found is not None:
+            raise CellError(f"\"{text.encode('unicode_escape').decode('ascii')[:60]}\" holds a lone surrogate "
+                            f"(\\u{ord(found.group()):04x}), which is no character")
+    return text
+
+
 # ---- cells -------------------------------------------------------------------------------
 
 def parse_number(value: object) -> Number:
@@ -222,7 +236,7 @@ def entity_id(value: object) -> str:
     if isinstance(value, str):
         if len(value) > MAX_ID_LENGTH:
             raise CellError(f"an id is at most {MAX_ID_LENGTH} characters, not {len(value)}")
-        return nfc(value)
+        return _characters(nfc(value))
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return str(int(value))
     if isinstance(value, Decimal) and value.is_finite() and value.as_tuple().exponent == 0:
@@ -286,7 +300,7 @@ def convert(value: object, fact_type: Type) -> object:
     # text, or a number as it prints (a JSON 12 for a text fact is "12"); nothing else is text:
     # `true` is not "True", nor a date, a list, an object, a numpy boolean
     if isinstance(value, str):
-        return nfc(value)
+        return _characters(nfc(value))
     if isinstance(value, float):
         return nfc(float.__repr__(value))  # as it prints, for a subclass too (numpy's repr names its type)
     if isinstance(value, numbers.Number) and not isinstance(value, bool):

@@ -222,6 +222,7 @@ class _Tracer:
         self._computed = values.value if values is not None else None
         self._static = self.cache._static
         self._child_ids = self.cache._child_ids
+        self._traced: set[tuple] = set()  # the derived values traced in full: (kind, name, entity, period)
 
     def _has_record(self, kind: str, entity: str, period: Period) -> bool:
         held = NOT_COMPUTED if self.values is None else self.values.has_record(kind, entity, period)
@@ -261,7 +262,10 @@ class _Tracer:
         if cls in _PLAIN:  # an operator (its kind and op are in `fields`): every operand traced
             trace, ids = self.trace, self._child_ids.get(node) or self.cache.child_ids(node, len(exprs))
             if len(exprs) == 2:  # most operators: no comprehension (a frame of its own)
-                right = exprs[1]
+                left, right = exprs  # the left first: a value read on both sides is traced in full on the left
+                chained = left.__class__ is cls and cls is _ARITH and expr.op in "+*" and left.op == expr.op
+                # a sum of 16 terms is one step deep, not 15: `a + b + c` is `(a + b) + c`
+                first = trace(left, ids[0], kind, entity, period, depth if chained else sub, when)
                 if right.__class__ is _CONST and sub <= TRACE_DEPTH:  # `x >= 3`: the constant's node made here,
                     known = self._static.get(id(right))  # as `trace` makes it (its value is itself)
                     constant = (known[1] if known is not None and known[0] is right else self.cache.static(right))[0]
@@ -271,9 +275,7 @@ class _Tracer:
                     _set_attribute(second, "__dict__", constant)
                 else:
                     second = trace(right, ids[1], kind, entity, period, sub, when)
-                left = exprs[0]  # a sum of 16 terms is one step deep, not 15: `a + b + c` is `(a + b) + c`
-                chained = left.__class__ is cls and cls is _ARITH and expr.op in "+*" and left.op == expr.op
-                base["children"] = (trace(left, ids[0], kind, entity, period, depth if chained else sub, when), second)
+                base["children"] = (first, second)
             else:
                 base["children"] = tuple([trace(operand, child, kind, entity, period, sub, when)
                                           for operand, child in zip(exprs, ids)])
@@ -291,6 +293,15 @@ class _Tracer:
         if cls is _DERIVED:  # the commonest kinds first, without the `child` closure they do not use
             value_kind, name = expr.entity, expr.name
             definition = self.program.values[(value_kind, name)]
+            # a value read again (`v + v`, `if v > 0 then v else 0`) is traced once per entity and
+            # period; later readings show its value, "explained above": a tree that repeated it
+            # would cost 2^depth, and so would every rendering of it
+            key = (value_kind, name, entity, period)
+            if key in self._traced:
+                base.update(kind="value", label=definition.label, children=(), text=name,
+                            detail=(message("note.above"),))
+                return _node(base)
+            self._traced.add(key)
             inner = self.trace(definition.expr, self.cache.value_id(value_kind, name), value_kind, entity, period,
                                sub, when)
             base.update(kind="value", label=definition.label, children=(inner,), text=name)

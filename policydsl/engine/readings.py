@@ -34,7 +34,7 @@ EXPR_KEYS = frozenset({
 NOTE_KEYS = frozenset({
     "note.no_record", "note.period_value", "note.via", "note.group", "note.group_all", "note.group_where",
     "note.group_by", "note.without_value", "note.descending", "note.ascending", "note.member_value", "note.more_hidden",
-    "note.cut",
+    "note.cut", "note.above",
     "outside.governs_from", "outside.governs_until", "outside.not_yet_in_effect", "outside.repealed",
 })
 MESSAGE_KEYS = NAME_KEYS | EXPR_KEYS | NOTE_KEYS

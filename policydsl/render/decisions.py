@@ -202,11 +202,12 @@ def write_xlsx(path: str, header: Sequence[str], rows: Sequence[Sequence[object]
     page.append(list(header))
     for cell in page[1]:
         cell.font = Font(bold=True)
-    for row in rows:
-        page.append([_sheet_text(cell) for cell in row])
-        for cell in page[page.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # text as written: an id `=2+3` is no formula for Excel to compute
+    for number, row in enumerate(rows, start=2):
+        cells = [_sheet_text(cell) for cell in row]
+        page.append(cells)
+        for column, value in enumerate(cells, start=1):
+            if isinstance(value, str) and value.startswith("="):  # text as written: an id `=2+3` is no
+                page.cell(row=number, column=column).data_type = "s"  # formula for Excel to compute
     page.freeze_panes = "A2"
     for n, title in enumerate(header, start=1):
         longest = max([cell_len(str(title))] + [cell_len(str(r[n - 1])) for r in rows if r[n - 1] is not None])

@@ -101,6 +101,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "note.member_value": ("{entity} {value}", "{entity} {value}"),
     "note.more_hidden": (" …", " …"),
     "note.cut": ("…", "…"),
+    "note.above": ("explained above", "见上文"),
     # the renderers' own words
     "status.active": ("applies", "适用"),
     "status.superseded": ("recorded, but superseded", "已触发，但被更重/更高的结果取代"),

@@ -206,6 +206,8 @@ def _node_lines(node: TraceNode, indent: int, w: Writer, lines: list[str], prefi
         _member_lines(node.members, pad, w, lines)
     if node.kind == "history":
         return  # the periods walked are listed above; their facts appear under "facts read"
+    if node.kind == "value" and not node.children:
+        return  # a value traced in full above (its note says so): nothing under it
     if node.kind == "value":
         key = (node.text, node.entity, node.period)
         if key in shown:  # a value used twice is explained once

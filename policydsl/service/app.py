@@ -79,9 +79,12 @@ def _known_keys(given, takes: tuple[str, ...], where: str) -> None:
         problems = []
         for key in unknown:
             hint = did_you_mean(str(key), takes)
-            problems.append(f"`{key}`" + (f" ({hint})" if hint else ""))
+            shown = str(key).encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate escaped
+            problems.append(f"`{shown}`" + (f" ({hint})" if hint else ""))
+        takes_text = f"it takes {', '.join(f'`{k}`' for k in takes)}" if takes else \
+            "this endpoint takes its options in the JSON body"
         raise BadRequest(f"unknown {'key' if len(unknown) == 1 else 'keys'} in {where}: {', '.join(problems)}; "
-                         f"it takes {', '.join(f'`{k}`' for k in takes)}")
+                         + takes_text)
 
 
 async def _body(request: Request, takes: tuple[str, ...]) -> dict:
@@ -93,6 +96,8 @@ async def _body(request: Request, takes: tuple[str, ...]) -> dict:
         raise BadRequest(f"the body is not JSON{where}: {getattr(err, 'msg', err)}") from None
     except RecursionError:
         raise BadRequest("the body is not JSON this service reads: nested too deeply") from None
+    except ValueError:  # a whole number of more than 4300 digits (Python's limit on reading one)
+        raise BadRequest("the body is not JSON this service reads: a whole number of more than 4300 digits") from None
     if not isinstance(body, dict):
         raise BadRequest(f"the body must be a JSON object, not {type(body).__name__}")
     _known_keys(body, takes, "the body")
@@ -163,7 +168,12 @@ def _facts(snapshot: Snapshot, body: dict, uploads: Uploads | None = None):
         raise BadRequest("`facts` must be an object of rows per entity kind, as in --data JSON "
                          '({"enterprise": [{"id": "E03", "period": "2019", ...}]}), or give `dataset`')
     canonical = json.dumps(facts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return facts, "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    try:
+        encoded = canonical.encode()
+    except UnicodeEncodeError as err:  # JSON's `\ud800`: a lone surrogate is no character
+        raise BadRequest(f"`facts` holds a lone surrogate (\\u{ord(canonical[err.start]):04x}), which is no character",
+                         status=422) from None
+    return facts, "sha256:" + hashlib.sha256(encoded).hexdigest()
 
 
 # ---- answering ----------------------------------------------------------------------------------
@@ -281,7 +291,7 @@ def _error(message: str, status: int, request_id: str | None = None, **extra) ->
     payload = {"error": message, **extra}
     if request_id:
         payload["request_id"] = request_id
-    return JSONResponse(payload, status_code=status)
+    return JSONResponse(payload, status_code=status, headers={"X-Request-Id": request_id} if request_id else None)
 
 
 def _bad_data(err: DataError, request_id: str) -> JSONResponse:
@@ -300,6 +310,7 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
         request_id = uuid.uuid4().hex
         snapshot = holder.current
         try:
+            _known_keys(request.query_params.keys(), (), "the query")  # the body says it all: `?period=` is no option
             body = await _body(request, takes)
             # deep policies need a deep stack, as in the CLI (language/limits.py)
             payload, facts_hash, decisions = await run_in_threadpool(run_deep, work, snapshot, body)
@@ -407,8 +418,9 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
         return _error(exc.detail if isinstance(exc.detail, str) else "error", exc.status_code)
 
     async def internal(request: Request, exc: Exception) -> Response:
-        logger.exception("internal error on %s %s", request.method, request.url.path)
-        return _error("internal error (a bug in policydsl; the server log has the details)", 500)
+        request_id = uuid.uuid4().hex  # the log line and the answer name the same request
+        logger.exception("internal error on %s %s (request %s)", request.method, request.url.path, request_id)
+        return _error("internal error (a bug in policydsl; the server log has the details)", 500, request_id)
 
     routes = [
         Route("/", index), Route("/healthz", healthz), Route("/openapi.json", openapi),

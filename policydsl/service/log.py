@@ -137,14 +137,25 @@ class DecisionLog:
                     self._queue.put(None)
                     break
                 batch.append(more)
-            try:
-                self._commit([entry for entry, _ in batch])
-            except sqlite3.Error as err:
-                for _, done in batch:
-                    done.set_exception(LogError(f"the decision log `{self.path}` could not be written: {err}"))
-            else:
-                for _, done in batch:
-                    done.set_result(None)
+            self._settle(batch)
+
+    def _settle(self, batch: list) -> None:
+        """Commit a batch and tell each request how it went. An entry that cannot be written
+        (text SQLite refuses, a lone surrogate in an id) fails its own request only: the batch is
+        written again entry by entry. Whatever happens, the writer goes on: were it to stop, every
+        later request would wait for it forever."""
+        try:
+            self._commit([entry for entry, _ in batch])
+        except Exception as err:  # noqa: BLE001  any failure of one entry must not end the writer
+            if len(batch) > 1:
+                for one in batch:
+                    self._settle([one])
+                return
+            for _, done in batch:
+                done.set_exception(LogError(f"the decision log `{self.path}` could not be written: {err}"))
+        else:
+            for _, done in batch:
+                done.set_result(None)
 
     def _commit(self, entries: Sequence[Entry]) -> None:
         connection = self._writer
