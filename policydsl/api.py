@@ -165,6 +165,7 @@ class Result:
     def explain(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
         _require_text("entity", entity)
         _require_text("outcome", outcome)
+        entity = entity_id_argument(entity)  # as the data's ids are read
         if outcome in STATUS_OUTCOMES:  # a document's status: decided by its dates, not by rules over data
             return explain_status(self.evaluation.plan.program, self.decisions, self.evaluation.as_of, entity, outcome,
                                   _period(period), "why")
@@ -173,6 +174,7 @@ class Result:
     def why_not(self, entity: str, outcome: str, period: str | Period | None = None) -> Explanation:
         _require_text("entity", entity)
         _require_text("outcome", outcome)
+        entity = entity_id_argument(entity)
         if outcome in STATUS_OUTCOMES:
             return explain_status(self.evaluation.plan.program, self.decisions, self.evaluation.as_of, entity, outcome,
                                   _period(period), "why_not")
@@ -252,9 +254,11 @@ def check_selection_in(known: set[str], present: list[Period], period: Period | 
     if entities is not None:
         for entity in sorted(set(entities) - known):
             hint = did_you_mean(entity, known)
-            if hint is None and known:  # none close: the nearest all the same, as for a period
+            if hint is None and 0 < len(known) <= 5000:  # none close: the nearest all the same, as for a period
                 nearest = difflib.get_close_matches(entity, sorted(known), n=3, cutoff=0)
                 hint = "nearest: " + ", ".join(f"`{n}`" for n in nearest)
+            elif hint is None and known:  # comparing with every id of a province would take seconds
+                hint = f"none of its {len(known)} ids is close"
             raise SelectionError(f"no entity `{entity}` in the data" + (f"; {hint}" if hint else "; it has none"))
     if period is not None:
         if period in present:  # a year is not its quarters: `--period 2016` evaluates yearly rules only

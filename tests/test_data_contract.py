@@ -461,3 +461,9 @@ def test_a_lone_surrogate_in_an_id_or_a_text_is_a_located_error(tmp_path):
                         "which is no character"]
     path.write_text('{"enterprise": [{"id": "E1", "period": "2019", "city": "a\\udfffb"}]}', encoding="utf-8")
     assert "holds a lone surrogate (\\udfff)" in problems_of(lambda: load_data(path, SCHEMAS, required={}))[0]
+
+
+def test_two_columns_headed_for_one_number_agree_by_value_as_json_keys_do(tmp_path):
+    folder = folder_with(tmp_path, {"enterprise.csv": "id,period,score,得分\nE1,2019,50,50.0\n"})
+    dataset = load_data(folder, SCHEMAS, required={})
+    assert dataset.entities("enterprise")["E1"].periods[Period.parse("2019")]["score"] == 50

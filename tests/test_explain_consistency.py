@@ -276,9 +276,11 @@ def test_the_reason_a_policy_does_not_apply_names_the_date_that_decides_it():
         "not_yet_in_effect", {"start": day(2014, 7, 22), "day": day(2014, 6, 30)})
     assert plan.not_applying(day(2016, 6, 30), day(2016, 6, 30))[0] == "repealed"
     assert plan.not_applying(day(2015, 12, 31), day(2015, 12, 31)) is None
-    assert all(plan.applies(end, on) == (plan.not_applying(end, on) is None)
-               for end in (day(2013, 12, 31), day(2015, 12, 31), day(2017, 1, 1))
-               for on in (day(2014, 1, 1), day(2015, 1, 1), day(2016, 6, 1)))
+    # applies, read from the dates: governs 2014-01-01..2016-12-31, in effect 2014-07-22..2016-05-31
+    assert [plan.applies(end, on) for end, on in ((day(2015, 12, 31), day(2015, 12, 31)),
+                                                  (day(2015, 12, 31), day(2014, 7, 21)),
+                                                  (day(2013, 12, 31), day(2015, 1, 1)),
+                                                  (day(2016, 12, 31), day(2016, 6, 1)))] == [True, False, False, False]
 
 
 def test_a_period_of_the_other_kind_than_the_rules_says_so_not_did_not_happen(tmp_path, capsys):

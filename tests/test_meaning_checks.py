@@ -171,3 +171,19 @@ def test_min_and_max_beside_a_percent_refuse_a_written_number_as_e219_once(compi
     assert codes(compile_text, "value v for firm: percent = min(growth, 5)\n") == ["E219"]
     assert codes(compile_text, "value v for firm: percent = max(growth, 0)\n") == []
     assert codes(compile_text, "value v for firm: percent = max(growth, ratio)\n") == ["E202"]  # by the + row
+
+
+def test_a_shared_untyped_parameter_is_checked_before_a_policy_reads_it_whatever_the_file_order(tmp_path):
+    """A parameter of a file without `policy` (shared) was ordered by file name: `a_p.pol` reading
+    `z_shared.pol`'s `a = 2.5` into an integer checked ok."""
+    import policydsl
+
+    (tmp_path / "a_p.pol").write_text('policy p\n  title "t"\nparameter b: integer = a\n', encoding="utf-8")
+    (tmp_path / "z_shared.pol").write_text("parameter a = 2.5\n", encoding="utf-8")
+    assert [d.code for d in policydsl.compile_paths([tmp_path]).diagnostics] == ["E202"]
+
+
+def test_a_member_of_an_unrelated_enumeration_is_one_error_not_two(compile_text):
+    found = compile_text(HEADER.replace("type level = A | E", "type star = S | T")
+                         + 'rule r implements t.1 cite "一" for firm when cls = S then flagged\n')
+    assert [d.code for d in found.diagnostics] == ["E203"]

@@ -467,3 +467,10 @@ def test_a_query_on_a_post_a_huge_number_or_a_lone_surrogate_is_a_4xx_with_the_r
     answer = service.post(path + query, **({"json": body} if isinstance(body, dict) else {"content": body}))
     assert answer.status_code == status and words in answer.json()["error"]
     assert answer.json()["request_id"] == answer.headers["X-Request-Id"]
+
+
+def test_explain_reads_the_entity_asked_for_as_the_datas_ids_are(service):
+    """` E042` was refused by /v1/explain (did you mean `E042`?) though /v1/evaluate and the CLI strip it."""
+    answer = service.post("/v1/explain", json={"dataset": "province", "entity": " E042 ",
+                                               "outcome": "enterprise_rectification_order"})
+    assert answer.status_code == 200 and answer.json()["explanation"]["entity"] == "E042"

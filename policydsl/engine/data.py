@@ -171,7 +171,7 @@ class KindLoader:
             for fact, at in checks:
                 given = [i for i in at if not is_blank(cells[i])]
                 values = {str(cells[i]).strip() for i in given}
-                if len(values) > 1:
+                if len(values) > 1 and not self._agree(fact, [cells[i] for i in given]):  # 50 and 50.0 agree
                     self.report(DataIssue(source=table.source, row=line, column=fact,
                                           message=f"the columns headed `{fact}` disagree: {', '.join(sorted(values))}"))
                 elif given and given[0] != at[0]:  # blank in the first column, given in another: read it

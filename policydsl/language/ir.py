@@ -313,7 +313,7 @@ class Policy:
         """Whether its rules apply to a period evaluated on a date (the period's end unless the
         evaluation is made as of another date): it governs the period and is in effect that day.
         An annual plan that has lapsed still applies to its own year."""
-        return self.not_applying(period_end, evaluation_date) is None
+        return self._ungoverned(period_end) is None and self._not_in_effect(evaluation_date) is None
 
     def not_applying(self, period_end: dt.date, evaluation_date: dt.date) -> tuple[str, dict[str, dt.date]] | None:
         """Why its rules do not apply (`applies`): the reason's key (`governs_from`, `governs_until`,

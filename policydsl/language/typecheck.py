@@ -184,9 +184,11 @@ class ExprChecker(UnitChecks, LinkChecks):
         if left.type.is_enum is False and right.type.is_enum and isinstance(e.left, ast.Name):
             left = self.check(e.left, entity, expected=right.type)
         left, right = self._percent_operands(left, e.left, right, e.right)
+        before = len(self.diagnostics)
         self._comparable(e.op, left.type, right.type, e.span)
-        self._a_member_of(left.type, right, e.right.span)
-        self._a_member_of(right.type, left, e.left.span)
+        if len(self.diagnostics) == before:  # one error for one mistake: not comparable says it already
+            self._a_member_of(left.type, right, e.right.span)
+            self._a_member_of(right.type, left, e.left.span)
         return ir.Compare(op=e.op, left=left, right=right, type=T.BOOLEAN, span=e.span)
 
     def _comparable(self, op: str, lt: T.Type, rt: T.Type, span: Span) -> None:
@@ -236,8 +238,10 @@ class ExprChecker(UnitChecks, LinkChecks):
         options = tuple(self._percent_operands(operand, e.operand, self.check(o, entity, expected=operand.type), o)[1]
                         for o in e.options)
         for original, option in zip(e.options, options):
+            before = len(self.diagnostics)
             self._comparable("=", operand.type, option.type, original.span)
-            self._a_member_of(operand.type, option, original.span)
+            if len(self.diagnostics) == before:
+                self._a_member_of(operand.type, option, original.span)
         return ir.Member(operand=operand, options=options, negated=e.negated, type=T.BOOLEAN,
                          span=e.span)
 

@@ -27,7 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from policydsl import render
-from policydsl.api import SelectionError, check_selection
+from policydsl.api import SelectionError, check_selection, entity_id_argument
 from policydsl.cli_output import OptionError, select_decisions
 from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.engine.explain import ExplainError
@@ -215,7 +215,7 @@ def _evaluated(snapshot: Snapshot, facts, **options):
 
 def _explain(snapshot: Snapshot, body: dict, question: str, uploads: Uploads | None = None) -> tuple[dict, str]:
     facts, facts_hash = _facts(snapshot, body, uploads)
-    entity = _text(body, "entity", required=True)
+    entity = entity_id_argument(_text(body, "entity", required=True))  # as the data's ids are read
     outcome = _text(body, "outcome", required=True)
     period = _period(body)
     lang = _text(body, "lang") or "zh"
