@@ -207,3 +207,21 @@ def test_an_import_outside_the_workspace_is_e004_as_in_check_and_is_not_followed
     found = session.run(session.client.text_document_definition_async(lsp.DefinitionParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri), position=position)))
     assert not found
+
+
+@pytest.mark.parametrize("schema, code", [
+    (SCHEMA.replace("yearly tax \"纳税额\": money", "yearly tax \"纳税额\": monye"), "E213"),
+    (SCHEMA.replace("entity firm", "entity firm firm"), "E101"),
+    (None, "E002"),
+])
+def test_an_imported_file_with_errors_is_said_on_the_import_line_not_shown_clean(tmp_path, schema, code):
+    """`check` fails on the imported file's error; the editor showed the importing document clean."""
+    from policydsl.tools.lsp.analysis import analyse
+
+    if schema is None:
+        (tmp_path / "schema.pol").write_bytes(SCHEMA.encode("gb18030"))
+    else:
+        (tmp_path / "schema.pol").write_text(schema, encoding="utf-8")
+    found = analyse(str(tmp_path / "policy.pol"), POLICY, {}, folders=(str(tmp_path),))
+    assert [(d.code, d.span.line) for d in found.diagnostics if d.is_error][:1] == [(code, 2)]
+    assert found.diagnostics[0].message.startswith("in `schema.pol")

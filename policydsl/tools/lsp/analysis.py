@@ -27,7 +27,7 @@ from policydsl.language.build import build_source
 from policydsl.language.printer import type_text
 from policydsl.language.printer import expr_text
 from policydsl.language.resolve import resolve
-from policydsl.language.sources import import_roots
+from policydsl.language.sources import import_roots, read_source
 from policydsl.language.sources import import_target as checked_import
 from policydsl.language.syntax import DECLARATION_KEYWORDS
 from policydsl.tools.lint import apply_allows, lint_program
@@ -73,12 +73,16 @@ def _policy_name(text: str) -> str | None:
 
 
 def _read(path: Path, open_texts: Mapping[Path, str]) -> str | None:
+    return _source(path, open_texts)[0]
+
+
+def _source(path: Path, open_texts: Mapping[Path, str]) -> tuple[str | None, Diagnostic | None]:
+    """A file's text, from the editor when open there, else read as `check` reads it (E002 when
+    it cannot be: not UTF-8, unreadable)."""
     if path.resolve() in open_texts:
-        return open_texts[path.resolve()]
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+        return open_texts[path.resolve()], None
+    source, problem = read_source(path)
+    return (source.text if source is not None else None), problem
 
 
 def _companions(path: Path, text: str, open_texts: Mapping[Path, str]) -> list[Path]:
@@ -109,9 +113,11 @@ def analyse(path: str, text: str, open_texts: Mapping[Path, str] | None = None,
         if file.resolve() in seen:
             continue
         seen.add(file.resolve())
-        content = _read(file, open_texts)
+        content, unreadable = _source(file, open_texts)
         if content is None:
-            continue  # `check` reports a missing import (E003) below
+            if unreadable is not None and file != me:  # E002: said on the import line below
+                diagnostics.append(unreadable)
+            continue
         source = SourceFile(path=str(file), text=content)
         sources[source.path] = source
         module, found = build_source(source)
@@ -144,6 +150,7 @@ def analyse(path: str, text: str, open_texts: Mapping[Path, str] | None = None,
                                         named={me.resolve()}, observed={})
                 diagnostics += apply_allows(warnings, sources, {me.resolve()})[0]
     own = tuple(d for d in diagnostics if Path(d.span.path).resolve() == me.resolve() or d.span.path == path)
+    own += _from_other_files(mine, me, [d for d in diagnostics if d not in own and d.is_error])
     return Analysis(path=path, diagnostics=own, symbols=tuple(index(modules)), module=mine, sources=sources,
                     roots=roots)
 
@@ -273,6 +280,25 @@ def lookup(analysis: Analysis, text: str, line: int, character: int) -> list[Sym
                  and f"`{word}`" in s.detail]
     kind = enclosing_entity(analysis, line + 1)
     return sorted(found, key=lambda s: (s.entity is not None and s.entity != kind, s.kind == "member"))
+
+
+def _from_other_files(module: ast.Module | None, me: Path, found: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """The errors of the files a document is compiled with, each said on the line of the document
+    that brings its file in (its `import`, else its `policy` line): `check` fails on them, so the
+    editor must not show the document clean."""
+    if module is None or not found:
+        return ()
+    imports = {(me.parent / d.path).resolve(): d.span for d in module.declarations if isinstance(d, ast.ImportDecl)}
+    first = module.declarations[0].span if module.declarations else None
+    said = []
+    for diagnostic in found:
+        where = imports.get(Path(diagnostic.span.path).resolve()) or next(iter(imports.values()), first)
+        if where is None:
+            continue
+        line = f":{diagnostic.span.line}" if diagnostic.span.line > 0 else ""
+        said.append(attrs.evolve(diagnostic, span=where,
+                                 message=f"in `{Path(diagnostic.span.path).name}{line}`: {diagnostic.message}"))
+    return tuple(said)
 
 
 def import_target(analysis: Analysis, line: int, character: int) -> Path | None:
