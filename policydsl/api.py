@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -191,8 +192,11 @@ def as_of_date(value: str | dt.date | None) -> dt.date | None:
     """An as-of date from a `datetime.date` or `YYYY-MM-DD` text; ValueError otherwise."""
     if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
         return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
+    text = str(value).strip()
+    try:  # YYYY-MM-DD only: Python also reads 20151231 and the week date 2015-W01, which no one means here
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, re.ASCII):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"`{value}` is not a date: write YYYY-MM-DD, e.g. 2014-08-25") from None
 

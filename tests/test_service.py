@@ -474,3 +474,9 @@ def test_explain_reads_the_entity_asked_for_as_the_datas_ids_are(service):
     answer = service.post("/v1/explain", json={"dataset": "province", "entity": " E042 ",
                                                "outcome": "enterprise_rectification_order"})
     assert answer.status_code == 200 and answer.json()["explanation"]["entity"] == "E042"
+
+
+@pytest.mark.parametrize("as_of, status", [("2015-W01", 422), ("20151231", 422), (20151231, 400)])
+def test_as_of_is_yyyy_mm_dd_as_the_cli_reads_it(service, as_of, status):
+    answer = service.post("/v1/evaluate", json={"dataset": "province", "as_of": as_of})
+    assert answer.status_code == status and "as_of" in answer.json()["error"]

@@ -286,3 +286,15 @@ def test_eval_as_of_before_every_period_of_the_data_says_so(tmp_path, capsys):
     assert "note: no period of the data had ended on 1017-01-01" in err and "only the documents' statuses" in err
     assert main(["eval", str(policy), "--data", str(data), "--as-of", "2014-07-21"]) == 0
     assert "note:" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("day", ["2015-W01", "20151231", "2015-W01-1"])
+def test_as_of_is_a_calendar_date_written_yyyy_mm_dd_only(tmp_path, capsys, day):
+    """Python reads `2015-W01` as the Monday of week 1 and `20151231` as a date: no one means those here."""
+    policy = tmp_path / "plan.pol"
+    policy.write_text(PLAN, encoding="utf-8")
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps(ROWS), encoding="utf-8")
+    with pytest.raises(SystemExit) as refused:
+        main(["eval", str(policy), "--data", str(data), "--as-of", day])
+    assert refused.value.code == 2 and "write YYYY-MM-DD" in capsys.readouterr().err

@@ -27,7 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from policydsl import render
-from policydsl.api import SelectionError, check_selection, entity_id_argument
+from policydsl.api import SelectionError, as_of_date, check_selection, entity_id_argument
 from policydsl.cli_output import OptionError, select_decisions
 from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.engine.explain import ExplainError
@@ -137,13 +137,15 @@ def _period(body: dict) -> Period | None:
 
 
 def _as_of(body: dict) -> dt.date | None:
-    text = _text(body, "as_of")
-    if text is None:
+    value = body.get("as_of")
+    if value is None:
         return None
+    if not isinstance(value, str):
+        raise BadRequest(f"`as_of` must be a date as text (YYYY-MM-DD), not {type(value).__name__}")
     try:
-        return dt.date.fromisoformat(text)
+        return as_of_date(value)  # as `--as-of` reads it: YYYY-MM-DD only
     except ValueError:
-        raise BadRequest(f"`as_of`: not a date (YYYY-MM-DD): {text!r}", status=422) from None
+        raise BadRequest(f"`as_of`: not a date (YYYY-MM-DD): {value!r}", status=422) from None
 
 
 def _facts(snapshot: Snapshot, body: dict, uploads: Uploads | None = None):
