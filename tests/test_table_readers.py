@@ -229,3 +229,19 @@ def test_csv_bytes_not_text_are_the_same_located_error_from_the_columnar_reader(
     assert problems_of(lambda: load_data(tmp_path, SCHEMAS, required={}, encoding=encoding)) == expected
     assert problems_of(lambda: files.read_columns(tmp_path, SCHEMAS, required={}, encoding=encoding,
                                                   row_loader_below_bytes=0)) == expected
+
+
+def test_a_large_other_sheet_is_counted_to_a_bound_and_a_merge_scan_that_fails_is_a_warning(tmp_path, monkeypatch):
+    from policydsl.engine import tables
+
+    monkeypatch.setattr(tables, "_COUNTED_CELLS", 5)
+    folder = tmp_path / "data"
+    path = _workbook(folder, ["E1", "2019", "Z1", 50, None],
+                     sheets={"raw": [HEADER, *(["E1", str(2000 + i), "Z1", 1, None] for i in range(10))]})
+
+    def broken(_path):
+        raise KeyError("xl/worksheets/_rels/sheet1.xml.rels")
+    monkeypatch.setattr(tables, "_merged_ranges", broken)
+    warnings = [str(w) for w in load_data(folder, SCHEMAS, required={}).warnings]
+    assert any("sheet `raw` is not read" in w and "more than 5 non-empty cells" in w for w in warnings)
+    assert any("merged cells could not be looked for" in w for w in warnings)

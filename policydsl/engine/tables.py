@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import json
 import posixpath
 import re
@@ -189,6 +190,7 @@ def xlsx_table(path: Path, report: Report) -> Table | None:
         import openpyxl
         from openpyxl.utils import get_column_letter
 
+        values_book = formulas_book = None
         values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         formulas_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
         values = values_book.worksheets[0].iter_rows()
@@ -196,10 +198,19 @@ def xlsx_table(path: Path, report: Report) -> Table | None:
         first = next(values, None)
         next(shown, None)
         _report_other_sheets(values_book.worksheets, source, report)
-        merged = _merged_ranges(path)
     except Exception as err:  # openpyxl raises many kinds for a damaged file; all mean "unreadable"
+        for book in (values_book, formulas_book):
+            if book is not None:
+                book.close()
         report(DataIssue(source=source, message=f"cannot read the workbook: {type(err).__name__}: {err}"))
         return None
+    try:
+        merged = _merged_ranges(path)
+    except Exception as err:  # noqa: BLE001  a package laid out otherwise: openpyxl read it, so its cells are read
+        merged = []
+        report(DataIssue(source=source, severity="warning", hint="unmerge any merged cells of the table",
+                         message=f"merged cells could not be looked for ({type(err).__name__}: {err}); a merged "
+                                 "range would be read in its first cell only"))
     if first is None:
         values_book.close()
         formulas_book.close()
@@ -278,6 +289,9 @@ def shows_percent(number_format: str | None) -> bool:
     return False
 
 
+_COUNTED_CELLS = 10_000  # the values of another sheet counted for its warning
+
+
 def _report_other_sheets(sheets: Sequence, source: str, report: Report) -> None:
     """A warning for each sheet after the first that holds a value: a table is its workbook's first
     sheet, and rows on another sheet would otherwise be left out without a word."""
@@ -286,9 +300,12 @@ def _report_other_sheets(sheets: Sequence, source: str, report: Report) -> None:
         # the cells the sheet holds, not the rectangle its saved dimension claims (A1:XFD1048576
         # for a sheet formatted whole): read-only rows are padded out to that rectangle
         sheet.reset_dimensions()
-        filled = sum(not is_blank(value) for row in sheet.iter_rows(values_only=True) for value in row)
+        # counted up to a bound: a large raw-data sheet is not read to its end for a warning
+        values = (value for row in sheet.iter_rows(values_only=True) for value in row if not is_blank(value))
+        filled = sum(1 for _ in itertools.islice(values, _COUNTED_CELLS + 1))
         if filled:
-            cells = f"{filled} non-empty cell{'s' if filled != 1 else ''}"
+            cells = (f"more than {_COUNTED_CELLS} non-empty cells" if filled > _COUNTED_CELLS
+                     else f"{filled} non-empty cell{'s' if filled != 1 else ''}")
             report(DataIssue(source=source, severity="warning", hint="move its rows to the first sheet",
                              message=f"sheet `{sheet.title}` is not read: a table is the first sheet "
                                      f"(`{first.title}`); {cells}"))
