@@ -327,6 +327,18 @@ def test_csv_writes_exact_amounts_and_json_booleans(tmp_path, capsys):
     assert rows["o_amt"]["amount"] == "12345678901234567.89" and rows["o_bool"]["value"] == "true"
 
 
+def test_csv_writes_a_percent_value_in_its_exact_digits_too(tmp_path, capsys):
+    policy, data = tmp_path / "p.pol", tmp_path / "d.json"
+    policy.write_text('policy tp\n  title "t"\nentity firm\n  yearly g: percent\n'
+                      'outcome o_pct "比例" is computed with value: percent\n'
+                      'rule r implements tp.1 cite "一" for firm then o_pct = g\n', encoding="utf-8")
+    data.write_text(json.dumps({"firm": [{"id": "F", "period": "2020", "g": "12.3456789012345678901"}]}),
+                    encoding="utf-8")
+    assert cli.main(["eval", str(policy), "--data", str(data), "--format", "csv"]) == 0
+    [row] = csv.DictReader(io.StringIO(capsys.readouterr().out))
+    assert row["value"] == "12.3456789012345678901"
+
+
 def test_xlsx_keeps_a_text_starting_with_equals_as_text_and_writes_control_characters_escaped(tmp_path, capsys):
     openpyxl = pytest.importorskip("openpyxl")
     policy, data = _odd_case(tmp_path, "a\u0001b", entity="=2+3")

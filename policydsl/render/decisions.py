@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from policydsl.engine.evaluate import Decision
-from policydsl.values import format_number, format_value, json_value
+from policydsl.values import Percent, format_number, format_value, json_value
 from policydsl import output_files
 
 def decision_to_json(d: Decision) -> dict:
@@ -164,6 +164,9 @@ def decision_rows(decisions: Sequence[Decision], *, exact: bool = False) -> list
 
 
 def _exact(number: object, as_json: object) -> object:
+    """A number's exact digits where it has them (a percent as its number shown, as in JSON)."""
+    if isinstance(number, Percent):
+        number = number.shown
     if isinstance(number, Fraction) and number.denominator != 1 and not format_number(number).startswith("≈"):
         return format_number(number)
     return as_json
