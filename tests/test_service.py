@@ -480,3 +480,10 @@ def test_explain_reads_the_entity_asked_for_as_the_datas_ids_are(service):
 def test_as_of_is_yyyy_mm_dd_as_the_cli_reads_it(service, as_of, status):
     answer = service.post("/v1/evaluate", json={"dataset": "province", "as_of": as_of})
     assert answer.status_code == status and "as_of" in answer.json()["error"]
+
+
+def test_a_get_endpoint_refuses_an_unknown_or_repeated_query_parameter(service):
+    assert service.get("/v1/policies", params={"perod": "1"}).status_code == 400
+    assert service.get("/v1/datasets", params={"x": "1"}).status_code == 400
+    answer = service.get("/v1/decisions?entity=KF01&entity=KF02")
+    assert answer.status_code == 400 and "`entity` is given 2 times" in answer.json()["error"]

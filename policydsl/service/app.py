@@ -82,7 +82,7 @@ def _known_keys(given, takes: tuple[str, ...], where: str) -> None:
             shown = str(key).encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate escaped
             problems.append(f"`{shown}`" + (f" ({hint})" if hint else ""))
         takes_text = f"it takes {', '.join(f'`{k}`' for k in takes)}" if takes else \
-            "this endpoint takes its options in the JSON body"
+            "this endpoint takes no query parameter (a POST takes its options in the JSON body)"
         raise BadRequest(f"unknown {'key' if len(unknown) == 1 else 'keys'} in {where}: {', '.join(problems)}; "
                          + takes_text)
 
@@ -372,6 +372,16 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
                              "warnings": [w.to_json() for w in dataset.warnings if hasattr(w, "to_json")]},
                             status_code=201, headers={"X-Request-Id": request_id})
 
+    def no_query(endpoint):
+        """A GET endpoint that takes no query parameter: one given is a 400, never dropped."""
+        async def checked(request: Request) -> Response:
+            try:
+                _known_keys(request.query_params.keys(), (), "the query")
+            except BadRequest as err:
+                return _error(str(err), err.status)
+            return await endpoint(request)
+        return checked
+
     async def policies(request: Request) -> Response:
         snapshot = holder.current
         return JSONResponse({"policy_set": snapshot.policy_set_hash, "loaded_at": snapshot.loaded_at,
@@ -390,6 +400,9 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
             _known_keys(query.keys(), DECISIONS_QUERY, "the query")
         except BadRequest as err:
             return _error(str(err), err.status)
+        twice = [key for key in DECISIONS_QUERY if len(query.getlist(key)) > 1]
+        if twice:  # `entity=A&entity=B` read as B alone would list B's decisions as the answer for both
+            return _error(f"`{twice[0]}` is given {len(query.getlist(twice[0]))} times; it takes one value", 400)
         limit = query.get("limit")
         if limit is not None and not (limit.isascii() and limit.isdigit() and 0 < int(limit) <= MAX_LIMIT):
             return _error(f"`limit` must be a whole number from 1 to {MAX_LIMIT}", 400)
@@ -428,8 +441,8 @@ def make_app(holder: Holder, log: DecisionLog) -> Starlette:
         Route("/", index), Route("/healthz", healthz), Route("/openapi.json", openapi),
         Route("/v1/evaluate", evaluate, methods=["POST"]), Route("/v1/explain", explain, methods=["POST"]),
         Route("/v1/why-not", why_not, methods=["POST"]), Route("/v1/upload", upload, methods=["POST"]),
-        Route("/v1/policies", policies),
-        Route("/v1/datasets", datasets), Route("/v1/decisions", decisions),
+        Route("/v1/policies", no_query(policies)),
+        Route("/v1/datasets", no_query(datasets)), Route("/v1/decisions", decisions),
         Mount("/static", StaticFiles(directory=WEB), name="static"),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: not_found, Exception: internal})
