@@ -233,8 +233,9 @@ def cmd_eval(args) -> int:
                            executor=args.executor, progress=progress)
         decisions = result.decisions  # made here (the columnar executor's are built when first asked for)
     cli_output.write_decisions(args, policies, decisions, warnings=dataset.warnings)
-    first = min(dataset.periods(), key=lambda p: p.end, default=None)
-    if args.as_of is not None and first is not None and first.end > args.as_of:
+    # only under --as-of: listing the data's periods is a pass over every record
+    first = min(dataset.periods(), key=lambda p: p.end, default=None) if args.as_of is not None else None
+    if first is not None and first.end > args.as_of:
         # not an error (the documents' statuses on the day are an answer), but never a silent one
         print(f"note: no period of the data had ended on {args.as_of} (the first, {first}, ends on "
               f"{first.end}): only the documents' statuses are reported", file=sys.stderr)

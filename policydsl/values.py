@@ -246,10 +246,9 @@ def format_number(value: Number, digits: int = 6) -> str:
     # in integers, never through a Decimal division (its 28 digits would round a 30-digit number)
     if denominator == 1:  # a finite decimal: 10^places / denominator is whole
         return _decimal_text(value.numerator * 10 ** places // value.denominator, places)
-    scaled = Fraction(value.numerator * 10 ** digits, value.denominator)
-    whole, rest = divmod(abs(scaled.numerator), scaled.denominator)
-    whole += 1 if 2 * rest >= scaled.denominator else 0  # half away from zero, as `round` in policies
-    return "≈" + _decimal_text(-whole if scaled < 0 else whole, digits)
+    # not a finite decimal, so never halfway between two numbers of `digits` places: any rounding
+    # to the nearest gives the same digits, and `round` of a Fraction is exact
+    return "≈" + _decimal_text(round(Fraction(value.numerator * 10 ** digits, value.denominator)), digits)
 
 
 def _decimal_text(units: int, places: int) -> str:

@@ -167,8 +167,9 @@ def _exact(number: object, as_json: object) -> object:
     """A number's exact digits where it has them (a percent as its number shown, as in JSON)."""
     if isinstance(number, Percent):
         number = number.shown
-    if isinstance(number, Fraction) and number.denominator != 1 and not format_number(number).startswith("≈"):
-        return format_number(number)
+    if isinstance(number, Fraction) and number.denominator != 1:
+        text = format_number(number)
+        return as_json if text.startswith("≈") else text
     return as_json
 
 
