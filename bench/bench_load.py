@@ -8,6 +8,7 @@
     python3 bench/bench_load.py --executor columnar    # read straight into columns (`load_data(executor=...)`)
     python3 bench/bench_load.py --executor row+columns # the row loader, then its records into columns
     python3 bench/bench_load.py --parquet --size-mb 20 # the table as Parquet (read by Polars: a CSV's types inferred)
+    python3 bench/bench_load.py --as json --size-mb 20 # ... as a JSON list of objects (cells as texts), or --as xlsx
 
 The file is generated for an entity kind of the shipped policies (`policies/`), with a column for
 every declared fact: static attributes repeat on every row of an entity, as exported tables do;
@@ -89,6 +90,36 @@ def as_parquet(folder: Path, kind: str) -> None:
     table.unlink()
 
 
+def as_json(folder: Path, kind: str) -> None:
+    """The generated CSV rewritten as <kind>.json, a list of objects (an empty cell left out); the CSV removed."""
+    import json
+
+    table = folder / f"{kind}.csv"
+    with table.open(encoding="utf-8", newline="") as handle:
+        header, *rows = csv.reader(handle)
+    objects = [{key: cell for key, cell in zip(header, row) if cell != ""} for row in rows]
+    (folder / f"{kind}.json").write_text(json.dumps(objects, ensure_ascii=False), encoding="utf-8")
+    table.unlink()
+
+
+def as_xlsx(folder: Path, kind: str) -> None:
+    """The generated CSV rewritten as <kind>.xlsx (one sheet, cells as texts; an empty cell left
+    empty); the CSV removed."""
+    import openpyxl
+
+    table = folder / f"{kind}.csv"
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    with table.open(encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle):
+            sheet.append([cell if cell != "" else None for cell in row])
+    book.save(folder / f"{kind}.xlsx")
+    table.unlink()
+
+
+REWRITE = {"parquet": as_parquet, "json": as_json, "xlsx": as_xlsx}
+
+
 def load_in_child(folder: Path, executor: str = "row") -> dict:
     """Load the folder in a fresh interpreter; return its report and peak memory."""
     started = time.perf_counter()
@@ -133,28 +164,32 @@ def main() -> None:
     parser.add_argument("--generate", type=Path, metavar="DIR", help="only write DIR/<kind>.csv")
     parser.add_argument("--child", type=Path, metavar="DIR", help="load DIR in this process and report")
     parser.add_argument("--parquet", action="store_true", help="write the generated table as <kind>.parquet")
+    parser.add_argument("--as", dest="form", choices=("csv", "parquet", "json", "xlsx"), default="csv",
+                        help="write the generated table in this form (default csv; --parquet is --as parquet)")
     parser.add_argument("--executor", choices=("row", "columnar", "row+columns"), default="row",
                         help="row: the row loader's records (default); columnar: straight into columns; "
                              "row+columns: the row loader's records, then columns from them")
     args = parser.parse_args()
+    if args.parquet:
+        args.form = "parquet"
     if args.child:
         child(args.child, args.executor)
         return
     if args.generate:
         args.generate.mkdir(parents=True, exist_ok=True)
         rows = generate(args.generate, args.kind, args.size_mb)
-        if args.parquet:
-            as_parquet(args.generate, args.kind)
-        print(f"generated {args.generate / (args.kind + ('.parquet' if args.parquet else '.csv'))}: {rows} rows")
+        if args.form in REWRITE:
+            REWRITE[args.form](args.generate, args.kind)
+        print(f"generated {args.generate / f'{args.kind}.{args.form}'}: {rows} rows")
         return
     if args.folder:
         print(load_in_child(args.folder, args.executor))
         return
     with tempfile.TemporaryDirectory() as folder:
         rows = generate(Path(folder), args.kind, args.size_mb)
-        if args.parquet:
-            as_parquet(Path(folder), args.kind)
-        name = f"{args.kind}.{'parquet' if args.parquet else 'csv'}"
+        if args.form in REWRITE:
+            REWRITE[args.form](Path(folder), args.kind)
+        name = f"{args.kind}.{args.form}"
         size = (Path(folder) / name).stat().st_size / 1_000_000
         print(f"generated {name}: {size:.1f} MB, {rows} rows")
         print(load_in_child(Path(folder), args.executor))

@@ -6,12 +6,14 @@ a table with anything unusual goes through the row loader itself."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import unicodedata
+from decimal import Decimal
 from fractions import Fraction
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import policydsl
@@ -187,6 +189,21 @@ def _same_as_the_row_loader(folder, direct: set[str], **options):
     return columns
 
 
+def _read_alike(folder, direct: set[str] | None):
+    """The row loader's errors, word for word, or its records (`_same_as_the_row_loader`; `direct`
+    None: whichever kinds the columns read)."""
+    try:
+        load_data(folder, SCHEMAS)
+    except DataError as error:
+        with pytest.raises(DataError) as found:
+            files.read_columns(folder, SCHEMAS, row_loader_below_bytes=0)
+        assert found.value.problems == error.problems
+        return None
+    if direct is None:
+        direct = set(files.read_columns(folder, SCHEMAS, row_loader_below_bytes=0).kinds._later)
+    return _same_as_the_row_loader(folder, direct)
+
+
 GOOD = (HEADER
         + "E1,2019,开封市,2015-03-01,50.25,12,12.5,A,true,\n"
         + "E1,2020,开封市,,49.5,13,3%,B,否,\n"
@@ -257,14 +274,7 @@ def test_a_csv_reads_as_the_row_loaders_reader_reads_it_or_through_that_reader(t
     folder = _folder(tmp_path, {"enterprise.csv": content})
     facts = [column for column in HEADER.strip().split(",")]
     assert (files._polars_texts(folder / "enterprise.csv", len(facts), facts, None) is not None) == by_polars
-    try:
-        load_data(folder, SCHEMAS)
-    except DataError as error:
-        with pytest.raises(DataError) as found:
-            files.read_columns(folder, SCHEMAS, row_loader_below_bytes=0)
-        assert found.value.problems == error.problems
-        return
-    _same_as_the_row_loader(folder, {"enterprise"})
+    _read_alike(folder, {"enterprise"})
 
 
 def test_a_gb18030_table_reads_into_columns(tmp_path):
@@ -273,7 +283,7 @@ def test_a_gb18030_table_reads_into_columns(tmp_path):
     _same_as_the_row_loader(folder, {"enterprise"}, encoding="gb18030")
 
 
-@pytest.mark.parametrize("rows", [
+BAD_ROWS = [
     "E1,2019,,,1.5.1,,,,,\n",  # not a number
     "E1,2019,,,1,2.5,,,,\n",  # not a whole number
     "E1,2019,,,,,,E,,\n",  # not a member
@@ -285,10 +295,15 @@ def test_a_gb18030_table_reads_into_columns(tmp_path):
     "E1,,,,1,,,,,\n",  # a yearly fact without a period
     "E1,19,,,,,,,,\n",  # not a period
     ",2019,,,1,,,,,\n",  # no id
+    "E1,2019,,,1e400,,,,,\n",  # out of range
+]
+
+
+@pytest.mark.parametrize("rows", [
+    *BAD_ROWS,
     "E1,2019,,,1,,,,\n",  # a ragged row: too few cells
     "E1,2019,,,1,,,,,,\n",  # too many
     "E1,2019,,\x00,1,,,,,\n",  # a NUL
-    "E1,2019,,,1e400,,,,,\n",  # out of range
 ])
 def test_bad_data_is_the_row_loaders_located_error(tmp_path, rows):
     folder = _folder(tmp_path, {"enterprise.csv": HEADER + "E0,2019,,,1,,,,,\n" + rows})
@@ -382,3 +397,175 @@ def test_a_table_with_a_header_and_no_rows_is_a_warning_on_both_loaders(tmp_path
     columns = _same_as_the_row_loader(folder, {"enterprise"})
     assert [str(w) for w in columns.warnings] == [
         f"{folder / 'zone.parquet'}: the table of `zone` has a header and no rows"]
+
+
+# ---- JSON and Excel tables: their cells typed once per distinct cell (`rows_in`) -----------------
+
+def _objects(csv_text: str) -> list[dict]:
+    """A CSV text's rows as JSON objects (an empty cell left out, a blank row left out)."""
+    header, *rows = [line.split(",") for line in csv_text.splitlines()]
+    return [{key: cell for key, cell in zip(header, row) if cell != ""} for row in rows if any(row)]
+
+
+def _json(objects: list[dict]) -> str:
+    """JSON text of rows whose Decimals are JSON numbers written as the Decimal prints."""
+    def cell(value):
+        return str(value) if isinstance(value, Decimal) else json.dumps(value, ensure_ascii=False)
+    return "[" + ", ".join("{" + ", ".join(f"{json.dumps(key, ensure_ascii=False)}: {cell(value)}"
+                                           for key, value in row.items()) + "}" for row in objects) + "]"
+
+
+def _workbook(folder, name: str, rows: list[list]):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    folder.mkdir(exist_ok=True)
+    book.save(folder / name)
+    return folder
+
+
+def _sheet_rows(csv_text: str) -> list[list]:
+    return [[cell if cell != "" else None for cell in line.split(",")] for line in csv_text.splitlines()]
+
+
+TYPED_OBJECTS = [  # the same data set as GOOD, with JSON's numbers and booleans where a JSON writer puts them
+    {"id": "E1", "period": 2019, "city": "开封市", "opened": "2015-03-01", "score": Decimal("50.25"), "staff": 12,
+     "growth": Decimal("12.5"), "grade": "A", "listed": True},
+    {"id": "E1", "period": "2020", "city": "开封市", "score": Decimal("49.5"), "staff": 13, "growth": "3%",
+     "grade": "B", "listed": "否", "opened": None},
+    {"id": "E1", "period": "2020-Q1", "rank": 2},
+    {"id": "E2", "period": 2019, "所在市": " 许昌市 ", "score": Decimal("1E+2"), "staff": 0, "growth": Decimal("-1.50"),
+     "grade": "优", "listed": False},
+    {"id": "E3", "city": "郑州市", "opened": "2001-01-31"},
+    {"id": 7, "period": 2019, "staff": 1},
+]
+
+
+@pytest.mark.parametrize("form", ["texts", "typed", "mapping"])
+def test_a_json_table_reads_into_columns_with_the_row_loaders_values(tmp_path, form):
+    if form == "texts":
+        folder = _folder(tmp_path, {"enterprise.json": json.dumps(_objects(GOOD), ensure_ascii=False)})
+    else:
+        rows = _json(TYPED_OBJECTS)
+        folder = _folder(tmp_path, {"enterprise.json": rows if form == "typed" else f'{{"enterprise": {rows}}}'})
+    data = _same_as_the_row_loader(folder, {"enterprise"})
+    assert data.entities("enterprise")["E2"].static["city"] == "许昌市"
+
+
+def test_an_excel_table_reads_into_columns_with_the_row_loaders_values(tmp_path):
+    rows = _sheet_rows(GOOD)
+    rows[2][6] = 0.03  # a number Excel shows as a percent, below
+    folder = _workbook(tmp_path / "data", "enterprise.xlsx", rows)
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.load_workbook(folder / "enterprise.xlsx")
+    book.active["G3"].number_format = "0.0%"
+    book.active["D2"].value = dt.datetime(2015, 3, 1)
+    book.save(folder / "enterprise.xlsx")
+    data = _same_as_the_row_loader(folder, {"enterprise"})
+    assert data.entities("enterprise")["E1"].periods[Period(2020)]["growth"] == Percent(Fraction(3, 100))
+    assert data.entities("enterprise")["E1"].static["opened"] == dt.date(2015, 3, 1)
+
+
+
+
+@pytest.mark.parametrize("rows", BAD_ROWS)
+@pytest.mark.parametrize("form", ["json", "xlsx"])
+def test_bad_json_and_excel_rows_are_the_row_loaders_located_errors(tmp_path, rows, form):
+    text = HEADER + "E0,2019,,,1,,,,,\n" + rows
+    folder = _folder(tmp_path, {"enterprise.json": json.dumps(_objects(text), ensure_ascii=False)}) \
+        if form == "json" else _workbook(tmp_path / "data", "enterprise.xlsx", _sheet_rows(text))
+    with pytest.raises(DataError) as expected:
+        load_data(folder, SCHEMAS)
+    with pytest.raises(DataError) as found:
+        files.read_columns(folder, SCHEMAS, row_loader_below_bytes=0)
+    assert found.value.problems == expected.value.problems
+
+
+@pytest.mark.parametrize("objects, direct", [
+    ([{"id": "E1", "period": "2019", "得分": "5"}], True),  # a label for a key
+    ([{"id": "E1", "period": "2019", "scroe": "5"}], False),  # an unknown key: warned of, with a hint
+    ([{"id": "E1", "period": "2019", "extra": None}], False),  # an unknown key, even blank
+    ([{"id": "E1", "period": "2019", "score": "5", "得分": "5"}], False),  # by name and by label: agree
+    ([{"id": "E1", "period": "2019", "score": "5", "得分": "6"}], False),  # ... disagree: an error
+    ([{"id": "E1", "period": "2019"}, ["E2", "2019"]], False),  # a row that is not an object
+    ([{"id": "E1", "period": "2019"}, {}], False),  # an empty object: no id
+    ([{"id": True, "period": "2019"}], False),  # a boolean id
+    ([{"id": "E1", "period": "2019", "staff": True}], False),  # a boolean for a number
+    ([{"id": "E1", "period": "2019", "listed": 1}, {"id": "E2", "period": "2019", "listed": True}], True),
+    ([{"id": "E1", "period": "2019", "city": 1}, {"id": "E2", "period": "2019", "city": True}], False),
+    ([{"id": "E1", "period": "2019", "grade": ["A"]}], False),  # a list
+    ([], False),  # no rows
+])
+def test_json_rows_the_row_loader_must_word_are_read_by_it(tmp_path, objects, direct):
+    folder = _folder(tmp_path, {"enterprise.json": json.dumps(objects, ensure_ascii=False)})
+    if _read_alike(folder, {"enterprise"} if direct else set()) is None:
+        assert not direct  # an error
+
+
+def test_json_cells_equal_in_value_but_written_otherwise_keep_their_writing(tmp_path):
+    rows = ", ".join(f'{{"id": "E{n}", "period": 2019, "city": {city}, "score": {city}, "listed": {flag}}}'
+                     for n, (city, flag) in enumerate([("1.0", 1), ("1", "true"), ("1.00", 0), ("-0.0", "false"),
+                                                       ("0", 1), ('"1.0"', "true")]))
+    data = _same_as_the_row_loader(_folder(tmp_path, {"enterprise.json": f"[{rows}]"}), {"enterprise"})
+    assert [data.entities("enterprise")[f"E{n}"].static["city"] for n in range(6)] == \
+        ["1.0", "1", "1.00", "-0.0", "0", "1.0"]
+
+
+def test_a_json_key_written_twice_is_the_row_loaders_to_word(tmp_path):
+    folder = _folder(tmp_path, {"enterprise.json": '[{"id": "E1", "period": "2019", "staff": 1, "staff": 1}]'})
+    data = _same_as_the_row_loader(folder, set())
+    assert any("key written more than once" in str(w) for w in data.warnings)
+
+
+def test_a_sheet_the_reader_words_a_row_of_is_read_again_by_the_row_loader_and_said_once(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    folder = _workbook(tmp_path / "data", "enterprise.xlsx", _sheet_rows(GOOD))
+    book = openpyxl.load_workbook(folder / "enterprise.xlsx")
+    book.active.merge_cells("C2:C3")  # a merged range holding a value: a warning for its row
+    book.create_sheet("notes")["A1"] = "a note"  # another sheet with a value: a warning before any row
+    book.save(folder / "enterprise.xlsx")
+    data = _same_as_the_row_loader(folder, set())
+    assert len(data.warnings) == 2
+
+
+# cells as a JSON writer (or the API) gives them: mostly what each fact reads, of every JSON type,
+# sometimes anything at all (a boolean for a number, a list, a blank text...)
+WILD_CELLS = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**20, 10**20), st.lists(st.just("A"), max_size=1),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3).filter(lambda d: abs(d) < 10**12),
+    st.sampled_from([Decimal("1.0"), Decimal("-0.0"), Decimal("1E+2"), Decimal("2019.0"), "", " ", " A", "x",
+                     "2019-Q1", "12.5%", "1.0", "开封市\u3000"]))
+NUMBER_CELLS = st.one_of(st.integers(-10**6, 10**6), st.sampled_from([0, 1, 7, Decimal("1.0"), Decimal("1"),
+                         Decimal("0.5"), Decimal("-0.0"), Decimal("1E+2"), "3", " 4 ", "2.50", "1e3", None]),
+                         st.decimals(allow_nan=False, allow_infinity=False, places=2).filter(lambda d: abs(d) < 10**9))
+FACT_CELLS = {
+    "city": st.sampled_from(["开封市", " 开封市", "许昌市", 1, Decimal("1.0"), Decimal("1.50"), Decimal("1.5"), "1.0",
+                             "e\u0301", None]),
+    "得分": NUMBER_CELLS, "score": NUMBER_CELLS, "growth": st.one_of(NUMBER_CELLS, st.sampled_from(["3%", " 12.5% "])),
+    "staff": st.one_of(st.integers(0, 10**4), st.sampled_from([Decimal("3.0"), "5", None])),
+    "opened": st.sampled_from(["2015-03-01", "2019-02-28 ", None]),
+    "grade": st.sampled_from(["A", "B", " C", "优", "Ａ", None]),
+    "listed": st.sampled_from([True, False, 1, 0, "是", "false", " T ", None]),
+}
+
+
+def _row_strategy():
+    ids = st.one_of(st.integers(0, 40).map(lambda n: f"E{n}"), st.integers(0, 40), st.sampled_from([" E1", "E1"]))
+    periods = st.sampled_from([2019, 2020, "2019", " 2020 ", "2018", None])
+    facts = st.fixed_dictionaries({}, optional={name: st.one_of(cells, WILD_CELLS) if name == "city" else
+                                                st.one_of(*[cells] * 12, WILD_CELLS)
+                                                for name, cells in FACT_CELLS.items()})
+    return st.builds(lambda key, period, cells: {"id": key, **({} if period is None else {"period": period}), **cells},
+                     ids, periods, facts)
+
+
+@settings(max_examples=400)
+@given(st.lists(_row_strategy(), min_size=1, max_size=12))
+def test_json_rows_of_any_cells_read_as_the_row_loader_reads_them(objects):
+    """Either loader's errors, or the same records: the columns never read a cell otherwise."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as place:
+        _read_alike(_folder(Path(place), {"enterprise.json": _json(objects)}), None)

@@ -124,3 +124,25 @@ def test_a_lazy_frame_is_refused_naming_what_it_is(policy_from_text, executor):
     policy_set = policy_from_text(POLICY)
     with pytest.raises(policydsl.DataError, match=r"not a LazyFrame \(collect it first"):
         policy_set.evaluate({"firm": pl.LazyFrame({"id": ["F1"], "period": ["2017"], "a": [2]})}, executor=executor)
+
+
+def test_a_long_list_of_rows_is_read_into_columns_and_decides_as_the_row_executor(two):
+    """From `frames_in.ROW_LOADER_OBJECTS` rows on, a kind's list of rows is typed once per distinct
+    cell (`rows_in`), not row by row: the same decisions and explanations as the row executor's."""
+    from policydsl.engine.columnar import frames_in
+    from policydsl.engine.columnar.files import read_mapping
+
+    firms = [{"id": f"f{n}", "period": 2015 + n % 5, "a": n % 4} for n in range(frames_in.ROW_LOADER_OBJECTS)]
+    firms += [{"id": n, "period": "2016", "a": "3"} for n in range(20)]  # whole-number ids, a number as text
+    data = {"firm": firms, "zone": [{"id": "z1", "period": "2019", "b": 2}]}
+    read = read_mapping(data, two.program.entities)
+    assert "firm" in read.kinds._later and "zone" in read.kinds._loaded  # the short list: the row loader
+    columnar, row = two.evaluate(data, executor="columnar"), two.evaluate(data)
+    assert columnar.decisions == row.decisions and len(row.decisions) > 500
+    assert columnar.explain("7", "counted", "2016") == row.explain("7", "counted", "2016")
+    bad = {"firm": firms + [{"id": "f1", "period": 2016, "a": 2.5}]}
+    with pytest.raises(policydsl.DataError) as by_columns:
+        two.evaluate(bad, executor="columnar")
+    with pytest.raises(policydsl.DataError) as by_rows:
+        two.evaluate(bad)
+    assert by_columns.value.problems == by_rows.value.problems

@@ -43,6 +43,7 @@ class Table:
     header: tuple[str, ...] | None  # None: rows are mappings (JSON)
     rows: Iterator[tuple[int, Sequence | Mapping]]
     table: str | None = None  # the entity kind named inside a JSON mapping
+    objects: list | None = None  # JSON: the list `rows` walks, for a reader that takes it whole
 
 
 # ---- CSV --------------------------------------------------------------------------------
@@ -165,7 +166,7 @@ def json_table(kind: str, rows: object, source: str, report: Report, in_mapping:
                 continue
             yield number, row
 
-    return Table(source=source, header=None, rows=each(), table=kind if in_mapping else None)
+    return Table(source=source, header=None, rows=each(), table=kind if in_mapping else None, objects=rows)
 
 
 def _json_kind(value: object) -> str:

@@ -11,10 +11,12 @@ own, located by file, row and column: a header that is unknown, blank, repeated 
 label is fine), a cell the conversion refuses, a row the reader reports, a row without an id, a
 period that is not one, two rows of one entity and period, static attributes that disagree,
 several tables of one kind. A Parquet table is read by Polars, typed by `cells_in` (the row
-loader's converter, once per distinct value), or through the row loader on any doubt. JSON and
-Excel tables, a JSON data file and tables under `ROW_LOADER_BYTES` (CSV) or
-`PARQUET_ROW_LOADER_BYTES` go through the row loader (their records then become columns as
-`columns.tables_from_dataset` makes them).
+loader's converter, once per distinct value), or through the row loader on any doubt. A JSON table
+(a kind's list of objects, in its own file or in a JSON data file) and an Excel sheet are typed by
+`rows_in` as their rows are read (the row loader's conversions, once per distinct cell), or through
+the row loader on any doubt. Tables under `ROW_LOADER_BYTES` (CSV), `PARQUET_ROW_LOADER_BYTES`,
+`JSON_ROW_LOADER_BYTES` or `XLSX_ROW_LOADER_BYTES` go through the row loader (their records then
+become columns as `columns.tables_from_dataset` makes them).
 
 Problems found before any row is read, and the order in which they are reported, are the row
 loader's (`data.read_tables`, then the kinds in name order).
@@ -35,7 +37,7 @@ from policydsl.diagnostics import DataError
 from policydsl.engine import data as data_stage
 from policydsl.engine import tables as readers
 from policydsl.engine.cells import column_name, header_names, is_blank
-from policydsl.engine.columnar import frames_in, texts
+from policydsl.engine.columnar import frames_in, rows_in, texts
 from policydsl.engine.columnar.cells_in import table_from_cells
 from policydsl.engine.columnar.columns import CODE, MAX_ID_LENGTH, KindTable, period_of, table_from_typed, \
     tables_from_dataset
@@ -58,6 +60,14 @@ ROW_LOADER_BYTES = 256 * 1024
 # Parquet: 200-480 rows, 3-4 KB, read faster by the row loader; 1,000 rows of 55 columns, 38 KB, even;
 # 2,400 rows of 31 columns, 38 KB, in half the CPU as columns; 153,600 rows, 200 KB, 0.7 s against 8.7 s)
 PARQUET_ROW_LOADER_BYTES = 32 * 1024
+# ... a JSON file (typed once per distinct cell by `rows_in`: measured on the province's tables written
+# as JSON lists, CPU of `read_columns`: industrial_zone.json, 1,000 rows of 40 keys, 644 KB, even; 24
+# keys of 2,400 rows, 2.3 MB, 48 against 65 ms; 24,000 rows 0.56 against 0.79 s; tables under 100 KB
+# in twice the row loader's time) — the size of the file, which may hold other kinds too
+JSON_ROW_LOADER_BYTES = 256 * 1024
+# ... and an Excel workbook, where reading the cells costs most of either way (the province's tables
+# as .xlsx: 10 KB even, 31 KB 113 against 117-166 ms, 95 KB 0.44 against 0.53 s, 271 KB 1.47 against 1.65 s)
+XLSX_ROW_LOADER_BYTES = 16 * 1024
 _ID_TYPE = Type(name="text")
 
 
@@ -150,14 +160,15 @@ def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
                  computed: Mapping[str, frozenset[str]] | None = None,
                  row_loader_below_bytes: int | None = None, progress: Progress = NO_PROGRESS) -> ColumnarData:
     """`data.load_data`'s contract (the same errors and warnings, in the same order), read into
-    columns. A CSV or Parquet file of fewer than `row_loader_below_bytes` bytes (default
-    `ROW_LOADER_BYTES` for a CSV, `PARQUET_ROW_LOADER_BYTES` for a Parquet table) is read by the row
-    loader and its records made columns (`columns.tables_from_dataset`): on a table that small the
-    typed conversion's fixed cost per column and query is more than the row loader's per cell.
-    `progress` hears of each kind read."""
+    columns. A file of fewer than `row_loader_below_bytes` bytes (default `ROW_LOADER_BYTES` for a
+    CSV, `PARQUET_ROW_LOADER_BYTES` for a Parquet table, `JSON_ROW_LOADER_BYTES` and
+    `XLSX_ROW_LOADER_BYTES`) is read by the row loader and its records made columns
+    (`columns.tables_from_dataset`): on a table that small the typed conversion's fixed cost per
+    column and query is more than the row loader's per cell. `progress` hears of each kind read."""
     path = Path(path)
-    limits = {".csv": ROW_LOADER_BYTES, ".parquet": PARQUET_ROW_LOADER_BYTES} if row_loader_below_bytes is None \
-        else {".csv": row_loader_below_bytes, ".parquet": row_loader_below_bytes}
+    limits = {".csv": ROW_LOADER_BYTES, ".parquet": PARQUET_ROW_LOADER_BYTES, ".json": JSON_ROW_LOADER_BYTES,
+              ".xlsx": XLSX_ROW_LOADER_BYTES} if row_loader_below_bytes is None \
+        else dict.fromkeys((".csv", ".parquet", ".json", ".xlsx"), row_loader_below_bytes)
     report = _Report()
     found = data_stage.read_tables(path, schemas, report, encoding)
     progress.start("reading data", len(found), "kinds")
@@ -166,15 +177,23 @@ def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
     texts_of: dict[str, pl.DataFrame] = {}
     # the plain Parquet tables as Polars reads them (typed by `cells_in.table_from_cells` below)
     frames_of: dict[str, pl.DataFrame] = {}
+    # JSON and Excel tables typed as their rows are read (`rows_in`); None: the row loader reads them
+    cells_of: dict[str, KindTable | None] = {}
     for kind in sorted(found):
         wanted = None if required is None else required.get(kind, frozenset())
-        if _plain_header(found[kind], schema=schemas[kind], required=wanted) and \
-                Path(found[kind][0].source).stat().st_size >= limits[_suffix(found[kind][0])]:
-            if _suffix(found[kind][0]) == ".csv":
-                frame = _text_frame(found[kind][0], schemas[kind], report, encoding)
+        first = found[kind][0]
+        if len(found[kind]) == 1 and first.objects is not None and \
+                Path(first.source).stat().st_size >= limits[".json"]:  # (the file: it may hold other kinds)
+            cells_of[kind] = rows_in.table_from_objects(first.objects, schemas[kind])
+        elif _plain_header(found[kind], schema=schemas[kind], required=wanted) and \
+                Path(first.source).stat().st_size >= limits[_suffix(first)]:
+            if _suffix(first) == ".csv":
+                frame = _text_frame(first, schemas[kind], report, encoding)
                 texts_of[kind] = frame  # None: read, refused
+            elif _suffix(first) == ".xlsx":
+                cells_of[kind] = _sheet_table(first, schemas[kind], report)
             else:
-                frame = _parquet_frame(found[kind][0], schemas[kind])
+                frame = _parquet_frame(first, schemas[kind])
                 if frame is not None:
                     frames_of[kind] = frame
     readable = {kind: frame for kind, frame in texts_of.items() if frame is not None}
@@ -187,15 +206,18 @@ def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
     later = {}
     for kind in sorted(found):
         table = _table(readable[kind], typed[kind], schemas[kind]) if kind in readable else \
-            table_from_cells(frames_of[kind], schemas[kind]) if kind in frames_of else None
+            table_from_cells(frames_of[kind], schemas[kind]) if kind in frames_of else cells_of.get(kind)
         if table is not None:
             direct[kind] = table
+            # (a table from `rows_in` holds every fact: it gives None rather than leave one out)
             later[kind] = _records_of(table, schemas[kind]) if _complete(table, schemas[kind]) else \
                 _reader(kind, Path(found[kind][0].source), schemas[kind], required, computed, encoding)
         else:
             tables = found[kind]
             if kind in texts_of:  # its rows were read: again, for the row loader
                 tables = [readers.csv_table(Path(tables[0].source), report, encoding)]
+            elif kind in cells_of and tables[0].objects is None:  # a sheet read: again, without what it
+                tables = [_sheet_again(Path(tables[0].source), report)]  # said before its rows (said once)
             loaded[kind] = data_stage.load_kind(kind, [t for t in tables if t is not None], schemas[kind], report,
                                                 required, computed)
         progress.advance()
@@ -247,10 +269,10 @@ def _suffix(table: readers.Table) -> str:
 
 
 def _plain_header(tables: list[readers.Table], *, schema: EntitySchema, required: frozenset[str] | None) -> bool:
-    """Whether the kind is one CSV or Parquet table whose header names an id and every fact the
+    """Whether the kind is one CSV, Parquet or Excel table whose header names an id and every fact the
     policies read, each column a fact (by name or label) once: anything else is the row loader's
     to word."""
-    if len(tables) != 1 or tables[0].header is None or _suffix(tables[0]) not in (".csv", ".parquet"):
+    if len(tables) != 1 or tables[0].header is None or _suffix(tables[0]) not in (".csv", ".parquet", ".xlsx"):
         return False
     names = header_names(schema)
     facts = [column_name(header, schema, names).fact if header else None for header in tables[0].header]
@@ -323,6 +345,33 @@ def _reader(kind: str, path: Path, schema: EntitySchema, required, computed, enc
             raise DataError([str(i) for i in (*report.errors, *report.warnings)], issues=tuple(report.errors))
         return records
     return load
+
+
+def _sheet_table(table: readers.Table, schema: EntitySchema, report: _Report) -> KindTable | None:
+    """An Excel table's kind table (`rows_in.table_from_sheet`), or None when the reader reported a
+    problem with a row (the row loader reads the sheet again and reports it) or the rows need the
+    row loader."""
+    names = header_names(schema)
+    facts = [column_name(header, schema, names).fact for header in table.header]
+    report.aside = []
+    try:
+        found = rows_in.table_from_sheet(facts, table.rows, schema)
+        if report.aside:
+            return None
+    finally:
+        report.aside = None
+    return found
+
+
+def _sheet_again(path: Path, report: _Report) -> readers.Table | None:
+    """The workbook opened again for the row loader: what the reader says before the rows (other
+    sheets, merged cells of the header) was said the first time; what it says of the rows is said now."""
+    report.aside = []
+    try:
+        table = readers.xlsx_table(path, report)
+    finally:
+        report.aside = None
+    return table
 
 
 def _text_frame(table: readers.Table, schema: EntitySchema, report: _Report, encoding: str | None
