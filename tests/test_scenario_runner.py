@@ -324,3 +324,28 @@ def test_a_scenario_file_may_start_with_a_byte_order_mark(tmp_path, capsys):
     stray = tmp_path / "cases.json"
     stray.write_text("\ufeff" + json.dumps({"policy": "taxwatch.pol", "cases": GOOD}), encoding="utf-8")
     assert main(["test", str(stray)]) == 0
+
+
+def test_an_absence_of_a_status_no_document_has_fails_its_case(tmp_path, capsys):
+    # Statuses are of every document as of the case's day (in the period of its year); without a
+    # day, of the documents of policies with a status rule (taxwatch has none): an absence of any
+    # other document or period would pass whatever the document says.
+    def status_case(name: str, entity: str, period: str, as_of: str | None) -> dict:
+        found = {"name": name, "facts": {} if as_of else {"firm": [{"id": "F1", "period": "2020", "tax": 5}]},
+                 "absent": [{"entity": entity, "period": period, "outcome": "document_repealed"}]}
+        return found if as_of is None else {**found, "as_of": as_of}
+
+    policy = write(tmp_path, [status_case("misspelt", "taxwach", "2020", "2020-06-01"),
+                              status_case("other period", "taxwatch", "2019", "2020-06-01"),
+                              status_case("no day, no status rule", "taxwatch", "2020", None),
+                              status_case("not repealed", "taxwatch", "2020", "2020-06-01")])
+    assert main(["test", str(policy)]) == 1
+    out = capsys.readouterr().out
+    assert ("`absent[0].entity`: `taxwach` has no status in this case (statuses are of every document the "
+            "policies are or cite as of the case's `as_of`; without it, at the end of each year of the facts, of "
+            "the documents of policies that declare a `status_rule`), so the absence tests nothing; did you mean "
+            "`taxwatch`?") in out
+    assert ("`absent[0].period`: the statuses of this case are of 2020 only, not of 2019, so the absence tests "
+            "nothing") in out
+    assert "`absent[0].entity`: `taxwatch` has no status in this case" in out
+    assert "1 passed, 3 failed" in out

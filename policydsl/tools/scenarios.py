@@ -343,6 +343,7 @@ def run_case(policies: PolicySet, file: str, case: dict, executor: str = "row") 
         if problems:
             failures.append(_failure(wanted, _decision_text(decision), _explained(
                 lambda: result.explain(decision.entity, decision.outcome, decision.period))))
+    failures.extend(_statuses_not_decided(case, result, unknown))
     for index, absent in enumerate(case.get("absent", [])):
         if ("absent", index) in unknown:
             continue
@@ -390,10 +391,38 @@ def _unknown_names(policies: PolicySet, case: dict) -> tuple[list[str], set[tupl
     return problems, unknown
 
 
+def _statuses_not_decided(case: dict, result, unknown: set[tuple[str, int]]) -> list[str]:
+    """An absence of a document's status where no status is decided holds whatever the document
+    says: each is a failure of its case (and is not tested). Statuses are of every document the
+    policies are or cite as of the case's `as_of` (in the period of its year); without one, at the
+    end of each year of the facts, of the documents of policies that declare a status rule
+    (`engine/status.py`)."""
+    decided = [d for d in result.decisions if d.outcome in STATUS_OUTCOMES]
+    documents = {d.entity for d in decided}
+    periods = {str(d.period) for d in decided}
+    problems = []
+    for index, absent in enumerate(case.get("absent", [])):
+        if absent.get("outcome") not in STATUS_OUTCOMES or ("absent", index) in unknown:
+            continue
+        entity, period = nfc(str(absent.get("entity"))), nfc(str(absent.get("period")))
+        if entity not in documents:
+            hint = did_you_mean(entity, documents)
+            problems.append(f"`absent[{index}].entity`: `{entity}` has no status in this case (statuses are of every "
+                            "document the policies are or cite as of the case's `as_of`; without it, at the end of "
+                            "each year of the facts, of the documents of policies that declare a `status_rule`), so "
+                            "the absence tests nothing" + (f"; {hint}" if hint else ""))
+            unknown.add(("absent", index))
+        elif period not in periods:
+            problems.append(f"`absent[{index}].period`: the statuses of this case are of {', '.join(sorted(periods))} "
+                            f"only, not of {period}, so the absence tests nothing")
+            unknown.add(("absent", index))
+    return problems
+
+
 def _absent_outside_facts(case: dict) -> tuple[list[str], set[tuple[str, int]]]:
     """An absence of an entity or period the case's facts do not have holds whatever the policy
     says (nothing is evaluated there): each is a failure of its case. A document's status is
-    about a document, not the facts, and is not checked here."""
+    about a document, not the facts: `_statuses_not_decided` checks its absences."""
     facts = case.get("facts") if isinstance(case.get("facts"), dict) else {}
     rows = [row for kind_rows in facts.values() if isinstance(kind_rows, list)
             for row in kind_rows if isinstance(row, dict) and "id" in row]
