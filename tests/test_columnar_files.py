@@ -296,6 +296,7 @@ BAD_ROWS = [
     "E1,19,,,,,,,,\n",  # not a period
     ",2019,,,1,,,,,\n",  # no id
     "E1,2019,,,1e400,,,,,\n",  # out of range
+    "E1,2019,,,0.00000000000001,,,,,\n" "E2,,,,0.5,,,,,\n",  # no period, in a column too fine for Int64
 ]
 
 
@@ -510,6 +511,16 @@ def test_json_cells_equal_in_value_but_written_otherwise_keep_their_writing(tmp_
     data = _same_as_the_row_loader(_folder(tmp_path, {"enterprise.json": f"[{rows}]"}), {"enterprise"})
     assert [data.entities("enterprise")[f"E{n}"].static["city"] for n in range(6)] == \
         ["1.0", "1", "1.00", "-0.0", "0", "1.0"]
+
+
+@pytest.mark.parametrize("form", ["json", "xlsx"])
+def test_json_and_excel_numbers_too_fine_for_int64_leave_the_column_to_the_row_executor(tmp_path, form):
+    text = HEADER + "".join(f"E{i},2019,,,0.{'0' * i}1,,,,,\n" for i in range(14))
+    folder = _folder(tmp_path, {"enterprise.json": json.dumps(_objects(text))}) if form == "json" else \
+        _workbook(tmp_path / "data", "enterprise.xlsx", _sheet_rows(text))
+    data = _same_as_the_row_loader(folder, {"enterprise"})
+    assert "score" not in data.tables["enterprise"].rows.columns
+    assert data.entities("enterprise")["E13"].periods[Period(2019)]["score"] == Fraction(1, 10 ** 14)
 
 
 def test_a_json_key_written_twice_is_the_row_loaders_to_word(tmp_path):

@@ -146,3 +146,29 @@ def test_a_long_list_of_rows_is_read_into_columns_and_decides_as_the_row_executo
     with pytest.raises(policydsl.DataError) as by_rows:
         two.evaluate(bad)
     assert by_columns.value.problems == by_rows.value.problems
+
+
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_a_kind_read_into_columns_is_rows_for_the_no_rows_warning(two, as_frame):
+    """The other kinds given as empty lists: the data still has rows (the columnar read said it had
+    none, and under `strict` refused it)."""
+    from policydsl.engine.columnar import frames_in
+
+    firms = [{"id": f"f{n}", "period": 2019, "a": 2} for n in range(frames_in.ROW_LOADER_OBJECTS)]
+    data = {"firm": pl.DataFrame(firms) if as_frame else firms, "zone": []}
+    row, columnar = two.evaluate(data, strict=True), two.evaluate(data, executor="columnar", strict=True)
+    assert columnar.warnings == row.warnings == () and columnar.decisions == row.decisions
+
+
+@pytest.mark.parametrize("executor", ["row", "columnar"])
+def test_a_whole_number_past_what_python_prints_is_out_of_range_not_a_crash(two, executor):
+    """An int of 5,000 digits (`str` refuses past 4,300): the located error, also on a duplicate row
+    (the columnar read converts the cell before it finds the duplicate)."""
+    from policydsl.engine.columnar import frames_in
+
+    padding = [{"id": f"f{n}", "period": 2019, "a": 1} for n in range(frames_in.ROW_LOADER_OBJECTS)]
+    for rows in ([{"id": "f", "period": 2019, "a": 10 ** 5000}],
+                 [{"id": "f", "period": 2019}, {"id": "f", "period": 2019, "a": 10 ** 5000}]):
+        with pytest.raises(policydsl.DataError) as raised:
+            two.evaluate({"firm": padding + rows}, executor=executor)
+        assert "out of range" in str(raised.value) or "duplicate row" in str(raised.value)

@@ -98,14 +98,14 @@ def parse_number(value: object) -> Number:
     if isinstance(value, bool):
         raise CellError(f"{value} is a boolean, not a number")
     if isinstance(value, int):
-        return _in_range(value, str(value))
+        return _in_range(value, _whole_text(value))
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise CellError(f"{float.__repr__(value)} is not a finite number")
         value = Decimal(float.__repr__(value))  # the decimal it prints as, for a subclass too (numpy)
     elif isinstance(value, numbers.Integral):  # a whole number of another type (numpy's)
         value = int(value)
-        return _in_range(value, str(value))
+        return _in_range(value, _whole_text(value))
     elif isinstance(value, numbers.Real) and not isinstance(value, (Decimal, Fraction)):
         value = _real(value)  # a float of another precision (numpy's float32): as it prints
     if isinstance(value, Decimal):
@@ -120,6 +120,15 @@ def parse_number(value: object) -> Number:
     if not _NUMBER.fullmatch(text):
         raise CellError(_not_a_number(text))
     return _exact(Decimal(text), text)
+
+
+def _whole_text(value: int) -> str:
+    """A whole number as it is written, or, past the digits Python converts to text (4,300), how
+    long it is: such a number is out of range, and its message must not fail."""
+    try:
+        return str(value)
+    except ValueError:
+        return f"a whole number of about {int(value.bit_length() * 0.30103)} digits"
 
 
 def _real(value: numbers.Real) -> Decimal:

@@ -453,16 +453,18 @@ def _shown(value: object) -> str:
 # ---- entry points -----------------------------------------------------------------------
 
 def dataset_from_mapping(mapping: Mapping[str, object], schemas: Mapping[str, EntitySchema],
-                         source: str = "<data>", *, computed: Mapping[str, frozenset[str]] | None = None) -> Dataset:
+                         source: str = "<data>", *, computed: Mapping[str, frozenset[str]] | None = None,
+                         rows_elsewhere: bool = False) -> Dataset:
     """Validate in-memory rows (the parsed JSON form) against the schemas.
 
     `computed` names, per kind, the derived values of the policies: a column so named is reported
-    as computed, not as unknown."""
+    as computed, not as unknown. `rows_elsewhere`: the mapping is part of the data, other kinds of
+    which have rows (read into columns): its having none is no cause for a warning."""
     report = Issues()
     tables = _mapping_tables(mapping, source, schemas, report)
     report.raise_if_errors()
     dataset = _build(tables, schemas, report, None, computed)
-    if not any(dataset.kinds.values()) and not report.errors:
+    if not any(dataset.kinds.values()) and not report.errors and not rows_elsewhere:
         report(DataIssue(source=source, severity="warning", message="no rows for any declared entity kind"))
     return _finish(dataset, report)
 

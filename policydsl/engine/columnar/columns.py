@@ -352,13 +352,25 @@ def _statics_by_block(frame: pl.DataFrame, width: int, names: list[str]) -> pl.D
 
 
 def table_from_typed(frame: pl.DataFrame, schema: EntitySchema, scales: Mapping[str, int] | None = None,
-                     times_found=None, ids_read: bool = False) -> KindTable | None:
+                     times_found=None, ids_read: bool = False, left_out: tuple[str, ...] = ()) -> KindTable | None:
     """The kind's table from a frame of long rows whose fact columns are typed as the columnar
     executor reads them (numbers as numerators over `scales`; the ids as they read, checked here
     unless `ids_read`: converted already), or None when
     the rows need the row loader: a period that is not one, a periodic fact on a row without a
     period or of the other period kind, two rows of one entity and period, static attributes that
-    disagree."""
+    disagree. The columns `left_out` (numbers with no columnar form, in a stand-in whose equal
+    values are equal, as read or as text) take part in these checks and are then left out of the
+    table: the rules reading them run on the row executor."""
+    table = _table_from_typed(frame, schema, scales, times_found, ids_read)
+    if table is None or not left_out:
+        return table
+    return attrs.evolve(table, rows=table.rows.drop(left_out, strict=False),
+                        statics=table.statics.drop(left_out, strict=False),
+                        scales={name: den for name, den in table.scales.items() if name not in left_out})
+
+
+def _table_from_typed(frame: pl.DataFrame, schema: EntitySchema, scales: Mapping[str, int] | None,
+                      times_found, ids_read: bool) -> KindTable | None:
     if frame.height == 0 or frame["id"].null_count():
         return None
     periods = times_found if times_found is not None else period_columns(frame["period"])

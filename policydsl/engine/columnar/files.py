@@ -198,8 +198,10 @@ def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
                     frames_of[kind] = frame
     readable = {kind: frame for kind, frame in texts_of.items() if frame is not None}
     typed = dict(zip(readable, texts.typed_frames([(frame, _types(schemas[kind])) for kind, frame in readable.items()])))
-    # of the texts, the ids and periods are read again (`_table`); the rest is let go
-    readable = {kind: frame.select([c for c in ("id", "period") if c in frame.columns])
+    # of the texts, the ids and periods are read again (`_table`), and the numbers with no columnar
+    # form stand in for themselves in the checks of the rows; the rest is let go
+    readable = {kind: frame.select([c for c in frame.columns if c in ("id", "period") or (
+                    typed[kind] is not texts.NEEDS_ROWS and c not in typed[kind][0].columns)])
                 for kind, frame in readable.items()}
     loaded: dict[str, Mapping[str, EntityRecord]] = {}
     direct: dict[str, KindTable] = {}
@@ -209,9 +211,8 @@ def read_columns(path: str | Path, schemas: Mapping[str, EntitySchema],
             table_from_cells(frames_of[kind], schemas[kind]) if kind in frames_of else cells_of.get(kind)
         if table is not None:
             direct[kind] = table
-            # (a table from `rows_in` holds every fact: it gives None rather than leave one out)
             later[kind] = _records_of(table, schemas[kind]) if _complete(table, schemas[kind]) else \
-                _reader(kind, Path(found[kind][0].source), schemas[kind], required, computed, encoding)
+                _reader(kind, found[kind][0], schemas[kind], required, computed, encoding)
         else:
             tables = found[kind]
             if kind in texts_of:  # its rows were read: again, for the row loader
@@ -332,13 +333,20 @@ def _python_values(column: pl.Series, fact_type: Type, den: int) -> list:
     return [ABSENT if v is None else v for v in items]
 
 
-def _reader(kind: str, path: Path, schema: EntitySchema, required, computed, encoding: str | None):
+def _reader(kind: str, found: readers.Table, schema: EntitySchema, required, computed, encoding: str | None):
     """The row loader's records of a table read into columns, for whatever reads it as rows. It
     reported nothing when the columns were read, so anything it reports now is a bug: an error."""
+    path = Path(found.source)
+
     def load() -> dict[str, EntityRecord]:
-        report = data_stage.Issues()
-        table = readers.csv_table(path, report, encoding) if path.suffix.lower() == ".csv" else \
-            readers.parquet_table(path, report)
+        report = _Report()
+        if found.objects is not None:  # the JSON list, parsed once
+            table = readers.json_table(kind, found.objects, found.source, report, in_mapping=found.table is not None)
+        elif path.suffix.lower() == ".xlsx":
+            table = _sheet_again(path, report)
+        else:
+            table = readers.csv_table(path, report, encoding) if path.suffix.lower() == ".csv" else \
+                readers.parquet_table(path, report)
         records = data_stage.load_kind(kind, [table] if table is not None else [], schema, report, required,
                                        computed)
         if report.errors or report.warnings:
@@ -488,4 +496,6 @@ def _table(frame: pl.DataFrame, typed, schema: EntitySchema) -> KindTable | None
     if blanks:
         period = period.set(period.is_in(pl.Series(blanks, dtype=pl.String).implode()), None)
     columns, scales = typed
-    return table_from_typed(columns.with_columns(period.alias("period")), schema, scales, ids_read=True)
+    left_out = [name for name in frame.columns if name not in ("id", "period")]  # numbers too fine: as written
+    return table_from_typed(columns.with_columns(period.alias("period"), *(frame[name] for name in left_out)),
+                            schema, scales, ids_read=True, left_out=tuple(left_out))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import attrs
 import polars as pl
 
 from policydsl.diagnostics import did_you_mean
@@ -150,12 +149,7 @@ def table_from_long(frame: pl.DataFrame, schema: EntitySchema, scales: Mapping[s
             return None
     if typed:
         frame = frame.with_columns(typed.values())
-    table = table_from_typed(frame, schema, scales, times_found=periods)
-    if table is None or not too_large:
-        return table
-    return attrs.evolve(table, rows=table.rows.drop(too_large, strict=False),
-                        statics=table.statics.drop(too_large, strict=False),
-                        scales={name: den for name, den in table.scales.items() if name not in too_large})
+    return table_from_typed(frame, schema, scales, times_found=periods, left_out=tuple(too_large))
 
 
 def tables_from_frames(mapping: Mapping[str, object], schemas: Mapping[str, EntitySchema],
@@ -189,7 +183,8 @@ def tables_from_frames(mapping: Mapping[str, object], schemas: Mapping[str, Enti
         through_rows[kind] = value
     if not through_rows and direct:
         return direct, None
-    dataset = data_stage.dataset_from_mapping(through_rows, schemas, computed=computed)
+    dataset = data_stage.dataset_from_mapping(through_rows, schemas, computed=computed,
+                                              rows_elsewhere=any(t.ids.len() for t in direct.values()))
     direct.update({k: t for k, t in tables_from_dataset(dataset, schemas).items() if k in through_rows})
     return direct, dataset
 

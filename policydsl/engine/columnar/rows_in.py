@@ -9,10 +9,11 @@ converted once by the row loader's own functions — `cells.entity_id` for ids, 
 for periods, `cells.converter` for facts (`data.KindLoader._row` is the reference) — and the rows'
 checks run on whole columns in `columns.table_from_typed`, as for a CSV table's texts: a periodic
 fact on a row without a period or of the other period kind, two rows of one entity and period,
-static attributes that disagree. Anything else unusual — a key or header that is no fact's name or
-label, a key written twice, a fact given twice in a row, a row that is not an object, a blank id, a
-cell the conversion refuses, numbers too fine for Int64 numerators, a type with no column — gives
-None: the row loader reads the table instead, so that every message is its own.
+static attributes that disagree. A number column too fine for Int64 numerators takes part in
+those checks and is then left out (the rules reading it run on the row executor, on the row
+loader's records). Anything else unusual — a key or header that is no fact's name or label, a key
+written twice, a fact given twice in a row, a row that is not an object, a blank id, a cell the
+conversion refuses, a type with no column — gives None: the row loader reads the table instead, so that every message is its own.
 
 Distinct cells are told apart by type as well as value (`True` is not `1`, the Decimal `1.0` is
 not `1`, `-0.0` is not `0.0`); a cell of a type not listed in `_key` is converted on its own.
@@ -82,15 +83,18 @@ def _table(given: Mapping[str, list], height: int, schema: EntitySchema) -> Kind
         return None
     series = [pl.Series("id", ids, dtype=pl.String), pl.Series("period", periods, dtype=pl.String)]
     scales: dict[str, int] = {}
+    left_out = []
     for name, fact in schema.facts.items():
         column = _column(given.get(name), height, fact.type)
         if column is None:
             return None
         values, den = column
         series.append(values.alias(name))
-        if fact.type.name in NUMERIC:
+        if den is None:
+            left_out.append(name)
+        elif fact.type.name in NUMERIC:
             scales[name] = den
-    return table_from_typed(pl.DataFrame(series), schema, scales, ids_read=True)
+    return table_from_typed(pl.DataFrame(series), schema, scales, ids_read=True, left_out=tuple(left_out))
 
 
 def _id(raw: object) -> object:
@@ -114,9 +118,11 @@ def _period(raw: object) -> object:
     return str(period)
 
 
-def _column(cells: list | None, height: int, fact_type: Type) -> tuple[pl.Series, int] | None:
+def _column(cells: list | None, height: int, fact_type: Type) -> tuple[pl.Series, int | None] | None:
     """A fact's column as the executor reads it (numbers as numerators, with their denominator),
-    or None when the row loader must read the table."""
+    or None when the row loader must read the table. Numbers too fine for Int64 numerators come
+    as their exact values' texts (denominator None): they stand in for the column in the checks
+    of the rows, and are then left out (the rules reading them run on the row executor)."""
     name = fact_type.name
     if name in NUMERIC:
         dtype = pl.Int64
@@ -144,7 +150,10 @@ def _column(cells: list | None, height: int, fact_type: Type) -> tuple[pl.Series
         return None
     if name not in NUMERIC:
         return pl.Series(values, dtype=dtype), 1
-    return scaled(values)  # None: too fine for Int64 numerators (the row loader's records, the row executor)
+    found = scaled(values)
+    if found is None:
+        return pl.Series([None if v is None else str(v) for v in values], dtype=pl.String), None
+    return found
 
 
 def _each(cells: list, convert: Callable[[object], object]) -> list | None:
