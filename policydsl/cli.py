@@ -257,7 +257,7 @@ def cmd_explain(args) -> int:
         explanations = [ask(args.entity, outcome, args.period)]
         if args.period is None:
             note = render.outcome_periods_text(args.entity, outcome, result.decisions, explanations[0].period,
-                                               args.lang)
+                                               args.lang, label=explanations[0].outcome_label)
     else:
         mine = [d for d in result.decisions if d.entity == args.entity and d.status == "active"]
         period = args.period or (max(d.period for d in mine) if mine else None)

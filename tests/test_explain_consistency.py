@@ -138,8 +138,8 @@ def test_explain_without_a_period_tells_received_from_superseded_periods_and_exp
                         "2019, 2020; explaining 2015 (give --period for another)")
     assert lines[1].endswith("· 2015") and lines[2].endswith(": applies")
     code, out = explain(capsys, "--entity", "Z12", "--outcome", "reward_provincial_demo_title", "--lang", "zh")
-    assert out.splitlines()[0] == ("Z12 在 2015 获得 reward_provincial_demo_title；在 2014、2016、2019、2020 "
-                                   "触发但被取代；解释 2015（可用 --period 指定其他期间）")
+    assert out.splitlines()[0] == ("Z12 在 2015 获得 省级专业示范产业集聚区称号奖励；在 2014、2016、2019、2020 "
+                                   "触发但被取代；解释 2015（可用 --period 指定其他期间）")  # its label, as zh names it
 
 
 def test_explain_without_a_period_of_an_outcome_only_ever_superseded_explains_the_latest_and_says_so(capsys):
@@ -156,6 +156,8 @@ def test_the_periods_sentence_names_an_outcome_never_received():
     assert outcome_periods_text("u1", "flagged", decided, "2017") == \
         "u1 never got flagged in the data; explaining 2017 (give --period for another)"
     assert outcome_periods_text("u1", "flagged", decided, None, "zh") == "数据中 u1 从未获得 flagged"
+    assert outcome_periods_text("u1", "flagged", decided, None, "zh", label="标记") == "数据中 u1 从未获得 标记"
+    assert outcome_periods_text("u1", "flagged", decided, None, "en", label="标记") == "u1 never got flagged in the data"
 
 
 # ---- 3. one scale in a line of arithmetic -------------------------------------------------------

@@ -408,24 +408,26 @@ def explanation_text(explanation: Explanation, lang: str = "en", *, width: int |
 
 
 def outcome_periods_text(entity: str, outcome: str, decisions, explained: str | None,
-                         lang: str = "en") -> str:
+                         lang: str = "en", label: str | None = None) -> str:
     """Without --period: the periods the entity received `outcome` in (its active decisions), the
-    periods it was recorded but superseded in, and which period is explained (`explained`)."""
+    periods it was recorded but superseded in, and which period is explained (`explained`). The
+    outcome is named by its id, in Chinese by its label (`label`) as the explanation reads names."""
     w = Writer(lang)
     mine = [d for d in decisions if d.entity == entity and d.outcome == outcome]
+    named = label if label and lang == "zh" else outcome
     active = sorted({d.period for d in mine if d.status == "active"})
     superseded = sorted({d.period for d in mine if d.status != "active"} - set(active))
 
     def listed(periods) -> str:
         return w("list.separator").join(str(p) for p in periods)
     if active:
-        parts = [w("periods.received", entity=entity, outcome=outcome, periods=listed(active))]
+        parts = [w("periods.received", entity=entity, outcome=named, periods=listed(active))]
         if superseded:
             parts.append(w("periods.superseded", periods=listed(superseded)))
     elif superseded:
-        parts = [w("periods.only_superseded", entity=entity, outcome=outcome, periods=listed(superseded))]
+        parts = [w("periods.only_superseded", entity=entity, outcome=named, periods=listed(superseded))]
     else:
-        parts = [w("periods.never", entity=entity, outcome=outcome)]
+        parts = [w("periods.never", entity=entity, outcome=named)]
     if explained is not None:
         late = not active and explained in {str(p) for p in superseded}
         parts.append(w("periods.explaining_superseded" if late else "periods.explaining", period=explained))
