@@ -101,6 +101,13 @@ class Result:
             return self.evaluation.warnings
         return self.evaluation.run.dataset.warnings
 
+    @property
+    def fallbacks(self) -> Mapping[str, str]:
+        """Of a columnar run, per rule that ran on the row executor, why (`dump --stage plan` lists
+        those known whatever the data; `at run time: …` those this data's numbers sent there); of a
+        row run, nothing."""
+        return dict(getattr(self.evaluation, "fallbacks", {}))
+
     def _known_kind(self, kind: str) -> None:
         """A kind the policies declare (or `document`, whose statuses are decisions too): a
         misspelled kind would read as one with no decisions."""

@@ -346,8 +346,13 @@ def cmd_dump(args) -> int:
             rule = compiled_rule.rule
             print(f"  {rule.implements} ({rule.name}) for {rule.entity} per {rule.period_kind or 'any period'}")
         print("columnar executor (--executor columnar):")
+        from policydsl.engine.columnar.dry_run import lowering_fallbacks  # (Polars: only when asked)
+        lowered = lowering_fallbacks(plan)  # what the lowering refuses whatever the data
         for name, reason in columnar_support(plan).items():
+            reason = reason or lowered.get(name)
             print(f"  {name}: " + (f"row executor: {reason}" if reason else "columnar"))
+        print("  (a rule marked columnar runs on the row executor where the data's numbers could pass 64-bit "
+              "integers in it: `Result.fallbacks` names it, `at run time`)")
     return EXIT_OK
 
 

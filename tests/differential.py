@@ -87,8 +87,17 @@ def columnar(policy_set: policydsl.PolicySet, rows: dict, as_of: dt.date | None 
     the row executor's for the rules and values it hands over (dump --stage plan says which)."""
     from policydsl.engine.columnar.execute import evaluate_columnar
 
+    from policydsl.engine.columnar.dry_run import lowering_fallbacks
+
     row = planned(policy_set, rows, as_of)
     evaluation = evaluate_columnar(policy_set.plan, rows, keep_values=True, as_of=as_of)
+    # what the lowering refused on this data for the plan's sake alone, `dump --stage plan` names
+    # (what the data decides: numbers past 64-bit integers, a column or period kind it lacks, not)
+    named = lowering_fallbacks(policy_set.plan)
+    for name, reason in evaluation.fallbacks.items():
+        reason = reason.removeprefix("at run time: ")
+        if reason != evaluation.fallbacks[name] and "64-bit" not in reason and not reason.startswith("no "):
+            assert named.get(name) == reason, f"{name} fell back ({reason}) but the plan said {named.get(name)}"
     values = dict(row.values)
     for (kind, name, entity, period), value in evaluation.values.items():
         if (kind, name, entity, str(period)) in values:

@@ -57,15 +57,50 @@ def test_columnar_decisions_equal_row_decisions(tmp_path_factory, policy, data):
 @SETTINGS
 @given(policy=policies(), data=datasets())
 def test_explanations_of_a_columnar_run_show_the_batch_values(tmp_path_factory, policy, data):
+    """`explain` and `why_not` of a columnar run re-evaluate the entity on the row executor: the
+    decision they explain is the batch's, and every derived value and condition they show is the
+    one the batch computed (its own columns, `keep_values`)."""
     policy_set, dataset = _generated(tmp_path_factory, policy, data)
     result = policy_set.evaluate(dataset, executor="columnar")
     batch = set(result.decisions)
+    computed = evaluate_columnar(policy_set.plan, dataset, keep_values=True)
+    # (explanations name periods as text)
+    conditions = {(r.rule, r.entity, str(r.period)): comparable(r.condition) for r in computed.results}
+    values = {(kind, name, entity, str(period)): comparable(value)
+              for (kind, name, entity, period), value in computed.values.items()}
+    kinds = {name: kind for kind, name in policy_set.program.values}
+    checked = []
+
+    def same_values(explanation) -> None:
+        for trace in explanation.rules:
+            if trace.condition is None:
+                continue
+            key = (trace.rule, explanation.entity, str(explanation.period))
+            if key in conditions:
+                shown = comparable(trace.condition.value)
+                # a rule result is unknown where its condition holds and its payload is not evaluable
+                assert shown == conditions[key] or (conditions[key] == "unknown" and shown is True), key
+                checked.append(key)
+            pending = [trace.condition]
+            while pending:
+                node = pending.pop()
+                pending.extend(node.children)
+                batch_key = (kinds.get(node.text), node.text, node.entity, str(node.period))
+                if node.kind == "value" and batch_key in values:
+                    assert comparable(node.value) == values[batch_key], batch_key
+                    checked.append(batch_key)
+
     for decision in result.decisions:
         explanation = result.explain(decision.entity, decision.outcome, decision.period)
         # the explained decision (amount, status, winner included) is one the batch made
         assert explanation.decision in batch
         assert explanation.decision.outcome == decision.outcome and explanation.decision.period == decision.period
         assert all(trace.fired for trace in explanation.rules)
+        same_values(explanation)
+    for rule_result in computed.results[:30]:  # why not, where it did not fire too
+        rule = next(r for r in policy_set.program.rules if r.name == rule_result.rule)
+        same_values(result.why_not(rule_result.entity, rule.consequences[0].outcome, str(rule_result.period)))
+    assert checked or not computed.results  # (the keys meet: a test that compares nothing cannot fail)
 
 
 @pytest.mark.parametrize("file,case", CASES, ids=[f"{f.parent.parent.name}:{c['name'][:60]}" for f, c in CASES])
@@ -826,3 +861,41 @@ def test_small_frames_planned_lightly_decide_as_fully_planned_ones(monkeypatch):
     full = policy_set.evaluate(dataset, period="2016", executor="columnar").decisions
     assert light == full == policy_set.evaluate(dataset, period="2016").decisions
     assert len(light) > 100
+
+
+GROWTH = """
+policy g
+  issued 2015-01-01
+entity zone
+  group by city
+  static city: text
+  yearly tax: money
+  yearly va: money
+value growth for zone = (tax - previous(tax)) / previous(tax)
+value comp for zone = 0.4 * growth + 0.6 * ((va - previous(va)) / previous(va))
+outcome below "低于" is sanction
+outcome ranked_low "后" is sanction
+outcome big "大" is measure
+rule below implements g.1 cite "1" for zone when comp < group_mean(comp) then below
+rule low implements g.2 cite "2" for zone when rank(comp) >= 3 then ranked_low
+rule big implements g.3 cite "3" for zone when tax > 100 and group_mean(tax) > 50 then big
+"""
+
+
+def test_the_plan_names_what_the_lowering_refuses_whatever_the_data(tmp_path, capsys):
+    """An aggregate or a rank over a quotient by a column has no exact Int64 form on any data: the
+    plan names it at compile time, with the reason the run then gives (and `Result.fallbacks`)."""
+    path = tmp_path / "g.pol"
+    path.write_text(GROWTH, encoding="utf-8")
+    assert main(["dump", "--stage", "plan", str(path)]) == 0
+    section = capsys.readouterr().out.split("columnar executor (--executor columnar):", 1)[1]
+    assert "g::below: row executor: `group_mean` over per-row denominators" in section
+    assert "g::low: row executor: `rank` over per-row denominators" in section
+    assert "g::big: columnar" in section
+    policy_set = policydsl.load(path)
+    rows = {"zone": [{"id": f"Z{n}", "period": year, "city": "c", "tax": 100 + n * (year - 2015), "va": 90 + n}
+                     for n in range(5) for year in (2015, 2016)]}
+    result = policy_set.evaluate(rows, executor="columnar")
+    assert result.fallbacks == {"g::below": "at run time: `group_mean` over per-row denominators",
+                                "g::low": "at run time: `rank` over per-row denominators"}
+    assert result.decisions == policy_set.evaluate(rows).decisions and policy_set.evaluate(rows).fallbacks == {}
