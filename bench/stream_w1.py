@@ -4,7 +4,7 @@
     /usr/bin/time -v python3 bench/stream_w1.py /tmp/peers-data/w1_enterprises_n1666667.parquet --batch-rows 2000000
 
 Reads the wide Parquet file, reshapes it into long rows, and evaluates bench/peers/w1.pol for 2020
-with the columnar executor in batches of whole groups (policydsl/engine/columnar/batches.py),
+with the columnar executor in batches of whole groups (`PolicySet.evaluate_in_batches`),
 with a progress bar on a terminal. Prints the rows, decisions and seconds; peak memory comes
 from `/usr/bin/time -v` (Maximum resident set size).
 """
@@ -23,9 +23,7 @@ sys.path.insert(0, str(ROOT))
 import polars as pl  # noqa: E402
 
 import policydsl  # noqa: E402
-from policydsl.engine.columnar.batches import evaluate_batches  # noqa: E402
 from policydsl.render.progress import on_terminal  # noqa: E402
-from policydsl.values import Period  # noqa: E402
 
 
 def main() -> int:
@@ -42,8 +40,8 @@ def main() -> int:
     del wide
     counts: Counter = Counter()
     with on_terminal(delay=0) as progress:  # a rich bar on a terminal
-        for batch in evaluate_batches(policies.plan, {"enterprise": long}, kind="enterprise",
-                                      batch_rows=args.batch_rows, period=Period.parse(years[-1]), progress=progress):
+        for batch in policies.evaluate_in_batches({"enterprise": long}, kind="enterprise", batch_rows=args.batch_rows,
+                                                  period=years[-1], progress=progress):
             counts.update(outcome for _, outcome in batch.active_outcomes("enterprise"))
     print(f"rows {long.height:,}  decisions {sum(counts.values()):,}  seconds {time.perf_counter() - started:.1f}")
     print(dict(sorted(counts.items())))

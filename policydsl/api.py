@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import attrs
@@ -395,6 +395,44 @@ class PolicySet:
         return Result(evaluation=run_deep(evaluate, self.plan, dataset, period=at, entities=wanted, as_of=day,
                                           progress=progress),
                       trace_cache=self.trace_cache, shallow=self.shallow)
+
+    def evaluate_in_batches(self, facts: Mapping, *, kind: str, batch_rows: int = 2_000_000,
+                            period: str | Period | None = None, as_of: str | dt.date | None = None,
+                            progress: Progress = NO_PROGRESS) -> Iterator[Result]:
+        """A kind too large for memory at once, evaluated columnar in batches of about `batch_rows`
+        rows of whole groups (the kind's `group by` attribute: every group aggregate and rank sees
+        all its members; an entity's periods stay together): one `Result` per batch, in order, each
+        explaining its own decisions (engine/columnar/batches.py). `facts`: the mapping of
+        `evaluate`, `kind` as a Polars DataFrame or Arrow table of long rows (`long_from_wide`
+        reshapes a wide one), the other kinds whole. A plan whose rules on that kind rank every
+        entity (`within: all`) or read other entities cannot be cut: `BatchError`, before any work.
+        `progress` hears of the rows evaluated."""
+        from policydsl.engine.columnar.batches import evaluate_batches
+        from policydsl.engine.columnar.frames_in import is_frame
+
+        self._declared_kind(kind)
+        if not isinstance(facts, Mapping) or kind not in facts:
+            raise ValueError(f"`facts` must be a mapping with the rows of `{kind}`")
+        if not is_frame(facts[kind]):
+            raise TypeError(f"the rows of `{kind}` must be a Polars DataFrame or an Arrow table of long rows, "
+                            f"not {type(facts[kind]).__name__}")
+        if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
+            raise ValueError(f"`batch_rows` must be a whole number of rows of at least 1, not {batch_rows!r}")
+        at, day = _period(period), as_of_date(as_of)
+        if day is not None and at is not None and at.end > day:
+            raise ValueError(f"period {at} ends on {at.end}, after the as-of date {day}: "
+                             "as of that date it cannot be evaluated yet")
+        deep = (lambda function, *args, **kwargs: function(*args, **kwargs)) if self.shallow else run_deep
+        batches = evaluate_batches(self.plan, facts, kind=kind, batch_rows=batch_rows, period=at, as_of=day,
+                                   progress=progress, run=deep)
+        return (Result(evaluation=evaluation, trace_cache=self.trace_cache, shallow=self.shallow)
+                for evaluation in batches)
+
+    def _declared_kind(self, kind: str) -> None:
+        _require_text("kind", kind)
+        if kind not in self.program.entities:
+            hint = did_you_mean(kind, self.program.entities)
+            raise SelectionError(f"no entity kind `{kind}` in the policies" + (f"; {hint}" if hint else ""))
 
     def decider(self, kind: str, *, period: str | Period | None = None):
         """A callable for services deciding one entity per call: see engine/single.py."""

@@ -174,6 +174,11 @@ class PolicyError(Exception):
         super().__init__(render_all(self.diagnostics, self.sources))
 
 
+class BatchError(ValueError):
+    """The plan's rules cannot be evaluated one part of an entity kind at a time
+    (`PolicySet.evaluate_in_batches`)."""
+
+
 class DataError(Exception):
     """Bad input data: carries messages that name the file, row and column (`problems`), the same
     as located records (`issues`, `schema.DataIssue`) when the loader made them, and the

@@ -326,9 +326,35 @@ entity zone
 outcome first "第一" is measure
 rule first implements everyone.1 cite "1" for zone when rank(score, within: all) = 1 then first
 """)
+    frame = pl.DataFrame({"id": ["a"], "period": ["2020"], "score": [1]})
     with pytest.raises(BatchError, match="within: all"):
-        list(evaluate_batches(policy_set.plan, {"zone": pl.DataFrame({"id": ["a"], "period": ["2020"], "score": [1]})},
-                              kind="zone"))
+        evaluate_batches(policy_set.plan, {"zone": frame}, kind="zone")  # at once, not at the first batch
+    with pytest.raises(policydsl.BatchError, match="within: all"):
+        policy_set.evaluate_in_batches({"zone": frame}, kind="zone")
+
+
+def test_the_api_evaluates_a_kind_in_batches_each_result_explaining_its_own_decisions():
+    w2 = policydsl.load(ROOT / "bench" / "peers" / "w2.pol")
+    rows = [row for zone in range(12) for row in (
+        {"id": f"Z{zone}", "city_id": zone % 3}, {"id": f"Z{zone}", "period": "2019", "provincial_rank": zone + 1},
+        {"id": f"Z{zone}", "period": "2020", "provincial_rank": (zone * 7) % 12 + 1, "tax_growth_bp": zone * 10,
+         "va_growth_bp": 5, "fai_growth_bp": 12 - zone})]
+    frame = pl.DataFrame(rows, infer_schema_length=None)
+    whole = w2.evaluate({"zone": frame}, executor="columnar")
+    results = list(w2.evaluate_in_batches({"zone": frame}, kind="zone", batch_rows=10, period="2020"))
+    assert len(results) == 3
+    decided = sorted((d for r in results for d in r.decisions), key=lambda d: (d.entity, d.rule))
+    assert decided == sorted((d for d in whole.decisions if str(d.period) == "2020"), key=lambda d: (d.entity, d.rule))
+    for result in results:
+        for decision in result.decisions:
+            assert result.explain(decision.entity, decision.outcome, "2020") == \
+                whole.explain(decision.entity, decision.outcome, "2020")
+    with pytest.raises(policydsl.SelectionError, match="did you mean `zone`"):
+        w2.evaluate_in_batches({"zone": frame}, kind="zones")
+    with pytest.raises(TypeError, match="Polars DataFrame or an Arrow table"):
+        w2.evaluate_in_batches({"zone": rows}, kind="zone")
+    with pytest.raises(ValueError, match="at least 1"):
+        w2.evaluate_in_batches({"zone": frame}, kind="zone", batch_rows=0)
 
 
 PLAIN = """

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 
 import polars as pl
 
+from policydsl.diagnostics import BatchError
 from policydsl.engine.columnar import frames_in
 from policydsl.engine.columnar.execute import evaluate_columnar
 from policydsl.engine.columnar.result import ColumnarEvaluation
@@ -26,10 +27,6 @@ from policydsl.engine.plan import Plan
 from policydsl.engine.progress import NO_PROGRESS, Progress
 from policydsl.language import ir
 from policydsl.values import Period
-
-
-class BatchError(ValueError):
-    """The plan's rules cannot be evaluated one part of the kind at a time."""
 
 
 def _reaches_everyone(plan: Plan, kind: str) -> str | None:
@@ -75,17 +72,23 @@ def batch_ids(frame: pl.DataFrame, group: str | None, batch_rows: int) -> list[l
 
 def evaluate_batches(plan: Plan, facts: Mapping[str, object], *, kind: str, batch_rows: int = 2_000_000,
                      period: Period | None = None, as_of: dt.date | None = None,
-                     progress: Progress = NO_PROGRESS) -> Iterator[ColumnarEvaluation]:
-    """Evaluate `facts` with the kind `kind` cut into batches of whole groups."""
+                     progress: Progress = NO_PROGRESS, run=None) -> Iterator[ColumnarEvaluation]:
+    """Evaluate `facts` with the kind `kind` cut into batches of whole groups (`BatchError` at once
+    when the plan cannot be cut). `run(function, *args, **kwargs)` calls the evaluation of each
+    batch (the API: on `run_deep`'s thread)."""
     reason = _reaches_everyone(plan, kind)
     if reason:
         raise BatchError(f"`{kind}` cannot be evaluated in batches: {reason}")
     frame = frames_in.as_frame(facts[kind])
     batches = batch_ids(frame, plan.program.entities[kind].group, batch_rows)
     others = {k: v for k, v in facts.items() if k != kind}
-    analysis = Analysis(plan)  # found once for every batch
-    progress.start("evaluating", frame.height, "rows")
-    for ids in batches:
-        part = frame.filter(pl.col("id").is_in(pl.Series(ids, dtype=frame.schema["id"]).implode()))
-        yield evaluate_columnar(plan, {**others, kind: part}, period=period, as_of=as_of, analysis=analysis)
-        progress.advance(part.height)
+    run = run if run is not None else (lambda function, *args, **kwargs: function(*args, **kwargs))
+
+    def evaluations() -> Iterator[ColumnarEvaluation]:
+        analysis = Analysis(plan)  # found once for every batch
+        progress.start("evaluating", frame.height, "rows")
+        for ids in batches:
+            part = frame.filter(pl.col("id").is_in(pl.Series(ids, dtype=frame.schema["id"]).implode()))
+            yield run(evaluate_columnar, plan, {**others, kind: part}, period=period, as_of=as_of, analysis=analysis)
+            progress.advance(part.height)
+    return evaluations()
