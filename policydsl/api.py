@@ -111,11 +111,7 @@ class Result:
     def _known_kind(self, kind: str) -> None:
         """A kind the policies declare (or `document`, whose statuses are decisions too): a
         misspelled kind would read as one with no decisions."""
-        _require_text("kind", kind)
-        declared = self.evaluation.plan.program.entities
-        if kind not in declared and kind != "document":
-            hint = did_you_mean(kind, [*declared, "document"])
-            raise SelectionError(f"no entity kind `{kind}` in the policies" + (f"; {hint}" if hint else ""))
+        _require_kind(self.evaluation.plan.program, kind, document=True)
 
     def active_outcomes(self, kind: str):
         """(entity, outcome) of every active decision of one entity kind."""
@@ -206,6 +202,23 @@ def as_of_date(value: str | dt.date | None) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"`{value}` is not a date: write YYYY-MM-DD, e.g. 2014-08-25") from None
+
+
+def _require_kind(program: Program, kind: str, *, document: bool = False) -> None:
+    """A kind the policies declare (with `document`: or `document`, whose statuses are decisions
+    too); SelectionError naming the nearest, since a misspelled kind would read as one with nothing."""
+    _require_text("kind", kind)
+    known = [*program.entities, *(["document"] if document else [])]
+    if kind not in known:
+        hint = did_you_mean(kind, known)
+        raise SelectionError(f"no entity kind `{kind}` in the policies" + (f"; {hint}" if hint else ""))
+
+
+def _ended_by(period: Period | None, day: dt.date | None) -> None:
+    """A period asked for as of a day must have ended by then (ValueError)."""
+    if day is not None and period is not None and period.end > day:
+        raise ValueError(f"period {period} ends on {period.end}, after the as-of date {day}: "
+                         "as of that date it cannot be evaluated yet")
 
 
 class SelectionError(ValueError):
@@ -367,9 +380,7 @@ class PolicySet:
             raise TypeError(f"`facts` must be a mapping {{entity kind: [rows]}} or a Dataset "
                             f"(from load_data), not {type(facts).__name__}")
         at, wanted, day = _period(period), _entities(entities), as_of_date(as_of)
-        if day is not None and at is not None and at.end > day:
-            raise ValueError(f"period {at} ends on {at.end}, after the as-of date {day}: "
-                             "as of that date it cannot be evaluated yet")
+        _ended_by(at, day)
         if executor == "columnar":
             from policydsl.engine.columnar.execute import evaluate_columnar
             if not isinstance(facts, Dataset):  # read into columns, then checked as any data set is
@@ -398,7 +409,7 @@ class PolicySet:
 
     def evaluate_in_batches(self, facts: Mapping, *, kind: str, batch_rows: int = 2_000_000,
                             period: str | Period | None = None, as_of: str | dt.date | None = None,
-                            progress: Progress = NO_PROGRESS) -> Iterator[Result]:
+                            strict: bool = False, progress: Progress = NO_PROGRESS) -> Iterator[Result]:
         """A kind too large for memory at once, evaluated columnar in batches of about `batch_rows`
         rows of whole groups (the kind's `group by` attribute: every group aggregate and rank sees
         all its members; an entity's periods stay together): one `Result` per batch, in order, each
@@ -406,11 +417,14 @@ class PolicySet:
         `evaluate`, `kind` as a Polars DataFrame or Arrow table of long rows (`long_from_wide`
         reshapes a wide one), the other kinds whole. A plan whose rules on that kind rank every
         entity (`within: all`) or read other entities cannot be cut: `BatchError`, before any work.
-        `progress` hears of the rows evaluated."""
+        The data is checked whole before the first batch, as `evaluate` checks it: a located
+        `DataError` (rows numbered in the whole table), `SelectionError` for a period it lacks,
+        its warnings (those of the whole data, on every batch's result; `strict` makes them
+        errors). `progress` hears of the rows evaluated."""
         from policydsl.engine.columnar.batches import evaluate_batches
         from policydsl.engine.columnar.frames_in import is_frame
 
-        self._declared_kind(kind)
+        _require_kind(self.program, kind)
         if not isinstance(facts, Mapping) or kind not in facts:
             raise ValueError(f"`facts` must be a mapping with the rows of `{kind}`")
         if not is_frame(facts[kind]):
@@ -419,20 +433,21 @@ class PolicySet:
         if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
             raise ValueError(f"`batch_rows` must be a whole number of rows of at least 1, not {batch_rows!r}")
         at, day = _period(period), as_of_date(as_of)
-        if day is not None and at is not None and at.end > day:
-            raise ValueError(f"period {at} ends on {at.end}, after the as-of date {day}: "
-                             "as of that date it cannot be evaluated yet")
+        _ended_by(at, day)
+        from policydsl.engine.columnar.files import read_mapping
+        whole = self._checked(read_mapping(facts, self.program.entities, computed=self.computed()), strict)
+        check_selection_in(set(), whole.periods(), at, None)
         deep = (lambda function, *args, **kwargs: function(*args, **kwargs)) if self.shallow else run_deep
         batches = evaluate_batches(self.plan, facts, kind=kind, batch_rows=batch_rows, period=at, as_of=day,
-                                   progress=progress, run=deep)
-        return (Result(evaluation=evaluation, trace_cache=self.trace_cache, shallow=self.shallow)
-                for evaluation in batches)
+                                   progress=progress, run=deep, analysis=self.columnar)
+        warnings = whole.warnings
+        del whole  # its columns: each batch reads its own part
 
-    def _declared_kind(self, kind: str) -> None:
-        _require_text("kind", kind)
-        if kind not in self.program.entities:
-            hint = did_you_mean(kind, self.program.entities)
-            raise SelectionError(f"no entity kind `{kind}` in the policies" + (f"; {hint}" if hint else ""))
+        def results() -> Iterator[Result]:
+            for evaluation in batches:
+                evaluation.warnings = warnings  # the whole data's, not each part's counts
+                yield Result(evaluation=evaluation, trace_cache=self.trace_cache, shallow=self.shallow)
+        return results()
 
     def decider(self, kind: str, *, period: str | Period | None = None):
         """A callable for services deciding one entity per call: see engine/single.py."""

@@ -351,8 +351,9 @@ def cmd_dump(args) -> int:
         for name, reason in columnar_support(plan).items():
             reason = reason or lowered.get(name)
             print(f"  {name}: " + (f"row executor: {reason}" if reason else "columnar"))
-        print("  (a rule marked columnar runs on the row executor where the data's numbers could pass 64-bit "
-              "integers in it: `Result.fallbacks` names it, `at run time`)")
+        print("  (a rule marked columnar runs on the row executor where the data decides it: numbers that could "
+              "pass 64-bit integers in it, a number column too fine for them, no rows of a period kind it reads; "
+              "`Result.fallbacks` names it, `at run time`)")
     return EXIT_OK
 
 

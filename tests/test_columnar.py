@@ -355,6 +355,17 @@ def test_the_api_evaluates_a_kind_in_batches_each_result_explaining_its_own_deci
         w2.evaluate_in_batches({"zone": rows}, kind="zone")
     with pytest.raises(ValueError, match="at least 1"):
         w2.evaluate_in_batches({"zone": frame}, kind="zone", batch_rows=0)
+    # the data checked whole, before any batch: a period it lacks, a bad cell located in the whole table
+    with pytest.raises(policydsl.SelectionError, match="no data for period 2002"):
+        w2.evaluate_in_batches({"zone": frame}, kind="zone", batch_rows=10, period="2002")
+    bad = frame.with_columns(pl.when(pl.int_range(pl.len()) == 31).then(pl.lit("20x0")).otherwise(pl.col("period"))
+                             .alias("period"))
+    with pytest.raises(policydsl.DataError) as by_batches:
+        w2.evaluate_in_batches({"zone": bad}, kind="zone", batch_rows=10)
+    with pytest.raises(policydsl.DataError) as whole_run:
+        w2.evaluate({"zone": bad}, executor="columnar")
+    assert by_batches.value.problems == whole_run.value.problems
+    assert any("row 32" in p for p in by_batches.value.problems)
 
 
 PLAIN = """
@@ -925,3 +936,24 @@ def test_the_plan_names_what_the_lowering_refuses_whatever_the_data(tmp_path, ca
     assert result.fallbacks == {"g::below": "at run time: `group_mean` over per-row denominators",
                                 "g::low": "at run time: `rank` over per-row denominators"}
     assert result.decisions == policy_set.evaluate(rows).decisions and policy_set.evaluate(rows).fallbacks == {}
+
+
+@pytest.mark.parametrize("window", ["governs_from 2020-01-01\n  governs_until 2020-06-30",  # half a year
+                                    "in_force_from 1985-01-01\n  in_force_until 1988-12-31"])  # long ago
+def test_the_plan_names_the_lowerings_refusals_whatever_the_policys_dates(tmp_path, window):
+    path = tmp_path / "q.pol"
+    path.write_text(f"""policy q
+  issued 1985-01-01
+  {window}
+entity zone
+  group by city
+  static city: text
+  quarterly tax: money
+  quarterly staff: integer
+value per for zone = tax / staff
+outcome below "低于" is sanction
+rule below implements q.1 cite "1" for zone when per < group_mean(per) then below
+""", encoding="utf-8")
+    from policydsl.engine.columnar.dry_run import lowering_fallbacks
+
+    assert lowering_fallbacks(policydsl.load(path).plan) == {"q::below": "`group_mean` over per-row denominators"}

@@ -172,3 +172,28 @@ def test_a_whole_number_past_what_python_prints_is_out_of_range_not_a_crash(two,
         with pytest.raises(policydsl.DataError) as raised:
             two.evaluate({"firm": padding + rows}, executor=executor)
         assert "out of range" in str(raised.value) or "duplicate row" in str(raised.value)
+
+
+@pytest.mark.parametrize("executor", ["row", "columnar"])
+def test_a_whole_number_past_what_python_prints_is_refused_in_any_cell_with_its_location(tmp_path, executor):
+    """Past 4,300 digits `str` of an int raises: as an id, a period, a text, a date, a flag or a
+    member it was a traceback (or Python's own words); it is a located refusal now."""
+    from policydsl.engine.cells import CellError, convert, entity_id, parse_period
+    from policydsl.types import BOOLEAN, DATE, TEXT
+
+    huge = 10 ** 5000
+    refusals = [(lambda: entity_id(huge), "an id is at most 200 characters, not about 5000 digits"),
+                (lambda: entity_id(10 ** 250), "an id is at most 200 characters, not 251"),
+                (lambda: parse_period(huge), "is not a period"),
+                *((lambda t=t: convert(huge, t), f"a whole number of about 5000 digits is not {t}")
+                  for t in (TEXT, DATE, BOOLEAN))]
+    for refused, words in refusals:
+        with pytest.raises(CellError, match=words):
+            refused()
+    path = tmp_path / "t.pol"
+    path.write_text('policy t\n  issued 2015-01-01\nentity firm\n  yearly note: text\noutcome o "o" is measure\n'
+                    'rule r implements t.1 cite "1" for firm when note = "x" then o\n', encoding="utf-8")
+    policy_set = policydsl.load(path)
+    for row in ({"id": huge, "period": 2019}, {"id": "f", "period": 2019, "note": huge}):
+        with pytest.raises(policydsl.DataError, match="5000 digits"):
+            policy_set.evaluate({"firm": [row]}, executor=executor)

@@ -345,7 +345,7 @@ def test_an_absence_of_a_status_no_document_has_fails_its_case(tmp_path, capsys)
             "policies are or cite as of the case's `as_of`; without it, at the end of each year of the facts, of "
             "the documents of policies that declare a `status_rule`), so the absence tests nothing; did you mean "
             "`taxwatch`?") in out
-    assert ("`absent[0].period`: the statuses of this case are of 2020 only, not of 2019, so the absence tests "
-            "nothing") in out
+    assert ("`absent[0].period`: the statuses of `taxwatch` in this case are of 2020 only, not of 2019, so the "
+            "absence tests nothing") in out
     assert "`absent[0].entity`: `taxwatch` has no status in this case" in out
     assert "1 passed, 3 failed" in out

@@ -34,6 +34,7 @@ FIRST_YEAR, LAST_YEAR = 1900, 2199
 MAX_MAGNITUDE = 10 ** 30
 MAX_FRACTION_DIGITS = 30
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?", re.ASCII)
+_NUMBERS = frozenset({"integer", "decimal", "money", "percent"})
 _TRUE = {"true", "1", "yes", "是", "y", "t"}
 _FALSE = {"false", "0", "no", "否", "n", "f"}
 TABLE_SUFFIXES = (".csv", ".json", ".xlsx", ".parquet")
@@ -71,6 +72,12 @@ class SpreadsheetError:
 
 def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def is_skipped(raw: object) -> bool:
+    """A fact's cell the row loader skips as missing (`data.KindLoader._row`): null, an empty text,
+    or a `str` of white space only, as the readers give them."""
+    return raw is None or raw == "" or (type(raw) is str and raw.isspace())
 
 
 def nfc(text: str) -> str:
@@ -209,7 +216,7 @@ def parse_period(value: object) -> Period:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise CellError(f"{_show(value)} is not a period: write a year (2017) or a quarter (2017-Q3)")
     try:
-        period = Period.parse(str(value))
+        period = Period.parse(value if isinstance(value, str) else _whole_text(value))
     except ValueError as err:
         raise CellError(str(err)) from None
     if not FIRST_YEAR <= period.year <= LAST_YEAR:
@@ -247,11 +254,20 @@ def entity_id(value: object) -> str:
             raise CellError(f"an id is at most {MAX_ID_LENGTH} characters, not {len(value)}")
         return _characters(nfc(value))
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return str(int(value))
+        return _id_digits(int(value))
     if isinstance(value, Decimal) and value.is_finite() and value.as_tuple().exponent == 0:
-        return str(int(value))  # a whole number of a decimal type with no places (a decimal(p, 0) column)
+        return _id_digits(int(value))  # a whole number of a decimal type with no places (a decimal(p, 0) column)
     shown = f"{type(value).__name__} {str(value)[:40]}" if isinstance(value, (Decimal, Fraction)) else repr(value)[:40]
     raise CellError(f"an id is text or a whole number, not {shown}")
+
+
+def _id_digits(value: int) -> str:
+    """A whole-number id as its decimal text, at most MAX_ID_LENGTH characters (as a text id is)."""
+    text = _whole_text(value)
+    if len(text) > MAX_ID_LENGTH or not text.lstrip("-").isdigit():
+        shown = str(len(text)) if text.lstrip("-").isdigit() else text.removeprefix("a whole number of ")
+        raise CellError(f"an id is at most {MAX_ID_LENGTH} characters, not {shown}")
+    return text
 
 
 def convert(value: object, fact_type: Type) -> object:
@@ -263,6 +279,10 @@ def convert(value: object, fact_type: Type) -> object:
         raise CellError(f"cell {value.cell} holds the spreadsheet error {value.code}")
     value = _decoded(value)
     name = fact_type.name
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and name not in _NUMBERS:
+        shown = _whole_text(int(value))
+        if not shown.lstrip("-").isdigit():  # past what Python writes as text: no text, member, flag or date
+            raise CellError(f"{shown} is not {fact_type}")
     if isinstance(value, ShownAsPercent):
         if name == "percent":
             return Percent.shown_as(percent_points(value.value))

@@ -28,7 +28,7 @@ from policydsl.diagnostics import DataError, did_you_mean
 from policydsl.engine import tables as readers
 from policydsl.engine.progress import NO_PROGRESS, Progress
 from policydsl.engine.cells import CellError, column_name, converter, entity_id, file_kind, header_names, is_blank, \
-    parse_period
+    is_skipped, parse_period
 from policydsl.schema import ABSENT, DataIssue, Dataset, EntityRecord, EntitySchema, Row
 from policydsl.values import Period
 
@@ -281,7 +281,7 @@ class KindLoader:
                                f"(first at {self._where(first[-2], table, first[-1])})")
         values = [ABSENT] * len(self.positions)
         for fact, header, raw in cells:
-            if raw is None or raw == "" or (type(raw) is str and raw.isspace()):
+            if is_skipped(raw):
                 continue
             try:
                 value = self.converters[fact](raw)

@@ -397,24 +397,26 @@ def _statuses_not_decided(case: dict, result, unknown: set[tuple[str, int]]) -> 
     policies are or cite as of the case's `as_of` (in the period of its year); without one, at the
     end of each year of the facts, of the documents of policies that declare a status rule
     (`engine/status.py`)."""
-    decided = [d for d in result.decisions if d.outcome in STATUS_OUTCOMES]
-    documents = {d.entity for d in decided}
-    periods = {str(d.period) for d in decided}
+    periods_of: dict[str, set[str]] = {}  # per document, the periods it has a status in
+    for decision in result.decisions:
+        if decision.outcome in STATUS_OUTCOMES:
+            periods_of.setdefault(decision.entity, set()).add(str(decision.period))
     problems = []
     for index, absent in enumerate(case.get("absent", [])):
         if absent.get("outcome") not in STATUS_OUTCOMES or ("absent", index) in unknown:
             continue
         entity, period = nfc(str(absent.get("entity"))), nfc(str(absent.get("period")))
-        if entity not in documents:
-            hint = did_you_mean(entity, documents)
+        if entity not in periods_of:
+            hint = did_you_mean(entity, periods_of)
             problems.append(f"`absent[{index}].entity`: `{entity}` has no status in this case (statuses are of every "
                             "document the policies are or cite as of the case's `as_of`; without it, at the end of "
                             "each year of the facts, of the documents of policies that declare a `status_rule`), so "
                             "the absence tests nothing" + (f"; {hint}" if hint else ""))
             unknown.add(("absent", index))
-        elif period not in periods:
-            problems.append(f"`absent[{index}].period`: the statuses of this case are of {', '.join(sorted(periods))} "
-                            f"only, not of {period}, so the absence tests nothing")
+        elif period not in periods_of[entity]:
+            problems.append(f"`absent[{index}].period`: the statuses of `{entity}` in this case are of "
+                            f"{', '.join(sorted(periods_of[entity]))} only, not of {period}, so the absence tests "
+                            "nothing")
             unknown.add(("absent", index))
     return problems
 

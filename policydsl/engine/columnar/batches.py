@@ -72,10 +72,11 @@ def batch_ids(frame: pl.DataFrame, group: str | None, batch_rows: int) -> list[l
 
 def evaluate_batches(plan: Plan, facts: Mapping[str, object], *, kind: str, batch_rows: int = 2_000_000,
                      period: Period | None = None, as_of: dt.date | None = None,
-                     progress: Progress = NO_PROGRESS, run=None) -> Iterator[ColumnarEvaluation]:
+                     progress: Progress = NO_PROGRESS, run=None,
+                     analysis: Analysis | None = None) -> Iterator[ColumnarEvaluation]:
     """Evaluate `facts` with the kind `kind` cut into batches of whole groups (`BatchError` at once
     when the plan cannot be cut). `run(function, *args, **kwargs)` calls the evaluation of each
-    batch (the API: on `run_deep`'s thread)."""
+    batch (the API: on `run_deep`'s thread); `analysis`: the plan's (`support.Analysis`), if made."""
     reason = _reaches_everyone(plan, kind)
     if reason:
         raise BatchError(f"`{kind}` cannot be evaluated in batches: {reason}")
@@ -85,10 +86,10 @@ def evaluate_batches(plan: Plan, facts: Mapping[str, object], *, kind: str, batc
     run = run if run is not None else (lambda function, *args, **kwargs: function(*args, **kwargs))
 
     def evaluations() -> Iterator[ColumnarEvaluation]:
-        analysis = Analysis(plan)  # found once for every batch
+        known = Analysis(plan) if analysis is None else analysis  # found once for every batch
         progress.start("evaluating", frame.height, "rows")
         for ids in batches:
             part = frame.filter(pl.col("id").is_in(pl.Series(ids, dtype=frame.schema["id"]).implode()))
-            yield run(evaluate_columnar, plan, {**others, kind: part}, period=period, as_of=as_of, analysis=analysis)
+            yield run(evaluate_columnar, plan, {**others, kind: part}, period=period, as_of=as_of, analysis=known)
             progress.advance(part.height)
     return evaluations()

@@ -291,9 +291,11 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
                       entities: Iterable[str] | None = None, as_of: dt.date | None = None,
                       analysis: Analysis | None = None, keep_values: bool = False,
                       check: Callable[[set[str], list[Period]], None] | None = None,
-                      progress: Progress = NO_PROGRESS) -> ColumnarEvaluation:
+                      progress: Progress = NO_PROGRESS, every_rule: bool = False) -> ColumnarEvaluation:
     """Evaluate the plan columnar; `keep_values` also keeps every derived value it computed
     (`ColumnarEvaluation.values`, for the differential tests), which costs memory on big runs.
+    `every_rule`: lower every rule, whether its policy applies at a period of the data or not
+    (`dry_run`: what the lowering refuses does not depend on the dates).
     `analysis`: what is known of the plan's rules whatever the data (`support.Analysis`; one per
     plan, shared by its runs). `progress` hears of each frame run, then of the rules left to the
     row executor."""
@@ -315,7 +317,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     if check is not None:  # the entities and periods the data has, before any work (api.check_selection_in)
         check({i for table in tables.values() for i in table.ids.to_list()} if entities is not None else set(),
               sorted(found))
-    applying = _applying(plan, found, period, as_of)
+    applying = set(range(len(plan.rules))) if every_rule else _applying(plan, found, period, as_of)
     # why each rule that applies somewhere falls back, if it does (the others decide nothing)
     reasons = {index: analysis.reason(index) for index in sorted(applying)}
     fallbacks = {plan.rules[index].rule.name: reason for index, reason in reasons.items() if reason}

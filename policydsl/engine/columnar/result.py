@@ -129,6 +129,11 @@ class ColumnarEvaluation:
         """What reading the data reported without stopping (unknown kinds and columns...)."""
         return self._warnings
 
+    @warnings.setter
+    def warnings(self, found) -> None:
+        # a batch's result carries the whole data's warnings (`PolicySet.evaluate_in_batches`)
+        self._warnings = tuple(found)
+
 
 def with_entities(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
     """Decision rows with their entity ids (ENTITY) beside the codes."""

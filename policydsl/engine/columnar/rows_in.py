@@ -28,7 +28,7 @@ from decimal import Decimal
 import polars as pl
 
 from policydsl.engine.cells import CellError, ShownAsPercent, column_name, converter, entity_id, header_names, \
-    is_blank, parse_period
+    is_blank, is_skipped, parse_period
 from policydsl.engine.columnar.columns import KindTable, scaled, table_from_typed
 from policydsl.engine.columnar.texts import NUMERIC
 from policydsl.schema import EntitySchema
@@ -137,7 +137,7 @@ def _column(cells: list | None, height: int, fact_type: Type) -> tuple[pl.Series
     convert = converter(fact_type)
 
     def value(raw: object) -> object:
-        if raw is None or raw == "" or (type(raw) is str and raw.isspace()):
+        if is_skipped(raw):
             return None  # a cell the row loader skips
         try:
             found = convert(raw)
