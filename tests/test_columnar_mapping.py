@@ -197,3 +197,24 @@ def test_a_whole_number_past_what_python_prints_is_refused_in_any_cell_with_its_
     for row in ({"id": huge, "period": 2019}, {"id": "f", "period": 2019, "note": huge}):
         with pytest.raises(policydsl.DataError, match="5000 digits"):
             policy_set.evaluate({"firm": [row]}, executor=executor)
+
+
+@pytest.mark.parametrize("arrow", ["table", "record batch"])
+def test_arrow_tables_are_read_as_the_row_loader_reads_their_rows(two, arrow):
+    """The API takes Arrow tables and record batches directly (read through Polars): the row
+    executor's decisions, and the row loader's located error for a bad cell."""
+    frame = pl.DataFrame({"id": ["f1", "f2", "f3"], "period": ["2019", "2019", "2020"], "a": [2, 1, 5]})
+
+    def as_arrow(rows: pl.DataFrame):
+        table = rows.to_arrow()
+        return table if arrow == "table" else table.to_batches()[0]
+
+    columnar = two.evaluate({"firm": as_arrow(frame)}, executor="columnar")
+    assert columnar.decisions == two.evaluate({"firm": frame.to_dicts()}).decisions
+    assert two.evaluate({"firm": as_arrow(frame)}).decisions == columnar.decisions  # the row executor too
+    bad = frame.with_columns(pl.Series("a", ["2", "x", "5"]))
+    with pytest.raises(policydsl.DataError) as by_arrow:
+        two.evaluate({"firm": as_arrow(bad)}, executor="columnar")
+    with pytest.raises(policydsl.DataError) as by_rows:
+        two.evaluate({"firm": bad.to_dicts()})
+    assert by_arrow.value.problems == by_rows.value.problems and "row 2" in by_arrow.value.problems[0]
