@@ -410,13 +410,16 @@ class PolicySet:
     def evaluate_in_batches(self, facts: Mapping, *, kind: str, batch_rows: int = 2_000_000,
                             period: str | Period | None = None, as_of: str | dt.date | None = None,
                             strict: bool = False, progress: Progress = NO_PROGRESS) -> Iterator[Result]:
-        """A kind too large for memory at once, evaluated columnar in batches of about `batch_rows`
-        rows of whole groups (the kind's `group by` attribute: every group aggregate and rank sees
-        all its members; an entity's periods stay together): one `Result` per batch, in order, each
-        explaining its own decisions (engine/columnar/batches.py). `facts`: the mapping of
+        """A kind too large for memory at once, its rules evaluated columnar in batches of about
+        `batch_rows` rows of whole groups (the kind's `group by` attribute, read as `evaluate`
+        reads it: every group aggregate and rank sees all its members; an entity's periods stay
+        together): one `Result` per batch, in order, each explaining its own decisions
+        (engine/columnar/batches.py). Only the kind's rules run (evaluate the other kinds with
+        `evaluate`); the documents' statuses come with the first batch. `facts`: the mapping of
         `evaluate`, `kind` as a Polars DataFrame or Arrow table of long rows (`long_from_wide`
-        reshapes a wide one), the other kinds whole. A plan whose rules on that kind rank every
-        entity (`within: all`) or read other entities cannot be cut: `BatchError`, before any work.
+        reshapes a wide one), the other kinds whole. A plan whose rules on that kind aggregate over
+        another grouping (`within: all`, `within:` another attribute) or read other entities
+        cannot be cut: `BatchError`, before any work.
         The data is checked whole before the first batch, as `evaluate` checks it: a located
         `DataError` (rows numbered in the whole table), `SelectionError` for a period it lacks,
         its warnings (those of the whole data, on every batch's result; `strict` makes them

@@ -291,11 +291,14 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
                       entities: Iterable[str] | None = None, as_of: dt.date | None = None,
                       analysis: Analysis | None = None, keep_values: bool = False,
                       check: Callable[[set[str], list[Period]], None] | None = None,
-                      progress: Progress = NO_PROGRESS, every_rule: bool = False) -> ColumnarEvaluation:
+                      progress: Progress = NO_PROGRESS, every_rule: bool = False,
+                      only_rules: Iterable[int] | None = None, statuses: bool = True) -> ColumnarEvaluation:
     """Evaluate the plan columnar; `keep_values` also keeps every derived value it computed
     (`ColumnarEvaluation.values`, for the differential tests), which costs memory on big runs.
     `every_rule`: lower every rule, whether its policy applies at a period of the data or not
-    (`dry_run`: what the lowering refuses does not depend on the dates).
+    (`dry_run`: what the lowering refuses does not depend on the dates). `only_rules`: the rules
+    (by index in the plan) to evaluate, the others not run; `statuses`: whether the documents'
+    statuses are decisions of this run (`batches`: of its first batch only).
     `analysis`: what is known of the plan's rules whatever the data (`support.Analysis`; one per
     plan, shared by its runs). `progress` hears of each frame run, then of the rules left to the
     row executor."""
@@ -318,6 +321,8 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
         check({i for table in tables.values() for i in table.ids.to_list()} if entities is not None else set(),
               sorted(found))
     applying = set(range(len(plan.rules))) if every_rule else _applying(plan, found, period, as_of)
+    if only_rules is not None:
+        applying &= set(only_rules)
     # why each rule that applies somewhere falls back, if it does (the others decide nothing)
     reasons = {index: analysis.reason(index) for index in sorted(applying)}
     fallbacks = {plan.rules[index].rule.name: reason for index, reason in reasons.items() if reason}
@@ -384,7 +389,7 @@ def evaluate_columnar(plan: Plan, source: Dataset | Mapping[str, object], *, per
     if fired_rows:
         materialised += _payloads(plan, dataset, as_of, seeded, fired_rows, fired_results)
     progress.advance()  # the rules and payloads of the row executor
-    materialised += [d for d in document_status(program, sorted(found), period, as_of)
+    materialised += [d for d in (document_status(program, sorted(found), period, as_of) if statuses else ())
                      if wanted is None or d.entity in wanted]
     light, materialised = _combined(plan, light, ids, materialised, {k for k, done in ran.items() if all(done)})
     evaluation = ColumnarEvaluation(plan=plan, light=light, ids=ids, materialised=materialised,
