@@ -30,7 +30,7 @@ from policydsl.engine.explain_status import STATUS_OUTCOMES, document_labels, ex
 from policydsl.engine.graph import build_graph, cycle_diagnostics
 from policydsl.language.constants import constant_diagnostics
 from policydsl.language.ir import Program
-from policydsl.language.limits import run_deep
+from policydsl.language.limits import run_deep, run_here
 from policydsl.engine.plan import Plan, make_plan
 from policydsl.engine.progress import NO_PROGRESS, Progress
 from policydsl.engine.fastpath import shallow as shallow_plan
@@ -388,7 +388,7 @@ class PolicySet:
                 facts = self._checked(read_mapping(facts, self.program.entities, computed=self.computed()), strict)
             # a deep plan (`fastpath.shallow`) is lowered, and its row-executed rules compiled and
             # run, on `run_deep`'s thread, as the row executor's evaluation is
-            deep = (lambda function, *args, **kwargs: function(*args, **kwargs)) if self.shallow else run_deep
+            deep = run_here if self.shallow else run_deep
             return Result(evaluation=deep(
                 evaluate_columnar, self.plan, facts, period=at, entities=wanted, as_of=day, analysis=self.columnar,
                 check=lambda known, present: check_selection_in(known | document_labels(self.program), present, at,
@@ -425,6 +425,7 @@ class PolicySet:
         its warnings (those of the whole data, on every batch's result; `strict` makes them
         errors). `progress` hears of the rows evaluated."""
         from policydsl.engine.columnar.batches import evaluate_batches
+        from policydsl.engine.columnar.files import read_mapping
         from policydsl.engine.columnar.frames_in import is_frame
 
         _require_kind(self.program, kind)
@@ -437,10 +438,9 @@ class PolicySet:
             raise ValueError(f"`batch_rows` must be a whole number of rows of at least 1, not {batch_rows!r}")
         at, day = _period(period), as_of_date(as_of)
         _ended_by(at, day)
-        from policydsl.engine.columnar.files import read_mapping
         whole = self._checked(read_mapping(facts, self.program.entities, computed=self.computed()), strict)
         check_selection_in(set(), whole.periods(), at, None)
-        deep = (lambda function, *args, **kwargs: function(*args, **kwargs)) if self.shallow else run_deep
+        deep = run_here if self.shallow else run_deep
         batches = evaluate_batches(self.plan, facts, kind=kind, batch_rows=batch_rows, period=at, as_of=day,
                                    progress=progress, run=deep, analysis=self.columnar)
         warnings = whole.warnings

@@ -88,6 +88,7 @@ def columnar(policy_set: policydsl.PolicySet, rows: dict, as_of: dt.date | None 
     from policydsl.engine.columnar.execute import evaluate_columnar
 
     from policydsl.engine.columnar.dry_run import lowering_fallbacks
+    from policydsl.engine.columnar.execute import RUN_TIME
 
     row = planned(policy_set, rows, as_of)
     evaluation = evaluate_columnar(policy_set.plan, rows, keep_values=True, as_of=as_of)
@@ -95,7 +96,7 @@ def columnar(policy_set: policydsl.PolicySet, rows: dict, as_of: dt.date | None 
     # (what the data decides: numbers past 64-bit integers, a column or period kind it lacks, not)
     named = lowering_fallbacks(policy_set.plan)
     for name, reason in evaluation.fallbacks.items():
-        reason = reason.removeprefix("at run time: ")
+        reason = reason.removeprefix(RUN_TIME)
         if reason != evaluation.fallbacks[name] and "64-bit" not in reason and not reason.startswith("no "):
             assert named.get(name) == reason, f"{name} fell back ({reason}) but the plan said {named.get(name)}"
     values = dict(row.values)

@@ -27,14 +27,13 @@ import attrs
 
 from policydsl.diagnostics import did_you_mean
 from policydsl.schema import EntitySchema
-from policydsl.types import Type
+from policydsl.types import NUMERIC_NAMES, Type
 from policydsl.values import Number, Percent, Period
 
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 MAX_MAGNITUDE = 10 ** 30
 MAX_FRACTION_DIGITS = 30
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?", re.ASCII)
-_NUMBERS = frozenset({"integer", "decimal", "money", "percent"})
 _TRUE = {"true", "1", "yes", "是", "y", "t"}
 _FALSE = {"false", "0", "no", "否", "n", "f"}
 TABLE_SUFFIXES = (".csv", ".json", ".xlsx", ".parquet")
@@ -129,13 +128,23 @@ def parse_number(value: object) -> Number:
     return _exact(Decimal(text), text)
 
 
-def _whole_text(value: int) -> str:
-    """A whole number as it is written, or, past the digits Python converts to text (4,300), how
-    long it is: such a number is out of range, and its message must not fail."""
+def _digits(value: int) -> str | None:
+    """A whole number's decimal text; None past the digits Python converts to text (4,300)."""
     try:
         return str(value)
     except ValueError:
-        return f"a whole number of about {int(value.bit_length() * 0.30103)} digits"
+        return None
+
+
+def _about(value: int) -> str:
+    return f"about {int(value.bit_length() * 0.30103)} digits"
+
+
+def _whole_text(value: int) -> str:
+    """A whole number as it is written, or how long it is where Python writes no text of it: such a
+    number is out of range, and its message must not fail."""
+    text = _digits(value)
+    return text if text is not None else f"a whole number of {_about(value)}"
 
 
 def _real(value: numbers.Real) -> Decimal:
@@ -263,10 +272,10 @@ def entity_id(value: object) -> str:
 
 def _id_digits(value: int) -> str:
     """A whole-number id as its decimal text, at most MAX_ID_LENGTH characters (as a text id is)."""
-    text = _whole_text(value)
-    if len(text) > MAX_ID_LENGTH or not text.lstrip("-").isdigit():
-        shown = str(len(text)) if text.lstrip("-").isdigit() else text.removeprefix("a whole number of ")
-        raise CellError(f"an id is at most {MAX_ID_LENGTH} characters, not {shown}")
+    text = _digits(value)
+    if text is None or len(text) > MAX_ID_LENGTH:
+        raise CellError(f"an id is at most {MAX_ID_LENGTH} characters, not "
+                        f"{_about(value) if text is None else len(text)}")
     return text
 
 
@@ -279,10 +288,9 @@ def convert(value: object, fact_type: Type) -> object:
         raise CellError(f"cell {value.cell} holds the spreadsheet error {value.code}")
     value = _decoded(value)
     name = fact_type.name
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and name not in _NUMBERS:
-        shown = _whole_text(int(value))
-        if not shown.lstrip("-").isdigit():  # past what Python writes as text: no text, member, flag or date
-            raise CellError(f"{shown} is not {fact_type}")
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and name not in NUMERIC_NAMES \
+            and _digits(int(value)) is None:  # past what Python writes as text: no text, member, flag or date
+        raise CellError(f"{_whole_text(int(value))} is not {fact_type}")
     if isinstance(value, ShownAsPercent):
         if name == "percent":
             return Percent.shown_as(percent_points(value.value))

@@ -43,6 +43,12 @@ _RECURSION_LIMIT = 1_000_000
 T = TypeVar("T")
 
 
+def run_here(function: Callable[..., T], *args, **kwargs) -> T:
+    """`function(*args, **kwargs)` on the caller's own stack (a plan known shallow: `run_deep`'s
+    stand-in)."""
+    return function(*args, **kwargs)
+
+
 def run_deep(function: Callable[..., T], *args, **kwargs) -> T:
     """`function(*args, **kwargs)` on a thread whose stack holds the deepest walk the limits allow.
 

@@ -30,6 +30,7 @@ from policydsl.engine.columnar.support import Analysis, rule_expressions
 from policydsl.engine.plan import Plan
 from policydsl.engine.progress import NO_PROGRESS, Progress
 from policydsl.language import ir
+from policydsl.language.limits import run_here
 from policydsl.schema import EntitySchema
 from policydsl.values import Period
 
@@ -141,7 +142,7 @@ def evaluate_batches(plan: Plan, facts: Mapping[str, object], *, kind: str, batc
     keyed = pl.DataFrame([ids.alias("id"), *([groups.alias("group")] if groups is not None else [])])
     batches = batch_ids(keyed, "group" if groups is not None else None, batch_rows)
     others = {k: v for k, v in facts.items() if k != kind}
-    run = run if run is not None else (lambda function, *args, **kwargs: function(*args, **kwargs))
+    run = run if run is not None else run_here
     # only the kind's rules (by position in the plan: `analysis` answers by it)
     mine = [index for index, c in enumerate(plan.rules) if c.rule.entity == kind]
 

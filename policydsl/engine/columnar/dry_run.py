@@ -20,22 +20,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from policydsl.engine.columnar.execute import evaluate_columnar
+from policydsl.engine.columnar.execute import RUN_TIME, evaluate_columnar
 from policydsl.engine.columnar.support import Analysis
 from policydsl.engine.plan import Plan
 from policydsl.schema import ABSENT, Dataset, EntityRecord, Row
 from policydsl.values import Period
 
 _YEAR = 2020  # any year: the dates of the policies are not asked (`every_rule`)
-_RUN_TIME = "at run time: "
 
 
 def lowering_fallbacks(plan: Plan, analysis: Analysis | None = None) -> Mapping[str, str]:
     """Per rule the lowering refuses on any data (the rules `support` refuses aside), its reason."""
     analysis = Analysis(plan) if analysis is None else analysis
     evaluation = evaluate_columnar(plan, _empty_data(plan), analysis=analysis, every_rule=True)
-    return {name: reason.removeprefix(_RUN_TIME) for name, reason in evaluation.fallbacks.items()
-            if reason.startswith(_RUN_TIME)}
+    return {name: reason.removeprefix(RUN_TIME) for name, reason in evaluation.fallbacks.items()
+            if reason.startswith(RUN_TIME)}
 
 
 def _empty_data(plan: Plan) -> Dataset:

@@ -47,6 +47,10 @@ from policydsl.schema import Dataset
 from policydsl.values import Period
 
 
+# how `fallbacks` marks a rule the lowering refused on this run (not at compile time: `support`)
+RUN_TIME = "at run time: "
+
+
 def _lower_rules(plan: Plan, indices: list[int], lowering: FrameLowering, fallbacks: dict[str, str],
                  split: set[int]) -> dict[int, dict[str, pl.Expr]]:
     """Each rule's condition and payload columns. A rule in `split` (its payload has no columnar
@@ -61,7 +65,7 @@ def _lower_rules(plan: Plan, indices: list[int], lowering: FrameLowering, fallba
             # the columns lowered before the failure stay: each is whole and right (and other frames'
             # joins count on the steps only growing); the row executor is handed the derived values
             # among them (`handover`)
-            fallbacks.setdefault(rule.name, f"at run time: {err}")
+            fallbacks.setdefault(rule.name, f"{RUN_TIME}{err}")
             split.discard(index)
             continue
         if index in split:
@@ -74,7 +78,7 @@ def _lower_rules(plan: Plan, indices: list[int], lowering: FrameLowering, fallba
                 value = lowering.lower(consequence.value) if consequence.value is not None else None
                 payloads.append((amount, value, consequence.value))
         except (Unsupported, Inexact) as err:
-            fallbacks[rule.name] = f"at run time: {err}"
+            fallbacks[rule.name] = f"{RUN_TIME}{err}"
             split.add(index)
             outputs[index] = {f"r{index}": cond}
             continue
